@@ -1,0 +1,32 @@
+# footy_assets: the README's commands. Everything installs into .venv from pyproject.toml.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install demo test dev bench clean-lake
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/footy-assets demo
+
+test: install
+	$(BIN)/python -m pytest
+
+dev: install
+	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench: install
+	$(BIN)/python bench/full_match.py
+
+clean-lake:
+	find data_lake -mindepth 1 ! -name .gitignore -delete

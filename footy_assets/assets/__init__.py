@@ -1,0 +1,1 @@
+"""Dagster assets, grouped by layer: ingest (raw_feed, tracking, matches)."""

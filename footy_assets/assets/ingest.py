@@ -1,0 +1,125 @@
+"""Ingest layer: a landed delivery -> validated vendor rows -> canonical ``tracking`` -> ``matches``.
+
+Each asset is partitioned by match and writes its own table with one predicate-overwrite commit per
+match. A failure anywhere before a commit leaves the stored rows of the match exactly as they were.
+"""
+
+
+import json
+import time
+
+import dagster as dg
+import polars as pl
+
+from footy_assets.canonical import TRACKING_SCHEMA, arrow_schema
+from footy_assets.contracts.matches import Matches
+from footy_assets.contracts.tracking import Tracking
+from footy_assets.landing import find_match
+from footy_assets.matches import MATCHES_SCHEMA, match_row, raw_feed_record, raw_feed_record_uri
+from footy_assets.metadata import column_schema, markdown_preview
+from footy_assets.partitions import match_partitions
+from footy_assets.readers import read_match
+from footy_assets.resources import LakeResource
+from footy_assets.versions import CODE_VERSIONS
+
+GROUP = "ingest"
+
+
+@dg.asset(
+    partitions_def=match_partitions,
+    group_name=GROUP,
+    code_version=CODE_VERSIONS["raw_feed"],
+    kinds={"python", "json"},
+    description="The landed files of a match: format, names, sizes, sha256 fingerprint, validated against "
+    "the vendor's schema. Recorded in <lake>/_raw_feed/<match_id>.json.",
+)
+def raw_feed(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    match_id = context.partition_key
+    landed = find_match(lake.lake, match_id)
+    context.log.info(f"{match_id}: {landed.format}, {len(landed.files)} file(s), {landed.total_bytes:,} bytes")
+    result = read_match(lake.lake, landed)  # parses and validates the vendor rows
+    record = raw_feed_record(landed, result.info)
+    lake.lake.write_bytes_atomic(raw_feed_record_uri(lake.lake, match_id), json.dumps(record, indent=1).encode())
+    return dg.MaterializeResult(
+        metadata={
+            "format": landed.format,
+            "files": dg.MetadataValue.json(record["files"]),
+            "fingerprint": landed.fingerprint,
+            "landed_bytes": landed.total_bytes,
+            "vendor_rows": result.info.vendor_rows,
+            "fps": result.info.fps,
+            "frames_outside_play": result.info.frames_outside_play,
+            "seconds": round(time.perf_counter() - started, 3),
+        },
+        data_version=dg.DataVersion(landed.fingerprint),
+    )
+
+
+@dg.asset(
+    partitions_def=match_partitions,
+    group_name=GROUP,
+    deps=[raw_feed],
+    code_version=CODE_VERSIONS["tracking"],
+    kinds={"polars", "deltalake"},
+    metadata={"dagster/column_schema": column_schema(TRACKING_SCHEMA), "partition_column": "match_id"},
+    description="Canonical tracking: one row per object per frame, metres from the centre spot, home "
+    "attacking +x in every period (CONTRACTS 3).",
+)
+def tracking(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    match_id = context.partition_key
+    landed = find_match(lake.lake, match_id)
+    result = read_match(lake.lake, landed)
+    frame = Tracking.validate(result.tracking)
+    read_seconds = time.perf_counter() - started
+    version = lake.lake.write_match("tracking", match_id, frame.to_arrow().cast(arrow_schema(TRACKING_SCHEMA)))
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": frame.height,
+            "frames": frame["frame_id"].n_unique(),
+            "fps": result.info.fps,
+            "periods": sorted(frame["period"].unique().to_list()),
+            "fingerprint": landed.fingerprint,
+            "delta_version": version,
+            "read_seconds": round(read_seconds, 3),
+            "seconds": round(time.perf_counter() - started, 3),
+            "preview": markdown_preview(frame),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=match_partitions,
+    group_name=GROUP,
+    deps=[tracking],
+    code_version=CODE_VERSIONS["matches"],
+    kinds={"polars", "deltalake"},
+    metadata={"dagster/column_schema": column_schema(MATCHES_SCHEMA), "partition_column": "match_id"},
+    description="One row per match: format, fps, pitch, periods, frames outside play, fingerprint of the "
+    "landed files, row counts and the code versions that produced it. Written last in a match's chain.",
+)
+def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    match_id = context.partition_key
+    record = lake.lake.read_json(raw_feed_record_uri(lake.lake, match_id))
+    if record is None:
+        raise dg.Failure(f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed first")
+    stored = lake.lake.read_match("tracking", match_id, columns=["frame_id", "period", "role"])
+    if stored is None or stored.num_rows == 0:
+        raise dg.Failure(f"{match_id}: tracking holds no rows for this match: materialise tracking first")
+    row = Matches.validate(match_row(record, pl.from_arrow(stored), CODE_VERSIONS))
+    version = lake.lake.write_match("matches", match_id, row.to_arrow().cast(arrow_schema(MATCHES_SCHEMA)))
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": 1,
+            "fingerprint": record["fingerprint"],
+            "frames": int(row["frames"][0]),
+            "rows": int(row["rows"][0]),
+            "delta_version": version,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    )
+
+
+ingest_assets = [raw_feed, tracking, matches]

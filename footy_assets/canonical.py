@@ -1,0 +1,133 @@
+"""What all readers share: the canonical tracking schema and the steps that bring a feed into it.
+
+Canonical frame (CONTRACTS 3): metres, origin at the centre spot, x along the touchline, y towards the
+top touchline, the home team attacking left to right (towards +x) in every period. Time: ``timestamp_ms``
+and ``frame_id = round(timestamp_ms * fps / 1000)``. Identity: ``player_id = "{team}-{jersey}"``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pyarrow as pa
+
+ROLES = ("player", "goal_keeper", "ball", "referee")
+PERIOD_GAP_MS = 300_000  # a gap this long without frames starts a new period (footy_stats)
+DEFAULT_PITCH = (105.0, 68.0)
+
+TRACKING_SCHEMA: dict[str, pl.DataType] = {
+    "match_id": pl.String,
+    "frame_id": pl.Int64,
+    "timestamp_ms": pl.Int64,
+    "period": pl.Int8,
+    "role": pl.String,
+    "team": pl.Int8,
+    "jersey": pl.Int16,
+    "player_id": pl.String,
+    "track_id": pl.String,
+    "x_m": pl.Float32,
+    "y_m": pl.Float32,
+    "z_m": pl.Float32,
+    "id_confidence": pl.Float32,
+    "bbox_x": pl.Int16,
+    "bbox_y": pl.Int16,
+    "source_format": pl.String,
+}
+
+
+def arrow_schema(schema: dict[str, pl.DataType]) -> pa.Schema:
+    """The Arrow schema of a polars schema dict (used to create Delta tables before any write)."""
+    return pl.DataFrame(schema=schema).to_arrow().schema
+
+
+def estimate_fps(timestamps_ms: pl.Series) -> int:
+    """Frames per second from the clock: 1000 / the median step between distinct consecutive timestamps.
+
+    Gaps (drop-outs, breaks) do not matter because the median ignores them. Raises on fewer than 2 frames.
+    """
+    steps = timestamps_ms.unique().sort().diff().drop_nulls()
+    steps = steps.filter(steps > 0)
+    if steps.len() == 0:
+        raise ValueError("cannot tell the frame rate: fewer than two distinct timestamps")
+    fps = round(1000.0 / float(steps.median()))
+    if not 1 <= fps <= 100:
+        raise ValueError(f"implausible frame rate {fps} fps (median timestamp step {steps.median()} ms)")
+    return fps
+
+
+def frame_id_expr(fps: int, timestamp: str = "timestamp_ms") -> pl.Expr:
+    """``round(timestamp_ms * fps / 1000)`` as Int64 (CONTRACTS 3)."""
+    return (pl.col(timestamp).cast(pl.Float64) * fps / 1000.0).round(0).cast(pl.Int64).alias("frame_id")
+
+
+def periods_from_gaps(timestamp: pl.Expr, gap_ms: int = PERIOD_GAP_MS) -> pl.Expr:
+    """Period numbers for a frame sorted by time: a new period after every gap of ``gap_ms`` or more."""
+    new_period = (timestamp.diff().fill_null(0) >= gap_ms).cast(pl.Int8)
+    return (new_period.cum_sum() + 1).cast(pl.Int8)
+
+
+def player_id_expr() -> pl.Expr:
+    """``"{team}-{jersey}"`` where both are known, else null."""
+    return (
+        pl.when(pl.col("team").is_not_null() & pl.col("jersey").is_not_null())
+        .then(pl.format("{}-{}", pl.col("team"), pl.col("jersey")))
+        .otherwise(None)
+        .alias("player_id")
+    )
+
+
+def home_flip_by_period(frame: pl.DataFrame) -> dict[int, bool]:
+    """For each period, whether the home team attacks right to left in ``frame``'s centred coordinates.
+
+    Decided from where the home goal keeper stands (left half = attacking left to right); where no home
+    goal keeper is identified in a period, from the away goal keeper, then from the two teams' mean x.
+    """
+    flips: dict[int, bool] = {}
+    stats = (
+        frame.filter(pl.col("team").is_not_null())
+        .group_by("period")
+        .agg(
+            home_gk=pl.col("x_m").filter((pl.col("role") == "goal_keeper") & (pl.col("team") == 0)).mean(),
+            away_gk=pl.col("x_m").filter((pl.col("role") == "goal_keeper") & (pl.col("team") == 1)).mean(),
+            home=pl.col("x_m").filter(pl.col("team") == 0).mean(),
+            away=pl.col("x_m").filter(pl.col("team") == 1).mean(),
+        )
+    )
+    for row in stats.iter_rows(named=True):  # one row per period, not per frame
+        if row["home_gk"] is not None:
+            flips[row["period"]] = row["home_gk"] > 0
+        elif row["away_gk"] is not None:
+            flips[row["period"]] = row["away_gk"] < 0
+        elif row["home"] is not None and row["away"] is not None:
+            flips[row["period"]] = row["home"] > row["away"]
+        else:
+            flips[row["period"]] = False
+    return flips
+
+
+def orient(frame: pl.LazyFrame | pl.DataFrame, flips: dict[int, bool]) -> pl.LazyFrame:
+    """Rotate the pitch by 180 degrees (x -> -x, y -> -y) in the periods where ``flips`` says so."""
+    flipped = [p for p, f in flips.items() if f]
+    sign = pl.when(pl.col("period").is_in(flipped)).then(-1.0).otherwise(1.0)
+    return frame.lazy().with_columns(x_m=pl.col("x_m") * sign, y_m=pl.col("y_m") * sign)
+
+
+def finalise(frame: pl.LazyFrame | pl.DataFrame, match_id: str, source_format: str) -> pl.DataFrame:
+    """Cast to the canonical schema, add missing columns as null, sort by frame and object."""
+    lf = frame.lazy()
+    names = lf.collect_schema().names()
+    cols = []
+    for name, dtype in TRACKING_SCHEMA.items():
+        if name == "match_id":
+            cols.append(pl.lit(match_id, dtype=pl.String).alias(name))
+        elif name == "source_format":
+            cols.append(pl.lit(source_format, dtype=pl.String).alias(name))
+        elif name in names:
+            cols.append(pl.col(name).cast(dtype))
+        else:
+            cols.append(pl.lit(None, dtype=dtype).alias(name))
+    role_order = pl.col("role").replace_strict(list(ROLES), [1, 1, 0, 2], default=3, return_dtype=pl.Int8)
+    return (
+        lf.select(cols)
+        .sort([pl.col("frame_id"), role_order, "team", "jersey", "track_id"], nulls_last=True)
+        .collect()
+    )

@@ -1,0 +1,123 @@
+"""``footy-assets``: materialize the lake, run the demo, query the tables.
+
+Runs are recorded in the Dagster instance at ``$DAGSTER_HOME`` (default ``.dagster_home/`` in the project
+root), so ``dagster dev`` shows what the command line did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from footy_assets.lake import PROJECT_ROOT, InvalidMatchId, Lake
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEMO_FORMATS = ("footy_stats", "sportvu", "cdf")
+
+
+def _instance():
+    import dagster as dg
+
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").touch()  # an empty config: the default local (SQLite) instance, no warning
+    return dg.DagsterInstance.get()
+
+
+def cmd_materialize(args: argparse.Namespace) -> int:
+    from footy_assets.pipeline import materialize_lake
+
+    lake = Lake.from_env(args.lake)
+    started = time.perf_counter()
+    with _instance() as instance:
+        outcomes = materialize_lake(lake, instance, args.match or None, progress=lambda s: print(s, flush=True))
+    failed = [o for o in outcomes if not o.ok]
+    done = sum(1 for o in outcomes if o.ok and o.plan.needs_work)
+    print(f"done in {time.perf_counter() - started:.1f} s: {done} materialised, {len(failed)} failed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from footy_assets import synthetic
+
+    lake = Lake.from_env(args.lake)
+    if not lake.is_local:
+        print("demo writes its feeds to a local lake; use --lake PATH", file=sys.stderr)
+        return EXIT_USAGE
+    landing = Path(lake.uri) / "landing"
+    print(f"writing synthetic feeds ({args.half_minutes:g}-minute halves) into {landing}")
+    for number, fmt in enumerate(DEMO_FORMATS):
+        spec = synthetic.MatchSpec(f"demo_{fmt}", half_seconds=args.half_minutes * 60, seed=11 + number)
+        folder = synthetic.write_match(landing, fmt, spec)
+        size = sum(f.stat().st_size for f in folder.iterdir())
+        print(f"  landed {fmt:<12} {spec.match_id:<18} {size / 1e6:6.1f} MB")
+    status = cmd_materialize(argparse.Namespace(lake=lake.uri, match=None))
+    print(
+        "\nNext:\n"
+        "  make dev                      # the Dagster UI (dagster dev) on http://127.0.0.1:3000\n"
+        '  footy-assets sql "SELECT match_id, role, count(*) AS rows FROM tracking GROUP BY ALL ORDER BY ALL"\n'
+        "  python -c \"import polars as pl; print(pl.read_delta('data_lake/tracking').head())\""
+    )
+    return status
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from footy_assets.sql import TABLES, run_sql
+
+    lake = Lake.from_env(args.lake)
+    try:
+        result = run_sql(lake, args.query)
+    except Exception as exc:  # DuckDB's own message says what is wrong with the query
+        print(f"query failed: {exc}\n(tables: {', '.join(TABLES)})", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "csv":
+        result.write_csv(sys.stdout)
+    elif args.format == "json":
+        sys.stdout.write(result.write_json() + "\n")
+    else:
+        import polars as pl
+
+        with pl.Config(tbl_rows=args.max_rows, tbl_cols=-1, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
+            print(result)
+        print(f"({result.height} row{'s' if result.height != 1 else ''})")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="footy-assets", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    lake_help = "lake root URI (default: $FOOTY_DATA_LAKE, else data_lake/ in the project root)"
+
+    p = sub.add_parser("materialize", help="materialise every landed match that is new, changed or stale")
+    p.add_argument("--lake", help=lake_help)
+    p.add_argument("--match", action="append", metavar="ID", help="only this match (repeatable)")
+    p.set_defaults(func=cmd_materialize)
+
+    p = sub.add_parser("demo", help="land synthetic matches (one per format) and materialise them")
+    p.add_argument("--lake", help=lake_help)
+    p.add_argument("--half-minutes", type=float, default=5.0, help="length of each half (default 5)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("sql", help="run a DuckDB query over the lake's tables")
+    p.add_argument("query")
+    p.add_argument("--lake", help=lake_help)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--max-rows", type=int, default=40)
+    p.set_defaults(func=cmd_sql)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InvalidMatchId as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

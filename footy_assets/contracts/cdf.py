@@ -1,0 +1,29 @@
+"""Flattened Common Data Format tracking rows (seed common-data-format-cdf-paper.txt)."""
+
+import pandera.polars as pa
+
+PERIODS = {
+    "first_half": 1,
+    "second_half": 2,
+    "first_half_extratime": 3,
+    "first_half_extra": 3,
+    "second_half_extratime": 4,
+    "second_half_extra": 4,
+    "shootout": 5,
+    "penalty_shootout": 5,
+}
+
+
+class CdfObjects(pa.DataFrameModel):
+    """One row per player, referee or ball per frame; metres, origin centre, home attacking +x."""
+
+    line: int = pa.Field(ge=1)
+    frame_id: int = pa.Field(ge=0)
+    period_name: str = pa.Field(nullable=True, isin=list(PERIODS))
+    kind: str = pa.Field(isin=["home", "away", "referee", "ball"])
+    object_id: str = pa.Field(nullable=True)
+    x: float = pa.Field(ge=-200.0, le=200.0)
+    y: float = pa.Field(ge=-200.0, le=200.0)
+
+    class Config:
+        strict = False

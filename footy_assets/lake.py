@@ -1,0 +1,189 @@
+"""The lake: where it is, its tables, and the one way a match's rows are written.
+
+The lake root is a URI (``FOOTY_DATA_LAKE``, default ``data_lake/`` in the project root): a local path or
+``s3://bucket/prefix``. Files (the landing zone, small JSON records) go through ``pyarrow.fs`` and Delta
+tables through ``deltalake``, so the same code runs on a laptop and on object storage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+# The project root when run from a checkout (editable install); else the working directory.
+PROJECT_ROOT = _PACKAGE_PARENT if (_PACKAGE_PARENT / "pyproject.toml").exists() else Path.cwd()
+DEFAULT_LAKE = PROJECT_ROOT / "data_lake"
+LAKE_ENV = "FOOTY_DATA_LAKE"
+
+MATCH_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+class InvalidMatchId(ValueError):
+    """A landing folder name that is not a valid match_id (CONTRACTS 1)."""
+
+
+def check_match_id(match_id: str) -> str:
+    """Return ``match_id`` if it matches the contract pattern, else raise ``InvalidMatchId``.
+
+    The pattern keeps every name inside its folder: no separators, no dots, no leading dash.
+    """
+    if not isinstance(match_id, str) or not MATCH_ID_PATTERN.fullmatch(match_id):
+        raise InvalidMatchId(
+            f"invalid match_id {match_id!r}: a match folder name must match {MATCH_ID_PATTERN.pattern} "
+            "(letters, digits, '_' and '-', at most 64 characters, starting with a letter or digit)"
+        )
+    return match_id
+
+
+def storage_options_from_env(uri: str) -> dict[str, str]:
+    """Storage options for deltalake: the usual ``AWS_*`` variables when the lake is on S3."""
+    if not uri.startswith(("s3://", "s3a://")):
+        return {}
+    return {k: v for k, v in os.environ.items() if k.startswith("AWS_") and v}
+
+
+@dataclass(frozen=True)
+class Lake:
+    """A lake root URI with helpers for its landing zone, records and Delta tables."""
+
+    uri: str
+
+    @classmethod
+    def from_env(cls, uri: str | None = None) -> "Lake":
+        """The lake named by ``uri``, else ``$FOOTY_DATA_LAKE``, else ``data_lake/`` in the project root."""
+        uri = uri or os.environ.get(LAKE_ENV) or str(DEFAULT_LAKE)
+        if "://" not in uri:
+            uri = str(Path(uri).expanduser().resolve())
+        return cls(uri.rstrip("/"))
+
+    # -- paths -----------------------------------------------------------------------------------
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.uri or self.uri.startswith("file://")
+
+    @property
+    def storage_options(self) -> dict[str, str]:
+        return storage_options_from_env(self.uri)
+
+    def join(self, *parts: str) -> str:
+        return "/".join([self.uri, *parts])
+
+    def table_uri(self, table: str) -> str:
+        return self.join(table)
+
+    def landing_uri(self, fmt: str | None = None, match_id: str | None = None) -> str:
+        parts = ["landing"]
+        if fmt:
+            parts.append(fmt)
+        if match_id:
+            parts.append(check_match_id(match_id))
+        return self.join(*parts)
+
+    # -- files -----------------------------------------------------------------------------------
+    def filesystem(self) -> tuple[pafs.FileSystem, str]:
+        """The pyarrow filesystem of the lake and the lake root as a path within it."""
+        return pafs.FileSystem.from_uri(self.uri if "://" in self.uri else Path(self.uri).as_posix())
+
+    def fs_path(self, uri: str) -> str:
+        """The filesystem path of a URI under this lake."""
+        fs, root = self.filesystem()
+        assert uri.startswith(self.uri), uri
+        return root + uri[len(self.uri) :]
+
+    def list_dir(self, uri: str) -> list[pafs.FileInfo]:
+        """Entries directly in ``uri`` (empty when it does not exist), sorted by name."""
+        fs, _ = self.filesystem()
+        selector = pafs.FileSelector(self.fs_path(uri), allow_not_found=True, recursive=False)
+        return sorted(fs.get_file_info(selector), key=lambda info: info.base_name)
+
+    def read_bytes(self, uri: str) -> bytes:
+        fs, _ = self.filesystem()
+        with fs.open_input_stream(self.fs_path(uri)) as stream:
+            return stream.read()
+
+    def write_bytes_atomic(self, uri: str, data: bytes) -> None:
+        """Write a small file so that readers see the old or the new content, never a half."""
+        fs, _ = self.filesystem()
+        path = self.fs_path(uri)
+        fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+        if self.is_local:
+            tmp = f"{path}.tmp-{os.getpid()}"
+            with fs.open_output_stream(tmp) as out:
+                out.write(data)
+            os.replace(tmp, path)
+        else:  # an object store PUT is atomic
+            with fs.open_output_stream(path) as out:
+                out.write(data)
+
+    def read_json(self, uri: str) -> dict | None:
+        try:
+            return json.loads(self.read_bytes(uri))
+        except FileNotFoundError:
+            return None
+
+    # -- Delta tables ----------------------------------------------------------------------------
+    def open_table(self, table: str) -> DeltaTable | None:
+        try:
+            return DeltaTable(self.table_uri(table), storage_options=self.storage_options or None)
+        except TableNotFoundError:
+            return None
+
+    def ensure_table(self, table: str, schema: pa.Schema) -> DeltaTable:
+        """Create ``table`` empty, partitioned by match_id, unless it exists (CONTRACTS 1: create once).
+
+        Creating before the first write matters: two first writes to a missing table race and lose data.
+        """
+        existing = self.open_table(table)
+        if existing is not None:
+            return existing
+        try:
+            return DeltaTable.create(
+                self.table_uri(table),
+                schema,
+                mode="ignore",
+                partition_by=["match_id"],
+                storage_options=self.storage_options or None,
+            )
+        except Exception:
+            # Another writer created it between our look and our create: use theirs.
+            existing = self.open_table(table)
+            if existing is None:
+                raise
+            return existing
+
+    def write_match(self, table: str, match_id: str, rows: pa.Table) -> int:
+        """Replace exactly ``match_id``'s rows of ``table`` in one Delta commit; return the new version.
+
+        Other matches are never touched; a failure leaves the table as it was (Delta commits are atomic).
+        """
+        check_match_id(match_id)
+        dt = self.ensure_table(table, rows.schema)
+        write_deltalake(
+            dt,
+            rows,
+            mode="overwrite",
+            predicate=f"match_id = '{match_id}'",
+        )
+        dt.update_incremental()
+        return dt.version()
+
+    def read_match(self, table: str, match_id: str, columns: list[str] | None = None) -> pa.Table | None:
+        """The rows of one match (partition pruning on match_id), or None when the table does not exist."""
+        check_match_id(match_id)
+        dt = self.open_table(table)
+        if dt is None:
+            return None
+        return dt.to_pyarrow_table(partitions=[("match_id", "=", match_id)], columns=columns)
+
+    def table_version(self, table: str) -> int | None:
+        dt = self.open_table(table)
+        return None if dt is None else dt.version()

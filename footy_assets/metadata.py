@@ -1,0 +1,20 @@
+"""Small helpers for asset metadata: previews and column schemas for the Dagster UI."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+
+def markdown_preview(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
+    """The first ``rows`` rows as a Markdown table (a handful of rows: no hot path)."""
+    head = frame.head(rows)
+    lines = ["| " + " | ".join(head.columns) + " |", "|" + "---|" * len(head.columns)]
+    for row in head.iter_rows():
+        cells = [f"{v:.3f}" if isinstance(v, float) else ("" if v is None else str(v)) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def column_schema(schema: dict[str, pl.DataType]) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schema.items()])

@@ -1,0 +1,152 @@
+"""Which matches need work, and materialising them in-process, one match per run.
+
+The decision comes from the lake: a match needs work when it is new (no ``matches`` row), when its landed
+files' fingerprint differs from the one stored, or when the code versions stored differ from the current
+ones (stale). A fresh Dagster instance or a copied lake can therefore never make a match be skipped wrongly.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import dagster as dg
+
+from footy_assets.lake import Lake, check_match_id
+from footy_assets.landing import scan_landing
+from footy_assets.matches import read_matches
+from footy_assets.partitions import MATCH_PARTITIONS_NAME
+from footy_assets.versions import CODE_VERSIONS
+
+
+@dataclass
+class MatchPlan:
+    match_id: str
+    format: str | None
+    fingerprint: str | None
+    status: str  # new | changed | stale | unchanged | refused
+    reason: str = ""
+
+    @property
+    def needs_work(self) -> bool:
+        return self.status in ("new", "changed", "stale")
+
+
+@dataclass
+class MatchOutcome:
+    plan: MatchPlan
+    ok: bool
+    seconds: float = 0.0
+    rows: int | None = None
+    frames: int | None = None
+    error: str | None = None
+
+
+def plan_matches(lake: Lake, match_ids: Iterable[str] | None = None) -> list[MatchPlan]:
+    """The status of every landed match (or of ``match_ids``), decided from the lake alone."""
+    wanted = None if match_ids is None else {check_match_id(m) for m in match_ids}
+    scan = scan_landing(lake, only=wanted)
+    stored = {row["match_id"]: row for row in read_matches(lake).iter_rows(named=True)}
+    plans = []
+    for key, reason in sorted(scan.refused.items()):
+        if wanted is None or key in wanted:
+            plans.append(MatchPlan(key, None, None, "refused", reason))
+    for match_id in sorted(wanted or ()):
+        if match_id not in scan.matches and match_id not in scan.refused:
+            plans.append(MatchPlan(match_id, None, None, "refused", f"match {match_id!r} is not landed"))
+    for match_id, landed in sorted(scan.matches.items()):
+        row = stored.get(match_id)
+        if row is None:
+            status, reason = "new", "not in the lake yet"
+        elif row["fingerprint"] != landed.fingerprint:
+            status, reason = "changed", "the landed files changed"
+        elif json.loads(row["code_versions"]) != CODE_VERSIONS:
+            status, reason = "stale", "the code that produced it changed"
+        else:
+            status, reason = "unchanged", "same files, same code"
+        plans.append(MatchPlan(match_id, landed.format, landed.fingerprint, status, reason))
+    return plans
+
+
+def _error_message(result: dg.ExecuteInProcessResult) -> str:
+    """The user-facing message of the first failed step (the innermost cause Dagster wrapped)."""
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error is not None and error.cause is not None:
+                error = error.cause
+            if error is not None:
+                return f"{event.step_key}: {error.message.strip().splitlines()[-1]}"
+    return "the run failed"
+
+
+def run_match(
+    lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, assets: list | None = None
+) -> MatchOutcome:
+    """Materialise every asset of one match in-process; report, never raise, on failure."""
+    from footy_assets.definitions import all_assets
+    from footy_assets.resources import LakeResource
+
+    started = time.perf_counter()
+    result = dg.materialize(
+        assets or all_assets,
+        partition_key=plan.match_id,
+        instance=instance,
+        resources={"lake": LakeResource(lake_uri=lake.uri)},
+        raise_on_error=False,
+        # The CLI prints one line per match; Dagster's event log stays in the instance (and the UI).
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        tags={"footy_assets/fingerprint": plan.fingerprint or "", "footy_assets/trigger": "cli"},
+    )
+    seconds = time.perf_counter() - started
+    if not result.success:
+        return MatchOutcome(plan, False, seconds, error=_error_message(result))
+    rows = frames = None
+    for event in result.get_asset_materialization_events():
+        mat = event.materialization
+        if mat.asset_key == dg.AssetKey("tracking"):
+            rows = mat.metadata["dagster/row_count"].value
+            frames = mat.metadata["frames"].value
+    return MatchOutcome(plan, True, seconds, rows=rows, frames=frames)
+
+
+def materialize_lake(
+    lake: Lake,
+    instance: dg.DagsterInstance,
+    match_ids: Iterable[str] | None = None,
+    progress: Callable[[str], None] = print,
+) -> list[MatchOutcome]:
+    """Register a partition for every landed match and materialise those that need work, one by one."""
+    plans = plan_matches(lake, match_ids)
+    usable = [p.match_id for p in plans if p.status != "refused"]
+    known = set(instance.get_dynamic_partitions(MATCH_PARTITIONS_NAME))
+    new_keys = [m for m in usable if m not in known]
+    if new_keys:
+        instance.add_dynamic_partitions(MATCH_PARTITIONS_NAME, new_keys)
+    todo = [p for p in plans if p.needs_work]
+    progress(
+        f"lake {lake.uri}: {len(usable)} landed match(es), {len(todo)} to materialise, "
+        f"{sum(p.status == 'unchanged' for p in plans)} unchanged, {sum(p.status == 'refused' for p in plans)} refused"
+    )
+    outcomes: list[MatchOutcome] = []
+    for plan in plans:
+        if plan.status == "refused":
+            outcomes.append(MatchOutcome(plan, False, error=plan.reason))
+            progress(f"  REFUSED {plan.match_id}: {plan.reason}")
+        elif plan.status == "unchanged":
+            outcomes.append(MatchOutcome(plan, True))
+            progress(f"  skip    {plan.match_id} ({plan.format}): unchanged")
+    for number, plan in enumerate(todo, start=1):
+        progress(f"  [{number}/{len(todo)}] {plan.match_id} ({plan.format}, {plan.status}) ...")
+        outcome = run_match(lake, instance, plan)
+        outcomes.append(outcome)
+        if outcome.ok:
+            progress(
+                f"  ok      {plan.match_id} ({plan.format}): {outcome.frames:,} frames, {outcome.rows:,} rows, "
+                f"{outcome.seconds:.1f} s"
+            )
+        else:
+            progress(f"  FAILED  {plan.match_id} ({plan.format}): {outcome.error}")
+    return outcomes

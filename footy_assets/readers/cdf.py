@@ -1,0 +1,222 @@
+"""cdf: Common Data Format tracking (``*.jsonl``, one frame per line) and meta (``*.json``).
+
+Seed ``common-data-format-cdf-paper.txt``: metres, origin at the centre, the home team attacks left to
+right for the whole match (so no rotation is needed). Both v0.2 key names (``ball_status`` at the top
+level, periods with ``start_frame_id``) and v0.3 ones (``ball.status``, ``frame_id_start``) are read.
+fps and pitch size come from the meta; jersey numbers and goal keepers from the meta's team sheets
+(a goal keeper is a player whose ``position`` is ``GK`` in the frame or on the team sheet).
+A player whose id is not on the team sheet is kept as unidentified (jersey and player_id null).
+An object with null x/y in a frame has no row in that frame. Frames with no period are outside play.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import polars as pl
+
+from footy_assets import canonical
+from footy_assets.contracts.cdf import PERIODS, CdfObjects
+from footy_assets.lake import Lake
+from footy_assets.landing import LandedMatch
+from footy_assets.readers.common import FeedError, FeedInfo, ReadResult, first_bad_line, validate_vendor_rows
+
+FORMAT = "cdf"
+_PLAYER = pl.Struct({"id": pl.String, "x": pl.Float64, "y": pl.Float64, "position": pl.String})
+_TEAM = pl.Struct({"id": pl.String, "players": pl.List(_PLAYER)})
+FRAME_SCHEMA = {
+    "frame_id": pl.Int64,
+    "period": pl.String,
+    "ball_status": pl.Boolean,
+    "teams": pl.Struct({"home": _TEAM, "away": _TEAM}),
+    "referees": pl.List(pl.Struct({"id": pl.String, "x": pl.Float64, "y": pl.Float64})),
+    "ball": pl.Struct({"x": pl.Float64, "y": pl.Float64, "z": pl.Float64, "status": pl.Boolean}),
+}
+
+
+def _only_file(landed: LandedMatch, suffix: str, what: str) -> str:
+    names = sorted(f.name for f in landed.files if f.name.endswith(suffix))
+    if suffix == ".json":
+        names = [n for n in names if n != "pitch.json"]
+    if len(names) != 1:
+        found = ", ".join(sorted(f.name for f in landed.files))
+        raise FeedError(landed.match_id, f"expected exactly one {what} (*{suffix}), found: {found}")
+    return names[0]
+
+
+def _get(doc: dict, *paths: str):
+    """The first of several dotted paths that exists in ``doc`` (for v0.2 / v0.3 key names)."""
+    for path in paths:
+        node = doc
+        for key in path.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+            if node is None:
+                break
+        if node is not None:
+            return node
+    return None
+
+
+def read_meta(lake: Lake, landed: LandedMatch, file: str) -> dict:
+    """fps, pitch size, team sheets and period frame ranges from a CDF meta file."""
+    try:
+        doc = json.loads(lake.read_bytes(landed.file_uri(file)))
+    except json.JSONDecodeError as exc:
+        raise FeedError(file, f"not valid JSON ({exc.msg} at column {exc.colno})", line=exc.lineno) from None
+    if not isinstance(doc, dict):
+        raise FeedError(file, "expected a JSON object")
+    fps = _get(doc, "meta.tracking.fps")
+    if not isinstance(fps, (int, float)) or not 1 <= fps <= 100:
+        raise FeedError(file, f"meta.tracking.fps must be a frame rate in 1..100, found {fps!r}")
+    length = _get(doc, "stadium.pitch_length", "venue.pitch_length") or canonical.DEFAULT_PITCH[0]
+    width = _get(doc, "stadium.pitch_width", "venue.pitch_width") or canonical.DEFAULT_PITCH[1]
+    sheet = []
+    for side, team in (("home", 0), ("away", 1)):
+        players = _get(doc, f"teams.{side}.players")
+        if not isinstance(players, list):
+            raise FeedError(file, f"teams.{side}.players (the team sheet) is missing")
+        for p in players:
+            if not isinstance(p, dict) or "id" not in p or not isinstance(p.get("jersey_number"), int):
+                raise FeedError(file, f"teams.{side}.players has an entry without id and jersey_number: {p!r}")
+            sheet.append(
+                {"side": side, "object_id": str(p["id"]), "team": team, "sheet_jersey": p["jersey_number"],
+                 "sheet_position": p.get("position")}
+            )
+    period_starts = {}
+    for period in _get(doc, "match.periods") or []:
+        number = PERIODS.get(period.get("period"))
+        start = period.get("frame_id_start", period.get("start_frame_id"))
+        if number is not None and isinstance(start, int):
+            period_starts[number] = start
+    return {
+        "fps": int(round(fps)),
+        "length": float(length),
+        "width": float(width),
+        "sheet": pl.DataFrame(sheet, schema_overrides={"team": pl.Int8, "sheet_jersey": pl.Int16}),
+        "period_starts": period_starts,
+    }
+
+
+def _frames(lake: Lake, landed: LandedMatch, file: str) -> pl.DataFrame:
+    data = lake.read_bytes(landed.file_uri(file))
+    try:
+        frames = pl.read_ndjson(io.BytesIO(data), schema=FRAME_SCHEMA)
+    except (Exception, pl.exceptions.PanicException) as exc:  # locate the line only on the error path
+        bad = first_bad_line(data.decode("utf-8", "replace").splitlines())
+        if bad:
+            raise FeedError(file, bad[1], line=bad[0]) from None
+        raise FeedError(file, f"could not read frames ({str(exc).splitlines()[0]})") from None
+    # read_ndjson skips blank lines: number the frames by their real line numbers.
+    lines = [i + 1 for i, line in enumerate(data.split(b"\n")) if line.strip()]
+    if len(lines) != frames.height:
+        raise FeedError(file, f"{len(lines)} non-blank lines but {frames.height} frames were read")
+    return frames.with_columns(line=pl.Series(lines, dtype=pl.Int64))
+
+
+def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(frames, objects): one row per frame, and one per player, referee or ball per frame."""
+    frames = _frames(lake, landed, file)
+    if frames.height == 0:
+        raise FeedError(file, "holds no frames")
+    missing_id = frames.filter(pl.col("frame_id").is_null())
+    if missing_id.height:
+        raise FeedError(file, "a frame without frame_id", line=missing_id["line"][0])
+    dup = frames.filter(pl.col("frame_id").is_duplicated())
+    if dup.height:
+        raise FeedError(file, f"frame_id {dup['frame_id'][0]} appears twice", line=dup["line"][1])
+    base = ["line", "frame_id", pl.col("period").alias("period_name")]
+    parts = []
+    for side in ("home", "away"):
+        players = (
+            frames.select(*base, p=pl.col("teams").struct.field(side).struct.field("players"))
+            .explode("p")
+            .filter(pl.col("p").is_not_null())
+            .unnest("p")
+            .select("line", "frame_id", "period_name", kind=pl.lit(side), object_id="id", x="x", y="y", z=None,
+                    position="position")
+        )
+        parts.append(players)
+    refs = (
+        frames.select(*base, r="referees")
+        .explode("r")
+        .filter(pl.col("r").is_not_null())
+        .unnest("r")
+        .select("line", "frame_id", "period_name", kind=pl.lit("referee"), object_id="id", x="x", y="y", z=None,
+                position=pl.lit(None, dtype=pl.String))
+    )
+    ball = frames.select(
+        *base,
+        kind=pl.lit("ball"),
+        object_id=pl.lit(None, dtype=pl.String),
+        x=pl.col("ball").struct.field("x"),
+        y=pl.col("ball").struct.field("y"),
+        z=pl.col("ball").struct.field("z"),
+        position=pl.lit(None, dtype=pl.String),
+    )
+    objects = pl.concat([*parts, refs, ball], how="vertical_relaxed")
+    # An object whose position the feed gives as null has no row in that frame (CONTRACTS 2).
+    objects = objects.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
+    objects = validate_vendor_rows(objects, CdfObjects, file, "line")
+    unnamed = objects.filter((pl.col("kind") != "ball") & pl.col("object_id").is_null())
+    if unnamed.height:
+        raise FeedError(file, f"a {unnamed['kind'][0]} entry without id", line=unnamed["line"][0])
+    dup = objects.filter(pl.col("object_id").is_not_null() & pl.struct("frame_id", "object_id").is_duplicated())
+    if dup.height:
+        raise FeedError(file, f"object {dup['object_id'][0]!r} appears twice in one frame", line=dup["line"][0])
+    return frames.select("line", "frame_id", "period", "ball_status"), objects
+
+
+def read(lake: Lake, landed: LandedMatch) -> ReadResult:
+    """Read one CDF match folder into canonical tracking rows (CONTRACTS 2, 3)."""
+    tracking_file = _only_file(landed, ".jsonl", "tracking file")
+    meta_file = _only_file(landed, ".json", "meta file")
+    meta = read_meta(lake, landed, meta_file)
+    frames, objects = parse(lake, landed, tracking_file)
+    fps = meta["fps"]
+    period_of = pl.col("period_name").replace_strict(PERIODS, default=None, return_dtype=pl.Int8)
+    objects = objects.with_columns(period=period_of).filter(pl.col("period").is_not_null())
+    if objects.height == 0:
+        raise FeedError(tracking_file, "no frame has a period (first_half, second_half, ...)")
+    # Clock: ms since the first frame of period 1 (the meta's start frame, else the first frame seen).
+    first_period = 1 if (objects["period"] == 1).any() else int(objects["period"].min())
+    f0 = meta["period_starts"].get(first_period)
+    if f0 is None or f0 > objects.filter(pl.col("period") == first_period)["frame_id"].min():
+        f0 = int(objects.filter(pl.col("period") == first_period)["frame_id"].min())
+    early = objects.filter(pl.col("frame_id") < f0)
+    if early.height:
+        raise FeedError(tracking_file, f"frame {early['frame_id'][0]} comes before kick-off frame {f0}",
+                        line=early["line"][0])
+    sheet = meta["sheet"]
+    identified = objects.join(sheet, left_on=["kind", "object_id"], right_on=["side", "object_id"], how="left")
+    is_person = pl.col("kind").is_in(["home", "away"])
+    is_gk = (pl.col("position") == "GK") | (pl.col("sheet_position") == "GK")
+    frame = identified.select(
+        timestamp_ms=((pl.col("frame_id") - f0) * 1000.0 / fps).round(0).cast(pl.Int64),
+        period="period",
+        role=pl.when(pl.col("kind") == "ball").then(pl.lit("ball"))
+        .when(pl.col("kind") == "referee").then(pl.lit("referee"))
+        .when(is_gk.fill_null(False)).then(pl.lit("goal_keeper"))
+        .otherwise(pl.lit("player")),
+        team=pl.when(pl.col("kind") == "home").then(0).when(pl.col("kind") == "away").then(1).cast(pl.Int8),
+        jersey=pl.when(is_person).then(pl.col("sheet_jersey")),
+        track_id="object_id",
+        x_m="x",
+        y_m="y",
+        z_m="z",
+    ).with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
+    dup = frame.filter(pl.col("player_id").is_not_null() & pl.struct("frame_id", "player_id").is_duplicated())
+    if dup.height:
+        raise FeedError(meta_file, f"two players share jersey {dup['player_id'][0]} on one frame: check the team sheet")
+    # CDF is standardised (home attacks left to right in every period): nothing to rotate.
+    tracking = canonical.finalise(frame, landed.match_id, FORMAT)
+    info = FeedInfo(
+        format=FORMAT,
+        files=[tracking_file, meta_file],
+        fps=fps,
+        pitch_length_m=meta["length"],
+        pitch_width_m=meta["width"],
+        vendor_rows=frames.height,
+        frames_outside_play=int(frames["period"].replace_strict(PERIODS, default=None).is_null().sum()),
+    )
+    return ReadResult(tracking, info)

@@ -1,0 +1,204 @@
+"""footy_stats: the vendor's tracking download, ``tracking.parquet`` or ``tracking.json``.
+
+Seed ``vendor-api-tracking-download.txt``: ``timestamp`` (ms, the vendor's own clock), ``role``,
+``player_id`` (``team-jersey`` or null when the jersey was not read), ``player_id_conf``, ``x``/``y`` in
+centimetres with the origin at the bottom-left corner, ``bbox_x``/``bbox_y`` in pixels. There is no
+period column: a gap of 300 s or more without frames starts a new period. fps comes from the clock.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from footy_assets import canonical
+from footy_assets.contracts.footy_stats import FootyStatsRows
+from footy_assets.lake import Lake
+from footy_assets.landing import LandedMatch
+from footy_assets.readers.common import (
+    FeedError,
+    FeedInfo,
+    ReadResult,
+    first_bad_line,
+    read_pitch_json,
+    validate_vendor_rows,
+)
+
+FORMAT = "footy_stats"
+COLUMNS: dict[str, pl.DataType] = {
+    "timestamp": pl.Int64,
+    "role": pl.String,
+    "player_id": pl.String,
+    "player_id_conf": pl.Float32,
+    "x": pl.Int64,
+    "y": pl.Int64,
+    "bbox_x": pl.Int16,
+    "bbox_y": pl.Int16,
+}
+REQUIRED = ("timestamp", "role", "player_id", "x", "y")
+JSON_CHUNK_BYTES = 32 << 20
+_OBJECT_BOUNDARY = re.compile(rb"\}\s*,\s*\{")
+
+
+def _conform(frame: pl.DataFrame, file: str) -> pl.DataFrame:
+    """Check the required columns are there, add optional ones as null, cast to the vendor types."""
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise FeedError(file, f"missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}")
+    exprs = []
+    for name, dtype in COLUMNS.items():
+        if name not in frame.columns:
+            exprs.append(pl.lit(None, dtype=dtype).alias(name))
+            continue
+        have = frame.schema[name]
+        if dtype.is_integer() and have.is_float():
+            # Centimetres are integers in the vendor schema; a fractional value is a broken file.
+            bad = frame.select(pl.arg_where((pl.col(name) != pl.col(name).round(0)).fill_null(False)).first())
+            index = bad.item()
+            if index is not None:
+                raise FeedError(file, f"{name} = {frame[name][index]} is not a whole number", row=int(index))
+        exprs.append(pl.col(name).cast(dtype, strict=False))
+    out = frame.with_row_index("row").select(pl.col("row").cast(pl.Int64), *exprs)
+    for name in COLUMNS:  # a cast that produced null from a non-null value is a type error
+        if name in frame.columns and frame[name].dtype != out[name].dtype:
+            lost = out[name].is_null() & frame[name].is_not_null()
+            index = lost.arg_true()
+            if index.len():
+                i = int(index[0])
+                raise FeedError(file, f"{name} = {frame[name][i]!r} is not a {COLUMNS[name]}", row=i)
+    return out
+
+
+def _read_parquet(lake: Lake, uri: str, file: str) -> pl.DataFrame:
+    try:
+        table = pq.read_table(io.BytesIO(lake.read_bytes(uri)))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise FeedError(file, f"not a readable Parquet file ({exc})") from None
+    # polars has no float16: the vendor's player_id_conf may be half precision.
+    fields = [
+        pa.field(f.name, pa.float32()) if pa.types.is_float16(f.type) else f for f in table.schema
+    ]
+    table = table.cast(pa.schema(fields))
+    return _conform(pl.from_arrow(table), file)
+
+
+def _ndjson_chunks(data: bytes):
+    """Turn a JSON array of flat row objects into newline-delimited JSON, one chunk at a time.
+
+    Rows of the download are flat objects (no nested braces), so the array is cut at ``}`` + ``,`` + ``{``
+    boundaries. Chunks keep memory bounded for files of hundreds of MB. Yields (ndjson bytes, rows before).
+    """
+    start = data.find(b"[")
+    end = data.rfind(b"]")
+    if start < 0 or end < start:
+        raise ValueError("expected a JSON array of row objects ([{...}, {...}])")
+    pos, rows_before = start + 1, 0
+    while pos < end:
+        cut = min(pos + JSON_CHUNK_BYTES, end)
+        if cut < end:
+            boundary = data.find(b"}", cut)
+            cut = end if boundary < 0 or boundary > end else boundary + 1
+        piece = data[pos:cut].replace(b"\n", b" ").replace(b"\r", b" ").strip().lstrip(b",").strip()
+        pos = cut
+        if not piece:
+            continue
+        ndjson = _OBJECT_BOUNDARY.sub(b"}\n{", piece)
+        yield ndjson, rows_before
+        rows_before += ndjson.count(b"\n") + 1
+
+
+def _read_json(lake: Lake, uri: str, file: str) -> pl.DataFrame:
+    data = lake.read_bytes(uri)
+    # Parse wide (Int64/Float64) and let _conform check ranges and cast: narrow ints panic polars' ndjson.
+    wide = {pl.Int16: pl.Int64, pl.Float32: pl.Float64}
+    schema = {k: (pl.Float64 if k in ("x", "y") else wide.get(v, v)) for k, v in COLUMNS.items()}
+    parts = []
+    try:
+        for ndjson, rows_before in _ndjson_chunks(data):
+            try:
+                parts.append(pl.read_ndjson(io.BytesIO(ndjson), schema=schema))
+            except (Exception, pl.exceptions.PanicException) as exc:  # locate the bad object on the error path
+                bad = first_bad_line(ndjson.decode("utf-8", "replace").split("\n"))
+                if bad is None:
+                    raise FeedError(file, f"could not read rows: {exc}") from None
+                number, what = bad
+                raise FeedError(file, f"row object {what}", row=rows_before + number - 1) from None
+    except ValueError as exc:
+        if isinstance(exc, FeedError):
+            raise
+        raise FeedError(file, str(exc)) from None
+    frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    return _conform(frame, file)
+
+
+def parse(lake: Lake, landed: LandedMatch) -> tuple[pl.DataFrame, str]:
+    """The vendor rows of a footy_stats match folder, validated; and the name of the file read."""
+    names = {f.name for f in landed.files}
+    present = [n for n in ("tracking.parquet", "tracking.json") if n in names]
+    if not present:
+        raise FeedError(
+            landed.uri.rsplit("/", 1)[-1], f"no tracking.parquet or tracking.json (found: {', '.join(sorted(names))})"
+        )
+    if len(present) > 1:
+        raise FeedError("tracking.parquet", "both tracking.parquet and tracking.json are landed: keep one")
+    file = present[0]
+    reader = _read_parquet if file.endswith(".parquet") else _read_json
+    rows = reader(lake, landed.file_uri(file), file)
+    if rows.height == 0:
+        raise FeedError(file, "holds no rows")
+    rows = validate_vendor_rows(rows, FootyStatsRows, file, "row", unit="row")
+    dup = rows.filter(pl.col("player_id").is_not_null()).filter(
+        pl.struct("timestamp", "player_id").is_duplicated()
+    )
+    if dup.height:
+        first = dup.sort("row").row(0, named=True)
+        raise FeedError(
+            file, f"player {first['player_id']} appears twice at timestamp {first['timestamp']}", row=first["row"]
+        )
+    return rows, file
+
+
+def read(lake: Lake, landed: LandedMatch) -> ReadResult:
+    """Read one footy_stats match folder into canonical tracking rows (CONTRACTS 2, 3)."""
+    rows, file = parse(lake, landed)
+    length, width = read_pitch_json(lake, landed)
+    fps = canonical.estimate_fps(rows["timestamp"])
+    located = rows.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
+    parts = pl.col("player_id").str.split_exact("-", 1)
+    frame = (
+        located.lazy()
+        .sort("timestamp", "row")
+        .with_columns(period=canonical.periods_from_gaps(pl.col("timestamp")))
+        .select(
+            timestamp_ms=pl.col("timestamp"),
+            period=pl.col("period"),
+            role=pl.col("role"),
+            team=parts.struct.field("field_0").cast(pl.Int8),
+            jersey=parts.struct.field("field_1").cast(pl.Int16),
+            x_m=pl.col("x") / 100.0 - length / 2,
+            y_m=pl.col("y") / 100.0 - width / 2,
+            id_confidence=pl.col("player_id_conf"),
+            bbox_x=pl.col("bbox_x"),
+            bbox_y=pl.col("bbox_y"),
+        )
+        .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
+        .collect()
+    )
+    if frame["period"].max() > 5:
+        raise FeedError(file, "more than 5 periods found from gaps of 300 s: the clock is not one match")
+    flips = canonical.home_flip_by_period(frame)
+    tracking = canonical.finalise(canonical.orient(frame, flips), landed.match_id, FORMAT)
+    info = FeedInfo(
+        format=FORMAT,
+        files=[file],
+        fps=fps,
+        pitch_length_m=length,
+        pitch_width_m=width,
+        vendor_rows=rows.height,
+        flipped_periods=sorted(p for p, f in flips.items() if f),
+    )
+    return ReadResult(tracking, info)

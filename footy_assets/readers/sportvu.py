@@ -1,0 +1,203 @@
+"""sportvu: SportVU raw messages, one per line (seed ``sportvu-raw-message-format.txt``).
+
+``system_ms;match_ms,half,paused:team,object_id,jersey,x,y;...;[:]ball_x,ball_y,ball_z;``
+
+Quirks handled: object ids that are strings; ``match_ms`` of -1 (before kick-off, breaks: not play, but
+counted); team codes 0 home, 1 away, 2 referee, 3 home GK, 4 away GK; jersey -1 (unidentified); a ball part
+with or without a leading ``:``, or none; a match clock that restarts or continues at a new half (the
+system time is the clock); metres with the origin top-left and y down; spaces inside numbers (``- 1``) as
+the vendor's own document shows them. Pitch size from an optional ``pitch.json``, else 105 x 68.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from footy_assets import canonical
+from footy_assets.contracts.sportvu import SportVuBall, SportVuObjects
+from footy_assets.lake import Lake
+from footy_assets.landing import LandedMatch
+from footy_assets.readers.common import FeedError, FeedInfo, ReadResult, read_pitch_json, validate_vendor_rows
+
+FORMAT = "sportvu"
+TEAM_OF_CODE = {0: 0, 1: 1, 2: None, 3: 0, 4: 1}
+ROLE_OF_CODE = {0: "player", 1: "player", 2: "referee", 3: "goal_keeper", 4: "goal_keeper"}
+
+
+def _fail_on(frame: pl.DataFrame, bad: pl.Expr, file: str, what: str) -> None:
+    """Raise a FeedError for the first line where ``bad`` holds (vectorised look-up)."""
+    hit = frame.filter(bad)
+    if hit.height:
+        first = hit.row(0, named=True)
+        text = first.get("text") or first.get("item") or ""
+        raise FeedError(file, f"{what}: {text[:80]!r}", line=first["line"])
+
+
+def _lines(lake: Lake, landed: LandedMatch, file: str) -> pl.DataFrame:
+    raw = lake.read_bytes(landed.file_uri(file))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FeedError(file, "not UTF-8 text", line=line) from None
+    lines = pl.DataFrame({"text": text.splitlines()}).with_row_index("line", offset=1)
+    return lines.with_columns(pl.col("line").cast(pl.Int64)).filter(pl.col("text").str.strip_chars() != "")
+
+
+def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Parse one message file into (messages, objects, balls), each with its source ``line``."""
+    lines = _lines(lake, landed, file)
+    if lines.height == 0:
+        raise FeedError(file, "holds no messages")
+    # Header and body split at the first ':'; the ball may carry a ':' of its own later on.
+    split = lines.with_columns(parts=pl.col("text").str.splitn(":", 2)).with_columns(
+        header=pl.col("parts").struct.field("field_0").str.replace_all(r"\s", ""),
+        body=pl.col("parts").struct.field("field_1"),
+    )
+    _fail_on(split, pl.col("body").is_null(), file, "no ':' between the time header and the objects")
+    _fail_on(
+        split,
+        ~pl.col("header").str.contains(";"),
+        file,
+        "a time-code message (no system time); footy_assets needs the system-time form",
+    )
+    header = split.with_columns(h=pl.col("header").str.split_exact(";", 1)).with_columns(
+        system=pl.col("h").struct.field("field_0"),
+        clock=pl.col("h").struct.field("field_1").str.split_exact(",", 2),
+    )
+    messages = header.select(
+        "line",
+        "text",
+        "body",
+        system_time_ms=pl.col("system").cast(pl.Int64, strict=False),
+        match_ms=pl.col("clock").struct.field("field_0").cast(pl.Int64, strict=False),
+        half=pl.col("clock").struct.field("field_1").cast(pl.Int64, strict=False),
+        paused=pl.col("clock").struct.field("field_2").cast(pl.Int64, strict=False),
+    )
+    _fail_on(
+        messages,
+        pl.any_horizontal(pl.col("system_time_ms", "match_ms", "half").is_null()),
+        file,
+        "the header is not 'system_ms;match_ms,half,paused'",
+    )
+    items = (
+        messages.select("line", "system_time_ms", "match_ms", "half", item=pl.col("body").str.split(";"))
+        .explode("item")
+        .with_columns(pl.col("item").str.replace_all(r"\s", "").str.strip_chars_start(":"))
+        .filter(pl.col("item") != "")
+        .with_columns(n_fields=pl.col("item").str.count_matches(",") + 1)
+    )
+    _fail_on(
+        items,
+        ~pl.col("n_fields").is_in([3, 5]),
+        file,
+        "an entry that is neither an object (team,id,jersey,x,y) nor a ball (x,y,z)",
+    )
+    obj = items.filter(pl.col("n_fields") == 5).with_columns(f=pl.col("item").str.split_exact(",", 4))
+    objects = obj.select(
+        "line",
+        "item",
+        "system_time_ms",
+        "match_ms",
+        "half",
+        team_code=pl.col("f").struct.field("field_0").cast(pl.Int64, strict=False),
+        object_id=pl.col("f").struct.field("field_1"),
+        jersey=pl.col("f").struct.field("field_2").cast(pl.Int64, strict=False),
+        x=pl.col("f").struct.field("field_3").cast(pl.Float64, strict=False),
+        y=pl.col("f").struct.field("field_4").cast(pl.Float64, strict=False),
+    )
+    _fail_on(
+        objects,
+        pl.any_horizontal(pl.col("team_code", "jersey", "x", "y").is_null()),
+        file,
+        "an object entry with a field that is not a number",
+    )
+    ball = items.filter(pl.col("n_fields") == 3).with_columns(f=pl.col("item").str.split_exact(",", 2))
+    balls = ball.select(
+        "line",
+        "item",
+        x=pl.col("f").struct.field("field_0").cast(pl.Float64, strict=False),
+        y=pl.col("f").struct.field("field_1").cast(pl.Float64, strict=False),
+        z=pl.col("f").struct.field("field_2").cast(pl.Float64, strict=False),
+    )
+    _fail_on(balls, pl.any_horizontal(pl.col("x", "y", "z").is_null()), file, "a ball entry that is not x,y,z")
+    _fail_on(balls, pl.col("line").is_duplicated(), file, "more than one ball in one message")
+    objects = validate_vendor_rows(objects, SportVuObjects, file, "line")
+    balls = validate_vendor_rows(balls, SportVuBall, file, "line")
+    _fail_on(messages, pl.col("system_time_ms").is_duplicated(), file, "a second message with the same system time")
+    dup_obj = pl.struct("system_time_ms", "object_id").is_duplicated()
+    _fail_on(objects, dup_obj, file, "an object id that appears twice in one message")
+    return messages.drop("body"), objects, balls
+
+
+def read(lake: Lake, landed: LandedMatch) -> ReadResult:
+    """Read one sportvu match folder into canonical tracking rows (CONTRACTS 2, 3)."""
+    files = sorted(f.name for f in landed.files if f.name.endswith(".txt"))
+    if len(files) != 1:
+        found = ", ".join(sorted(f.name for f in landed.files))
+        raise FeedError(landed.match_id, f"expected exactly one *.txt message file, found: {found or 'nothing'}")
+    file = files[0]
+    length, width = read_pitch_json(lake, landed)
+    messages, objects, balls = parse(lake, landed, file)
+
+    in_play = (pl.col("match_ms") != -1) & pl.col("half").is_between(1, 5)
+    play = messages.filter(in_play)
+    if play.height == 0:
+        raise FeedError(file, "no message is in play (every message has match time -1)")
+    # The clock is the system time: ms since the first frame of period 1 (else of the first period).
+    first_period = 1 if (play["half"] == 1).any() else int(play["half"].min())
+    t0 = int(play.filter(pl.col("half") == first_period)["system_time_ms"].min())
+    if (play["system_time_ms"] < t0).any():
+        bad = play.filter(pl.col("system_time_ms") < t0).row(0, named=True)
+        raise FeedError(file, f"a message of half {bad['half']} is older than the kick-off of half {first_period}", line=bad["line"])
+    fps = canonical.estimate_fps(play["system_time_ms"])
+    play_lines = play.select("line", "system_time_ms", period=pl.col("half").cast(pl.Int8))
+
+    team = pl.col("team_code").replace_strict(TEAM_OF_CODE, default=None, return_dtype=pl.Int8)
+    role = pl.col("team_code").replace_strict(ROLE_OF_CODE, return_dtype=pl.String)
+    people = objects.join(play_lines.select("line", "period"), on="line").select(
+        "line",
+        "system_time_ms",
+        "period",
+        role=role,
+        team=team,
+        jersey=pl.when((pl.col("jersey") >= 0) & (pl.col("team_code") != 2)).then(pl.col("jersey")).cast(pl.Int16),
+        track_id=pl.col("object_id"),
+        x_m=pl.col("x") - length / 2,
+        y_m=width / 2 - pl.col("y"),  # origin top-left, y down -> centre origin, y up
+        z_m=pl.lit(None, dtype=pl.Float64),
+    )
+    ball = balls.join(play_lines, on="line").select(
+        "line",
+        "system_time_ms",
+        "period",
+        role=pl.lit("ball"),
+        team=pl.lit(None, dtype=pl.Int8),
+        jersey=pl.lit(None, dtype=pl.Int16),
+        track_id=pl.lit(None, dtype=pl.String),
+        x_m=pl.col("x") - length / 2,
+        y_m=width / 2 - pl.col("y"),
+        z_m=pl.col("z"),
+    )
+    frame = (
+        pl.concat([people, ball])
+        .with_columns(timestamp_ms=pl.col("system_time_ms") - t0)
+        .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
+    )
+    dup = frame.filter(pl.col("player_id").is_not_null() & pl.struct("frame_id", "player_id").is_duplicated())
+    if dup.height:
+        first = dup.sort("line").row(0, named=True)
+        raise FeedError(file, f"player {first['player_id']} appears twice in frame {first['frame_id']}", line=first["line"])
+    flips = canonical.home_flip_by_period(frame)
+    tracking = canonical.finalise(canonical.orient(frame, flips), landed.match_id, FORMAT)
+    info = FeedInfo(
+        format=FORMAT,
+        files=[file],
+        fps=fps,
+        pitch_length_m=length,
+        pitch_width_m=width,
+        vendor_rows=messages.height,
+        frames_outside_play=messages.height - play.height,
+        flipped_periods=sorted(p for p, f in flips.items() if f),
+    )
+    return ReadResult(tracking, info)
