@@ -1,0 +1,55 @@
+"""Shared fixtures: the real samples in ../shared/data, small synthetic matches, temporary lakes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from footy_assets import synthetic
+from footy_assets.lake import PROJECT_ROOT, Lake
+
+SHARED_DATA = (PROJECT_ROOT.parent / "shared" / "data").resolve()
+SMALL = synthetic.MatchSpec("syn", half_seconds=40.0, fps=25, seed=3)
+
+
+def require_shared() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"the real sample feeds are missing: expected {SHARED_DATA} (shared/ beside the project)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def truth() -> pl.DataFrame:
+    return synthetic.generate_truth(SMALL)
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    root = tmp_path / "lake"
+    (root / "landing").mkdir(parents=True)
+    return Lake.from_env(str(root))
+
+
+def land_sample(lake: Lake, fmt: str, name: str, as_name: str | None = None) -> Path:
+    """Copy a real sample folder into the lake's landing zone."""
+    target = Path(lake.uri) / "landing" / fmt / (as_name or name)
+    shutil.copytree(require_shared() / fmt / name, target)
+    for f in target.iterdir():  # shared/ is read-only; the copies must be editable by tests
+        f.chmod(0o644)
+    target.chmod(0o755)
+    return target
+
+
+def land_synthetic(lake: Lake, fmt: str, match_id: str, truth: pl.DataFrame, **kw) -> Path:
+    spec = synthetic.MatchSpec(match_id, half_seconds=SMALL.half_seconds, fps=SMALL.fps)
+    return synthetic.write_match(Path(lake.uri) / "landing", fmt, spec, truth=truth, **kw)
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as inst:
+        yield inst
