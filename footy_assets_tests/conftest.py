@@ -12,14 +12,11 @@ import pytest
 from footy_assets import synthetic
 from footy_assets.lake import PROJECT_ROOT, Lake
 
+SAMPLES = Path(__file__).resolve().parent / "samples"  # a copy of ../shared/data (see samples/README.md)
 SHARED_DATA = (PROJECT_ROOT.parent / "shared" / "data").resolve()
 SMALL = synthetic.MatchSpec("syn", half_seconds=40.0, fps=25, seed=3)
 
 
-def require_shared() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"the real sample feeds are missing: expected {SHARED_DATA} (shared/ beside the project)")
-    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +34,7 @@ def lake(tmp_path: Path) -> Lake:
 def land_sample(lake: Lake, fmt: str, name: str, as_name: str | None = None) -> Path:
     """Copy a real sample folder into the lake's landing zone."""
     target = Path(lake.uri) / "landing" / fmt / (as_name or name)
-    shutil.copytree(require_shared() / fmt / name, target)
+    shutil.copytree(SAMPLES / fmt / name, target)
     for f in target.iterdir():  # shared/ is read-only; the copies must be editable by tests
         f.chmod(0o644)
     target.chmod(0o755)
