@@ -58,8 +58,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(
         "\nNext:\n"
         "  make dev                      # the Dagster UI (dagster dev) on http://127.0.0.1:3000\n"
-        '  footy-assets sql "SELECT match_id, role, count(*) AS rows FROM tracking GROUP BY ALL ORDER BY ALL"\n'
-        "  python -c \"import polars as pl; print(pl.read_delta('data_lake/tracking').head())\""
+        '  .venv/bin/footy-assets sql "SELECT match_id, role, count(*) AS rows FROM tracking GROUP BY ALL ORDER BY ALL"\n'
+        f"  .venv/bin/python -c \"import polars as pl; print(pl.read_delta('{lake.uri}/tracking').head())\""
     )
     return status
 
