@@ -75,7 +75,7 @@ def player_id_expr() -> pl.Expr:
     )
 
 
-def home_flip_by_period(frame: pl.DataFrame) -> dict[int, bool]:
+def home_flip_by_period(frame: pl.LazyFrame | pl.DataFrame) -> dict[int, bool]:
     """For each period, whether the home team attacks right to left in ``frame``'s centred coordinates.
 
     Decided from where the home goal keeper stands (left half = attacking left to right); where no home
@@ -83,7 +83,8 @@ def home_flip_by_period(frame: pl.DataFrame) -> dict[int, bool]:
     """
     flips: dict[int, bool] = {}
     stats = (
-        frame.filter(pl.col("team").is_not_null())
+        frame.lazy()
+        .filter(pl.col("team").is_not_null())
         .group_by("period")
         .agg(
             home_gk=pl.col("x_m").filter((pl.col("role") == "goal_keeper") & (pl.col("team") == 0)).mean(),
@@ -91,6 +92,7 @@ def home_flip_by_period(frame: pl.DataFrame) -> dict[int, bool]:
             home=pl.col("x_m").filter(pl.col("team") == 0).mean(),
             away=pl.col("x_m").filter(pl.col("team") == 1).mean(),
         )
+        .collect()
     )
     for row in stats.iter_rows(named=True):  # one row per period, not per frame
         if row["home_gk"] is not None:
@@ -111,8 +113,38 @@ def orient(frame: pl.LazyFrame | pl.DataFrame, flips: dict[int, bool]) -> pl.Laz
     return frame.lazy().with_columns(x_m=pl.col("x_m") * sign, y_m=pl.col("y_m") * sign)
 
 
+def _player_key() -> pl.Expr:
+    """One Int64 per (frame, team, jersey): cheap to count, unlike strings or structs."""
+    return pl.col("frame_id") * 2048 + pl.col("team").cast(pl.Int64) * 1024 + pl.col("jersey").cast(pl.Int64)
+
+
+def duplicate_players(frame: pl.DataFrame) -> pl.DataFrame:
+    """(frame_id, player_id) pairs that occur more than once; empty for a correct feed.
+
+    The check itself is one ``n_unique`` over an integer key (fast on millions of rows); only when it
+    finds a duplicate are the offending rows looked up.
+    """
+    identified = frame.lazy().filter(pl.col("team").is_not_null() & pl.col("jersey").is_not_null())
+    counts = identified.select(pl.len().alias("rows"), _player_key().n_unique().alias("keys")).collect()
+    if counts["rows"][0] == counts["keys"][0]:
+        return frame.clear().select("frame_id", "player_id")
+    dup = identified.filter(_player_key().is_duplicated()).select("frame_id", "player_id").collect()
+    return dup.unique(maintain_order=True)
+
+
+def in_time_order(frame: pl.LazyFrame | pl.DataFrame, column: str) -> pl.LazyFrame:
+    """``frame`` ordered by ``column``; vendor feeds usually are, and then nothing is sorted (stable otherwise)."""
+    lf = frame.lazy()
+    if lf.select((pl.col(column).diff() < 0).any()).collect().item():
+        return lf.sort(column, maintain_order=True)
+    return lf
+
+
 def finalise(frame: pl.LazyFrame | pl.DataFrame, match_id: str, source_format: str) -> pl.DataFrame:
-    """Cast to the canonical schema, add missing columns as null, sort by frame and object."""
+    """Cast to the canonical schema (in its column order) and add missing columns as null.
+
+    Rows are expected in frame order (readers keep the vendor's order within a frame).
+    """
     lf = frame.lazy()
     names = lf.collect_schema().names()
     cols = []
@@ -125,9 +157,4 @@ def finalise(frame: pl.LazyFrame | pl.DataFrame, match_id: str, source_format: s
             cols.append(pl.col(name).cast(dtype))
         else:
             cols.append(pl.lit(None, dtype=dtype).alias(name))
-    role_order = pl.col("role").replace_strict(list(ROLES), [1, 1, 0, 2], default=3, return_dtype=pl.Int8)
-    return (
-        lf.select(cols)
-        .sort([pl.col("frame_id"), role_order, "team", "jersey", "track_id"], nulls_last=True)
-        .collect()
-    )
+    return lf.select(cols).collect()

@@ -138,3 +138,21 @@ def test_invalid_folder_and_ambiguous_match_are_refused(lake, truth):
         find_match(lake, "twice")
     with pytest.raises(InvalidMatchId):
         find_match(lake, "../twice")
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 64, 1 << 20])
+def test_footy_stats_json_chunking_keeps_rows_and_row_numbers(chunk):
+    import io
+
+    from footy_assets.readers.footy_stats import _ndjson_chunks
+
+    rows = [f'{{"timestamp": {i}, "role": "ball", "x": {i}, "y": 1}}' for i in range(50)]
+    doc = ("\n[\n" + ",\n  ".join(rows) + "\n]\n").encode()
+    chunks = list(_ndjson_chunks(io.BytesIO(doc), chunk))
+    objects = [line for c, _ in chunks for line in c.split(b"\n")]
+    assert [json.loads(o)["timestamp"] for o in objects] == list(range(50))
+    starts = [before for _, before in chunks]
+    sizes = [c.count(b"\n") + 1 for c, _ in chunks]
+    assert starts == [sum(sizes[:i]) for i in range(len(sizes))]
+    with pytest.raises(ValueError, match="not closed"):
+        list(_ndjson_chunks(io.BytesIO(doc.rstrip()[:-1]), chunk))

@@ -96,3 +96,9 @@ def test_fps_and_periods_are_found(read_all):
     assert read_all["svu"].info.frames_outside_play == 4
     assert read_all["fs_parquet"].info.flipped_periods == [2]
     assert read_all["svu"].info.flipped_periods == [1]
+
+
+@pytest.mark.parametrize("match_id", list(VARIANTS))
+def test_rows_come_in_frame_order(read_all, match_id):
+    frame_ids = read_all[match_id].tracking["frame_id"]
+    assert (frame_ids.diff().drop_nulls() >= 0).all()

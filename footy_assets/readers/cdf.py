@@ -154,15 +154,21 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
         z=pl.col("ball").struct.field("z"),
         position=pl.lit(None, dtype=pl.String),
     )
-    objects = pl.concat([*parts, refs, ball], how="vertical_relaxed")
+    # Each part is in file (line) order: merge them by line so rows stay in frame order.
+    objects = None
+    for part in (*parts, refs, ball):
+        part = part.cast({"z": pl.Float64, "position": pl.String, "object_id": pl.String})
+        objects = part if objects is None else objects.merge_sorted(part, key="line")
     # An object whose position the feed gives as null has no row in that frame (CONTRACTS 2).
     objects = objects.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
     objects = validate_vendor_rows(objects, CdfObjects, file, "line")
     unnamed = objects.filter((pl.col("kind") != "ball") & pl.col("object_id").is_null())
     if unnamed.height:
         raise FeedError(file, f"a {unnamed['kind'][0]} entry without id", line=unnamed["line"][0])
-    dup = objects.filter(pl.col("object_id").is_not_null() & pl.struct("frame_id", "object_id").is_duplicated())
-    if dup.height:
+    per_frame = objects.filter(pl.col("object_id").is_not_null()).select(
+        pl.len(), pl.struct("line", "object_id").n_unique().alias("unique"))
+    if per_frame["len"][0] != per_frame["unique"][0]:
+        dup = objects.filter(pl.col("object_id").is_not_null() & pl.struct("line", "object_id").is_duplicated())
         raise FeedError(file, f"object {dup['object_id'][0]!r} appears twice in one frame", line=dup["line"][0])
     return frames.select("line", "frame_id", "period", "ball_status"), objects
 
@@ -188,7 +194,8 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         raise FeedError(tracking_file, f"frame {early['frame_id'][0]} comes before kick-off frame {f0}",
                         line=early["line"][0])
     sheet = meta["sheet"]
-    identified = objects.join(sheet, left_on=["kind", "object_id"], right_on=["side", "object_id"], how="left")
+    identified = objects.join(sheet, left_on=["kind", "object_id"], right_on=["side", "object_id"], how="left",
+                              maintain_order="left")
     is_person = pl.col("kind").is_in(["home", "away"])
     is_gk = (pl.col("position") == "GK") | (pl.col("sheet_position") == "GK")
     frame = identified.select(
@@ -205,9 +212,10 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         y_m="y",
         z_m="z",
     ).with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
-    dup = frame.filter(pl.col("player_id").is_not_null() & pl.struct("frame_id", "player_id").is_duplicated())
+    dup = canonical.duplicate_players(frame)
     if dup.height:
-        raise FeedError(meta_file, f"two players share jersey {dup['player_id'][0]} on one frame: check the team sheet")
+        raise FeedError(meta_file, f"two players share jersey {dup['player_id'][0]} in frame {dup['frame_id'][0]}: "
+                        "check the team sheet")
     # CDF is standardised (home attacks left to right in every period): nothing to rotate.
     tracking = canonical.finalise(frame, landed.match_id, FORMAT)
     info = FeedInfo(

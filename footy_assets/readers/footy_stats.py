@@ -86,50 +86,63 @@ def _read_parquet(lake: Lake, uri: str, file: str) -> pl.DataFrame:
     return _conform(pl.from_arrow(table), file)
 
 
-def _ndjson_chunks(data: bytes):
-    """Turn a JSON array of flat row objects into newline-delimited JSON, one chunk at a time.
+def _ndjson_chunks(stream, chunk_bytes: int = JSON_CHUNK_BYTES):
+    """Turn a streamed JSON array of flat row objects into newline-delimited JSON, chunk by chunk.
 
     Rows of the download are flat objects (no nested braces), so the array is cut at ``}`` + ``,`` + ``{``
-    boundaries. Chunks keep memory bounded for files of hundreds of MB. Yields (ndjson bytes, rows before).
+    boundaries. Only one chunk (plus the unfinished object carried over) is in memory at a time, so files
+    of hundreds of MB are read in bounded memory. Yields (ndjson bytes, rows before this chunk).
     """
-    start = data.find(b"[")
-    end = data.rfind(b"]")
-    if start < 0 or end < start:
-        raise ValueError("expected a JSON array of row objects ([{...}, {...}])")
-    pos, rows_before = start + 1, 0
-    while pos < end:
-        cut = min(pos + JSON_CHUNK_BYTES, end)
-        if cut < end:
-            boundary = data.find(b"}", cut)
-            cut = end if boundary < 0 or boundary > end else boundary + 1
-        piece = data[pos:cut].replace(b"\n", b" ").replace(b"\r", b" ").strip().lstrip(b",").strip()
-        pos = cut
-        if not piece:
-            continue
-        ndjson = _OBJECT_BOUNDARY.sub(b"}\n{", piece)
-        yield ndjson, rows_before
-        rows_before += ndjson.count(b"\n") + 1
+    carry, rows_before, opened, closed = b"", 0, False, False
+    while True:
+        block = stream.read(chunk_bytes)
+        data = carry + block
+        if not opened:
+            stripped = data.lstrip()
+            if not stripped and block:
+                carry = b""
+                continue
+            if not stripped.startswith(b"["):
+                raise ValueError("expected a JSON array of row objects ([{...}, {...}])")
+            data, opened = stripped[1:], True
+        if block:
+            cut = data.rfind(b"}")  # keep the unfinished object for the next block
+            carry, data = (data[cut + 1 :], data[: cut + 1]) if cut >= 0 else (data, b"")
+        else:
+            carry = b""
+            tail = data.rstrip()
+            if not tail.endswith(b"]"):
+                raise ValueError("the JSON array is not closed with ']' (truncated file?)")
+            data, closed = tail[:-1], True
+        piece = data.replace(b"\n", b" ").replace(b"\r", b" ").strip().lstrip(b",").strip()
+        if piece:
+            ndjson = _OBJECT_BOUNDARY.sub(b"}\n{", piece)
+            yield ndjson, rows_before
+            rows_before += ndjson.count(b"\n") + 1
+        if closed:
+            return
 
 
 def _read_json(lake: Lake, uri: str, file: str) -> pl.DataFrame:
-    data = lake.read_bytes(uri)
     # Parse wide (Int64/Float64) and let _conform check ranges and cast: narrow ints panic polars' ndjson.
     wide = {pl.Int16: pl.Int64, pl.Float32: pl.Float64}
     schema = {k: (pl.Float64 if k in ("x", "y") else wide.get(v, v)) for k, v in COLUMNS.items()}
     parts = []
+    fs, _ = lake.filesystem()
     try:
-        for ndjson, rows_before in _ndjson_chunks(data):
-            try:
-                parts.append(pl.read_ndjson(io.BytesIO(ndjson), schema=schema))
-            except (Exception, pl.exceptions.PanicException) as exc:  # locate the bad object on the error path
-                bad = first_bad_line(ndjson.decode("utf-8", "replace").split("\n"))
-                if bad is None:
-                    raise FeedError(file, f"could not read rows: {exc}") from None
-                number, what = bad
-                raise FeedError(file, f"row object {what}", row=rows_before + number - 1) from None
+        with fs.open_input_stream(lake.fs_path(uri)) as stream:
+            for ndjson, rows_before in _ndjson_chunks(stream):
+                try:
+                    parts.append(pl.read_ndjson(io.BytesIO(ndjson), schema=schema))
+                except (Exception, pl.exceptions.PanicException) as exc:  # locate the bad object
+                    bad = first_bad_line(ndjson.decode("utf-8", "replace").split("\n"))
+                    if bad is None:
+                        raise FeedError(file, f"could not read rows: {exc}") from None
+                    number, what = bad
+                    raise FeedError(file, f"row object {what}", row=rows_before + number - 1) from None
+    except FeedError:
+        raise
     except ValueError as exc:
-        if isinstance(exc, FeedError):
-            raise
         raise FeedError(file, str(exc)) from None
     frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
     return _conform(frame, file)
@@ -151,15 +164,18 @@ def parse(lake: Lake, landed: LandedMatch) -> tuple[pl.DataFrame, str]:
     if rows.height == 0:
         raise FeedError(file, "holds no rows")
     rows = validate_vendor_rows(rows, FootyStatsRows, file, "row", unit="row")
-    dup = rows.filter(pl.col("player_id").is_not_null()).filter(
-        pl.struct("timestamp", "player_id").is_duplicated()
-    )
-    if dup.height:
-        first = dup.sort("row").row(0, named=True)
-        raise FeedError(
-            file, f"player {first['player_id']} appears twice at timestamp {first['timestamp']}", row=first["row"]
-        )
     return rows, file
+
+
+def _identities(rows: pl.DataFrame) -> pl.DataFrame:
+    """team, jersey and canonical player_id for each distinct vendor player_id (a few dozen, not millions)."""
+    parts = pl.col("player_id").str.split_exact("-", 1)
+    return (
+        rows.select(pl.col("player_id").unique().drop_nulls())
+        .with_columns(team=parts.struct.field("field_0").cast(pl.Int8),
+                      jersey=parts.struct.field("field_1").cast(pl.Int16))
+        .with_columns(canonical_id=pl.format("{}-{}", "team", "jersey"))
+    )
 
 
 def read(lake: Lake, landed: LandedMatch) -> ReadResult:
@@ -167,31 +183,38 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     rows, file = parse(lake, landed)
     length, width = read_pitch_json(lake, landed)
     fps = canonical.estimate_fps(rows["timestamp"])
-    located = rows.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
-    parts = pl.col("player_id").str.split_exact("-", 1)
+    ids = _identities(rows)
+    lookup = {name: pl.col("player_id").replace_strict(ids["player_id"], ids[name], default=None)
+              for name in ("team", "jersey", "canonical_id")}
+    located = rows.lazy().filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
     frame = (
-        located.lazy()
-        .sort("timestamp", "row")
-        .with_columns(period=canonical.periods_from_gaps(pl.col("timestamp")))
+        canonical.in_time_order(located, "timestamp")
         .select(
+            "row",
             timestamp_ms=pl.col("timestamp"),
-            period=pl.col("period"),
+            period=canonical.periods_from_gaps(pl.col("timestamp")),
             role=pl.col("role"),
-            team=parts.struct.field("field_0").cast(pl.Int8),
-            jersey=parts.struct.field("field_1").cast(pl.Int16),
+            team=lookup["team"],
+            jersey=lookup["jersey"],
+            player_id=lookup["canonical_id"],
             x_m=pl.col("x") / 100.0 - length / 2,
             y_m=pl.col("y") / 100.0 - width / 2,
             id_confidence=pl.col("player_id_conf"),
             bbox_x=pl.col("bbox_x"),
             bbox_y=pl.col("bbox_y"),
         )
-        .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
-        .collect()
+        .with_columns(canonical.frame_id_expr(fps))
     )
-    if frame["period"].max() > 5:
+    periods = frame.select(pl.col("period").max()).collect().item()
+    if periods > 5:
         raise FeedError(file, "more than 5 periods found from gaps of 300 s: the clock is not one match")
     flips = canonical.home_flip_by_period(frame)
     tracking = canonical.finalise(canonical.orient(frame, flips), landed.match_id, FORMAT)
+    dup = canonical.duplicate_players(tracking)
+    if dup.height:
+        frame_id, player_id = dup.row(0)
+        at = rows.filter((pl.col("player_id") == player_id) & (canonical.frame_id_expr(fps, "timestamp") == frame_id))
+        raise FeedError(file, f"player {player_id} appears twice at timestamp {at['timestamp'][0]}", row=at["row"][1])
     info = FeedInfo(
         format=FORMAT,
         files=[file],

@@ -125,8 +125,6 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     objects = validate_vendor_rows(objects, SportVuObjects, file, "line")
     balls = validate_vendor_rows(balls, SportVuBall, file, "line")
     _fail_on(messages, pl.col("system_time_ms").is_duplicated(), file, "a second message with the same system time")
-    dup_obj = pl.struct("system_time_ms", "object_id").is_duplicated()
-    _fail_on(objects, dup_obj, file, "an object id that appears twice in one message")
     return messages.drop("body"), objects, balls
 
 
@@ -179,15 +177,19 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         y_m=width / 2 - pl.col("y"),
         z_m=pl.col("z"),
     )
+    # Messages are in time order in the file: merge players and ball by line, keeping that order.
+    people = canonical.in_time_order(people, "line").collect()
+    ball = canonical.in_time_order(ball, "line").collect()
     frame = (
-        pl.concat([people, ball])
+        people.merge_sorted(ball.select(people.columns), key="line")
         .with_columns(timestamp_ms=pl.col("system_time_ms") - t0)
         .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
     )
-    dup = frame.filter(pl.col("player_id").is_not_null() & pl.struct("frame_id", "player_id").is_duplicated())
+    dup = canonical.duplicate_players(frame)
     if dup.height:
-        first = dup.sort("line").row(0, named=True)
-        raise FeedError(file, f"player {first['player_id']} appears twice in frame {first['frame_id']}", line=first["line"])
+        frame_id, player_id = dup.row(0)
+        lines = frame.filter((pl.col("frame_id") == frame_id) & (pl.col("player_id") == player_id))["line"]
+        raise FeedError(file, f"player {player_id} appears twice in frame {frame_id}", line=int(lines.max()))
     flips = canonical.home_flip_by_period(frame)
     tracking = canonical.finalise(canonical.orient(frame, flips), landed.match_id, FORMAT)
     info = FeedInfo(
