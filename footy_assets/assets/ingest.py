@@ -25,23 +25,40 @@ from footy_assets.versions import CODE_VERSIONS
 GROUP = "ingest"
 
 
-@dg.asset(
-    partitions_def=match_partitions,
+RAW_FEED = dg.AssetSpec(
+    "raw_feed",
     group_name=GROUP,
     code_version=CODE_VERSIONS["raw_feed"],
     kinds={"python", "json"},
-    description="The landed files of a match: format, names, sizes, sha256 fingerprint, validated against "
-    "the vendor's schema. Recorded in <lake>/_raw_feed/<match_id>.json.",
+    description="The landed files of a match: format, names, sizes, sha256 fingerprint (its data version), "
+    "parsed and validated against the vendor's schema. Recorded in <lake>/_raw_feed/<match_id>.json.",
 )
-def raw_feed(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+TRACKING = dg.AssetSpec(
+    "tracking",
+    group_name=GROUP,
+    deps=["raw_feed"],
+    code_version=CODE_VERSIONS["tracking"],
+    kinds={"polars", "deltalake"},
+    metadata={"dagster/column_schema": column_schema(TRACKING_SCHEMA), "partition_column": "match_id"},
+    description="Canonical tracking: one row per object per frame, metres from the centre spot, home "
+    "attacking +x in every period (CONTRACTS 3).",
+)
+
+
+@dg.multi_asset(specs=[RAW_FEED, TRACKING], partitions_def=match_partitions, can_subset=False, name="ingest_match")
+def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
+    """raw_feed and tracking come from one read of the delivery (parsing a full match twice would double
+    the cost); raw_feed is reported first, tracking after its commit."""
     started = time.perf_counter()
     match_id = context.partition_key
     landed = find_match(lake.lake, match_id)
     context.log.info(f"{match_id}: {landed.format}, {len(landed.files)} file(s), {landed.total_bytes:,} bytes")
-    result = read_match(lake.lake, landed)  # parses and validates the vendor rows
+    result = read_match(lake.lake, landed)  # parses and validates the vendor rows, then normalises
     record = raw_feed_record(landed, result.info)
     lake.lake.write_bytes_atomic(raw_feed_record_uri(lake.lake, match_id), json.dumps(record, indent=1).encode())
-    return dg.MaterializeResult(
+    read_seconds = time.perf_counter() - started
+    yield dg.MaterializeResult(
+        asset_key="raw_feed",
         metadata={
             "format": landed.format,
             "files": dg.MetadataValue.json(record["files"]),
@@ -50,31 +67,14 @@ def raw_feed(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materi
             "vendor_rows": result.info.vendor_rows,
             "fps": result.info.fps,
             "frames_outside_play": result.info.frames_outside_play,
-            "seconds": round(time.perf_counter() - started, 3),
+            "seconds": round(read_seconds, 3),
         },
         data_version=dg.DataVersion(landed.fingerprint),
     )
-
-
-@dg.asset(
-    partitions_def=match_partitions,
-    group_name=GROUP,
-    deps=[raw_feed],
-    code_version=CODE_VERSIONS["tracking"],
-    kinds={"polars", "deltalake"},
-    metadata={"dagster/column_schema": column_schema(TRACKING_SCHEMA), "partition_column": "match_id"},
-    description="Canonical tracking: one row per object per frame, metres from the centre spot, home "
-    "attacking +x in every period (CONTRACTS 3).",
-)
-def tracking(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    started = time.perf_counter()
-    match_id = context.partition_key
-    landed = find_match(lake.lake, match_id)
-    result = read_match(lake.lake, landed)
     frame = Tracking.validate(result.tracking)
-    read_seconds = time.perf_counter() - started
     version = lake.lake.write_match("tracking", match_id, frame.to_arrow().cast(arrow_schema(TRACKING_SCHEMA)))
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key="tracking",
         metadata={
             "dagster/row_count": frame.height,
             "frames": frame["frame_id"].n_unique(),
@@ -85,14 +85,14 @@ def tracking(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materi
             "read_seconds": round(read_seconds, 3),
             "seconds": round(time.perf_counter() - started, 3),
             "preview": markdown_preview(frame),
-        }
+        },
     )
 
 
 @dg.asset(
     partitions_def=match_partitions,
     group_name=GROUP,
-    deps=[tracking],
+    deps=["tracking"],
     code_version=CODE_VERSIONS["matches"],
     kinds={"polars", "deltalake"},
     metadata={"dagster/column_schema": column_schema(MATCHES_SCHEMA), "partition_column": "match_id"},
@@ -122,4 +122,4 @@ def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
     )
 
 
-ingest_assets = [raw_feed, tracking, matches]
+ingest_assets = [ingest_match, matches]
