@@ -1,0 +1,85 @@
+"""Benchmark: one 90-minute, 25 fps match (22 players + referee + ball, ~3.2 M tracking rows).
+
+Generates the match in footy_stats format (Parquet) into a temporary lake, then
+1. times each stage of the chain in this process (read, validate, Delta write), with the peak RSS so far;
+2. runs ``footy-assets materialize`` on the lake in a fresh process and reports its wall time and peak RSS.
+
+Run: ``make bench`` (or ``.venv/bin/python bench/full_match.py [--format footy_stats|sportvu|cdf]``).
+Not a timed test: figures depend on the machine; the README records them with the machine they came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from footy_assets import synthetic
+from footy_assets.canonical import TRACKING_SCHEMA, arrow_schema
+from footy_assets.contracts.tracking import Tracking
+from footy_assets.lake import Lake
+from footy_assets.landing import find_match
+from footy_assets.readers import read_match
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def stage(name: str, fn, results: list):
+    started = time.perf_counter()
+    value = fn()
+    results.append((name, time.perf_counter() - started, peak_mb()))
+    print(f"  {name:<28} {results[-1][1]:6.2f} s   peak RSS so far {results[-1][2]:7.0f} MB", flush=True)
+    return value
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--format", default="footy_stats", choices=["footy_stats", "sportvu", "cdf"])
+    parser.add_argument("--minutes", type=float, default=45.0, help="length of each half")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="footy_bench_") as tmp:
+        root = Path(tmp) / "lake"
+        spec = synthetic.MatchSpec("bench_full_match", half_seconds=args.minutes * 60)
+        print(f"generating a {2 * args.minutes:g}-minute match ({args.format}) ...", flush=True)
+        started = time.perf_counter()
+        folder = synthetic.write_match(root / "landing", args.format, spec)
+        size = sum(f.stat().st_size for f in folder.iterdir())
+        print(f"  landed {size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s (generation is not timed below)")
+
+        print("stages in this process:")
+        lake = Lake.from_env(str(root))
+        results: list = []
+        landed = find_match(lake, spec.match_id)
+        result = stage("read (parse+validate+normalise)", lambda: read_match(lake, landed), results)
+        frame = stage("validate tracking (pandera)", lambda: Tracking.validate(result.tracking), results)
+        table = stage("to arrow", lambda: frame.to_arrow().cast(arrow_schema(TRACKING_SCHEMA)), results)
+        stage("write tracking (Delta)", lambda: lake.write_match("tracking", spec.match_id, table), results)
+        print(f"  rows: {frame.height:,}, frames: {frame['frame_id'].n_unique():,}")
+        del result, frame, table
+
+        print("footy-assets materialize (a fresh process, all assets, new lake and instance):")
+        for path in (root / "tracking", root / "matches"):
+            subprocess.run(["rm", "-rf", str(path)], check=True)
+        env = dict(os.environ, DAGSTER_HOME=str(Path(tmp) / "dagster_home"))
+        cli = Path(sys.executable).parent / "footy-assets"
+        started = time.perf_counter()
+        proc = subprocess.run([str(cli), "materialize", "--lake", str(root)], env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - started
+        child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print("    " + "\n    ".join(proc.stdout.strip().splitlines()))
+        if proc.returncode != 0:
+            print(proc.stderr[-3000:], file=sys.stderr)
+            return proc.returncode
+        print(f"  wall {wall:.1f} s (including Python and Dagster start-up), peak RSS {child_peak:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
