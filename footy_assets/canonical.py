@@ -31,6 +31,9 @@ TRACKING_SCHEMA: dict[str, pl.DataType] = {
     "bbox_x": pl.Int16,
     "bbox_y": pl.Int16,
     "source_format": pl.String,
+    # Not in CONTRACTS 3: the feed's own ball-in-play flag for the frame, where the feed gives one
+    # (CDF ball_status / ball.status, SportVU's pause flag); null otherwise. ball_state reads it.
+    "in_play": pl.Boolean,
 }
 
 

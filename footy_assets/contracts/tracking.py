@@ -23,6 +23,7 @@ class Tracking(pa.DataFrameModel):
     bbox_x: pl.Int16 = pa.Field(nullable=True)
     bbox_y: pl.Int16 = pa.Field(nullable=True)
     source_format: str = pa.Field(isin=["footy_stats", "sportvu", "cdf", "footy_track"])
+    in_play: pl.Boolean = pa.Field(nullable=True)
 
     class Config:
         strict = True

@@ -170,7 +170,10 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     if per_frame["len"][0] != per_frame["unique"][0]:
         dup = objects.filter(pl.col("object_id").is_not_null() & pl.struct("line", "object_id").is_duplicated())
         raise FeedError(file, f"object {dup['object_id'][0]!r} appears twice in one frame", line=dup["line"][0])
-    return frames.select("line", "frame_id", "period", "ball_status"), objects
+    frames = frames.select("line", "frame_id", "period",
+                           in_play=pl.coalesce(pl.col("ball_status"), pl.col("ball").struct.field("status")))
+    objects = objects.join(frames.select("line", "in_play"), on="line", how="left", maintain_order="left")
+    return frames, objects
 
 
 def read(lake: Lake, landed: LandedMatch) -> ReadResult:
@@ -211,6 +214,7 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         x_m="x",
         y_m="y",
         z_m="z",
+        in_play="in_play",
     ).with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
     dup = canonical.duplicate_players(frame)
     if dup.height:

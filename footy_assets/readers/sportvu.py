@@ -149,14 +149,17 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         bad = play.filter(pl.col("system_time_ms") < t0).row(0, named=True)
         raise FeedError(file, f"a message of half {bad['half']} is older than the kick-off of half {first_period}", line=bad["line"])
     fps = canonical.estimate_fps(play["system_time_ms"])
-    play_lines = play.select("line", "system_time_ms", period=pl.col("half").cast(pl.Int8))
+    # The pause flag is the only in-play signal SportVU gives: paused (1) means the ball is out of play.
+    play_lines = play.select("line", "system_time_ms", period=pl.col("half").cast(pl.Int8),
+                             in_play=pl.col("paused") == 0)
 
     team = pl.col("team_code").replace_strict(TEAM_OF_CODE, default=None, return_dtype=pl.Int8)
     role = pl.col("team_code").replace_strict(ROLE_OF_CODE, return_dtype=pl.String)
-    people = objects.join(play_lines.select("line", "period"), on="line").select(
+    people = objects.join(play_lines.select("line", "period", "in_play"), on="line").select(
         "line",
         "system_time_ms",
         "period",
+        "in_play",
         role=role,
         team=team,
         jersey=pl.when((pl.col("jersey") >= 0) & (pl.col("team_code") != 2)).then(pl.col("jersey")).cast(pl.Int16),
@@ -169,6 +172,7 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         "line",
         "system_time_ms",
         "period",
+        "in_play",
         role=pl.lit("ball"),
         team=pl.lit(None, dtype=pl.Int8),
         jersey=pl.lit(None, dtype=pl.Int16),

@@ -1,0 +1,114 @@
+"""frame_state: one row per identified player or goal keeper per frame (CONTRACTS 4).
+
+| column | unit | definition |
+|---|---|---|
+| speed_mps | m/s | Savitzky-Golay (window 9, order 2) first derivative of x_m and y_m per track segment, hypot |
+| accel_mps2 | m/s^2 | tangential acceleration: SG(9, 2) acceleration projected on the velocity (d speed / dt) |
+| distance_m | m | distance covered in the frame: speed_mps / fps |
+| nearest_opp_id | | player_id of the closest player of the other team in the frame (ties: smallest id) |
+| nearest_opp_dist_m | m | Euclidean distance to nearest_opp_id (unsmoothed x_m, y_m) |
+| ball_dist_m | m | distance to the ball in the frame; null when the frame has no ball |
+| fps | 1/s | frames per second of the feed |
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from footy_assets.metrics.kinematics import kinematics
+from footy_assets.metrics.nearest import nearest_opponent
+
+FRAME_STATE_SCHEMA: dict[str, pl.DataType] = {
+    "match_id": pl.String,
+    "frame_id": pl.Int64,
+    "timestamp_ms": pl.Int64,
+    "period": pl.Int8,
+    "player_id": pl.String,
+    "team": pl.Int8,
+    "role": pl.String,
+    "x_m": pl.Float32,
+    "y_m": pl.Float32,
+    "speed_mps": pl.Float32,
+    "accel_mps2": pl.Float32,
+    "distance_m": pl.Float32,
+    "nearest_opp_id": pl.String,
+    "nearest_opp_dist_m": pl.Float32,
+    "ball_dist_m": pl.Float32,
+    "fps": pl.Int16,
+}
+PEOPLE = ("player", "goal_keeper")
+
+
+def identified_players(tracking: pl.DataFrame) -> pl.DataFrame:
+    """Rows of tracking that frame_state describes: players and goal keepers with a player_id."""
+    return tracking.filter(pl.col("role").is_in(PEOPLE) & pl.col("player_id").is_not_null()
+                           & pl.col("team").is_not_null())
+
+
+def ball_positions(tracking: pl.DataFrame) -> pl.DataFrame:
+    return tracking.filter(pl.col("role") == "ball").select("frame_id", "x_m", "y_m")
+
+
+def distance_to_ball(frame_id: np.ndarray, x: np.ndarray, y: np.ndarray, ball: pl.DataFrame) -> np.ndarray:
+    """Per row, the distance (m) to the ball of its frame; NaN where that frame has no ball."""
+    if ball.height == 0:
+        return np.full(frame_id.size, np.nan)
+    lo = int(min(frame_id.min(initial=ball["frame_id"].min()), ball["frame_id"].min()))
+    hi = int(max(frame_id.max(initial=ball["frame_id"].max()), ball["frame_id"].max()))
+    if hi - lo > 4 * (frame_id.size + ball.height) + 1_000_000:  # sparse ids: join instead of a dense array
+        joined = pl.DataFrame({"frame_id": frame_id}).join(ball, on="frame_id", how="left", maintain_order="left")
+        bx, by = joined["x_m"].to_numpy(), joined["y_m"].to_numpy()
+    else:
+        dense = np.full((hi - lo + 1, 2), np.nan)
+        idx = ball["frame_id"].to_numpy() - lo
+        dense[idx, 0], dense[idx, 1] = ball["x_m"].to_numpy(), ball["y_m"].to_numpy()
+        bx, by = dense[frame_id - lo, 0], dense[frame_id - lo, 1]
+    return np.hypot(x.astype(np.float64) - bx, y.astype(np.float64) - by)
+
+
+def build_frame_state(tracking: pl.DataFrame, fps: int) -> pl.DataFrame:
+    """frame_state rows of one match from its canonical tracking rows (frame order kept)."""
+    people = identified_players(tracking)
+    ids = [sorted(people.filter(pl.col("team") == t)["player_id"].unique().to_list()) for t in (0, 1)]
+    all_ids = sorted(ids[0] + ids[1])
+    code = people["player_id"].replace_strict(all_ids, list(range(len(all_ids))), return_dtype=pl.Int32)
+    slot = people.select(
+        pl.when(pl.col("team") == 0)
+        .then(pl.col("player_id").replace_strict(ids[0], list(range(len(ids[0]))), default=-1, return_dtype=pl.Int64))
+        .otherwise(pl.col("player_id").replace_strict(ids[1], list(range(len(ids[1]))), default=-1, return_dtype=pl.Int64))
+    ).to_series()
+    frame_id = people["frame_id"].to_numpy()
+    period = people["period"].to_numpy()
+    team = people["team"].to_numpy()
+    x = people["x_m"].to_numpy().astype(np.float64)
+    y = people["y_m"].to_numpy().astype(np.float64)
+    kin = kinematics(code.to_numpy(), period, frame_id, x, y, fps)
+    near = nearest_opponent(frame_id, team, slot.to_numpy(), x, y, (len(ids[0]), len(ids[1])))
+    opp = pl.Series("nearest_opp_slot", near.opponent)
+    home_ids, away_ids = pl.Series(ids[0], dtype=pl.String), pl.Series(ids[1], dtype=pl.String)
+    nearest_id = (
+        pl.DataFrame({"team": team, "slot": opp})
+        .select(
+            pl.when(pl.col("slot") < 0).then(None)
+            .when(pl.col("team") == 0).then(pl.col("slot").replace_strict(list(range(len(ids[1]))), away_ids,
+                                                                          default=None, return_dtype=pl.String))
+            .otherwise(pl.col("slot").replace_strict(list(range(len(ids[0]))), home_ids, default=None,
+                                                     return_dtype=pl.String))
+        )
+        .to_series()
+    )
+    ball = distance_to_ball(frame_id, x, y, ball_positions(tracking))
+    return people.select(
+        "match_id", "frame_id", "timestamp_ms", "period", "player_id", "team", "role", "x_m", "y_m",
+        speed_mps=pl.Series(kin.speed_mps, nan_to_null=True).cast(pl.Float32),
+        accel_mps2=pl.Series(kin.accel_mps2, nan_to_null=True).cast(pl.Float32),
+        distance_m=pl.Series(kin.speed_mps / fps, nan_to_null=True).cast(pl.Float32),
+        nearest_opp_id=nearest_id,
+        nearest_opp_dist_m=pl.Series(near.distance_m, nan_to_null=True).cast(pl.Float32),
+        ball_dist_m=pl.Series(ball, nan_to_null=True).cast(pl.Float32),
+        fps=pl.lit(fps, dtype=pl.Int16),
+    )
+
+
+__all__ = ["FRAME_STATE_SCHEMA", "build_frame_state"]

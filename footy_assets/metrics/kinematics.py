@@ -1,0 +1,128 @@
+"""Speed and acceleration from positions: Savitzky-Golay over track segments (CONTRACTS 4).
+
+A track segment is a maximal run of one player's frames in one period with consecutive frame_id.
+Within a segment of n >= 9 frames, the value at frame i is a 9-tap filter over the window that starts at
+``clamp(i - 4, 0, n - 9)``: in the interior the centred SG(9, 2) derivative, in the first and last 4 frames
+the derivative of the polynomial fitted to the segment's first or last 9 frames, evaluated at the frame's
+position in that window — exactly scipy's ``savgol_filter(..., mode="interp")``. The coefficient rows come
+from ``scipy.signal.savgol_coeffs(..., pos=p)``, so the whole table is one gather per tap, with no loop
+over segments or frames. Segments shorter than 9 frames get null.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import savgol_coeffs
+
+SMOOTHER = {"window": 9, "polyorder": 2}
+
+
+@dataclass(frozen=True)
+class Kinematics:
+    """Per-row results in the order of the input arrays (NaN where the segment is shorter than the window)."""
+
+    speed_mps: np.ndarray
+    accel_mps2: np.ndarray
+    segment: np.ndarray  # segment number of each row (in the input order)
+
+
+def segment_ids(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray) -> np.ndarray:
+    """Segment number per row of arrays already sorted by (player, period, frame_id)."""
+    if player.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    new = np.ones(player.size, dtype=bool)
+    new[1:] = (player[1:] != player[:-1]) | (period[1:] != period[:-1]) | (np.diff(frame_id) != 1)
+    return np.cumsum(new) - 1
+
+
+def _coefficient_rows(window: int, polyorder: int, deriv: int, delta: float) -> np.ndarray:
+    """Row p: the weights that give the derivative at position p of a window (dot with the window's data)."""
+    return np.stack([savgol_coeffs(window, polyorder, deriv=deriv, delta=delta, pos=p, use="dot")
+                     for p in range(window)])
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """Where each row's 9-frame window starts, for rows of segments long enough (computed once, used 4x)."""
+
+    valid: np.ndarray  # rows in segments of >= window frames
+    edge: np.ndarray  # valid rows whose window is not centred on them (first/last half-window of a segment)
+    edge_begin: np.ndarray
+    edge_position: np.ndarray
+
+
+def _windows(segment: np.ndarray, window: int) -> _Windows:
+    n = segment.size
+    starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]]) if n else np.zeros(0, np.int64)
+    lengths = np.diff(np.r_[starts, n])
+    seg_start = np.repeat(starts, lengths)
+    seg_len = np.repeat(lengths, lengths)
+    valid = seg_len >= window
+    half = window // 2
+    index = np.arange(n)
+    from_start = index - seg_start
+    to_end = seg_start + seg_len - 1 - index
+    edge = np.flatnonzero(valid & ((from_start < half) | (to_end < half)))
+    begin = np.clip(edge - half, seg_start[edge], seg_start[edge] + seg_len[edge] - window)
+    return _Windows(valid, edge, begin, edge - begin)
+
+
+def savgol_by_segment(values: np.ndarray, segment: np.ndarray, fps: float, deriv: int = 1,
+                      window: int = 9, polyorder: int = 2, windows: _Windows | None = None) -> np.ndarray:
+    """SG derivative of ``values`` within each segment (rows sorted by segment, then time); NaN in short ones.
+
+    Units: values' unit per second**deriv (``delta`` = 1/fps s). Interior rows are one convolution over the
+    whole column; only the first and last window//2 rows of each segment are gathered.
+    """
+    n = values.size
+    out = np.full(n, np.nan)
+    if n < window:  # no segment can be long enough (and np.convolve would return the kernel's length)
+        return out
+    windows = windows or _windows(segment, window)
+    rows = _coefficient_rows(window, polyorder, deriv, 1.0 / fps)
+    half = window // 2
+    centred = np.convolve(values, rows[half][::-1], mode="same")  # out[i] = sum_k c[k] * v[i - half + k]
+    out[windows.valid] = centred[windows.valid]
+    acc = np.zeros(windows.edge.size)
+    for tap in range(window):  # one vectorised pass per tap, not per frame
+        acc += rows[windows.edge_position, tap] * values[windows.edge_begin + tap]
+    out[windows.edge] = acc
+    return out
+
+
+def _time_order(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray) -> np.ndarray:
+    """Permutation sorting rows by (player, period, frame_id).
+
+    Tracking rows come in frame order: then a stable sort on the player code alone is enough (and numpy
+    sorts small integers by radix). Otherwise a full lexsort.
+    """
+    if frame_id.size and np.all(np.diff(frame_id) >= 0) and np.all(np.diff(period) >= 0):
+        return np.argsort(player, kind="stable")
+    return np.lexsort((frame_id, period, player))
+
+
+def kinematics(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray, x: np.ndarray, y: np.ndarray,
+               fps: float) -> Kinematics:
+    """speed_mps = hypot(vx, vy) with v the SG(9, 2) first derivative of x and y (m/s), and accel_mps2 the
+    tangential acceleration d(speed)/dt = (v . a) / |v| with a the SG(9, 2) second derivative (m/s^2;
+    0 where the speed is 0). ``player`` is an integer code per player. Inputs in any order; results in
+    the same order.
+    """
+    order = _time_order(player, period, frame_id)
+    seg_sorted = segment_ids(player[order], period[order], frame_id[order])
+    xs, ys = x[order].astype(np.float64), y[order].astype(np.float64)
+    window, polyorder = SMOOTHER["window"], SMOOTHER["polyorder"]
+    windows = _windows(seg_sorted, window)
+    vx = savgol_by_segment(xs, seg_sorted, fps, 1, window, polyorder, windows)
+    vy = savgol_by_segment(ys, seg_sorted, fps, 1, window, polyorder, windows)
+    ax = savgol_by_segment(xs, seg_sorted, fps, 2, window, polyorder, windows)
+    ay = savgol_by_segment(ys, seg_sorted, fps, 2, window, polyorder, windows)
+    speed = np.hypot(vx, vy)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accel = np.where(speed > 0, (vx * ax + vy * ay) / speed, 0.0)
+    accel[np.isnan(speed)] = np.nan
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    return Kinematics(speed[inverse], accel[inverse], seg_sorted[inverse])
