@@ -1,0 +1,268 @@
+"""Intervals over frame_state and ball_state: the frame-state filter of the vendor API (CONTRACTS 6).
+
+* A predicate on one column: ``gte`` and ``lte`` inclusive, either may be absent; null never matches.
+* An interval is a maximal run of one player's consecutive frames (frame_id step 1, one period) that
+  match. ``start`` = first frame's timestamp_ms / 1000, ``end`` = (last frame's timestamp_ms + 1000/fps)
+  / 1000, ``duration_ms`` = frames x 1000 / fps. Intervals shorter than ``min_duration_ms`` (default 500)
+  are dropped.
+* ``team_possession`` and ``ball_location`` are frame predicates over ball_state; their intervals are
+  runs of consecutive ball frames and belong to no player.
+* ``operator`` AND intersects the interval sets of the filters (a player's intervals with the same
+  player's, and with every match-level interval); OR returns the union: every filter's intervals, each
+  keeping its own label. Intersections are not filtered by duration again.
+
+Everything is vectorised: runs come from a sort by player and a diff over frame_id, not from loops.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+FILTER_COLUMNS = ("speed_mps", "accel_mps2", "distance_m", "nearest_opp_dist_m", "ball_dist_m", "x_m", "y_m")
+DEFAULT_MIN_DURATION_MS = 500
+RUN_COLUMNS = ["player_id", "team", "period", "first_frame_id", "last_frame_id", "start_ms", "end_ms",
+               "frames", "duration_ms", "peak", "mean", "distance_m"]
+
+
+class FilterError(ValueError):
+    """A frame-state filter request that cannot be answered (unknown column, player, match, ...)."""
+
+
+def _number_text(value: float | int) -> str:
+    """A number as the request wrote it (JSON 7.0 -> "7.0", 7 -> "7")."""
+    return str(value)
+
+
+def predicate_label(column: str, gte: float | None, lte: float | None) -> str:
+    """``"{column} >={gte}"``, ``"{column} <={lte}"`` or ``"{column} >={gte} <={lte}"``."""
+    parts = [column]
+    if gte is not None:
+        parts.append(f">={_number_text(gte)}")
+    if lte is not None:
+        parts.append(f"<={_number_text(lte)}")
+    return " ".join(parts)
+
+
+def _mask(column: str, gte: float | None, lte: float | None) -> pl.Expr:
+    expr = pl.lit(True)
+    if gte is not None:
+        expr = expr & (pl.col(column) >= gte)
+    if lte is not None:
+        expr = expr & (pl.col(column) <= lte)
+    return expr.fill_null(False)  # null never matches
+
+
+def runs(frame_state: pl.DataFrame, column: str, gte: float | None, lte: float | None, fps: int,
+         min_duration_ms: float = DEFAULT_MIN_DURATION_MS, players: list[str] | None = None) -> pl.DataFrame:
+    """Maximal runs of each player's consecutive frames where ``gte <= column <= lte``.
+
+    Returns RUN_COLUMNS: times in ms, ``peak`` the extreme of the column in the predicate's direction (max,
+    or min for an lte-only predicate), ``mean`` its mean, ``distance_m`` the distance covered (sum of
+    distance_m) during the run.
+    """
+    lf = frame_state.lazy()
+    if players is not None:
+        lf = lf.filter(pl.col("player_id").is_in(players))
+    peak = pl.col(column).min() if gte is None else pl.col(column).max()
+    distance = pl.col("distance_m").sum() if "distance_m" in frame_state.columns else pl.lit(None, pl.Float64)
+    step_ms = 1000.0 / fps
+    return (
+        lf.filter(_mask(column, gte, lte))
+        .sort("player_id", "frame_id")
+        .with_columns(
+            run=((pl.col("player_id") != pl.col("player_id").shift(1))
+                 | (pl.col("period") != pl.col("period").shift(1))
+                 | (pl.col("frame_id").diff() != 1)).fill_null(True).cum_sum()
+        )
+        .group_by("run", maintain_order=True)
+        .agg(
+            pl.col("player_id").first(), pl.col("team").first(), pl.col("period").first(),
+            first_frame_id=pl.col("frame_id").first(), last_frame_id=pl.col("frame_id").last(),
+            start_ms=pl.col("timestamp_ms").first().cast(pl.Float64),
+            end_ms=pl.col("timestamp_ms").last().cast(pl.Float64) + step_ms,
+            frames=pl.len(), peak=peak, mean=pl.col(column).mean(), distance_m=distance,
+        )
+        .with_columns(duration_ms=pl.col("frames") * step_ms)
+        .filter(pl.col("duration_ms") >= min_duration_ms)
+        .select(RUN_COLUMNS)
+        .collect()
+    )
+
+
+# -- the catalog of named definitions ----------------------------------------------------------------
+CATALOG_PATH = Path(__file__).resolve().parent.parent / "interval_catalog.json"
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    column: str
+    gte: float | None = None
+    lte: float | None = None
+    min_duration_ms: float = DEFAULT_MIN_DURATION_MS
+    description: str = ""
+
+    @property
+    def label(self) -> str:
+        return predicate_label(self.column, self.gte, self.lte)
+
+
+def load_catalog(path: Path = CATALOG_PATH) -> list[Definition]:
+    """The named interval definitions (``interval_catalog.json``), checked like a filter request."""
+    doc = json.loads(path.read_text())
+    out = []
+    for entry in doc["definitions"]:
+        definition = Definition(**entry)
+        _check_predicate(definition.column, definition.gte, definition.lte, where=f"{path.name}: {definition.name}")
+        out.append(definition)
+    names = [d.name for d in out]
+    if len(names) != len(set(names)):
+        raise FilterError(f"{path.name}: definition names must be unique: {names}")
+    return out
+
+
+def catalog_intervals(frame_state: pl.DataFrame, fps: int, catalog: list[Definition]) -> pl.DataFrame:
+    """All intervals of every catalog definition for one match's frame_state."""
+    parts = [
+        runs(frame_state, d.column, d.gte, d.lte, fps, d.min_duration_ms).with_columns(
+            definition=pl.lit(d.name), label=pl.lit(d.label), column=pl.lit(d.column))
+        for d in catalog
+    ]
+    frame = pl.concat(parts) if parts else pl.DataFrame()
+    return frame.sort("definition", "player_id", "start_ms") if frame.height else frame
+
+
+# -- the filter request of the vendor API --------------------------------------------------------------
+def _check_predicate(column: str, gte, lte, where: str) -> None:
+    if column not in FILTER_COLUMNS:
+        raise FilterError(f"{where}: unknown column {column!r}; frame_state columns: {', '.join(FILTER_COLUMNS)}")
+    if gte is None and lte is None:
+        raise FilterError(f"{where}: a filter needs gte, lte or both")
+    for name, value in (("gte", gte), ("lte", lte)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise FilterError(f"{where}: {name} must be a number, got {value!r}")
+
+
+def _ball_runs(ball_state: pl.DataFrame, mask: pl.Expr, fps: int, min_duration_ms: float) -> pl.DataFrame:
+    """Runs of consecutive ball frames where ``mask`` holds (match-level: no player)."""
+    step_ms = 1000.0 / fps
+    return (
+        ball_state.lazy()
+        .filter(mask.fill_null(False))
+        .sort("frame_id")
+        .with_columns(run=((pl.col("period") != pl.col("period").shift(1))
+                           | (pl.col("frame_id").diff() != 1)).fill_null(True).cum_sum())
+        .group_by("run", maintain_order=True)
+        .agg(pl.col("period").first(), start_ms=pl.col("timestamp_ms").first().cast(pl.Float64),
+             end_ms=pl.col("timestamp_ms").last().cast(pl.Float64) + step_ms, frames=pl.len())
+        .with_columns(duration_ms=pl.col("frames") * step_ms, player_id=pl.lit(None, pl.String))
+        .filter(pl.col("duration_ms") >= min_duration_ms)
+        .select("player_id", "start_ms", "end_ms")
+        .collect()
+    )
+
+
+def _one_filter(spec: dict, index: int, frame_state: pl.DataFrame, ball_state: pl.DataFrame | None, fps: int,
+                pitch: tuple[float, float]) -> tuple[pl.DataFrame, str, str]:
+    """(intervals: player_id, start_ms, end_ms), label, type of one filter of a request."""
+    where = f"filters[{index}]"
+    if not isinstance(spec, dict):
+        raise FilterError(f"{where}: expected an object")
+    kind = spec.get("type")
+    min_duration = spec.get("min_duration_ms", DEFAULT_MIN_DURATION_MS)
+    if isinstance(min_duration, bool) or not isinstance(min_duration, (int, float)) or min_duration < 0:
+        raise FilterError(f"{where}: min_duration_ms must be a non-negative number")
+    if kind == "frame_state":
+        players, column = spec.get("players"), spec.get("column")
+        gte, lte = spec.get("gte"), spec.get("lte")
+        if not isinstance(players, list) or not players or not all(isinstance(p, str) for p in players):
+            raise FilterError(f"{where}: players must be a non-empty list of player ids like \"0-10\"")
+        _check_predicate(column, gte, lte, where)
+        known = set(frame_state["player_id"].unique().to_list())
+        unknown = [p for p in players if p not in known]
+        if unknown:
+            raise FilterError(f"{where}: unknown player(s) {', '.join(unknown)} in this match; "
+                              f"known: {', '.join(sorted(known))}")
+        found = runs(frame_state, column, gte, lte, fps, min_duration, players)
+        return found.select("player_id", "start_ms", "end_ms"), predicate_label(column, gte, lte), kind
+    if kind in ("team_possession", "ball_location"):
+        if ball_state is None or ball_state.height == 0:
+            raise FilterError(f"{where}: {kind} needs ball_state, which has no rows for this match")
+        spec_min = spec.get("min_duration_ms", 0)
+        if kind == "team_possession":
+            teams = spec.get("teams")
+            codes = {"team_0": 0, "team_1": 1}
+            if not isinstance(teams, list) or not teams or any(t not in codes for t in teams):
+                raise FilterError(f"{where}: teams must be a list of \"team_0\" and/or \"team_1\"")
+            mask = pl.col("possession_team").is_in([codes[t] for t in teams])
+            label = f"team_possession {' '.join(teams)}"
+        else:
+            bounds = {k: spec.get(k) for k in ("x_min", "x_max", "y_min", "y_max")}
+            if all(v is None for v in bounds.values()):
+                raise FilterError(f"{where}: ball_location needs at least one of x_min, x_max, y_min, y_max")
+            # metres on the 0-105 x 0-68 pitch, origin bottom-left, home attacking towards x = 105
+            x = pl.col("x_m") + pitch[0] / 2
+            y = pl.col("y_m") + pitch[1] / 2
+            mask = pl.lit(True)
+            for key, value in bounds.items():
+                if value is None:
+                    continue
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise FilterError(f"{where}: {key} must be a number")
+                axis = x if key.startswith("x") else y
+                mask = mask & ((axis >= value) if key.endswith("min") else (axis <= value))
+            label = "ball_location " + " ".join(f"{k}={_number_text(v)}" for k, v in bounds.items() if v is not None)
+        return _ball_runs(ball_state, mask, fps, spec_min), label, kind
+    raise FilterError(f"{where}: unknown type {kind!r}; expected frame_state, team_possession or ball_location")
+
+
+def _intersect(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+    """Pairwise overlaps; a player's intervals meet the same player's and every match-level interval."""
+    a = a.with_row_index("ia")
+    b = b.with_row_index("ib")
+    pairs = a.join(b, how="cross", suffix="_b")  # interval counts are small (not frames)
+    same = (pl.col("player_id") == pl.col("player_id_b")) | pl.col("player_id").is_null() | pl.col("player_id_b").is_null()
+    return (
+        pairs.filter(same.fill_null(True))
+        .select(player_id=pl.coalesce("player_id", "player_id_b"),
+                start_ms=pl.max_horizontal("start_ms", "start_ms_b"), end_ms=pl.min_horizontal("end_ms", "end_ms_b"))
+        .filter(pl.col("end_ms") > pl.col("start_ms"))
+    )
+
+
+def run_filter(request: dict, frame_state: pl.DataFrame, ball_state: pl.DataFrame | None, fps: int,
+               pitch: tuple[float, float] = (105.0, 68.0)) -> list[dict]:
+    """Answer a frame-state filter request: a list of {start, end, label, type, player_id} (seconds)."""
+    if not isinstance(request, dict):
+        raise FilterError("the request must be a JSON object with \"filters\"")
+    operator = request.get("operator", "AND")
+    if operator not in ("AND", "OR"):
+        raise FilterError(f"operator must be \"AND\" or \"OR\", got {operator!r}")
+    filters = request.get("filters")
+    if not isinstance(filters, list) or not filters:
+        raise FilterError("\"filters\" must be a non-empty list")
+    unknown = set(request) - {"operator", "filters"}
+    if unknown:
+        raise FilterError(f"unknown request key(s): {', '.join(sorted(unknown))}")
+    results = [_one_filter(spec, i, frame_state, ball_state, fps, pitch) for i, spec in enumerate(filters)]
+    if operator == "OR":
+        parts = [r.with_columns(label=pl.lit(label), type=pl.lit(kind)) for r, label, kind in results]
+        combined = pl.concat(parts)
+    else:
+        combined, labels = results[0][0], [results[0][1]]
+        kinds = [kind for _, _, kind in results]
+        for frame, label, _ in results[1:]:
+            combined = _intersect(combined, frame)
+            labels.append(label)
+        kind = "frame_state" if "frame_state" in kinds else kinds[0]
+        combined = combined.with_columns(label=pl.lit(" AND ".join(labels)), type=pl.lit(kind))
+    combined = combined.sort("start_ms", "player_id", nulls_last=True)
+    return [
+        {"start": round(r["start_ms"] / 1000, 3), "end": round(r["end_ms"] / 1000, 3), "label": r["label"],
+         "type": r["type"], "player_id": r["player_id"]}
+        for r in combined.iter_rows(named=True)  # the answer (intervals, not frames)
+    ]
