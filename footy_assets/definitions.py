@@ -1,13 +1,16 @@
 """The one Definitions object that ``dagster dev`` and ``dg`` load."""
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
+from footy_assets.assets.derived import derived_assets
 from footy_assets.assets.ingest import ingest_assets
+from footy_assets.assets.summaries import summary_assets
 from footy_assets.resources import LakeResource
 
-all_assets = [*ingest_assets]
+all_assets = [*ingest_assets, *derived_assets, *summary_assets]
 
-defs = dg.Definitions(
-    assets=all_assets,
-    resources={"lake": LakeResource()},
-)
+# DuckDB works in memory: the SQL models read the lake's Delta tables through Arrow datasets.
+RESOURCES = {"lake": LakeResource(), "duckdb": DuckDBResource(database=":memory:")}
+
+defs = dg.Definitions(assets=all_assets, resources=RESOURCES)

@@ -86,7 +86,7 @@ def run_match(
     lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, assets: list | None = None
 ) -> MatchOutcome:
     """Materialise every asset of one match in-process; report, never raise, on failure."""
-    from footy_assets.definitions import all_assets
+    from footy_assets.definitions import RESOURCES, all_assets
     from footy_assets.resources import LakeResource
 
     started = time.perf_counter()
@@ -94,10 +94,10 @@ def run_match(
         assets or all_assets,
         partition_key=plan.match_id,
         instance=instance,
-        resources={"lake": LakeResource(lake_uri=lake.uri)},
+        resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)},
         raise_on_error=False,
         # The CLI prints one line per match; Dagster's event log stays in the instance (and the UI).
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         tags={"footy_assets/fingerprint": plan.fingerprint or "", "footy_assets/trigger": "cli"},
     )
     seconds = time.perf_counter() - started

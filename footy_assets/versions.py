@@ -1,12 +1,36 @@
 """Code versions of the assets, in one place.
 
-A change in how an asset computes its rows bumps its version here: ``footy-assets materialize`` (and the
-Dagster UI) then treat every stored match as stale and recompute it. The versions of the last successful
-run of a match are stored in its ``matches`` row, so the decision comes from the lake itself.
+A change in how an asset computes its rows changes its version here: ``footy-assets materialize`` (and
+the Dagster UI) then treat every stored match as stale and recompute it. The versions of the last
+successful run of a match are stored in its ``matches`` row, so the decision comes from the lake itself.
+
+Some versions are derived from what defines the asset's numbers: the Savitzky-Golay parameters of
+frame_state, the interval catalog's content, each SQL model's text.
 """
+
+import hashlib
+
+from footy_assets.lake import PROJECT_ROOT
+from footy_assets.metrics.intervals import CATALOG_PATH
+from footy_assets.metrics.kinematics import SMOOTHER
+
+SQL_DIR = PROJECT_ROOT / "dbt_like_sql"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def _sql_versions() -> dict[str, str]:
+    return {path.stem: f"1+sql.{_digest(path.read_bytes())}" for path in sorted(SQL_DIR.glob("*.sql"))}
+
 
 CODE_VERSIONS: dict[str, str] = {
     "raw_feed": "1",
-    "tracking": "1",
+    "tracking": "2",
+    "frame_state": f"1+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}",
+    "ball_state": "1",
+    "intervals": f"1+catalog.{_digest(CATALOG_PATH.read_bytes())}",
+    **_sql_versions(),
     "matches": "1",
 }

@@ -13,13 +13,24 @@ from footy_assets.lake import PROJECT_ROOT
 def test_assets_and_partitions():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert {"raw_feed", "tracking", "matches"} <= keys
-    for key in ("raw_feed", "tracking", "matches"):
+    assert keys == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "player_match_summary",
+                    "team_match_summary", "matches"}
+    for key in keys:
         node = graph.get(dg.AssetKey(key))
         assert isinstance(node.partitions_def, dg.DynamicPartitionsDefinition)
         assert node.partitions_def.name == "match_id"
         assert node.code_version
-    assert graph.get(dg.AssetKey("matches")).parent_keys == {dg.AssetKey("tracking")}
+    # matches is last: its row means the whole chain of the match succeeded
+    assert graph.get(dg.AssetKey("matches")).parent_keys == {dg.AssetKey(k) for k in keys - {"raw_feed", "matches"}}
+    assert graph.get(dg.AssetKey("team_match_summary")).parent_keys == {
+        dg.AssetKey("player_match_summary"), dg.AssetKey("ball_state")}
+
+
+def test_smoother_and_catalog_are_in_code_versions():
+    graph = defs.resolve_asset_graph()
+    assert graph.get(dg.AssetKey("frame_state")).code_version.endswith("+sg9.2")
+    assert "+catalog." in graph.get(dg.AssetKey("intervals")).code_version
+    assert "+sql." in graph.get(dg.AssetKey("player_match_summary")).code_version
 
 
 def test_dg_lists_the_definitions():
@@ -27,5 +38,5 @@ def test_dg_lists_the_definitions():
     out = subprocess.run([str(dg_cli), "list", "defs"], cwd=PROJECT_ROOT, capture_output=True, text=True,
                          timeout=180)
     assert out.returncode == 0, out.stderr
-    for name in ("raw_feed", "tracking", "matches"):
+    for name in ("raw_feed", "tracking", "frame_state", "intervals", "team_match_summary", "matches"):
         assert name in out.stdout

@@ -7,13 +7,14 @@ import polars as pl
 import pytest
 
 from footy_assets import cli, versions
-from footy_assets.definitions import all_assets
+from footy_assets.definitions import RESOURCES, all_assets
 from footy_assets.pipeline import materialize_lake, plan_matches
 from footy_assets.resources import LakeResource
 
 from .conftest import land_sample, land_synthetic
 
-TABLES = ("tracking", "matches")
+TABLES = ("tracking", "frame_state", "ball_state", "intervals", "player_match_summary", "team_match_summary",
+          "matches")
 
 
 def _versions(lake):
@@ -83,11 +84,12 @@ def test_changed_feed_rewrites_only_that_match(landed, instance, truth):
 def test_code_version_change_makes_matches_stale(landed, instance, monkeypatch):
     lake = landed
     materialize_lake(lake, instance, progress=_quiet)
-    monkeypatch.setitem(versions.CODE_VERSIONS, "tracking", "999")
+    original = versions.CODE_VERSIONS["frame_state"]
+    monkeypatch.setitem(versions.CODE_VERSIONS, "frame_state", "1+sg11.3")  # e.g. a new smoother
     assert {p.status for p in plan_matches(lake)} == {"stale"}
     # A fresh instance does not make anything look done: the decision comes from the lake.
     with dg.instance_for_test() as fresh:
-        monkeypatch.setitem(versions.CODE_VERSIONS, "tracking", "1")
+        monkeypatch.setitem(versions.CODE_VERSIONS, "frame_state", original)
         outcomes = materialize_lake(lake, fresh, progress=_quiet)
         assert all(o.plan.status == "unchanged" for o in outcomes)
 
@@ -137,10 +139,11 @@ def test_cli_materialize_exit_status_and_refusals(lake, truth, tmp_path, monkeyp
 def test_assets_materialize_directly_with_metadata(landed, instance):
     instance.add_dynamic_partitions("match_id", ["m_fs"])
     result = dg.materialize(all_assets, partition_key="m_fs", instance=instance,
-                            resources={"lake": LakeResource(lake_uri=landed.uri)})
+                            resources={**RESOURCES, "lake": LakeResource(lake_uri=landed.uri)})
     assert result.success
     mats = {e.asset_key.to_user_string(): e.materialization for e in result.get_asset_materialization_events()}
-    assert set(mats) == {"raw_feed", "tracking", "matches"}
+    assert set(mats) == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "player_match_summary",
+                         "team_match_summary", "matches"}
     raw = mats["raw_feed"]
     assert raw.metadata["fps"].value == 25
     assert len(raw.metadata["fingerprint"].value) == 64

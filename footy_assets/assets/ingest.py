@@ -92,7 +92,8 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
 @dg.asset(
     partitions_def=match_partitions,
     group_name=GROUP,
-    deps=["tracking"],
+    # written last in a match's chain: its row says the whole chain of the match succeeded
+    deps=["tracking", "frame_state", "ball_state", "intervals", "player_match_summary", "team_match_summary"],
     code_version=CODE_VERSIONS["matches"],
     kinds={"polars", "deltalake"},
     metadata={"dagster/column_schema": column_schema(MATCHES_SCHEMA), "partition_column": "match_id"},

@@ -49,7 +49,7 @@ def closest_in_control(tracking: pl.DataFrame, radius_m: float = CONTROL_RADIUS_
 
 def build_ball_state(tracking: pl.DataFrame) -> pl.DataFrame:
     """ball_state rows of one match from its canonical tracking rows."""
-    ball = tracking.filter(pl.col("role") == "ball").select(
+    ball = tracking.filter(pl.col("role") == "ball").sort("frame_id").select(
         "match_id", "frame_id", "timestamp_ms", "period", "x_m", "y_m", "z_m",
         in_play=pl.col("in_play").fill_null(True),
     )

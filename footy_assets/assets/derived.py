@@ -1,0 +1,162 @@
+"""Derived layer: frame_state, ball_state and intervals, per match.
+
+Each asset reads its inputs of one match from the lake, computes with the pure functions of
+``footy_assets.metrics``, validates with its pandera contract and writes one predicate-overwrite commit.
+"""
+
+import time
+
+import dagster as dg
+import polars as pl
+
+from footy_assets.canonical import arrow_schema
+from footy_assets.contracts.derived import BallState, FrameState, Intervals
+from footy_assets.lake import Lake
+from footy_assets.matches import raw_feed_record_uri
+from footy_assets.metadata import column_schema, markdown_preview
+from footy_assets.metrics.ball_state import BALL_STATE_SCHEMA, build_ball_state
+from footy_assets.metrics.frame_state import FRAME_STATE_SCHEMA, build_frame_state
+from footy_assets.metrics.intervals import catalog_intervals, load_catalog
+from footy_assets.partitions import match_partitions
+from footy_assets.resources import LakeResource
+from footy_assets.versions import CODE_VERSIONS
+
+GROUP = "derived"
+
+INTERVALS_SCHEMA: dict[str, pl.DataType] = {
+    "match_id": pl.String,
+    "definition": pl.String,
+    "label": pl.String,
+    "column": pl.String,
+    "player_id": pl.String,
+    "team": pl.Int8,
+    "period": pl.Int8,
+    "first_frame_id": pl.Int64,
+    "last_frame_id": pl.Int64,
+    "start_s": pl.Float64,
+    "end_s": pl.Float64,
+    "duration_ms": pl.Float64,
+    "frames": pl.Int64,
+    "peak": pl.Float64,
+    "mean": pl.Float64,
+    "distance_m": pl.Float64,
+}
+
+
+def match_fps(lake: Lake, match_id: str) -> int:
+    """The feed's frame rate, as raw_feed recorded it."""
+    record = lake.read_json(raw_feed_record_uri(lake, match_id))
+    if record is None:
+        raise dg.Failure(f"{match_id}: raw_feed has not recorded this match: materialise raw_feed/tracking first")
+    return int(record["feed"]["fps"])
+
+
+def read_table(lake: Lake, table: str, match_id: str, columns: list[str] | None = None) -> pl.DataFrame:
+    stored = lake.read_match(table, match_id, columns=columns)
+    if stored is None or stored.num_rows == 0:
+        raise dg.Failure(f"{match_id}: {table} holds no rows for this match: materialise {table} first")
+    return pl.from_arrow(stored)
+
+
+def _write(lake: Lake, table: str, match_id: str, frame: pl.DataFrame, schema: dict) -> int:
+    return lake.write_match(table, match_id, frame.to_arrow().cast(arrow_schema(schema)))
+
+
+@dg.asset(
+    partitions_def=match_partitions,
+    group_name=GROUP,
+    deps=["tracking"],
+    code_version=CODE_VERSIONS["frame_state"],
+    kinds={"polars", "numpy", "deltalake"},
+    metadata={"dagster/column_schema": column_schema(FRAME_STATE_SCHEMA), "partition_column": "match_id"},
+    description="One row per identified player or goal keeper per frame: speed (Savitzky-Golay 9/2 per "
+    "track segment), acceleration, distance, nearest opponent, distance to the ball (CONTRACTS 4).",
+)
+def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    match_id = context.partition_key
+    fps = match_fps(lake.lake, match_id)
+    tracking = read_table(lake.lake, "tracking", match_id)
+    frame = FrameState.validate(build_frame_state(tracking, fps))
+    version = _write(lake.lake, "frame_state", match_id, frame, FRAME_STATE_SCHEMA)
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": frame.height,
+        "frames": frame["frame_id"].n_unique(),
+        "players": frame["player_id"].n_unique(),
+        "fps": fps,
+        "top_speed_mps": float(frame["speed_mps"].max() or 0.0),
+        "delta_version": version,
+        "seconds": round(time.perf_counter() - started, 3),
+        "preview": markdown_preview(frame),
+    })
+
+
+@dg.asset(
+    partitions_def=match_partitions,
+    group_name=GROUP,
+    deps=["tracking"],
+    code_version=CODE_VERSIONS["ball_state"],
+    kinds={"polars", "deltalake"},
+    metadata={"dagster/column_schema": column_schema(BALL_STATE_SCHEMA), "partition_column": "match_id"},
+    description="One row per frame with a ball: position, in play, possession team (closest player within "
+    "1.5 m, kept until the other team's) (CONTRACTS 5).",
+)
+def ball_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    match_id = context.partition_key
+    tracking = read_table(lake.lake, "tracking", match_id)
+    frame = BallState.validate(build_ball_state(tracking))
+    version = _write(lake.lake, "ball_state", match_id, frame, BALL_STATE_SCHEMA)
+    share = frame.filter(pl.col("possession_team").is_not_null())["possession_team"]
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": frame.height,
+        "in_play_share": round(float(frame["in_play"].mean() or 0.0), 4),
+        "home_possession_share": round(float((share == 0).mean()), 4) if share.len() else None,
+        "delta_version": version,
+        "seconds": round(time.perf_counter() - started, 3),
+        "preview": markdown_preview(frame),
+    })
+
+
+def intervals_table(match_id: str, found: pl.DataFrame) -> pl.DataFrame:
+    """The intervals table rows of one match from catalog_intervals' output."""
+    if found.height == 0:
+        return pl.DataFrame(schema=INTERVALS_SCHEMA)
+    return found.select(
+        match_id=pl.lit(match_id), definition="definition", label="label", column="column", player_id="player_id",
+        team="team", period="period", first_frame_id="first_frame_id", last_frame_id="last_frame_id",
+        start_s=pl.col("start_ms") / 1000, end_s=pl.col("end_ms") / 1000, duration_ms="duration_ms",
+        frames="frames", peak="peak", mean="mean", distance_m="distance_m",
+    ).cast(INTERVALS_SCHEMA)
+
+
+@dg.asset(
+    partitions_def=match_partitions,
+    group_name=GROUP,
+    deps=["frame_state"],
+    code_version=CODE_VERSIONS["intervals"],
+    kinds={"polars", "deltalake"},
+    metadata={"dagster/column_schema": column_schema(INTERVALS_SCHEMA), "partition_column": "match_id"},
+    description="Intervals of the named definitions in footy_assets/interval_catalog.json (sprint, "
+    "high_speed_run, pressing, acceleration, deceleration) per player (CONTRACTS 6).",
+)
+def intervals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    match_id = context.partition_key
+    fps = match_fps(lake.lake, match_id)
+    catalog = load_catalog()
+    columns = sorted({"player_id", "team", "period", "frame_id", "timestamp_ms", "distance_m"}
+                     | {d.column for d in catalog})
+    state = read_table(lake.lake, "frame_state", match_id, columns=columns)
+    frame = Intervals.validate(intervals_table(match_id, catalog_intervals(state, fps, catalog)))
+    version = _write(lake.lake, "intervals", match_id, frame, INTERVALS_SCHEMA)
+    counts = dict(frame.group_by("definition").len().iter_rows()) if frame.height else {}
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": frame.height,
+        **{f"count_{d.name}": int(counts.get(d.name, 0)) for d in catalog},
+        "delta_version": version,
+        "seconds": round(time.perf_counter() - started, 3),
+    })
+
+
+derived_assets = [frame_state, ball_state, intervals]

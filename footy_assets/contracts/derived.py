@@ -1,0 +1,113 @@
+"""Contracts of the derived tables: frame_state, ball_state, intervals, and the two summaries."""
+
+import pandera.polars as pa
+import polars as pl
+
+MATCH_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+PLAYER_ID = r"^[01]-\d+$"
+
+
+class FrameState(pa.DataFrameModel):
+    match_id: str = pa.Field(str_matches=MATCH_ID)
+    frame_id: pl.Int64 = pa.Field(ge=0)
+    timestamp_ms: pl.Int64 = pa.Field(ge=0)
+    period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5])
+    player_id: str = pa.Field(str_matches=PLAYER_ID)
+    team: pl.Int8 = pa.Field(isin=[0, 1])
+    role: str = pa.Field(isin=["player", "goal_keeper"])
+    x_m: pl.Float32
+    y_m: pl.Float32
+    speed_mps: pl.Float32 = pa.Field(nullable=True, ge=0.0)
+    accel_mps2: pl.Float32 = pa.Field(nullable=True)
+    distance_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
+    nearest_opp_id: str = pa.Field(nullable=True, str_matches=PLAYER_ID)
+    nearest_opp_dist_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
+    ball_dist_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
+    fps: pl.Int16 = pa.Field(ge=1, le=100)
+
+    class Config:
+        strict = True
+        ordered = True
+
+    @pa.dataframe_check(error="nearest_opp_id must be of the other team")
+    def opponent_of_other_team(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            pl.col("nearest_opp_id").is_null()
+            | (pl.col("nearest_opp_id").str.head(1) != pl.col("team").cast(pl.String))
+        )
+
+
+class BallState(pa.DataFrameModel):
+    match_id: str = pa.Field(str_matches=MATCH_ID)
+    frame_id: pl.Int64 = pa.Field(ge=0, unique=True)
+    timestamp_ms: pl.Int64 = pa.Field(ge=0)
+    period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5])
+    x_m: pl.Float32
+    y_m: pl.Float32
+    z_m: pl.Float32 = pa.Field(nullable=True)
+    in_play: pl.Boolean
+    possession_team: pl.Int8 = pa.Field(nullable=True, isin=[0, 1])
+    possession_player_id: str = pa.Field(nullable=True, str_matches=PLAYER_ID)
+
+    class Config:
+        strict = True
+        ordered = True
+
+    @pa.dataframe_check(error="no possession while the ball is out of play")
+    def no_possession_out_of_play(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("in_play") | pl.col("possession_team").is_null())
+
+
+class Intervals(pa.DataFrameModel):
+    match_id: str = pa.Field(str_matches=MATCH_ID)
+    definition: str
+    label: str
+    column: str
+    player_id: str = pa.Field(str_matches=PLAYER_ID)
+    team: pl.Int8 = pa.Field(isin=[0, 1])
+    period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5])
+    first_frame_id: pl.Int64
+    last_frame_id: pl.Int64
+    start_s: pl.Float64 = pa.Field(ge=0)
+    end_s: pl.Float64 = pa.Field(ge=0)
+    duration_ms: pl.Float64 = pa.Field(gt=0)
+    frames: pl.Int64 = pa.Field(ge=1)
+    peak: pl.Float64
+    mean: pl.Float64
+    distance_m: pl.Float64 = pa.Field(nullable=True, ge=0)
+
+    class Config:
+        strict = True
+        ordered = True
+
+    @pa.dataframe_check(error="an interval must end after it starts and span its frames")
+    def consistent(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            (pl.col("end_s") > pl.col("start_s")) & (pl.col("last_frame_id") - pl.col("first_frame_id") + 1 == pl.col("frames"))
+        )
+
+
+class PlayerMatchSummary(pa.DataFrameModel):
+    match_id: str = pa.Field(str_matches=MATCH_ID)
+    player_id: str = pa.Field(str_matches=PLAYER_ID)
+    team: pl.Int8 = pa.Field(isin=[0, 1])
+    minutes_tracked: pl.Float64 = pa.Field(ge=0)
+    distance_m: pl.Float64 = pa.Field(ge=0)
+    top_speed_mps: pl.Float64 = pa.Field(nullable=True, ge=0)
+    sprints: pl.Int64 = pa.Field(ge=0)
+    high_speed_runs: pl.Int64 = pa.Field(ge=0)
+
+    class Config:
+        strict = False
+        unique = ["match_id", "player_id"]
+
+
+class TeamMatchSummary(pa.DataFrameModel):
+    match_id: str = pa.Field(str_matches=MATCH_ID)
+    team: pl.Int8 = pa.Field(isin=[0, 1])
+    distance_m: pl.Float64 = pa.Field(ge=0)
+    possession_share: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+
+    class Config:
+        strict = False
+        unique = ["match_id", "team"]
