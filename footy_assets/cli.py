@@ -7,6 +7,7 @@ root), so ``dagster dev`` shows what the command line did.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -73,7 +74,19 @@ def cmd_sql(args: argparse.Namespace) -> int:
     except Exception as exc:  # DuckDB's own message says what is wrong with the query
         print(f"query failed: {exc}\n(tables: {', '.join(TABLES)})", file=sys.stderr)
         return EXIT_USAGE
-    if args.format == "csv":
+    if args.format == "parquet":
+        if not args.output:
+            print("--format parquet needs --output FILE", file=sys.stderr)
+            return EXIT_USAGE
+        result.write_parquet(args.output)
+        print(f"wrote {result.height} rows to {args.output}")
+    elif args.output:
+        if args.format == "json":
+            Path(args.output).write_text(result.write_json())
+        else:
+            result.write_csv(args.output)
+        print(f"wrote {result.height} rows to {args.output}")
+    elif args.format == "csv":
         result.write_csv(sys.stdout)
     elif args.format == "json":
         sys.stdout.write(result.write_json() + "\n")
@@ -83,6 +96,29 @@ def cmd_sql(args: argparse.Namespace) -> int:
         with pl.Config(tbl_rows=args.max_rows, tbl_cols=-1, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
             print(result)
         print(f"({result.height} row{'s' if result.height != 1 else ''})")
+    return EXIT_OK
+
+
+def cmd_intervals(args: argparse.Namespace) -> int:
+    from footy_assets.analysis import filter_intervals
+    from footy_assets.metrics.intervals import FilterError
+
+    text = args.request
+    path = Path(text)
+    if not text.lstrip().startswith("{") and path.is_file():
+        text = path.read_text()
+    try:
+        request = json.loads(text)
+    except json.JSONDecodeError as exc:
+        print(f"error: the request is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}), "
+              "nor a readable file", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = filter_intervals(args.match, request, Lake.from_env(args.lake))
+    except FilterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(result, indent=2))
     return EXIT_OK
 
 
@@ -104,9 +140,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sql", help="run a DuckDB query over the lake's tables")
     p.add_argument("query")
     p.add_argument("--lake", help=lake_help)
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    p.add_argument("--output", "-o", help="write to this file (required for --format parquet)")
     p.add_argument("--max-rows", type=int, default=40)
     p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("intervals", help="the frame-state filter: intervals of one match matching a request")
+    p.add_argument("--match", required=True, metavar="ID")
+    p.add_argument("--request", required=True, help="the request as JSON text or a JSON file")
+    p.add_argument("--lake", help=lake_help)
+    p.set_defaults(func=cmd_intervals)
     return parser
 
 
