@@ -1,7 +1,7 @@
 """Synthetic matches: one underlying truth, written as any vendor format, for the demo, tests and bench.
 
 The truth is in the canonical frame (metres, centre origin, home attacking +x). 22 players move around
-formation anchors with smooth low-pass wander (about 1-3 m/s) plus sprints (smooth runs peaking at 7.4-8.6
+formation anchors with smooth low-pass wander (about 1-3 m/s) plus sprints (smooth runs peaking at 7.3-8.4
 m/s, accelerations under about 6 m/s^2) and a slow jog back; goal keepers stay near their goal; one referee;
 a ball passed between players (with height during passes). Each match has two halves and a 15-minute break,
 a substitution (home #9 off, #14 on) in the second half, a one-second drop-out of one player, one player whose
@@ -65,11 +65,11 @@ def _sprints(rng: np.random.Generator, n: int, fps: int, anchors: np.ndarray) ->
     t = np.arange(n) / fps
     duration = n / fps
     for p in range(1, players):  # per player (not per frame): goal keeper 0 does not sprint
-        starts = np.arange(rng.uniform(5, 40), duration - 8, rng.uniform(45, 80))
+        starts = np.arange(rng.uniform(5, 60), duration - 8, rng.uniform(110, 220))
         if starts.size == 0:
             continue
         length = rng.uniform(22, 30, starts.size)
-        peak = rng.uniform(7.4, 8.6, starts.size)
+        peak = rng.uniform(7.3, 8.4, starts.size)
         run_s = 1.5 * length / peak  # smoothstep peaks at 1.5 L / T
         angle = rng.uniform(-0.9, 0.9, starts.size) + np.where(anchors[p, 0] > 0, np.pi, 0.0)
         target = anchors[p] + length[:, None] * np.c_[np.cos(angle), np.sin(angle)]
@@ -89,7 +89,7 @@ def _half(rng: np.random.Generator, spec: MatchSpec, n: int) -> dict[str, np.nda
     away = home * np.array([-1.0, -1.0])
     anchors = np.concatenate([home, away])
     wander = np.stack([_smooth_noise(rng, n, fps, 0.08, 22), _smooth_noise(rng, n, fps, 0.08, 22)], axis=-1)
-    scale = np.where(np.arange(22) % 11 == 0, 1.5, 4.5)[:, None, None]  # keepers stay near goal
+    scale = np.where(np.arange(22) % 11 == 0, 1.5, 3.5)[:, None, None]  # keepers stay near goal
     sprint = np.concatenate([_sprints(rng, n, fps, home), _sprints(rng, n, fps, away)])
     players = anchors[:, None, :] + scale * wander + sprint
     players[..., 0] = np.clip(players[..., 0], -LENGTH / 2 + 0.5, LENGTH / 2 - 0.5)
