@@ -78,6 +78,17 @@ def main() -> int:
             print(proc.stderr[-3000:], file=sys.stderr)
             return proc.returncode
         print(f"  wall {wall:.1f} s (including Python and Dagster start-up), peak RSS {child_peak:.0f} MB")
+        print("  per asset (from the run's materialisation metadata; peak RSS is the process's so far):")
+        import dagster as dg
+
+        with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+            for key in ("raw_feed", "tracking", "frame_state", "ball_state", "intervals", "player_match_summary",
+                        "team_match_summary", "matches"):
+                event = instance.get_latest_materialization_event(dg.AssetKey(key))
+                meta = event.asset_materialization.metadata
+                seconds = meta["seconds"].value if "seconds" in meta else float("nan")
+                rss = meta["peak_rss_mb"].value if "peak_rss_mb" in meta else float("nan")
+                print(f"    {key:<22} {seconds:6.2f} s   peak RSS {rss:7.0f} MB")
     return 0
 
 

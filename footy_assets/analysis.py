@@ -24,13 +24,13 @@ def filter_intervals(match_id: str, request: dict, lake: Lake | None = None) -> 
         check_match_id(match_id)
     except InvalidMatchId as exc:
         raise FilterError(str(exc)) from None
-    state = lake.read_match("frame_state", match_id)
-    if state is None or state.num_rows == 0:
+    state = lake.scan_match("frame_state", match_id)
+    frame_state = None if state is None else state.collect()
+    if frame_state is None or frame_state.height == 0:
         raise FilterError(f"unknown match {match_id!r}: no frame_state rows in {lake.uri} "
                           "(land it and run footy-assets materialize)")
-    frame_state = pl.from_arrow(state)
-    ball = lake.read_match("ball_state", match_id)
-    ball_state = pl.from_arrow(ball) if ball is not None else None
+    ball = lake.scan_match("ball_state", match_id)
+    ball_state = None if ball is None else ball.collect()
     fps = int(frame_state["fps"][0])
     pitch = (105.0, 68.0)
     matches = lake.read_match("matches", match_id, columns=["pitch_length_m", "pitch_width_m"])

@@ -24,7 +24,9 @@ def _instance():
 
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").touch()  # an empty config: the default local (SQLite) instance, no warning
+    config = home / "dagster.yaml"
+    if not config.exists():  # the default local (SQLite) instance; no usage statistics sent from a data tool
+        config.write_text("telemetry:\n  enabled: false\n")
     return dg.DagsterInstance.get()
 
 

@@ -51,6 +51,20 @@ def storage_options_from_env(uri: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("AWS_") and v}
 
 
+_primed = False
+
+
+def _prime_predicate_writes() -> None:
+    """The first predicate overwrite of a process costs delta-rs about 2 s more when its data is large
+    (measured with 3.2 M rows: 2.8 s first, 0.8 s after); a tiny one to an in-memory table first takes
+    15 ms and removes that cost. It touches no table of the lake."""
+    global _primed
+    if not _primed:
+        tiny = pa.table({"match_id": ["prime"], "v": [0]})
+        write_deltalake("memory:///footy_assets_prime", tiny, mode="overwrite", predicate="match_id = 'prime'")
+        _primed = True
+
+
 @dataclass(frozen=True)
 class Lake:
     """A lake root URI with helpers for its landing zone, records and Delta tables."""
@@ -166,6 +180,7 @@ class Lake:
         Other matches are never touched; a failure leaves the table as it was (Delta commits are atomic).
         """
         check_match_id(match_id)
+        _prime_predicate_writes()
         dt = self.ensure_table(table, rows.schema)
         write_deltalake(
             dt,
@@ -183,6 +198,19 @@ class Lake:
         if dt is None:
             return None
         return dt.to_pyarrow_table(partitions=[("match_id", "=", match_id)], columns=columns)
+
+    def scan_match(self, table: str, match_id: str) -> "pl.LazyFrame | None":
+        """A lazy polars scan of one match's rows (pruned to its partition; columns read only as selected).
+
+        polars reads the Parquet files itself: several times less memory than going through Arrow tables.
+        """
+        import polars as pl
+
+        check_match_id(match_id)
+        dt = self.open_table(table)
+        if dt is None:
+            return None
+        return pl.scan_delta(dt).filter(pl.col("match_id") == match_id)
 
     def table_version(self, table: str) -> int | None:
         dt = self.open_table(table)

@@ -18,3 +18,14 @@ def markdown_preview(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
 
 def column_schema(schema: dict[str, pl.DataType]) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schema.items()])
+
+
+def run_stats(started: float) -> dict:
+    """Seconds since ``started`` (time.perf_counter) and the process's peak RSS so far (MB)."""
+    import resource
+    import time
+
+    return {
+        "seconds": round(time.perf_counter() - started, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }

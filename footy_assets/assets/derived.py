@@ -13,7 +13,7 @@ from footy_assets.canonical import arrow_schema
 from footy_assets.contracts.derived import BallState, FrameState, Intervals
 from footy_assets.lake import Lake
 from footy_assets.matches import raw_feed_record_uri
-from footy_assets.metadata import column_schema, markdown_preview
+from footy_assets.metadata import column_schema, markdown_preview, run_stats
 from footy_assets.metrics.ball_state import BALL_STATE_SCHEMA, build_ball_state
 from footy_assets.metrics.frame_state import FRAME_STATE_SCHEMA, build_frame_state
 from footy_assets.metrics.intervals import catalog_intervals, load_catalog
@@ -43,6 +43,9 @@ INTERVALS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+TRACKING_COLUMNS_USED = ["match_id", "frame_id", "timestamp_ms", "period", "role", "team", "player_id", "x_m", "y_m"]
+
+
 def match_fps(lake: Lake, match_id: str) -> int:
     """The feed's frame rate, as raw_feed recorded it."""
     record = lake.read_json(raw_feed_record_uri(lake, match_id))
@@ -52,10 +55,12 @@ def match_fps(lake: Lake, match_id: str) -> int:
 
 
 def read_table(lake: Lake, table: str, match_id: str, columns: list[str] | None = None) -> pl.DataFrame:
-    stored = lake.read_match(table, match_id, columns=columns)
-    if stored is None or stored.num_rows == 0:
+    """One match's rows of a table (only ``columns``), or a Failure that says what to materialise first."""
+    scan = lake.scan_match(table, match_id)
+    frame = None if scan is None else (scan.select(columns) if columns else scan).collect()
+    if frame is None or frame.height == 0:
         raise dg.Failure(f"{match_id}: {table} holds no rows for this match: materialise {table} first")
-    return pl.from_arrow(stored)
+    return frame
 
 
 def _write(lake: Lake, table: str, match_id: str, frame: pl.DataFrame, schema: dict) -> int:
@@ -76,8 +81,10 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
     started = time.perf_counter()
     match_id = context.partition_key
     fps = match_fps(lake.lake, match_id)
-    tracking = read_table(lake.lake, "tracking", match_id)
-    frame = FrameState.validate(build_frame_state(tracking, fps))
+    tracking = read_table(lake.lake, "tracking", match_id, columns=TRACKING_COLUMNS_USED)
+    frame = build_frame_state(tracking, fps)
+    del tracking  # free the input before validating and writing (peak memory)
+    frame = FrameState.validate(frame)
     version = _write(lake.lake, "frame_state", match_id, frame, FRAME_STATE_SCHEMA)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": frame.height,
@@ -86,7 +93,7 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
         "fps": fps,
         "top_speed_mps": float(frame["speed_mps"].max() or 0.0),
         "delta_version": version,
-        "seconds": round(time.perf_counter() - started, 3),
+        **run_stats(started),
         "preview": markdown_preview(frame),
     })
 
@@ -104,8 +111,10 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
 def ball_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     started = time.perf_counter()
     match_id = context.partition_key
-    tracking = read_table(lake.lake, "tracking", match_id)
-    frame = BallState.validate(build_ball_state(tracking))
+    tracking = read_table(lake.lake, "tracking", match_id, columns=[*TRACKING_COLUMNS_USED, "z_m", "in_play"])
+    frame = build_ball_state(tracking)
+    del tracking
+    frame = BallState.validate(frame)
     version = _write(lake.lake, "ball_state", match_id, frame, BALL_STATE_SCHEMA)
     share = frame.filter(pl.col("possession_team").is_not_null())["possession_team"]
     return dg.MaterializeResult(metadata={
@@ -113,7 +122,7 @@ def ball_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mate
         "in_play_share": round(float(frame["in_play"].mean() or 0.0), 4),
         "home_possession_share": round(float((share == 0).mean()), 4) if share.len() else None,
         "delta_version": version,
-        "seconds": round(time.perf_counter() - started, 3),
+        **run_stats(started),
         "preview": markdown_preview(frame),
     })
 
@@ -155,7 +164,7 @@ def intervals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
         "dagster/row_count": frame.height,
         **{f"count_{d.name}": int(counts.get(d.name, 0)) for d in catalog},
         "delta_version": version,
-        "seconds": round(time.perf_counter() - started, 3),
+        **run_stats(started),
     })
 
 

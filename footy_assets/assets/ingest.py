@@ -11,12 +11,13 @@ import time
 import dagster as dg
 import polars as pl
 
+from footy_assets.assets.derived import read_table
 from footy_assets.canonical import TRACKING_SCHEMA, arrow_schema
 from footy_assets.contracts.matches import Matches
 from footy_assets.contracts.tracking import Tracking
 from footy_assets.landing import find_match
 from footy_assets.matches import MATCHES_SCHEMA, match_row, raw_feed_record, raw_feed_record_uri
-from footy_assets.metadata import column_schema, markdown_preview
+from footy_assets.metadata import column_schema, markdown_preview, run_stats
 from footy_assets.partitions import match_partitions
 from footy_assets.readers import read_match
 from footy_assets.resources import LakeResource
@@ -72,18 +73,24 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
         data_version=dg.DataVersion(landed.fingerprint),
     )
     frame = Tracking.validate(result.tracking)
+    info = result.info
+    del result  # the validated frame is all that is needed from here (peak memory)
+    validated = time.perf_counter()
     version = lake.lake.write_match("tracking", match_id, frame.to_arrow().cast(arrow_schema(TRACKING_SCHEMA)))
+    written = time.perf_counter()
     yield dg.MaterializeResult(
         asset_key="tracking",
         metadata={
             "dagster/row_count": frame.height,
             "frames": frame["frame_id"].n_unique(),
-            "fps": result.info.fps,
+            "fps": info.fps,
             "periods": sorted(frame["period"].unique().to_list()),
             "fingerprint": landed.fingerprint,
             "delta_version": version,
             "read_seconds": round(read_seconds, 3),
-            "seconds": round(time.perf_counter() - started, 3),
+            "validate_seconds": round(validated - started - read_seconds, 3),
+            "write_seconds": round(written - validated, 3),
+            **run_stats(started),
             "preview": markdown_preview(frame),
         },
     )
@@ -106,10 +113,8 @@ def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
     record = lake.lake.read_json(raw_feed_record_uri(lake.lake, match_id))
     if record is None:
         raise dg.Failure(f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed first")
-    stored = lake.lake.read_match("tracking", match_id, columns=["frame_id", "period", "role"])
-    if stored is None or stored.num_rows == 0:
-        raise dg.Failure(f"{match_id}: tracking holds no rows for this match: materialise tracking first")
-    row = Matches.validate(match_row(record, pl.from_arrow(stored), CODE_VERSIONS))
+    stored = read_table(lake.lake, "tracking", match_id, columns=["frame_id", "period", "role"])
+    row = Matches.validate(match_row(record, stored, CODE_VERSIONS))
     version = lake.lake.write_match("matches", match_id, row.to_arrow().cast(arrow_schema(MATCHES_SCHEMA)))
     return dg.MaterializeResult(
         metadata={
@@ -118,7 +123,7 @@ def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
             "frames": int(row["frames"][0]),
             "rows": int(row["rows"][0]),
             "delta_version": version,
-            "seconds": round(time.perf_counter() - started, 3),
+            **run_stats(started),
         }
     )
 

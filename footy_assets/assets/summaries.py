@@ -16,7 +16,7 @@ from dagster_duckdb import DuckDBResource
 from sqlglot import exp
 
 from footy_assets.contracts.derived import PlayerMatchSummary, TeamMatchSummary
-from footy_assets.metadata import markdown_preview
+from footy_assets.metadata import markdown_preview, run_stats
 from footy_assets.partitions import match_partitions
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS, SQL_DIR
@@ -73,7 +73,7 @@ def sql_model_asset(path: Path) -> dg.AssetsDefinition:
         return dg.MaterializeResult(metadata={
             "dagster/row_count": frame.height,
             "delta_version": version,
-            "seconds": round(time.perf_counter() - started, 3),
+            **run_stats(started),
             "preview": markdown_preview(frame),
         })
 

@@ -3,16 +3,15 @@
 import pandera.polars as pa
 import polars as pl
 
-MATCH_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
-PLAYER_ID = r"^[01]-\d+$"
+from footy_assets.contracts.checks import MATCH_ID, PLAYER_ID, distinct_values_match, one_value
 
 
 class FrameState(pa.DataFrameModel):
-    match_id: str = pa.Field(str_matches=MATCH_ID)
+    match_id: str
     frame_id: pl.Int64 = pa.Field(ge=0)
     timestamp_ms: pl.Int64 = pa.Field(ge=0)
     period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5])
-    player_id: str = pa.Field(str_matches=PLAYER_ID)
+    player_id: str
     team: pl.Int8 = pa.Field(isin=[0, 1])
     role: str = pa.Field(isin=["player", "goal_keeper"])
     x_m: pl.Float32
@@ -20,7 +19,7 @@ class FrameState(pa.DataFrameModel):
     speed_mps: pl.Float32 = pa.Field(nullable=True, ge=0.0)
     accel_mps2: pl.Float32 = pa.Field(nullable=True)
     distance_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
-    nearest_opp_id: str = pa.Field(nullable=True, str_matches=PLAYER_ID)
+    nearest_opp_id: str = pa.Field(nullable=True)
     nearest_opp_dist_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
     ball_dist_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
     fps: pl.Int16 = pa.Field(ge=1, le=100)
@@ -29,12 +28,28 @@ class FrameState(pa.DataFrameModel):
         strict = True
         ordered = True
 
-    @pa.dataframe_check(error="nearest_opp_id must be of the other team")
-    def opponent_of_other_team(cls, data) -> pl.LazyFrame:
-        return data.lazyframe.select(
-            pl.col("nearest_opp_id").is_null()
-            | (pl.col("nearest_opp_id").str.head(1) != pl.col("team").cast(pl.String))
-        )
+    @pa.dataframe_check(error="match_id must be one valid match id")
+    def match_id_valid(cls, data) -> pl.LazyFrame:
+        return one_value(data.lazyframe, "match_id").join(
+            distinct_values_match(data.lazyframe, "match_id", MATCH_ID), how="cross"
+        ).select(pl.all_horizontal(pl.all()))
+
+    @pa.dataframe_check(error="player_id and nearest_opp_id must look like '0-10'")
+    def ids_format(cls, data) -> pl.LazyFrame:
+        return distinct_values_match(data.lazyframe, "player_id", PLAYER_ID).join(
+            distinct_values_match(data.lazyframe, "nearest_opp_id", PLAYER_ID), how="cross"
+        ).select(pl.all_horizontal(pl.all()))
+
+    @pa.dataframe_check(error="player_id must belong to team, and nearest_opp_id to the other team")
+    def teams_consistent(cls, data) -> pl.LazyFrame:
+        pairs = data.lazyframe.select("team", "player_id", "nearest_opp_id").unique()
+        own = pl.col("player_id").str.head(1) == pl.col("team").cast(pl.String)
+        other = pl.col("nearest_opp_id").is_null() | (pl.col("nearest_opp_id").str.head(1) != pl.col("team").cast(pl.String))
+        return pairs.select((own & other).all())
+
+    @pa.dataframe_check(error="a player appears twice in one frame")
+    def one_row_per_player_per_frame(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.struct("frame_id", "player_id").n_unique() == pl.len())
 
 
 class BallState(pa.DataFrameModel):

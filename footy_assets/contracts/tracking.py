@@ -4,17 +4,18 @@ import pandera.polars as pa
 import polars as pl
 
 from footy_assets.canonical import ROLES
+from footy_assets.contracts.checks import MATCH_ID, PLAYER_ID, distinct_values_match, one_value, unique_player_frames
 
 
 class Tracking(pa.DataFrameModel):
-    match_id: str = pa.Field(str_matches=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    match_id: str
     frame_id: pl.Int64 = pa.Field(ge=0)
     timestamp_ms: pl.Int64 = pa.Field(ge=0)
     period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5])
     role: str = pa.Field(isin=list(ROLES))
     team: pl.Int8 = pa.Field(nullable=True, isin=[0, 1])
     jersey: pl.Int16 = pa.Field(nullable=True, ge=0)
-    player_id: str = pa.Field(nullable=True, str_matches=r"^[01]-\d+$")
+    player_id: str = pa.Field(nullable=True)
     track_id: str = pa.Field(nullable=True)
     x_m: pl.Float32 = pa.Field(ge=-100.0, le=100.0)
     y_m: pl.Float32 = pa.Field(ge=-100.0, le=100.0)
@@ -29,19 +30,28 @@ class Tracking(pa.DataFrameModel):
         strict = True
         ordered = True
 
+    @pa.dataframe_check(error="match_id must be one valid match id")
+    def match_id_valid(cls, data) -> pl.LazyFrame:
+        return one_value(data.lazyframe, "match_id").join(
+            distinct_values_match(data.lazyframe, "match_id", MATCH_ID), how="cross"
+        ).select(pl.all_horizontal(pl.all()))
+
+    @pa.dataframe_check(error="player_id must look like '0-10'")
+    def player_id_format(cls, data) -> pl.LazyFrame:
+        return distinct_values_match(data.lazyframe, "player_id", PLAYER_ID)
+
     @pa.dataframe_check(error="a player_id appears twice in one frame")
     def one_row_per_player_per_frame(cls, data) -> pl.LazyFrame:
-        lf = data.lazyframe
-        dup = pl.struct("frame_id", "player_id").is_duplicated() & pl.col("player_id").is_not_null()
-        return lf.select(~dup)
+        return unique_player_frames(data.lazyframe)
 
     @pa.dataframe_check(error="more than one ball in one frame")
     def one_ball_per_frame(cls, data) -> pl.LazyFrame:
-        lf = data.lazyframe
-        dup = (pl.col("role") == "ball") & pl.col("frame_id").is_duplicated().over("role")
-        return lf.select(~dup)
+        balls = data.lazyframe.filter(pl.col("role") == "ball")
+        return balls.select(pl.col("frame_id").n_unique() == pl.len())
 
     @pa.dataframe_check(error="player_id must be '{team}-{jersey}' of the row's own team and jersey")
     def player_id_is_team_jersey(cls, data) -> pl.LazyFrame:
+        combos = data.lazyframe.select("team", "jersey", "player_id").unique()
         expected = pl.format("{}-{}", pl.col("team"), pl.col("jersey"))
-        return data.lazyframe.select(pl.col("player_id").is_null() | (pl.col("player_id") == expected))
+        ok = pl.col("player_id").is_null() | (pl.col("player_id") == expected)
+        return combos.select(ok.fill_null(False).all())

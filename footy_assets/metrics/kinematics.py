@@ -54,18 +54,18 @@ class _Windows:
 
 
 def _windows(segment: np.ndarray, window: int) -> _Windows:
+    """Windows of the edge rows, built from the segments' starts and lengths (no full-length index arrays)."""
     n = segment.size
     starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]]) if n else np.zeros(0, np.int64)
     lengths = np.diff(np.r_[starts, n])
-    seg_start = np.repeat(starts, lengths)
-    seg_len = np.repeat(lengths, lengths)
-    valid = seg_len >= window
+    valid = np.repeat(lengths >= window, lengths)
     half = window // 2
-    index = np.arange(n)
-    from_start = index - seg_start
-    to_end = seg_start + seg_len - 1 - index
-    edge = np.flatnonzero(valid & ((from_start < half) | (to_end < half)))
-    begin = np.clip(edge - half, seg_start[edge], seg_start[edge] + seg_len[edge] - window)
+    long_starts, long_lengths = starts[lengths >= window], lengths[lengths >= window]
+    offsets = np.arange(half)
+    head = long_starts[:, None] + offsets  # rows 0..half-1 of each long segment, window at its start
+    tail = (long_starts + long_lengths - half)[:, None] + offsets  # its last half rows, window at its end
+    edge = np.concatenate([head.ravel(), tail.ravel()])
+    begin = np.concatenate([np.repeat(long_starts, half), np.repeat(long_starts + long_lengths - window, half)])
     return _Windows(valid, edge, begin, edge - begin)
 
 
@@ -119,10 +119,12 @@ def kinematics(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray, x: 
     vy = savgol_by_segment(ys, seg_sorted, fps, 1, window, polyorder, windows)
     ax = savgol_by_segment(xs, seg_sorted, fps, 2, window, polyorder, windows)
     ay = savgol_by_segment(ys, seg_sorted, fps, 2, window, polyorder, windows)
+    del xs, ys
     speed = np.hypot(vx, vy)
     with np.errstate(invalid="ignore", divide="ignore"):
         accel = np.where(speed > 0, (vx * ax + vy * ay) / speed, 0.0)
     accel[np.isnan(speed)] = np.nan
-    inverse = np.empty_like(order)
-    inverse[order] = np.arange(order.size)
-    return Kinematics(speed[inverse], accel[inverse], seg_sorted[inverse])
+    del vx, vy, ax, ay
+    out_speed, out_accel, out_segment = np.empty_like(speed), np.empty_like(accel), np.empty_like(seg_sorted)
+    out_speed[order], out_accel[order], out_segment[order] = speed, accel, seg_sorted  # back to input order
+    return Kinematics(out_speed, out_accel, out_segment)

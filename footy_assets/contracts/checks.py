@@ -1,0 +1,27 @@
+"""Checks shared by the table contracts, written to stay cheap on millions of rows.
+
+Checks on strings that repeat (match_id, player_id) look at the distinct values only, and uniqueness is
+tested on one packed integer key: each returns a single boolean (pandera treats it as a table-level check).
+"""
+
+import polars as pl
+
+MATCH_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+PLAYER_ID = r"^[01]-\d+$"
+
+
+def distinct_values_match(lf: pl.LazyFrame, column: str, pattern: str) -> pl.LazyFrame:
+    """Every distinct non-null value of ``column`` matches ``pattern``."""
+    return lf.select(pl.col(column).drop_nulls().unique().str.contains(pattern).all())
+
+
+def one_value(lf: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    """The column holds one value (a table written per match holds that match only)."""
+    return lf.select(pl.col(column).n_unique() == 1)
+
+
+def unique_player_frames(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """No (frame_id, team, jersey) twice among identified rows."""
+    key = pl.col("frame_id") * 2048 + pl.col("team").cast(pl.Int64) * 1024 + pl.col("jersey").cast(pl.Int64)
+    identified = lf.filter(pl.col("player_id").is_not_null())
+    return identified.select(key.n_unique() == pl.len())
