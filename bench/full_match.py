@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from footy_assets import synthetic
-from footy_assets.canonical import TRACKING_SCHEMA, arrow_schema
+from footy_assets.canonical import TRACKING_SCHEMA
 from footy_assets.contracts.tracking import Tracking
 from footy_assets.lake import Lake
 from footy_assets.landing import find_match
@@ -59,10 +59,10 @@ def main() -> int:
         landed = find_match(lake, spec.match_id)
         result = stage("read (parse+validate+normalise)", lambda: read_match(lake, landed), results)
         frame = stage("validate tracking (pandera)", lambda: Tracking.validate(result.tracking), results)
-        table = stage("to arrow", lambda: frame.to_arrow().cast(arrow_schema(TRACKING_SCHEMA)), results)
-        stage("write tracking (Delta)", lambda: lake.write_match("tracking", spec.match_id, table), results)
+        stage("write tracking (Delta)", lambda: lake.write_match("tracking", spec.match_id, frame, TRACKING_SCHEMA),
+              results)
         print(f"  rows: {frame.height:,}, frames: {frame['frame_id'].n_unique():,}")
-        del result, frame, table
+        del result, frame
 
         print("footy-assets materialize (a fresh process, all assets, new lake and instance):")
         for path in (root / "tracking", root / "matches"):

@@ -9,7 +9,6 @@ import time
 import dagster as dg
 import polars as pl
 
-from footy_assets.canonical import arrow_schema
 from footy_assets.contracts.derived import BallState, FrameState, Intervals
 from footy_assets.lake import Lake
 from footy_assets.matches import raw_feed_record_uri
@@ -64,7 +63,7 @@ def read_table(lake: Lake, table: str, match_id: str, columns: list[str] | None 
 
 
 def _write(lake: Lake, table: str, match_id: str, frame: pl.DataFrame, schema: dict) -> int:
-    return lake.write_match(table, match_id, frame.to_arrow().cast(arrow_schema(schema)))
+    return lake.write_match(table, match_id, frame, schema)
 
 
 @dg.asset(

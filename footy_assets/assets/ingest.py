@@ -12,7 +12,7 @@ import dagster as dg
 import polars as pl
 
 from footy_assets.assets.derived import read_table
-from footy_assets.canonical import TRACKING_SCHEMA, arrow_schema
+from footy_assets.canonical import TRACKING_SCHEMA
 from footy_assets.contracts.matches import Matches
 from footy_assets.contracts.tracking import Tracking
 from footy_assets.landing import find_match
@@ -76,7 +76,7 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     info = result.info
     del result  # the validated frame is all that is needed from here (peak memory)
     validated = time.perf_counter()
-    version = lake.lake.write_match("tracking", match_id, frame.to_arrow().cast(arrow_schema(TRACKING_SCHEMA)))
+    version = lake.lake.write_match("tracking", match_id, frame, TRACKING_SCHEMA)
     written = time.perf_counter()
     yield dg.MaterializeResult(
         asset_key="tracking",
@@ -115,7 +115,7 @@ def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
         raise dg.Failure(f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed first")
     stored = read_table(lake.lake, "tracking", match_id, columns=["frame_id", "period", "role"])
     row = Matches.validate(match_row(record, stored, CODE_VERSIONS))
-    version = lake.lake.write_match("matches", match_id, row.to_arrow().cast(arrow_schema(MATCHES_SCHEMA)))
+    version = lake.lake.write_match("matches", match_id, row, MATCHES_SCHEMA)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": 1,

@@ -69,7 +69,7 @@ def sql_model_asset(path: Path) -> dg.AssetsDefinition:
         contract = CONTRACTS.get(name)
         if contract is not None:
             frame = contract.validate(frame)
-        version = lake.lake.write_match(name, match_id, frame.to_arrow())
+        version = lake.lake.write_match(name, match_id, frame)
         return dg.MaterializeResult(metadata={
             "dagster/row_count": frame.height,
             "delta_version": version,

@@ -14,8 +14,8 @@ class FootyStatsRows(pa.DataFrameModel):
     role: str = pa.Field(isin=ROLES)
     player_id: str = pa.Field(nullable=True, str_matches=r"^[01]-\d{1,3}$")
     player_id_conf: pl.Float32 = pa.Field(nullable=True, ge=0.0, le=1.0)
-    x: int = pa.Field(nullable=True, ge=-5000, le=16000)
-    y: int = pa.Field(nullable=True, ge=-5000, le=12000)
+    x: pl.Int32 = pa.Field(nullable=True, ge=-5000, le=16000)
+    y: pl.Int32 = pa.Field(nullable=True, ge=-5000, le=12000)
     bbox_x: pl.Int16 = pa.Field(nullable=True)
     bbox_y: pl.Int16 = pa.Field(nullable=True)
 
