@@ -50,3 +50,17 @@ def test_two_balls_in_a_frame_are_rejected(good):
     ball = good.filter(pl.col("role") == "ball").head(1)
     with pytest.raises((pa.errors.SchemaError, pa.errors.SchemaErrors), match="more than one ball"):
         Tracking.validate(pl.concat([good, ball]))
+
+
+def test_frame_state_contract_rejects_bad_rows(good):
+    from footy_assets.contracts.derived import FrameState
+    from footy_assets.metrics.frame_state import build_frame_state
+
+    state = FrameState.validate(build_frame_state(good, 25))
+    wrong_team = state.with_columns(
+        nearest_opp_id=pl.when(pl.col("team") == 0).then(pl.lit("0-5")).otherwise(pl.col("nearest_opp_id")))
+    with pytest.raises((pa.errors.SchemaError, pa.errors.SchemaErrors), match="other team"):
+        FrameState.validate(wrong_team)
+    negative = state.with_columns(speed_mps=pl.lit(-1.0, dtype=pl.Float32))
+    with pytest.raises((pa.errors.SchemaError, pa.errors.SchemaErrors), match="speed_mps"):
+        FrameState.validate(negative)

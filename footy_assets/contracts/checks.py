@@ -25,3 +25,16 @@ def unique_player_frames(lf: pl.LazyFrame) -> pl.LazyFrame:
     key = pl.col("frame_id") * 2048 + pl.col("team").cast(pl.Int64) * 1024 + pl.col("jersey").cast(pl.Int64)
     identified = lf.filter(pl.col("player_id").is_not_null())
     return identified.select(key.n_unique() == pl.len())
+
+
+def all_of(*checks: pl.LazyFrame) -> pl.LazyFrame:
+    """True when every one-boolean check is true."""
+    combined = checks[0]
+    for check in checks[1:]:
+        combined = combined.join(check, how="cross")
+    return combined.select(pl.all_horizontal(pl.all()))
+
+
+def single_valid_match_id(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """A table written per match holds one match_id, and it is a valid one."""
+    return all_of(one_value(lf, "match_id"), distinct_values_match(lf, "match_id", MATCH_ID))

@@ -3,7 +3,7 @@
 import pandera.polars as pa
 import polars as pl
 
-from footy_assets.contracts.checks import MATCH_ID, PLAYER_ID, distinct_values_match, one_value
+from footy_assets.contracts.checks import MATCH_ID, PLAYER_ID, all_of, distinct_values_match, single_valid_match_id
 
 
 class FrameState(pa.DataFrameModel):
@@ -30,15 +30,12 @@ class FrameState(pa.DataFrameModel):
 
     @pa.dataframe_check(error="match_id must be one valid match id")
     def match_id_valid(cls, data) -> pl.LazyFrame:
-        return one_value(data.lazyframe, "match_id").join(
-            distinct_values_match(data.lazyframe, "match_id", MATCH_ID), how="cross"
-        ).select(pl.all_horizontal(pl.all()))
+        return single_valid_match_id(data.lazyframe)
 
     @pa.dataframe_check(error="player_id and nearest_opp_id must look like '0-10'")
     def ids_format(cls, data) -> pl.LazyFrame:
-        return distinct_values_match(data.lazyframe, "player_id", PLAYER_ID).join(
-            distinct_values_match(data.lazyframe, "nearest_opp_id", PLAYER_ID), how="cross"
-        ).select(pl.all_horizontal(pl.all()))
+        return all_of(distinct_values_match(data.lazyframe, "player_id", PLAYER_ID),
+                      distinct_values_match(data.lazyframe, "nearest_opp_id", PLAYER_ID))
 
     @pa.dataframe_check(error="player_id must belong to team, and nearest_opp_id to the other team")
     def teams_consistent(cls, data) -> pl.LazyFrame:

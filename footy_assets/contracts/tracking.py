@@ -4,7 +4,7 @@ import pandera.polars as pa
 import polars as pl
 
 from footy_assets.canonical import ROLES
-from footy_assets.contracts.checks import MATCH_ID, PLAYER_ID, distinct_values_match, one_value, unique_player_frames
+from footy_assets.contracts.checks import PLAYER_ID, distinct_values_match, single_valid_match_id, unique_player_frames
 
 
 class Tracking(pa.DataFrameModel):
@@ -32,9 +32,7 @@ class Tracking(pa.DataFrameModel):
 
     @pa.dataframe_check(error="match_id must be one valid match id")
     def match_id_valid(cls, data) -> pl.LazyFrame:
-        return one_value(data.lazyframe, "match_id").join(
-            distinct_values_match(data.lazyframe, "match_id", MATCH_ID), how="cross"
-        ).select(pl.all_horizontal(pl.all()))
+        return single_valid_match_id(data.lazyframe)
 
     @pa.dataframe_check(error="player_id must look like '0-10'")
     def player_id_format(cls, data) -> pl.LazyFrame:
