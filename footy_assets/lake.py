@@ -51,20 +51,6 @@ def storage_options_from_env(uri: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("AWS_") and v}
 
 
-_primed = False
-
-
-def _prime_predicate_writes() -> None:
-    """The first predicate overwrite of a process costs delta-rs about 2 s more when its data is large
-    (measured with 3.2 M rows: 2.8 s first, 0.8 s after); a tiny one to an in-memory table first takes
-    15 ms and removes that cost. It touches no table of the lake."""
-    global _primed
-    if not _primed:
-        tiny = pa.table({"match_id": ["prime"], "v": [0]})
-        write_deltalake("memory:///footy_assets_prime", tiny, mode="overwrite", predicate="match_id = 'prime'")
-        _primed = True
-
-
 @dataclass(frozen=True)
 class Lake:
     """A lake root URI with helpers for its landing zone, records and Delta tables."""
@@ -186,7 +172,6 @@ class Lake:
         import polars as pl
 
         check_match_id(match_id)
-        _prime_predicate_writes()
         schema = dict(schema or frame.schema)
         frame = frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
         dt = self.ensure_table(table, pl.DataFrame(schema=schema).to_arrow().schema)
