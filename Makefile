@@ -15,14 +15,13 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 demo: install
-	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/footy-assets demo
 
 test: install
 	$(BIN)/python -m pytest
 
 dev: install
-	@mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/python -m footy_assets.instance
 	$(BIN)/dagster dev -w workspace.yaml
 
 bench: install

@@ -22,11 +22,9 @@ DEMO_FORMATS = ("footy_stats", "sportvu", "cdf")
 def _instance():
     import dagster as dg
 
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home")))
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():  # the default local (SQLite) instance; no usage statistics sent from a data tool
-        config.write_text("telemetry:\n  enabled: false\n")
+    from footy_assets.instance import ensure_dagster_home
+
+    ensure_dagster_home()
     return dg.DagsterInstance.get()
 
 

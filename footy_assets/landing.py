@@ -25,6 +25,7 @@ class LandedFile:
     name: str
     size_bytes: int
     sha256: str
+    mtime_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,43 @@ def landed_files(lake: Lake, folder_uri: str, with_hashes: bool = True) -> tuple
         if info.type != pafs.FileType.File or info.base_name.startswith("."):
             continue
         sha = _sha256(lake, f"{folder_uri}/{info.base_name}") if with_hashes else ""
-        files.append(LandedFile(info.base_name, int(info.size or 0), sha))
+        files.append(LandedFile(info.base_name, int(info.size or 0), sha, int(info.mtime_ns or 0)))
     return tuple(files)
+
+
+def stat_signature(files: tuple[LandedFile, ...]) -> str:
+    """A cheap signature of a folder from names, sizes and modification times (no file is read).
+
+    When it is unchanged the fingerprint is too, so a scan of thousands of matches hashes only the
+    folders whose signature moved.
+    """
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.name):
+        digest.update(f"{f.name}\0{f.size_bytes}\0{f.mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def list_match_folders(lake: Lake) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """({match_id: (format, uri)}, refused) from listing the landing zone only (no file is read)."""
+    usable: dict[str, tuple[str, str]] = {}
+    refused: dict[str, str] = {}
+    by_id: dict[str, list[tuple[str, str]]] = {}
+    for fmt, name, uri in _match_folders(lake):
+        if not MATCH_ID_PATTERN.fullmatch(name):
+            try:
+                check_match_id(name)
+            except InvalidMatchId as exc:
+                refused[f"{fmt}/{name}"] = str(exc)
+            continue
+        by_id.setdefault(name, []).append((fmt, uri))
+    for match_id, places in sorted(by_id.items()):
+        if len(places) > 1:
+            formats = ", ".join(f"landing/{fmt}/{match_id}" for fmt, _ in places)
+            refused[match_id] = (f"match {match_id!r} is landed under more than one format ({formats}); "
+                                 "remove all but one folder")
+        else:
+            usable[match_id] = places[0]
+    return usable, refused
 
 
 def scan_landing(lake: Lake, only: set[str] | None = None) -> LandingScan:
@@ -96,26 +132,12 @@ def scan_landing(lake: Lake, only: set[str] | None = None) -> LandingScan:
     ``only`` restricts hashing to those match_ids (names are still checked for all folders).
     """
     scan = LandingScan()
-    by_id: dict[str, list[tuple[str, str]]] = {}
-    for fmt, name, uri in _match_folders(lake):
-        if not MATCH_ID_PATTERN.fullmatch(name):
-            try:
-                check_match_id(name)
-            except InvalidMatchId as exc:
-                scan.refused[f"{fmt}/{name}"] = str(exc)
-            continue
-        by_id.setdefault(name, []).append((fmt, uri))
-    for match_id, places in sorted(by_id.items()):
+    usable, scan.refused = list_match_folders(lake)
+    if only is not None:
+        scan.refused = {k: v for k, v in scan.refused.items() if k in only or "/" in k}
+    for match_id, (fmt, uri) in usable.items():
         if only is not None and match_id not in only:
             continue
-        if len(places) > 1:
-            formats = ", ".join(f"landing/{fmt}/{match_id}" for fmt, _ in places)
-            scan.refused[match_id] = (
-                f"match {match_id!r} is landed under more than one format ({formats}); "
-                "remove all but one folder"
-            )
-            continue
-        fmt, uri = places[0]
         files = landed_files(lake, uri)
         if not files:
             scan.refused[match_id] = f"landing/{fmt}/{match_id} holds no files"

@@ -1,6 +1,15 @@
 """One dynamic partition per match: the partition key is the match_id (the landing folder name)."""
 
+import warnings
+
 import dagster as dg
+
+# backfill_policy is marked beta in dagster 1.13; it is used on purpose (one match per backfill run).
+warnings.filterwarnings("ignore", message=r".*`backfill_policy`.*beta.*")
 
 MATCH_PARTITIONS_NAME = "match_id"
 match_partitions = dg.DynamicPartitionsDefinition(name=MATCH_PARTITIONS_NAME)
+
+# A backfill of many matches runs one match per run: a failing match never holds back the others,
+# and the instance's concurrency limit (one run per partition) keeps two runs off the same match.
+ONE_MATCH_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)

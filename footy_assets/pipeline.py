@@ -57,17 +57,23 @@ def plan_matches(lake: Lake, match_ids: Iterable[str] | None = None) -> list[Mat
         if match_id not in scan.matches and match_id not in scan.refused:
             plans.append(MatchPlan(match_id, None, None, "refused", f"match {match_id!r} is not landed"))
     for match_id, landed in sorted(scan.matches.items()):
-        row = stored.get(match_id)
-        if row is None:
-            status, reason = "new", "not in the lake yet"
-        elif row["fingerprint"] != landed.fingerprint:
-            status, reason = "changed", "the landed files changed"
-        elif json.loads(row["code_versions"]) != CODE_VERSIONS:
-            status, reason = "stale", "the code that produced it changed"
-        else:
-            status, reason = "unchanged", "same files, same code"
+        status, reason = stored_status(stored.get(match_id), landed.fingerprint)
         plans.append(MatchPlan(match_id, landed.format, landed.fingerprint, status, reason))
     return plans
+
+
+def stored_status(row: dict | None, fingerprint: str) -> tuple[str, str]:
+    """new | changed | stale | unchanged, from a match's ``matches`` row and its landed fingerprint.
+
+    The one notion of "needs work" shared by the CLI, the landing sensor and the backfill schedule.
+    """
+    if row is None:
+        return "new", "not in the lake yet"
+    if row["fingerprint"] != fingerprint:
+        return "changed", "the landed files changed"
+    if json.loads(row["code_versions"]) != CODE_VERSIONS:
+        return "stale", "the code that produced it changed"
+    return "unchanged", "same files, same code"
 
 
 def _error_message(result: dg.ExecuteInProcessResult) -> str:

@@ -16,7 +16,9 @@ from footy_assets.metadata import column_schema, markdown_preview, run_stats
 from footy_assets.metrics.ball_state import BALL_STATE_SCHEMA, build_ball_state
 from footy_assets.metrics.frame_state import FRAME_STATE_SCHEMA, build_frame_state
 from footy_assets.metrics.intervals import catalog_intervals, load_catalog
-from footy_assets.partitions import match_partitions
+from footy_assets import quality
+from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions
+from footy_assets.quality import MAX_PLAUSIBLE_SPEED_MPS
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS
 
@@ -71,10 +73,19 @@ def _write(lake: Lake, table: str, match_id: str, frame: pl.DataFrame, schema: d
     group_name=GROUP,
     deps=["tracking"],
     code_version=CODE_VERSIONS["frame_state"],
+    automation_condition=dg.AutomationCondition.eager(),
+    backfill_policy=ONE_MATCH_PER_RUN,
     kinds={"polars", "numpy", "deltalake"},
     metadata={"dagster/column_schema": column_schema(FRAME_STATE_SCHEMA), "partition_column": "match_id"},
     description="One row per identified player or goal keeper per frame: speed (Savitzky-Golay 9/2 per "
     "track segment), acceleration, distance, nearest opponent, distance to the ball (CONTRACTS 4).",
+    check_specs=[
+        dg.AssetCheckSpec("speeds_plausible", asset="frame_state",
+                          description=f"No smoothed speed above {MAX_PLAUSIBLE_SPEED_MPS:g} m/s (warning, with the "
+                          "worst frames)."),
+        dg.AssetCheckSpec("covers_tracking", asset="frame_state", blocking=True,
+                          description="One frame_state row for every identified player row of tracking."),
+    ],
 )
 def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     started = time.perf_counter()
@@ -82,10 +93,16 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
     fps = match_fps(lake.lake, match_id)
     tracking = read_table(lake.lake, "tracking", match_id, columns=TRACKING_COLUMNS_USED)
     frame = build_frame_state(tracking, fps)
+    covers = quality.frame_state_covers_tracking(frame.height, tracking)
     del tracking  # free the input before validating and writing (peak memory)
     frame = FrameState.validate(frame)
     version = _write(lake.lake, "frame_state", match_id, frame, FRAME_STATE_SCHEMA)
-    return dg.MaterializeResult(metadata={
+    passed, metadata = quality.speeds_plausible(frame)
+    return dg.MaterializeResult(check_results=[
+        dg.AssetCheckResult(check_name="speeds_plausible", passed=passed, metadata=metadata,
+                            severity=dg.AssetCheckSeverity.WARN),
+        dg.AssetCheckResult(check_name="covers_tracking", passed=covers[0], metadata=covers[1]),
+    ], metadata={
         "dagster/row_count": frame.height,
         "frames": frame["frame_id"].n_unique(),
         "players": frame["player_id"].n_unique(),
@@ -102,6 +119,8 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
     group_name=GROUP,
     deps=["tracking"],
     code_version=CODE_VERSIONS["ball_state"],
+    automation_condition=dg.AutomationCondition.eager(),
+    backfill_policy=ONE_MATCH_PER_RUN,
     kinds={"polars", "deltalake"},
     metadata={"dagster/column_schema": column_schema(BALL_STATE_SCHEMA), "partition_column": "match_id"},
     description="One row per frame with a ball: position, in play, possession team (closest player within "
@@ -143,6 +162,8 @@ def intervals_table(match_id: str, found: pl.DataFrame) -> pl.DataFrame:
     group_name=GROUP,
     deps=["frame_state"],
     code_version=CODE_VERSIONS["intervals"],
+    automation_condition=dg.AutomationCondition.eager(),
+    backfill_policy=ONE_MATCH_PER_RUN,
     kinds={"polars", "deltalake"},
     metadata={"dagster/column_schema": column_schema(INTERVALS_SCHEMA), "partition_column": "match_id"},
     description="Intervals of the named definitions in footy_assets/interval_catalog.json (sprint, "

@@ -18,7 +18,9 @@ from footy_assets.contracts.tracking import Tracking
 from footy_assets.landing import find_match
 from footy_assets.matches import MATCHES_SCHEMA, match_row, raw_feed_record, raw_feed_record_uri
 from footy_assets.metadata import column_schema, markdown_preview, run_stats
-from footy_assets.partitions import match_partitions
+from footy_assets import quality
+from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions
+from footy_assets.quality import PITCH_MARGIN_M
 from footy_assets.readers import read_match
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS
@@ -46,7 +48,18 @@ TRACKING = dg.AssetSpec(
 )
 
 
-@dg.multi_asset(specs=[RAW_FEED, TRACKING], partitions_def=match_partitions, can_subset=False, name="ingest_match")
+TRACKING_CHECKS = [
+    dg.AssetCheckSpec("no_duplicate_player_frames", asset="tracking", blocking=True,
+                      description="No player_id twice in one frame."),
+    dg.AssetCheckSpec("positions_on_pitch", asset="tracking", blocking=True,
+                      description=f"Players, goal keepers and referees within the pitch plus {PITCH_MARGIN_M:g} m."),
+    dg.AssetCheckSpec("ball_in_every_frame", asset="tracking",
+                      description="Every frame of a period has the ball (warning: occlusions happen)."),
+]
+
+
+@dg.multi_asset(specs=[RAW_FEED, TRACKING], check_specs=TRACKING_CHECKS, partitions_def=match_partitions,
+                can_subset=False, name="ingest_match", backfill_policy=ONE_MATCH_PER_RUN)
 def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     """raw_feed and tracking come from one read of the delivery (parsing a full match twice would double
     the cost); raw_feed is reported first, tracking after its commit."""
@@ -94,6 +107,18 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
             "preview": markdown_preview(frame),
         },
     )
+    yield from tracking_checks(frame, info.pitch_length_m, info.pitch_width_m)
+
+
+def tracking_checks(frame: pl.DataFrame, length_m: float, width_m: float):
+    """The asset checks of one match's tracking rows (duplicates and positions block downstream)."""
+    for name, (passed, metadata), severity in (
+        ("no_duplicate_player_frames", quality.no_duplicate_player_frames(frame), dg.AssetCheckSeverity.ERROR),
+        ("positions_on_pitch", quality.positions_on_pitch(frame, length_m, width_m), dg.AssetCheckSeverity.ERROR),
+        ("ball_in_every_frame", quality.ball_in_every_frame(frame), dg.AssetCheckSeverity.WARN),
+    ):
+        yield dg.AssetCheckResult(asset_key="tracking", check_name=name, passed=passed, severity=severity,
+                                  metadata=metadata)
 
 
 @dg.asset(
@@ -102,6 +127,8 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     # written last in a match's chain: its row says the whole chain of the match succeeded
     deps=["tracking", "frame_state", "ball_state", "intervals", "player_match_summary", "team_match_summary"],
     code_version=CODE_VERSIONS["matches"],
+    automation_condition=dg.AutomationCondition.eager(),
+    backfill_policy=ONE_MATCH_PER_RUN,
     kinds={"polars", "deltalake"},
     metadata={"dagster/column_schema": column_schema(MATCHES_SCHEMA), "partition_column": "match_id"},
     description="One row per match: format, fps, pitch, periods, frames outside play, fingerprint of the "

@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from footy_assets.contracts.derived import PlayerMatchSummary, TeamMatchSummary
 from footy_assets.metadata import markdown_preview, run_stats
-from footy_assets.partitions import match_partitions
+from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS, SQL_DIR
 
@@ -53,6 +53,8 @@ def sql_model_asset(path: Path) -> dg.AssetsDefinition:
         deps=deps,
         code_version=CODE_VERSIONS[name],
         kinds={"duckdb", "sql", "deltalake"},
+        automation_condition=dg.AutomationCondition.eager(),
+        backfill_policy=ONE_MATCH_PER_RUN,
         description=leading_comment(sql),
         metadata={"sql": dg.MetadataValue.md(f"```sql\n{sql}\n```"), "partition_column": "match_id"},
     )

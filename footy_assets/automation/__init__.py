@@ -1,0 +1,1 @@
+"""Dagster automation: the landing sensor, the match job and the nightly backfill schedule."""

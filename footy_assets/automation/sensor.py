@@ -1,0 +1,85 @@
+"""The landing sensor: a new or changed delivery in <lake>/landing/ starts a run of that match.
+
+Each tick lists the landing zone (cheap) and hashes only folders whose names, sizes or modification
+times changed since the cursor. A match is requested when its fingerprint is new to the cursor and the
+lake does not already hold it with the same fingerprint and code versions (the notion of "needs work"
+shared with ``footy-assets materialize`` and the backfill schedule). The run key is
+``match_id:fingerprint``, so a re-scan never runs the same delivery twice. Invalid folder names and
+matches landed under two formats are logged with the reason, never raised.
+"""
+
+import json
+
+import dagster as dg
+
+from footy_assets.automation.jobs import MATCH_TAG, match_job
+from footy_assets.lake import Lake
+from footy_assets.landing import LandedMatch, landed_files, list_match_folders, stat_signature
+from footy_assets.matches import read_matches
+from footy_assets.partitions import MATCH_PARTITIONS_NAME
+from footy_assets.pipeline import stored_status
+from footy_assets.resources import LakeResource
+
+
+def _load_cursor(text: str | None) -> dict:
+    try:
+        cursor = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        cursor = {}
+    return cursor if isinstance(cursor, dict) else {}
+
+
+def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorResult:
+    """One sensor tick over ``lake`` (kept apart from the decorator for tests)."""
+    cursor = _load_cursor(context.cursor)
+    usable, refused = list_match_folders(lake)
+    for key, reason in sorted(refused.items()):
+        context.log.warning(f"landing/{key}: not materialised: {reason}")
+    known = set(context.instance.get_dynamic_partitions(MATCH_PARTITIONS_NAME))
+    stored = {row["match_id"]: row for row in read_matches(lake).iter_rows(named=True)}
+    new_partitions, requests, next_cursor = [], [], {}
+    hashed = 0
+    for match_id, (fmt, uri) in usable.items():
+        files = landed_files(lake, uri, with_hashes=False)
+        if not files:
+            context.log.warning(f"landing/{fmt}/{match_id} holds no files")
+            continue
+        signature = stat_signature(files)
+        previous = cursor.get(match_id, {})
+        if previous.get("sig") == signature and previous.get("fmt") == fmt:
+            next_cursor[match_id] = previous  # unchanged folder: nothing read
+            continue
+        landed = LandedMatch(match_id, fmt, uri, landed_files(lake, uri))
+        hashed += 1
+        fingerprint = landed.fingerprint
+        next_cursor[match_id] = {"sig": signature, "fp": fingerprint, "fmt": fmt}
+        if match_id not in known:
+            new_partitions.append(match_id)
+        if previous.get("fp") == fingerprint:
+            continue  # touched but not changed
+        status, reason = stored_status(stored.get(match_id), fingerprint)
+        if status == "unchanged":
+            context.log.info(f"{match_id}: already in the lake with this fingerprint: no run")
+            continue
+        context.log.info(f"{match_id} ({fmt}): {status} ({reason}): requesting a run")
+        requests.append(dg.RunRequest(
+            run_key=f"{match_id}:{fingerprint}",
+            partition_key=match_id,
+            tags={MATCH_TAG: match_id, "footy_assets/fingerprint": fingerprint, "footy_assets/trigger": "sensor"},
+        ))
+    partitions_request = ([match_partitions_request(new_partitions)] if new_partitions else [])
+    if not requests and not new_partitions:
+        return dg.SensorResult(skip_reason=f"no new or changed delivery ({len(usable)} matches, {hashed} hashed)",
+                               cursor=json.dumps(next_cursor, sort_keys=True))
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partitions_request,
+                           cursor=json.dumps(next_cursor, sort_keys=True))
+
+
+def match_partitions_request(match_ids: list[str]) -> dg.AddDynamicPartitionsRequest:
+    return dg.AddDynamicPartitionsRequest(MATCH_PARTITIONS_NAME, sorted(match_ids))
+
+
+@dg.sensor(job=match_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Starts a run of every match whose landed files are new or changed.")
+def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
+    return scan_for_runs(context, lake.lake)

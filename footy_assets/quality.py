@@ -1,0 +1,65 @@
+"""Data-quality checks per match: pure functions over polars frames, wired into assets as asset checks.
+
+Each returns ``(passed, metadata)``. Which checks block downstream assets is decided where they are
+declared (assets/ingest.py, assets/derived.py): a failure that would poison downstream numbers blocks.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from footy_assets.canonical import duplicate_players
+
+PITCH_MARGIN_M = 5.0
+MAX_PLAUSIBLE_SPEED_MPS = 12.0
+PEOPLE = ("player", "goal_keeper", "referee")
+
+
+def no_duplicate_player_frames(tracking: pl.DataFrame) -> tuple[bool, dict]:
+    """No player_id twice in one frame (a duplicate would double-count distance and break speeds)."""
+    dup = duplicate_players(tracking)
+    return dup.height == 0, {"duplicated_player_frames": dup.height, "examples": dup.head(5).to_dicts()}
+
+
+def positions_on_pitch(tracking: pl.DataFrame, length_m: float, width_m: float,
+                       margin_m: float = PITCH_MARGIN_M) -> tuple[bool, dict]:
+    """Players, goal keepers and referees within the pitch plus ``margin_m`` (the ball may leave it)."""
+    people = tracking.filter(pl.col("role").is_in(PEOPLE))
+    off = people.filter((pl.col("x_m").abs() > length_m / 2 + margin_m) | (pl.col("y_m").abs() > width_m / 2 + margin_m))
+    return off.height == 0, {
+        "rows_off_pitch": off.height,
+        "margin_m": margin_m,
+        "examples": off.select("frame_id", "role", "player_id", "track_id", "x_m", "y_m").head(5).to_dicts(),
+    }
+
+
+def ball_in_every_frame(tracking: pl.DataFrame) -> tuple[bool, dict]:
+    """Every frame of a period has a ball row (occlusions and drop-outs show up here)."""
+    frames = tracking.group_by("frame_id").agg(
+        pl.col("period").first(), has_ball=(pl.col("role") == "ball").any())
+    missing = frames.filter(~pl.col("has_ball")).sort("frame_id")
+    return missing.height == 0, {
+        "frames": frames.height,
+        "frames_without_ball": missing.height,
+        "share_without_ball": round(missing.height / max(frames.height, 1), 5),
+        "first_frames_without_ball": missing["frame_id"].head(10).to_list(),
+    }
+
+
+def speeds_plausible(frame_state: pl.DataFrame, limit_mps: float = MAX_PLAUSIBLE_SPEED_MPS) -> tuple[bool, dict]:
+    """No smoothed speed above ``limit_mps``; the worst frames are listed to find the tracking error."""
+    fast = frame_state.filter(pl.col("speed_mps") > limit_mps)
+    worst = frame_state.filter(pl.col("speed_mps").is_not_null()).sort("speed_mps", descending=True).head(5)
+    return fast.height == 0, {
+        "limit_mps": limit_mps,
+        "frames_above_limit": fast.height,
+        "top_speed_mps": float(worst["speed_mps"][0]) if worst.height else None,
+        "worst_frames": worst.select("frame_id", "player_id", "speed_mps").to_dicts(),
+    }
+
+
+def frame_state_covers_tracking(frame_state_rows: int, tracking: pl.DataFrame) -> tuple[bool, dict]:
+    """frame_state has one row for every identified player or goal keeper row of tracking."""
+    expected = tracking.filter(pl.col("role").is_in(["player", "goal_keeper"]) & pl.col("player_id").is_not_null()
+                               & pl.col("team").is_not_null()).height
+    return frame_state_rows == expected, {"frame_state_rows": frame_state_rows, "tracking_player_rows": expected}
