@@ -1,20 +1,11 @@
 """The one Definitions object that ``dagster dev`` and ``dg`` load."""
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
-from footy_assets.assets.derived import derived_assets
-from footy_assets.assets.ingest import ingest_assets
-from footy_assets.assets.summaries import summary_assets
 from footy_assets.automation.jobs import match_job
 from footy_assets.automation.schedule import stale_backfill_schedule
 from footy_assets.automation.sensor import landing_sensor
-from footy_assets.resources import LakeResource
-
-all_assets = [*ingest_assets, *derived_assets, *summary_assets]
-
-# DuckDB works in memory: the SQL models read the lake's Delta tables through Arrow datasets.
-RESOURCES = {"lake": LakeResource(), "duckdb": DuckDBResource(database=":memory:")}
+from footy_assets.registry import RESOURCES, all_assets
 
 defs = dg.Definitions(
     assets=all_assets,
@@ -23,3 +14,5 @@ defs = dg.Definitions(
     schedules=[stale_backfill_schedule],
     resources=RESOURCES,
 )
+
+__all__ = ["RESOURCES", "all_assets", "defs"]

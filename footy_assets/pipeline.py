@@ -92,7 +92,7 @@ def run_match(
     lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, assets: list | None = None
 ) -> MatchOutcome:
     """Materialise every asset of one match in-process; report, never raise, on failure."""
-    from footy_assets.definitions import RESOURCES, all_assets
+    from footy_assets.registry import RESOURCES, all_assets
     from footy_assets.resources import LakeResource
 
     started = time.perf_counter()

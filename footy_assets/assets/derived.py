@@ -80,10 +80,10 @@ def _write(lake: Lake, table: str, match_id: str, frame: pl.DataFrame, schema: d
     description="One row per identified player or goal keeper per frame: speed (Savitzky-Golay 9/2 per "
     "track segment), acceleration, distance, nearest opponent, distance to the ball (CONTRACTS 4).",
     check_specs=[
-        dg.AssetCheckSpec("speeds_plausible", asset="frame_state",
+        dg.AssetCheckSpec("speeds_plausible", asset="frame_state", partitions_def=match_partitions,
                           description=f"No smoothed speed above {MAX_PLAUSIBLE_SPEED_MPS:g} m/s (warning, with the "
                           "worst frames)."),
-        dg.AssetCheckSpec("covers_tracking", asset="frame_state", blocking=True,
+        dg.AssetCheckSpec("covers_tracking", asset="frame_state", partitions_def=match_partitions, blocking=True,
                           description="One frame_state row for every identified player row of tracking."),
     ],
 )

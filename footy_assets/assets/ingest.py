@@ -49,11 +49,11 @@ TRACKING = dg.AssetSpec(
 
 
 TRACKING_CHECKS = [
-    dg.AssetCheckSpec("no_duplicate_player_frames", asset="tracking", blocking=True,
+    dg.AssetCheckSpec("no_duplicate_player_frames", asset="tracking", partitions_def=match_partitions, blocking=True,
                       description="No player_id twice in one frame."),
-    dg.AssetCheckSpec("positions_on_pitch", asset="tracking", blocking=True,
+    dg.AssetCheckSpec("positions_on_pitch", asset="tracking", partitions_def=match_partitions, blocking=True,
                       description=f"Players, goal keepers and referees within the pitch plus {PITCH_MARGIN_M:g} m."),
-    dg.AssetCheckSpec("ball_in_every_frame", asset="tracking",
+    dg.AssetCheckSpec("ball_in_every_frame", asset="tracking", partitions_def=match_partitions,
                       description="Every frame of a period has the ball (warning: occlusions happen)."),
 ]
 

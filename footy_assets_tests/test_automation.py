@@ -1,0 +1,165 @@
+"""Sensor, declarative automation, backfill schedule and asset checks, with a real Dagster instance."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from footy_assets import quality, versions
+from footy_assets.automation.schedule import backfill_requests, stale_backfill_schedule
+from footy_assets.automation.sensor import landing_sensor, scan_for_runs
+from footy_assets.definitions import RESOURCES, all_assets, defs
+from footy_assets.pipeline import materialize_lake
+from footy_assets.resources import LakeResource
+
+from .conftest import land_synthetic
+
+
+def _tick(instance, lake, cursor=None):
+    context = dg.build_sensor_context(instance=instance, cursor=cursor)
+    return scan_for_runs(context, lake)
+
+
+def _apply(instance, result):
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+
+
+def test_sensor_new_unchanged_touched_changed_invalid(lake, instance, truth):
+    land_synthetic(lake, "footy_stats", "m1", truth.head(3000))
+    first = _tick(instance, lake)
+    assert [(r.partition_key, r.run_key.split(":")[0]) for r in first.run_requests] == [("m1", "m1")]
+    assert first.dynamic_partitions_requests[0].partition_keys == ["m1"]
+    assert first.run_requests[0].tags["footy_assets/match"] == "m1"
+    _apply(instance, first)
+
+    again = _tick(instance, lake, first.cursor)  # nothing changed: nothing hashed, no run
+    assert not again.run_requests and "0 hashed" in again.skip_reason.skip_message
+
+    path = Path(lake.uri) / "landing" / "footy_stats" / "m1" / "tracking.parquet"
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))  # touched, same content
+    touched = _tick(instance, lake, again.cursor)
+    assert not touched.run_requests
+
+    land_synthetic(lake, "footy_stats", "m1", truth.head(3000).with_columns(pl.col("x") + 1))  # re-delivery
+    land_synthetic(lake, "footy_stats", "bad.name", truth.head(100))
+    land_synthetic(lake, "cdf", "m2", truth.head(3000))
+    land_synthetic(lake, "sportvu", "m2", truth.head(3000))  # ambiguous
+    changed = _tick(instance, lake, touched.cursor)
+    assert [r.partition_key for r in changed.run_requests] == ["m1"]
+    assert changed.run_requests[0].run_key != first.run_requests[0].run_key
+    assert set(json.loads(changed.cursor)) == {"m1"}  # refused folders never enter the cursor
+
+
+def test_sensor_skips_what_the_lake_already_holds(lake, instance, truth):
+    land_synthetic(lake, "footy_stats", "m1", truth)
+    materialize_lake(lake, instance, progress=lambda _: None)
+    with dg.instance_for_test() as fresh:  # a fresh instance and an empty cursor
+        result = _tick(fresh, lake)
+        assert not result.run_requests
+        assert result.dynamic_partitions_requests[0].partition_keys == ["m1"]
+
+
+def test_the_sensor_definition_runs_with_its_resource(lake, instance, truth):
+    land_synthetic(lake, "cdf", "m9", truth.head(2000))
+    context = dg.build_sensor_context(instance=instance, resources={"lake": LakeResource(lake_uri=lake.uri)})
+    result = landing_sensor(context)
+    assert [r.partition_key for r in result.run_requests] == ["m9"]
+
+
+def test_eager_automation_refreshes_downstream_of_a_new_delivery(lake, instance, truth):
+    land_synthetic(lake, "footy_stats", "m1", truth)
+    instance.add_dynamic_partitions("match_id", ["m1", "m2"])  # m2: registered, nothing delivered
+    before = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the daemon's previous tick
+    assert before.total_requested == 0
+    resources = {**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)}
+    ingest = dg.materialize(all_assets, partition_key="m1", instance=instance, resources=resources,
+                            selection=dg.AssetSelection.assets("raw_feed", "tracking"))
+    assert ingest.success
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
+    requested = {key.to_user_string(): set(result.get_requested_partitions(key))
+                 for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    downstream = {"frame_state", "ball_state", "intervals", "player_match_summary", "team_match_summary", "matches"}
+    # the whole chain below the new delivery, for that match only, in one evaluation
+    assert {k: v for k, v in requested.items() if v} == {k: {"m1"} for k in downstream}
+
+
+def test_backfill_selects_missing_and_stale_matches(lake, instance, truth, monkeypatch):
+    land_synthetic(lake, "footy_stats", "m1", truth)
+    land_synthetic(lake, "sportvu", "m2", truth)
+    materialize_lake(lake, instance, match_ids=["m1"], progress=lambda _: None)
+    requests, missing = backfill_requests(lake, instance)
+    assert [(r.partition_key, r.tags["footy_assets/status"]) for r in requests] == [("m2", "new")]
+    assert missing == ["m2"]
+    monkeypatch.setitem(versions.CODE_VERSIONS, "frame_state", "1+sg11.3")  # a new smoother
+    requests, _ = backfill_requests(lake, instance)
+    assert sorted((r.partition_key, r.tags["footy_assets/status"]) for r in requests) == [
+        ("m1", "stale"), ("m2", "new")]
+    from datetime import datetime, timezone
+
+    context = dg.build_schedule_context(instance=instance, resources={"lake": LakeResource(lake_uri=lake.uri)},
+                                        scheduled_execution_time=datetime(2026, 11, 24, 3, tzinfo=timezone.utc))
+    run_requests = list(stale_backfill_schedule(context))
+    assert sorted(r.partition_key for r in run_requests) == ["m1", "m2"]
+    assert "m2" in instance.get_dynamic_partitions("match_id")
+
+
+def test_assets_declare_one_match_per_backfill_run():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        policy = graph.get(key).backfill_policy
+        assert policy is not None and policy.max_partitions_per_run == 1, key
+
+
+# -- checks --------------------------------------------------------------------------------------------
+def _frame(**columns):
+    return pl.DataFrame(columns)
+
+
+def test_check_functions_fail_on_crafted_data():
+    tracking = _frame(frame_id=[1, 1, 2, 3], period=[1, 1, 1, 1], role=["player", "player", "ball", "referee"],
+                      team=[0, 0, None, None], jersey=[4, 4, None, None], player_id=["0-4", "0-4", None, None],
+                      track_id=[None] * 4, x_m=[0.0, 0.0, 0.0, 70.0], y_m=[0.0] * 4)
+    passed, meta = quality.no_duplicate_player_frames(tracking)
+    assert not passed and meta["duplicated_player_frames"] == 1
+    passed, meta = quality.positions_on_pitch(tracking, 105, 68)
+    assert not passed and meta["rows_off_pitch"] == 1 and meta["examples"][0]["role"] == "referee"
+    passed, meta = quality.ball_in_every_frame(tracking)
+    assert not passed and meta["first_frames_without_ball"] == [1, 3]
+    state = _frame(frame_id=[1, 2, 3], player_id=["0-4"] * 3, speed_mps=[5.0, 13.5, 12.5])
+    passed, meta = quality.speeds_plausible(state)
+    assert not passed and meta["frames_above_limit"] == 2 and meta["worst_frames"][0]["speed_mps"] == 13.5
+    assert quality.frame_state_covers_tracking(1, tracking) == (False, {"frame_state_rows": 1,
+                                                                       "tracking_player_rows": 2})
+
+
+def test_blocking_check_stops_downstream(lake, instance, truth):
+    # a player far off the pitch: tracking is written, its blocking check fails, frame_state does not run
+    bad = truth.with_columns(x=pl.when((pl.col("track") == "h05") & (pl.col("frame") == 100))
+                             .then(pl.lit(80.0)).otherwise(pl.col("x")))
+    land_synthetic(lake, "cdf", "m1", bad)
+    outcomes = materialize_lake(lake, instance, progress=lambda _: None)
+    assert not outcomes[0].ok and "positions_on_pitch" in outcomes[0].error
+    check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey("tracking"), "positions_on_pitch")])
+    evaluation = list(check.values())[0].event.dagster_event.event_specific_data
+    assert evaluation.passed is False and evaluation.partition == "m1"
+    assert lake.open_table("frame_state") is None
+    assert lake.open_table("matches") is None  # the match is not recorded as done
+
+
+def test_passing_checks_are_recorded_per_partition(lake, instance, truth):
+    land_synthetic(lake, "footy_stats", "m1", truth)
+    assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
+    keys = [dg.AssetCheckKey(dg.AssetKey("tracking"), n) for n in
+            ("no_duplicate_player_frames", "positions_on_pitch", "ball_in_every_frame")] + [
+        dg.AssetCheckKey(dg.AssetKey("frame_state"), n) for n in ("speeds_plausible", "covers_tracking")]
+    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    results = {k.name: r.event.dagster_event.event_specific_data for k, r in records.items()}
+    assert results["no_duplicate_player_frames"].passed and results["covers_tracking"].passed
+    assert results["ball_in_every_frame"].passed is False  # the synthetic ball is occluded for 10 frames
+    assert results["ball_in_every_frame"].severity == dg.AssetCheckSeverity.WARN
