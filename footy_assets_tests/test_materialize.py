@@ -151,3 +151,21 @@ def test_assets_materialize_directly_with_metadata(landed, instance):
     assert "| match_id |" in mats["tracking"].metadata["preview"].value
     data_version = instance.get_latest_data_version_record(dg.AssetKey("raw_feed"), partition_key="m_fs")
     assert data_version is not None
+
+
+def test_frame_state_picture_is_saved_and_embedded(landed, instance):
+    import base64
+
+    instance.add_dynamic_partitions("match_id", ["m_svu"])
+    result = dg.materialize(all_assets, partition_key="m_svu", instance=instance,
+                            resources={**RESOURCES, "lake": LakeResource(lake_uri=landed.uri)},
+                            selection=dg.AssetSelection.assets("raw_feed", "tracking", "frame_state"))
+    assert result.success
+    meta = [e.materialization.metadata for e in result.get_asset_materialization_events()
+            if e.asset_key == dg.AssetKey("frame_state")][0]
+    path = Path(meta["picture_path"].value)
+    assert path == Path(landed.uri) / "_pictures" / "m_svu" / "frame_state.png"
+    png = path.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    embedded = meta["picture"].value.split("base64,")[1].rstrip(")")
+    assert base64.b64decode(embedded) == png

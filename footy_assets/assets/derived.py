@@ -4,6 +4,7 @@ Each asset reads its inputs of one match from the lake, computes with the pure f
 ``footy_assets.metrics``, validates with its pandera contract and writes one predicate-overwrite commit.
 """
 
+import base64
 import time
 
 import dagster as dg
@@ -18,6 +19,7 @@ from footy_assets.metrics.frame_state import FRAME_STATE_SCHEMA, build_frame_sta
 from footy_assets.metrics.intervals import catalog_intervals, load_catalog
 from footy_assets import quality
 from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions
+from footy_assets.pictures import match_picture
 from footy_assets.quality import MAX_PLAUSIBLE_SPEED_MPS
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS
@@ -47,12 +49,21 @@ INTERVALS_SCHEMA: dict[str, pl.DataType] = {
 TRACKING_COLUMNS_USED = ["match_id", "frame_id", "timestamp_ms", "period", "role", "team", "player_id", "x_m", "y_m"]
 
 
-def match_fps(lake: Lake, match_id: str) -> int:
-    """The feed's frame rate, as raw_feed recorded it."""
+def feed_record(lake: Lake, match_id: str) -> dict:
+    """What raw_feed recorded of the match's delivery (fps, pitch size, files, ...)."""
     record = lake.read_json(raw_feed_record_uri(lake, match_id))
     if record is None:
         raise dg.Failure(f"{match_id}: raw_feed has not recorded this match: materialise raw_feed/tracking first")
-    return int(record["feed"]["fps"])
+    return record
+
+
+def match_fps(lake: Lake, match_id: str) -> int:
+    """The feed's frame rate, as raw_feed recorded it."""
+    return int(feed_record(lake, match_id)["feed"]["fps"])
+
+
+def picture_uri(lake: Lake, match_id: str, name: str) -> str:
+    return lake.join("_pictures", match_id, f"{name}.png")
 
 
 def read_table(lake: Lake, table: str, match_id: str, columns: list[str] | None = None) -> pl.DataFrame:
@@ -98,6 +109,11 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
     frame = FrameState.validate(frame)
     version = _write(lake.lake, "frame_state", match_id, frame, FRAME_STATE_SCHEMA)
     passed, metadata = quality.speeds_plausible(frame)
+    feed = feed_record(lake.lake, match_id)["feed"]
+    png = match_picture(frame, f"{match_id} ({feed['format']}): {frame['frame_id'].n_unique():,} frames, {fps} fps",
+                        (feed["pitch_length_m"], feed["pitch_width_m"]))
+    picture = picture_uri(lake.lake, match_id, "frame_state")
+    lake.lake.write_bytes_atomic(picture, png)
     return dg.MaterializeResult(check_results=[
         dg.AssetCheckResult(check_name="speeds_plausible", passed=passed, metadata=metadata,
                             severity=dg.AssetCheckSeverity.WARN),
@@ -108,6 +124,9 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
         "players": frame["player_id"].n_unique(),
         "fps": fps,
         "top_speed_mps": float(frame["speed_mps"].max() or 0.0),
+        "picture": dg.MetadataValue.md(
+            f"![average positions and speed profile](data:image/png;base64,{base64.b64encode(png).decode()})"),
+        "picture_path": dg.MetadataValue.path(picture),
         "delta_version": version,
         **run_stats(started),
         "preview": markdown_preview(frame),
