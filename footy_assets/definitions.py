@@ -13,6 +13,9 @@ defs = dg.Definitions(
     sensors=[landing_sensor],
     schedules=[stale_backfill_schedule],
     resources=RESOURCES,
+    # A match's steps run one after the other in one process: each is memory-heavy on a full match, and a
+    # process per step would add seconds of start-up to every run.
+    executor=dg.in_process_executor,
 )
 
 __all__ = ["RESOURCES", "all_assets", "defs"]

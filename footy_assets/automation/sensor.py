@@ -9,6 +9,7 @@ matches landed under two formats are logged with the reason, never raised.
 """
 
 import json
+import os
 
 import dagster as dg
 
@@ -79,7 +80,10 @@ def match_partitions_request(match_ids: list[str]) -> dg.AddDynamicPartitionsReq
     return dg.AddDynamicPartitionsRequest(MATCH_PARTITIONS_NAME, sorted(match_ids))
 
 
-@dg.sensor(job=match_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+SENSOR_INTERVAL_S = int(os.environ.get("FOOTY_SENSOR_INTERVAL_S", "30"))
+
+
+@dg.sensor(job=match_job, minimum_interval_seconds=SENSOR_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING,
            description="Starts a run of every match whose landed files are new or changed.")
 def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
     return scan_for_runs(context, lake.lake)
