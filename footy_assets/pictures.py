@@ -58,14 +58,19 @@ def _draw_pitch(ax, length: float, width: float) -> None:
 
 def match_picture(frame_state: pl.DataFrame, title: str, pitch: tuple[float, float] = (105.0, 68.0)) -> bytes:
     """PNG bytes: average positions (dot size by minutes played) and the mean speed per minute per team."""
-    import matplotlib
+    return render_picture(average_positions(frame_state), speed_profile(frame_state), title, pitch)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    positions = average_positions(frame_state)
-    profile = speed_profile(frame_state)
-    fig, (pitch_ax, speed_ax) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1.35, 1]})
+def render_picture(positions: pl.DataFrame, profile: pl.DataFrame, title: str,
+                   pitch: tuple[float, float] = (105.0, 68.0)) -> bytes:
+    """Draw the picture from the two small aggregates. Uses matplotlib's object API (no pyplot state),
+    so it can run on a worker thread while the asset writes its table."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(12, 4.2))
+    FigureCanvasAgg(fig)
+    pitch_ax, speed_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.35, 1]})
     _draw_pitch(pitch_ax, *pitch)
     for row in positions.iter_rows(named=True):  # ~30 players, not frames
         colour = TEAM_COLOURS.get(row["team"], "grey")
@@ -88,5 +93,4 @@ def match_picture(frame_state: pl.DataFrame, title: str, pitch: tuple[float, flo
     fig.tight_layout()
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=72)
-    plt.close(fig)
     return out.getvalue()

@@ -35,14 +35,14 @@ def positions_on_pitch(tracking: pl.DataFrame, length_m: float, width_m: float,
 
 def ball_in_every_frame(tracking: pl.DataFrame) -> tuple[bool, dict]:
     """Every frame of a period has a ball row (occlusions and drop-outs show up here)."""
-    frames = tracking.group_by("frame_id").agg(
-        pl.col("period").first(), has_ball=(pl.col("role") == "ball").any())
-    missing = frames.filter(~pl.col("has_ball")).sort("frame_id")
-    return missing.height == 0, {
-        "frames": frames.height,
-        "frames_without_ball": missing.height,
-        "share_without_ball": round(missing.height / max(frames.height, 1), 5),
-        "first_frames_without_ball": missing["frame_id"].head(10).to_list(),
+    frames = tracking["frame_id"].unique()
+    with_ball = tracking.filter(pl.col("role") == "ball")["frame_id"].unique()
+    missing = frames.filter(~frames.is_in(with_ball)).sort()
+    return missing.len() == 0, {
+        "frames": frames.len(),
+        "frames_without_ball": missing.len(),
+        "share_without_ball": round(missing.len() / max(frames.len(), 1), 5),
+        "first_frames_without_ball": missing.head(10).to_list(),
     }
 
 

@@ -6,6 +6,7 @@ Each asset reads its inputs of one match from the lake, computes with the pure f
 
 import base64
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 import polars as pl
@@ -19,7 +20,7 @@ from footy_assets.metrics.frame_state import FRAME_STATE_SCHEMA, build_frame_sta
 from footy_assets.metrics.intervals import catalog_intervals, load_catalog
 from footy_assets import quality
 from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions
-from footy_assets.pictures import match_picture
+from footy_assets.pictures import average_positions, render_picture, speed_profile
 from footy_assets.quality import MAX_PLAUSIBLE_SPEED_MPS
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS
@@ -107,11 +108,14 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
     covers = quality.frame_state_covers_tracking(frame.height, tracking)
     del tracking  # free the input before validating and writing (peak memory)
     frame = FrameState.validate(frame)
-    version = _write(lake.lake, "frame_state", match_id, frame, FRAME_STATE_SCHEMA)
-    passed, metadata = quality.speeds_plausible(frame)
     feed = feed_record(lake.lake, match_id)["feed"]
-    png = match_picture(frame, f"{match_id} ({feed['format']}): {frame['frame_id'].n_unique():,} frames, {fps} fps",
-                        (feed["pitch_length_m"], feed["pitch_width_m"]))
+    title = f"{match_id} ({feed['format']}): {frame['frame_id'].n_unique():,} frames, {fps} fps"
+    with ThreadPoolExecutor(max_workers=1) as pool:  # draw while delta-rs writes (it releases the GIL)
+        drawing = pool.submit(render_picture, average_positions(frame), speed_profile(frame), title,
+                              (feed["pitch_length_m"], feed["pitch_width_m"]))
+        version = _write(lake.lake, "frame_state", match_id, frame, FRAME_STATE_SCHEMA)
+        png = drawing.result()
+    passed, metadata = quality.speeds_plausible(frame)
     picture = picture_uri(lake.lake, match_id, "frame_state")
     lake.lake.write_bytes_atomic(picture, png)
     return dg.MaterializeResult(check_results=[
