@@ -72,10 +72,11 @@ def render_picture(positions: pl.DataFrame, profile: pl.DataFrame, title: str,
     FigureCanvasAgg(fig)
     pitch_ax, speed_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.35, 1]})
     _draw_pitch(pitch_ax, *pitch)
-    for row in positions.iter_rows(named=True):  # ~30 players, not frames
-        colour = TEAM_COLOURS.get(row["team"], "grey")
-        pitch_ax.scatter(row["x_m"], row["y_m"], s=40 + 12 * row["minutes"] ** 0.5 * 10, color=colour,
-                         edgecolors="white", linewidths=1.0, zorder=3)
+    pitch_ax.scatter(positions["x_m"].to_numpy(), positions["y_m"].to_numpy(),
+                     s=(40 + 120 * positions["minutes"].sqrt()).to_numpy(),
+                     c=[TEAM_COLOURS.get(t, "grey") for t in positions["team"].to_list()],
+                     edgecolors="white", linewidths=1.0, zorder=3)
+    for row in positions.iter_rows(named=True):  # a label per player (~30), not per frame
         pitch_ax.annotate(row["player_id"].split("-")[1], (row["x_m"], row["y_m"]), color="white", fontsize=7,
                           ha="center", va="center", zorder=4, fontweight="bold")
     pitch_ax.set_title("average positions (home attacks →)", fontsize=10)

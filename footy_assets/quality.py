@@ -49,7 +49,7 @@ def ball_in_every_frame(tracking: pl.DataFrame) -> tuple[bool, dict]:
 def speeds_plausible(frame_state: pl.DataFrame, limit_mps: float = MAX_PLAUSIBLE_SPEED_MPS) -> tuple[bool, dict]:
     """No smoothed speed above ``limit_mps``; the worst frames are listed to find the tracking error."""
     fast = frame_state.filter(pl.col("speed_mps") > limit_mps)
-    worst = frame_state.filter(pl.col("speed_mps").is_not_null()).sort("speed_mps", descending=True).head(5)
+    worst = frame_state.filter(pl.col("speed_mps").is_not_null()).top_k(5, by="speed_mps")
     return fast.height == 0, {
         "limit_mps": limit_mps,
         "frames_above_limit": fast.height,

@@ -46,7 +46,9 @@ class FrameState(pa.DataFrameModel):
 
     @pa.dataframe_check(error="a player appears twice in one frame")
     def one_row_per_player_per_frame(cls, data) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.struct("frame_id", "player_id").n_unique() == pl.len())
+        # one integer per (frame, player): hashing a struct of a string is several times slower
+        code = pl.col("player_id").cast(pl.Categorical).to_physical().cast(pl.Int64)
+        return data.lazyframe.select((pl.col("frame_id") * 65_536 + code).n_unique() == pl.len())
 
 
 class BallState(pa.DataFrameModel):
