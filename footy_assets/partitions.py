@@ -15,3 +15,23 @@ match_partitions = dg.DynamicPartitionsDefinition(name=MATCH_PARTITIONS_NAME)
 # A backfill of many matches runs one match per run: a failing match never holds back the others,
 # and the instance's concurrency limit (one run per partition) keeps two runs off the same match.
 ONE_MATCH_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
+
+
+def per_match(group: str, code_version: str, schema: dict | None = None, **extra) -> dict:
+    """The arguments every per-match asset shares: the match partitions, its group and code version,
+    eager automation (a new upstream partition refreshes it), one match per backfill run and, for a
+    table, its column schema. ``extra`` adds or overrides arguments of ``dg.asset``."""
+    from footy_assets.metadata import column_schema
+
+    metadata = {"partition_column": "match_id", **extra.pop("metadata", {})}
+    if schema is not None:
+        metadata["dagster/column_schema"] = column_schema(schema)
+    return {
+        "partitions_def": match_partitions,
+        "group_name": group,
+        "code_version": code_version,
+        "automation_condition": dg.AutomationCondition.eager(),
+        "backfill_policy": ONE_MATCH_PER_RUN,
+        "metadata": metadata,
+        **extra,
+    }

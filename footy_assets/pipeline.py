@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dagster as dg
@@ -92,20 +93,9 @@ def run_match(
     lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, assets: list | None = None
 ) -> MatchOutcome:
     """Materialise every asset of one match in-process; report, never raise, on failure."""
-    from footy_assets.registry import RESOURCES, all_assets
-    from footy_assets.resources import LakeResource
-
     started = time.perf_counter()
-    result = dg.materialize(
-        assets or all_assets,
-        partition_key=plan.match_id,
-        instance=instance,
-        resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)},
-        raise_on_error=False,
-        # The CLI prints one line per match; Dagster's event log stays in the instance (and the UI).
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        tags={"footy_assets/fingerprint": plan.fingerprint or "", "footy_assets/trigger": "cli"},
-    )
+    with _instance_defs_state(instance):
+        result = _materialize(lake, instance, plan, assets)
     seconds = time.perf_counter() - started
     if not result.success:
         return MatchOutcome(plan, False, seconds, error=_error_message(result))
@@ -116,6 +106,40 @@ def run_match(
             rows = mat.metadata["dagster/row_count"].value
             frames = mat.metadata["frames"].value
     return MatchOutcome(plan, True, seconds, rows=rows, frames=frames)
+
+
+@contextmanager
+def _instance_defs_state(instance: dg.DagsterInstance):
+    """Make ``instance`` the process's current "defs state storage" while a run's Definitions are built.
+
+    Dagster keeps that storage in a process-wide context variable set by whichever instance was created
+    last; one dropped without being closed leaves it pointing at a dead instance and building Definitions
+    then fails. Processes that create several instances (tests, notebooks) meet this; setting it to the
+    instance we run with is always right. Uses a private Dagster module, so it degrades to a no-op.
+    """
+    try:
+        from dagster._core.storage.defs_state.base import set_defs_state_storage
+    except ImportError:  # pragma: no cover - a Dagster without it
+        yield
+        return
+    with set_defs_state_storage(instance.defs_state_storage):
+        yield
+
+
+def _materialize(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, assets: list | None):
+    from footy_assets.registry import RESOURCES, all_assets
+    from footy_assets.resources import LakeResource
+
+    return dg.materialize(
+        assets or all_assets,
+        partition_key=plan.match_id,
+        instance=instance,
+        resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)},
+        raise_on_error=False,
+        # The CLI prints one line per match; Dagster's event log stays in the instance (and the UI).
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        tags={"footy_assets/fingerprint": plan.fingerprint or "", "footy_assets/trigger": "cli"},
+    )
 
 
 def materialize_lake(

@@ -50,3 +50,16 @@ def land_synthetic(lake: Lake, fmt: str, match_id: str, truth: pl.DataFrame, **k
 def instance():
     with dg.instance_for_test() as inst:
         yield inst
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_defs_state_storage():
+    """Every Dagster instance sets a process-wide "current defs state storage" when it is created; one that
+    is dropped without being closed (Dagster's own helpers make ephemeral ones) leaves it pointing at a dead
+    instance, and the next Definitions built in the process fails ("undefined DagsterInstance weakref").
+    Tests create many instances in one process, so each test starts from none. The CLI and the daemon hold
+    one instance per process and never meet this."""
+    from dagster._core.storage.defs_state.base import _current_storage
+
+    _current_storage.set(None)
+    yield

@@ -14,12 +14,12 @@ import polars as pl
 from footy_assets.contracts.derived import BallState, FrameState, Intervals
 from footy_assets.lake import Lake
 from footy_assets.matches import raw_feed_record_uri
-from footy_assets.metadata import column_schema, markdown_preview, run_stats
+from footy_assets.metadata import markdown_preview, run_stats
 from footy_assets.metrics.ball_state import BALL_STATE_SCHEMA, build_ball_state
 from footy_assets.metrics.frame_state import FRAME_STATE_SCHEMA, build_frame_state
 from footy_assets.metrics.intervals import catalog_intervals, load_catalog
 from footy_assets import quality
-from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions
+from footy_assets.partitions import match_partitions, per_match
 from footy_assets.pictures import average_positions, render_picture, speed_profile
 from footy_assets.quality import MAX_PLAUSIBLE_SPEED_MPS
 from footy_assets.resources import LakeResource
@@ -81,14 +81,9 @@ def _write(lake: Lake, table: str, match_id: str, frame: pl.DataFrame, schema: d
 
 
 @dg.asset(
-    partitions_def=match_partitions,
-    group_name=GROUP,
+    **per_match(GROUP, CODE_VERSIONS["frame_state"], FRAME_STATE_SCHEMA),
     deps=["tracking"],
-    code_version=CODE_VERSIONS["frame_state"],
-    automation_condition=dg.AutomationCondition.eager(),
-    backfill_policy=ONE_MATCH_PER_RUN,
     kinds={"polars", "numpy", "deltalake"},
-    metadata={"dagster/column_schema": column_schema(FRAME_STATE_SCHEMA), "partition_column": "match_id"},
     description="One row per identified player or goal keeper per frame: speed (Savitzky-Golay 9/2 per "
     "track segment), acceleration, distance, nearest opponent, distance to the ball (CONTRACTS 4).",
     check_specs=[
@@ -138,14 +133,9 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
 
 
 @dg.asset(
-    partitions_def=match_partitions,
-    group_name=GROUP,
+    **per_match(GROUP, CODE_VERSIONS["ball_state"], BALL_STATE_SCHEMA),
     deps=["tracking"],
-    code_version=CODE_VERSIONS["ball_state"],
-    automation_condition=dg.AutomationCondition.eager(),
-    backfill_policy=ONE_MATCH_PER_RUN,
     kinds={"polars", "deltalake"},
-    metadata={"dagster/column_schema": column_schema(BALL_STATE_SCHEMA), "partition_column": "match_id"},
     description="One row per frame with a ball: position, in play, possession team (closest player within "
     "1.5 m, kept until the other team's) (CONTRACTS 5).",
 )
@@ -181,14 +171,9 @@ def intervals_table(match_id: str, found: pl.DataFrame) -> pl.DataFrame:
 
 
 @dg.asset(
-    partitions_def=match_partitions,
-    group_name=GROUP,
+    **per_match(GROUP, CODE_VERSIONS["intervals"], INTERVALS_SCHEMA),
     deps=["frame_state"],
-    code_version=CODE_VERSIONS["intervals"],
-    automation_condition=dg.AutomationCondition.eager(),
-    backfill_policy=ONE_MATCH_PER_RUN,
     kinds={"polars", "deltalake"},
-    metadata={"dagster/column_schema": column_schema(INTERVALS_SCHEMA), "partition_column": "match_id"},
     description="Intervals of the named definitions in footy_assets/interval_catalog.json (sprint, "
     "high_speed_run, pressing, acceleration, deceleration) per player (CONTRACTS 6).",
 )

@@ -19,7 +19,7 @@ from footy_assets.landing import find_match
 from footy_assets.matches import MATCHES_SCHEMA, match_row, raw_feed_record, raw_feed_record_uri
 from footy_assets.metadata import column_schema, markdown_preview, run_stats
 from footy_assets import quality
-from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions
+from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
 from footy_assets.quality import PITCH_MARGIN_M
 from footy_assets.readers import read_match
 from footy_assets.resources import LakeResource
@@ -122,15 +122,10 @@ def tracking_checks(frame: pl.DataFrame, length_m: float, width_m: float):
 
 
 @dg.asset(
-    partitions_def=match_partitions,
-    group_name=GROUP,
+    **per_match(GROUP, CODE_VERSIONS["matches"], MATCHES_SCHEMA),
     # written last in a match's chain: its row says the whole chain of the match succeeded
     deps=["tracking", "frame_state", "ball_state", "intervals", "player_match_summary", "team_match_summary"],
-    code_version=CODE_VERSIONS["matches"],
-    automation_condition=dg.AutomationCondition.eager(),
-    backfill_policy=ONE_MATCH_PER_RUN,
     kinds={"polars", "deltalake"},
-    metadata={"dagster/column_schema": column_schema(MATCHES_SCHEMA), "partition_column": "match_id"},
     description="One row per match: format, fps, pitch, periods, frames outside play, fingerprint of the "
     "landed files, row counts and the code versions that produced it. Written last in a match's chain.",
 )

@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from footy_assets.contracts.derived import PlayerMatchSummary, TeamMatchSummary
 from footy_assets.metadata import markdown_preview, run_stats
-from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions
+from footy_assets.partitions import per_match
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS, SQL_DIR
 
@@ -47,16 +47,11 @@ def sql_model_asset(path: Path) -> dg.AssetsDefinition:
     deps = referenced_tables(sql)
 
     @dg.asset(
+        **per_match(GROUP, CODE_VERSIONS[name], metadata={"sql": dg.MetadataValue.md(f"```sql\n{sql}\n```")}),
         name=name,
-        partitions_def=match_partitions,
-        group_name=GROUP,
         deps=deps,
-        code_version=CODE_VERSIONS[name],
         kinds={"duckdb", "sql", "deltalake"},
-        automation_condition=dg.AutomationCondition.eager(),
-        backfill_policy=ONE_MATCH_PER_RUN,
         description=leading_comment(sql),
-        metadata={"sql": dg.MetadataValue.md(f"```sql\n{sql}\n```"), "partition_column": "match_id"},
     )
     def _model(context: dg.AssetExecutionContext, lake: LakeResource, duckdb: DuckDBResource) -> dg.MaterializeResult:
         started = time.perf_counter()
