@@ -62,7 +62,7 @@ def main() -> int:
         stage("write tracking (Delta)", lambda: lake.write_match("tracking", spec.match_id, frame, TRACKING_SCHEMA),
               results)
         print(f"  rows: {frame.height:,}, frames: {frame['frame_id'].n_unique():,}")
-        del result, frame
+        result = frame = None  # free them before the materialize run below
 
         print("footy-assets materialize (a fresh process, all assets, new lake and instance):")
         for path in (root / "tracking", root / "matches"):

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import polars as pl
 
 from footy_assets.lake import InvalidMatchId, Lake, check_match_id
 from footy_assets.metrics.intervals import FilterError, run_filter

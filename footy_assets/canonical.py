@@ -8,7 +8,6 @@ and ``frame_id = round(timestamp_ms * fps / 1000)``. Identity: ``player_id = "{t
 from __future__ import annotations
 
 import polars as pl
-import pyarrow as pa
 
 ROLES = ("player", "goal_keeper", "ball", "referee")
 PERIOD_GAP_MS = 300_000  # a gap this long without frames starts a new period (footy_stats)
@@ -35,11 +34,6 @@ TRACKING_SCHEMA: dict[str, pl.DataType] = {
     # (CDF ball_status / ball.status, SportVU's pause flag); null otherwise. ball_state reads it.
     "in_play": pl.Boolean,
 }
-
-
-def arrow_schema(schema: dict[str, pl.DataType]) -> pa.Schema:
-    """The Arrow schema of a polars schema dict (used to create Delta tables before any write)."""
-    return pl.DataFrame(schema=schema).to_arrow().schema
 
 
 def estimate_fps(timestamps_ms: pl.Series) -> int:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from footy_assets.lake import PROJECT_ROOT, InvalidMatchId, Lake
+from footy_assets.lake import InvalidMatchId, Lake
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_FORMATS = ("footy_stats", "sportvu", "cdf")

@@ -12,11 +12,15 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 # The project root when run from a checkout (editable install); else the working directory.

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
-import pytest
 
 from footy_assets import quality, versions
 from footy_assets.automation.schedule import backfill_requests, stale_backfill_schedule

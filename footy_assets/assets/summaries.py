@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 import sqlglot
 from dagster_duckdb import DuckDBResource
 from sqlglot import exp

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from footy_assets.metrics.frame_state import distance_to_ball, identified_players
