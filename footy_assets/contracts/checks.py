@@ -4,6 +4,7 @@ Checks on strings that repeat (match_id, player_id) look at the distinct values 
 tested on one packed integer key: each returns a single boolean (pandera treats it as a table-level check).
 """
 
+import pandera.polars as pa
 import polars as pl
 
 MATCH_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -38,3 +39,18 @@ def all_of(*checks: pl.LazyFrame) -> pl.LazyFrame:
 def single_valid_match_id(lf: pl.LazyFrame) -> pl.LazyFrame:
     """A table written per match holds one match_id, and it is a valid one."""
     return all_of(one_value(lf, "match_id"), distinct_values_match(lf, "match_id", MATCH_ID))
+
+
+class PerMatchTable(pa.DataFrameModel):
+    """What every table written per match shares: ``match_id`` first, one valid match per write, exactly
+    the declared columns in the declared order. Contracts subclass it and add their columns after."""
+
+    match_id: str
+
+    class Config:
+        strict = True
+        ordered = True
+
+    @pa.dataframe_check(error="match_id must be one valid match id")
+    def match_id_valid(cls, data) -> pl.LazyFrame:
+        return single_valid_match_id(data.lazyframe)

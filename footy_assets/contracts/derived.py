@@ -3,11 +3,10 @@
 import pandera.polars as pa
 import polars as pl
 
-from footy_assets.contracts.checks import MATCH_ID, PLAYER_ID, all_of, distinct_values_match, single_valid_match_id
+from footy_assets.contracts.checks import MATCH_ID, PLAYER_ID, PerMatchTable, all_of, distinct_values_match
 
 
-class FrameState(pa.DataFrameModel):
-    match_id: str
+class FrameState(PerMatchTable):
     frame_id: pl.Int64 = pa.Field(ge=0)
     timestamp_ms: pl.Int64 = pa.Field(ge=0)
     period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5])
@@ -23,14 +22,6 @@ class FrameState(pa.DataFrameModel):
     nearest_opp_dist_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
     ball_dist_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
     fps: pl.Int16 = pa.Field(ge=1, le=100)
-
-    class Config:
-        strict = True
-        ordered = True
-
-    @pa.dataframe_check(error="match_id must be one valid match id")
-    def match_id_valid(cls, data) -> pl.LazyFrame:
-        return single_valid_match_id(data.lazyframe)
 
     @pa.dataframe_check(error="player_id and nearest_opp_id must look like '0-10'")
     def ids_format(cls, data) -> pl.LazyFrame:
@@ -51,8 +42,7 @@ class FrameState(pa.DataFrameModel):
         return data.lazyframe.select((pl.col("frame_id") * 65_536 + code).n_unique() == pl.len())
 
 
-class BallState(pa.DataFrameModel):
-    match_id: str = pa.Field(str_matches=MATCH_ID)
+class BallState(PerMatchTable):
     frame_id: pl.Int64 = pa.Field(ge=0, unique=True)
     timestamp_ms: pl.Int64 = pa.Field(ge=0)
     period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5])
@@ -63,17 +53,12 @@ class BallState(pa.DataFrameModel):
     possession_team: pl.Int8 = pa.Field(nullable=True, isin=[0, 1])
     possession_player_id: str = pa.Field(nullable=True, str_matches=PLAYER_ID)
 
-    class Config:
-        strict = True
-        ordered = True
-
     @pa.dataframe_check(error="no possession while the ball is out of play")
     def no_possession_out_of_play(cls, data) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("in_play") | pl.col("possession_team").is_null())
 
 
-class Intervals(pa.DataFrameModel):
-    match_id: str = pa.Field(str_matches=MATCH_ID)
+class Intervals(PerMatchTable):
     definition: str
     label: str
     column: str
@@ -89,10 +74,6 @@ class Intervals(pa.DataFrameModel):
     peak: pl.Float64
     mean: pl.Float64
     distance_m: pl.Float64 = pa.Field(nullable=True, ge=0)
-
-    class Config:
-        strict = True
-        ordered = True
 
     @pa.dataframe_check(error="an interval must end after it starts and span its frames")
     def consistent(cls, data) -> pl.LazyFrame:

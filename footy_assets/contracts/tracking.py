@@ -4,11 +4,10 @@ import pandera.polars as pa
 import polars as pl
 
 from footy_assets.canonical import ROLES
-from footy_assets.contracts.checks import PLAYER_ID, distinct_values_match, single_valid_match_id, unique_player_frames
+from footy_assets.contracts.checks import PLAYER_ID, PerMatchTable, distinct_values_match, unique_player_frames
 
 
-class Tracking(pa.DataFrameModel):
-    match_id: str
+class Tracking(PerMatchTable):
     frame_id: pl.Int64 = pa.Field(ge=0)
     timestamp_ms: pl.Int64 = pa.Field(ge=0)
     period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5])
@@ -25,14 +24,6 @@ class Tracking(pa.DataFrameModel):
     bbox_y: pl.Int16 = pa.Field(nullable=True)
     source_format: str = pa.Field(isin=["footy_stats", "sportvu", "cdf", "footy_track"])
     in_play: pl.Boolean = pa.Field(nullable=True)
-
-    class Config:
-        strict = True
-        ordered = True
-
-    @pa.dataframe_check(error="match_id must be one valid match id")
-    def match_id_valid(cls, data) -> pl.LazyFrame:
-        return single_valid_match_id(data.lazyframe)
 
     @pa.dataframe_check(error="player_id must look like '0-10'")
     def player_id_format(cls, data) -> pl.LazyFrame:
