@@ -25,7 +25,6 @@ class Kinematics:
 
     speed_mps: np.ndarray
     accel_mps2: np.ndarray
-    segment: np.ndarray  # segment number of each row (in the input order)
 
 
 def segment_ids(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray) -> np.ndarray:
@@ -125,6 +124,6 @@ def kinematics(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray, x: 
         accel = np.where(speed > 0, (vx * ax + vy * ay) / speed, 0.0)
     accel[np.isnan(speed)] = np.nan
     del vx, vy, ax, ay
-    out_speed, out_accel, out_segment = np.empty_like(speed), np.empty_like(accel), np.empty_like(seg_sorted)
-    out_speed[order], out_accel[order], out_segment[order] = speed, accel, seg_sorted  # back to input order
-    return Kinematics(out_speed, out_accel, out_segment)
+    out_speed, out_accel = np.empty_like(speed), np.empty_like(accel)
+    out_speed[order], out_accel[order] = speed, accel  # back to the input order
+    return Kinematics(out_speed, out_accel)
