@@ -1,7 +1,8 @@
 -- player_match_summary: one row per player per match, from frame_state and intervals.
 -- Units: distances in metres, speeds in m/s, minutes_tracked in minutes, pressing_s in seconds.
--- Speed zones (m/s): [0, 2), [2, 4), [4, 5.5), [5.5, 7), [7, inf): each frame with a speed counts in
--- exactly one, so the zone distances add up to distance_m (frames without a speed have no distance).
+-- Speed zones (m/s): [0, 2), [2, 4), [4, 5.5), [5.5, 7), [7, inf): each valid frame counts in exactly
+-- one, so the zone distances add up to distance_m. Only valid frames count (frame_state.valid: no tracking
+-- glitch in the speed's window); invalid frames have no distance, and top_speed_mps is the top valid speed.
 -- sprints, high_speed_runs, accelerations and decelerations count the intervals of those definitions.
 WITH fs AS (
     SELECT * FROM frame_state WHERE match_id = $match_id
@@ -24,13 +25,13 @@ per_player AS (
         player_id,
         CAST(any_value(team) AS TINYINT) AS team,
         CAST(count(*) AS DOUBLE) / any_value(fps) / 60.0 AS minutes_tracked,
-        coalesce(sum(distance_m), 0)::DOUBLE AS distance_m,
-        coalesce(sum(distance_m) FILTER (WHERE speed_mps < 2.0), 0)::DOUBLE AS distance_0_2_mps_m,
-        coalesce(sum(distance_m) FILTER (WHERE speed_mps >= 2.0 AND speed_mps < 4.0), 0)::DOUBLE AS distance_2_4_mps_m,
-        coalesce(sum(distance_m) FILTER (WHERE speed_mps >= 4.0 AND speed_mps < 5.5), 0)::DOUBLE AS distance_4_5_5_mps_m,
-        coalesce(sum(distance_m) FILTER (WHERE speed_mps >= 5.5 AND speed_mps < 7.0), 0)::DOUBLE AS distance_5_5_7_mps_m,
-        coalesce(sum(distance_m) FILTER (WHERE speed_mps >= 7.0), 0)::DOUBLE AS distance_7_plus_mps_m,
-        max(speed_mps)::DOUBLE AS top_speed_mps
+        coalesce(sum(distance_m) FILTER (WHERE valid), 0)::DOUBLE AS distance_m,
+        coalesce(sum(distance_m) FILTER (WHERE valid AND speed_mps < 2.0), 0)::DOUBLE AS distance_0_2_mps_m,
+        coalesce(sum(distance_m) FILTER (WHERE valid AND speed_mps >= 2.0 AND speed_mps < 4.0), 0)::DOUBLE AS distance_2_4_mps_m,
+        coalesce(sum(distance_m) FILTER (WHERE valid AND speed_mps >= 4.0 AND speed_mps < 5.5), 0)::DOUBLE AS distance_4_5_5_mps_m,
+        coalesce(sum(distance_m) FILTER (WHERE valid AND speed_mps >= 5.5 AND speed_mps < 7.0), 0)::DOUBLE AS distance_5_5_7_mps_m,
+        coalesce(sum(distance_m) FILTER (WHERE valid AND speed_mps >= 7.0), 0)::DOUBLE AS distance_7_plus_mps_m,
+        (max(speed_mps) FILTER (WHERE valid))::DOUBLE AS top_speed_mps
     FROM fs
     GROUP BY match_id, player_id
 )

@@ -33,6 +33,9 @@ TRACKING_SCHEMA: dict[str, pl.DataType] = {
     # Not in CONTRACTS 3: the feed's own ball-in-play flag for the frame, where the feed gives one
     # (CDF ball_status / ball.status, SportVU's pause flag); null otherwise. ball_state reads it.
     "in_play": pl.Boolean,
+    # CONTRACTS 8: the sha256 fingerprint of the landed delivery these rows came from. Every per-match
+    # table carries the fingerprint of the delivery it was computed from; ``matches`` publishes one.
+    "fingerprint": pl.String,
 }
 
 
@@ -137,8 +140,10 @@ def in_time_order(frame: pl.LazyFrame | pl.DataFrame, column: str) -> pl.LazyFra
     return lf
 
 
-def finalise(frame: pl.LazyFrame | pl.DataFrame, match_id: str, source_format: str) -> pl.DataFrame:
-    """Cast to the canonical schema (in its column order) and add missing columns as null.
+def finalise(frame: pl.LazyFrame | pl.DataFrame, match_id: str, source_format: str,
+             fingerprint: str | None = None) -> pl.DataFrame:
+    """Cast to the canonical schema (in its column order) and add missing columns as null; ``fingerprint``
+    is the landed delivery's.
 
     Rows are expected in frame order (readers keep the vendor's order within a frame).
     """
@@ -150,6 +155,8 @@ def finalise(frame: pl.LazyFrame | pl.DataFrame, match_id: str, source_format: s
             cols.append(pl.lit(match_id, dtype=pl.String).alias(name))
         elif name == "source_format":
             cols.append(pl.lit(source_format, dtype=pl.String).alias(name))
+        elif name == "fingerprint":
+            cols.append(pl.lit(fingerprint, dtype=pl.String).alias(name))
         elif name in names:
             cols.append(pl.col(name).cast(dtype))
         else:

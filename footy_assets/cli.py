@@ -64,14 +64,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return status
 
 
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
-    from footy_assets.sql import TABLES, run_sql
+    import duckdb
+
+    from footy_assets.sql import TABLES, QueryRefused, run_sql
 
     lake = Lake.from_env(args.lake)
+    if args.output:
+        target = Path(args.output).expanduser().resolve()  # links resolved: no way into the lake through one
+        if lake.is_local and _inside(target, Path(lake.uri).resolve()):
+            print(f"error: --output {args.output} is inside the lake ({lake.uri}); the lake is written only by "
+                  "materialize", file=sys.stderr)
+            return EXIT_USAGE
     try:
         result = run_sql(lake, args.query)
-    except Exception as exc:  # DuckDB's own message says what is wrong with the query
-        print(f"query failed: {exc}\n(tables: {', '.join(TABLES)})", file=sys.stderr)
+    except QueryRefused as exc:
+        print(f"error: refused: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except duckdb.Error as exc:  # DuckDB's own message says what is wrong with the query
+        print(f"query failed: {str(exc).strip()}\n(tables: {', '.join(TABLES)})", file=sys.stderr)
         return EXIT_USAGE
     if args.format == "parquet":
         if not args.output:
@@ -103,14 +118,19 @@ def cmd_intervals(args: argparse.Namespace) -> int:
     from footy_assets.metrics.intervals import FilterError
 
     text = args.request
-    path = Path(text)
-    if not text.lstrip().startswith("{") and path.is_file():
-        text = path.read_text()
+    if not text.lstrip().startswith(("{", "[")) and len(text) < 4096 and Path(text).is_file():
+        text = Path(text).read_text()
     try:
-        request = json.loads(text)
+        request = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         print(f"error: the request is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}), "
               "nor a readable file", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:  # NaN / Infinity
+        print(f"error: the request is not valid JSON: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecursionError:
+        print("error: the request is nested too deeply to be a filter request", file=sys.stderr)
         return EXIT_USAGE
     try:
         result = filter_intervals(args.match, request, Lake.from_env(args.lake))
@@ -119,6 +139,11 @@ def cmd_intervals(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(json.dumps(result, indent=2))
     return EXIT_OK
+
+
+def _no_constant(name: str):
+    """json's parse_constant: NaN, Infinity and -Infinity are not JSON numbers, and no bound can be one."""
+    raise ValueError(f"{name} is not a number a filter can use")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.fs as pafs
-from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -29,6 +29,9 @@ DEFAULT_LAKE = PROJECT_ROOT / "data_lake"
 LAKE_ENV = "FOOTY_DATA_LAKE"
 
 MATCH_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# delta-rs retries a commit that lost a race with another writer (distinct matches never conflict on
+# data); its default of 15 was seen to give up under 4 concurrent writers on S3.
+COMMIT_RETRIES = 50
 
 
 class InvalidMatchId(ValueError):
@@ -166,38 +169,68 @@ class Lake:
 
     def write_match(self, table: str, match_id: str, frame: "pl.DataFrame",
                     schema: "dict[str, pl.DataType] | None" = None) -> int:
-        """Replace exactly ``match_id``'s rows of ``table`` in one Delta commit; return the new version.
+        """Replace exactly ``match_id``'s rows of ``table`` in one Delta commit; return the version it made.
 
         ``frame`` is cast to ``schema`` (the table's polars schema; default: the frame's own). Other matches
         are never touched; a failure leaves the table as it was (Delta commits are atomic). String columns
         other than the partition column go to delta-rs dictionary-encoded: they repeat (roles, player ids),
         and this takes a few hundred MB less for a full match. The stored type stays a plain string.
+        A table written before a column was added (e.g. ``fingerprint``) gains it (schema merge; older rows
+        hold null there). The version returned is the commit this write made, not a later writer's.
         """
         import polars as pl
 
         check_match_id(match_id)
         schema = dict(schema or frame.schema)
         frame = frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
-        dt = self.ensure_table(table, pl.DataFrame(schema=schema).to_arrow().schema)
+        arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
         repeated = [name for name, dtype in schema.items() if dtype == pl.String and name != "match_id"]
         rows = frame.with_columns([pl.col(name).cast(pl.Categorical) for name in repeated]).to_arrow()
         del frame
-        write_deltalake(
-            dt,
-            rows,
-            mode="overwrite",
-            predicate=f"match_id = '{match_id}'",
-        )
-        dt.update_incremental()
-        return dt.version()
+        for attempt in range(3):
+            dt = self.ensure_table(table, arrow_schema)
+            stored = set(dt.schema().to_arrow().names)
+            try:
+                write_deltalake(
+                    dt,
+                    rows,
+                    mode="overwrite",
+                    predicate=f"match_id = '{match_id}'",
+                    schema_mode="merge" if set(schema) - stored else None,
+                    commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES),
+                )
+            except CommitFailedError:
+                # Only a concurrent change of the table's metadata (another process adding the same new
+                # column) is not retried by delta-rs: reload the table and write again.
+                if attempt == 2:
+                    raise
+                continue
+            return dt.version()  # the table object is at the commit this write made
+        raise AssertionError("unreachable")
 
-    def read_match(self, table: str, match_id: str, columns: list[str] | None = None) -> pa.Table | None:
-        """The rows of one match (partition pruning on match_id), or None when the table does not exist."""
-        check_match_id(match_id)
+    def dataset(self, table: str):
+        """A pyarrow dataset of ``table`` read through a native pyarrow filesystem, or None when absent.
+
+        deltalake's own ``to_pyarrow_dataset()`` wraps its store in a Python-implemented filesystem; Arrow's
+        thread pool can drop the last reference to it while the interpreter exits, which aborts the
+        process ("terminate called without an active exception", exit 134). A native filesystem has no
+        Python objects to release, so every command exits with its own status.
+        """
         dt = self.open_table(table)
         if dt is None:
             return None
-        return dt.to_pyarrow_table(partitions=[("match_id", "=", match_id)], columns=columns)
+        fs, root = self.filesystem()
+        return dt.to_pyarrow_dataset(filesystem=pafs.SubTreeFileSystem(f"{root}/{table}", fs))
+
+    def read_match(self, table: str, match_id: str, columns: list[str] | None = None) -> pa.Table | None:
+        """The rows of one match (partition pruning on match_id), or None when the table does not exist."""
+        import pyarrow.dataset as pads
+
+        check_match_id(match_id)
+        dataset = self.dataset(table)
+        if dataset is None:
+            return None
+        return dataset.to_table(columns=columns, filter=pads.field("match_id") == match_id)
 
     def scan_match(self, table: str, match_id: str) -> "pl.LazyFrame | None":
         """A lazy polars scan of one match's rows (pruned to its partition; columns read only as selected).

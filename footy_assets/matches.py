@@ -98,7 +98,7 @@ def match_row(record: dict, tracking: pl.DataFrame, code_versions: dict[str, str
 
 def read_matches(lake: Lake) -> pl.DataFrame:
     """The whole ``matches`` table (small: one row per match); empty with its schema when absent."""
-    dt = lake.open_table("matches")
-    if dt is None:
+    dataset = lake.dataset("matches")
+    if dataset is None:
         return pl.DataFrame(schema=MATCHES_SCHEMA)
-    return pl.from_arrow(dt.to_pyarrow_table())
+    return pl.from_arrow(dataset.to_table())

@@ -24,9 +24,9 @@ def average_positions(frame_state: pl.DataFrame) -> pl.DataFrame:
 
 
 def speed_profile(frame_state: pl.DataFrame) -> pl.DataFrame:
-    """Mean speed (m/s) per team per period per minute of the match clock."""
+    """Mean valid speed (m/s) per team per period per minute of the match clock."""
     return (
-        frame_state.filter(pl.col("speed_mps").is_not_null())
+        frame_state.filter(pl.col("valid") if "valid" in frame_state.columns else pl.col("speed_mps").is_not_null())
         .with_columns(minute=(pl.col("timestamp_ms") // 60_000).cast(pl.Int64))
         .group_by("team", "period", "minute")
         .agg(speed_mps=pl.col("speed_mps").mean())
@@ -89,7 +89,8 @@ def render_picture(positions: pl.DataFrame, profile: pl.DataFrame, title: str,
     speed_ax.set_ylabel("mean speed (m/s)")
     speed_ax.set_title("speed profile", fontsize=10)
     speed_ax.grid(alpha=0.3)
-    speed_ax.legend(fontsize=8)
+    if speed_ax.get_legend_handles_labels()[0]:  # a one-frame clip has no speed to plot
+        speed_ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     out = io.BytesIO()

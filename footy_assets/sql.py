@@ -1,8 +1,16 @@
-"""DuckDB over the lake: every Delta table registered by its name.
+"""Read-only DuckDB over the lake (CONTRACTS 7): every table available by its name, nothing else.
 
-Tables are registered through ``deltalake.DeltaTable(...).to_pyarrow_dataset()``: DuckDB's own ``delta``
-extension is downloaded at run time and is not available offline. DuckDB pushes filters and projections
-into the Arrow dataset, so ``WHERE match_id = '...'`` reads one partition.
+Tables are registered as Arrow datasets (``Lake.dataset``): DuckDB's own ``delta`` extension is downloaded
+at run time and is not available offline. DuckDB pushes filters and projections into the dataset, so
+``WHERE match_id = '...'`` reads one partition.
+
+Each per-match table is a view of the rows whose ``fingerprint`` is the one ``matches`` publishes for the
+match (CONTRACTS 8): a chain that failed half-way is never read as a mix of two deliveries.
+
+Hardening: exactly one statement, and it must be a query (SELECT, WITH, VALUES, FROM, DESCRIBE, SHOW,
+SUMMARIZE — DuckDB's own parser classifies it). After the tables are registered, external access is
+disabled and the configuration locked: no COPY, ATTACH, EXPORT, INSTALL, LOAD, SET, PRAGMA, and no file
+or URL reader (``read_csv('/etc/passwd')`` fails).
 """
 
 from __future__ import annotations
@@ -11,22 +19,55 @@ import duckdb
 import polars as pl
 
 from footy_assets.lake import Lake
+from footy_assets.publish import PER_MATCH_TABLES
 
-TABLES = ("tracking", "matches", "frame_state", "ball_state", "intervals", "player_match_summary",
-          "team_match_summary")
+TABLES = (*PER_MATCH_TABLES, "matches")
+RAW_PREFIX = "_all_"  # every stored row, published or not: for diagnosing a failed chain
+
+
+class QueryRefused(ValueError):
+    """A statement that ``footy-assets sql`` does not run (not one read-only query)."""
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
+    """Raise ``QueryRefused`` unless ``query`` is exactly one read-only query."""
+    try:
+        statements = con.extract_statements(query)
+    except duckdb.Error as exc:
+        raise QueryRefused(f"the query does not parse: {str(exc).splitlines()[0]}") from None
+    if len(statements) != 1:
+        raise QueryRefused(f"exactly one statement is run, found {len(statements)}")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        name = getattr(kind, "name", str(kind))
+        raise QueryRefused(f"only read-only queries (SELECT, WITH, VALUES, DESCRIBE) are run; this is a {name} "
+                           "statement")
 
 
 def connect(lake: Lake) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with every existing table of the lake registered as a view."""
-    con = duckdb.connect()
+    """An in-memory, locked-down DuckDB connection with every existing table of the lake as a view."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    present = {}
     for name in TABLES:
-        dt = lake.open_table(name)
-        if dt is not None:
-            con.register(name, dt.to_pyarrow_dataset())
+        dataset = lake.dataset(name)
+        if dataset is not None:
+            present[name] = dataset
+            con.register(RAW_PREFIX + name, dataset)
+    for name in present:
+        published = "fingerprint" in present[name].schema.names and "matches" in present
+        if name == "matches" or not published:  # (a lake written before fingerprints: every row)
+            con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM "{RAW_PREFIX}{name}"')
+        else:  # only the published delivery of each match
+            con.execute(
+                f'CREATE TEMP VIEW "{name}" AS SELECT t.* FROM "{RAW_PREFIX}{name}" AS t '
+                f'SEMI JOIN "{RAW_PREFIX}matches" AS m ON t.match_id = m.match_id AND t.fingerprint = m.fingerprint')
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
     return con
 
 
 def run_sql(lake: Lake, query: str) -> pl.DataFrame:
-    """Run ``query`` over the lake and return the result as a polars frame."""
+    """Run one read-only ``query`` over the lake and return the result as a polars frame."""
     with connect(lake) as con:
+        check_read_only(con, query)
         return con.sql(query).pl()

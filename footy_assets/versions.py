@@ -12,7 +12,7 @@ import hashlib
 
 from footy_assets.lake import PROJECT_ROOT
 from footy_assets.metrics.intervals import CATALOG_PATH
-from footy_assets.metrics.kinematics import SMOOTHER
+from footy_assets.metrics.kinematics import MAX_STEP_SPEED_MPS, SMOOTHER
 
 SQL_DIR = PROJECT_ROOT / "dbt_like_sql"
 
@@ -27,10 +27,11 @@ def _sql_versions() -> dict[str, str]:
 
 CODE_VERSIONS: dict[str, str] = {
     "raw_feed": "1",
-    "tracking": "2",
-    "frame_state": f"1+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}",
-    "ball_state": "1",
-    "intervals": f"1+catalog.{_digest(CATALOG_PATH.read_bytes())}",
+    "tracking": "3",
+    "frame_state": f"2+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}+step{MAX_STEP_SPEED_MPS:g}",
+    "ball_state": "2",
+    "intervals": f"2+catalog.{_digest(CATALOG_PATH.read_bytes())}",
+    "match_quality": "1",
     **_sql_versions(),
-    "matches": "1",
+    "matches": "2",
 }

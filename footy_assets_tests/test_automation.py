@@ -82,7 +82,8 @@ def test_eager_automation_refreshes_downstream_of_a_new_delivery(lake, instance,
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
     requested = {key.to_user_string(): set(result.get_requested_partitions(key))
                  for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    downstream = {"frame_state", "ball_state", "intervals", "player_match_summary", "team_match_summary", "matches"}
+    downstream = {"frame_state", "ball_state", "intervals", "match_quality", "player_match_summary", "team_match_summary",
+                  "matches"}
     # the whole chain below the new delivery, for that match only, in one evaluation
     assert {k: v for k, v in requested.items() if v} == {k: {"m1"} for k in downstream}
 
@@ -137,7 +138,7 @@ def test_check_functions_fail_on_crafted_data():
 
 
 def test_blocking_check_stops_downstream(lake, instance, truth):
-    # a player far off the pitch: tracking is written, its blocking check fails, frame_state does not run
+    # a player far off the pitch: the blocking check fails before tracking is written (write-audit-publish)
     bad = truth.with_columns(x=pl.when((pl.col("track") == "h05") & (pl.col("frame") == 100))
                              .then(pl.lit(80.0)).otherwise(pl.col("x")))
     land_synthetic(lake, "cdf", "m1", bad)
@@ -147,6 +148,7 @@ def test_blocking_check_stops_downstream(lake, instance, truth):
         [dg.AssetCheckKey(dg.AssetKey("tracking"), "positions_on_pitch")])
     evaluation = list(check.values())[0].event.dagster_event.event_specific_data
     assert evaluation.passed is False and evaluation.partition == "m1"
+    assert lake.open_table("tracking") is None  # audited before the first commit: nothing written
     assert lake.open_table("frame_state") is None
     assert lake.open_table("matches") is None  # the match is not recorded as done
 

@@ -13,7 +13,7 @@ from footy_assets.lake import PROJECT_ROOT
 def test_assets_and_partitions():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "player_match_summary",
+    assert keys == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_match_summary",
                     "team_match_summary", "matches"}
     for key in keys:
         node = graph.get(dg.AssetKey(key))
@@ -28,7 +28,7 @@ def test_assets_and_partitions():
 
 def test_smoother_and_catalog_are_in_code_versions():
     graph = defs.resolve_asset_graph()
-    assert graph.get(dg.AssetKey("frame_state")).code_version.endswith("+sg9.2")
+    assert graph.get(dg.AssetKey("frame_state")).code_version.endswith("+sg9.2+step12")
     assert "+catalog." in graph.get(dg.AssetKey("intervals")).code_version
     assert "+sql." in graph.get(dg.AssetKey("player_match_summary")).code_version
 

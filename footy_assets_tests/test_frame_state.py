@@ -88,9 +88,11 @@ def test_speed_of_float64_core_matches_scipy_to_1e_6():
 
 def test_distance_is_speed_over_fps():
     fs = build_frame_state(_random_tracks(), FPS)
-    ok = fs.filter(pl.col("speed_mps").is_not_null())
+    ok = fs.filter(pl.col("valid"))
+    assert ok.height > 0 and ok["speed_mps"].null_count() == 0
     np.testing.assert_allclose(ok["distance_m"].to_numpy(), ok["speed_mps"].to_numpy() / FPS, rtol=1e-6)
-    assert fs.filter(pl.col("speed_mps").is_null())["distance_m"].null_count() == fs["speed_mps"].null_count()
+    # no distance where the speed cannot be trusted (null, or a glitch in its window)
+    assert fs.filter(~pl.col("valid"))["distance_m"].null_count() == fs.filter(~pl.col("valid")).height
 
 
 def _brute_force(tracking: pl.DataFrame) -> dict:
@@ -155,3 +157,26 @@ def test_ball_distance_and_unidentified_players_are_left_out():
     assert fs["player_id"].to_list() == ["0-4", "0-4"]
     assert fs["ball_dist_m"].to_list() == [pytest.approx(5.0), None]
     assert fs["nearest_opp_id"].null_count() == 2  # the unidentified away player is no opponent
+
+
+def test_valid_is_false_exactly_where_the_window_spans_a_glitch():
+    from footy_assets.metrics.kinematics import kinematics
+
+    n = 100
+    x = np.arange(n) * 2.0 / FPS  # walking at 2 m/s
+    x[50] += 3.0  # a one-frame jump: the steps 49->50 and 50->51 imply 75 m/s
+    frame = np.arange(n)
+    k = kinematics(np.zeros(n, np.int32), np.ones(n, np.int8), frame, x, np.zeros(n), FPS)
+    # SG windows are centred (rows 4..95); a window holds steps begin..begin+7: rows 46..54 see the jump
+    assert np.flatnonzero(~k.valid).tolist() == list(range(46, 55))
+    # speed_mps itself stays the plain SG value, glitch included
+    ref = savgol_filter(x, 9, 2, deriv=1, delta=1 / FPS)
+    np.testing.assert_allclose(k.speed_mps, np.abs(ref), atol=1e-9)
+    # at a segment's edge the window is clamped to the segment: a jump in frame 2 spoils rows 0..6
+    x2 = np.arange(30) * 2.0 / FPS
+    x2[2] += 3.0
+    k2 = kinematics(np.zeros(30, np.int32), np.ones(30, np.int8), np.arange(30), x2, np.zeros(30), FPS)
+    assert np.flatnonzero(~k2.valid).tolist() == list(range(0, 7))
+    # short segments have no speed and are never valid
+    k3 = kinematics(np.zeros(5, np.int32), np.ones(5, np.int8), np.arange(5), np.zeros(5), np.zeros(5), FPS)
+    assert not k3.valid.any()

@@ -110,7 +110,7 @@ def test_and_intersects_or_unites():
     ({"operator": "XOR", "filters": [{"type": "team_possession", "teams": ["team_0"]}]}, "operator must be"),
     ({"filters": [{"type": "team_possession", "teams": ["home"]}]}, "teams must be"),
     ({"filters": []}, "non-empty list"),
-    ({"filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": "fast"}]}, "must be a number"),
+    ({"filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": "fast"}]}, "must be a finite number"),
 ])
 def test_bad_requests_are_refused(request_, message):
     with pytest.raises(FilterError) as err:

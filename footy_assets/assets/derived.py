@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import dagster as dg
 import polars as pl
 
-from footy_assets.contracts.derived import BallState, FrameState, Intervals
+from footy_assets.contracts.derived import BallState, FrameState, Intervals, MatchQuality
 from footy_assets.lake import Lake
 from footy_assets.matches import raw_feed_record_uri
 from footy_assets.metadata import markdown_preview, run_stats
@@ -20,6 +20,8 @@ from footy_assets.metrics.frame_state import FRAME_STATE_SCHEMA, build_frame_sta
 from footy_assets.metrics.intervals import catalog_intervals, load_catalog
 from footy_assets import quality
 from footy_assets.partitions import match_partitions, per_match
+from footy_assets.publish import NotPublished, input_fingerprint
+from footy_assets.quality.match_quality import MATCH_QUALITY_SCHEMA, build_match_quality
 from footy_assets.pictures import average_positions, render_picture, speed_profile
 from footy_assets.quality import MAX_PLAUSIBLE_SPEED_MPS
 from footy_assets.resources import LakeResource
@@ -44,6 +46,7 @@ INTERVALS_SCHEMA: dict[str, pl.DataType] = {
     "peak": pl.Float64,
     "mean": pl.Float64,
     "distance_m": pl.Float64,
+    "fingerprint": pl.String,
 }
 
 
@@ -67,13 +70,27 @@ def picture_uri(lake: Lake, match_id: str, name: str) -> str:
     return lake.join("_pictures", match_id, f"{name}.png")
 
 
-def read_table(lake: Lake, table: str, match_id: str, columns: list[str] | None = None) -> pl.DataFrame:
-    """One match's rows of a table (only ``columns``), or a Failure that says what to materialise first."""
+def read_table(lake: Lake, table: str, match_id: str, columns: list[str] | None = None,
+               allow_empty: bool = False) -> pl.DataFrame:
+    """One match's rows of a table (only ``columns``), or a Failure that says what to materialise first.
+
+    ``allow_empty``: an empty result is valid (a derived table of a clip can be empty, CONTRACTS 8).
+    """
     scan = lake.scan_match(table, match_id)
-    frame = None if scan is None else (scan.select(columns) if columns else scan).collect()
-    if frame is None or frame.height == 0:
+    if scan is None:
+        raise dg.Failure(f"{match_id}: table {table} does not exist yet: materialise {table} first")
+    frame = (scan.select(columns) if columns else scan).collect()
+    if frame.height == 0 and not allow_empty:
         raise dg.Failure(f"{match_id}: {table} holds no rows for this match: materialise {table} first")
     return frame
+
+
+def delivery_of(lake: Lake, match_id: str, tables: list[str]) -> str:
+    """The fingerprint of the delivery the input rows come from (they must agree)."""
+    try:
+        return input_fingerprint(lake, match_id, tables)
+    except NotPublished as exc:
+        raise dg.Failure(str(exc)) from None
 
 
 def _write(lake: Lake, table: str, match_id: str, frame: pl.DataFrame, schema: dict) -> int:
@@ -94,15 +111,20 @@ def _write(lake: Lake, table: str, match_id: str, frame: pl.DataFrame, schema: d
                           description="One frame_state row for every identified player row of tracking."),
     ],
 )
-def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+def frame_state(context: dg.AssetExecutionContext, lake: LakeResource):
     started = time.perf_counter()
     match_id = context.partition_key
     fps = match_fps(lake.lake, match_id)
+    fingerprint = delivery_of(lake.lake, match_id, ["tracking"])
     tracking = read_table(lake.lake, "tracking", match_id, columns=TRACKING_COLUMNS_USED)
-    frame = build_frame_state(tracking, fps)
+    frame = build_frame_state(tracking, fps, fingerprint)
     covers = quality.frame_state_covers_tracking(frame.height, tracking)
     del tracking  # free the input before validating and writing (peak memory)
     frame = FrameState.validate(frame)
+    if not covers[0]:  # audited before the commit: a blocking check that fails writes nothing
+        yield dg.AssetCheckResult(check_name="covers_tracking", passed=False, metadata=covers[1])
+        raise dg.Failure(f"{match_id}: frame_state refused, nothing written: check covers_tracking failed "
+                         f"({covers[1]})")
     feed = feed_record(lake.lake, match_id)["feed"]
     title = f"{match_id} ({feed['format']}): {frame['frame_id'].n_unique():,} frames, {fps} fps"
     with ThreadPoolExecutor(max_workers=1) as pool:  # draw while delta-rs writes (it releases the GIL)
@@ -113,7 +135,7 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
     passed, metadata = quality.speeds_plausible(frame)
     picture = picture_uri(lake.lake, match_id, "frame_state")
     lake.lake.write_bytes_atomic(picture, png)
-    return dg.MaterializeResult(check_results=[
+    yield dg.MaterializeResult(check_results=[
         dg.AssetCheckResult(check_name="speeds_plausible", passed=passed, metadata=metadata,
                             severity=dg.AssetCheckSeverity.WARN),
         dg.AssetCheckResult(check_name="covers_tracking", passed=covers[0], metadata=covers[1]),
@@ -122,7 +144,9 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
         "frames": frame["frame_id"].n_unique(),
         "players": frame["player_id"].n_unique(),
         "fps": fps,
-        "top_speed_mps": float(frame["speed_mps"].max() or 0.0),
+        "top_speed_mps": float(frame.filter(pl.col("valid"))["speed_mps"].max() or 0.0),
+        "invalid_frames": int((~frame["valid"]).sum()),
+        "fingerprint": fingerprint,
         "picture": dg.MetadataValue.md(
             f"![average positions and speed profile](data:image/png;base64,{base64.b64encode(png).decode()})"),
         "picture_path": dg.MetadataValue.path(picture),
@@ -142,8 +166,9 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
 def ball_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     started = time.perf_counter()
     match_id = context.partition_key
+    fingerprint = delivery_of(lake.lake, match_id, ["tracking"])
     tracking = read_table(lake.lake, "tracking", match_id, columns=[*TRACKING_COLUMNS_USED, "z_m", "in_play"])
-    frame = build_ball_state(tracking)
+    frame = build_ball_state(tracking, fingerprint)
     del tracking
     frame = BallState.validate(frame)
     version = _write(lake.lake, "ball_state", match_id, frame, BALL_STATE_SCHEMA)
@@ -158,8 +183,8 @@ def ball_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mate
     })
 
 
-def intervals_table(match_id: str, found: pl.DataFrame) -> pl.DataFrame:
-    """The intervals table rows of one match from catalog_intervals' output."""
+def intervals_table(match_id: str, found: pl.DataFrame, fingerprint: str | None = None) -> pl.DataFrame:
+    """The intervals table rows of one match from catalog_intervals' output (empty is valid)."""
     if found.height == 0:
         return pl.DataFrame(schema=INTERVALS_SCHEMA)
     return found.select(
@@ -167,6 +192,7 @@ def intervals_table(match_id: str, found: pl.DataFrame) -> pl.DataFrame:
         team="team", period="period", first_frame_id="first_frame_id", last_frame_id="last_frame_id",
         start_s=pl.col("start_ms") / 1000, end_s=pl.col("end_ms") / 1000, duration_ms="duration_ms",
         frames="frames", peak="peak", mean="mean", distance_m="distance_m",
+        fingerprint=pl.lit(fingerprint, dtype=pl.String),
     ).cast(INTERVALS_SCHEMA)
 
 
@@ -182,10 +208,11 @@ def intervals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
     match_id = context.partition_key
     fps = match_fps(lake.lake, match_id)
     catalog = load_catalog()
-    columns = sorted({"player_id", "team", "period", "frame_id", "timestamp_ms", "distance_m"}
+    columns = sorted({"player_id", "team", "period", "frame_id", "timestamp_ms", "distance_m", "valid"}
                      | {d.column for d in catalog})
-    state = read_table(lake.lake, "frame_state", match_id, columns=columns)
-    frame = Intervals.validate(intervals_table(match_id, catalog_intervals(state, fps, catalog)))
+    fingerprint = delivery_of(lake.lake, match_id, ["frame_state"])
+    state = read_table(lake.lake, "frame_state", match_id, columns=columns, allow_empty=True)
+    frame = Intervals.validate(intervals_table(match_id, catalog_intervals(state, fps, catalog), fingerprint))
     version = _write(lake.lake, "intervals", match_id, frame, INTERVALS_SCHEMA)
     counts = dict(frame.group_by("definition").len().iter_rows()) if frame.height else {}
     return dg.MaterializeResult(metadata={
@@ -196,4 +223,39 @@ def intervals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
     })
 
 
-derived_assets = [frame_state, ball_state, intervals]
+@dg.asset(
+    **per_match(GROUP, CODE_VERSIONS["match_quality"], MATCH_QUALITY_SCHEMA),
+    deps=["tracking", "frame_state"],
+    kinds={"polars", "deltalake"},
+    description="Data quality per period and player, and per period and team (player_id null): frames "
+    "tracked, frames without the ball, drop-outs and their length, invalid speed frames, unidentified share, "
+    "id_confidence quantiles, positions outside the pitch, top valid speed. What a club reads to decide whether "
+    "a match can be trusted.",
+)
+def match_quality(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    match_id = context.partition_key
+    feed = feed_record(lake.lake, match_id)["feed"]
+    fingerprint = delivery_of(lake.lake, match_id, ["tracking", "frame_state"])
+    tracking = read_table(lake.lake, "tracking", match_id, columns=[
+        "frame_id", "period", "role", "team", "player_id", "x_m", "y_m", "id_confidence"])
+    state = read_table(lake.lake, "frame_state", match_id, allow_empty=True, columns=[
+        "frame_id", "period", "team", "player_id", "valid", "speed_mps", "ball_dist_m"])
+    frame = build_match_quality(tracking, state, int(feed["fps"]), (feed["pitch_length_m"], feed["pitch_width_m"]),
+                                match_id, fingerprint)
+    del tracking, state
+    frame = MatchQuality.validate(frame)
+    version = _write(lake.lake, "match_quality", match_id, frame, MATCH_QUALITY_SCHEMA)
+    teams = frame.filter(pl.col("player_id").is_null())
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": frame.height,
+        "invalid_frames": int(teams["invalid_frames"].sum()),
+        "dropouts": int(teams["dropouts"].sum()),
+        "unidentified_share": round(float(teams["unidentified_share"].mean() or 0.0), 4),
+        "delta_version": version,
+        **run_stats(started),
+        "preview": markdown_preview(frame),
+    })
+
+
+derived_assets = [frame_state, ball_state, intervals, match_quality]

@@ -20,6 +20,7 @@ from footy_assets.matches import MATCHES_SCHEMA, match_row, raw_feed_record, raw
 from footy_assets.metadata import column_schema, markdown_preview, run_stats
 from footy_assets import quality
 from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
+from footy_assets.publish import NotPublished, check_publishable
 from footy_assets.quality import PITCH_MARGIN_M
 from footy_assets.readers import read_match
 from footy_assets.resources import LakeResource
@@ -58,19 +59,34 @@ TRACKING_CHECKS = [
 ]
 
 
+BLOCKING_CHECKS = {spec.name for spec in TRACKING_CHECKS if spec.blocking}
+
+
 @dg.multi_asset(specs=[RAW_FEED, TRACKING], check_specs=TRACKING_CHECKS, partitions_def=match_partitions,
                 can_subset=False, name="ingest_match", backfill_policy=ONE_MATCH_PER_RUN)
 def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     """raw_feed and tracking come from one read of the delivery (parsing a full match twice would double
-    the cost); raw_feed is reported first, tracking after its commit."""
+    the cost). Write-audit-publish (CONTRACTS 8): the delivery is audited in memory — vendor schema,
+    canonical contract, every blocking check — before anything of it is written; a refused delivery leaves
+    the match's stored rows and its raw_feed record exactly as they were."""
     started = time.perf_counter()
     match_id = context.partition_key
     landed = find_match(lake.lake, match_id)
     context.log.info(f"{match_id}: {landed.format}, {len(landed.files)} file(s), {landed.total_bytes:,} bytes")
     result = read_match(lake.lake, landed)  # parses and validates the vendor rows, then normalises
-    record = raw_feed_record(landed, result.info)
-    lake.lake.write_bytes_atomic(raw_feed_record_uri(lake.lake, match_id), json.dumps(record, indent=1).encode())
     read_seconds = time.perf_counter() - started
+    frame = Tracking.validate(result.tracking)
+    info = result.info
+    del result  # the validated frame is all that is needed from here (peak memory)
+    checks = list(tracking_checks(frame, info.pitch_length_m, info.pitch_width_m))
+    refused = [c for c in checks if not c.passed and c.check_name in BLOCKING_CHECKS]
+    if refused:
+        yield from checks  # recorded against the partition, so the UI shows why
+        raise dg.Failure(refusal_message(match_id, info.files, refused[0]),
+                         metadata={"refused_by": [c.check_name for c in refused]})
+    validated = time.perf_counter()
+    record = raw_feed_record(landed, info)
+    lake.lake.write_bytes_atomic(raw_feed_record_uri(lake.lake, match_id), json.dumps(record, indent=1).encode())
     yield dg.MaterializeResult(
         asset_key="raw_feed",
         metadata={
@@ -78,17 +94,13 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
             "files": dg.MetadataValue.json(record["files"]),
             "fingerprint": landed.fingerprint,
             "landed_bytes": landed.total_bytes,
-            "vendor_rows": result.info.vendor_rows,
-            "fps": result.info.fps,
-            "frames_outside_play": result.info.frames_outside_play,
+            "vendor_rows": info.vendor_rows,
+            "fps": info.fps,
+            "frames_outside_play": info.frames_outside_play,
             "seconds": round(read_seconds, 3),
         },
         data_version=dg.DataVersion(landed.fingerprint),
     )
-    frame = Tracking.validate(result.tracking)
-    info = result.info
-    del result  # the validated frame is all that is needed from here (peak memory)
-    validated = time.perf_counter()
     version = lake.lake.write_match("tracking", match_id, frame, TRACKING_SCHEMA)
     written = time.perf_counter()
     yield dg.MaterializeResult(
@@ -107,11 +119,21 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
             "preview": markdown_preview(frame),
         },
     )
-    yield from tracking_checks(frame, info.pitch_length_m, info.pitch_width_m)
+    yield from checks
+
+
+def refusal_message(match_id: str, files: list[str], check: dg.AssetCheckResult) -> str:
+    """One line: which delivery, which check, and the first offending rows."""
+    meta = {k: v.value for k, v in check.metadata.items()}
+    examples = meta.get("examples") or []
+    first = f"; first: {json.dumps(examples[0], default=str)}" if examples else ""
+    counts = ", ".join(f"{k} = {v}" for k, v in meta.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
+    return (f"{match_id}: delivery refused, nothing written ({', '.join(files)}): check {check.check_name} "
+            f"failed ({counts}){first}")
 
 
 def tracking_checks(frame: pl.DataFrame, length_m: float, width_m: float):
-    """The asset checks of one match's tracking rows (duplicates and positions block downstream)."""
+    """The asset checks of one match's tracking rows (duplicates and positions refuse the delivery)."""
     for name, (passed, metadata), severity in (
         ("no_duplicate_player_frames", quality.no_duplicate_player_frames(frame), dg.AssetCheckSeverity.ERROR),
         ("positions_on_pitch", quality.positions_on_pitch(frame, length_m, width_m), dg.AssetCheckSeverity.ERROR),
@@ -123,11 +145,13 @@ def tracking_checks(frame: pl.DataFrame, length_m: float, width_m: float):
 
 @dg.asset(
     **per_match(GROUP, CODE_VERSIONS["matches"], MATCHES_SCHEMA),
-    # written last in a match's chain: its row says the whole chain of the match succeeded
-    deps=["tracking", "frame_state", "ball_state", "intervals", "player_match_summary", "team_match_summary"],
+    # written last in a match's chain: its row publishes the delivery every table of the match holds
+    deps=["tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_match_summary",
+          "team_match_summary"],
     kinds={"polars", "deltalake"},
     description="One row per match: format, fps, pitch, periods, frames outside play, fingerprint of the "
-    "landed files, row counts and the code versions that produced it. Written last in a match's chain.",
+    "landed files, row counts and the code versions that produced it. Written last in a match's chain, and only "
+    "when every table of the match holds that delivery: the publish marker.",
 )
 def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     started = time.perf_counter()
@@ -136,6 +160,10 @@ def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
     if record is None:
         raise dg.Failure(f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed first")
     stored = read_table(lake.lake, "tracking", match_id, columns=["frame_id", "period", "role"])
+    try:  # the publish marker: only when every table of the match holds this delivery
+        check_publishable(lake.lake, match_id, record["fingerprint"])
+    except NotPublished as exc:
+        raise dg.Failure(str(exc)) from None
     row = Matches.validate(match_row(record, stored, CODE_VERSIONS))
     version = lake.lake.write_match("matches", match_id, row, MATCHES_SCHEMA)
     return dg.MaterializeResult(

@@ -14,6 +14,9 @@ import sqlglot
 from dagster_duckdb import DuckDBResource
 from sqlglot import exp
 
+import polars as pl
+
+from footy_assets.assets.derived import delivery_of
 from footy_assets.contracts.derived import PlayerMatchSummary, TeamMatchSummary
 from footy_assets.metadata import markdown_preview, run_stats
 from footy_assets.partitions import per_match
@@ -55,13 +58,15 @@ def sql_model_asset(path: Path) -> dg.AssetsDefinition:
     def _model(context: dg.AssetExecutionContext, lake: LakeResource, duckdb: DuckDBResource) -> dg.MaterializeResult:
         started = time.perf_counter()
         match_id = context.partition_key
+        fingerprint = delivery_of(lake.lake, match_id, deps)  # the inputs must come from one delivery
         with duckdb.get_connection() as con:
             for table in deps:
-                dt = lake.lake.open_table(table)
-                if dt is None:
+                dataset = lake.lake.dataset(table)
+                if dataset is None:
                     raise dg.Failure(f"{name}: table {table} does not exist yet: materialise it first")
-                con.register(table, dt.to_pyarrow_dataset())
+                con.register(table, dataset)
             frame = con.sql(sql, params={"match_id": match_id}).pl()
+        frame = frame.with_columns(fingerprint=pl.lit(fingerprint, dtype=pl.String))
         contract = CONTRACTS.get(name)
         if contract is not None:
             frame = contract.validate(frame)

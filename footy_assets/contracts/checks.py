@@ -8,6 +8,7 @@ import pandera.polars as pa
 import polars as pl
 
 MATCH_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+FINGERPRINT = r"^[0-9a-f]{64}$"
 PLAYER_ID = r"^[01]-\d+$"
 
 
@@ -17,8 +18,9 @@ def distinct_values_match(lf: pl.LazyFrame, column: str, pattern: str) -> pl.Laz
 
 
 def one_value(lf: pl.LazyFrame, column: str) -> pl.LazyFrame:
-    """The column holds one value (a table written per match holds that match only)."""
-    return lf.select(pl.col(column).n_unique() == 1)
+    """The column holds at most one value (a table written per match holds that match only; an empty
+    derived table is valid: a short clip has no sprints, a feed without a ball no ball_state)."""
+    return lf.select(pl.col(column).n_unique() <= 1)
 
 
 def unique_player_frames(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -30,8 +32,9 @@ def unique_player_frames(lf: pl.LazyFrame) -> pl.LazyFrame:
 
 def all_of(*checks: pl.LazyFrame) -> pl.LazyFrame:
     """True when every one-boolean check is true."""
-    combined = checks[0]
-    for check in checks[1:]:
+    named = [check.select(pl.first().alias(f"check_{i}")) for i, check in enumerate(checks)]
+    combined = named[0]
+    for check in named[1:]:
         combined = combined.join(check, how="cross")
     return combined.select(pl.all_horizontal(pl.all()))
 
@@ -41,9 +44,16 @@ def single_valid_match_id(lf: pl.LazyFrame) -> pl.LazyFrame:
     return all_of(one_value(lf, "match_id"), distinct_values_match(lf, "match_id", MATCH_ID))
 
 
+def single_delivery(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """A match's rows come from one delivery: one fingerprint, a sha256 hex digest, never null."""
+    return all_of(one_value(lf, "fingerprint"), distinct_values_match(lf, "fingerprint", FINGERPRINT),
+                  lf.select(pl.col("fingerprint").null_count() == 0))
+
+
 class PerMatchTable(pa.DataFrameModel):
     """What every table written per match shares: ``match_id`` first, one valid match per write, exactly
-    the declared columns in the declared order. Contracts subclass it and add their columns after."""
+    the declared columns in the declared order, and (declared last by each subclass) the ``fingerprint``
+    of the one delivery the rows come from. Contracts subclass it and add their columns after."""
 
     match_id: str
 
@@ -54,3 +64,7 @@ class PerMatchTable(pa.DataFrameModel):
     @pa.dataframe_check(error="match_id must be one valid match id")
     def match_id_valid(cls, data) -> pl.LazyFrame:
         return single_valid_match_id(data.lazyframe)
+
+    @pa.dataframe_check(error="fingerprint must be one delivery's sha256 (64 hex digits), never null")
+    def fingerprint_valid(cls, data) -> pl.LazyFrame:
+        return single_delivery(data.lazyframe)

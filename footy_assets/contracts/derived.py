@@ -16,12 +16,14 @@ class FrameState(PerMatchTable):
     x_m: pl.Float32
     y_m: pl.Float32
     speed_mps: pl.Float32 = pa.Field(nullable=True, ge=0.0)
+    valid: pl.Boolean
     accel_mps2: pl.Float32 = pa.Field(nullable=True)
     distance_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
     nearest_opp_id: str = pa.Field(nullable=True)
     nearest_opp_dist_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
     ball_dist_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
     fps: pl.Int16 = pa.Field(ge=1, le=100)
+    fingerprint: str
 
     @pa.dataframe_check(error="player_id and nearest_opp_id must look like '0-10'")
     def ids_format(cls, data) -> pl.LazyFrame:
@@ -52,6 +54,7 @@ class BallState(PerMatchTable):
     in_play: pl.Boolean
     possession_team: pl.Int8 = pa.Field(nullable=True, isin=[0, 1])
     possession_player_id: str = pa.Field(nullable=True, str_matches=PLAYER_ID)
+    fingerprint: str
 
     @pa.dataframe_check(error="no possession while the ball is out of play")
     def no_possession_out_of_play(cls, data) -> pl.LazyFrame:
@@ -74,6 +77,7 @@ class Intervals(PerMatchTable):
     peak: pl.Float64
     mean: pl.Float64
     distance_m: pl.Float64 = pa.Field(nullable=True, ge=0)
+    fingerprint: str
 
     @pa.dataframe_check(error="an interval must end after it starts and span its frames")
     def consistent(cls, data) -> pl.LazyFrame:
@@ -106,3 +110,33 @@ class TeamMatchSummary(pa.DataFrameModel):
     class Config:
         strict = False
         unique = ["match_id", "team"]
+
+
+class MatchQuality(PerMatchTable):
+    """match_quality (CONTRACTS 9): per period and player, and per period and team (player_id null)."""
+
+    period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5])
+    team: pl.Int8 = pa.Field(nullable=True, isin=[0, 1])
+    player_id: str = pa.Field(nullable=True, str_matches=PLAYER_ID)
+    rows: pl.Int64 = pa.Field(ge=0)
+    minutes_tracked: pl.Float64 = pa.Field(ge=0)
+    frames_without_ball: pl.Int64 = pa.Field(ge=0)
+    dropouts: pl.Int64 = pa.Field(ge=0)
+    dropout_s: pl.Float64 = pa.Field(ge=0)
+    invalid_frames: pl.Int64 = pa.Field(ge=0)
+    invalid_share: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+    unidentified_share: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+    id_confidence_p10: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+    id_confidence_p50: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+    id_confidence_p90: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+    rows_off_pitch: pl.Int64 = pa.Field(ge=0)
+    top_speed_mps: pl.Float64 = pa.Field(nullable=True, ge=0)
+    fingerprint: str
+
+    @pa.dataframe_check(error="one row per period and player, and one per period and team")
+    def one_row_per_key(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.struct("period", "team", "player_id").is_unique().all())
+
+    @pa.dataframe_check(error="a player row must name its team")
+    def player_has_team(cls, data) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("player_id").is_null() | pl.col("team").is_not_null()).all())

@@ -27,6 +27,7 @@ BALL_STATE_SCHEMA: dict[str, pl.DataType] = {
     "in_play": pl.Boolean,
     "possession_team": pl.Int8,
     "possession_player_id": pl.String,
+    "fingerprint": pl.String,
 }
 
 
@@ -46,8 +47,10 @@ def closest_in_control(tracking: pl.DataFrame, radius_m: float = CONTROL_RADIUS_
     )
 
 
-def build_ball_state(tracking: pl.DataFrame) -> pl.DataFrame:
-    """ball_state rows of one match from its canonical tracking rows."""
+def build_ball_state(tracking: pl.DataFrame, fingerprint: str | None = None) -> pl.DataFrame:
+    """ball_state rows of one match from its canonical tracking rows; ``fingerprint`` is their delivery's."""
+    if fingerprint is None and "fingerprint" in tracking.columns and tracking.height:
+        fingerprint = tracking["fingerprint"][0]  # the delivery the tracking rows come from
     ball = tracking.filter(pl.col("role") == "ball").sort("frame_id").select(
         "match_id", "frame_id", "timestamp_ms", "period", "x_m", "y_m", "z_m",
         in_play=pl.col("in_play").fill_null(True),
@@ -62,6 +65,7 @@ def build_ball_state(tracking: pl.DataFrame) -> pl.DataFrame:
         "match_id", "frame_id", "timestamp_ms", "period", "x_m", "y_m", "z_m", "in_play",
         possession_team=pl.when(pl.col("in_play")).then(pl.col("team").forward_fill().over("stretch")).cast(pl.Int8),
         possession_player_id=pl.when(pl.col("in_play")).then(pl.col("player_id")),
+        fingerprint=pl.lit(fingerprint, dtype=pl.String),
     )
 
 

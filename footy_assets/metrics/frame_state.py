@@ -3,8 +3,9 @@
 | column | unit | definition |
 |---|---|---|
 | speed_mps | m/s | Savitzky-Golay (window 9, order 2) first derivative of x_m and y_m per track segment, hypot |
+| valid | bool | speed_mps can be trusted: not null, and no raw step faster than 12 m/s inside its SG window |
 | accel_mps2 | m/s^2 | tangential acceleration: SG(9, 2) acceleration projected on the velocity (d speed / dt) |
-| distance_m | m | distance covered in the frame: speed_mps / fps |
+| distance_m | m | distance covered in the frame: speed_mps / fps on valid frames, null on the others |
 | nearest_opp_id | | player_id of the closest player of the other team in the frame (ties: smallest id) |
 | nearest_opp_dist_m | m | Euclidean distance to nearest_opp_id (unsmoothed x_m, y_m) |
 | ball_dist_m | m | distance to the ball in the frame; null when the frame has no ball |
@@ -30,12 +31,14 @@ FRAME_STATE_SCHEMA: dict[str, pl.DataType] = {
     "x_m": pl.Float32,
     "y_m": pl.Float32,
     "speed_mps": pl.Float32,
+    "valid": pl.Boolean,
     "accel_mps2": pl.Float32,
     "distance_m": pl.Float32,
     "nearest_opp_id": pl.String,
     "nearest_opp_dist_m": pl.Float32,
     "ball_dist_m": pl.Float32,
     "fps": pl.Int16,
+    "fingerprint": pl.String,
 }
 PEOPLE = ("player", "goal_keeper")
 
@@ -67,8 +70,11 @@ def distance_to_ball(frame_id: np.ndarray, x: np.ndarray, y: np.ndarray, ball: p
     return np.hypot(x.astype(np.float64) - bx, y.astype(np.float64) - by)
 
 
-def build_frame_state(tracking: pl.DataFrame, fps: int) -> pl.DataFrame:
-    """frame_state rows of one match from its canonical tracking rows (frame order kept)."""
+def build_frame_state(tracking: pl.DataFrame, fps: int, fingerprint: str | None = None) -> pl.DataFrame:
+    """frame_state rows of one match from its canonical tracking rows (frame order kept); ``fingerprint``
+    is the delivery the tracking rows come from."""
+    if fingerprint is None and "fingerprint" in tracking.columns and tracking.height:
+        fingerprint = tracking["fingerprint"][0]  # the delivery the tracking rows come from
     people = identified_players(tracking)
     ids = [sorted(people.filter(pl.col("team") == t)["player_id"].unique().to_list()) for t in (0, 1)]
     all_ids = sorted(ids[0] + ids[1])
@@ -102,12 +108,15 @@ def build_frame_state(tracking: pl.DataFrame, fps: int) -> pl.DataFrame:
     return people.select(
         "match_id", "frame_id", "timestamp_ms", "period", "player_id", "team", "role", "x_m", "y_m",
         speed_mps=pl.Series(kin.speed_mps, nan_to_null=True).cast(pl.Float32),
+        valid=pl.Series(kin.valid),
         accel_mps2=pl.Series(kin.accel_mps2, nan_to_null=True).cast(pl.Float32),
-        distance_m=pl.Series(kin.speed_mps / fps, nan_to_null=True).cast(pl.Float32),
+        # a glitch's "distance" is the jump, not running: no distance on invalid frames
+        distance_m=pl.Series(np.where(kin.valid, kin.speed_mps / fps, np.nan), nan_to_null=True).cast(pl.Float32),
         nearest_opp_id=nearest_id,
         nearest_opp_dist_m=pl.Series(near.distance_m, nan_to_null=True).cast(pl.Float32),
         ball_dist_m=pl.Series(ball, nan_to_null=True).cast(pl.Float32),
         fps=pl.lit(fps, dtype=pl.Int16),
+        fingerprint=pl.lit(fingerprint, dtype=pl.String),
     )
 
 

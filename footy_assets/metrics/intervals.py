@@ -17,6 +17,7 @@ Everything is vectorised: runs come from a sort by player and a diff over frame_
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,8 @@ import polars as pl
 
 FILTER_COLUMNS = ("speed_mps", "accel_mps2", "distance_m", "nearest_opp_dist_m", "ball_dist_m", "x_m", "y_m")
 DEFAULT_MIN_DURATION_MS = 500
+# Columns derived from the smoothed speed: only frames whose speed is valid (CONTRACTS 9) can match.
+NEEDS_VALID_SPEED = ("speed_mps", "accel_mps2", "distance_m")
 RUN_COLUMNS = ["player_id", "team", "period", "first_frame_id", "last_frame_id", "start_ms", "end_ms",
                "frames", "duration_ms", "peak", "mean", "distance_m"]
 
@@ -60,18 +63,21 @@ def runs(frame_state: pl.DataFrame, column: str, gte: float | None, lte: float |
          min_duration_ms: float = DEFAULT_MIN_DURATION_MS, players: list[str] | None = None) -> pl.DataFrame:
     """Maximal runs of each player's consecutive frames where ``gte <= column <= lte``.
 
-    Returns RUN_COLUMNS: times in ms, ``peak`` the extreme of the column in the predicate's direction (max,
+    On speed_mps, accel_mps2 and distance_m only valid frames match. Returns RUN_COLUMNS: times in ms, ``peak`` the extreme of the column in the predicate's direction (max,
     or min for an lte-only predicate), ``mean`` its mean, ``distance_m`` the distance covered (sum of
     distance_m) during the run.
     """
     lf = frame_state.lazy()
     if players is not None:
         lf = lf.filter(pl.col("player_id").is_in(players))
+    match = _mask(column, gte, lte)
+    if column in NEEDS_VALID_SPEED and "valid" in frame_state.columns:
+        match = match & pl.col("valid").fill_null(False)  # a glitch never makes or extends an interval
     peak = pl.col(column).min() if gte is None else pl.col(column).max()
     distance = pl.col("distance_m").sum() if "distance_m" in frame_state.columns else pl.lit(None, pl.Float64)
     step_ms = 1000.0 / fps
     return (
-        lf.filter(_mask(column, gte, lte))
+        lf.filter(match)
         .sort("player_id", "frame_id")
         .with_columns(
             run=((pl.col("player_id") != pl.col("player_id").shift(1))
@@ -143,8 +149,9 @@ def _check_predicate(column: str, gte, lte, where: str) -> None:
     if gte is None and lte is None:
         raise FilterError(f"{where}: a filter needs gte, lte or both")
     for name, value in (("gte", gte), ("lte", lte)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise FilterError(f"{where}: {name} must be a number, got {value!r}")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value)):
+            raise FilterError(f"{where}: {name} must be a finite number, got {value!r}")
 
 
 def _ball_runs(ball_state: pl.DataFrame, mask: pl.Expr, fps: int, min_duration_ms: float) -> pl.DataFrame:
@@ -174,7 +181,8 @@ def _one_filter(spec: dict, index: int, frame_state: pl.DataFrame, ball_state: p
         raise FilterError(f"{where}: expected an object")
     kind = spec.get("type")
     min_duration = spec.get("min_duration_ms", DEFAULT_MIN_DURATION_MS)
-    if isinstance(min_duration, bool) or not isinstance(min_duration, (int, float)) or min_duration < 0:
+    if (isinstance(min_duration, bool) or not isinstance(min_duration, (int, float)) or not math.isfinite(min_duration)
+            or min_duration < 0):
         raise FilterError(f"{where}: min_duration_ms must be a non-negative number")
     if kind == "frame_state":
         players, column = spec.get("players"), spec.get("column")
@@ -211,8 +219,8 @@ def _one_filter(spec: dict, index: int, frame_state: pl.DataFrame, ball_state: p
             for key, value in bounds.items():
                 if value is None:
                     continue
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise FilterError(f"{where}: {key} must be a number")
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                    raise FilterError(f"{where}: {key} must be a finite number")
                 axis = x if key.startswith("x") else y
                 mask = mask & ((axis >= value) if key.endswith("min") else (axis <= value))
             label = "ball_location " + " ".join(f"{k}={_number_text(v)}" for k, v in bounds.items() if v is not None)

@@ -17,6 +17,9 @@ import numpy as np
 from scipy.signal import savgol_coeffs
 
 SMOOTHER = {"window": 9, "polyorder": 2}
+# CONTRACTS 9: a raw step between neighbouring frames of a segment faster than this is a tracking glitch
+# (identity swap, jump); no footballer runs 12 m/s. Part of frame_state's code version.
+MAX_STEP_SPEED_MPS = 12.0
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Kinematics:
 
     speed_mps: np.ndarray
     accel_mps2: np.ndarray
+    valid: np.ndarray  # bool: speed known and no implausible raw step inside the row's SG window
 
 
 def segment_ids(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray) -> np.ndarray:
@@ -91,6 +95,31 @@ def savgol_by_segment(values: np.ndarray, segment: np.ndarray, fps: float, deriv
     return out
 
 
+def window_has_glitch(xs: np.ndarray, ys: np.ndarray, segment: np.ndarray, fps: float, window: int,
+                      max_step_mps: float = MAX_STEP_SPEED_MPS) -> np.ndarray:
+    """Per row (sorted by segment, then time): does the row's SG window span a raw step faster than
+    ``max_step_mps``? The window is the one ``savgol_by_segment`` uses (centred, clamped to the segment),
+    so it always holds the steps to and from the row's neighbours. Rows of short segments: False (their
+    speed is null anyway). One cumulative sum over the steps, no loop.
+    """
+    n = xs.size
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    same = segment[1:] == segment[:-1]
+    bad_step = same & (np.hypot(np.diff(xs), np.diff(ys)) * fps > max_step_mps)
+    bad_before = np.concatenate([[0], np.cumsum(bad_step)])  # bad_before[k]: bad steps among steps 0..k-1
+    starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
+    lengths = np.diff(np.r_[starts, n])
+    seg_start = np.repeat(starts, lengths)
+    seg_len = np.repeat(lengths, lengths)
+    long = seg_len >= window
+    begin = np.clip(np.arange(n) - window // 2, seg_start, seg_start + seg_len - window)
+    glitch = np.zeros(n, dtype=bool)
+    b = begin[long]
+    glitch[long] = (bad_before[b + window - 1] - bad_before[b]) > 0  # steps b .. b+window-2
+    return glitch
+
+
 def _time_order(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray) -> np.ndarray:
     """Permutation sorting rows by (player, period, frame_id).
 
@@ -107,7 +136,7 @@ def kinematics(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray, x: 
     """speed_mps = hypot(vx, vy) with v the SG(9, 2) first derivative of x and y (m/s), and accel_mps2 the
     tangential acceleration d(speed)/dt = (v . a) / |v| with a the SG(9, 2) second derivative (m/s^2;
     0 where the speed is 0). ``player`` is an integer code per player. Inputs in any order; results in
-    the same order.
+    the same order. ``valid`` is false where speed is null or the window spans a glitch (CONTRACTS 9).
     """
     order = _time_order(player, period, frame_id)
     seg_sorted = segment_ids(player[order], period[order], frame_id[order])
@@ -118,12 +147,14 @@ def kinematics(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray, x: 
     vy = savgol_by_segment(ys, seg_sorted, fps, 1, window, polyorder, windows)
     ax = savgol_by_segment(xs, seg_sorted, fps, 2, window, polyorder, windows)
     ay = savgol_by_segment(ys, seg_sorted, fps, 2, window, polyorder, windows)
+    glitch = window_has_glitch(xs, ys, seg_sorted, fps, window)
     del xs, ys
     speed = np.hypot(vx, vy)
     with np.errstate(invalid="ignore", divide="ignore"):
         accel = np.where(speed > 0, (vx * ax + vy * ay) / speed, 0.0)
     accel[np.isnan(speed)] = np.nan
     del vx, vy, ax, ay
-    out_speed, out_accel = np.empty_like(speed), np.empty_like(accel)
-    out_speed[order], out_accel[order] = speed, accel  # back to the input order
-    return Kinematics(out_speed, out_accel)
+    valid = ~np.isnan(speed) & ~glitch
+    out_speed, out_accel, out_valid = np.empty_like(speed), np.empty_like(accel), np.empty_like(valid)
+    out_speed[order], out_accel[order], out_valid[order] = speed, accel, valid  # back to the input order
+    return Kinematics(out_speed, out_accel, out_valid)

@@ -221,7 +221,7 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         raise FeedError(meta_file, f"two players share jersey {dup['player_id'][0]} in frame {dup['frame_id'][0]}: "
                         "check the team sheet")
     # CDF is standardised (home attacks left to right in every period): nothing to rotate.
-    tracking = canonical.finalise(frame, landed.match_id, FORMAT)
+    tracking = canonical.finalise(frame, landed.match_id, FORMAT, landed.fingerprint)
     info = FeedInfo(
         format=FORMAT,
         files=[tracking_file, meta_file],

@@ -204,7 +204,7 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     if periods > 5:
         raise FeedError(file, "more than 5 periods found from gaps of 300 s: the clock is not one match")
     flips = canonical.home_flip_by_period(frame)
-    tracking = canonical.finalise(canonical.orient(frame, flips), landed.match_id, FORMAT)
+    tracking = canonical.finalise(canonical.orient(frame, flips), landed.match_id, FORMAT, landed.fingerprint)
     dup = canonical.duplicate_players(tracking)
     if dup.height:
         frame_id, player_id = dup.row(0)

@@ -195,7 +195,7 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         lines = frame.filter((pl.col("frame_id") == frame_id) & (pl.col("player_id") == player_id))["line"]
         raise FeedError(file, f"player {player_id} appears twice in frame {frame_id}", line=int(lines.max()))
     flips = canonical.home_flip_by_period(frame)
-    tracking = canonical.finalise(canonical.orient(frame, flips), landed.match_id, FORMAT)
+    tracking = canonical.finalise(canonical.orient(frame, flips), landed.match_id, FORMAT, landed.fingerprint)
     info = FeedInfo(
         format=FORMAT,
         files=[file],

@@ -1,0 +1,169 @@
+"""Write-audit-publish (CONTRACTS 8) and glitch-proof summaries (CONTRACTS 9), on real assets and real lakes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import polars as pl
+import pytest
+from scipy.signal import savgol_filter
+
+from footy_assets.matches import raw_feed_record_uri
+from footy_assets.pipeline import materialize_lake
+from footy_assets.publish import PER_MATCH_TABLES
+from footy_assets.sql import run_sql
+
+from .conftest import SAMPLES, land_sample, land_synthetic
+
+TABLES = (*PER_MATCH_TABLES, "matches")
+
+
+def _quiet(_line):
+    pass
+
+
+def _snapshot(lake, match_id: str) -> dict[str, pl.DataFrame]:
+    """Every table's rows of one match, in a stable order (content, not counts)."""
+    out = {}
+    for table in TABLES:
+        rows = pl.from_arrow(lake.read_match(table, match_id))
+        out[table] = rows.sort(rows.columns, nulls_last=True) if table != "matches" else rows.drop("materialized_at_ms")
+    return out
+
+
+def _assert_same(before: dict, after: dict) -> None:
+    for table, rows in before.items():
+        assert after[table].equals(rows), f"{table} changed"
+
+
+def test_off_pitch_redelivery_keeps_every_table(lake, instance, truth):
+    land_synthetic(lake, "footy_stats", "m1", truth)
+    assert all(o.ok for o in materialize_lake(lake, instance, progress=_quiet))
+    before = _snapshot(lake, "m1")
+    assert all(before[t].height > 0 for t in ("tracking", "frame_state", "intervals", "match_quality"))
+    record = lake.read_bytes(raw_feed_record_uri(lake, "m1"))
+    versions = {t: lake.table_version(t) for t in TABLES}
+
+    # the re-delivery: home #5 stands 20 m outside the touchline for 10 s
+    bad = truth.with_columns(
+        y=pl.when((pl.col("team") == 0) & (pl.col("jersey") == 5) & pl.col("frame").is_between(100, 350))
+        .then(pl.lit(54.0)).otherwise(pl.col("y")))
+    land_synthetic(lake, "footy_stats", "m1", bad)
+    lines = []
+    outcomes = materialize_lake(lake, instance, progress=lines.append)
+    assert [o.ok for o in outcomes] == [False]
+    assert "positions_on_pitch" in outcomes[0].error and "nothing written" in outcomes[0].error
+    assert "tracking.parquet" in outcomes[0].error and "0-5" in outcomes[0].error
+    _assert_same(before, _snapshot(lake, "m1"))
+    assert lake.read_bytes(raw_feed_record_uri(lake, "m1")) == record
+    assert {t: lake.table_version(t) for t in TABLES} == versions  # not one commit
+    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey("tracking"), "positions_on_pitch")])
+    evaluation = list(records.values())[0].event.dagster_event.event_specific_data
+    assert evaluation.passed is False and evaluation.partition == "m1"  # the UI shows why
+
+
+def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth):
+    """tracking holds a new delivery while the derived tables hold the old one: the published views show the
+    old one whole (tracking hidden), matches refuses to publish, and a rerun converges."""
+    from footy_assets.registry import RESOURCES, all_assets
+    from footy_assets.resources import LakeResource
+
+    land_synthetic(lake, "cdf", "m1", truth)
+    materialize_lake(lake, instance, progress=_quiet)
+    old_fp = run_sql(lake, "SELECT fingerprint FROM matches").item()
+    land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * 0.9))
+    resources = {**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)}
+    ingest = [a for a in all_assets if "tracking" in {k.path[-1] for k in a.keys}]
+    assert dg.materialize(ingest, partition_key="m1", instance=instance, resources=resources).success
+    new_fp = pl.from_arrow(lake.read_match("tracking", "m1", columns=["fingerprint"]))["fingerprint"].unique()
+    assert new_fp.to_list() != [old_fp]
+    # the publish marker refuses: frame_state & co still hold the old delivery
+    matches_asset = [a for a in all_assets if dg.AssetKey("matches") in a.keys]
+    result = dg.materialize(matches_asset, partition_key="m1", instance=instance, resources=resources,
+                            raise_on_error=False)
+    assert not result.success
+    assert run_sql(lake, "SELECT fingerprint FROM matches").item() == old_fp
+    seen = run_sql(lake, "SELECT (SELECT count(*) FROM tracking) AS t, (SELECT count(DISTINCT fingerprint) "
+                         "FROM frame_state) AS f, (SELECT any_value(fingerprint) FROM frame_state) AS fp")
+    assert seen.row(0) == (0, 1, old_fp)  # the mixed match's new tracking is not shown
+    # a rerun converges
+    outcomes = materialize_lake(lake, instance, progress=_quiet)
+    assert [(o.ok, o.plan.status) for o in outcomes] == [(True, "changed")]
+    fps = run_sql(lake, " UNION ".join(f"SELECT DISTINCT fingerprint FROM {t}" for t in TABLES))
+    assert fps["fingerprint"].to_list() == new_fp.to_list()
+
+
+def test_every_real_sample_materialises_end_to_end(lake, instance):
+    landed = []
+    for fmt_dir in sorted(SAMPLES.iterdir()):
+        if fmt_dir.is_dir():
+            for match in sorted(p for p in fmt_dir.iterdir() if p.is_dir()):
+                land_sample(lake, fmt_dir.name, match.name)
+                landed.append(match.name)
+    outcomes = materialize_lake(lake, instance, progress=_quiet)
+    assert {o.plan.match_id: (o.ok, o.error) for o in outcomes} == {m: (True, None) for m in landed}
+    counts = run_sql(lake, "SELECT match_id, rows, frames FROM matches ORDER BY match_id")
+    assert counts["match_id"].to_list() == sorted(landed)
+    # one-frame clips: no speeds, no intervals, and that is valid
+    clip = run_sql(lake, "SELECT (SELECT count(*) FROM intervals WHERE match_id = 'validator_v0_3_2') AS iv, "
+                         "(SELECT count(*) FROM frame_state WHERE match_id = 'validator_v0_3_2' AND valid) AS ok")
+    assert clip.row(0) == (0, 0)
+    quality = run_sql(lake, "SELECT match_id, sum(rows) AS rows FROM match_quality WHERE player_id IS NULL "
+                            "GROUP BY match_id ORDER BY match_id")
+    people = run_sql(lake, "SELECT match_id, count(*) AS rows FROM tracking WHERE role IN ('player', 'goal_keeper') "
+                           "AND team IS NOT NULL GROUP BY match_id ORDER BY match_id")
+    assert quality.equals(people.cast({"rows": pl.Int64}))
+
+
+def _jump(path: Path, frame_line: int, player_id: str, dx: float) -> None:
+    lines = path.read_text().splitlines()
+    doc = json.loads(lines[frame_line])
+    for side in ("home", "away"):
+        for p in doc["teams"][side]["players"]:
+            if str(p["id"]) == player_id:
+                p["x"] += dx
+                break
+    lines[frame_line] = json.dumps(doc)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_jump_in_a_real_sample_does_not_make_a_top_speed(lake, instance):
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    first = json.loads((folder / "tracking.jsonl").read_text().splitlines()[0])
+    victim = str(first["teams"]["home"]["players"][3]["id"])
+    _jump(folder / "tracking.jsonl", 30, victim, 40.0)  # one frame 40 m away: an identity swap
+    assert all(o.ok for o in materialize_lake(lake, instance, progress=_quiet))
+    jersey = run_sql(lake, f"SELECT DISTINCT player_id FROM tracking WHERE track_id = '{victim}'").item()
+    state = run_sql(lake, f"SELECT frame_id, period, x_m, y_m, speed_mps, valid FROM frame_state "
+                          f"WHERE player_id = '{jersey}' ORDER BY frame_id")
+    assert state["speed_mps"].max() > 20  # the raw SG speed sees the jump ...
+    summary = run_sql(lake, "SELECT max(top_speed_mps) AS top FROM player_match_summary").item()
+    assert summary <= 12.5  # ... the summary does not
+    peaks = run_sql(lake, "SELECT coalesce(max(peak), 0) AS peak FROM intervals WHERE \"column\" = 'speed_mps'").item()
+    assert peaks <= 12.5
+    quality = run_sql(lake, f"SELECT invalid_frames, top_speed_mps FROM match_quality WHERE player_id = '{jersey}' "
+                            "AND period = 1")
+    assert quality["invalid_frames"].item() >= 9 and quality["top_speed_mps"].item() <= 12.5
+    # speed_mps is still scipy's SG(9, 2) per segment
+    for _, seg in state.group_by("period"):
+        frames = seg["frame_id"].to_numpy()
+        assert (np.diff(frames) == 1).all()
+        if seg.height < 9:
+            continue
+        ref = np.hypot(savgol_filter(seg["x_m"].to_numpy().astype(np.float64), 9, 2, deriv=1, delta=0.1),
+                       savgol_filter(seg["y_m"].to_numpy().astype(np.float64), 9, 2, deriv=1, delta=0.1))
+        np.testing.assert_allclose(seg["speed_mps"].to_numpy(), ref, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("table", ["intervals", "ball_state"])
+def test_empty_derived_tables_pass_their_contract(table):
+    from footy_assets.assets.derived import INTERVALS_SCHEMA
+    from footy_assets.contracts.derived import BallState, Intervals
+    from footy_assets.metrics.ball_state import BALL_STATE_SCHEMA
+
+    contract, schema = {"intervals": (Intervals, INTERVALS_SCHEMA), "ball_state": (BallState, BALL_STATE_SCHEMA)}[table]
+    assert contract.validate(pl.DataFrame(schema=schema)).height == 0
