@@ -19,18 +19,40 @@ DEMO_FORMATS = ("footy_stats", "sportvu", "cdf")
 
 
 def _instance():
-    import dagster as dg
+    """The instance at $DAGSTER_HOME (created once under a lock); runs left STARTED by a dead CLI are marked
+    failed first."""
+    from footy_assets.instance import open_instance, sweep_dead_runs
 
-    from footy_assets.instance import ensure_dagster_home
+    instance = open_instance()
+    for run_id in sweep_dead_runs(instance):
+        print(f"marked run {run_id} failed: its process is gone", flush=True)
+    return instance
 
-    ensure_dagster_home()
-    return dg.DagsterInstance.get()
+
+class UsageError(Exception):
+    """A command line that cannot be run as given: one line, exit 2."""
+
+
+def _lake(uri: str | None, must_exist: bool = True) -> Lake:
+    """The lake named on the command line (or by $FOOTY_DATA_LAKE): a malformed URI or a missing local
+    folder is a usage error, never silently a new folder."""
+    import os
+
+    given = uri or os.environ.get("FOOTY_DATA_LAKE")
+    if given and "://" in given and not given.startswith(("s3://", "s3a://", "file://")):
+        raise UsageError(f"unsupported lake URI {given!r}: use a local path or s3://bucket/prefix")
+    if given and "://" not in given and given.split("/", 1)[0].rstrip(":") in ("s3", "s3a", "file"):
+        raise UsageError(f"lake {given!r} looks like a mistyped URI: did you mean {given.split('/', 1)[0].rstrip(':')}://...?")
+    lake = Lake.from_env(uri)
+    if must_exist and lake.is_local and not Path(lake.uri.removeprefix("file://")).is_dir():
+        raise UsageError(f"no lake at {lake.uri}: create it (footy-assets demo does) or pass --lake")
+    return lake
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
     from footy_assets.pipeline import materialize_lake
 
-    lake = Lake.from_env(args.lake)
+    lake = _lake(args.lake)
     started = time.perf_counter()
     with _instance() as instance:
         outcomes = materialize_lake(lake, instance, args.match or None, progress=lambda s: print(s, flush=True))
@@ -43,7 +65,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from footy_assets import synthetic
 
-    lake = Lake.from_env(args.lake)
+    lake = _lake(args.lake, must_exist=False)
     if not lake.is_local:
         print("demo writes its feeds to a local lake; use --lake PATH", file=sys.stderr)
         return EXIT_USAGE
@@ -73,7 +95,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
     from footy_assets.sql import TABLES, QueryRefused, run_sql
 
-    lake = Lake.from_env(args.lake)
+    lake = _lake(args.lake)
     if args.output:
         target = Path(args.output).expanduser().resolve()  # links resolved: no way into the lake through one
         if lake.is_local and _inside(target, Path(lake.uri).resolve()):
@@ -133,7 +155,7 @@ def cmd_intervals(args: argparse.Namespace) -> int:
         print("error: the request is nested too deeply to be a filter request", file=sys.stderr)
         return EXIT_USAGE
     try:
-        result = filter_intervals(args.match, request, Lake.from_env(args.lake))
+        result = filter_intervals(args.match, request, _lake(args.lake))
     except FilterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -181,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except InvalidMatchId as exc:
+    except (InvalidMatchId, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

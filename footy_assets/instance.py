@@ -1,14 +1,25 @@
 """The Dagster instance home the CLI and the Makefile use (``DAGSTER_HOME``, default ``.dagster_home/``).
 
-Its ``dagster.yaml`` is written once, if missing: no usage statistics sent, and at most one run per match
-at a time (a tag concurrency limit on the partition tag that Dagster puts on every partitioned run), so a
-sensor run, a scheduled backfill and a UI launch never write the same match at once.
+Its ``dagster.yaml`` is written once, if missing: no usage statistics sent, run monitoring on (the daemon
+marks a crashed run worker's run failed), and at most one run per match at a time (a tag concurrency limit
+on the partition tag that Dagster puts on every partitioned run), so a sensor run, a scheduled backfill and
+a UI launch never write the same match at once.
+
+Concurrency and faults (several ``footy-assets`` processes at once, ``kill -9``):
+* the first use of a new home creates the instance's storage under an exclusive file lock, so four
+  processes started together on a new ``DAGSTER_HOME`` create (and migrate) it once;
+* runs of the CLI carry the process id, its start time and the host as tags; a run whose process is gone
+  is marked failed the next time the CLI starts (``sweep_dead_runs``) or the daemon ticks (the
+  ``dead_cli_runs_sensor``), so nothing stays STARTED and the daemon's queue is never blocked by ghosts.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import socket
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from footy_assets.lake import PROJECT_ROOT
@@ -17,6 +28,9 @@ INSTANCE_YAML = """\
 # Written by footy_assets (footy_assets/instance.py); edit freely, it is not overwritten.
 telemetry:
   enabled: false
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 60
 run_queue:
   tag_concurrency_limits:
     - key: "dagster/partition"
@@ -25,6 +39,20 @@ run_queue:
       limit: 1
 """
 
+PID_TAG, START_TAG, HOST_TAG = "footy_assets/pid", "footy_assets/pid_start", "footy_assets/host"
+
+
+@contextmanager
+def exclusive(lock_path: Path):
+    """An exclusive advisory lock (flock) on ``lock_path``; the kernel releases it if the process dies."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
 
 def ensure_dagster_home() -> Path:
     """``$DAGSTER_HOME`` (default ``.dagster_home/`` in the project root), created with its dagster.yaml."""
@@ -32,8 +60,72 @@ def ensure_dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text(INSTANCE_YAML)
+        with exclusive(home / ".footy_assets.lock"):
+            if not config.exists():  # another process may have written it while we waited
+                tmp = home / f".dagster.yaml.{os.getpid()}"
+                tmp.write_text(INSTANCE_YAML)
+                os.replace(tmp, config)
     return home
+
+
+def open_instance():
+    """The instance at ``$DAGSTER_HOME``; its storage is created (or migrated) by one process at a time."""
+    import dagster as dg
+
+    home = ensure_dagster_home()
+    with exclusive(home / ".footy_assets.lock"):
+        instance = dg.DagsterInstance.get()
+        # touch every storage while holding the lock: the first process creates each database once
+        instance.get_runs(limit=1)
+        instance.get_dynamic_partitions("match_id")
+        instance.all_instigator_state()
+    return instance
+
+
+def process_tags() -> dict[str, str]:
+    """Tags naming this process, so a later process can tell whether a STARTED run's worker still lives."""
+    return {PID_TAG: str(os.getpid()), START_TAG: str(_start_time(os.getpid()) or ""), HOST_TAG: socket.gethostname()}
+
+
+def _start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (/proc), to tell a reused pid from the original."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return int(stat.read().rsplit(b")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int, start: str) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    now = _start_time(pid)
+    return not start or now is None or str(now) == start
+
+
+def sweep_dead_runs(instance) -> list[str]:
+    """Mark failed every run of this host's CLI that is still STARTING/STARTED but whose process is gone.
+
+    Returns the run ids marked. Runs of other hosts are left alone (their processes cannot be seen here).
+    """
+    import dagster as dg
+
+    host = socket.gethostname()
+    marked = []
+    records = instance.get_runs(filters=dg.RunsFilter(
+        statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING], tags={HOST_TAG: host}))
+    for run in records:
+        pid = run.tags.get(PID_TAG)
+        if not pid or not pid.isdigit() or _alive(int(pid), run.tags.get(START_TAG, "")):
+            continue
+        instance.report_run_failed(run, f"the process that ran it (pid {pid} on {host}) is gone (killed?): marked "
+                                        "failed; the next materialize converges")
+        marked.append(run.run_id)
+    return marked
 
 
 if __name__ == "__main__":  # `python -m footy_assets.instance`: used by `make dev`

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,6 +58,30 @@ def storage_options_from_env(uri: str) -> dict[str, str]:
     if not uri.startswith(("s3://", "s3a://")):
         return {}
     return {k: v for k, v in os.environ.items() if k.startswith("AWS_") and v}
+
+
+class UnsafeEntry(OSError):
+    """A landing entry that is not a regular file or folder inside the lake (a link, FIFO, device, socket)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a lake folder, as it is (links are not followed): kind is file, dir, link or other."""
+
+    name: str
+    kind: str
+    size_bytes: int = 0
+    mtime_ns: int = 0
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    return "other"  # FIFO, device, socket: never opened
 
 
 @dataclass(frozen=True)
@@ -112,9 +138,67 @@ class Lake:
         selector = pafs.FileSelector(self.fs_path(uri), allow_not_found=True, recursive=False)
         return sorted(fs.get_file_info(selector), key=lambda info: info.base_name)
 
+    def entries(self, uri: str) -> list[Entry]:
+        """Entries directly in ``uri`` (empty when it does not exist), sorted by name, links not followed.
+
+        On a local lake a symbolic link, FIFO or device is reported as such (kind ``link``/``other``) and never
+        opened; an object store has only files and prefixes.
+        """
+        if not self.is_local:
+            kinds = {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}
+            return [Entry(i.base_name, kinds.get(i.type, "other"), int(i.size or 0), int(i.mtime_ns or 0))
+                    for i in self.list_dir(uri)]
+        try:
+            with os.scandir(self.fs_path(uri)) as found:
+                out = []
+                for entry in found:
+                    info = entry.stat(follow_symlinks=False)
+                    out.append(Entry(entry.name, _kind(info.st_mode), info.st_size, info.st_mtime_ns))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(out, key=lambda e: e.name)
+
+    def kind_of(self, uri: str) -> str | None:
+        """file, dir, link or other for ``uri`` itself (links not followed); None when it does not exist."""
+        if not self.is_local:
+            fs, _ = self.filesystem()
+            info = fs.get_file_info(self.fs_path(uri))
+            return {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}.get(info.type)
+        try:
+            return _kind(os.lstat(self.fs_path(uri)).st_mode)
+        except FileNotFoundError:
+            return None
+
+    @contextmanager
+    def open_regular(self, uri: str):
+        """A binary stream of a regular file of the lake. On a local lake the file is opened without following
+        a link (``O_NOFOLLOW``) and checked to be a regular file on the open descriptor, so a name swapped for a
+        link or a FIFO after listing is refused (``UnsafeEntry``) and never read."""
+        if not self.is_local:
+            fs, _ = self.filesystem()
+            with fs.open_input_stream(self.fs_path(uri)) as stream:
+                yield stream
+            return
+        path = self.fs_path(uri)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            if exc.errno == 40:  # ELOOP: the name is a symbolic link
+                raise UnsafeEntry(exc.errno, "a symbolic link (not followed)", path) from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise UnsafeEntry(0, "not a regular file", path)
+        with os.fdopen(fd, "rb") as stream:
+            yield stream
+
+    def local_path_of_open(self, stream) -> str:
+        """A path that names the already opened ``stream`` (for libraries that open paths themselves):
+        ``/proc/self/fd/N`` refers to the checked descriptor, whatever the name points to now."""
+        return f"/proc/self/fd/{stream.fileno()}" if os.path.isdir("/proc/self/fd") else stream.name
+
     def read_bytes(self, uri: str) -> bytes:
-        fs, _ = self.filesystem()
-        with fs.open_input_stream(self.fs_path(uri)) as stream:
+        with self.open_regular(uri) as stream:
             return stream.read()
 
     def write_bytes_atomic(self, uri: str, data: bytes) -> None:
@@ -123,6 +207,9 @@ class Lake:
         path = self.fs_path(uri)
         fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         if self.is_local:
+            root = os.path.realpath(self.uri)
+            if not os.path.realpath(os.path.dirname(path)).startswith(root + os.sep):
+                raise UnsafeEntry(0, "a folder that leads outside the lake (a link?)", os.path.dirname(path))
             tmp = f"{path}.tmp-{os.getpid()}"
             with fs.open_output_stream(tmp) as out:
                 out.write(data)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-import pyarrow.fs as pafs
-
 from footy_assets.lake import MATCH_ID_PATTERN, InvalidMatchId, Lake, check_match_id
 
 FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")
@@ -62,32 +60,58 @@ class LandingScan:
 
 
 def _sha256(lake: Lake, uri: str) -> str:
-    fs, _ = lake.filesystem()
     digest = hashlib.sha256()
-    with fs.open_input_stream(lake.fs_path(uri)) as stream:
+    with lake.open_regular(uri) as stream:  # never through a link, never a FIFO
         while chunk := stream.read(8 << 20):
             digest.update(chunk)
     return digest.hexdigest()
 
 
-def _match_folders(lake: Lake) -> list[tuple[str, str, str]]:
-    """(format, folder name, uri) of every folder under landing/<format>/ for the known formats."""
-    out = []
+UNSAFE = {"link": "a symbolic link", "other": "not a regular file (a FIFO, device or socket)"}
+
+
+def _match_folders(lake: Lake) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """(format, folder name, uri) of every real folder under landing/<format>/, and the refused entries.
+
+    Links are refused and named, never followed: nothing outside the lake is read because of a name.
+    """
+    out, refused = [], {}
+    for where in ("landing", *(f"landing/{fmt}" for fmt in FORMATS)):
+        kind = lake.kind_of(lake.join(where))
+        if kind in UNSAFE:
+            refused[where] = f"{where} is {UNSAFE[kind]}: refused, not followed"
+    if "landing" in refused:
+        return out, refused
     for fmt in FORMATS:
-        for info in lake.list_dir(lake.landing_uri(fmt)):
-            if info.type == pafs.FileType.Directory:
-                out.append((fmt, info.base_name, lake.landing_uri(fmt) + "/" + info.base_name))
-    return out
+        if f"landing/{fmt}" in refused:
+            continue
+        for entry in lake.entries(lake.landing_uri(fmt)):
+            if entry.kind == "dir":
+                out.append((fmt, entry.name, lake.landing_uri(fmt) + "/" + entry.name))
+            elif entry.kind in UNSAFE and not entry.name.startswith("."):
+                key = entry.name if MATCH_ID_PATTERN.fullmatch(entry.name) else f"{fmt}/{entry.name}"
+                refused[key] = f"landing/{fmt}/{entry.name} is {UNSAFE[entry.kind]}: refused, not followed"
+    return out, refused
 
 
 def landed_files(lake: Lake, folder_uri: str, with_hashes: bool = True) -> tuple[LandedFile, ...]:
-    """The regular files of a match folder (hidden files and sub-folders ignored), with their sha256."""
+    """The regular files of a match folder (hidden files and sub-folders ignored), with their sha256.
+
+    A link, FIFO or device among them refuses the whole delivery (``LandingError``, naming it without
+    opening it); so does a file that cannot be read.
+    """
     files = []
-    for info in lake.list_dir(folder_uri):
-        if info.type != pafs.FileType.File or info.base_name.startswith("."):
+    for entry in lake.entries(folder_uri):
+        if entry.name.startswith(".") or entry.kind == "dir":
             continue
-        sha = _sha256(lake, f"{folder_uri}/{info.base_name}") if with_hashes else ""
-        files.append(LandedFile(info.base_name, int(info.size or 0), sha, int(info.mtime_ns or 0)))
+        where = folder_uri[len(lake.uri) + 1 :] + "/" + entry.name
+        if entry.kind in UNSAFE:
+            raise LandingError(f"{where} is {UNSAFE[entry.kind]}: refused, not followed (deliver regular files)")
+        try:
+            sha = _sha256(lake, f"{folder_uri}/{entry.name}") if with_hashes else ""
+        except OSError as exc:
+            raise LandingError(f"{where} cannot be read ({exc.strerror or exc}): fix its permissions") from None
+        files.append(LandedFile(entry.name, entry.size_bytes, sha, entry.mtime_ns))
     return tuple(files)
 
 
@@ -106,9 +130,9 @@ def stat_signature(files: tuple[LandedFile, ...]) -> str:
 def list_match_folders(lake: Lake) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     """({match_id: (format, uri)}, refused) from listing the landing zone only (no file is read)."""
     usable: dict[str, tuple[str, str]] = {}
-    refused: dict[str, str] = {}
     by_id: dict[str, list[tuple[str, str]]] = {}
-    for fmt, name, uri in _match_folders(lake):
+    folders, refused = _match_folders(lake)
+    for fmt, name, uri in folders:
         if not MATCH_ID_PATTERN.fullmatch(name):
             try:
                 check_match_id(name)
@@ -117,6 +141,8 @@ def list_match_folders(lake: Lake) -> tuple[dict[str, tuple[str, str]], dict[str
             continue
         by_id.setdefault(name, []).append((fmt, uri))
     for match_id, places in sorted(by_id.items()):
+        if match_id in refused:  # also landed as a link somewhere: refused as a whole
+            continue
         if len(places) > 1:
             formats = ", ".join(f"landing/{fmt}/{match_id}" for fmt, _ in places)
             refused[match_id] = (f"match {match_id!r} is landed under more than one format ({formats}); "
@@ -138,7 +164,11 @@ def scan_landing(lake: Lake, only: set[str] | None = None) -> LandingScan:
     for match_id, (fmt, uri) in usable.items():
         if only is not None and match_id not in only:
             continue
-        files = landed_files(lake, uri)
+        try:
+            files = landed_files(lake, uri)
+        except LandingError as exc:  # this match only: planning goes on for the others
+            scan.refused[match_id] = str(exc)
+            continue
         if not files:
             scan.refused[match_id] = f"landing/{fmt}/{match_id} holds no files"
             continue

@@ -130,6 +130,8 @@ def _materialize(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, asse
     from footy_assets.registry import RESOURCES, all_assets
     from footy_assets.resources import LakeResource
 
+    from footy_assets.instance import process_tags
+
     return dg.materialize(
         assets or all_assets,
         partition_key=plan.match_id,
@@ -138,8 +140,36 @@ def _materialize(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, asse
         raise_on_error=False,
         # The CLI prints one line per match; Dagster's event log stays in the instance (and the UI).
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        tags={"footy_assets/fingerprint": plan.fingerprint or "", "footy_assets/trigger": "cli"},
+        # who runs it: a later process marks the run failed if this one dies (instance.sweep_dead_runs)
+        tags={"footy_assets/fingerprint": plan.fingerprint or "", "footy_assets/trigger": "cli", **process_tags()},
     )
+
+
+@contextmanager
+def match_lock(lake: Lake, match_id: str, progress: Callable[[str], None]):
+    """One process at a time materialises a match of a local lake: a second one waits for the first (one line),
+    then re-decides (the match is usually unchanged by then). An flock dies with its process, so a killed run
+    never leaves the match locked. On an object store the instance's one-run-per-match limit applies."""
+    if not lake.is_local:
+        yield False
+        return
+    import fcntl
+    from pathlib import Path
+
+    path = Path(lake.uri) / "_locks" / f"{check_match_id(match_id)}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        waited = False
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress(f"  wait    {match_id}: another process is materialising it; waiting for it to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            waited = True
+        try:
+            yield waited
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def materialize_lake(
@@ -170,7 +200,16 @@ def materialize_lake(
             progress(f"  skip    {plan.match_id} ({plan.format}): unchanged")
     for number, plan in enumerate(todo, start=1):
         progress(f"  [{number}/{len(todo)}] {plan.match_id} ({plan.format}, {plan.status}) ...")
-        outcome = run_match(lake, instance, plan)
+        with match_lock(lake, plan.match_id, progress) as waited:
+            now = plan
+            if waited:  # the other process has probably done it: decide again
+                now = {p.match_id: p for p in plan_matches(lake, [plan.match_id])}.get(plan.match_id, plan)
+            if not now.needs_work:
+                ok = now.status != "refused"
+                outcomes.append(MatchOutcome(now, ok, error=None if ok else now.reason))
+                progress(f"  skip    {plan.match_id} ({plan.format}): {now.status} ({now.reason})")
+                continue
+            outcome = run_match(lake, instance, now)
         outcomes.append(outcome)
         if outcome.ok:
             progress(

@@ -15,7 +15,7 @@ import dagster as dg
 
 from footy_assets.automation.jobs import MATCH_TAG, match_job
 from footy_assets.lake import Lake
-from footy_assets.landing import LandedMatch, landed_files, list_match_folders, stat_signature
+from footy_assets.landing import LandedMatch, LandingError, landed_files, list_match_folders, stat_signature
 from footy_assets.matches import read_matches
 from footy_assets.partitions import MATCH_PARTITIONS_NAME
 from footy_assets.pipeline import stored_status
@@ -41,7 +41,11 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
     new_partitions, requests, next_cursor = [], [], {}
     hashed = 0
     for match_id, (fmt, uri) in usable.items():
-        files = landed_files(lake, uri, with_hashes=False)
+        try:
+            files = landed_files(lake, uri, with_hashes=False)
+        except LandingError as exc:  # a link, FIFO or unreadable file: this match only, the tick goes on
+            context.log.warning(f"landing/{fmt}/{match_id}: not materialised: {exc}")
+            continue
         if not files:
             context.log.warning(f"landing/{fmt}/{match_id} holds no files")
             continue
@@ -50,7 +54,11 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
         if previous.get("sig") == signature and previous.get("fmt") == fmt:
             next_cursor[match_id] = previous  # unchanged folder: nothing read
             continue
-        landed = LandedMatch(match_id, fmt, uri, landed_files(lake, uri))
+        try:
+            landed = LandedMatch(match_id, fmt, uri, landed_files(lake, uri))
+        except LandingError as exc:
+            context.log.warning(f"landing/{fmt}/{match_id}: not materialised: {exc}")
+            continue
         hashed += 1
         fingerprint = landed.fingerprint
         next_cursor[match_id] = {"sig": signature, "fp": fingerprint, "fmt": fmt}
@@ -87,3 +95,15 @@ SENSOR_INTERVAL_S = int(os.environ.get("FOOTY_SENSOR_INTERVAL_S", "30"))
            description="Starts a run of every match whose landed files are new or changed.")
 def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
     return scan_for_runs(context, lake.lake)
+
+
+@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Marks failed the command-line runs whose process is gone (killed mid-run), so none stays "
+           "STARTED and the run queue is never held up by them.")
+def dead_cli_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    from footy_assets.instance import sweep_dead_runs
+
+    marked = sweep_dead_runs(context.instance)
+    for run_id in marked:
+        context.log.warning(f"run {run_id}: its process is gone: marked failed")
+    return dg.SkipReason(f"{len(marked)} dead command-line run(s) marked failed")

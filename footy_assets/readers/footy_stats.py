@@ -72,12 +72,14 @@ def _conform(frame: pl.DataFrame, file: str) -> pl.DataFrame:
 
 
 def _read_parquet(lake: Lake, uri: str, file: str) -> pl.DataFrame:
-    # polars reads the file itself (float16 included): no Arrow copy of 3 M rows on the way.
-    source = lake.fs_path(uri) if lake.is_local else io.BytesIO(lake.read_bytes(uri))
+    # polars reads the file itself (float16 included): no Arrow copy of 3 M rows on the way. Locally it reads
+    # the descriptor opened without following links (Lake.open_regular), never whatever the name points to.
     try:
-        frame = pl.read_parquet(source)
+        with lake.open_regular(uri) as stream:
+            source = lake.local_path_of_open(stream) if lake.is_local else io.BytesIO(stream.read())
+            frame = pl.read_parquet(source)
     except (pl.exceptions.ComputeError, OSError, pl.exceptions.PolarsError) as exc:
-        raise FeedError(file, f"not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+        raise FeedError(file, f"not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
     return _conform(frame, file)
 
 
@@ -123,9 +125,8 @@ def _read_json(lake: Lake, uri: str, file: str) -> pl.DataFrame:
     wide = {pl.Int16: pl.Int64, pl.Float32: pl.Float64}
     schema = {k: (pl.Float64 if k in ("x", "y") else wide.get(v, v)) for k, v in COLUMNS.items()}
     parts = []
-    fs, _ = lake.filesystem()
     try:
-        with fs.open_input_stream(lake.fs_path(uri)) as stream:
+        with lake.open_regular(uri) as stream:
             for ndjson, rows_before in _ndjson_chunks(stream):
                 try:
                     parts.append(pl.read_ndjson(io.BytesIO(ndjson), schema=schema))

@@ -1,0 +1,164 @@
+"""Concurrency and faults, with real processes: four CLIs on a new instance, SIGKILL mid-run then a rerun,
+and exit statuses a script can rely on (no abort at interpreter exit)."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from footy_assets.lake import Lake
+from footy_assets.landing import find_match
+from footy_assets.publish import PER_MATCH_TABLES
+
+from .conftest import land_sample, land_synthetic
+
+CLI = [sys.executable, "-m", "footy_assets.cli"]
+
+
+def _env(home: Path) -> dict:
+    return {**os.environ, "DAGSTER_HOME": str(home), "PYTHONFAULTHANDLER": "1"}
+
+
+def _runs(home: Path) -> list[dg.DagsterRun]:
+    if not (home / "dagster.yaml").exists() or not (home / "history").exists():
+        return []
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            return list(instance.get_runs())
+    finally:
+        del os.environ["DAGSTER_HOME"]
+
+
+def test_four_processes_on_a_new_instance(lake, tmp_path):
+    land_sample(lake, "cdf", "validator_v0_3_2")
+    land_sample(lake, "cdf", "skillcorner_1925299")
+    home = tmp_path / "home"  # does not exist yet: the four processes create it together
+    procs = [subprocess.Popen([*CLI, "materialize", "--lake", lake.uri], env=_env(home), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [r[1][-1500:] for r in results]
+    out = "".join(r[0] for r in results)
+    for match_id in ("validator_v0_3_2", "skillcorner_1925299"):
+        assert out.count(f"ok      {match_id}") == 1, out  # materialised once; the others waited and skipped
+    assert lake.table_version("tracking") == 2  # created once, one commit per match
+    runs = _runs(home)
+    assert sorted(r.status.value for r in runs) == ["SUCCESS", "SUCCESS"]
+
+
+def _landed_fingerprint(lake: Lake, match_id: str) -> str:
+    return find_match(lake, match_id).fingerprint
+
+
+def test_sigkill_at_random_moments_then_a_rerun_converges(lake, tmp_path, truth):
+    home = tmp_path / "home"
+    land_synthetic(lake, "footy_stats", "m1", truth)
+    rng = random.Random(20261123)
+    kills = 0
+    for attempt in range(5):
+        if attempt == 3:  # a re-delivery in between: the rerun must converge to the new one
+            land_synthetic(lake, "footy_stats", "m1", truth.with_columns(pl.col("x") * 0.95))
+        proc = subprocess.Popen([*CLI, "materialize", "--lake", lake.uri], env=_env(home), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        time.sleep(rng.uniform(1.0, 6.0))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.communicate(timeout=120)
+    assert kills >= 3
+    final = subprocess.run([*CLI, "materialize", "--lake", lake.uri], env=_env(home), capture_output=True, text=True,
+                           timeout=300)
+    assert final.returncode == 0, final.stdout[-2000:] + final.stderr[-2000:]
+    assert all(r.status.value not in ("STARTED", "STARTING") for r in _runs(home))
+    fingerprint = _landed_fingerprint(lake, "m1")
+    matches = pl.from_arrow(lake.read_match("matches", "m1"))
+    assert matches["fingerprint"].to_list() == [fingerprint]
+    for table in PER_MATCH_TABLES:
+        rows = pl.from_arrow(lake.read_match(table, "m1", columns=["fingerprint"]))
+        assert rows["fingerprint"].unique().to_list() in ([fingerprint], []), table
+    # the content equals a clean run of the same delivery in a fresh lake
+    clean = Lake.from_env(str(tmp_path / "clean"))
+    shutil.copytree(Path(lake.uri) / "landing", Path(clean.uri) / "landing")
+    done = subprocess.run([*CLI, "materialize", "--lake", clean.uri], env=_env(tmp_path / "home2"),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0
+    for table in ("tracking", "frame_state", "intervals", "player_match_summary"):
+        a = pl.from_arrow(lake.read_match(table, "m1"))
+        b = pl.from_arrow(clean.read_match(table, "m1"))
+        assert a.sort(a.columns, nulls_last=True).equals(b.sort(b.columns, nulls_last=True)), table
+
+
+def test_a_run_of_a_dead_process_is_marked_failed_by_the_daemon_sensor(lake, tmp_path, truth):
+    from footy_assets.automation.sensor import dead_cli_runs_sensor
+
+    home = tmp_path / "home"
+    for attempt in range(4):  # a kill can come just after a short run ended: try again with a new delivery
+        land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * (1 - attempt / 100)))
+        proc = subprocess.Popen([*CLI, "materialize", "--lake", lake.uri], env=_env(home), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not any(r.status.value == "STARTED" for r in _runs(home)):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+        if any(r.status.value == "STARTED" for r in _runs(home)):
+            break
+    statuses = [r.status.value for r in _runs(home)]
+    assert statuses.count("STARTED") == 1  # the ghost a kill -9 leaves
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            result = dead_cli_runs_sensor(dg.build_sensor_context(instance=instance))
+            assert "1 dead" in result.skip_message
+    finally:
+        del os.environ["DAGSTER_HOME"]
+    after = [r.status.value for r in _runs(home)]
+    assert "STARTED" not in after and after.count("FAILURE") == statuses.count("FAILURE") + 1
+
+
+@pytest.fixture(scope="module")
+def materialised_lake(tmp_path_factory):
+    from footy_assets.pipeline import materialize_lake
+
+    lake = Lake.from_env(str(tmp_path_factory.mktemp("exits") / "lake"))
+    land_sample(lake, "cdf", "skillcorner_1925299")
+    with dg.instance_for_test() as instance:
+        assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
+    broken = land_sample(lake, "cdf", "validator_v0_3_2", as_name="broken")
+    (broken / "tracking.jsonl").write_text('{"frame_id": "not a number"}\n')
+    return lake
+
+
+def test_error_paths_exit_with_their_own_status_50_times(materialised_lake, tmp_path):
+    """Each command's error path, 50 times: only 0, 1 or 2, never 134 (abort) or a signal."""
+    lake = materialised_lake.uri
+    commands = {
+        "sql": ([*CLI, "sql", "--lake", lake, "SELECT * FROM no_such_table"], 2),
+        "intervals": ([*CLI, "intervals", "--lake", lake, "--match", "skillcorner_1925299", "--request",
+                       '{"filters": [{"type": "frame_state", "players": ["9-99"], "column": "speed_mps", "gte": 1}]}'],
+                      2),
+        "materialize": ([*CLI, "materialize", "--lake", lake, "--match", "broken"], 1),
+    }
+    env = _env(tmp_path / "home")
+    subprocess.run([*CLI, "materialize", "--lake", lake, "--match", "skillcorner_1925299"], env=env,
+                   capture_output=True, timeout=300)  # create the instance once
+
+    def run(name):
+        argv, _ = commands[name]
+        return name, subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300).returncode
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        statuses = list(pool.map(run, [name for name in commands for _ in range(50)]))
+    seen = {name: sorted({code for n, code in statuses if n == name}) for name in commands}
+    assert seen == {name: [expected] for name, (_, expected) in commands.items()}
