@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test dev bench clean-lake
+.PHONY: install demo test fuzz dev bench clean-lake
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+fuzz: install  # the readers' mutation fuzzer, 10x what the test suite runs, with a new seed
+	$(BIN)/python -m footy_assets_tests.fuzz --mutants 2000
 
 dev: install
 	@$(BIN)/python -m footy_assets.instance

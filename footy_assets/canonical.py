@@ -113,6 +113,24 @@ def orient(frame: pl.LazyFrame | pl.DataFrame, flips: dict[int, bool]) -> pl.Laz
     return frame.lazy().with_columns(x_m=pl.col("x_m") * sign, y_m=pl.col("y_m") * sign)
 
 
+MAX_ABS_POSITION_M = 100.0  # the canonical contract's bound: nothing tracked is 100 m from the centre spot
+
+
+def first_out_of_bounds(frame: pl.LazyFrame | pl.DataFrame, locator: str) -> dict | None:
+    """The first row whose canonical x_m or y_m is more than 100 m from the centre spot (NaN included), with
+    its ``locator`` (source line or row), or None. Readers call it before rows lose their source position."""
+    far = ~((pl.col("x_m").abs() <= MAX_ABS_POSITION_M) & (pl.col("y_m").abs() <= MAX_ABS_POSITION_M))
+    hit = frame.lazy().filter(far.fill_null(False)).select(locator, "x_m", "y_m").head(1).collect()
+    return hit.row(0, named=True) if hit.height else None
+
+
+def first_extra_ball(frame: pl.LazyFrame | pl.DataFrame, locator: str) -> dict | None:
+    """The first ball row of a frame that already has one (a feed gives one ball per frame), or None."""
+    balls = frame.lazy().filter(pl.col("role") == "ball")
+    hit = balls.filter(pl.col("frame_id").is_duplicated()).select(locator, "frame_id").collect()
+    return hit.sort(locator).row(1, named=True) if hit.height > 1 else None
+
+
 def _player_key() -> pl.Expr:
     """One Int64 per (frame, team, jersey): cheap to count, unlike strings or structs."""
     return pl.col("frame_id") * 2048 + pl.col("team").cast(pl.Int64) * 1024 + pl.col("jersey").cast(pl.Int64)

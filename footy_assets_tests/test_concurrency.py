@@ -33,9 +33,11 @@ def _env(home: Path) -> dict:
 def _runs(home: Path) -> list[dg.DagsterRun]:
     if not (home / "dagster.yaml").exists() or not (home / "history").exists():
         return []
+    from footy_assets.instance import open_instance
+
     os.environ["DAGSTER_HOME"] = str(home)
-    try:
-        with dg.DagsterInstance.get() as instance:
+    try:  # under the instance lock, like every footy-assets process: the CLI may be creating it right now
+        with open_instance() as instance:
             return list(instance.get_runs())
     finally:
         del os.environ["DAGSTER_HOME"]

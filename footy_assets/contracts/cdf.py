@@ -22,8 +22,9 @@ class CdfObjects(pa.DataFrameModel):
     period_name: str = pa.Field(nullable=True, isin=list(PERIODS))
     kind: str = pa.Field(isin=["home", "away", "referee", "ball"])
     object_id: str = pa.Field(nullable=True)
-    x: float = pa.Field(ge=-200.0, le=200.0)
-    y: float = pa.Field(ge=-200.0, le=200.0)
+    x: float = pa.Field(ge=-100.0, le=100.0)  # metres from the centre, as the canonical table (NaN fails)
+    y: float = pa.Field(ge=-100.0, le=100.0)
+    z: float = pa.Field(nullable=True, ge=-10.0, le=100.0)  # ball height (m); NaN and infinities fail
 
     class Config:
         strict = False

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 
 import polars as pl
 
@@ -20,13 +21,22 @@ from footy_assets import canonical
 from footy_assets.contracts.cdf import PERIODS, CdfObjects
 from footy_assets.lake import Lake
 from footy_assets.landing import LandedMatch
-from footy_assets.readers.common import FeedError, FeedInfo, ReadResult, first_bad_line, validate_vendor_rows
+from footy_assets.readers.common import (
+    FeedError,
+    FeedInfo,
+    ReadResult,
+    check_line_lengths,
+    decode_utf8,
+    first_bad_line,
+    validate_vendor_rows,
+)
 
 FORMAT = "cdf"
 _PLAYER = pl.Struct({"id": pl.String, "x": pl.Float64, "y": pl.Float64, "position": pl.String})
 _TEAM = pl.Struct({"id": pl.String, "players": pl.List(_PLAYER)})
 FRAME_SCHEMA = {
     "frame_id": pl.Int64,
+    "timestamp": pl.String,
     "period": pl.String,
     "ball_status": pl.Boolean,
     "teams": pl.Struct({"home": _TEAM, "away": _TEAM}),
@@ -45,6 +55,63 @@ def _only_file(landed: LandedMatch, suffix: str, what: str) -> str:
     return names[0]
 
 
+def _type_error(value, dtype: pl.DataType, path: str) -> str | None:
+    """Why a parsed JSON ``value`` does not fit ``dtype`` of FRAME_SCHEMA (None when it does); error path only."""
+    if value is None:
+        return None
+    if isinstance(dtype, pl.Struct):
+        if not isinstance(value, dict):
+            return f"{path}: expected an object, found {type(value).__name__}"
+        for field in dtype.fields:
+            if field.name in value:
+                problem = _type_error(value[field.name], field.dtype, f"{path}.{field.name}" if path else field.name)
+                if problem:
+                    return problem
+        return None
+    if isinstance(dtype, pl.List):
+        if not isinstance(value, list):
+            return f"{path}: expected a list, found {type(value).__name__}"
+        for i, item in enumerate(value):
+            problem = _type_error(item, dtype.inner, f"{path}[{i}]")
+            if problem:
+                return problem
+        return None
+    if dtype == pl.Boolean and not isinstance(value, bool):
+        return f"{path}: expected true or false, found {json.dumps(value)[:40]}"
+    if dtype == pl.Int64 and (isinstance(value, bool) or not isinstance(value, int)):
+        return f"{path}: expected a whole number, found {json.dumps(value)[:40]}"
+    if dtype == pl.Float64 and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                or not math.isfinite(value)):
+        return f"{path}: expected a finite number, found {json.dumps(value)[:40]}"
+    if dtype == pl.String and (isinstance(value, bool) or not isinstance(value, (str, int))):
+        return f"{path}: expected a string, found {json.dumps(value)[:40]}"
+    return None
+
+
+def first_type_error(lines: list[str]) -> tuple[int, str] | None:
+    """The first line whose frame has a value of the wrong JSON type for FRAME_SCHEMA, with what is wrong."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue  # a syntax error: first_bad_line reports it
+        problem = _type_error(doc, pl.Struct(FRAME_SCHEMA), "")
+        if problem:
+            return number, problem
+    return None
+
+
+def _number(doc: dict, file: str, paths: tuple[str, ...], low: float, high: float, default: float | None):
+    value = _get(doc, *paths)
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise FeedError(file, f"{paths[0]} must be a number in {low:g}..{high:g}, found {json.dumps(value)[:40]}")
+    return float(value)
+
+
 def _get(doc: dict, *paths: str):
     """The first of several dotted paths that exists in ``doc`` (for v0.2 / v0.3 key names)."""
     for path in paths:
@@ -60,34 +127,45 @@ def _get(doc: dict, *paths: str):
 
 def read_meta(lake: Lake, landed: LandedMatch, file: str) -> dict:
     """fps, pitch size, team sheets and period frame ranges from a CDF meta file."""
+    text = decode_utf8(lake.read_bytes(landed.file_uri(file)), file)
     try:
-        doc = json.loads(lake.read_bytes(landed.file_uri(file)))
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FeedError(file, f"not valid JSON ({exc.msg} at column {exc.colno})", line=exc.lineno) from None
+    except RecursionError:
+        raise FeedError(file, "nested too deeply to be a CDF meta file") from None
     if not isinstance(doc, dict):
         raise FeedError(file, "expected a JSON object")
     fps = _get(doc, "meta.tracking.fps")
-    if not isinstance(fps, (int, float)) or not 1 <= fps <= 100:
-        raise FeedError(file, f"meta.tracking.fps must be a frame rate in 1..100, found {fps!r}")
-    length = _get(doc, "stadium.pitch_length", "venue.pitch_length") or canonical.DEFAULT_PITCH[0]
-    width = _get(doc, "stadium.pitch_width", "venue.pitch_width") or canonical.DEFAULT_PITCH[1]
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 1 <= fps <= 100:
+        raise FeedError(file, f"meta.tracking.fps must be a frame rate in 1..100, found {json.dumps(fps)[:40]}")
+    length = _number(doc, file, ("stadium.pitch_length", "venue.pitch_length"), 50, 130, canonical.DEFAULT_PITCH[0])
+    width = _number(doc, file, ("stadium.pitch_width", "venue.pitch_width"), 30, 100, canonical.DEFAULT_PITCH[1])
     sheet = []
     for side, team in (("home", 0), ("away", 1)):
         players = _get(doc, f"teams.{side}.players")
         if not isinstance(players, list):
             raise FeedError(file, f"teams.{side}.players (the team sheet) is missing")
         for p in players:
-            if not isinstance(p, dict) or "id" not in p or not isinstance(p.get("jersey_number"), int):
-                raise FeedError(file, f"teams.{side}.players has an entry without id and jersey_number: {p!r}")
+            jersey = p.get("jersey_number") if isinstance(p, dict) else None
+            if (not isinstance(p, dict) or not isinstance(p.get("id"), (str, int)) or isinstance(p.get("id"), bool)
+                    or isinstance(jersey, bool) or not isinstance(jersey, int) or not 0 <= jersey <= 999):
+                raise FeedError(file, f"teams.{side}.players has an entry without an id and a jersey_number in "
+                                f"0..999: {json.dumps(p)[:80]}")
             sheet.append(
                 {"side": side, "object_id": str(p["id"]), "team": team, "sheet_jersey": p["jersey_number"],
                  "sheet_position": p.get("position")}
             )
     period_starts = {}
-    for period in _get(doc, "match.periods") or []:
-        number = PERIODS.get(period.get("period"))
+    periods = _get(doc, "match.periods") or []
+    if not isinstance(periods, list):
+        raise FeedError(file, "match.periods must be a list")
+    for period in periods:
+        if not isinstance(period, dict):
+            raise FeedError(file, f"match.periods has an entry that is not an object: {json.dumps(period)[:60]}")
+        number = PERIODS.get(period.get("period")) if isinstance(period.get("period"), str) else None
         start = period.get("frame_id_start", period.get("start_frame_id"))
-        if number is not None and isinstance(start, int):
+        if number is not None and isinstance(start, int) and not isinstance(start, bool):
             period_starts[number] = start
     return {
         "fps": int(round(fps)),
@@ -100,13 +178,19 @@ def read_meta(lake: Lake, landed: LandedMatch, file: str) -> dict:
 
 def _frames(lake: Lake, landed: LandedMatch, file: str) -> pl.DataFrame:
     data = lake.read_bytes(landed.file_uri(file))
+    check_line_lengths(data, file)
+    text = decode_utf8(data, file)
+    del text  # decoded only to find bytes that are not UTF-8 (polars would replace them silently)
+    if not data.strip():
+        raise FeedError(file, "is empty: no frames")
     try:
         frames = pl.read_ndjson(io.BytesIO(data), schema=FRAME_SCHEMA)
     except (Exception, pl.exceptions.PanicException) as exc:  # locate the line only on the error path
-        bad = first_bad_line(data.decode("utf-8", "replace").splitlines())
+        lines = data.decode("utf-8", "replace").split("\n")
+        bad = first_bad_line(lines) or first_type_error(lines)
         if bad:
             raise FeedError(file, bad[1], line=bad[0]) from None
-        raise FeedError(file, f"could not read frames ({str(exc).splitlines()[0]})") from None
+        raise FeedError(file, f"could not read frames ({str(exc).splitlines()[0][:120]})") from None
     # read_ndjson skips blank lines: number the frames by their real line numbers.
     lines = [i + 1 for i, line in enumerate(data.split(b"\n")) if line.strip()]
     if len(lines) != frames.height:
@@ -170,10 +254,29 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     if per_frame["len"][0] != per_frame["unique"][0]:
         dup = objects.filter(pl.col("object_id").is_not_null() & pl.struct("line", "object_id").is_duplicated())
         raise FeedError(file, f"object {dup['object_id'][0]!r} appears twice in one frame", line=dup["line"][0])
-    frames = frames.select("line", "frame_id", "period",
+    frames = frames.select("line", "frame_id", "period", "timestamp",
                            in_play=pl.coalesce(pl.col("ball_status"), pl.col("ball").struct.field("status")))
     objects = objects.join(frames.select("line", "in_play"), on="line", how="left", maintain_order="left")
     return frames, objects
+
+
+def check_fps_against_timestamps(frames: pl.DataFrame, fps: int, meta_file: str, tracking_file: str) -> None:
+    """Refuse a meta whose fps contradicts the frames' own timestamps (where the frames carry them): the median
+    step between consecutive frame_ids of one period must be 1000 / fps ms, within 2 %."""
+    steps = (
+        frames.sort("frame_id")
+        .with_columns(t=pl.col("timestamp").str.to_datetime(time_zone="UTC", strict=False).dt.epoch("ms"))
+        .select(step=pl.col("t").diff(), dframe=pl.col("frame_id").diff(),
+                same=pl.col("period") == pl.col("period").shift(1))
+        .filter((pl.col("dframe") == 1) & pl.col("same") & (pl.col("step") > 0))
+    )
+    if steps.height < 2:
+        return
+    median_ms = float(steps["step"].median())
+    timestamp_fps = 1000.0 / median_ms
+    if abs(timestamp_fps - fps) > max(0.5, 0.02 * fps):
+        raise FeedError(meta_file, f"meta.tracking.fps = {fps} contradicts the timestamps of {tracking_file}: "
+                        f"consecutive frames are {median_ms:g} ms apart ({timestamp_fps:.3g} fps)")
 
 
 def read(lake: Lake, landed: LandedMatch) -> ReadResult:
@@ -183,6 +286,7 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     meta = read_meta(lake, landed, meta_file)
     frames, objects = parse(lake, landed, tracking_file)
     fps = meta["fps"]
+    check_fps_against_timestamps(frames, fps, meta_file, tracking_file)
     period_of = pl.col("period_name").replace_strict(PERIODS, default=None, return_dtype=pl.Int8)
     objects = objects.with_columns(period=period_of).filter(pl.col("period").is_not_null())
     if objects.height == 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 
 import pandera.polars as pa
@@ -10,6 +11,52 @@ import polars as pl
 
 from footy_assets.lake import Lake
 from footy_assets.landing import LandedMatch
+
+
+DEFAULT_MAX_FILE_BYTES = 8 << 30  # a 90-minute match is 0.1-2 GB in any format
+DEFAULT_MAX_LINE_BYTES = 1 << 20  # a CDF frame is ~3 KB, a SportVU message ~1 KB
+
+
+def max_file_bytes() -> int:
+    """The largest landed file a reader opens (``FOOTY_MAX_FILE_BYTES``, default 8 GiB)."""
+    return int(os.environ.get("FOOTY_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES))
+
+
+def max_line_bytes() -> int:
+    """The longest line (or JSON row object) a reader accepts (``FOOTY_MAX_LINE_BYTES``, default 1 MiB)."""
+    return int(os.environ.get("FOOTY_MAX_LINE_BYTES", DEFAULT_MAX_LINE_BYTES))
+
+
+def excerpt(text: str, limit: int = 60) -> str:
+    """A short, printable excerpt of a vendor line for an error message (never a whole line)."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in text[: limit + 1])
+    return repr(text[:limit] + ("..." if len(text) > limit else ""))
+
+
+def decode_utf8(data: bytes, file: str) -> str:
+    """``data`` as text, or a FeedError naming the file and the line of the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise FeedError(file, f"not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column})", line=line) from None
+
+
+def check_line_lengths(data: bytes, file: str) -> None:
+    """Refuse a line longer than ``max_line_bytes()`` (vectorised over the newline positions)."""
+    import numpy as np
+
+    limit = max_line_bytes()
+    if len(data) <= limit:
+        return
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    bounds = np.concatenate([[-1], ends, [len(data)]])
+    lengths = np.diff(bounds) - 1
+    longest = int(np.argmax(lengths))
+    if lengths[longest] > limit:
+        raise FeedError(file, f"a line of {int(lengths[longest]):,} bytes is over the limit of {limit:,} "
+                        "(FOOTY_MAX_LINE_BYTES)", line=longest + 1)
 
 
 class FeedError(ValueError):
@@ -79,15 +126,19 @@ def read_pitch_json(lake: Lake, landed: LandedMatch) -> tuple[float, float]:
     if "pitch.json" not in names:
         return 105.0, 68.0
     try:
-        doc = json.loads(lake.read_bytes(landed.file_uri("pitch.json")))
+        doc = json.loads(decode_utf8(lake.read_bytes(landed.file_uri("pitch.json")), "pitch.json"))
         length, width = float(doc["length"]), float(doc["width"])
     except json.JSONDecodeError as exc:
         raise FeedError("pitch.json", f"not valid JSON: {exc.msg}", line=exc.lineno) from None
     except (KeyError, TypeError, ValueError):
         raise FeedError("pitch.json", 'expected {"length": <metres>, "width": <metres>}') from None
-    if not (50 <= length <= 130 and 30 <= width <= 100):
+    if not (50 <= length <= 130 and 30 <= width <= 100):  # (NaN fails both)
         raise FeedError("pitch.json", f"implausible pitch size {length} x {width} m")
     return length, width
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def first_bad_line(text_lines: list[str], start: int = 0) -> tuple[int, str] | None:
@@ -99,9 +150,13 @@ def first_bad_line(text_lines: list[str], start: int = 0) -> tuple[int, str] | N
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, parse_constant=_not_json)
         except json.JSONDecodeError as exc:
             return number, f"not valid JSON ({exc.msg} at column {exc.colno})"
+        except ValueError as exc:
+            return number, f"not valid JSON ({exc})"
+        except RecursionError:
+            return number, "not valid JSON (nested too deeply)"
         if not isinstance(value, dict):
             return number, f"expected a JSON object, found {type(value).__name__}"
     return None

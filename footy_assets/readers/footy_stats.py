@@ -22,6 +22,7 @@ from footy_assets.readers.common import (
     FeedInfo,
     ReadResult,
     first_bad_line,
+    max_line_bytes,
     read_pitch_json,
     validate_vendor_rows,
 )
@@ -105,6 +106,8 @@ def _ndjson_chunks(stream, chunk_bytes: int = JSON_CHUNK_BYTES):
         if block:
             cut = data.rfind(b"}")  # keep the unfinished object for the next block
             carry, data = (data[cut + 1 :], data[: cut + 1]) if cut >= 0 else (data, b"")
+            if len(carry) > max_line_bytes():  # one "row" this long is not a row: never grow without bound
+                raise ValueError(f"a row object longer than {max_line_bytes():,} bytes (FOOTY_MAX_LINE_BYTES)")
         else:
             carry = b""
             tail = data.rstrip()
@@ -200,8 +203,18 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
             bbox_y=pl.col("bbox_y"),
         )
         .with_columns(canonical.frame_id_expr(fps))
+        .collect()  # once: the checks and steps below read it several times
     )
-    periods = frame.select(pl.col("period").max()).collect().item()
+    periods = frame["period"].max()
+    if periods is None:
+        raise FeedError(file, "no row has a position (x and y are null everywhere)")
+    far = canonical.first_out_of_bounds(frame, "row")
+    if far:
+        raise FeedError(file, f"position ({far['x_m']:.1f}, {far['y_m']:.1f}) m from the centre spot is off any "
+                        "pitch", row=far["row"])
+    extra = canonical.first_extra_ball(frame, "row")
+    if extra:
+        raise FeedError(file, f"a second ball row in frame {extra['frame_id']}", row=extra["row"])
     if periods > 5:
         raise FeedError(file, "more than 5 periods found from gaps of 300 s: the clock is not one match")
     flips = canonical.home_flip_by_period(frame)

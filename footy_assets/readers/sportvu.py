@@ -17,7 +17,16 @@ from footy_assets import canonical
 from footy_assets.contracts.sportvu import SportVuBall, SportVuObjects
 from footy_assets.lake import Lake
 from footy_assets.landing import LandedMatch
-from footy_assets.readers.common import FeedError, FeedInfo, ReadResult, read_pitch_json, validate_vendor_rows
+from footy_assets.readers.common import (
+    FeedError,
+    FeedInfo,
+    ReadResult,
+    check_line_lengths,
+    decode_utf8,
+    excerpt,
+    read_pitch_json,
+    validate_vendor_rows,
+)
 
 FORMAT = "sportvu"
 TEAM_OF_CODE = {0: 0, 1: 1, 2: None, 3: 0, 4: 1}
@@ -30,18 +39,19 @@ def _fail_on(frame: pl.DataFrame, bad: pl.Expr, file: str, what: str) -> None:
     if hit.height:
         first = hit.row(0, named=True)
         text = first.get("text") or first.get("item") or ""
-        raise FeedError(file, f"{what}: {text[:80]!r}", line=first["line"])
+        raise FeedError(file, f"{what}: {excerpt(text)}", line=first["line"])
 
 
 def _lines(lake: Lake, landed: LandedMatch, file: str) -> pl.DataFrame:
     raw = lake.read_bytes(landed.file_uri(file))
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise FeedError(file, "not UTF-8 text", line=line) from None
-    lines = pl.DataFrame({"text": text.splitlines()}).with_row_index("line", offset=1)
-    return lines.with_columns(pl.col("line").cast(pl.Int64)).filter(pl.col("text").str.strip_chars() != "")
+    check_line_lengths(raw, file)
+    text = decode_utf8(raw, file)
+    del raw
+    if not text.strip():
+        raise FeedError(file, "is empty: no messages")
+    lines = pl.DataFrame({"text": text.split("\n")}, schema={"text": pl.String}).with_row_index("line", offset=1)
+    lines = lines.with_columns(pl.col("line").cast(pl.Int64), pl.col("text").str.strip_chars_end("\r"))
+    return lines.filter(pl.col("text").str.strip_chars() != "")
 
 
 def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -55,6 +65,9 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
         body=pl.col("parts").struct.field("field_1"),
     )
     _fail_on(split, pl.col("body").is_null(), file, "no ':' between the time header and the objects")
+    # Every sub-message ends with ';' (seed): a message that does not was cut short (a truncated file).
+    _fail_on(split, ~pl.col("text").str.strip_chars_end().str.ends_with(";"), file,
+             "the message is cut short (it does not end with ';')")
     _fail_on(
         split,
         ~pl.col("header").str.contains(";"),
@@ -189,6 +202,14 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         .with_columns(timestamp_ms=pl.col("system_time_ms") - t0)
         .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
     )
+    far = canonical.first_out_of_bounds(frame, "line")
+    if far:
+        raise FeedError(file, f"position ({far['x_m']:.1f}, {far['y_m']:.1f}) m from the centre spot is off any "
+                        "pitch", line=far["line"])
+    extra = canonical.first_extra_ball(frame, "line")
+    if extra:
+        raise FeedError(file, f"a second ball in frame {extra['frame_id']} (two messages with one clock tick?)",
+                        line=extra["line"])
     dup = canonical.duplicate_players(frame)
     if dup.height:
         frame_id, player_id = dup.row(0)

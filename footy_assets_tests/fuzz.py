@@ -1,0 +1,305 @@
+"""A seeded mutation fuzzer for the readers: every mutant either reads to valid canonical rows or raises a
+``FeedError`` that names one of the match's files (or the match); never another exception, a hang, or rows
+with non-finite values.
+
+    python -m footy_assets_tests.fuzz --mutants 200 --seed 1      # what the test suite runs
+    make fuzz                                                      # 10x more, a new seed each time
+
+Bases: the real samples (SportVU, three CDF files) and small synthetic deliveries of all three formats
+(footy_stats as JSON and Parquet). Operators work on bytes, lines, numbers and JSON values: truncation,
+deleted / duplicated / swapped lines, hostile numbers (NaN, inf, 1e308, values past float32 or int16),
+wrong JSON types, invalid UTF-8, an empty file, a contradicting fps in a CDF meta. Prints one JSON summary:
+counts per format, operator and outcome, and every failure with its seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from footy_assets import synthetic
+from footy_assets.contracts.tracking import Tracking
+from footy_assets.lake import Lake
+from footy_assets.landing import find_match
+from footy_assets.readers import FeedError, read_match
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+HOSTILE_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e308", "-1e308", "1e39", "3.5e38", "99999999999999999999",
+                   "40000", "-40000", "-1", "0", "2147483648", "1e-320", "\"7\"", "null", "true", "[]", "{}",
+                   "\"abc\"", "- 1", "", "0x10", "1.5"]
+HOSTILE_JSON = [float("nan"), float("inf"), -float("inf"), 1e308, 1e39, 2**63, 40000, -1, "", "abc", None, True, [],
+                {}, [1, 2], 3.5]
+NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+MAX_SECONDS_PER_MUTANT = 20.0
+
+
+# -- bases ------------------------------------------------------------------------------------------------
+def _bases(workdir: Path) -> list[tuple[str, Path]]:
+    """(format, folder) of every base delivery."""
+    bases = [("sportvu", SAMPLES / "sportvu" / "statsperform_ma25")]
+    bases += [("cdf", SAMPLES / "cdf" / name) for name in ("skillcorner_1925299", "validator_v0_2_3", "validator_v0_3_2")]
+    spec = synthetic.MatchSpec("fuzzbase", half_seconds=20.0, fps=10, seed=5)
+    truth = synthetic.generate_truth(spec)
+    for fmt, kw in (("footy_stats", {"file_format": "json"}), ("footy_stats", {}), ("sportvu", {}),
+                    ("cdf", {})):
+        root = workdir / "bases" / f"{fmt}_{len(bases)}"
+        folder = synthetic.write_match(root, fmt, spec, truth=truth, **kw)
+        bases.append((fmt, folder))
+    return bases
+
+
+# -- operators ----------------------------------------------------------------------------------------------
+def _lines(data: bytes) -> list[bytes]:
+    return data.split(b"\n")
+
+
+def op_truncate(rng, data: bytes) -> bytes:
+    return data[: rng.randrange(0, max(len(data), 1))]
+
+
+def op_cut_last_line(rng, data: bytes) -> bytes:
+    body = data.rstrip(b"\n")
+    last = body.rfind(b"\n")
+    return body[: last + 1 + rng.randrange(1, max(len(body) - last - 1, 2))]
+
+
+def op_delete_line(rng, data: bytes) -> bytes:
+    lines = _lines(data)
+    del lines[rng.randrange(len(lines))]
+    return b"\n".join(lines)
+
+
+def op_duplicate_line(rng, data: bytes) -> bytes:
+    lines = _lines(data)
+    i = rng.randrange(len(lines))
+    lines.insert(i, lines[i])
+    return b"\n".join(lines)
+
+
+def op_swap_lines(rng, data: bytes) -> bytes:
+    lines = _lines(data)
+    i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
+    lines[i], lines[j] = lines[j], lines[i]
+    return b"\n".join(lines)
+
+
+def op_hostile_number(rng, data: bytes) -> bytes:
+    found = list(NUMBER.finditer(data))
+    if not found:
+        return data + b"NaN"
+    for _ in range(rng.choice([1, 1, 1, 3])):
+        m = rng.choice(found)
+        data = data[: m.start()] + rng.choice(HOSTILE_NUMBERS).encode() + data[m.end():]
+        found = list(NUMBER.finditer(data)) or found
+    return data
+
+
+def op_flip_byte(rng, data: bytes) -> bytes:
+    if not data:
+        return b"\x00"
+    i = rng.randrange(len(data))
+    return data[:i] + bytes([rng.randrange(256)]) + data[i + 1:]
+
+
+def op_invalid_utf8(rng, data: bytes) -> bytes:
+    i = rng.randrange(len(data) + 1)
+    return data[:i] + rng.choice([b"\xff\xfe", b"\xc3", b"\xed\xa0\x80", b"\x00"]) + data[i:]
+
+
+def op_empty(rng, data: bytes) -> bytes:
+    return rng.choice([b"", b"\n", b"   \n\n"])
+
+
+def op_json_value(rng, data: bytes) -> bytes:
+    """Parse a JSON (or JSON-lines) document, set one random leaf to a hostile value, write it back."""
+    lines = _lines(data)
+    candidates = [i for i, line in enumerate(lines) if line.strip()]
+    if not candidates:
+        return data
+    whole = len(candidates) == 1 or data.lstrip().startswith(b"[")
+    index = None if whole else rng.choice(candidates)
+    try:
+        doc = json.loads(data if whole else lines[index])
+    except ValueError:
+        return op_hostile_number(rng, data)
+    leaves = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, (*path, k))
+        elif isinstance(node, list):
+            for k, v in enumerate(node):
+                walk(v, (*path, k))
+        else:
+            leaves.append(path)
+        if len(leaves) > 5000:
+            return
+
+    walk(doc, ())
+    if not leaves:
+        return data
+    path = rng.choice(leaves)
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    if rng.random() < 0.15 and isinstance(node, dict):
+        del node[path[-1]]
+    else:
+        node[path[-1]] = rng.choice(HOSTILE_JSON)
+    text = json.dumps(doc, allow_nan=True).encode()
+    if whole:
+        return text
+    lines[index] = text
+    return b"\n".join(lines)
+
+
+TEXT_OPERATORS = [op_truncate, op_cut_last_line, op_delete_line, op_duplicate_line, op_swap_lines, op_hostile_number,
+                  op_hostile_number, op_flip_byte, op_invalid_utf8, op_empty]
+JSON_OPERATORS = [op_json_value, op_json_value, op_json_value, op_hostile_number, op_truncate, op_invalid_utf8,
+                  op_flip_byte, op_empty]
+
+
+def op_parquet_values(rng, data: bytes) -> bytes:
+    """Rewrite a tracking.parquet with hostile values in one column (typed as the file allows)."""
+    frame = pl.read_parquet(io.BytesIO(data))
+    column = rng.choice(frame.columns)
+    n = frame.height
+    rows = rng.sample(range(n), k=min(n, rng.choice([1, 3, 50])))
+    mask = pl.Series(np.isin(np.arange(n), rows))
+    dtype = frame.schema[column]
+    if dtype.is_float():
+        value = pl.lit(rng.choice([float("nan"), float("inf"), -float("inf"), 3e38, 1e308]))
+        expr = pl.when(mask).then(value.cast(pl.Float64)).otherwise(pl.col(column).cast(pl.Float64))
+    elif dtype.is_integer():
+        expr = pl.when(mask).then(pl.lit(rng.choice([2**40, -(2**31), 40000, -1]), pl.Int64)).otherwise(
+            pl.col(column).cast(pl.Int64))
+    else:
+        expr = pl.when(mask).then(pl.lit(rng.choice(["", "x", "0-99999", "coach", "1-"]))).otherwise(pl.col(column))
+    if rng.random() < 0.2:  # or the whole column as text / null
+        expr = rng.choice([pl.col(column).cast(pl.String), pl.lit(None, pl.Null)])
+    out = io.BytesIO()
+    frame.with_columns(expr.alias(column)).write_parquet(out)
+    return out.getvalue()
+
+
+def op_parquet_bytes(rng, data: bytes) -> bytes:
+    return rng.choice([op_truncate, op_flip_byte, op_empty])(rng, data)
+
+
+def op_meta_fps(rng, data: bytes) -> bytes:
+    """A CDF meta whose fps contradicts the frames' timestamps."""
+    doc = json.loads(data)
+    doc.setdefault("meta", {}).setdefault("tracking", {})["fps"] = rng.choice([1, 5, 50, 100, 25.5])
+    return json.dumps(doc).encode()
+
+
+def operators_for(file: str) -> list:
+    if file.endswith(".parquet"):
+        return [op_parquet_values, op_parquet_values, op_parquet_values, op_parquet_bytes]
+    if file.endswith((".json", ".jsonl")):
+        extra = [op_meta_fps] if file.endswith(".json") and "tracking" not in file else []
+        return [*JSON_OPERATORS, *TEXT_OPERATORS[:5], *extra]
+    return TEXT_OPERATORS
+
+
+# -- the check ----------------------------------------------------------------------------------------------
+def check_rows(tracking: pl.DataFrame) -> str | None:
+    """Why canonical rows are not acceptable (None when they are)."""
+    try:
+        Tracking.validate(tracking)
+    except Exception as exc:  # a reader must never produce rows its own contract rejects
+        return f"contract: {str(exc).splitlines()[0][:300]}"
+    floats = [c for c, t in tracking.schema.items() if t.is_float()]
+    bad = tracking.select([(~pl.col(c).is_finite()).sum() for c in floats]).row(0)
+    if any(bad):
+        return f"non-finite values in {dict(zip(floats, bad))}"
+    return None
+
+
+def run_one(lake: Lake, fmt: str, base: Path, rng: random.Random) -> tuple[str, str, str]:
+    """Land one mutant as match ``fuzz``; return (operator, outcome, detail)."""
+    shutil.rmtree(Path(lake.uri) / "landing", ignore_errors=True)  # one mutant landed at a time
+    target = Path(lake.uri) / "landing" / fmt / "fuzz"
+    shutil.copytree(base, target)
+    files = sorted(p.name for p in target.iterdir() if p.is_file())
+    file = rng.choice(files)
+    operator = rng.choice(operators_for(file))
+    data = (target / file).read_bytes()
+    (target / file).write_bytes(operator(rng, data))
+    started = time.perf_counter()
+    try:
+        landed = find_match(lake, "fuzz")
+        result = read_match(lake, landed)
+    except FeedError as exc:
+        named = exc.file in files or exc.file == "fuzz"
+        outcome = "feed_error" if named else "failure"
+        detail = f"{file}: {exc}"[:300] if named else f"FeedError names {exc.file!r}, not a file of {files}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - the point of the fuzzer
+        outcome, detail = "failure", f"{file}: {type(exc).__name__}: {str(exc)[:300]} | {traceback.format_exc()[-600:]}"
+    else:
+        problem = check_rows(result.tracking)
+        outcome, detail = ("failure", f"{file}: {problem}") if problem else ("ok", file)
+    seconds = time.perf_counter() - started
+    if seconds > MAX_SECONDS_PER_MUTANT:
+        outcome, detail = "failure", f"{file}: took {seconds:.1f} s (hang?)"
+    return f"{fmt}:{operator.__name__}", outcome, detail
+
+
+def fuzz(mutants: int, seed: int) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="footy-fuzz-"))
+    try:
+        lake = Lake.from_env(str(workdir / "lake"))
+        bases = _bases(workdir)
+        counts: Counter = Counter()
+        failures = []
+        started = time.perf_counter()
+        for number in range(mutants):
+            rng = random.Random(seed * 1_000_003 + number)
+            fmt, base = rng.choice(bases)
+            operator, outcome, detail = run_one(lake, fmt, base, rng)
+            counts[(operator, outcome)] += 1
+            if outcome == "failure":
+                failures.append({"mutant": number, "seed": seed, "base": base.name, "operator": operator,
+                                 "detail": detail})
+        by_outcome = Counter()
+        for (_, outcome), n in counts.items():
+            by_outcome[outcome] += n
+        return {
+            "mutants": mutants,
+            "seed": seed,
+            "seconds": round(time.perf_counter() - started, 1),
+            "outcomes": dict(by_outcome),
+            "by_operator": {f"{op} -> {outcome}": n for (op, outcome), n in sorted(counts.items())},
+            "failures": failures,
+        }
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mutants", type=int, default=200, help="how many mutants (default 200)")
+    parser.add_argument("--seed", type=int, default=None, help="the seed (default: a new one, printed)")
+    args = parser.parse_args(argv)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1_000_000)
+    summary = fuzz(args.mutants, seed)
+    print(json.dumps(summary, indent=1))
+    return 1 if summary["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
