@@ -82,7 +82,8 @@ def main() -> int:
         import dagster as dg
 
         with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
-            for key in ("raw_feed", "tracking", "frame_state", "ball_state", "intervals", "player_match_summary",
+            for key in ("raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality",
+                        "player_match_summary",
                         "team_match_summary", "matches"):
                 event = instance.get_latest_materialization_event(dg.AssetKey(key))
                 meta = event.asset_materialization.metadata

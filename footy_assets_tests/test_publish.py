@@ -167,3 +167,55 @@ def test_empty_derived_tables_pass_their_contract(table):
 
     contract, schema = {"intervals": (Intervals, INTERVALS_SCHEMA), "ball_state": (BallState, BALL_STATE_SCHEMA)}[table]
     assert contract.validate(pl.DataFrame(schema=schema)).height == 0
+
+
+def test_match_quality_counts_the_known_dropout_and_unidentified_rows(lake, truth):
+    """Pure function on a synthetic delivery: home #6 is missing for one second in period 1 (a drop-out), away
+    #10's jersey is unreadable for a while (unidentified rows of team 1)."""
+    from footy_assets.landing import find_match
+    from footy_assets.metrics.frame_state import build_frame_state
+    from footy_assets.quality.match_quality import build_match_quality
+    from footy_assets.readers import read_match
+
+    from footy_assets.contracts.derived import MatchQuality
+
+    land_synthetic(lake, "cdf", "m1", truth)
+    tracking = read_match(lake, find_match(lake, "m1")).tracking
+    state = build_frame_state(tracking, 25)
+    quality = MatchQuality.validate(build_match_quality(tracking, state, 25, (105.0, 68.0), "m1",
+                                                        tracking["fingerprint"][0]))
+    six = quality.filter((pl.col("player_id") == "0-6") & (pl.col("period") == 1)).row(0, named=True)
+    assert six["dropouts"] == 1 and six["dropout_s"] == pytest.approx(1.0, abs=0.05)
+    # away #10 unreadable for 3 s: their identified track breaks too (the rows are in the team's totals)
+    ten = quality.filter((pl.col("player_id") == "1-10") & (pl.col("period") == 1)).row(0, named=True)
+    assert ten["dropouts"] == 1 and ten["dropout_s"] == pytest.approx(3.0, abs=0.05)
+    others = quality.filter(pl.col("player_id").is_not_null() & ~pl.col("player_id").is_in(["0-6", "1-10"]))
+    assert others["dropouts"].sum() == 0
+    teams = {r["team"]: r for r in quality.filter((pl.col("player_id").is_null()) & (pl.col("period") == 1))
+             .iter_rows(named=True)}
+    assert teams[0]["unidentified_share"] == 0 and 0 < teams[1]["unidentified_share"] < 0.1
+    assert teams[0]["dropouts"] == 1 and teams[0]["rows"] == quality.filter(
+        (pl.col("team") == 0) & (pl.col("period") == 1) & pl.col("player_id").is_not_null())["rows"].sum()
+    assert quality["rows_off_pitch"].sum() == 0 and quality["invalid_frames"].sum() >= 0
+    assert quality["id_confidence_p50"].null_count() == quality.height  # CDF gives no confidence
+
+
+def test_the_version_reported_is_the_one_this_write_made(lake):
+    """Four threads write four matches into one table at once: each gets its own commit's version back."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    schema = {"match_id": pl.String, "value": pl.Int64}
+    lake.write_match("scores", "m0", pl.DataFrame({"match_id": ["m0"], "value": [0]}), schema)
+
+    def write(i: int) -> int:
+        return lake.write_match("scores", f"m{i}", pl.DataFrame({"match_id": [f"m{i}"] * 3, "value": [i] * 3}), schema)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        versions = dict(zip(range(1, 5), pool.map(write, range(1, 5))))
+    assert sorted(versions.values()) == [2, 3, 4, 5]
+    dt = lake.open_table("scores")
+    history = {h["version"]: h for h in dt.history()}
+    for i, version in versions.items():
+        assert f"m{i}" in history[version]["operationParameters"]["predicate"]
+    assert pl.from_arrow(lake.dataset("scores").to_table()).sort("match_id")["value"].to_list() == [0, 1, 1, 1, 2, 2, 2,
+                                                                                                     3, 3, 3, 4, 4, 4]
