@@ -270,7 +270,9 @@ class Lake:
         check_match_id(match_id)
         schema = dict(schema or frame.schema)
         frame = frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
-        arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
+        # the table's own schema: a categorical column is stored as a plain (dictionary-encoded) string
+        arrow_schema = pl.DataFrame(schema={n: pl.String if d == pl.Categorical else d
+                                            for n, d in schema.items()}).to_arrow().schema
         repeated = [name for name, dtype in schema.items() if dtype == pl.String and name != "match_id"]
         rows = frame.with_columns([pl.col(name).cast(pl.Categorical) for name in repeated]).to_arrow()
         del frame

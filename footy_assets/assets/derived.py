@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import dagster as dg
 import polars as pl
 
+from footy_assets.canonical import fingerprint_column
 from footy_assets.contracts.derived import BallState, FrameState, Intervals, MatchQuality
 from footy_assets.lake import Lake
 from footy_assets.matches import raw_feed_record_uri
@@ -46,7 +47,7 @@ INTERVALS_SCHEMA: dict[str, pl.DataType] = {
     "peak": pl.Float64,
     "mean": pl.Float64,
     "distance_m": pl.Float64,
-    "fingerprint": pl.String,
+    "fingerprint": pl.Categorical,
 }
 
 
@@ -144,7 +145,7 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource):
         "frames": frame["frame_id"].n_unique(),
         "players": frame["player_id"].n_unique(),
         "fps": fps,
-        "top_speed_mps": float(frame.filter(pl.col("valid"))["speed_mps"].max() or 0.0),
+        "top_speed_mps": float(frame.select(pl.col("speed_mps").filter(pl.col("valid")).max()).item() or 0.0),
         "invalid_frames": int((~frame["valid"]).sum()),
         "fingerprint": fingerprint,
         "picture": dg.MetadataValue.md(
@@ -192,7 +193,7 @@ def intervals_table(match_id: str, found: pl.DataFrame, fingerprint: str | None 
         team="team", period="period", first_frame_id="first_frame_id", last_frame_id="last_frame_id",
         start_s=pl.col("start_ms") / 1000, end_s=pl.col("end_ms") / 1000, duration_ms="duration_ms",
         frames="frames", peak="peak", mean="mean", distance_m="distance_m",
-        fingerprint=pl.lit(fingerprint, dtype=pl.String),
+        fingerprint=fingerprint_column(fingerprint),
     ).cast(INTERVALS_SCHEMA)
 
 

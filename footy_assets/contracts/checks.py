@@ -14,7 +14,7 @@ PLAYER_ID = r"^[01]-\d+$"
 
 def distinct_values_match(lf: pl.LazyFrame, column: str, pattern: str) -> pl.LazyFrame:
     """Every distinct non-null value of ``column`` matches ``pattern``."""
-    return lf.select(pl.col(column).drop_nulls().unique().str.contains(pattern).all())
+    return lf.select(pl.col(column).drop_nulls().unique().cast(pl.String).str.contains(pattern).all())
 
 
 def one_value(lf: pl.LazyFrame, column: str) -> pl.LazyFrame:

@@ -23,7 +23,7 @@ class FrameState(PerMatchTable):
     nearest_opp_dist_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
     ball_dist_m: pl.Float32 = pa.Field(nullable=True, ge=0.0)
     fps: pl.Int16 = pa.Field(ge=1, le=100)
-    fingerprint: str
+    fingerprint: pl.Categorical
 
     @pa.dataframe_check(error="player_id and nearest_opp_id must look like '0-10'")
     def ids_format(cls, data) -> pl.LazyFrame:
@@ -54,7 +54,7 @@ class BallState(PerMatchTable):
     in_play: pl.Boolean
     possession_team: pl.Int8 = pa.Field(nullable=True, isin=[0, 1])
     possession_player_id: str = pa.Field(nullable=True, str_matches=PLAYER_ID)
-    fingerprint: str
+    fingerprint: pl.Categorical
 
     @pa.dataframe_check(error="no possession while the ball is out of play")
     def no_possession_out_of_play(cls, data) -> pl.LazyFrame:
@@ -77,7 +77,7 @@ class Intervals(PerMatchTable):
     peak: pl.Float64
     mean: pl.Float64
     distance_m: pl.Float64 = pa.Field(nullable=True, ge=0)
-    fingerprint: str
+    fingerprint: pl.Categorical
 
     @pa.dataframe_check(error="an interval must end after it starts and span its frames")
     def consistent(cls, data) -> pl.LazyFrame:
@@ -131,7 +131,7 @@ class MatchQuality(PerMatchTable):
     id_confidence_p90: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
     rows_off_pitch: pl.Int64 = pa.Field(ge=0)
     top_speed_mps: pl.Float64 = pa.Field(nullable=True, ge=0)
-    fingerprint: str
+    fingerprint: pl.Categorical
 
     @pa.dataframe_check(error="one row per period and player, and one per period and team")
     def one_row_per_key(cls, data) -> pl.LazyFrame:

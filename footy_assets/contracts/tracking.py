@@ -24,7 +24,7 @@ class Tracking(PerMatchTable):
     bbox_y: pl.Int16 = pa.Field(nullable=True)
     source_format: str = pa.Field(isin=["footy_stats", "sportvu", "cdf", "footy_track"])
     in_play: pl.Boolean = pa.Field(nullable=True)
-    fingerprint: str
+    fingerprint: pl.Categorical
 
     @pa.dataframe_check(error="player_id must look like '0-10'")
     def player_id_format(cls, data) -> pl.LazyFrame:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from footy_assets.canonical import fingerprint_column
 from footy_assets.metrics.frame_state import distance_to_ball, identified_players
 
 CONTROL_RADIUS_M = 1.5
@@ -27,7 +28,7 @@ BALL_STATE_SCHEMA: dict[str, pl.DataType] = {
     "in_play": pl.Boolean,
     "possession_team": pl.Int8,
     "possession_player_id": pl.String,
-    "fingerprint": pl.String,
+    "fingerprint": pl.Categorical,
 }
 
 
@@ -65,7 +66,7 @@ def build_ball_state(tracking: pl.DataFrame, fingerprint: str | None = None) -> 
         "match_id", "frame_id", "timestamp_ms", "period", "x_m", "y_m", "z_m", "in_play",
         possession_team=pl.when(pl.col("in_play")).then(pl.col("team").forward_fill().over("stretch")).cast(pl.Int8),
         possession_player_id=pl.when(pl.col("in_play")).then(pl.col("player_id")),
-        fingerprint=pl.lit(fingerprint, dtype=pl.String),
+        fingerprint=fingerprint_column(fingerprint),
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from footy_assets.canonical import fingerprint_column
 from footy_assets.metrics.kinematics import kinematics
 from footy_assets.metrics.nearest import nearest_opponent
 
@@ -38,7 +39,7 @@ FRAME_STATE_SCHEMA: dict[str, pl.DataType] = {
     "nearest_opp_dist_m": pl.Float32,
     "ball_dist_m": pl.Float32,
     "fps": pl.Int16,
-    "fingerprint": pl.String,
+    "fingerprint": pl.Categorical,
 }
 PEOPLE = ("player", "goal_keeper")
 
@@ -116,7 +117,7 @@ def build_frame_state(tracking: pl.DataFrame, fps: int, fingerprint: str | None 
         nearest_opp_dist_m=pl.Series(near.distance_m, nan_to_null=True).cast(pl.Float32),
         ball_dist_m=pl.Series(ball, nan_to_null=True).cast(pl.Float32),
         fps=pl.lit(fps, dtype=pl.Int16),
-        fingerprint=pl.lit(fingerprint, dtype=pl.String),
+        fingerprint=fingerprint_column(fingerprint),
     )
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from footy_assets.canonical import fingerprint_column
+
 MATCH_QUALITY_SCHEMA: dict[str, pl.DataType] = {
     "match_id": pl.String,
     "period": pl.Int8,
@@ -40,7 +42,7 @@ MATCH_QUALITY_SCHEMA: dict[str, pl.DataType] = {
     "id_confidence_p90": pl.Float64,
     "rows_off_pitch": pl.Int64,
     "top_speed_mps": pl.Float64,
-    "fingerprint": pl.String,
+    "fingerprint": pl.Categorical,
 }
 PEOPLE = ("player", "goal_keeper")
 
@@ -112,7 +114,7 @@ def build_match_quality(tracking: pl.DataFrame, frame_state: pl.DataFrame, fps: 
         invalid_share=pl.when(pl.col("identified") > 0).then(pl.col("invalid_frames") / pl.col("identified")),
     )
     return (
-        out.select(pl.lit(match_id).alias("match_id"), *columns, pl.lit(fingerprint).alias("fingerprint"))
+        out.select(pl.lit(match_id).alias("match_id"), *columns, fingerprint_column(fingerprint))
         .sort("period", "team", "player_id", nulls_last=True)
         .collect()
         .cast(MATCH_QUALITY_SCHEMA)
