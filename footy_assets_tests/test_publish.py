@@ -113,10 +113,15 @@ def test_every_real_sample_materialises_end_to_end(lake, instance):
                          "(SELECT count(*) FROM frame_state WHERE match_id = 'validator_v0_3_2' AND valid) AS ok")
     assert clip.row(0) == (0, 0)
     quality = run_sql(lake, "SELECT match_id, sum(rows) AS rows FROM match_quality WHERE player_id IS NULL "
-                            "GROUP BY match_id ORDER BY match_id")
+                            "AND team IS NOT NULL GROUP BY match_id ORDER BY match_id")
     people = run_sql(lake, "SELECT match_id, count(*) AS rows FROM tracking WHERE role IN ('player', 'goal_keeper') "
                            "AND team IS NOT NULL GROUP BY match_id ORDER BY match_id")
     assert quality.equals(people.cast({"rows": pl.Int64}))
+    whole = run_sql(lake, "SELECT match_id, sum(rows) AS rows FROM match_quality WHERE team IS NULL "
+                          "GROUP BY match_id ORDER BY match_id")
+    everyone = run_sql(lake, "SELECT match_id, count(*) AS rows FROM tracking WHERE role IN ('player', 'goal_keeper') "
+                             "GROUP BY match_id ORDER BY match_id")
+    assert whole.equals(everyone.cast({"rows": pl.Int64}))
 
 
 def _jump(path: Path, frame_line: int, player_id: str, dx: float) -> None:
@@ -191,9 +196,11 @@ def test_match_quality_counts_the_known_dropout_and_unidentified_rows(lake, trut
     assert ten["dropouts"] == 1 and ten["dropout_s"] == pytest.approx(3.0, abs=0.05)
     others = quality.filter(pl.col("player_id").is_not_null() & ~pl.col("player_id").is_in(["0-6", "1-10"]))
     assert others["dropouts"].sum() == 0
-    teams = {r["team"]: r for r in quality.filter((pl.col("player_id").is_null()) & (pl.col("period") == 1))
-             .iter_rows(named=True)}
+    teams = {r["team"]: r for r in quality.filter(pl.col("player_id").is_null() & pl.col("team").is_not_null()
+                                                   & (pl.col("period") == 1)).iter_rows(named=True)}
     assert teams[0]["unidentified_share"] == 0 and 0 < teams[1]["unidentified_share"] < 0.1
+    match = quality.filter(pl.col("team").is_null() & (pl.col("period") == 1)).row(0, named=True)
+    assert match["rows"] == teams[0]["rows"] + teams[1]["rows"] and match["dropouts"] == 2
     assert teams[0]["dropouts"] == 1 and teams[0]["rows"] == quality.filter(
         (pl.col("team") == 0) & (pl.col("period") == 1) & pl.col("player_id").is_not_null())["rows"].sum()
     assert quality["rows_off_pitch"].sum() == 0 and quality["invalid_frames"].sum() >= 0

@@ -247,12 +247,13 @@ def match_quality(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
     del tracking, state
     frame = MatchQuality.validate(frame)
     version = _write(lake.lake, "match_quality", match_id, frame, MATCH_QUALITY_SCHEMA)
-    teams = frame.filter(pl.col("player_id").is_null())
+    whole = frame.filter(pl.col("team").is_null() & pl.col("player_id").is_null())  # one row per period
+    unidentified = (whole["unidentified_share"] * whole["rows"]).sum() / max(int(whole["rows"].sum()), 1)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": frame.height,
-        "invalid_frames": int(teams["invalid_frames"].sum()),
-        "dropouts": int(teams["dropouts"].sum()),
-        "unidentified_share": round(float(teams["unidentified_share"].mean() or 0.0), 4),
+        "invalid_frames": int(whole["invalid_frames"].sum()),
+        "dropouts": int(whole["dropouts"].sum()),
+        "unidentified_share": round(float(unidentified), 4),
         "delta_version": version,
         **run_stats(started),
         "preview": markdown_preview(frame),

@@ -113,7 +113,8 @@ class TeamMatchSummary(pa.DataFrameModel):
 
 
 class MatchQuality(PerMatchTable):
-    """match_quality (CONTRACTS 9): per period and player, and per period and team (player_id null)."""
+    """match_quality (CONTRACTS 9): per period and player, per period and team (player_id null), and per period
+    for the whole match (team and player_id null)."""
 
     period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5])
     team: pl.Int8 = pa.Field(nullable=True, isin=[0, 1])
@@ -133,7 +134,7 @@ class MatchQuality(PerMatchTable):
     top_speed_mps: pl.Float64 = pa.Field(nullable=True, ge=0)
     fingerprint: pl.Categorical
 
-    @pa.dataframe_check(error="one row per period and player, and one per period and team")
+    @pa.dataframe_check(error="one row per period and player, one per period and team, one per period")
     def one_row_per_key(cls, data) -> pl.LazyFrame:
         return data.lazyframe.select(pl.struct("period", "team", "player_id").is_unique().all())
 

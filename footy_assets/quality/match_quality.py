@@ -1,7 +1,8 @@
 """match_quality: what a club reads to decide whether a match can be trusted (CONTRACTS 9).
 
-One row per period and identified player, plus one per period and team with a null player_id (the team's
-totals, unidentified rows included). Pure polars over one match's tracking and frame_state rows.
+One row per period and identified player, one per period and team with a null player_id (the team's
+totals, its unidentified rows included), and one per period with team and player_id null (the whole match:
+people whose team is unknown too). Pure polars over one match's tracking and frame_state rows.
 
 | column | unit | meaning |
 |---|---|---|
@@ -12,7 +13,7 @@ totals, unidentified rows included). Pure polars over one match's tracking and f
 | dropout_s | s | total length of those breaks |
 | invalid_frames | | frame_state rows whose speed cannot be trusted (valid = false; short segments included) |
 | invalid_share | 0-1 | invalid_frames / identified rows |
-| unidentified_share | 0-1 | team rows only: share of the team's rows without a player_id |
+| unidentified_share | 0-1 | team and match rows: share of their rows without a player_id |
 | id_confidence_p10/p50/p90 | 0-1 | quantiles of the vendor's identification confidence; null where it gives none |
 | rows_off_pitch | | rows outside the pitch lines |
 | top_speed_mps | m/s | the highest valid speed |
@@ -63,19 +64,16 @@ def build_match_quality(tracking: pl.DataFrame, frame_state: pl.DataFrame, fps: 
     ball_dist_m)."""
     length, width = pitch
     people = tracking.lazy().filter(pl.col("role").is_in(PEOPLE))
-    ball_frames = tracking.lazy().filter(pl.col("role") == "ball").select("frame_id").unique()
-    gaps = (
-        frame_state.lazy()
-        .sort("player_id", "frame_id")
-        .with_columns(gap=(pl.col("frame_id").diff().over("player_id", "period") - 1).fill_null(0))
-    )
+    ball_frames = tracking.filter(pl.col("role") == "ball")["frame_id"].unique()
+    step = pl.col("frame_id").sort().diff()  # within one player's period: >1 is a break (no global sort)
     per_player = (
-        gaps.group_by("period", "team", "player_id")
+        frame_state.lazy()
+        .group_by("period", "team", "player_id")
         .agg(
             rows=pl.len().cast(pl.Int64),
             frames_without_ball=pl.col("ball_dist_m").is_null().sum().cast(pl.Int64),
-            dropouts=(pl.col("gap") > 0).sum().cast(pl.Int64),
-            dropout_s=pl.col("gap").sum().cast(pl.Float64) / fps,
+            dropouts=(step > 1).sum().cast(pl.Int64),
+            dropout_s=(step - 1).clip(lower_bound=0).sum().cast(pl.Float64) / fps,
             invalid_frames=(~pl.col("valid")).sum().cast(pl.Int64),
             top_speed_mps=pl.col("speed_mps").filter(pl.col("valid")).max().cast(pl.Float64),
         )
@@ -89,11 +87,11 @@ def build_match_quality(tracking: pl.DataFrame, frame_state: pl.DataFrame, fps: 
         unidentified_share=pl.lit(None, pl.Float64))
     team_people = people.filter(pl.col("team").is_not_null())
     teams = (
-        team_people.join(ball_frames.with_columns(has_ball=pl.lit(True)), on="frame_id", how="left")
+        team_people.with_columns(has_ball=pl.col("frame_id").is_in(ball_frames.implode()))
         .group_by("period", "team")
         .agg(
             rows=pl.len().cast(pl.Int64),
-            frames_without_ball=pl.col("frame_id").filter(pl.col("has_ball").is_null()).n_unique().cast(pl.Int64),
+            frames_without_ball=pl.col("frame_id").filter(~pl.col("has_ball")).n_unique().cast(pl.Int64),
             unidentified_share=pl.col("player_id").is_null().mean().cast(pl.Float64),
             *_confidence(),
             rows_off_pitch=_off_pitch(length, width).cast(pl.Int64),
@@ -105,10 +103,29 @@ def build_match_quality(tracking: pl.DataFrame, frame_state: pl.DataFrame, fps: 
                       dropouts=pl.col("dropouts").fill_null(0), dropout_s=pl.col("dropout_s").fill_null(0.0),
                       invalid_frames=pl.col("invalid_frames").fill_null(0))
     )
+    # the whole match per period (team and player_id null): people whose team is unknown count here too
+    whole = (
+        people.with_columns(has_ball=pl.col("frame_id").is_in(ball_frames.implode()))
+        .group_by("period")
+        .agg(
+            rows=pl.len().cast(pl.Int64),
+            frames_without_ball=pl.col("frame_id").filter(~pl.col("has_ball")).n_unique().cast(pl.Int64),
+            unidentified_share=pl.col("player_id").is_null().mean().cast(pl.Float64),
+            *_confidence(),
+            rows_off_pitch=_off_pitch(length, width).cast(pl.Int64),
+        )
+        .join(per_player.group_by("period").agg(
+            pl.col("dropouts", "dropout_s", "invalid_frames").sum(), pl.col("top_speed_mps").max(),
+            identified=pl.col("rows").sum()), on="period", how="left")
+        .with_columns(team=pl.lit(None, pl.Int8), player_id=pl.lit(None, pl.String),
+                      dropouts=pl.col("dropouts").fill_null(0), dropout_s=pl.col("dropout_s").fill_null(0.0),
+                      invalid_frames=pl.col("invalid_frames").fill_null(0))
+    )
     columns = [c for c in MATCH_QUALITY_SCHEMA if c not in ("match_id", "fingerprint")]
     out = pl.concat([
         players.with_columns(identified=pl.col("rows")),
         teams,
+        whole,
     ], how="diagonal_relaxed").with_columns(
         minutes_tracked=pl.col("rows") / fps / 60.0,
         invalid_share=pl.when(pl.col("identified") > 0).then(pl.col("invalid_frames") / pl.col("identified")),
