@@ -201,3 +201,25 @@ def test_fuzzer_200_mutants_in_a_subprocess():
     assert done.returncode == 0
     assert sum(summary["outcomes"].values()) == 200
     assert summary["outcomes"].get("feed_error", 0) > 50 and summary["outcomes"].get("ok", 0) > 10
+
+
+def test_footy_stats_second_ball_in_a_frame_names_row(lake, truth):
+    folder = land_synthetic(lake, "footy_stats", "m1", truth.head(400))
+    frame = pl.read_parquet(folder / "tracking.parquet")
+    ball = frame.with_row_index("i").filter(pl.col("role") == "ball").head(1)
+    pl.concat([frame, ball.drop("i")]).write_parquet(folder / "tracking.parquet")
+    message = _error(lake, "m1")
+    assert message == f"tracking.parquet, row {frame.height}: a second ball in frame 0", message
+
+
+def test_sportvu_position_off_any_pitch_names_line(lake):
+    folder = land_sample(lake, "sportvu", "statsperform_ma25")
+    lines = (folder / "tracking.txt").read_text().splitlines()
+    header, body = lines[20].split(":", 1)
+    first, rest = body.split(";", 1)
+    fields = first.split(",")
+    fields[3] = "180.0"  # within the vendor schema's margin, 127.5 m from the centre spot once centred
+    lines[20] = header + ":" + ",".join(fields) + ";" + rest
+    (folder / "tracking.txt").write_text("\n".join(lines) + "\n")
+    message = _error(lake, "statsperform_ma25")
+    assert message.startswith("tracking.txt, line 21: position (") and "off any pitch" in message, message

@@ -92,6 +92,21 @@ class ReadResult:
     info: FeedInfo
 
 
+def refuse_implausible_rows(frame, file: str, locator: str, unit: str = "line") -> None:
+    """Refuse a delivery whose canonical rows the contract would reject, naming the source line or row:
+    a position more than 100 m from the centre spot, a second ball in one frame."""
+    from footy_assets import canonical
+
+    where = (lambda row: {"line": row[locator]}) if unit == "line" else (lambda row: {"row": row[locator]})
+    far = canonical.first_out_of_bounds(frame, locator)
+    if far:
+        raise FeedError(file, f"position ({far['x_m']:.1f}, {far['y_m']:.1f}) m from the centre spot is off any "
+                        "pitch", **where(far))
+    extra = canonical.first_extra_ball(frame, locator)
+    if extra:
+        raise FeedError(file, f"a second ball in frame {extra['frame_id']}", **where(extra))
+
+
 def validate_vendor_rows(
     rows: pl.DataFrame, schema: type[pa.DataFrameModel], file: str, locator: str, unit: str = "line"
 ) -> pl.DataFrame:

@@ -24,6 +24,7 @@ from footy_assets.readers.common import (
     first_bad_line,
     max_line_bytes,
     read_pitch_json,
+    refuse_implausible_rows,
     validate_vendor_rows,
 )
 
@@ -208,13 +209,7 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     periods = frame["period"].max()
     if periods is None:
         raise FeedError(file, "no row has a position (x and y are null everywhere)")
-    far = canonical.first_out_of_bounds(frame, "row")
-    if far:
-        raise FeedError(file, f"position ({far['x_m']:.1f}, {far['y_m']:.1f}) m from the centre spot is off any "
-                        "pitch", row=far["row"])
-    extra = canonical.first_extra_ball(frame, "row")
-    if extra:
-        raise FeedError(file, f"a second ball row in frame {extra['frame_id']}", row=extra["row"])
+    refuse_implausible_rows(frame, file, "row", unit="row")
     if periods > 5:
         raise FeedError(file, "more than 5 periods found from gaps of 300 s: the clock is not one match")
     flips = canonical.home_flip_by_period(frame)

@@ -25,6 +25,7 @@ from footy_assets.readers.common import (
     decode_utf8,
     excerpt,
     read_pitch_json,
+    refuse_implausible_rows,
     validate_vendor_rows,
 )
 
@@ -202,14 +203,7 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         .with_columns(timestamp_ms=pl.col("system_time_ms") - t0)
         .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
     )
-    far = canonical.first_out_of_bounds(frame, "line")
-    if far:
-        raise FeedError(file, f"position ({far['x_m']:.1f}, {far['y_m']:.1f}) m from the centre spot is off any "
-                        "pitch", line=far["line"])
-    extra = canonical.first_extra_ball(frame, "line")
-    if extra:
-        raise FeedError(file, f"a second ball in frame {extra['frame_id']} (two messages with one clock tick?)",
-                        line=extra["line"])
+    refuse_implausible_rows(frame, file, "line")
     dup = canonical.duplicate_players(frame)
     if dup.height:
         frame_id, player_id = dup.row(0)
