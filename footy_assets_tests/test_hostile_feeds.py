@@ -223,3 +223,13 @@ def test_sportvu_position_off_any_pitch_names_line(lake):
     (folder / "tracking.txt").write_text("\n".join(lines) + "\n")
     message = _error(lake, "statsperform_ma25")
     assert message.startswith("tracking.txt, line 21: position (") and "off any pitch" in message, message
+
+
+def test_messages_quote_a_short_excerpt_only(lake, truth):
+    folder = land_synthetic(lake, "footy_stats", "m1", truth.head(300))
+    frame = pl.read_parquet(folder / "tracking.parquet")
+    secret = "SECRET" * 2000
+    frame.with_columns(player_id=pl.when(pl.int_range(pl.len()) == 5).then(pl.lit(secret))
+                       .otherwise(pl.col("player_id"))).write_parquet(folder / "tracking.parquet")
+    message = _error(lake, "m1")
+    assert message.startswith("tracking.parquet, row 5: player_id = 'SECRETSECRET") and len(message) < 250, message

@@ -27,6 +27,7 @@ from footy_assets.readers.common import (
     ReadResult,
     check_line_lengths,
     decode_utf8,
+    excerpt,
     first_bad_line,
     validate_vendor_rows,
 )
@@ -253,7 +254,7 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
         pl.len(), pl.struct("line", "object_id").n_unique().alias("unique"))
     if per_frame["len"][0] != per_frame["unique"][0]:
         dup = objects.filter(pl.col("object_id").is_not_null() & pl.struct("line", "object_id").is_duplicated())
-        raise FeedError(file, f"object {dup['object_id'][0]!r} appears twice in one frame", line=dup["line"][0])
+        raise FeedError(file, f"object {excerpt(dup['object_id'][0])} appears twice in one frame", line=dup["line"][0])
     frames = frames.select("line", "frame_id", "period", "timestamp",
                            in_play=pl.coalesce(pl.col("ball_status"), pl.col("ball").struct.field("status")))
     objects = objects.join(frames.select("line", "in_play"), on="line", how="left", maintain_order="left")

@@ -27,10 +27,13 @@ def max_line_bytes() -> int:
     return int(os.environ.get("FOOTY_MAX_LINE_BYTES", DEFAULT_MAX_LINE_BYTES))
 
 
-def excerpt(text: str, limit: int = 60) -> str:
-    """A short, printable excerpt of a vendor line for an error message (never a whole line)."""
+def excerpt(value, limit: int = 60) -> str:
+    """A short, printable excerpt of a vendor value or line for an error message (never a whole line):
+    text is quoted, numbers are not."""
+    text = value if isinstance(value, str) else str(value)
     text = "".join(ch if ch.isprintable() else "?" for ch in text[: limit + 1])
-    return repr(text[:limit] + ("..." if len(text) > limit else ""))
+    text = text[:limit] + ("..." if len(text) > limit else "")
+    return repr(text) if isinstance(value, str) else text
 
 
 def decode_utf8(data: bytes, file: str) -> str:
@@ -127,7 +130,7 @@ def validate_vendor_rows(
             first = cases.row(0, named=True)
             raise FeedError(file, f"column {first['column']}: failed {first['check']}") from None
         where = int(rows[locator][int(first["index"])])
-        what = f"{first['column']} = {first['failure_case']!r} fails {first['check']}"
+        what = f"{first['column']} = {excerpt(first['failure_case'])} fails {first['check']}"
         more = cases.height - 1
         if more:
             what += f" ({more} more problem{'s' if more > 1 else ''} in this file)"

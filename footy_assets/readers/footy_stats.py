@@ -21,6 +21,7 @@ from footy_assets.readers.common import (
     FeedError,
     FeedInfo,
     ReadResult,
+    excerpt,
     first_bad_line,
     max_line_bytes,
     read_pitch_json,
@@ -69,7 +70,7 @@ def _conform(frame: pl.DataFrame, file: str) -> pl.DataFrame:
             index = lost.arg_true()
             if index.len():
                 i = int(index[0])
-                raise FeedError(file, f"{name} = {frame[name][i]!r} is not a {COLUMNS[name]}", row=i)
+                raise FeedError(file, f"{name} = {excerpt(frame[name][i])} is not a {COLUMNS[name]}", row=i)
     return out
 
 
