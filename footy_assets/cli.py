@@ -93,7 +93,7 @@ def _inside(path: Path, root: Path) -> bool:
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    from footy_assets.sql import TABLES, QueryRefused, run_sql
+    from footy_assets.sql import TABLES, QueryRefused, for_people, run_sql
 
     lake = _lake(args.lake)
     if args.output:
@@ -120,17 +120,17 @@ def cmd_sql(args: argparse.Namespace) -> int:
         if args.format == "json":
             Path(args.output).write_text(result.write_json())
         else:
-            result.write_csv(args.output)
+            for_people(result).write_csv(args.output)
         print(f"wrote {result.height} rows to {args.output}")
     elif args.format == "csv":
-        result.write_csv(sys.stdout)
+        for_people(result).write_csv(sys.stdout)
     elif args.format == "json":
         sys.stdout.write(result.write_json() + "\n")
     else:
         import polars as pl
 
         with pl.Config(tbl_rows=args.max_rows, tbl_cols=-1, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
-            print(result)
+            print(for_people(result))
         print(f"({result.height} row{'s' if result.height != 1 else ''})")
     return EXIT_OK
 
@@ -169,7 +169,7 @@ def _no_constant(name: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="footy-assets", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="footy-assets", description=__doc__.splitlines()[0].replace("``", ""))
     sub = parser.add_subparsers(dest="command", required=True)
     lake_help = "lake root URI (default: $FOOTY_DATA_LAKE, else data_lake/ in the project root)"
 
@@ -184,15 +184,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("sql", help="run a DuckDB query over the lake's tables")
-    p.add_argument("query")
+    p.add_argument("query", help="one read-only query (SELECT, WITH, VALUES, DESCRIBE); tables: tracking, frame_state, "
+                   "ball_state, intervals, match_quality, player_match_summary, team_match_summary, matches")
     p.add_argument("--lake", help=lake_help)
-    p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
-    p.add_argument("--output", "-o", help="write to this file (required for --format parquet)")
-    p.add_argument("--max-rows", type=int, default=40)
+    p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table",
+                   help="output format (default table; csv and table show floats to 7 significant digits and nested "
+                   "columns as JSON text; json and parquet keep every bit)")
+    p.add_argument("--output", "-o", help="write to this file, never inside the lake (required for --format parquet)")
+    p.add_argument("--max-rows", type=int, default=40, help="rows shown by --format table (default 40)")
     p.set_defaults(func=cmd_sql)
 
     p = sub.add_parser("intervals", help="the frame-state filter: intervals of one match matching a request")
-    p.add_argument("--match", required=True, metavar="ID")
+    p.add_argument("--match", required=True, metavar="ID", help="the match_id (its landing folder name)")
     p.add_argument("--request", required=True, help="the request as JSON text or a JSON file")
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_intervals)

@@ -67,7 +67,28 @@ def connect(lake: Lake) -> duckdb.DuckDBPyConnection:
 
 
 def run_sql(lake: Lake, query: str) -> pl.DataFrame:
-    """Run one read-only ``query`` over the lake and return the result as a polars frame."""
+    """Run one read-only ``query`` over the lake and return the result as a polars frame.
+
+    DuckDB sums integers into a 128-bit type that arrives as ``decimal(38, 0)``: such columns come back as
+    Int64 (an integer sum stays an integer)."""
     with connect(lake) as con:
         check_read_only(con, query)
-        return con.sql(query).pl()
+        result = con.sql(query).pl()
+    whole = [name for name, dtype in result.schema.items()
+             if (isinstance(dtype, pl.Decimal) and dtype.scale == 0) or dtype == pl.Int128]
+    return result.with_columns(pl.col(whole).cast(pl.Int64)) if whole else result
+
+
+def for_people(result: pl.DataFrame, digits: int = 7) -> pl.DataFrame:
+    """Floats to ``digits`` significant digits (a float32 value read as float64 prints as it was stored:
+    202.63999938964844 -> 202.64) and nested columns (lists, structs) as JSON text, for CSV and the terminal.
+    ``--format json`` and parquet keep every bit."""
+    import json
+
+    floats = [n for n, d in result.schema.items() if d.is_float()]
+    nested = [n for n, d in result.schema.items() if d.is_nested()]
+    out = result.with_columns(pl.col(floats).round_sig_figs(digits)) if floats else result
+    for name in nested:  # query results, not frames of a match: a handful of rows
+        out = out.with_columns(pl.Series(name, [None if v is None else json.dumps(v, default=str)
+                                                for v in out[name].to_list()], dtype=pl.String))
+    return out

@@ -1,0 +1,61 @@
+"""The command line as a person uses it: help on every argument, usage errors in one line, output a person
+(and a spreadsheet) can read."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import dagster as dg
+import pytest
+
+from footy_assets import cli
+from footy_assets.lake import Lake
+from footy_assets.pipeline import materialize_lake
+
+from .conftest import land_sample
+
+
+def test_every_argument_has_help_and_the_description_is_plain():
+    parser = cli.build_parser()
+    assert "``" not in (parser.description or "")
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"{name} {action.dest}" for name, p in sub.choices.items() for action in p._actions
+               if not isinstance(action, argparse._HelpAction) and not action.help]
+    assert missing == []
+    assert {c.dest for c in sub._choices_actions} == set(sub.choices) and all(c.help for c in sub._choices_actions)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["materialize", "--lake", "/no/such/lake"], "no lake at /no/such/lake"),
+    (["sql", "SELECT 1", "--lake", "s3//bucket/x"], "looks like a mistyped URI"),
+    (["sql", "SELECT 1", "--lake", "gs://bucket/x"], "unsupported lake URI"),
+    (["intervals", "--match", "m", "--request", "{}", "--lake", "/no/such/lake"], "no lake at"),
+])
+def test_usage_errors_are_one_line_and_exit_2(argv, message):
+    done = subprocess.run([sys.executable, "-m", "footy_assets.cli", *argv], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+
+
+@pytest.fixture(scope="module")
+def lake_with_sample(tmp_path_factory) -> Lake:
+    lake = Lake.from_env(str(tmp_path_factory.mktemp("cli") / "lake"))
+    land_sample(lake, "cdf", "skillcorner_1925299")
+    with dg.instance_for_test() as instance:
+        assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
+    return lake
+
+
+def test_csv_encodes_nested_columns_as_json_and_keeps_integer_sums(lake_with_sample, capsys):
+    query = "SELECT match_id, periods, sum(rows) AS rows_sum, sum(frames) AS frames_sum FROM matches GROUP BY ALL"
+    assert cli.main(["sql", "--lake", lake_with_sample.uri, query, "--format", "csv"]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header == "match_id,periods,rows_sum,frames_sum"
+    assert row.startswith('skillcorner_1925299,"[{""period"": 1, ""first_frame"": ') and row.endswith(",101")
+
+
+def test_floats_print_as_stored(lake_with_sample, capsys):
+    query = "SELECT CAST(202.64 AS FLOAT)::DOUBLE AS f, sum(x) AS s FROM (VALUES (1), (2)) AS t(x)"
+    assert cli.main(["sql", "--lake", lake_with_sample.uri, query, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["f,s", "202.64,3"]
