@@ -25,7 +25,7 @@ from footy_assets.pipeline import materialize_lake
 
 from .conftest import land_synthetic
 
-ASSETS = {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "player_match_summary",
+ASSETS = {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_match_summary",
           "team_match_summary", "matches"}
 ARTIFACTS = PROJECT_ROOT / ".artifacts" / "ui"
 
