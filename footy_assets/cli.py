@@ -93,7 +93,7 @@ def _inside(path: Path, root: Path) -> bool:
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    from footy_assets.sql import TABLES, QueryRefused, for_people, run_sql
+    from footy_assets.sql import QueryRefused, for_people, present_tables, run_sql
 
     lake = _lake(args.lake)
     if args.output:
@@ -108,7 +108,13 @@ def cmd_sql(args: argparse.Namespace) -> int:
         print(f"error: refused: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except duckdb.Error as exc:  # DuckDB's own message says what is wrong with the query
-        print(f"query failed: {str(exc).strip()}\n(tables: {', '.join(TABLES)})", file=sys.stderr)
+        tables = present_tables(lake)
+        if not tables:
+            print(f"error: the lake at {lake.uri} holds no tables yet: land a delivery in landing/<format>/<match_id>/ "
+                  "and run footy-assets materialize (or footy-assets demo)", file=sys.stderr)
+        else:
+            first = str(exc).strip().splitlines()[0]
+            print(f"query failed: {first}\n(tables in this lake: {', '.join(tables)})", file=sys.stderr)
         return EXIT_USAGE
     if args.format == "parquet":
         if not args.output:

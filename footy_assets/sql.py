@@ -44,6 +44,11 @@ def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
                            "statement")
 
 
+def present_tables(lake: Lake) -> list[str]:
+    """The lake's tables that exist (in TABLES order)."""
+    return [name for name in TABLES if lake.open_table(name) is not None]
+
+
 def connect(lake: Lake) -> duckdb.DuckDBPyConnection:
     """An in-memory, locked-down DuckDB connection with every existing table of the lake as a view."""
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})

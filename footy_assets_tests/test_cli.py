@@ -38,6 +38,13 @@ def test_usage_errors_are_one_line_and_exit_2(argv, message):
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
 
 
+def test_sql_on_a_lake_without_tables_says_so(tmp_path, capsys):
+    (tmp_path / "lake").mkdir()
+    assert cli.main(["sql", "--lake", str(tmp_path / "lake"), "SELECT * FROM tracking"]) == 2
+    err = capsys.readouterr().err
+    assert "holds no tables yet" in err and "duckdb_indexes" not in err and err.count("\n") == 1
+
+
 @pytest.fixture(scope="module")
 def lake_with_sample(tmp_path_factory) -> Lake:
     lake = Lake.from_env(str(tmp_path_factory.mktemp("cli") / "lake"))
