@@ -57,7 +57,8 @@ def served(tmp_path_factory, truth):
     root = tmp_path_factory.mktemp("ui")
     home = root / "dagster_home"
     lake = Lake.from_env(str(root / "lake"))
-    env = dict(os.environ, DAGSTER_HOME=str(home), FOOTY_DATA_LAKE=lake.uri, FOOTY_SENSOR_INTERVAL_S="5")
+    env = dict(os.environ, DAGSTER_HOME=str(home), FOOTY_DATA_LAKE=lake.uri, FOOTY_SENSOR_INTERVAL_S="5",
+               FOOTY_AUTOMATION_INTERVAL_S="5")
     saved = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)
     from footy_assets.instance import ensure_dagster_home
@@ -129,6 +130,41 @@ def test_a_dropped_match_is_materialised_by_the_sensor(served, truth):
     runs = _graphql(port, '{ runsOrError(filter: {tags: [{key: "footy_assets/match", value: "m2"}]}) '
                           '{ ... on Runs { results { runId } } } }')["runsOrError"]["results"]
     assert len(runs) == 1
+
+
+SENSOR = ('{{ sensorOrError(sensorSelector: {{repositoryName: "__repository__", repositoryLocationName: '
+          '"footy_assets", sensorName: "{name}"}}) {{ ... on Sensor {{ name sensorState {{ status }} }} }} }}')
+
+
+def test_automation_runs_by_default_and_refreshes_downstream_of_tracking(served):
+    """Declarative automation is on out of the box: a new materialisation of m1's tracking (as a click in the
+    UI makes) is followed, through the running daemon, by fresh materialisations of m1's downstream assets."""
+    from footy_assets.registry import RESOURCES, all_assets
+    from footy_assets.resources import LakeResource
+
+    port, lake, home = served["port"], served["lake"], served["home"]
+    for name in ("automation_condition_sensor", "landing_sensor", "dead_cli_runs_sensor"):
+        sensor = _graphql(port, SENSOR.format(name=name))["sensorOrError"]
+        assert sensor["sensorState"]["status"] == "RUNNING", name
+    before = {n: node["assetMaterializations"] for n, node in _nodes(port).items()}
+    ingest = [a for a in all_assets if dg.AssetKey("tracking") in a.keys]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        result = dg.materialize(ingest, partition_key="m1", instance=instance,
+                                resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)})
+        assert result.success
+    downstream = ("frame_state", "ball_state", "intervals", "match_quality", "player_match_summary",
+                  "team_match_summary", "matches")
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        nodes = _nodes(port)
+        fresh = {n for n in downstream if nodes[n]["assetMaterializations"]
+                 and nodes[n]["assetMaterializations"][0]["runId"] != before[n][0]["runId"]
+                 and nodes[n]["assetMaterializations"][0]["partition"] == "m1"}
+        if fresh == set(downstream):
+            break
+        time.sleep(3)
+    else:
+        pytest.fail(f"automation refreshed only {sorted(fresh)} of m1's downstream within 240 s")
 
 
 def _chromium() -> str | None:

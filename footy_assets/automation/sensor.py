@@ -107,3 +107,18 @@ def dead_cli_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     for run_id in marked:
         context.log.warning(f"run {run_id}: its process is gone: marked failed")
     return dg.SkipReason(f"{len(marked)} dead command-line run(s) marked failed")
+
+
+AUTOMATION_INTERVAL_S = int(os.environ.get("FOOTY_AUTOMATION_INTERVAL_S", "30"))
+
+# Declarative automation runs by default (Dagster's own default sensor starts STOPPED): re-materialising
+# tracking of a match, in the UI or anywhere, refreshes that match's downstream assets (their eager conditions).
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "automation_condition_sensor",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=AUTOMATION_INTERVAL_S,
+    description="Evaluates every asset's automation condition (eager below tracking): a new tracking "
+    "materialisation of a match refreshes that match's frame_state, ball_state, intervals, quality, summaries "
+    "and matches.",
+)
