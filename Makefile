@@ -10,6 +10,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/python -m footy_assets.instance  # .env: DAGSTER_HOME for dagster and dg run from here
 	touch $@
 
 install: $(VENV)/.installed

@@ -128,5 +128,17 @@ def sweep_dead_runs(instance) -> list[str]:
     return marked
 
 
-if __name__ == "__main__":  # `python -m footy_assets.instance`: used by `make dev`
-    print(ensure_dagster_home(), file=sys.stderr)
+def write_dotenv(root: Path = PROJECT_ROOT) -> Path:
+    """Point every Dagster tool run from the project root at the project's instance: ``dagster`` and ``dg`` load
+    a ``.env`` from the working directory before they resolve ``$DAGSTER_HOME`` (which must be absolute, so
+    each clone writes its own; ``.env`` is not committed). Other lines of an existing ``.env`` are kept."""
+    home = ensure_dagster_home()
+    path = root / ".env"
+    lines = path.read_text().splitlines() if path.exists() else []
+    kept = [line for line in lines if not line.strip().startswith("DAGSTER_HOME=")]
+    path.write_text("\n".join([*kept, f"DAGSTER_HOME={home}"]) + "\n")
+    return path
+
+
+if __name__ == "__main__":  # `python -m footy_assets.instance`: used by `make install` and `make dev`
+    print(f"instance: {ensure_dagster_home()} (DAGSTER_HOME in {write_dotenv()})", file=sys.stderr)

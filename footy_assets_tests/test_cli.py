@@ -66,3 +66,26 @@ def test_floats_print_as_stored(lake_with_sample, capsys):
     query = "SELECT CAST(202.64 AS FLOAT)::DOUBLE AS f, sum(x) AS s FROM (VALUES (1), (2)) AS t(x)"
     assert cli.main(["sql", "--lake", lake_with_sample.uri, query, "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines() == ["f,s", "202.64,3"]
+
+
+def test_dotenv_gives_dagster_tools_the_project_instance(tmp_path, monkeypatch):
+    """make install writes .env with an absolute DAGSTER_HOME; Dagster's own CLI loader reads it from the working
+    directory, so `dagster job backfill` and `dg launch` use the project's instance with no export."""
+    from dagster._core.secrets.env_file import get_env_var_dict
+
+    from footy_assets.instance import write_dotenv
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    (tmp_path / ".env").write_text("OTHER=1\nDAGSTER_HOME=/stale/path\n")
+    write_dotenv(tmp_path)
+    assert get_env_var_dict(str(tmp_path)) == {"OTHER": "1", "DAGSTER_HOME": str(tmp_path / "home")}
+    assert (tmp_path / "home" / "dagster.yaml").read_text().count("enabled: false") == 1  # telemetry off
+
+
+def test_dg_telemetry_is_off_in_the_project_settings():
+    import tomllib
+
+    from footy_assets.lake import PROJECT_ROOT
+
+    settings = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["dg"]["cli"]
+    assert settings["telemetry"] == {"enabled": False}
