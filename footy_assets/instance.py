@@ -43,13 +43,23 @@ PID_TAG, START_TAG, HOST_TAG = "footy_assets/pid", "footy_assets/pid_start", "fo
 
 
 @contextmanager
-def exclusive(lock_path: Path):
-    """An exclusive advisory lock (flock) on ``lock_path``; the kernel releases it if the process dies."""
+def exclusive(lock_path: Path, on_wait=None):
+    """An exclusive advisory lock (flock) on ``lock_path``; the kernel releases it if the process dies.
+
+    ``on_wait()`` is called once if another process holds it (before waiting); yields whether it waited.
+    """
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        waited = False
         try:
-            yield
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            waited = True
+        try:
+            yield waited
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 

@@ -127,10 +127,9 @@ def _instance_defs_state(instance: dg.DagsterInstance):
 
 
 def _materialize(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, assets: list | None):
+    from footy_assets.instance import process_tags
     from footy_assets.registry import RESOURCES, all_assets
     from footy_assets.resources import LakeResource
-
-    from footy_assets.instance import process_tags
 
     return dg.materialize(
         assets or all_assets,
@@ -153,23 +152,14 @@ def match_lock(lake: Lake, match_id: str, progress: Callable[[str], None]):
     if not lake.is_local:
         yield False
         return
-    import fcntl
     from pathlib import Path
 
+    from footy_assets.instance import exclusive
+
     path = Path(lake.uri) / "_locks" / f"{check_match_id(match_id)}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        waited = False
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            progress(f"  wait    {match_id}: another process is materialising it; waiting for it to finish")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            waited = True
-        try:
-            yield waited
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    wait_line = f"  wait    {match_id}: another process is materialising it; waiting for it to finish"
+    with exclusive(path, on_wait=lambda: progress(wait_line)) as waited:
+        yield waited
 
 
 def materialize_lake(
