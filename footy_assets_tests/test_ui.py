@@ -74,8 +74,10 @@ def served(tmp_path_factory, truth):
     port = _free_port()
     log = open(root / "dagster_dev.log", "w")
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h",
+         "127.0.0.1", "-p", str(port)],
+        # not from the project root: Dagster would load its .env, whose DAGSTER_HOME overrides this test's
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 180
         while True:
