@@ -38,5 +38,8 @@ def test_dg_lists_the_definitions():
     out = subprocess.run([str(dg_cli), "list", "defs"], cwd=PROJECT_ROOT, capture_output=True, text=True,
                          timeout=180)
     assert out.returncode == 0, out.stderr
-    for name in ("raw_feed", "tracking", "frame_state", "intervals", "team_match_summary", "matches"):
+    for name in ("raw_feed", "tracking", "frame_state", "intervals", "match_quality", "team_match_summary", "matches",
+                 "automation_condition_sensor"):
         assert name in out.stdout
+    # as the README runs it: no telemetry banner, no virtual-environment warning
+    assert "Telemetry" not in out.stdout + out.stderr and "virtual environment" not in out.stdout + out.stderr
