@@ -7,6 +7,7 @@ tables through ``deltalake``, so the same code runs on a laptop and on object st
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -72,6 +73,9 @@ class Entry:
     kind: str
     size_bytes: int = 0
     mtime_ns: int = 0
+
+
+_STORE_KINDS = {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}  # an object store has no links
 
 
 def _kind(mode: int) -> str:
@@ -145,8 +149,7 @@ class Lake:
         opened; an object store has only files and prefixes.
         """
         if not self.is_local:
-            kinds = {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}
-            return [Entry(i.base_name, kinds.get(i.type, "other"), int(i.size or 0), int(i.mtime_ns or 0))
+            return [Entry(i.base_name, _STORE_KINDS.get(i.type, "other"), int(i.size or 0), int(i.mtime_ns or 0))
                     for i in self.list_dir(uri)]
         try:
             with os.scandir(self.fs_path(uri)) as found:
@@ -163,7 +166,7 @@ class Lake:
         if not self.is_local:
             fs, _ = self.filesystem()
             info = fs.get_file_info(self.fs_path(uri))
-            return {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}.get(info.type)
+            return _STORE_KINDS.get(info.type)
         try:
             return _kind(os.lstat(self.fs_path(uri)).st_mode)
         except FileNotFoundError:
@@ -183,7 +186,7 @@ class Lake:
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError as exc:
-            if exc.errno == 40:  # ELOOP: the name is a symbolic link
+            if exc.errno == errno.ELOOP:  # the name is a symbolic link
                 raise UnsafeEntry(exc.errno, "a symbolic link (not followed)", path) from None
             raise
         if not stat.S_ISREG(os.fstat(fd).st_mode):

@@ -90,11 +90,34 @@ def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth):
     seen = run_sql(lake, "SELECT (SELECT count(*) FROM tracking) AS t, (SELECT count(DISTINCT fingerprint) "
                          "FROM frame_state) AS f, (SELECT any_value(fingerprint) FROM frame_state) AS fp")
     assert seen.row(0) == (0, 1, old_fp)  # the mixed match's new tracking is not shown
+    # the intervals filter reads the published delivery too (frame_state of the old one, here)
+    from footy_assets.analysis import filter_intervals
+
+    player = run_sql(lake, "SELECT min(player_id) AS p FROM frame_state").item()
+    request = {"filters": [{"type": "frame_state", "players": [player], "column": "speed_mps", "gte": 0.0}]}
+    assert filter_intervals("m1", request, lake)
     # a rerun converges
     outcomes = materialize_lake(lake, instance, progress=_quiet)
     assert [(o.ok, o.plan.status) for o in outcomes] == [(True, "changed")]
     fps = run_sql(lake, " UNION ".join(f"SELECT DISTINCT fingerprint FROM {t}" for t in TABLES))
     assert fps["fingerprint"].to_list() == new_fp.to_list()
+
+
+def test_the_intervals_filter_refuses_an_unpublished_match(lake, instance, truth):
+    """Tracking and frame_state written, the chain stopped before matches: nothing is published, no answer."""
+    from footy_assets.analysis import filter_intervals
+    from footy_assets.metrics.intervals import FilterError
+    from footy_assets.registry import RESOURCES, all_assets
+    from footy_assets.resources import LakeResource
+
+    land_synthetic(lake, "cdf", "m1", truth)
+    instance.add_dynamic_partitions("match_id", ["m1"])
+    upto_frame_state = [a for a in all_assets if a.keys & {dg.AssetKey("tracking"), dg.AssetKey("frame_state")}]
+    assert dg.materialize(upto_frame_state, partition_key="m1", instance=instance,
+                          resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)}).success
+    request = {"filters": [{"type": "frame_state", "players": ["0-1"], "column": "speed_mps", "gte": 0.0}]}
+    with pytest.raises(FilterError, match="nothing published"):
+        filter_intervals("m1", request, lake)
 
 
 def test_every_real_sample_materialises_end_to_end(lake, instance):

@@ -228,7 +228,8 @@ def intervals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
     **per_match(GROUP, CODE_VERSIONS["match_quality"], MATCH_QUALITY_SCHEMA),
     deps=["tracking", "frame_state"],
     kinds={"polars", "deltalake"},
-    description="Data quality per period and player, and per period and team (player_id null): frames "
+    description="Data quality per period and player, per period and team (player_id null), and per period for "
+    "the whole match (team and player_id null): frames "
     "tracked, frames without the ball, drop-outs and their length, invalid speed frames, unidentified share, "
     "id_confidence quantiles, positions outside the pitch, top valid speed. What a club reads to decide whether "
     "a match can be trusted.",
