@@ -1,11 +1,15 @@
 """Synthetic matches: one underlying truth, written as any vendor format, for the demo, tests and bench.
 
-The truth is in the canonical frame (metres, centre origin, home attacking +x). 22 players move around
-formation anchors with smooth low-pass wander (about 1-3 m/s) plus sprints (smooth runs peaking at 7.3-8.4
-m/s, accelerations under about 6 m/s^2) and a slow jog back; goal keepers stay near their goal; one referee;
-a ball passed between players (with height during passes). Each match has two halves and a 15-minute break,
-a substitution (home #9 off, #14 on) in the second half, a one-second drop-out of one player, one player whose
-jersey is unreadable for a while, and a few frames where the ball is not tracked.
+The truth is in the canonical frame (metres, centre origin, home attacking +x). 22 players stand and drift
+slowly around formation anchors and make runs towards spots near their anchor: walks, jogs, runs, high-speed
+runs and sprints, each a raised-cosine speed ramp up (at most 4.5 m/s^2), a hold at its peak and a ramp down.
+The mix follows published elite match profiles: about 9 km per player per 90 minutes, two thirds of it below
+4 m/s, high-speed running (5.5-7 m/s) about twice the sprint distance (> 7 m/s), top speeds 8.5-10 m/s
+(``footy_assets_tests/test_synthetic.py`` holds the generator to this). Goal keepers stay near their goal and
+never run fast; one referee; a ball passed between players (with height during passes). Each match has two
+halves and a 15-minute break, a substitution (home #9 off, #14 on) in the second half, a one-second drop-out
+of one player, one player whose jersey is unreadable for a while, and a few frames where the ball is not
+tracked.
 
 Writers turn the truth into each vendor's files with that vendor's conventions (units, origin, sides
 swapped at half time where the vendor does not standardise, clock, ids, quirks), so readers can be
@@ -53,33 +57,75 @@ def _smooth_noise(rng: np.random.Generator, n: int, fps: int, cutoff_hz: float, 
     return noise / noise.std(axis=1, keepdims=True)
 
 
-def _smoothstep(u: np.ndarray) -> np.ndarray:
-    u = np.clip(u, 0.0, 1.0)
-    return u * u * (3.0 - 2.0 * u)
+def _soft_limit(v: np.ndarray, limit: float, margin: float = 6.0) -> np.ndarray:
+    """``v`` kept within +-``limit`` without a corner: unchanged inside ``limit - margin``, then bending
+    smoothly (tanh) towards the limit, so a player nearing a line slows down instead of hitting a wall."""
+    inner = limit - margin
+    excess = np.abs(v) - inner
+    return np.where(excess > 0, np.sign(v) * (inner + margin * np.tanh(excess / margin)), v)
 
 
-def _sprints(rng: np.random.Generator, n: int, fps: int, anchors: np.ndarray) -> np.ndarray:
-    """Displacement (players, n, 2) of sprints: a fast smooth run, then a slow jog back to the anchor."""
-    players = anchors.shape[0]
-    out = np.zeros((players, n, 2))
-    t = np.arange(n) / fps
-    duration = n / fps
-    for p in range(1, players):  # per player (not per frame): goal keeper 0 does not sprint
-        starts = np.arange(rng.uniform(5, 60), duration - 8, rng.uniform(110, 220))
-        if starts.size == 0:
-            continue
-        length = rng.uniform(22, 30, starts.size)
-        peak = rng.uniform(7.3, 8.4, starts.size)
-        run_s = 1.5 * length / peak  # smoothstep peaks at 1.5 L / T
-        angle = rng.uniform(-0.9, 0.9, starts.size) + np.where(anchors[p, 0] > 0, np.pi, 0.0)
-        target = anchors[p] + length[:, None] * np.c_[np.cos(angle), np.sin(angle)]
-        inside = (np.abs(target[:, 0]) < 48) & (np.abs(target[:, 1]) < 30)
-        angle = np.where(inside, angle, angle + np.pi)
-        direction = np.c_[np.cos(angle), np.sin(angle)]
-        go = _smoothstep((t[None, :] - starts[:, None]) / run_s[:, None])
-        back = _smoothstep((t[None, :] - starts[:, None] - run_s[:, None] - 2.0) / 25.0)
-        out[p] = ((go - back)[:, :, None] * length[:, None, None] * direction[:, None, :]).sum(axis=0)
-    return out
+# Runs a player makes between standing and walking about his anchor: (share of runs, peak speed range m/s,
+# hold at the peak range s). Shares and peaks follow published elite match profiles: about 70% of the
+# distance below 4 m/s, high-speed running (5.5-7 m/s) several times the sprint distance (> 7 m/s), top
+# speeds of 8.5-10 m/s.
+RUN_KINDS = {
+    "walk": (0.33, (1.2, 2.0), (2.0, 8.0)),
+    "jog": (0.34, (2.6, 3.9), (1.0, 4.0)),
+    "run": (0.21, (4.2, 5.4), (0.5, 2.0)),
+    "high_speed_run": (0.09, (5.8, 6.8), (0.5, 1.5)),
+    "sprint": (0.03, (8.3, 9.0), (0.3, 1.0)),
+}
+MAX_ACCEL_MPS2 = 4.5
+INSIDE = np.array([LENGTH / 2 - 9, WIDTH / 2 - 7])  # runs end this far inside the lines  # steepest change of a run's speed (raised-cosine ramps)
+
+
+def _run_velocity(rng: np.random.Generator, n: int, fps: int, anchor: np.ndarray, keeper: bool) -> np.ndarray:
+    """Velocity (n, 2) in m/s of one player's runs in one half.
+
+    A run ramps its speed up along a raised cosine (acceleration at most ``MAX_ACCEL_MPS2``), holds the peak,
+    and ramps down; it heads for a random spot near the anchor, so players keep their shape. The loop is per
+    run (a few hundred per half), never per frame.
+    """
+    velocity = np.zeros((n, 2))
+    names = list(RUN_KINDS)
+    shares = np.array([RUN_KINDS[k][0] for k in names])
+    if keeper:  # goal keepers jog and run, rarely faster
+        shares = np.array([0.6, 0.3, 0.1, 0.0, 0.0])
+    shares = shares / shares.sum()
+    at = rng.uniform(0.0, 8.0)
+    position = np.zeros(2)  # displacement from the anchor accumulated by runs so far
+    reach = np.array([6.0, 5.0]) if keeper else np.array([14.0, 12.0])
+    while True:
+        kind = names[rng.choice(len(names), p=shares)]
+        _, peaks, holds = RUN_KINDS[kind]
+        peak, hold = rng.uniform(*peaks), rng.uniform(*holds)
+        ramp = np.pi * peak / (2 * MAX_ACCEL_MPS2) * rng.uniform(1.0, 1.3)
+        start = int(at * fps)
+        tau = np.arange(int((2 * ramp + hold) * fps)) / fps
+        if start + tau.size >= n:
+            break
+        speed = peak * np.where(tau < ramp, (1 - np.cos(np.pi * tau / ramp)) / 2,
+                                np.where(tau <= ramp + hold, 1.0, (1 - np.cos(np.pi * (2 * ramp + hold - tau) / ramp)) / 2))
+        length = speed.sum() / fps
+        # of a few random headings, the one ending nearest a random spot about the anchor
+        # (a run that would end outside the lines is taken only if no heading avoids it: the path is straight)
+        angles = rng.uniform(0, 2 * np.pi, 16)
+        ends = position + length * np.c_[np.cos(angles), np.sin(angles)]
+        spot = np.clip(anchor + rng.uniform(-1, 1, 2) * reach, -INSIDE, INSIDE) - anchor
+        outside = (np.abs(anchor + ends) > INSIDE).any(axis=1)
+        best = np.argmin(np.hypot(*(ends - spot).T) + 1000.0 * outside)
+        heading = np.array([np.cos(angles[best]), np.sin(angles[best])])
+        velocity[start : start + tau.size] = speed[:, None] * heading
+        position = ends[best]
+        at += tau.size / fps + rng.uniform(1.0, 6.0)
+    return velocity
+
+
+def _runs(rng: np.random.Generator, n: int, fps: int, anchors: np.ndarray) -> np.ndarray:
+    """Displacement (players, n, 2) in metres of every player's runs in one half (player 0 is the keeper)."""
+    velocity = np.stack([_run_velocity(rng, n, fps, anchors[p], p == 0) for p in range(anchors.shape[0])])
+    return np.cumsum(velocity, axis=1) / fps
 
 
 def _half(rng: np.random.Generator, spec: MatchSpec, n: int) -> dict[str, np.ndarray]:
@@ -89,11 +135,11 @@ def _half(rng: np.random.Generator, spec: MatchSpec, n: int) -> dict[str, np.nda
     away = home * np.array([-1.0, -1.0])
     anchors = np.concatenate([home, away])
     wander = np.stack([_smooth_noise(rng, n, fps, 0.08, 22), _smooth_noise(rng, n, fps, 0.08, 22)], axis=-1)
-    scale = np.where(np.arange(22) % 11 == 0, 1.5, 3.5)[:, None, None]  # keepers stay near goal
-    sprint = np.concatenate([_sprints(rng, n, fps, home), _sprints(rng, n, fps, away)])
+    scale = np.where(np.arange(22) % 11 == 0, 1.0, 1.5)[:, None, None]  # keepers stay near goal
+    sprint = np.concatenate([_runs(rng, n, fps, home), _runs(rng, n, fps, away)])
     players = anchors[:, None, :] + scale * wander + sprint
-    players[..., 0] = np.clip(players[..., 0], -LENGTH / 2 + 0.5, LENGTH / 2 - 0.5)
-    players[..., 1] = np.clip(players[..., 1], -WIDTH / 2 + 0.5, WIDTH / 2 - 0.5)
+    players[..., 0] = _soft_limit(players[..., 0], LENGTH / 2 - 0.5)
+    players[..., 1] = _soft_limit(players[..., 1], WIDTH / 2 - 0.5)
     referee = 10.0 * np.stack([_smooth_noise(rng, n, fps, 0.05, 1), _smooth_noise(rng, n, fps, 0.05, 1)], -1)
     # Ball: carried by a player, passed to another every 2-5 s, flying for 0.8 s.
     switch = np.cumsum(rng.uniform(2, 5, n // fps + 2) * fps).astype(int)
