@@ -15,6 +15,7 @@ teams AS (
         match_id,
         team,
         count(*)::BIGINT AS players,
+        sum(minutes_played)::DOUBLE AS minutes_played,
         sum(minutes_tracked)::DOUBLE AS minutes_tracked,
         sum(distance_m)::DOUBLE AS distance_m,
         sum(distance_0_2_mps_m)::DOUBLE AS distance_0_2_mps_m,

@@ -19,6 +19,9 @@ def fingerprint_column(fingerprint: str | None) -> pl.Expr:
 PERIOD_GAP_MS = 300_000  # a gap this long without frames starts a new period (footy_stats)
 DEFAULT_PITCH = (105.0, 68.0)
 
+# the match minute at which each period starts (5: the shoot-out, after 120 minutes)
+MINUTE_AT_PERIOD_START: dict[int, int] = {1: 0, 2: 45, 3: 90, 4: 105, 5: 120}
+
 TRACKING_SCHEMA: dict[str, pl.DataType] = {
     "match_id": pl.String,
     "frame_id": pl.Int64,

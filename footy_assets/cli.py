@@ -191,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sql", help="run a DuckDB query over the lake's tables")
     p.add_argument("query", help="one read-only query (SELECT, WITH, VALUES, DESCRIBE); tables: tracking, frame_state, "
-                   "ball_state, intervals, match_quality, player_match_summary, team_match_summary, matches")
+                   "ball_state, intervals, match_quality, player_period_summary, player_match_summary, team_match_summary, "
+                   "matches")
     p.add_argument("--lake", help=lake_help)
     p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table",
                    help="output format (default table; csv and table show floats to 7 significant digits and nested "

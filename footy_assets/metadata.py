@@ -16,8 +16,15 @@ def markdown_preview(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(lines))
 
 
-def column_schema(schema: dict[str, pl.DataType]) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schema.items()])
+def column_schema(schema: dict[str, pl.DataType] | None, contract=None) -> dg.TableSchema:
+    """The table's columns for the Dagster catalog: names and types from ``schema`` (else the contract's), with
+    the contract's description of each (unit and meaning)."""
+    columns = contract.to_schema().columns if contract is not None else {}
+    if schema is None:
+        schema = {name: column.dtype for name, column in columns.items()}
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name, str(dtype), description=(columns[name].description if name in columns else None))
+        for name, dtype in schema.items()])
 
 
 def run_stats(started: float) -> dict:

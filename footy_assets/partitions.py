@@ -17,15 +17,15 @@ match_partitions = dg.DynamicPartitionsDefinition(name=MATCH_PARTITIONS_NAME)
 ONE_MATCH_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 
-def per_match(group: str, code_version: str, schema: dict | None = None, **extra) -> dict:
+def per_match(group: str, code_version: str, schema: dict | None = None, contract=None, **extra) -> dict:
     """The arguments every per-match asset shares: the match partitions, its group and code version,
     eager automation (a new upstream partition refreshes it), one match per backfill run and, for a
-    table, its column schema. ``extra`` adds or overrides arguments of ``dg.asset``."""
+    table, its column schema (with each column's description from its pandera ``contract``). ``extra`` adds or overrides arguments of ``dg.asset``."""
     from footy_assets.metadata import column_schema
 
     metadata = {"partition_column": "match_id", **extra.pop("metadata", {})}
-    if schema is not None:
-        metadata["dagster/column_schema"] = column_schema(schema)
+    if schema is not None or contract is not None:
+        metadata["dagster/column_schema"] = column_schema(schema, contract)
     return {
         "partitions_def": match_partitions,
         "group_name": group,

@@ -1,6 +1,6 @@
 """Write-audit-publish across a match's tables (CONTRACTS 8).
 
-Delta commits one table at a time and a match spans seven tables, so:
+Delta commits one table at a time and a match spans eight tables, so:
 * a delivery is audited (vendor schema, canonical contract, every blocking check) before its first commit;
 * every per-match table's rows carry the ``fingerprint`` of the delivery they were computed from, and a
   derived table takes the fingerprint of its inputs (which must agree);
@@ -16,8 +16,8 @@ import polars as pl
 
 from footy_assets.lake import Lake
 
-PER_MATCH_TABLES = ("tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_match_summary",
-                    "team_match_summary")
+PER_MATCH_TABLES = ("tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary",
+                    "player_match_summary", "team_match_summary")
 
 
 class NotPublished(RuntimeError):

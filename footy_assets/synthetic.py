@@ -2,9 +2,10 @@
 
 The truth is in the canonical frame (metres, centre origin, home attacking +x). 22 players stand and drift
 slowly around formation anchors and make runs towards spots near their anchor: walks, jogs, runs, high-speed
-runs and sprints, each a raised-cosine speed ramp up (at most 4.5 m/s^2), a hold at its peak and a ramp down.
-The mix follows published elite match profiles: about 9 km per player per 90 minutes, two thirds of it below
-4 m/s, high-speed running (5.5-7 m/s) about twice the sprint distance (> 7 m/s), top speeds 8.5-10 m/s
+runs and sprints, each a raised-cosine speed ramp up (steeper for faster runs, at most 4.5 m/s^2), a hold
+at its peak and a ramp down. The mix follows published elite match profiles: about 9 km per player per 90
+minutes, about 70% of it below 4 m/s, high-speed running (5.5-7 m/s) about twice the sprint distance (> 7
+m/s), top speeds 8.5-10 m/s
 (``footy_assets_tests/test_synthetic.py`` holds the generator to this). Goal keepers stay near their goal and
 never run fast; one referee; a ball passed between players (with height during passes). Each match has two
 halves and a 15-minute break, a substitution (home #9 off, #14 on) in the second half, a one-second drop-out
@@ -100,7 +101,9 @@ def _run_velocity(rng: np.random.Generator, n: int, fps: int, anchor: np.ndarray
         kind = names[rng.choice(len(names), p=shares)]
         _, peaks, holds = RUN_KINDS[kind]
         peak, hold = rng.uniform(*peaks), rng.uniform(*holds)
-        ramp = np.pi * peak / (2 * MAX_ACCEL_MPS2) * rng.uniform(1.0, 1.3)
+        # gentle runs start gently: peak acceleration grows with the run's speed, up to MAX_ACCEL_MPS2
+        accel = min(MAX_ACCEL_MPS2, 0.55 * peak) * rng.uniform(0.8, 1.0)
+        ramp = np.pi * peak / (2 * accel)
         start = int(at * fps)
         tau = np.arange(int((2 * ramp + hold) * fps)) / fps
         if start + tau.size >= n:

@@ -28,9 +28,9 @@ def _sql_versions() -> dict[str, str]:
 CODE_VERSIONS: dict[str, str] = {
     "raw_feed": "1",
     "tracking": "3",
-    "frame_state": f"2+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}+step{MAX_STEP_SPEED_MPS:g}",
+    "frame_state": f"3+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}+step{MAX_STEP_SPEED_MPS:g}",
     "ball_state": "2",
-    "intervals": f"2+catalog.{_digest(CATALOG_PATH.read_bytes())}",
+    "intervals": f"3+catalog.{_digest(CATALOG_PATH.read_bytes())}",
     "match_quality": "1",
     **_sql_versions(),
     "matches": "2",

@@ -70,10 +70,31 @@ def test_request_several_players_and_response_shape():
     request = {"filters": [{"type": "frame_state", "players": ["0-10", "0-7"], "column": "speed_mps", "gte": 7.0,
                             "min_duration_ms": 1000}]}
     out = run_filter(request, fs, None, FPS)
-    assert out == [
+    seed_fields = ["start", "end", "label", "type", "player_id"]
+    assert [{k: r[k] for k in seed_fields} for r in out] == [
         {"start": 0.0, "end": 1.2, "label": "speed_mps >=7.0", "type": "frame_state", "player_id": "0-10"},
         {"start": 0.2, "end": 1.4, "label": "speed_mps >=7.0", "type": "frame_state", "player_id": "0-7"},
     ]
+    assert list(out[0]) == [*seed_fields, "team", "period", "period_start", "start_in_period", "end_in_period",
+                            "match_minute"]  # the seed's fields first and unchanged
+
+
+def test_response_tells_team_period_and_clock_within_the_period():
+    """Second half starts 50 min (3000 s) into the match clock, after a break: a sprint 130 s into it is in
+    period 2, 130 s into the period, match minute 45 + 2 = 47; a match-level interval has no team."""
+    first = _fs("0-10", [1.0] * 10)
+    second = _fs("1-3", [1.0] * 3250 + [8.0] * 30, start_frame=75_000, period=2)
+    fs = pl.concat([first, second]).with_columns(
+        period_time_s=((pl.col("timestamp_ms") - pl.when(pl.col("period") == 1).then(0).otherwise(3_000_000))
+                       / 1000).cast(pl.Float32))
+    request = {"filters": [{"type": "frame_state", "players": ["1-3"], "column": "speed_mps", "gte": 7.0,
+                            "min_duration_ms": 1000}]}
+    (out,) = run_filter(request, fs, None, FPS)
+    assert (out["team"], out["period"], out["period_start"]) == ("team_1", 2, 3000.0)
+    assert (out["start"], out["start_in_period"], out["end_in_period"], out["match_minute"]) == (3130.0, 130.0, 131.2, 47)
+    ball = _ball([None] * 10 + [0] * 40)
+    (whole,) = run_filter({"filters": [{"type": "team_possession", "teams": ["team_0"]}]}, fs, ball, FPS)
+    assert (whole["team"], whole["period"], whole["start_in_period"], whole["match_minute"]) == (None, 1, 0.4, 0)
 
 
 def _ball(possession: list, x: list | None = None) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from footy_assets.resources import LakeResource
 
 from .conftest import land_sample, land_synthetic
 
-TABLES = ("tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_match_summary", "team_match_summary",
+TABLES = ("tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary", "player_match_summary", "team_match_summary",
           "matches")
 
 
@@ -142,7 +142,7 @@ def test_assets_materialize_directly_with_metadata(landed, instance):
                             resources={**RESOURCES, "lake": LakeResource(lake_uri=landed.uri)})
     assert result.success
     mats = {e.asset_key.to_user_string(): e.materialization for e in result.get_asset_materialization_events()}
-    assert set(mats) == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_match_summary",
+    assert set(mats) == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary", "player_match_summary",
                          "team_match_summary", "matches"}
     raw = mats["raw_feed"]
     assert raw.metadata["fps"].value == 25

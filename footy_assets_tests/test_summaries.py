@@ -75,7 +75,8 @@ def test_team_summary_sums_players_and_possession(lake_with_match):
 
 def test_sql_models_declare_their_dependencies():
     sql = {p.stem: p.read_text() for p in SQL_DIR.glob("*.sql")}
-    assert referenced_tables(sql["player_match_summary"]) == ["frame_state", "intervals"]
+    assert referenced_tables(sql["player_period_summary"]) == ["frame_state", "intervals"]
+    assert referenced_tables(sql["player_match_summary"]) == ["player_period_summary"]
     assert referenced_tables(sql["team_match_summary"]) == ["ball_state", "player_match_summary"]
     assert leading_comment(sql["team_match_summary"]).startswith("team_match_summary: one row per team")
 
@@ -93,7 +94,14 @@ def test_cli_intervals_and_sql(lake_with_match, capsys, tmp_path):
     assert printed == filter_intervals("m1", request, lake_with_match)
     iv = _table(lake_with_match, "intervals").filter(pl.col("definition") == "sprint")
     assert len(printed) == iv.filter(pl.col("player_id").is_in(["0-9", "1-9"])).height
-    assert all(set(r) == {"start", "end", "label", "type", "player_id"} for r in printed)
+    assert all(set(r) == {"start", "end", "label", "type", "player_id", "team", "period", "period_start",
+                          "start_in_period", "end_in_period", "match_minute"} for r in printed)
+    by_start = {(r["player_id"], round(r["start"], 3)): r for r in printed}
+    for row in iv.filter(pl.col("player_id").is_in(["0-9", "1-9"])).iter_rows(named=True):
+        answer = by_start[(row["player_id"], round(row["start_s"], 3))]
+        assert answer["team"] == f"team_{row['team']}" and answer["period"] == row["period"]
+        assert answer["start_in_period"] == pytest.approx(row["start_period_time_s"], abs=1e-3)
+        assert answer["match_minute"] == row["match_minute"]
 
     request_file = tmp_path / "request.json"
     request_file.write_text(json.dumps({"filters": [{"type": "team_possession", "teams": ["team_1"]}]}))
@@ -116,3 +124,44 @@ def test_cli_intervals_and_sql(lake_with_match, capsys, tmp_path):
     assert cli.main(["sql", "--lake", lake_with_match.uri, query, "--format", "parquet", "-o", str(out)]) == 0
     assert pl.read_parquet(out)["players"].to_list() == [12, 11]
     assert cli.main(["sql", "--lake", lake_with_match.uri, "SELECT * FROM no_such_table"]) == 2
+
+
+def test_clock_within_the_period(lake_with_match):
+    """The second half starts 15 min after the first ends (synthetic break): its clock restarts at 0 and its
+    match minutes at 45."""
+    state = _table(lake_with_match, "frame_state")
+    starts = state.group_by("period").agg(pl.col("timestamp_ms").min(), pl.col("period_time_s").min(),
+                                          pl.col("match_minute").min(),
+                                          last_minute=pl.col("match_minute").max()).sort("period")
+    assert starts["timestamp_ms"].to_list() == [0, 40_000 + 15 * 60_000]
+    assert starts["period_time_s"].to_list() == [0.0, 0.0]
+    assert starts["match_minute"].to_list() == [0, 45] and starts["last_minute"].to_list() == [0, 45]
+    clock = state["timestamp_ms"] - (state["period_time_s"].cast(pl.Float64) * 1000).round(0).cast(pl.Int64)
+    assert set(clock.unique().to_list()) == {0, 40_000 + 15 * 60_000}
+    iv = _table(lake_with_match, "intervals")
+    assert ((iv["start_s"] - iv["period_start_s"] - iv["start_period_time_s"]).abs() < 1e-6).all()
+    assert ((iv["end_period_time_s"] - iv["start_period_time_s"] - iv["duration_ms"] / 1000).abs() < 1e-6).all()
+    assert set(iv.filter(pl.col("period") == 2)["match_minute"].unique().to_list()) == {45}
+
+
+def test_period_summary_roles_and_minutes_on_the_pitch(lake_with_match):
+    """Home #9 goes off and #14 comes on half-way through the 40-second second half (synthetic truth)."""
+    periods = _table(lake_with_match, "player_period_summary")
+    players = _table(lake_with_match, "player_match_summary")
+    assert periods.group_by("player_id").len().filter(pl.col("len") > 2).height == 0
+    keepers = players.filter(pl.col("role") == "goal_keeper")["player_id"].sort().to_list()
+    assert keepers == ["0-1", "1-1"]
+    sub_on = periods.filter(pl.col("player_id") == "0-14").row(0, named=True)
+    assert sub_on["period"] == 2 and sub_on["on_period_time_s"] == pytest.approx(20.0, abs=0.05)
+    assert sub_on["minutes_played"] == pytest.approx(20 / 60, abs=0.002)
+    off = periods.filter((pl.col("player_id") == "0-9") & (pl.col("period") == 2)).row(0, named=True)
+    assert off["off_period_time_s"] == pytest.approx(20.0, abs=0.05)
+    nine = players.filter(pl.col("player_id") == "0-9").row(0, named=True)
+    assert nine["minutes_played"] == pytest.approx(60 / 60, abs=0.002) and nine["periods"] == 2
+    six = players.filter(pl.col("player_id") == "0-6").row(0, named=True)  # a one-second drop-out in period 1
+    assert six["minutes_played"] == pytest.approx(80 / 60, abs=0.002)
+    assert six["minutes_tracked"] == pytest.approx(79 / 60, abs=0.002)
+    summed = periods.group_by("player_id").agg(pl.col("distance_m", "sprints", "minutes_played").sum())
+    joined = players.join(summed, on="player_id")
+    assert ((joined["distance_m"] - joined["distance_m_right"]).abs() < 1e-6).all()
+    assert (joined["sprints"] == joined["sprints_right"]).all()

@@ -25,7 +25,7 @@ from footy_assets.pipeline import materialize_lake
 
 from .conftest import land_synthetic
 
-ASSETS = {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_match_summary",
+ASSETS = {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary", "player_match_summary",
           "team_match_summary", "matches"}
 ARTIFACTS = PROJECT_ROOT / ".artifacts" / "ui"
 
@@ -154,7 +154,7 @@ def test_automation_runs_by_default_and_refreshes_downstream_of_tracking(served)
         result = dg.materialize(ingest, partition_key="m1", instance=instance,
                                 resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)})
         assert result.success
-    downstream = ("frame_state", "ball_state", "intervals", "match_quality", "player_match_summary",
+    downstream = ("frame_state", "ball_state", "intervals", "match_quality", "player_period_summary", "player_match_summary",
                   "team_match_summary", "matches")
     deadline = time.time() + 240
     while time.time() < deadline:

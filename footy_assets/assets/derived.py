@@ -16,6 +16,7 @@ from footy_assets.contracts.derived import BallState, FrameState, Intervals, Mat
 from footy_assets.lake import Lake
 from footy_assets.matches import raw_feed_record_uri
 from footy_assets.metadata import markdown_preview, run_stats
+from footy_assets.metrics import clock
 from footy_assets.metrics.ball_state import BALL_STATE_SCHEMA, build_ball_state
 from footy_assets.metrics.frame_state import FRAME_STATE_SCHEMA, build_frame_state
 from footy_assets.metrics.intervals import catalog_intervals, load_catalog
@@ -42,6 +43,10 @@ INTERVALS_SCHEMA: dict[str, pl.DataType] = {
     "last_frame_id": pl.Int64,
     "start_s": pl.Float64,
     "end_s": pl.Float64,
+    "period_start_s": pl.Float64,
+    "start_period_time_s": pl.Float64,
+    "end_period_time_s": pl.Float64,
+    "match_minute": pl.Int16,
     "duration_ms": pl.Float64,
     "frames": pl.Int64,
     "peak": pl.Float64,
@@ -99,11 +104,12 @@ def _write(lake: Lake, table: str, match_id: str, frame: pl.DataFrame, schema: d
 
 
 @dg.asset(
-    **per_match(GROUP, CODE_VERSIONS["frame_state"], FRAME_STATE_SCHEMA),
+    **per_match(GROUP, CODE_VERSIONS["frame_state"], FRAME_STATE_SCHEMA, FrameState),
     deps=["tracking"],
     kinds={"polars", "numpy", "deltalake"},
-    description="One row per identified player or goal keeper per frame: speed (Savitzky-Golay 9/2 per "
-    "track segment), acceleration, distance, nearest opponent, distance to the ball (CONTRACTS 4).",
+    description="One row per identified player or goal keeper per frame: the clock within the period and the "
+    "match minute, speed (Savitzky-Golay 9/2 per track segment), whether it can be trusted, acceleration, "
+    "distance, nearest opponent, distance to the ball.",
     check_specs=[
         dg.AssetCheckSpec("speeds_plausible", asset="frame_state", partitions_def=match_partitions,
                           description=f"No smoothed speed above {MAX_PLAUSIBLE_SPEED_MPS:g} m/s (warning, with the "
@@ -115,10 +121,11 @@ def _write(lake: Lake, table: str, match_id: str, frame: pl.DataFrame, schema: d
 def frame_state(context: dg.AssetExecutionContext, lake: LakeResource):
     started = time.perf_counter()
     match_id = context.partition_key
-    fps = match_fps(lake.lake, match_id)
+    feed = feed_record(lake.lake, match_id)["feed"]
+    fps = int(feed["fps"])
     fingerprint = delivery_of(lake.lake, match_id, ["tracking"])
     tracking = read_table(lake.lake, "tracking", match_id, columns=TRACKING_COLUMNS_USED)
-    frame = build_frame_state(tracking, fps, fingerprint)
+    frame = build_frame_state(tracking, fps, fingerprint, feed.get("period_start_ms"))
     covers = quality.frame_state_covers_tracking(frame.height, tracking)
     del tracking  # free the input before validating and writing (peak memory)
     frame = FrameState.validate(frame)
@@ -126,7 +133,6 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource):
         yield dg.AssetCheckResult(check_name="covers_tracking", passed=False, metadata=covers[1])
         raise dg.Failure(f"{match_id}: frame_state refused, nothing written: check covers_tracking failed "
                          f"({covers[1]})")
-    feed = feed_record(lake.lake, match_id)["feed"]
     title = f"{match_id} ({feed['format']}): {frame['frame_id'].n_unique():,} frames, {fps} fps"
     with ThreadPoolExecutor(max_workers=1) as pool:  # draw while delta-rs writes (it releases the GIL)
         drawing = pool.submit(render_picture, average_positions(frame), speed_profile(frame), title,
@@ -158,11 +164,11 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource):
 
 
 @dg.asset(
-    **per_match(GROUP, CODE_VERSIONS["ball_state"], BALL_STATE_SCHEMA),
+    **per_match(GROUP, CODE_VERSIONS["ball_state"], BALL_STATE_SCHEMA, BallState),
     deps=["tracking"],
     kinds={"polars", "deltalake"},
     description="One row per frame with a ball: position, in play, possession team (closest player within "
-    "1.5 m, kept until the other team's) (CONTRACTS 5).",
+    "1.5 m, kept until the other team's).",
 )
 def ball_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     started = time.perf_counter()
@@ -184,36 +190,44 @@ def ball_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mate
     })
 
 
-def intervals_table(match_id: str, found: pl.DataFrame, fingerprint: str | None = None) -> pl.DataFrame:
-    """The intervals table rows of one match from catalog_intervals' output (empty is valid)."""
+def intervals_table(match_id: str, found: pl.DataFrame, fingerprint: str | None = None,
+                    starts: dict[int, int] | None = None) -> pl.DataFrame:
+    """The intervals table rows of one match from catalog_intervals' output (empty is valid); ``starts`` is
+    {period: start ms} (``clock.starts_from_clock`` of frame_state) for the clock within the period."""
     if found.height == 0:
         return pl.DataFrame(schema=INTERVALS_SCHEMA)
+    start_ms = clock.period_start_ms(starts or {}).cast(pl.Float64)
+    in_period = (pl.col("start_ms") - start_ms) / 1000
     return found.select(
         match_id=pl.lit(match_id), definition="definition", label="label", column="column", player_id="player_id",
         team="team", period="period", first_frame_id="first_frame_id", last_frame_id="last_frame_id",
-        start_s=pl.col("start_ms") / 1000, end_s=pl.col("end_ms") / 1000, duration_ms="duration_ms",
+        start_s=pl.col("start_ms") / 1000, end_s=pl.col("end_ms") / 1000, period_start_s=start_ms / 1000,
+        start_period_time_s=in_period, end_period_time_s=(pl.col("end_ms") - start_ms) / 1000,
+        match_minute=clock.match_minute(in_period), duration_ms="duration_ms",
         frames="frames", peak="peak", mean="mean", distance_m="distance_m",
         fingerprint=fingerprint_column(fingerprint),
     ).cast(INTERVALS_SCHEMA)
 
 
 @dg.asset(
-    **per_match(GROUP, CODE_VERSIONS["intervals"], INTERVALS_SCHEMA),
+    **per_match(GROUP, CODE_VERSIONS["intervals"], INTERVALS_SCHEMA, Intervals),
     deps=["frame_state"],
     kinds={"polars", "deltalake"},
     description="Intervals of the named definitions in footy_assets/interval_catalog.json (sprint, "
-    "high_speed_run, pressing, acceleration, deceleration) per player (CONTRACTS 6).",
+    "high_speed_run, pressing, acceleration, deceleration) per player, with their period, clock within the "
+    "period and match minute.",
 )
 def intervals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     started = time.perf_counter()
     match_id = context.partition_key
     fps = match_fps(lake.lake, match_id)
     catalog = load_catalog()
-    columns = sorted({"player_id", "team", "period", "frame_id", "timestamp_ms", "distance_m", "valid"}
+    columns = sorted({"player_id", "team", "period", "period_time_s", "frame_id", "timestamp_ms", "distance_m", "valid"}
                      | {d.column for d in catalog})
     fingerprint = delivery_of(lake.lake, match_id, ["frame_state"])
     state = read_table(lake.lake, "frame_state", match_id, columns=columns, allow_empty=True)
-    frame = Intervals.validate(intervals_table(match_id, catalog_intervals(state, fps, catalog), fingerprint))
+    starts = clock.starts_from_clock(state)
+    frame = Intervals.validate(intervals_table(match_id, catalog_intervals(state, fps, catalog), fingerprint, starts))
     version = _write(lake.lake, "intervals", match_id, frame, INTERVALS_SCHEMA)
     counts = dict(frame.group_by("definition").len().iter_rows()) if frame.height else {}
     return dg.MaterializeResult(metadata={
@@ -225,7 +239,7 @@ def intervals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
 
 
 @dg.asset(
-    **per_match(GROUP, CODE_VERSIONS["match_quality"], MATCH_QUALITY_SCHEMA),
+    **per_match(GROUP, CODE_VERSIONS["match_quality"], MATCH_QUALITY_SCHEMA, MatchQuality),
     deps=["tracking", "frame_state"],
     kinds={"polars", "deltalake"},
     description="Data quality per period and player, per period and team (player_id null), and per period for "

@@ -17,14 +17,15 @@ from sqlglot import exp
 import polars as pl
 
 from footy_assets.assets.derived import delivery_of
-from footy_assets.contracts.derived import PlayerMatchSummary, TeamMatchSummary
+from footy_assets.contracts.derived import PlayerMatchSummary, PlayerPeriodSummary, TeamMatchSummary
 from footy_assets.metadata import markdown_preview, run_stats
 from footy_assets.partitions import per_match
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS, SQL_DIR
 
 GROUP = "summaries"
-CONTRACTS = {"player_match_summary": PlayerMatchSummary, "team_match_summary": TeamMatchSummary}
+CONTRACTS = {"player_period_summary": PlayerPeriodSummary, "player_match_summary": PlayerMatchSummary,
+             "team_match_summary": TeamMatchSummary}
 
 
 def referenced_tables(sql: str) -> list[str]:
@@ -49,7 +50,8 @@ def sql_model_asset(path: Path) -> dg.AssetsDefinition:
     deps = referenced_tables(sql)
 
     @dg.asset(
-        **per_match(GROUP, CODE_VERSIONS[name], metadata={"sql": dg.MetadataValue.md(f"```sql\n{sql}\n```")}),
+        **per_match(GROUP, CODE_VERSIONS[name], contract=CONTRACTS.get(name),
+                    metadata={"sql": dg.MetadataValue.md(f"```sql\n{sql}\n```")}),
         name=name,
         deps=deps,
         kinds={"duckdb", "sql", "deltalake"},

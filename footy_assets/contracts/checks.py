@@ -50,12 +50,30 @@ def single_delivery(lf: pl.LazyFrame) -> pl.LazyFrame:
                   lf.select(pl.col("fingerprint").null_count() == 0))
 
 
+# Descriptions of the columns many tables share (the Dagster catalog shows them beside each column).
+MATCH_ID_DOC = "the match (the landing folder's name); the partition key"
+FRAME_ID_DOC = "frame number on the match clock: round(timestamp_ms x fps / 1000)"
+TIMESTAMP_DOC = ("ms, match clock as delivered (footy_stats) or since the first frame of period 1 (sportvu, cdf); "
+                 "breaks included")
+PERIOD_DOC = "1 and 2 the halves, 3 and 4 extra time, 5 the shoot-out"
+TEAM_DOC = "0 home, 1 away"
+PLAYER_ID_DOC = "'{team}-{jersey}', e.g. '0-10'"
+FINGERPRINT_DOC = "sha256 of the landed delivery the rows were computed from (the matches row publishes one)"
+X_DOC = "m from the centre spot along the touchline; the home team attacks towards +x in every period"
+Y_DOC = "m from the centre spot towards the top touchline"
+
+
+def described(model: type[pa.DataFrameModel]) -> dict[str, str]:
+    """{column: description} of a contract's columns, in its order."""
+    return {name: column.description or "" for name, column in model.to_schema().columns.items()}
+
+
 class PerMatchTable(pa.DataFrameModel):
     """What every table written per match shares: ``match_id`` first, one valid match per write, exactly
     the declared columns in the declared order, and (declared last by each subclass) the ``fingerprint``
     of the one delivery the rows come from. Contracts subclass it and add their columns after."""
 
-    match_id: str
+    match_id: str = pa.Field(description=MATCH_ID_DOC)
 
     class Config:
         strict = True

@@ -4,27 +4,33 @@ import pandera.polars as pa
 import polars as pl
 
 from footy_assets.canonical import ROLES
-from footy_assets.contracts.checks import PLAYER_ID, PerMatchTable, distinct_values_match, unique_player_frames
+from footy_assets.contracts.checks import (FINGERPRINT_DOC, FRAME_ID_DOC, PERIOD_DOC, PLAYER_ID, PLAYER_ID_DOC,
+                                           TIMESTAMP_DOC, X_DOC, Y_DOC, PerMatchTable, distinct_values_match,
+                                           unique_player_frames)
 
 
 class Tracking(PerMatchTable):
-    frame_id: pl.Int64 = pa.Field(ge=0)
-    timestamp_ms: pl.Int64 = pa.Field(ge=0)
-    period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5])
-    role: str = pa.Field(isin=list(ROLES))
-    team: pl.Int8 = pa.Field(nullable=True, isin=[0, 1])
-    jersey: pl.Int16 = pa.Field(nullable=True, ge=0)
-    player_id: str = pa.Field(nullable=True)
-    track_id: str = pa.Field(nullable=True)
-    x_m: pl.Float32 = pa.Field(ge=-100.0, le=100.0)
-    y_m: pl.Float32 = pa.Field(ge=-100.0, le=100.0)
-    z_m: pl.Float32 = pa.Field(nullable=True)
-    id_confidence: pl.Float32 = pa.Field(nullable=True, ge=0.0, le=1.0)
-    bbox_x: pl.Int16 = pa.Field(nullable=True)
-    bbox_y: pl.Int16 = pa.Field(nullable=True)
-    source_format: str = pa.Field(isin=["footy_stats", "sportvu", "cdf", "footy_track"])
-    in_play: pl.Boolean = pa.Field(nullable=True)
-    fingerprint: pl.Categorical
+    frame_id: pl.Int64 = pa.Field(ge=0, description=FRAME_ID_DOC)
+    timestamp_ms: pl.Int64 = pa.Field(ge=0, description=TIMESTAMP_DOC)
+    period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5], description=PERIOD_DOC)
+    role: str = pa.Field(isin=list(ROLES), description="player, goal_keeper, ball or referee")
+    team: pl.Int8 = pa.Field(nullable=True, isin=[0, 1], description="0 home, 1 away; null for the ball, referees "
+                             "and where unknown")
+    jersey: pl.Int16 = pa.Field(nullable=True, ge=0, description="shirt number; null where unidentified")
+    player_id: str = pa.Field(nullable=True, description=PLAYER_ID_DOC + "; null where unidentified")
+    track_id: str = pa.Field(nullable=True, description="the vendor's object or track id, where it has one")
+    x_m: pl.Float32 = pa.Field(ge=-100.0, le=100.0, description=X_DOC)
+    y_m: pl.Float32 = pa.Field(ge=-100.0, le=100.0, description=Y_DOC)
+    z_m: pl.Float32 = pa.Field(nullable=True, description="m above the ground: the ball's height; null otherwise")
+    id_confidence: pl.Float32 = pa.Field(nullable=True, ge=0.0, le=1.0, description="0-1, the vendor's "
+                                         "identification confidence, where it gives one")
+    bbox_x: pl.Int16 = pa.Field(nullable=True, description="pixels: image position where the vendor gives one")
+    bbox_y: pl.Int16 = pa.Field(nullable=True, description="pixels: image position where the vendor gives one")
+    source_format: str = pa.Field(isin=["footy_stats", "sportvu", "cdf", "footy_track"],
+                                  description="the vendor format the rows were read from")
+    in_play: pl.Boolean = pa.Field(nullable=True, description="the feed's own ball-in-play flag for the frame; "
+                                   "null where the feed gives none")
+    fingerprint: pl.Categorical = pa.Field(description=FINGERPRINT_DOC)
 
     @pa.dataframe_check(error="player_id must look like '0-10'")
     def player_id_format(cls, data) -> pl.LazyFrame:

@@ -2,6 +2,8 @@
 
 | column | unit | definition |
 |---|---|---|
+| period_time_s | s | time since the start of the period (its first frame in tracking) |
+| match_minute | min | the match minute as event data counts it: 0 at kick-off, 45 at the start of the second half |
 | speed_mps | m/s | Savitzky-Golay (window 9, order 2) first derivative of x_m and y_m per track segment, hypot |
 | valid | bool | speed_mps can be trusted: not null, and no raw step faster than 12 m/s inside its SG window |
 | accel_mps2 | m/s^2 | tangential acceleration: SG(9, 2) acceleration projected on the velocity (d speed / dt) |
@@ -18,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from footy_assets.canonical import fingerprint_column
+from footy_assets.metrics.clock import match_minute, period_starts, period_time_s
 from footy_assets.metrics.kinematics import kinematics
 from footy_assets.metrics.nearest import nearest_opponent
 
@@ -26,6 +29,8 @@ FRAME_STATE_SCHEMA: dict[str, pl.DataType] = {
     "frame_id": pl.Int64,
     "timestamp_ms": pl.Int64,
     "period": pl.Int8,
+    "period_time_s": pl.Float32,
+    "match_minute": pl.Int16,
     "player_id": pl.String,
     "team": pl.Int8,
     "role": pl.String,
@@ -71,9 +76,11 @@ def distance_to_ball(frame_id: np.ndarray, x: np.ndarray, y: np.ndarray, ball: p
     return np.hypot(x.astype(np.float64) - bx, y.astype(np.float64) - by)
 
 
-def build_frame_state(tracking: pl.DataFrame, fps: int, fingerprint: str | None = None) -> pl.DataFrame:
+def build_frame_state(tracking: pl.DataFrame, fps: int, fingerprint: str | None = None,
+                      feed_period_starts: dict | None = None) -> pl.DataFrame:
     """frame_state rows of one match from its canonical tracking rows (frame order kept); ``fingerprint``
-    is the delivery the tracking rows come from."""
+    is the delivery the tracking rows come from; ``feed_period_starts`` the periods' starts (ms) where the
+    feed gives them (``FeedInfo.period_start_ms``)."""
     if fingerprint is None and "fingerprint" in tracking.columns and tracking.height:
         fingerprint = tracking["fingerprint"][0]  # the delivery the tracking rows come from
     people = identified_players(tracking)
@@ -106,8 +113,10 @@ def build_frame_state(tracking: pl.DataFrame, fps: int, fingerprint: str | None 
         .to_series()
     )
     ball = distance_to_ball(frame_id, x, y, ball_positions(tracking))
+    clock = period_time_s(period_starts(tracking.select("period", "timestamp_ms"), feed_period_starts))
     return people.select(
-        "match_id", "frame_id", "timestamp_ms", "period", "player_id", "team", "role", "x_m", "y_m",
+        "match_id", "frame_id", "timestamp_ms", "period", clock.alias("period_time_s"),
+        match_minute(clock).alias("match_minute"), "player_id", "team", "role", "x_m", "y_m",
         speed_mps=pl.Series(kin.speed_mps, nan_to_null=True).cast(pl.Float32),
         valid=pl.Series(kin.valid),
         accel_mps2=pl.Series(kin.accel_mps2, nan_to_null=True).cast(pl.Float32),

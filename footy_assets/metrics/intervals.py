@@ -23,6 +23,8 @@ from pathlib import Path
 
 import polars as pl
 
+from footy_assets.metrics import clock
+
 FILTER_COLUMNS = ("speed_mps", "accel_mps2", "distance_m", "nearest_opp_dist_m", "ball_dist_m", "x_m", "y_m")
 DEFAULT_MIN_DURATION_MS = 500
 # Columns derived from the smoothed speed: only frames whose speed is valid (CONTRACTS 9) can match.
@@ -244,7 +246,10 @@ def _intersect(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
 
 def run_filter(request: dict, frame_state: pl.DataFrame, ball_state: pl.DataFrame | None, fps: int,
                pitch: tuple[float, float] = (105.0, 68.0)) -> list[dict]:
-    """Answer a frame-state filter request: a list of {start, end, label, type, player_id} (seconds)."""
+    """Answer a frame-state filter request: a list of {start, end, label, type, player_id} (seconds, the seed's
+    fields) with, beyond the seed, the player's ``team`` ("team_0"/"team_1", null for match-level intervals), the
+    ``period``, its start on the match clock (``period_start``, s), the interval within the period
+    (``start_in_period``, ``end_in_period``, s) and the ``match_minute`` of its start."""
     if not isinstance(request, dict):
         raise FilterError("the request must be a JSON object with \"filters\"")
     operator = request.get("operator", "AND")
@@ -268,9 +273,34 @@ def run_filter(request: dict, frame_state: pl.DataFrame, ball_state: pl.DataFram
             labels.append(label)
         kind = "frame_state" if "frame_state" in kinds else kinds[0]
         combined = combined.with_columns(label=pl.lit(" AND ".join(labels)), type=pl.lit(kind))
-    combined = combined.sort("start_ms", "player_id", nulls_last=True)
+    combined = with_clock(combined.sort("start_ms", "player_id", nulls_last=True), frame_state)
     return [
         {"start": round(r["start_ms"] / 1000, 3), "end": round(r["end_ms"] / 1000, 3), "label": r["label"],
-         "type": r["type"], "player_id": r["player_id"]}
+         "type": r["type"], "player_id": r["player_id"],
+         # beyond the seed's fields: where the interval is in the match, as an analyst counts time
+         "team": None if r["team"] is None else f"team_{r['team']}", "period": r["period"],
+         "period_start": round(r["period_start_ms"] / 1000, 3),
+         "start_in_period": round((r["start_ms"] - r["period_start_ms"]) / 1000, 3),
+         "end_in_period": round((r["end_ms"] - r["period_start_ms"]) / 1000, 3),
+         "match_minute": r["match_minute"]}
         for r in combined.iter_rows(named=True)  # the answer (intervals, not frames)
     ]
+
+
+def with_clock(found: pl.DataFrame, frame_state: pl.DataFrame) -> pl.DataFrame:
+    """``found`` (player_id, start_ms, end_ms, ...) with the team of its player, the period it starts in, that
+    period's start (ms, match clock) and the match minute of its start."""
+    if "period_time_s" in frame_state.columns:
+        starts = clock.starts_from_clock(frame_state)
+    else:  # a frame_state without the clock columns (written before they existed)
+        starts = clock.period_starts(frame_state)
+    periods = pl.DataFrame({"period": list(starts), "period_start_ms": [float(v) for v in starts.values()]},
+                           schema={"period": pl.Int8, "period_start_ms": pl.Float64}).sort("period_start_ms")
+    teams = frame_state.select("player_id", "team").unique("player_id")
+    return (
+        found.sort("start_ms")
+        .join_asof(periods, left_on="start_ms", right_on="period_start_ms", strategy="backward")
+        .join(teams, on="player_id", how="left", nulls_equal=False)
+        .with_columns(match_minute=clock.match_minute((pl.col("start_ms") - pl.col("period_start_ms")) / 1000))
+        .sort("start_ms", "player_id", nulls_last=True)
+    )

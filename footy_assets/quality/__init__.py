@@ -12,6 +12,7 @@ from footy_assets.canonical import duplicate_players
 
 PITCH_MARGIN_M = 5.0
 MAX_PLAUSIBLE_SPEED_MPS = 12.0
+MAX_BALL_MISSING_SHARE = 0.05  # ball_tracked warns above this share of frames without the ball
 PEOPLE = ("player", "goal_keeper", "referee")
 
 
@@ -33,12 +34,14 @@ def positions_on_pitch(tracking: pl.DataFrame, length_m: float, width_m: float,
     }
 
 
-def ball_in_every_frame(tracking: pl.DataFrame) -> tuple[bool, dict]:
-    """Every frame of a period has a ball row (occlusions and drop-outs show up here)."""
+def ball_tracked(tracking: pl.DataFrame, max_missing_share: float = MAX_BALL_MISSING_SHARE) -> tuple[bool, dict]:
+    """The ball is tracked in all but ``max_missing_share`` of the frames: every feed loses it for a few frames
+    (occlusions), so a handful of frames without it passes; the count and the first of them are reported."""
     frames = tracking["frame_id"].unique()
     with_ball = tracking.filter(pl.col("role") == "ball")["frame_id"].unique()
     missing = frames.filter(~frames.is_in(with_ball)).sort()
-    return missing.len() == 0, {
+    return missing.len() <= max_missing_share * frames.len(), {
+        "max_share_without_ball": max_missing_share,
         "frames": frames.len(),
         "frames_without_ball": missing.len(),
         "share_without_ball": round(missing.len() / max(frames.len(), 1), 5),

@@ -157,7 +157,7 @@ def read_meta(lake: Lake, landed: LandedMatch, file: str) -> dict:
                 {"side": side, "object_id": str(p["id"]), "team": team, "sheet_jersey": p["jersey_number"],
                  "sheet_position": p.get("position")}
             )
-    period_starts = {}
+    period_starts, period_ends = {}, {}
     periods = _get(doc, "match.periods") or []
     if not isinstance(periods, list):
         raise FeedError(file, "match.periods must be a list")
@@ -168,12 +168,16 @@ def read_meta(lake: Lake, landed: LandedMatch, file: str) -> dict:
         start = period.get("frame_id_start", period.get("start_frame_id"))
         if number is not None and isinstance(start, int) and not isinstance(start, bool):
             period_starts[number] = start
+        end = period.get("frame_id_end", period.get("end_frame_id"))
+        if number is not None and isinstance(end, int) and not isinstance(end, bool):
+            period_ends[number] = end
     return {
         "fps": int(round(fps)),
         "length": float(length),
         "width": float(width),
         "sheet": pl.DataFrame(sheet, schema_overrides={"team": pl.Int8, "sheet_jersey": pl.Int16}),
         "period_starts": period_starts,
+        "period_ends": period_ends,
     }
 
 
@@ -327,6 +331,12 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
                         "check the team sheet")
     # CDF is standardised (home attacks left to right in every period): nothing to rotate.
     tracking = canonical.finalise(frame, landed.match_id, FORMAT, landed.fingerprint)
+    # A period starts at the meta's start frame (a clip may begin later), believed only where the period's
+    # frames lie within the meta's start and end frames.
+    seen = {p: (lo, hi) for p, lo, hi in objects.group_by("period").agg(
+        pl.col("frame_id").min().alias("lo"), pl.col("frame_id").max().alias("hi")).iter_rows()}
+    period_start_ms = {str(p): round((start - f0) * 1000 / fps) for p, start in meta["period_starts"].items()
+                       if p in seen and f0 <= start <= seen[p][0] and seen[p][1] <= meta["period_ends"].get(p, seen[p][1])}
     info = FeedInfo(
         format=FORMAT,
         files=[tracking_file, meta_file],
@@ -335,5 +345,6 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         pitch_width_m=meta["width"],
         vendor_rows=frames.height,
         frames_outside_play=int(frames["period"].replace_strict(PERIODS, default=None).is_null().sum()),
+        period_start_ms=period_start_ms,
     )
     return ReadResult(tracking, info)

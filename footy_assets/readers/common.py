@@ -83,6 +83,9 @@ class FeedInfo:
     vendor_rows: int  # rows (objects x frames) or messages the vendor file held, before normalisation
     frames_outside_play: int = 0  # frames/messages outside any period (pre-match, breaks), not in tracking
     flipped_periods: list[int] = field(default_factory=list)  # periods rotated so home attacks +x
+    # {period: its start in ms on the canonical clock} where the feed says (CDF meta start frames, SportVU's
+    # game clock); keys are strings, as in the JSON record. Periods missing here start at their first frame.
+    period_start_ms: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:

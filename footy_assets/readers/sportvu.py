@@ -14,6 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from footy_assets import canonical
+from footy_assets.canonical import MINUTE_AT_PERIOD_START
 from footy_assets.contracts.sportvu import SportVuBall, SportVuObjects
 from footy_assets.lake import Lake
 from footy_assets.landing import LandedMatch
@@ -142,6 +143,30 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     return messages.drop("body"), objects, balls
 
 
+def period_starts_from_game_clock(play: pl.DataFrame, t0: int) -> dict[str, int]:
+    """{period: start ms on the canonical clock} from each message's game clock (``match_ms``, ms into the half,
+    or into the match where the clock continues at a new half: minute 45 at the second half's kick-off).
+
+    The median of system time minus game clock over the half: one late or early message does not move it. A
+    start after the half's first message (a clock that does not fit) is dropped: the first frame is used.
+    """
+    per_half = (
+        play.group_by("half")
+        .agg(first=pl.col("system_time_ms").min(), low=pl.col("match_ms").min(),
+             offset=(pl.col("system_time_ms") - pl.col("match_ms")).median())
+        .sort("half")
+    )
+    starts = {}
+    for half, first, low, offset in per_half.iter_rows():
+        continues = MINUTE_AT_PERIOD_START.get(half, 0) * 60_000
+        if continues and low >= 0.9 * continues:  # the clock did not restart at this half
+            offset += continues
+        start = round(offset) - t0
+        if 0 <= start <= first - t0:
+            starts[str(half)] = start
+    return starts
+
+
 def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     """Read one sportvu match folder into canonical tracking rows (CONTRACTS 2, 3)."""
     files = sorted(f.name for f in landed.files if f.name.endswith(".txt"))
@@ -220,5 +245,6 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         vendor_rows=messages.height,
         frames_outside_play=messages.height - play.height,
         flipped_periods=sorted(p for p, f in flips.items() if f),
+        period_start_ms=period_starts_from_game_clock(play, t0),
     )
     return ReadResult(tracking, info)

@@ -1,0 +1,144 @@
+"""The README runs as written: every command block, in a clean copy of the project, after `make demo`.
+
+The copy holds the project's tracked files only (what a clone holds, with the working tree's edits), its own
+lake and Dagster instance, and nothing exported: a user's shell. The project's virtualenv is linked in (it is
+what `make install` would build from the same pyproject.toml), with the copy first on the import path so the
+copy's code is what runs. Blocks:
+
+* ```bash blocks run as one bash script each (``make test`` and the servers, which never exit, are left out);
+* blocks of ``$ command`` lines run the command, and the lines shown after it must appear in its output, in
+  order (a line ``...`` stands for lines left out);
+* ```python blocks run with the project's Python; an output block right after one is checked the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from footy_assets.lake import PROJECT_ROOT
+
+README = PROJECT_ROOT / "README.md"
+NEVER_RUN = ("make test", "make dev", "dagster dev")  # the suite itself; servers that run until stopped
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
+
+
+@dataclass
+class Block:
+    line: int  # where it starts in the README
+    lang: str
+    body: str
+    output: str | None = None  # the output block that follows it directly, if any
+
+
+def readme_blocks(text: str) -> list[Block]:
+    """The fenced blocks of the README, each with the output block shown right after it."""
+    blocks: list[Block] = []
+    last_end = None
+    for match in FENCE.finditer(text):
+        lang, body = match.group(1), match.group(2)
+        block = Block(text[: match.start()].count("\n") + 1, lang, body)
+        follows = last_end is not None and not text[last_end : match.start()].strip()
+        if not lang and follows and blocks and blocks[-1].lang == "python" and not body.startswith("$ "):
+            blocks[-1].output = body
+            continue
+        blocks.append(block)
+        last_end = match.end()
+    return blocks
+
+
+def shell_commands(body: str) -> list[tuple[str, str]]:
+    """(command, expected output) of a block of ``$ command`` lines; a command continues on lines indented by
+    four spaces."""
+    found: list[tuple[list[str], list[str]]] = []
+    for line in body.splitlines():
+        if line.startswith("$ "):
+            found.append(([line[2:]], []))
+        elif found and line.startswith("    ") and not found[-1][1]:
+            found[-1][0].append(line)
+        elif found:
+            found[-1][1].append(line)
+    return [("\n".join(cmd), "\n".join(out)) for cmd, out in found]
+
+
+def assert_shows(expected: str, actual: str, where: str) -> None:
+    """Every line the README shows is in the actual output, in order (``...`` and elided lines are skipped)."""
+    lines = [line.rstrip() for line in actual.splitlines()]
+    at = 0
+    for want in (line.rstrip() for line in expected.splitlines()):
+        if not want.strip() or want.strip() == "..." or "…" in want:
+            continue
+        try:
+            at = lines.index(want, at) + 1
+        except ValueError:
+            pytest.fail(f"{where}: the README shows\n  {want}\nbut the output is:\n{actual}")
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory) -> tuple[Path, dict]:
+    """A clean copy of the project (tracked files, mtimes kept) with the project's virtualenv, after `make demo`."""
+    if not (PROJECT_ROOT / ".git").exists() or shutil.which("make") is None:
+        pytest.skip("needs the project's git checkout and make")
+    venv = PROJECT_ROOT / ".venv"
+    if subprocess.run(["make", "-q", ".venv/.installed"], cwd=PROJECT_ROOT, capture_output=True).returncode != 0:
+        pytest.fail("pyproject.toml changed since .venv was installed: run `make install` first "
+                    "(the copy shares .venv and must not reinstall it)")
+    root = tmp_path_factory.mktemp("readme") / "footy_assets"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        source = PROJECT_ROOT / name
+        if source.is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, root / name)  # mtimes kept: make sees .venv as installed
+    (root / ".venv").symlink_to(venv)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "FOOTY_", "PYTEST_"))}
+    env["PYTHONPATH"] = str(root)  # the copy's code, not the project's (the editable finder comes after it)
+    # what `make install` does after installing: the .env with this copy's DAGSTER_HOME
+    subprocess.run([str(venv / "bin" / "python"), "-m", "footy_assets.instance"], cwd=root, env=env, check=True)
+    assert f"DAGSTER_HOME={root}/.dagster_home" in (root / ".env").read_text()
+    return root, env
+
+
+def _run(command: list[str], root: Path, env: dict, where: str) -> str:
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"{where} failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def test_readme_blocks_parse():
+    blocks = readme_blocks(README.read_text())
+    assert blocks[0].lang == "bash" and "make demo" in blocks[0].body
+    assert any(b.lang == "python" and b.output for b in blocks)
+    commands = [c for b in blocks if b.body.startswith("$ ") for c in shell_commands(b.body)]
+    assert any(cmd.startswith(".venv/bin/footy-assets intervals") and "'0-10'" not in out for cmd, out in commands)
+
+
+def test_every_readme_command_runs_as_written(clone):
+    root, env = clone
+    blocks = readme_blocks((root / "README.md").read_text())
+    ran = 0
+    for block in blocks:  # in README order: the quick start's `make demo` comes first
+        where = f"README.md line {block.line}"
+        if block.lang == "bash":
+            script = "\n".join(line for line in block.body.splitlines() if not line.startswith(NEVER_RUN))
+            _run(["bash", "-euo", "pipefail", "-c", script], root, env, where)
+            ran += 1
+        elif block.lang == "python":
+            out = _run([str(root / ".venv" / "bin" / "python"), "-c", block.body], root, env, where)
+            if block.output:
+                assert_shows(block.output, out, where)
+            ran += 1
+        elif block.body.startswith("$ "):
+            for command, expected in shell_commands(block.body):
+                out = _run(["bash", "-euo", "pipefail", "-c", command], root, env, f"{where}: {command[:60]}")
+                assert_shows(expected, out, f"{where}: {command[:60]}")
+                ran += 1
+    assert ran >= 8
+    assert (root / "data_lake" / "matches" / "_delta_log").is_dir()  # the demo wrote the copy's own lake
+    assert (root / ".dagster_home" / "dagster.yaml").is_file()
