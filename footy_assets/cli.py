@@ -169,6 +169,28 @@ def cmd_intervals(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    from footy_assets.forget import StillLanded, forget_match
+
+    lake = _lake(args.lake)
+    with _instance() as instance:
+        try:
+            done = forget_match(lake, instance, args.match, from_lake=args.from_lake,
+                                progress=lambda s: print(s, flush=True))
+        except StillLanded as exc:
+            print(f"error: {args.match}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    print(f"{args.match}: partition {'removed from' if done.partition_removed else 'not in'} the Dagster instance")
+    if args.from_lake:
+        rows = sum(done.deleted_rows.values())
+        tables = ", ".join(f"{t} {n:,}" for t, n in done.deleted_rows.items() if n)
+        print(f"{args.match}: {rows:,} rows deleted from the lake" + (f" ({tables})" if tables else "")
+              + (f"; removed {', '.join(done.files_removed)}" if done.files_removed else ""))
+    else:
+        print(f"{args.match}: its rows stay in the lake (add --from-lake to delete them)")
+    return EXIT_OK
+
+
 def _no_constant(name: str):
     """json's parse_constant: NaN, Infinity and -Infinity are not JSON numbers, and no bound can be one."""
     raise ValueError(f"{name} is not a number a filter can use")
@@ -206,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--request", required=True, help="the request as JSON text or a JSON file")
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_intervals)
+
+    p = sub.add_parser("forget", help="forget a withdrawn match: its partition in the Dagster instance and, with "
+                       "--from-lake, its rows in the lake (its landing folder must be gone)")
+    p.add_argument("match", metavar="ID", help="the match_id (the name its landing folder had)")
+    p.add_argument("--from-lake", action="store_true", help="also delete the match's rows from every table, its "
+                   "raw-feed record and its picture (one Delta commit per table; other matches untouched)")
+    p.add_argument("--lake", help=lake_help)
+    p.set_defaults(func=cmd_forget)
     return parser
 
 

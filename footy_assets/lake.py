@@ -300,6 +300,38 @@ class Lake:
             return dt.version()  # the table object is at the commit this write made
         raise AssertionError("unreachable")
 
+    def delete_match(self, table: str, match_id: str) -> int:
+        """Delete ``match_id``'s rows of ``table`` in one Delta commit (other matches untouched); the number of
+        rows deleted (0 when the table or the match is absent: nothing is committed)."""
+        check_match_id(match_id)
+        dt = self.open_table(table)
+        if dt is None:
+            return 0
+        metrics = dt.delete(predicate=f"match_id = '{match_id}'",
+                            commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES))
+        return int(metrics.get("num_deleted_rows", 0) or 0)
+
+    def delete_path(self, uri: str) -> bool:
+        """Remove a file or a folder (with its content) of the lake; False when absent. Never follows a link out
+        of the lake: a link is removed itself, not what it points to."""
+        fs, _ = self.filesystem()
+        path = self.fs_path(uri)
+        if self.is_local:
+            root = os.path.realpath(self.uri)
+            if not os.path.realpath(os.path.dirname(path)).startswith(root + os.sep):
+                raise UnsafeEntry(0, "a folder that leads outside the lake (a link?)", os.path.dirname(path))
+            if os.path.islink(path):
+                os.unlink(path)
+                return True
+        info = fs.get_file_info(path)
+        if info.type == pafs.FileType.NotFound:
+            return False
+        if info.type == pafs.FileType.Directory:
+            fs.delete_dir(path)
+        else:
+            fs.delete_file(path)
+        return True
+
     def dataset(self, table: str):
         """A pyarrow dataset of ``table`` read through a native pyarrow filesystem, or None when absent.
 

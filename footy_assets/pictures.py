@@ -1,37 +1,78 @@
-"""A picture of a match for the Dagster UI: average positions on the pitch and the teams' speed profile.
+"""A picture of a match for the Dagster UI: per period, average positions on the pitch and the teams' speed.
 
-Aggregation is polars (one group_by each); matplotlib only draws ~30 points and two lines, so the picture
-costs a fraction of a second even for a full match. Rendered with the Agg backend (no screen needed).
+One column per period: on top the players' average positions (dot size by minutes played in the period; a
+player who came on or went off during the period is drawn with a dashed yellow ring and an arrow, and players of a
+team whose averages nearly coincide — a substitute and the player he replaced — are pushed apart so both can
+be read); below, each team's mean valid speed per minute, on the match-minute axis of that period (0-45+,
+45-90+). Aggregation is polars (a few group_bys); matplotlib draws ~50 points and a few lines, so the picture
+costs a fraction of a second for a full match. Rendered with the Agg backend (no screen needed).
 """
 
 from __future__ import annotations
 
 import io
 
+import numpy as np
 import polars as pl
 
+from footy_assets.metrics.clock import match_minute
+
 TEAM_COLOURS = {0: "#1f77b4", 1: "#d62728"}
+PART_OF_PERIOD = 0.9  # below this share of the period's length, a player came on or went off during it
+MIN_SEPARATION_M = 6.0  # average positions closer than this (same team, same period) are pushed apart
 
 
 def average_positions(frame_state: pl.DataFrame) -> pl.DataFrame:
-    """Mean x_m, y_m and minutes on the pitch per player (canonical frame: home attacks +x)."""
-    return (
-        frame_state.group_by("player_id", "team")
-        .agg(x_m=pl.col("x_m").mean(), y_m=pl.col("y_m").mean(), frames=pl.len(), fps=pl.col("fps").first())
-        .with_columns(minutes=pl.col("frames") / pl.col("fps") / 60)
-        .sort("team", "player_id")
+    """Per period and player: mean x_m, y_m (canonical frame: home attacks +x), minutes in the period, and
+    whether he came on late (``came_on``) or went off early (``went_off``: more than a tenth of the period
+    from its first or last frame)."""
+    fps = pl.col("fps").first()
+    per_player = (
+        frame_state.group_by("period", "player_id", "team")
+        .agg(x_m=pl.col("x_m").mean(), y_m=pl.col("y_m").mean(), minutes=pl.len() / fps / 60,
+             on_s=pl.col("period_time_s").min(), off_s=pl.col("period_time_s").max())
     )
+    first, last = pl.col("on_s").min().over("period"), pl.col("off_s").max().over("period")
+    slack = (1 - PART_OF_PERIOD) * (last - first)
+    return per_player.with_columns(
+        came_on=(pl.col("on_s") - first) > slack, went_off=(last - pl.col("off_s")) > slack,
+    ).sort("period", "team", "player_id")
 
 
 def speed_profile(frame_state: pl.DataFrame) -> pl.DataFrame:
-    """Mean valid speed (m/s) per team per period per minute of the match clock."""
+    """Mean valid speed (m/s) per team, period and match minute (the minute within the period, counted as
+    event data does: the second half starts at 45)."""
+    valid = pl.col("valid") if "valid" in frame_state.columns else pl.col("speed_mps").is_not_null()
     return (
-        frame_state.filter(pl.col("valid") if "valid" in frame_state.columns else pl.col("speed_mps").is_not_null())
-        .with_columns(minute=(pl.col("timestamp_ms") // 60_000).cast(pl.Int64))
+        frame_state.filter(valid)
+        .with_columns(minute=match_minute(pl.col("period_time_s")).cast(pl.Int64))
         .group_by("team", "period", "minute")
         .agg(speed_mps=pl.col("speed_mps").mean())
         .sort("team", "period", "minute")
     )
+
+
+def spread_apart(x: np.ndarray, y: np.ndarray, group: np.ndarray, min_distance: float = MIN_SEPARATION_M,
+                 rounds: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """Positions moved so that no two of one group are closer than ``min_distance`` (a few dozen points:
+    pairwise numpy, each round pushes every close pair apart along the line joining them)."""
+    x, y = x.astype(float).copy(), y.astype(float).copy()
+    same = group[:, None] == group[None, :]
+    np.fill_diagonal(same, False)
+    order = np.sign(np.subtract.outer(np.arange(x.size), np.arange(x.size))).astype(float)
+    for _ in range(rounds):
+        dx, dy = x[:, None] - x[None, :], y[:, None] - y[None, :]
+        distance = np.hypot(dx, dy)
+        close = same & (distance < min_distance)
+        if not close.any():
+            break
+        # coincident points are pushed along x by their order, so the push is deterministic
+        ux = np.where(distance > 1e-6, dx / np.maximum(distance, 1e-6), order)
+        uy = np.where(distance > 1e-6, dy / np.maximum(distance, 1e-6), 0.0)
+        push = np.where(close, (min_distance - distance) / 2, 0.0)
+        x += (push * ux).sum(axis=1)
+        y += (push * uy).sum(axis=1)
+    return x, y
 
 
 def _draw_pitch(ax, length: float, width: float) -> None:
@@ -56,8 +97,12 @@ def _draw_pitch(ax, length: float, width: float) -> None:
     ax.set_yticks([])
 
 
+PERIOD_NAMES = {1: "first half", 2: "second half", 3: "extra time, first half", 4: "extra time, second half",
+                5: "shoot-out"}
+
+
 def match_picture(frame_state: pl.DataFrame, title: str, pitch: tuple[float, float] = (105.0, 68.0)) -> bytes:
-    """PNG bytes: average positions (dot size by minutes played) and the mean speed per minute per team."""
+    """PNG bytes of the picture (see the module's docstring)."""
     return render_picture(average_positions(frame_state), speed_profile(frame_state), title, pitch)
 
 
@@ -68,31 +113,45 @@ def render_picture(positions: pl.DataFrame, profile: pl.DataFrame, title: str,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(12, 4.2))
+    periods = positions["period"].unique().sort().to_list() or [1]
+    fig = Figure(figsize=(8 * len(periods), 9))
     FigureCanvasAgg(fig)
-    pitch_ax, speed_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.35, 1]})
-    _draw_pitch(pitch_ax, *pitch)
-    pitch_ax.scatter(positions["x_m"].to_numpy(), positions["y_m"].to_numpy(),
-                     s=(40 + 120 * positions["minutes"].sqrt()).to_numpy(),
-                     c=[TEAM_COLOURS.get(t, "grey") for t in positions["team"].to_list()],
-                     edgecolors="white", linewidths=1.0, zorder=3)
-    for row in positions.iter_rows(named=True):  # a label per player (~30), not per frame
-        pitch_ax.annotate(row["player_id"].split("-")[1], (row["x_m"], row["y_m"]), color="white", fontsize=7,
-                          ha="center", va="center", zorder=4, fontweight="bold")
-    pitch_ax.set_title("average positions (home attacks →)", fontsize=10)
-    for team, label in ((0, "home"), (1, "away")):
-        for number, period in enumerate(profile["period"].unique().sort().to_list()):  # a line per half
+    axes = fig.subplots(2, len(periods), squeeze=False, gridspec_kw={"height_ratios": [1.6, 1]})
+    for column, period in enumerate(periods):
+        pitch_ax, speed_ax = axes[0][column], axes[1][column]
+        _draw_pitch(pitch_ax, *pitch)
+        here = positions.filter(pl.col("period") == period)
+        x, y = spread_apart(here["x_m"].to_numpy(), here["y_m"].to_numpy(), here["team"].to_numpy())
+        partial = (here["came_on"] | here["went_off"]).to_numpy()
+        colours = [TEAM_COLOURS.get(t, "grey") for t in here["team"].to_list()]
+        sizes = 170 + 130 * np.sqrt(here["minutes"].to_numpy() / max(float(here["minutes"].max() or 1.0), 1e-9))
+        for dashed in (False, True):
+            keep = partial == dashed
+            pitch_ax.scatter(x[keep], y[keep], s=sizes[keep], c=[c for c, k in zip(colours, keep) if k],
+                             edgecolors="yellow" if dashed else "white", linewidths=1.8 if dashed else 1.0,
+                             linestyles="--" if dashed else "-", zorder=3)
+        for i, row in enumerate(here.iter_rows(named=True)):  # a label per player (~25), not per frame
+            pitch_ax.annotate(row["player_id"].split("-")[1], (x[i], y[i]), color="white", fontsize=8.5,
+                              ha="center", va="center", zorder=4, fontweight="bold")
+            mark = "↑" if row["came_on"] else ("↓" if row["went_off"] else "")
+            if mark:  # beside the dot, in the ring's colour
+                pitch_ax.annotate(mark, (x[i] + 2.6, y[i]), color="yellow", fontsize=12, ha="left", va="center",
+                                  zorder=4, fontweight="bold")
+        pitch_ax.set_title(f"{PERIOD_NAMES.get(period, f'period {period}')}: average positions (home attacks →; "
+                           "↑ came on, ↓ went off)", fontsize=10)
+        for team, label in ((0, "home"), (1, "away")):
             part = profile.filter((pl.col("team") == team) & (pl.col("period") == period))
             speed_ax.plot(part["minute"].to_list(), part["speed_mps"].to_list(), color=TEAM_COLOURS[team],
-                          label=label if number == 0 else None, marker=".")
-    speed_ax.set_xlabel("match clock (minutes)")
-    speed_ax.set_ylabel("mean speed (m/s)")
-    speed_ax.set_title("speed profile", fontsize=10)
-    speed_ax.grid(alpha=0.3)
-    if speed_ax.get_legend_handles_labels()[0]:  # a one-frame clip has no speed to plot
-        speed_ax.legend(fontsize=8)
-    fig.suptitle(title, fontsize=11)
+                          label=label, marker=".")
+        speed_ax.set_xlabel("match minute")
+        speed_ax.xaxis.get_major_locator().set_params(integer=True)
+        speed_ax.set_ylabel("mean speed (m/s)")
+        speed_ax.set_title(f"{PERIOD_NAMES.get(period, f'period {period}')}: mean speed per minute", fontsize=10)
+        speed_ax.grid(alpha=0.3)
+        if speed_ax.get_legend_handles_labels()[0] and profile.filter(pl.col("period") == period).height:
+            speed_ax.legend(fontsize=9)
+    fig.suptitle(title, fontsize=13)
     fig.tight_layout()
     out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=72)
+    fig.savefig(out, format="png", dpi=80)
     return out.getvalue()

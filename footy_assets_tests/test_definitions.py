@@ -62,3 +62,12 @@ def test_every_table_column_is_described_in_the_catalog():
         assert not undescribed, (key, undescribed)
         assert columns[0].name == "match_id"
     assert tables == 9  # tracking, frame_state, ball_state, intervals, match_quality, 3 summaries, matches
+
+
+def test_groups_sort_in_the_order_data_flows():
+    """The UI lists asset groups by name: the names must sort as the layers run."""
+    graph = defs.resolve_asset_graph()
+    group = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert (group["tracking"], group["frame_state"], group["player_match_summary"]) == ("ingest", "metrics", "summaries")
+    flow = [group["raw_feed"], group["frame_state"], group["team_match_summary"]]
+    assert sorted(set(group.values())) == flow

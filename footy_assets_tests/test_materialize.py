@@ -163,9 +163,14 @@ def test_frame_state_picture_is_saved_and_embedded(landed, instance):
     assert result.success
     meta = [e.materialization.metadata for e in result.get_asset_materialization_events()
             if e.asset_key == dg.AssetKey("frame_state")][0]
-    path = Path(meta["picture_path"].value)
+    assert list(meta)[:2] == ["match_picture", "match_picture_file"]  # first in the UI's metadata list
+    path = Path(meta["match_picture_file"].value)
     assert path == Path(landed.uri) / "_pictures" / "m_svu" / "frame_state.png"
     png = path.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
-    embedded = meta["picture"].value.split("base64,")[1].rstrip(")")
+    embedded = meta["match_picture"].value.split("base64,")[1].rstrip(")")
     assert base64.b64decode(embedded) == png
+    from PIL import Image  # matplotlib's own dependency
+
+    with Image.open(path) as image:  # one column per half, large enough to read
+        assert image.size == (1280, 720)

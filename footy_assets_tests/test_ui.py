@@ -190,11 +190,11 @@ def test_browser_shows_the_asset_graph(served, tmp_path):
 
     catalog = page("assets", "--dump-dom")
     assert {name for name in ASSETS if f">{name}<" in catalog or name in catalog} == ASSETS
-    lineage = "locations/footy_assets/asset-groups/derived/lineage"
+    lineage = "locations/footy_assets/asset-groups/metrics/lineage"
     graph = page(lineage, "--dump-dom")
     for name in ("tracking", "frame_state", "ball_state", "intervals", "matches"):
         assert name in graph, name
-    screenshot = ARTIFACTS / "asset_graph_derived.png"
+    screenshot = ARTIFACTS / "asset_graph_metrics.png"
     page(lineage, f"--screenshot={screenshot}")
     png = screenshot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000  # a rendered page, not a blank one

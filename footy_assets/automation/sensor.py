@@ -5,7 +5,8 @@ times changed since the cursor. A match is requested when its fingerprint is new
 lake does not already hold it with the same fingerprint and code versions (the notion of "needs work"
 shared with ``footy-assets materialize`` and the backfill schedule). The run key is
 ``match_id:fingerprint``, so a re-scan never runs the same delivery twice. Invalid folder names and
-matches landed under two formats are logged with the reason, never raised.
+matches landed under two formats are logged with the reason, never raised. A partition whose landing folder
+is gone (a withdrawn delivery) is removed from the instance; its rows stay in the lake (``footy-assets forget``).
 """
 
 import json
@@ -77,11 +78,30 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
             tags={MATCH_TAG: match_id, "footy_assets/fingerprint": fingerprint, "footy_assets/trigger": "sensor"},
         ))
     partitions_request = ([match_partitions_request(new_partitions)] if new_partitions else [])
-    if not requests and not new_partitions:
+    withdrawn = withdrawn_matches(context, known, usable, refused)
+    if withdrawn:
+        partitions_request.append(dg.DeleteDynamicPartitionsRequest(MATCH_PARTITIONS_NAME, withdrawn))
+    if not requests and not new_partitions and not withdrawn:
         return dg.SensorResult(skip_reason=f"no new or changed delivery ({len(usable)} matches, {hashed} hashed)",
                                cursor=json.dumps(next_cursor, sort_keys=True))
     return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partitions_request,
                            cursor=json.dumps(next_cursor, sort_keys=True))
+
+
+def withdrawn_matches(context: dg.SensorEvaluationContext, known: set[str], usable: dict, refused: dict) -> list[str]:
+    """Partitions whose landing folder is gone (a withdrawn delivery): the UI stops showing them; their rows stay
+    in the lake until ``footy-assets forget ID --from-lake``. An empty landing zone (unmounted, emptied by
+    mistake) withdraws nothing: a whole season never disappears from the UI because a disk is missing."""
+    present = set(usable) | {key.rsplit("/", 1)[-1] for key in refused}
+    gone = sorted(known - present)
+    if gone and not present:
+        context.log.warning(f"the landing zone holds no match folder: {len(gone)} partition(s) kept; "
+                            "remove them with footy-assets forget ID if they were withdrawn")
+        return []
+    for match_id in gone:
+        context.log.info(f"{match_id}: its landing folder is gone: partition removed (rows stay in the lake; "
+                         f"footy-assets forget {match_id} --from-lake deletes them)")
+    return gone
 
 
 def match_partitions_request(match_ids: list[str]) -> dg.AddDynamicPartitionsRequest:
