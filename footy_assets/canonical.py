@@ -42,6 +42,8 @@ TRACKING_SCHEMA: dict[str, pl.DataType] = {
     # Not in CONTRACTS 3: the feed's own ball-in-play flag for the frame, where the feed gives one
     # (CDF ball_status / ball.status, SportVU's pause flag); null otherwise. ball_state reads it.
     "in_play": pl.Boolean,
+    # footy_track (CONTRACTS 10): the tracker filled the box from its prediction (a Lost-state track), no detection
+    "interpolated": pl.Boolean,
     # CONTRACTS 8: the sha256 fingerprint of the landed delivery these rows came from. Every per-match
     # table carries the fingerprint of the delivery it was computed from; ``matches`` publishes one.
     "fingerprint": pl.Categorical,

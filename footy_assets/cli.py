@@ -15,7 +15,7 @@ from pathlib import Path
 from footy_assets.lake import InvalidMatchId, Lake
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-DEMO_FORMATS = ("footy_stats", "sportvu", "cdf")
+DEMO_FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")
 
 
 def _instance():

@@ -39,6 +39,9 @@ MATCHES_SCHEMA: dict[str, pl.DataType] = {
     "rows_goal_keeper": pl.Int64,
     "rows_ball": pl.Int64,
     "rows_referee": pl.Int64,
+    "rows_unidentified": pl.Int64,  # player and goal keeper rows without a player_id
+    "rows_interpolated": pl.Int64,  # footy_track: boxes the tracker predicted (lost tracks)
+    "vendor_rows_dropped": pl.Int64,  # vendor rows left out of tracking (labels without a role, extra balls)
     "code_versions": pl.String,  # JSON: {asset: code_version}
     "materialized_at_ms": pl.Int64,  # Unix epoch ms (an integer: no timestamp type, for every reader)
 }
@@ -62,7 +65,8 @@ def raw_feed_record(landed: LandedMatch, info: FeedInfo) -> dict:
 
 
 def match_row(record: dict, tracking: pl.DataFrame, code_versions: dict[str, str]) -> pl.DataFrame:
-    """The ``matches`` row of one match from its raw-feed record and its tracking rows (frame_id, period, role)."""
+    """The ``matches`` row of one match from its raw-feed record and its tracking rows (frame_id, period, role,
+    player_id, interpolated)."""
     feed = record["feed"]
     periods = (
         tracking.group_by("period")
@@ -90,6 +94,10 @@ def match_row(record: dict, tracking: pl.DataFrame, code_versions: dict[str, str
         "vendor_rows": feed["vendor_rows"],
         "rows": tracking.height,
         **{f"rows_{role}": roles.get(role, 0) for role in ("player", "goal_keeper", "ball", "referee")},
+        "rows_unidentified": tracking.filter(pl.col("role").is_in(["player", "goal_keeper"])
+                                             & pl.col("player_id").is_null()).height,
+        "rows_interpolated": int(tracking["interpolated"].sum() or 0) if "interpolated" in tracking.columns else 0,
+        "vendor_rows_dropped": feed.get("vendor_rows_dropped", 0),
         "code_versions": json.dumps(code_versions, sort_keys=True),
         "materialized_at_ms": int(time.time() * 1000),
     }

@@ -27,11 +27,11 @@ def _sql_versions() -> dict[str, str]:
 
 CODE_VERSIONS: dict[str, str] = {
     "raw_feed": "1",
-    "tracking": "3",
+    "tracking": "4",
     "frame_state": f"3+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}+step{MAX_STEP_SPEED_MPS:g}",
     "ball_state": "2",
     "intervals": f"3+catalog.{_digest(CATALOG_PATH.read_bytes())}",
     "match_quality": "1",
     **_sql_versions(),
-    "matches": "2",
+    "matches": "3",
 }

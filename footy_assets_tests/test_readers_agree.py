@@ -16,8 +16,10 @@ VARIANTS = {
     "svu_nocolon": ("sportvu", {"ball_colon": False}),
     "cdf_v02": ("cdf", {"version": "0.2"}),
     "cdf_v03": ("cdf", {"version": "0.3"}),
+    "ft_homography": ("footy_track", {}),
 }
-ROUNDING_M = {"footy_stats": 0.005, "sportvu": 0.0005, "cdf": 0.005}
+# footy_track: boxes are float32 fractions of the image, through the camera's homography (< 0.1 mm)
+ROUNDING_M = {"footy_stats": 0.005, "sportvu": 0.0005, "cdf": 0.005, "footy_track": 0.0001}
 
 
 @pytest.fixture(scope="module")

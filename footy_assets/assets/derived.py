@@ -92,9 +92,11 @@ def read_table(lake: Lake, table: str, match_id: str, columns: list[str] | None 
 
 
 def delivery_of(lake: Lake, match_id: str, tables: list[str]) -> str:
-    """The fingerprint of the delivery the input rows come from (they must agree)."""
+    """The fingerprint of the delivery the input rows come from (they must agree). ``tracking`` is always
+    asked too: it holds rows for every delivery, while a derived input can be empty (a one-frame clip has no
+    speeds; a footy_track feed without a homography has no pitch positions) and then says nothing."""
     try:
-        return input_fingerprint(lake, match_id, tables)
+        return input_fingerprint(lake, match_id, list(dict.fromkeys(["tracking", *tables])))
     except NotPublished as exc:
         raise dg.Failure(str(exc)) from None
 

@@ -160,7 +160,8 @@ def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
     record = lake.lake.read_json(raw_feed_record_uri(lake.lake, match_id))
     if record is None:
         raise dg.Failure(f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed first")
-    stored = read_table(lake.lake, "tracking", match_id, columns=["frame_id", "period", "role"])
+    stored = read_table(lake.lake, "tracking", match_id, columns=["frame_id", "period", "role", "player_id",
+                                                                 "interpolated"])
     try:  # the publish marker: only when every table of the match holds this delivery
         check_publishable(lake.lake, match_id, record["fingerprint"])
     except NotPublished as exc:

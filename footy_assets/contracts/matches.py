@@ -30,6 +30,12 @@ class Matches(pa.DataFrameModel):
     rows_goal_keeper: pl.Int64 = pa.Field(ge=0, description="tracking rows of goal keepers")
     rows_ball: pl.Int64 = pa.Field(ge=0, description="tracking rows of the ball")
     rows_referee: pl.Int64 = pa.Field(ge=0, description="tracking rows of referees")
+    rows_unidentified: pl.Int64 = pa.Field(ge=0, description="tracking rows of players and goal keepers without a "
+                                           "player_id (jersey not read; footy_track: a track never identified)")
+    rows_interpolated: pl.Int64 = pa.Field(ge=0, description="tracking rows whose box the tracker predicted "
+                                           "(footy_track lost-state rows)")
+    vendor_rows_dropped: pl.Int64 = pa.Field(ge=0, description="vendor rows left out of tracking (footy_track: "
+                                             "labels without a role, a second ball in a frame)")
     code_versions: str = pa.Field(description="JSON: {asset: code version} of the run that wrote the match")
     materialized_at_ms: pl.Int64 = pa.Field(description="ms since the Unix epoch: when this row was written")
 

@@ -19,8 +19,9 @@ class Tracking(PerMatchTable):
     jersey: pl.Int16 = pa.Field(nullable=True, ge=0, description="shirt number; null where unidentified")
     player_id: str = pa.Field(nullable=True, description=PLAYER_ID_DOC + "; null where unidentified")
     track_id: str = pa.Field(nullable=True, description="the vendor's object or track id, where it has one")
-    x_m: pl.Float32 = pa.Field(ge=-100.0, le=100.0, description=X_DOC)
-    y_m: pl.Float32 = pa.Field(ge=-100.0, le=100.0, description=Y_DOC)
+    x_m: pl.Float32 = pa.Field(nullable=True, ge=-100.0, le=100.0, description=X_DOC + "; null where the feed "
+                               "has image positions only (footy_track without a homography)")
+    y_m: pl.Float32 = pa.Field(nullable=True, ge=-100.0, le=100.0, description=Y_DOC + "; null as x_m")
     z_m: pl.Float32 = pa.Field(nullable=True, description="m above the ground: the ball's height; null otherwise")
     id_confidence: pl.Float32 = pa.Field(nullable=True, ge=0.0, le=1.0, description="0-1, the vendor's "
                                          "identification confidence, where it gives one")
@@ -30,6 +31,8 @@ class Tracking(PerMatchTable):
                                   description="the vendor format the rows were read from")
     in_play: pl.Boolean = pa.Field(nullable=True, description="the feed's own ball-in-play flag for the frame; "
                                    "null where the feed gives none")
+    interpolated: pl.Boolean = pa.Field(nullable=True, description="footy_track: the tracker predicted the box "
+                                        "(a lost track), nothing was detected; null for other formats")
     fingerprint: pl.Categorical = pa.Field(description=FINGERPRINT_DOC)
 
     @pa.dataframe_check(error="player_id must look like '0-10'")

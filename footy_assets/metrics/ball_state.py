@@ -35,7 +35,7 @@ BALL_STATE_SCHEMA: dict[str, pl.DataType] = {
 def closest_in_control(tracking: pl.DataFrame, radius_m: float = CONTROL_RADIUS_M) -> pl.DataFrame:
     """Per frame, the closest identified player within ``radius_m`` of the ball: frame_id, team, player_id."""
     people = identified_players(tracking)
-    ball = tracking.filter(pl.col("role") == "ball").select("frame_id", "x_m", "y_m")
+    ball = tracking.filter((pl.col("role") == "ball") & pl.col("x_m").is_not_null()).select("frame_id", "x_m", "y_m")
     d = distance_to_ball(people["frame_id"].to_numpy(), people["x_m"].to_numpy(), people["y_m"].to_numpy(), ball)
     near = people.select("frame_id", "team", "player_id").with_columns(
         ball_dist_m=pl.Series(d, nan_to_null=True)
@@ -52,7 +52,7 @@ def build_ball_state(tracking: pl.DataFrame, fingerprint: str | None = None) -> 
     """ball_state rows of one match from its canonical tracking rows; ``fingerprint`` is their delivery's."""
     if fingerprint is None and "fingerprint" in tracking.columns and tracking.height:
         fingerprint = tracking["fingerprint"][0]  # the delivery the tracking rows come from
-    ball = tracking.filter(pl.col("role") == "ball").sort("frame_id").select(
+    ball = tracking.filter((pl.col("role") == "ball") & pl.col("x_m").is_not_null()).sort("frame_id").select(
         "match_id", "frame_id", "timestamp_ms", "period", "x_m", "y_m", "z_m",
         in_play=pl.col("in_play").fill_null(True),
     )

@@ -50,13 +50,14 @@ PEOPLE = ("player", "goal_keeper")
 
 
 def identified_players(tracking: pl.DataFrame) -> pl.DataFrame:
-    """Rows of tracking that frame_state describes: players and goal keepers with a player_id."""
+    """Rows of tracking that frame_state describes: players and goal keepers with a player_id and a pitch
+    position (a footy_track feed without a homography has image positions only)."""
     return tracking.filter(pl.col("role").is_in(PEOPLE) & pl.col("player_id").is_not_null()
-                           & pl.col("team").is_not_null())
+                           & pl.col("team").is_not_null() & pl.col("x_m").is_not_null() & pl.col("y_m").is_not_null())
 
 
 def ball_positions(tracking: pl.DataFrame) -> pl.DataFrame:
-    return tracking.filter(pl.col("role") == "ball").select("frame_id", "x_m", "y_m")
+    return tracking.filter((pl.col("role") == "ball") & pl.col("x_m").is_not_null()).select("frame_id", "x_m", "y_m")
 
 
 def distance_to_ball(frame_id: np.ndarray, x: np.ndarray, y: np.ndarray, ball: pl.DataFrame) -> np.ndarray:

@@ -62,7 +62,8 @@ def speeds_plausible(frame_state: pl.DataFrame, limit_mps: float = MAX_PLAUSIBLE
 
 
 def frame_state_covers_tracking(frame_state_rows: int, tracking: pl.DataFrame) -> tuple[bool, dict]:
-    """frame_state has one row for every identified player or goal keeper row of tracking."""
-    expected = tracking.filter(pl.col("role").is_in(["player", "goal_keeper"]) & pl.col("player_id").is_not_null()
-                               & pl.col("team").is_not_null()).height
+    """frame_state has one row for every identified player or goal keeper row of tracking that has a position."""
+    from footy_assets.metrics.frame_state import identified_players
+
+    expected = identified_players(tracking).height
     return frame_state_rows == expected, {"frame_state_rows": frame_state_rows, "tracking_player_rows": expected}

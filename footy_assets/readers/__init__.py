@@ -8,13 +8,14 @@ from footy_assets.lake import Lake
 from footy_assets.landing import LandedMatch
 import polars as pl
 
-from footy_assets.readers import cdf, footy_stats, sportvu
+from footy_assets.readers import cdf, footy_stats, footy_track, sportvu
 from footy_assets.readers.common import FeedError, FeedInfo, ReadResult, max_file_bytes
 
 READERS: dict[str, Callable[[Lake, LandedMatch], ReadResult]] = {
     footy_stats.FORMAT: footy_stats.read,
     sportvu.FORMAT: sportvu.read,
     cdf.FORMAT: cdf.read,
+    footy_track.FORMAT: footy_track.read,
 }
 
 

@@ -86,6 +86,7 @@ class FeedInfo:
     # {period: its start in ms on the canonical clock} where the feed says (CDF meta start frames, SportVU's
     # game clock); keys are strings, as in the JSON record. Periods missing here start at their first frame.
     period_start_ms: dict[str, int] = field(default_factory=dict)
+    vendor_rows_dropped: int = 0  # vendor rows left out of tracking (footy_track: labels without a role, extra balls)
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
