@@ -8,19 +8,10 @@
 from __future__ import annotations
 
 
-import polars as pl
 
 from footy_assets.lake import InvalidMatchId, Lake, check_match_id
 from footy_assets.metrics.intervals import FilterError, run_filter
-
-
-def _published(lake: Lake, table: str, match_id: str, fingerprint: str) -> pl.DataFrame:
-    """One match's rows of ``table`` from the delivery ``matches`` publishes (CONTRACTS 8): a chain that failed
-    half-way is never read as a mix of two deliveries."""
-    scan = lake.scan_match(table, match_id)
-    if scan is None:
-        return pl.DataFrame()
-    return scan.filter(pl.col("fingerprint") == fingerprint).collect()
+from footy_assets.publish import published_rows
 
 
 def filter_intervals(match_id: str, request: dict, lake: Lake | None = None) -> list[dict]:
@@ -41,7 +32,8 @@ def filter_intervals(match_id: str, request: dict, lake: Lake | None = None) -> 
                           "(land it and run footy-assets materialize)")
     published = matches["fingerprint"][0].as_py()
     pitch = (float(matches["pitch_length_m"][0].as_py()), float(matches["pitch_width_m"][0].as_py()))
-    frame_state, ball_state = (_published(lake, table, match_id, published) for table in ("frame_state", "ball_state"))
+    # the delivery matches publishes (CONTRACTS 8): never a mix of two deliveries
+    frame_state, ball_state = (published_rows(lake, table, match_id, published) for table in ("frame_state", "ball_state"))
     if frame_state.height == 0:
         raise FilterError(f"match {match_id!r} has no frame_state rows of its published delivery "
                           f"{published[:12]} (re-run footy-assets materialize)")

@@ -38,6 +38,9 @@ TRACKING_SCHEMA: dict[str, pl.DataType] = {
     "id_confidence": pl.Float32,
     "bbox_x": pl.Int16,
     "bbox_y": pl.Int16,
+    # footy_track: the box's size in pixels (with bbox_x/bbox_y, its bottom centre: the MOT export needs both)
+    "bbox_w": pl.Int16,
+    "bbox_h": pl.Int16,
     "source_format": pl.String,
     # Not in CONTRACTS 3: the feed's own ball-in-play flag for the frame, where the feed gives one
     # (CDF ball_status / ball.status, SportVU's pause flag); null otherwise. ball_state reads it.

@@ -191,6 +191,27 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from footy_assets.exports import ExportError, export_match
+
+    lake = _lake(args.lake)
+    output = args.output or str(Path("exports") / args.match / args.format)
+    if "://" not in output:
+        target = Path(output).resolve()
+        lake_root = Path(lake.uri).resolve() if lake.is_local else None
+        # into the lake only under landing/ (to land an export as a new match), never among its tables
+        if lake_root is not None and _inside(target, lake_root) and not _inside(target, lake_root / "landing"):
+            raise UsageError(f"--output {output} is inside the lake: write exports outside it, or into landing/")
+    try:
+        written = export_match(lake, args.match, args.format, output, json_download=args.json)
+    except ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for uri in written:
+        print(uri)
+    return EXIT_OK
+
+
 def _no_constant(name: str):
     """json's parse_constant: NaN, Infinity and -Infinity are not JSON numbers, and no bound can be one."""
     raise ValueError(f"{name} is not a number a filter can use")
@@ -228,6 +249,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--request", required=True, help="the request as JSON text or a JSON file")
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_intervals)
+
+    p = sub.add_parser("export", help="write a published match as CDF, the tracking download or MOT CSV")
+    p.add_argument("--match", required=True, metavar="ID", help="the match_id")
+    p.add_argument("--format", required=True, choices=["cdf", "tracking_download", "mot"],
+                   help="cdf: tracking.jsonl + meta.json (CDF v0.3.2); tracking_download: tracking.parquet as the "
+                   "vendor's download; mot: mot.csv (footy_track matches only)")
+    p.add_argument("--output", "-o", help="folder or s3://bucket/prefix to write to (default exports/ID/FORMAT); "
+                   "inside the lake only under landing/")
+    p.add_argument("--json", action="store_true", help="tracking_download as tracking.json instead of parquet")
+    p.add_argument("--lake", help=lake_help)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("forget", help="forget a withdrawn match: its partition in the Dagster instance and, with "
                        "--from-lake, its rows in the lake (its landing folder must be gone)")

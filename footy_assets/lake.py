@@ -210,8 +210,8 @@ class Lake:
         path = self.fs_path(uri)
         fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         if self.is_local:
-            root = os.path.realpath(self.uri)
-            if not os.path.realpath(os.path.dirname(path)).startswith(root + os.sep):
+            root, folder = os.path.realpath(self.uri), os.path.realpath(os.path.dirname(path))
+            if folder != root and not folder.startswith(root + os.sep):
                 raise UnsafeEntry(0, "a folder that leads outside the lake (a link?)", os.path.dirname(path))
             tmp = f"{path}.tmp-{os.getpid()}"
             with fs.open_output_stream(tmp) as out:

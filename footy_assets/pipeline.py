@@ -128,11 +128,11 @@ def _instance_defs_state(instance: dg.DagsterInstance):
 
 def _materialize(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, assets: list | None):
     from footy_assets.instance import process_tags
-    from footy_assets.registry import RESOURCES, all_assets
+    from footy_assets.registry import RESOURCES, chain_assets
     from footy_assets.resources import LakeResource
 
     return dg.materialize(
-        assets or all_assets,
+        assets or chain_assets,
         partition_key=plan.match_id,
         instance=instance,
         resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)},

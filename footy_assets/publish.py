@@ -65,3 +65,19 @@ def check_publishable(lake: Lake, match_id: str, fingerprint: str, tables: tuple
         detail = ", ".join(f"{t} ({fp[:12]})" for t, fp in stale.items())
         raise NotPublished(f"{match_id}: delivery {fingerprint[:12]} not published: still from another delivery: "
                            f"{detail}")
+
+
+def published_fingerprint(lake: Lake, match_id: str) -> str | None:
+    """The delivery ``matches`` publishes for the match (None when the match is not published)."""
+    row = lake.read_match("matches", match_id, columns=["fingerprint"])
+    return row["fingerprint"][0].as_py() if row is not None and row.num_rows else None
+
+
+def published_rows(lake: Lake, table: str, match_id: str, fingerprint: str,
+                   columns: list[str] | None = None) -> pl.DataFrame:
+    """One match's rows of ``table`` from the published delivery ``fingerprint`` (never a mix of two)."""
+    scan = lake.scan_match(table, match_id)
+    if scan is None:
+        return pl.DataFrame()
+    scan = scan.filter(pl.col("fingerprint") == fingerprint)
+    return (scan.select(columns) if columns else scan).collect()

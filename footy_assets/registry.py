@@ -8,11 +8,14 @@ run is not needed and ties it to whichever instance was current when it was firs
 from dagster_duckdb import DuckDBResource
 
 from footy_assets.assets.derived import derived_assets
+from footy_assets.assets.exports import export_assets
 from footy_assets.assets.ingest import ingest_assets
 from footy_assets.assets.summaries import summary_assets
 from footy_assets.resources import LakeResource
 
-all_assets = [*ingest_assets, *derived_assets, *summary_assets]
+# a match's chain (what materialize, the sensor's runs and backfills compute) and everything Dagster serves
+chain_assets = [*ingest_assets, *derived_assets, *summary_assets]
+all_assets = [*chain_assets, *export_assets]
 
 # DuckDB works in memory: the SQL models read the lake's Delta tables through Arrow datasets.
 RESOURCES = {"lake": LakeResource(), "duckdb": DuckDBResource(database=":memory:")}

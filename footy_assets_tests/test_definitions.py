@@ -13,15 +13,19 @@ from footy_assets.lake import PROJECT_ROOT
 def test_assets_and_partitions():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary", "player_match_summary",
-                    "team_match_summary", "matches"}
+    assert keys == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality",
+                    "player_period_summary", "player_match_summary", "team_match_summary", "matches", "vendor_exports"}
     for key in keys:
         node = graph.get(dg.AssetKey(key))
         assert isinstance(node.partitions_def, dg.DynamicPartitionsDefinition)
         assert node.partitions_def.name == "match_id"
         assert node.code_version
-    # matches is last: its row means the whole chain of the match succeeded
-    assert graph.get(dg.AssetKey("matches")).parent_keys == {dg.AssetKey(k) for k in keys - {"raw_feed", "matches"}}
+    # matches is last in a match's chain: its row means the whole chain of the match succeeded
+    assert graph.get(dg.AssetKey("matches")).parent_keys == {
+        dg.AssetKey(k) for k in keys - {"raw_feed", "matches", "vendor_exports"}}
+    # exports are launched by hand: not automated, not in the job the sensor and backfills run
+    assert graph.get(dg.AssetKey("vendor_exports")).automation_condition is None
+    assert dg.AssetKey("vendor_exports") not in defs.resolve_job_def("match_job").asset_layer.selected_asset_keys
     assert graph.get(dg.AssetKey("team_match_summary")).parent_keys == {
         dg.AssetKey("player_match_summary"), dg.AssetKey("ball_state")}
 
@@ -69,5 +73,5 @@ def test_groups_sort_in_the_order_data_flows():
     graph = defs.resolve_asset_graph()
     group = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert (group["tracking"], group["frame_state"], group["player_match_summary"]) == ("ingest", "metrics", "summaries")
-    flow = [group["raw_feed"], group["frame_state"], group["team_match_summary"]]
+    flow = [group["raw_feed"], group["frame_state"], group["team_match_summary"], group["vendor_exports"]]
     assert sorted(set(group.values())) == flow

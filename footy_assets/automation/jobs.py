@@ -8,7 +8,7 @@ MATCH_TAG = "footy_assets/match"
 
 match_job = dg.define_asset_job(
     "match_job",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("vendor_exports"),
     partitions_def=match_partitions,
     description="Every asset of one match: raw_feed, tracking, frame_state, ball_state, intervals, summaries, matches.",
 )

@@ -27,6 +27,8 @@ class Tracking(PerMatchTable):
                                          "identification confidence, where it gives one")
     bbox_x: pl.Int16 = pa.Field(nullable=True, description="pixels: image position where the vendor gives one")
     bbox_y: pl.Int16 = pa.Field(nullable=True, description="pixels: image position where the vendor gives one")
+    bbox_w: pl.Int16 = pa.Field(nullable=True, ge=0, description="pixels: the box's width (footy_track)")
+    bbox_h: pl.Int16 = pa.Field(nullable=True, ge=0, description="pixels: the box's height (footy_track)")
     source_format: str = pa.Field(isin=["footy_stats", "sportvu", "cdf", "footy_track"],
                                   description="the vendor format the rows were read from")
     in_play: pl.Boolean = pa.Field(nullable=True, description="the feed's own ball-in-play flag for the frame; "

@@ -2,7 +2,8 @@
 
 Seed ``common-data-format-cdf-paper.txt``: metres, origin at the centre, the home team attacks left to
 right for the whole match (so no rotation is needed). Both v0.2 key names (``ball_status`` at the top
-level, periods with ``start_frame_id``) and v0.3 ones (``ball.status``, ``frame_id_start``) are read.
+level, periods with ``start_frame_id``, ``referees``) and v0.3 ones (``ball.status``, ``frame_id_start``,
+``officials``) are read.
 fps and pitch size come from the meta; jersey numbers and goal keepers from the meta's team sheets
 (a goal keeper is a player whose ``position`` is ``GK`` in the frame or on the team sheet).
 A player whose id is not on the team sheet is kept as unidentified (jersey and player_id null).
@@ -41,7 +42,8 @@ FRAME_SCHEMA = {
     "period": pl.String,
     "ball_status": pl.Boolean,
     "teams": pl.Struct({"home": _TEAM, "away": _TEAM}),
-    "referees": pl.List(pl.Struct({"id": pl.String, "x": pl.Float64, "y": pl.Float64})),
+    "referees": pl.List(pl.Struct({"id": pl.String, "x": pl.Float64, "y": pl.Float64})),  # v0.2
+    "officials": pl.List(pl.Struct({"id": pl.String, "x": pl.Float64, "y": pl.Float64})),  # v0.3
     "ball": pl.Struct({"x": pl.Float64, "y": pl.Float64, "z": pl.Float64, "status": pl.Boolean}),
 }
 
@@ -227,7 +229,7 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
         )
         parts.append(players)
     refs = (
-        frames.select(*base, r="referees")
+        frames.select(*base, r=pl.concat_list(pl.col("referees").fill_null([]), pl.col("officials").fill_null([])))
         .explode("r")
         .filter(pl.col("r").is_not_null())
         .unnest("r")

@@ -231,6 +231,8 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
             x_m=pl.Series(x_m, nan_to_null=True), y_m=pl.Series(y_m, nan_to_null=True),
             bbox_x=pl.Series(np.round(u * width)).cast(pl.Int16, strict=False),
             bbox_y=pl.Series(np.round(v * height)).cast(pl.Int16, strict=False),
+            bbox_w=(pl.col("bbox_w") * width).round(0).cast(pl.Int16),
+            bbox_h=(pl.col("bbox_h") * height).round(0).cast(pl.Int16),
             interpolated="is_interpolated",
         )
         .sort("timestamp_ms", "row")
