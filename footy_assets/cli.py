@@ -65,17 +65,24 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from footy_assets import synthetic
 
+    import tempfile
+
+    import pyarrow.fs as pafs
+
     lake = _lake(args.lake, must_exist=False)
-    if not lake.is_local:
-        print("demo writes its feeds to a local lake; use --lake PATH", file=sys.stderr)
-        return EXIT_USAGE
-    landing = Path(lake.uri) / "landing"
-    print(f"writing synthetic feeds ({args.half_minutes:g}-minute halves) into {landing}")
+    staging = None if lake.is_local else tempfile.TemporaryDirectory(prefix="footy_demo_")
+    landing = Path(staging.name if staging else lake.uri) / "landing"
+    print(f"writing synthetic feeds ({args.half_minutes:g}-minute halves) into {lake.join('landing')}")
     for number, fmt in enumerate(DEMO_FORMATS):
         spec = synthetic.MatchSpec(f"demo_{fmt}", half_seconds=args.half_minutes * 60, seed=11 + number)
         folder = synthetic.write_match(landing, fmt, spec)
         size = sum(f.stat().st_size for f in folder.iterdir())
         print(f"  landed {fmt:<12} {spec.match_id:<18} {size / 1e6:6.1f} MB")
+    if staging:  # an object-store lake: the feeds are written locally, then uploaded
+        fs, root = lake.filesystem()
+        pafs.copy_files(str(landing), f"{root}/landing", source_filesystem=pafs.LocalFileSystem(),
+                        destination_filesystem=fs)
+        staging.cleanup()
     status = cmd_materialize(argparse.Namespace(lake=lake.uri, match=None))
     print(
         "\nNext:\n"

@@ -54,11 +54,20 @@ def check_match_id(match_id: str) -> str:
     return match_id
 
 
+# S3 servers other than AWS (Ceph's RADOS Gateway among them) refuse the request checksums newer AWS SDKs send
+# by default: pyarrow's multipart UploadPart gets "HTTP 411 MissingContentLength". Checksums only where an
+# operation requires them work everywhere, AWS included; a value the user sets wins. deltalake's own client is
+# not affected. Set before pyarrow creates an S3 client (it reads them then).
+S3_CLIENT_DEFAULTS = {"AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+                      "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required"}
+
+
 def storage_options_from_env(uri: str) -> dict[str, str]:
-    """Storage options for deltalake: the usual ``AWS_*`` variables when the lake is on S3."""
+    """Storage options for deltalake: the usual ``AWS_*`` variables when the lake is on S3 (``AWS_ENDPOINT_URL``,
+    ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``, ``AWS_ALLOW_HTTP``, ...)."""
     if not uri.startswith(("s3://", "s3a://")):
         return {}
-    return {k: v for k, v in os.environ.items() if k.startswith("AWS_") and v}
+    return {k: v for k, v in os.environ.items() if k.startswith("AWS_") and v and k not in S3_CLIENT_DEFAULTS}
 
 
 class UnsafeEntry(OSError):
@@ -128,6 +137,9 @@ class Lake:
     # -- files -----------------------------------------------------------------------------------
     def filesystem(self) -> tuple[pafs.FileSystem, str]:
         """The pyarrow filesystem of the lake and the lake root as a path within it."""
+        if not self.is_local:
+            for name, value in S3_CLIENT_DEFAULTS.items():
+                os.environ.setdefault(name, value)
         return pafs.FileSystem.from_uri(self.uri if "://" in self.uri else Path(self.uri).as_posix())
 
     def fs_path(self, uri: str) -> str:

@@ -144,6 +144,8 @@ def _half(rng: np.random.Generator, spec: MatchSpec, n: int) -> dict[str, np.nda
     players[..., 0] = _soft_limit(players[..., 0], LENGTH / 2 - 0.5)
     players[..., 1] = _soft_limit(players[..., 1], WIDTH / 2 - 0.5)
     referee = 10.0 * np.stack([_smooth_noise(rng, n, fps, 0.05, 1), _smooth_noise(rng, n, fps, 0.05, 1)], -1)
+    referee[..., 0] = _soft_limit(referee[..., 0], LENGTH / 2 - 8)  # the referee stays on the pitch too
+    referee[..., 1] = _soft_limit(referee[..., 1], WIDTH / 2 - 4)
     # Ball: carried by a player, passed to another every 2-5 s, flying for 0.8 s.
     switch = np.cumsum(rng.uniform(2, 5, n // fps + 2) * fps).astype(int)
     switch = np.concatenate([[0], switch[switch < n]])
