@@ -39,6 +39,38 @@ run_queue:
       limit: 1
 """
 
+POSTGRES_ENV = "FOOTY_POSTGRES_URL"
+MAX_RUNS_ENV = "FOOTY_MAX_CONCURRENT_RUNS"
+
+# For teams (FOOTY_POSTGRES_URL set when the home is first used): runs, events and schedules in PostgreSQL, so
+# the webserver, the daemon and every run worker share one instance from any machine. The URL is read from the
+# environment at run time (the file holds no password); runs wait in the daemon's queue, at most
+# FOOTY_MAX_CONCURRENT_RUNS at once (default: the number of cores) and still one per match.
+POSTGRES_YAML = """\
+storage:
+  postgres:
+    postgres_url:
+      env: {url_env}
+run_queue:
+  max_concurrent_runs:
+    env: {runs_env}
+  tag_concurrency_limits:
+    - key: "dagster/partition"
+      value:
+        applyLimitPerUniqueValue: true
+      limit: 1
+"""
+
+
+def instance_yaml() -> str:
+    """The dagster.yaml of a new home: SQLite beside it, or PostgreSQL when FOOTY_POSTGRES_URL is set."""
+    if not os.environ.get(POSTGRES_ENV):
+        return INSTANCE_YAML
+    os.environ.setdefault(MAX_RUNS_ENV, str(os.cpu_count() or 2))
+    shared = INSTANCE_YAML.split("run_queue:")[0]  # the queue is configured with the storage below
+    return shared + POSTGRES_YAML.format(url_env=POSTGRES_ENV, runs_env=MAX_RUNS_ENV)
+
+
 PID_TAG, START_TAG, HOST_TAG = "footy_assets/pid", "footy_assets/pid_start", "footy_assets/host"
 
 
@@ -73,7 +105,7 @@ def ensure_dagster_home() -> Path:
         with exclusive(home / ".footy_assets.lock"):
             if not config.exists():  # another process may have written it while we waited
                 tmp = home / f".dagster.yaml.{os.getpid()}"
-                tmp.write_text(INSTANCE_YAML)
+                tmp.write_text(instance_yaml())
                 os.replace(tmp, config)
     return home
 
