@@ -94,12 +94,17 @@ def _match_folders(lake: Lake) -> tuple[list[tuple[str, str, str]], dict[str, st
     return out, refused
 
 
-def landed_files(lake: Lake, folder_uri: str, with_hashes: bool = True) -> tuple[LandedFile, ...]:
+def landed_files(lake: Lake, folder_uri: str, with_hashes: bool = True,
+                 known: dict[str, tuple[int, int, str]] | None = None) -> tuple[LandedFile, ...]:
     """The regular files of a match folder (hidden files and sub-folders ignored), with their sha256.
 
+    ``known`` ({name: (size_bytes, mtime_ns, sha256)}, as the lake recorded the last delivery) spares the read
+    of a file whose size and modification time are those recorded: its sha256 is the recorded one. Only new
+    or touched files are hashed, so planning a season reads nothing when nothing changed.
     A link, FIFO or device among them refuses the whole delivery (``LandingError``, naming it without
     opening it); so does a file that cannot be read.
     """
+    known = known or {}
     files = []
     for entry in lake.entries(folder_uri):
         if entry.name.startswith(".") or entry.kind == "dir":
@@ -107,6 +112,10 @@ def landed_files(lake: Lake, folder_uri: str, with_hashes: bool = True) -> tuple
         where = folder_uri[len(lake.uri) + 1 :] + "/" + entry.name
         if entry.kind in UNSAFE:
             raise LandingError(f"{where} is {UNSAFE[entry.kind]}: refused, not followed (deliver regular files)")
+        recorded = known.get(entry.name)
+        if with_hashes and recorded and entry.mtime_ns and recorded[:2] == (entry.size_bytes, entry.mtime_ns):
+            files.append(LandedFile(entry.name, entry.size_bytes, recorded[2], entry.mtime_ns))
+            continue
         try:
             sha = _sha256(lake, f"{folder_uri}/{entry.name}") if with_hashes else ""
         except OSError as exc:
@@ -152,10 +161,12 @@ def list_match_folders(lake: Lake) -> tuple[dict[str, tuple[str, str]], dict[str
     return usable, refused
 
 
-def scan_landing(lake: Lake, only: set[str] | None = None) -> LandingScan:
+def scan_landing(lake: Lake, only: set[str] | None = None,
+                 known: dict[str, dict[str, tuple[int, int, str]]] | None = None) -> LandingScan:
     """Find every landed match; refuse invalid folder names and match_ids landed under two formats.
 
-    ``only`` restricts hashing to those match_ids (names are still checked for all folders).
+    ``only`` restricts hashing to those match_ids (names are still checked for all folders); ``known`` is
+    {match_id: {file name: (size, mtime_ns, sha256)}} as the lake recorded them (see ``landed_files``).
     """
     scan = LandingScan()
     usable, scan.refused = list_match_folders(lake)
@@ -165,7 +176,7 @@ def scan_landing(lake: Lake, only: set[str] | None = None) -> LandingScan:
         if only is not None and match_id not in only:
             continue
         try:
-            files = landed_files(lake, uri)
+            files = landed_files(lake, uri, known=(known or {}).get(match_id))
         except LandingError as exc:  # this match only: planning goes on for the others
             scan.refused[match_id] = str(exc)
             continue

@@ -48,8 +48,8 @@ class MatchOutcome:
 def plan_matches(lake: Lake, match_ids: Iterable[str] | None = None) -> list[MatchPlan]:
     """The status of every landed match (or of ``match_ids``), decided from the lake alone."""
     wanted = None if match_ids is None else {check_match_id(m) for m in match_ids}
-    scan = scan_landing(lake, only=wanted)
     stored = {row["match_id"]: row for row in read_matches(lake).iter_rows(named=True)}
+    scan = scan_landing(lake, only=wanted, known={m: recorded_files(row) for m, row in stored.items()})
     plans = []
     for key, reason in sorted(scan.refused.items()):
         if wanted is None or key in wanted:
@@ -61,6 +61,17 @@ def plan_matches(lake: Lake, match_ids: Iterable[str] | None = None) -> list[Mat
         status, reason = stored_status(stored.get(match_id), landed.fingerprint)
         plans.append(MatchPlan(match_id, landed.format, landed.fingerprint, status, reason))
     return plans
+
+
+def recorded_files(row: dict) -> dict[str, tuple[int, int, str]]:
+    """{file name: (size, mtime_ns, sha256)} of the delivery a ``matches`` row publishes (files recorded before
+    modification times were kept have none: they are hashed again once)."""
+    try:
+        files = json.loads(row.get("files") or "[]")
+    except json.JSONDecodeError:
+        return {}
+    return {f["name"]: (int(f["size_bytes"]), int(f.get("mtime_ns") or 0), f["sha256"])
+            for f in files if isinstance(f, dict) and {"name", "size_bytes", "sha256"} <= set(f)}
 
 
 def stored_status(row: dict | None, fingerprint: str) -> tuple[str, str]:

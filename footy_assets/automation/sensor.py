@@ -19,7 +19,7 @@ from footy_assets.lake import Lake
 from footy_assets.landing import LandedMatch, LandingError, landed_files, list_match_folders, stat_signature
 from footy_assets.matches import read_matches
 from footy_assets.partitions import MATCH_PARTITIONS_NAME
-from footy_assets.pipeline import stored_status
+from footy_assets.pipeline import recorded_files, stored_status
 from footy_assets.resources import LakeResource
 
 
@@ -56,7 +56,9 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
             next_cursor[match_id] = previous  # unchanged folder: nothing read
             continue
         try:
-            landed = LandedMatch(match_id, fmt, uri, landed_files(lake, uri))
+            # files whose size and modification time the lake recorded are not read again (a fresh cursor)
+            recorded = recorded_files(stored[match_id]) if match_id in stored else None
+            landed = LandedMatch(match_id, fmt, uri, landed_files(lake, uri, known=recorded))
         except LandingError as exc:
             context.log.warning(f"landing/{fmt}/{match_id}: not materialised: {exc}")
             continue

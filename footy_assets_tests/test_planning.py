@@ -1,0 +1,65 @@
+"""Planning at season scale: "unchanged" is decided from each file's size and modification time against what the
+lake recorded, so a season is planned without reading its files; only a touched or new file is hashed."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import polars as pl
+from deltalake import write_deltalake
+
+from footy_assets import landing
+from footy_assets.lake import Lake
+from footy_assets.landing import LandedMatch, landed_files
+from footy_assets.matches import MATCHES_SCHEMA
+from footy_assets.pipeline import plan_matches
+from footy_assets.versions import CODE_VERSIONS
+
+SEASON = 1000
+
+
+def _season(lake: Lake) -> None:
+    """1,000 landed matches (two small files each) and a matches table recording them as they are."""
+    rows = []
+    for number in range(SEASON):
+        match_id = f"m{number:04d}"
+        folder = Path(lake.uri) / "landing" / "cdf" / match_id
+        folder.mkdir(parents=True)
+        (folder / "tracking.jsonl").write_text(f'{{"frame_id": {number}}}\n' * 50)
+        (folder / "meta.json").write_text(json.dumps({"match": {"id": match_id}}))
+        files = landed_files(lake, lake.landing_uri("cdf", match_id))
+        landed = LandedMatch(match_id, "cdf", lake.landing_uri("cdf", match_id), files)
+        rows.append({"match_id": match_id, "format": "cdf", "fps": 25, "pitch_length_m": 105.0, "pitch_width_m": 68.0,
+                     "periods": [], "frames": 1, "frames_outside_play": 0, "flipped_periods": [],
+                     "fingerprint": landed.fingerprint,
+                     "files": json.dumps([f.__dict__ for f in files]), "landed_bytes": landed.total_bytes,
+                     "vendor_rows": 1, "rows": 1, "rows_player": 1, "rows_goal_keeper": 0, "rows_ball": 0,
+                     "rows_referee": 0, "rows_unidentified": 0, "rows_interpolated": 0, "vendor_rows_dropped": 0,
+                     "code_versions": json.dumps(CODE_VERSIONS, sort_keys=True), "materialized_at_ms": 0})
+    write_deltalake(lake.table_uri("matches"), pl.DataFrame(rows, schema=MATCHES_SCHEMA).to_arrow(),
+                    partition_by=["match_id"])
+
+
+def test_a_season_with_nothing_changed_is_planned_without_reading_a_file(lake, monkeypatch):
+    _season(lake)
+    reads = []
+    original = landing._sha256
+    monkeypatch.setattr(landing, "_sha256", lambda lk, uri: reads.append(uri) or original(lk, uri))
+    started = time.perf_counter()
+    plans = plan_matches(lake)
+    seconds = time.perf_counter() - started
+    assert len(plans) == SEASON and {p.status for p in plans} == {"unchanged"}
+    assert reads == [] and seconds < 5.0, seconds
+
+    touched = Path(lake.uri) / "landing" / "cdf" / "m0007" / "tracking.jsonl"
+    os.utime(touched, ns=(time.time_ns(), time.time_ns()))  # touched, same content: read, still unchanged
+    edited = Path(lake.uri) / "landing" / "cdf" / "m0042" / "meta.json"
+    edited.write_text(json.dumps({"match": {"id": "m0042", "note": "corrected"}}))
+    plans = {p.match_id: p.status for p in plan_matches(lake)}
+    assert sorted(Path(uri).parent.name + "/" + Path(uri).name for uri in reads) == [
+        "m0007/tracking.jsonl", "m0042/meta.json"]
+    assert plans["m0007"] == "unchanged" and plans["m0042"] == "changed"
+    assert sum(status != "unchanged" for status in plans.values()) == 1
