@@ -50,12 +50,13 @@ def _lake(uri: str | None, must_exist: bool = True) -> Lake:
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
-    from footy_assets.pipeline import materialize_lake
+    from footy_assets.pipeline import default_workers, materialize_lake
 
     lake = _lake(args.lake)
     started = time.perf_counter()
     with _instance() as instance:
-        outcomes = materialize_lake(lake, instance, args.match or None, progress=lambda s: print(s, flush=True))
+        outcomes = materialize_lake(lake, instance, args.match or None, progress=lambda s: print(s, flush=True),
+                                    workers=args.workers or default_workers())
     failed = [o for o in outcomes if not o.ok]
     done = sum(1 for o in outcomes if o.ok and o.plan.needs_work)
     print(f"done in {time.perf_counter() - started:.1f} s: {done} materialised, {len(failed)} failed")
@@ -83,7 +84,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         pafs.copy_files(str(landing), f"{root}/landing", source_filesystem=pafs.LocalFileSystem(),
                         destination_filesystem=fs)
         staging.cleanup()
-    status = cmd_materialize(argparse.Namespace(lake=lake.uri, match=None))
+    status = cmd_materialize(argparse.Namespace(lake=lake.uri, match=None, workers=None))
     print(
         "\nNext:\n"
         "  make dev                      # the Dagster UI (dagster dev) on http://127.0.0.1:3000\n"
@@ -232,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("materialize", help="materialise every landed match that is new, changed or stale")
     p.add_argument("--lake", help=lake_help)
     p.add_argument("--match", action="append", metavar="ID", help="only this match (repeatable)")
+    p.add_argument("--workers", type=int, metavar="N", help="matches materialised at once, each in a worker "
+                   "process (default: one per core, as many as available memory allows at ~2 GB a match)")
     p.set_defaults(func=cmd_materialize)
 
     p = sub.add_parser("demo", help="land synthetic matches (one per format) and materialise them")

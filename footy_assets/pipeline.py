@@ -8,6 +8,7 @@ ones (stale). A fresh Dagster instance or a copied lake can therefore never make
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -173,13 +174,53 @@ def match_lock(lake: Lake, match_id: str, progress: Callable[[str], None]):
         yield waited
 
 
+def default_workers() -> int:
+    """Worker processes for ``materialize``: one per core, as many as memory allows (a full match needs about
+    2 GB at its peak)."""
+    cores = os.cpu_count() or 1
+    try:
+        with open("/proc/meminfo") as meminfo:
+            available_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return cores
+    return max(1, min(cores, available_kb // (2 * 1024 * 1024)))
+
+
+def _one_match(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan,
+               progress: Callable[[str], None]) -> MatchOutcome:
+    """Materialise one planned match under its lock (re-deciding if another process held it)."""
+    with match_lock(lake, plan.match_id, progress) as waited:
+        now = plan
+        if waited:  # the other process has probably done it: decide again
+            now = {p.match_id: p for p in plan_matches(lake, [plan.match_id])}.get(plan.match_id, plan)
+        if not now.needs_work:
+            ok = now.status != "refused"
+            progress(f"  skip    {plan.match_id} ({plan.format}): {now.status} ({now.reason})")
+            return MatchOutcome(now, ok, error=None if ok else now.reason)
+        outcome = run_match(lake, instance, now)
+    if outcome.ok:
+        progress(f"  ok      {plan.match_id} ({plan.format}): {outcome.frames:,} frames, {outcome.rows:,} rows, "
+                 f"{outcome.seconds:.1f} s")
+    else:
+        progress(f"  FAILED  {plan.match_id} ({plan.format}): {outcome.error}")
+    return outcome
+
+
+def _worker_match(lake_uri: str, instance_home: str, plan: MatchPlan) -> MatchOutcome:
+    """One match in a worker process: the same instance (by its home), its own Dagster run."""
+    with dg.DagsterInstance.from_config(instance_home) as instance:
+        return _one_match(Lake(lake_uri), instance, plan, lambda line: print(line, flush=True))
+
+
 def materialize_lake(
     lake: Lake,
     instance: dg.DagsterInstance,
     match_ids: Iterable[str] | None = None,
     progress: Callable[[str], None] = print,
+    workers: int = 1,
 ) -> list[MatchOutcome]:
-    """Register a partition for every landed match and materialise those that need work, one by one."""
+    """Register a partition for every landed match and materialise those that need work: one by one, or
+    ``workers`` matches at a time in worker processes (each a run of its own in the same instance)."""
     plans = plan_matches(lake, match_ids)
     usable = [p.match_id for p in plans if p.status != "refused"]
     known = set(instance.get_dynamic_partitions(MATCH_PARTITIONS_NAME))
@@ -199,24 +240,26 @@ def materialize_lake(
         elif plan.status == "unchanged":
             outcomes.append(MatchOutcome(plan, True))
             progress(f"  skip    {plan.match_id} ({plan.format}): unchanged")
+    if workers > 1 and len(todo) > 1 and instance.root_directory:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # spawned (not forked) workers: Dagster and Arrow hold threads that a fork would copy half-way
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+            futures = {}
+            for number, plan in enumerate(todo, start=1):
+                progress(f"  [{number}/{len(todo)}] {plan.match_id} ({plan.format}, {plan.status}) queued")
+                futures[pool.submit(_worker_match, lake.uri, instance.root_directory, plan)] = plan
+            for future in as_completed(futures):
+                try:
+                    outcomes.append(future.result())
+                except Exception as exc:  # a worker that died (out of memory, killed): that match failed
+                    plan = futures[future]
+                    outcomes.append(MatchOutcome(plan, False, error=f"worker process failed: {exc}"))
+                    progress(f"  FAILED  {plan.match_id} ({plan.format}): worker process failed: {exc}")
+        return outcomes
     for number, plan in enumerate(todo, start=1):
         progress(f"  [{number}/{len(todo)}] {plan.match_id} ({plan.format}, {plan.status}) ...")
-        with match_lock(lake, plan.match_id, progress) as waited:
-            now = plan
-            if waited:  # the other process has probably done it: decide again
-                now = {p.match_id: p for p in plan_matches(lake, [plan.match_id])}.get(plan.match_id, plan)
-            if not now.needs_work:
-                ok = now.status != "refused"
-                outcomes.append(MatchOutcome(now, ok, error=None if ok else now.reason))
-                progress(f"  skip    {plan.match_id} ({plan.format}): {now.status} ({now.reason})")
-                continue
-            outcome = run_match(lake, instance, now)
-        outcomes.append(outcome)
-        if outcome.ok:
-            progress(
-                f"  ok      {plan.match_id} ({plan.format}): {outcome.frames:,} frames, {outcome.rows:,} rows, "
-                f"{outcome.seconds:.1f} s"
-            )
-        else:
-            progress(f"  FAILED  {plan.match_id} ({plan.format}): {outcome.error}")
+        outcomes.append(_one_match(lake, instance, plan, progress))
     return outcomes
