@@ -220,6 +220,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_upkeep(args: argparse.Namespace) -> int:
+    from footy_assets.upkeep import upkeep_lake
+
+    lake = _lake(args.lake)
+    started = time.perf_counter()
+    print(f"lake {lake.uri}: upkeep (vacuum retention {args.retention_hours} h)")
+    reports = upkeep_lake(lake, args.retention_hours, progress=lambda s: print(s, flush=True))
+    print(f"done in {time.perf_counter() - started:.1f} s: {len(reports)} table(s)")
+    return EXIT_OK
+
+
 def _no_constant(name: str):
     """json's parse_constant: NaN, Infinity and -Infinity are not JSON numbers, and no bound can be one."""
     raise ValueError(f"{name} is not a number a filter can use")
@@ -270,6 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="tracking_download as tracking.json instead of parquet")
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("upkeep", help="compact, checkpoint and vacuum the lake's Delta tables")
+    p.add_argument("--retention-hours", type=int, default=7 * 24, metavar="H",
+                   help="vacuum data files no table version of the last H hours needs (default 168: 7 days)")
+    p.add_argument("--lake", help=lake_help)
+    p.set_defaults(func=cmd_upkeep)
 
     p = sub.add_parser("forget", help="forget a withdrawn match: its partition in the Dagster instance and, with "
                        "--from-lake, its rows in the lake (its landing folder must be gone)")
