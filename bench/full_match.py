@@ -4,7 +4,9 @@ Generates the match in footy_stats format (Parquet) into a temporary lake, then
 1. times each stage of the chain in this process (read, validate, Delta write), with the peak RSS so far;
 2. runs ``footy-assets materialize`` on the lake in a fresh process and reports its wall time and peak RSS.
 
-Run: ``make bench`` (or ``.venv/bin/python bench/full_match.py [--format footy_stats|sportvu|cdf]``).
+3. for footy_stats, runs the bare prototype (bench/prototype.py) on the same file and prints issue 11's ratios.
+
+Run: ``make bench`` (or ``.venv/bin/python bench/full_match.py [--format footy_stats|sportvu|cdf|footy_track]``).
 Not a timed test: figures depend on the machine; the README records them with the machine they came from.
 """
 
@@ -41,7 +43,7 @@ def stage(name: str, fn, results: list):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--format", default="footy_stats", choices=["footy_stats", "sportvu", "cdf"])
+    parser.add_argument("--format", default="footy_stats", choices=["footy_stats", "sportvu", "cdf", "footy_track"])
     parser.add_argument("--minutes", type=float, default=45.0, help="length of each half")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="footy_bench_") as tmp:
@@ -69,10 +71,7 @@ def main() -> int:
             subprocess.run(["rm", "-rf", str(path)], check=True)
         env = dict(os.environ, DAGSTER_HOME=str(Path(tmp) / "dagster_home"))
         cli = Path(sys.executable).parent / "footy-assets"
-        started = time.perf_counter()
-        proc = subprocess.run([str(cli), "materialize", "--lake", str(root)], env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - started
-        child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        proc, wall, child_peak = timed([str(cli), "materialize", "--lake", str(root)], env)
         print("    " + "\n    ".join(proc.stdout.strip().splitlines()))
         if proc.returncode != 0:
             print(proc.stderr[-3000:], file=sys.stderr)
@@ -83,14 +82,37 @@ def main() -> int:
 
         with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
             for key in ("raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality",
-                        "player_match_summary",
-                        "team_match_summary", "matches"):
+                        "player_period_summary", "player_match_summary", "team_match_summary", "matches"):
                 event = instance.get_latest_materialization_event(dg.AssetKey(key))
                 meta = event.asset_materialization.metadata
                 seconds = meta["seconds"].value if "seconds" in meta else float("nan")
                 rss = meta["peak_rss_mb"].value if "peak_rss_mb" in meta else float("nan")
                 print(f"    {key:<22} {seconds:6.2f} s   peak RSS {rss:7.0f} MB")
+        if args.format == "footy_stats":  # issue 11's goals, against the bare prototype on the same file
+            prototype = Path(__file__).resolve().parent / "prototype.py"
+            done, proto_wall, proto_peak = timed([sys.executable, str(prototype), str(folder / "tracking.parquet"),
+                                                  str(Path(tmp) / "prototype")], env)
+            if done.returncode != 0:
+                print(done.stderr[-2000:], file=sys.stderr)
+                return done.returncode
+            print("goals (issue 11):")
+            print(f"  {'':<34} {'measured':>10} {'goal':>10}")
+            print(f"  {'prototype wall / peak RSS':<34} {proto_wall:8.1f} s {'':>10}   {proto_peak:6.0f} MB")
+            print(f"  {'materialize wall / prototype wall':<34} {wall / proto_wall:9.2f}x {'<= 2x':>10}")
+            print(f"  {'materialize peak RSS':<34} {child_peak / 1024:7.2f} GB {'<= 1.2 GB':>10}")
     return 0
+
+
+def timed(command: list[str], env: dict) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run ``command``; its wall time (s) and the peak RSS (MB) of its largest process, measured from outside
+    (/usr/bin/time)."""
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "footy-peak-kb %M", *command], env=env, capture_output=True,
+                          text=True)
+    wall = time.perf_counter() - started
+    peaks = [int(line.split()[-1]) for line in done.stderr.splitlines() if line.startswith("footy-peak-kb")]
+    done.stderr = "\n".join(line for line in done.stderr.splitlines() if not line.startswith("footy-peak-kb"))
+    return done, wall, (peaks[-1] / 1024 if peaks else float("nan"))
 
 
 if __name__ == "__main__":
