@@ -21,10 +21,10 @@ from footy_assets.versions import CODE_VERSIONS
 SEASON = 1000
 
 
-def _season(lake: Lake) -> None:
-    """1,000 landed matches (two small files each) and a matches table recording them as they are."""
+def _season(lake: Lake, matches: int = SEASON) -> None:
+    """Landed matches (two small files each) and a matches table recording them as they are."""
     rows = []
-    for number in range(SEASON):
+    for number in range(matches):
         match_id = f"m{number:04d}"
         folder = Path(lake.uri) / "landing" / "cdf" / match_id
         folder.mkdir(parents=True)
@@ -63,3 +63,29 @@ def test_a_season_with_nothing_changed_is_planned_without_reading_a_file(lake, m
         "m0007/tracking.jsonl", "m0042/meta.json"]
     assert plans["m0007"] == "unchanged" and plans["m0042"] == "changed"
     assert sum(status != "unchanged" for status in plans.values()) == 1
+
+
+def test_sensor_and_schedule_ticks_over_5000_matches_stay_inside_dagsters_limit(lake, instance):
+    """Dagster stops a sensor or schedule evaluation after 60 s: with 5,000 landed matches a fresh-cursor sensor
+    tick, a tick on its cursor and the nightly schedule's evaluation take a few seconds."""
+    import dagster as dg
+
+    from footy_assets.automation.schedule import backfill_requests
+    from footy_assets.automation.sensor import scan_for_runs
+
+    _season(lake, 5000)
+    started = time.perf_counter()
+    first = scan_for_runs(dg.build_sensor_context(instance=instance), lake)
+    fresh_s = time.perf_counter() - started
+    assert not first.run_requests and len(first.dynamic_partitions_requests[0].partition_keys) == 5000
+    instance.add_dynamic_partitions("match_id", list(first.dynamic_partitions_requests[0].partition_keys))
+    started = time.perf_counter()
+    again = scan_for_runs(dg.build_sensor_context(instance=instance, cursor=first.cursor), lake)
+    cursor_s = time.perf_counter() - started
+    assert not again.run_requests
+    started = time.perf_counter()
+    requests, missing = backfill_requests(lake, instance)
+    schedule_s = time.perf_counter() - started
+    assert requests == [] and missing == []
+    assert max(fresh_s, cursor_s, schedule_s) < 20, (fresh_s, cursor_s, schedule_s)
+    print(f"5,000 matches: sensor {fresh_s:.1f} s (fresh cursor), {cursor_s:.1f} s (cursor); schedule {schedule_s:.1f} s")
