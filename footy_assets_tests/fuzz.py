@@ -54,7 +54,7 @@ def _bases(workdir: Path) -> list[tuple[str, Path]]:
     spec = synthetic.MatchSpec("fuzzbase", half_seconds=20.0, fps=10, seed=5)
     truth = synthetic.generate_truth(spec)
     for fmt, kw in (("footy_stats", {"file_format": "json"}), ("footy_stats", {}), ("sportvu", {}),
-                    ("cdf", {})):
+                    ("cdf", {}), ("footy_track", {}), ("footy_track", {"homography": False})):
         root = workdir / "bases" / f"{fmt}_{len(bases)}"
         folder = synthetic.write_match(root, fmt, spec, truth=truth, **kw)
         bases.append((fmt, folder))

@@ -103,6 +103,8 @@ def _loop(meta: dict) -> None:
     ("tracks_meta.json", lambda m: m["tracks"]["3"].update(team_id="visitors"), "team_id must be", None),
     ("tracks_meta.json", lambda m: m.update(pitch_homography=[[1, 0, 0], [0, 1, 0]]), "3 rows of 3 numbers", None),
     ("tracks_meta.json", lambda m: m["video"].update(fps=0), "video.fps must be a number", None),
+    ("tracks_meta.json", lambda m: m["tracks"].__setitem__("99999999999999999999", {"label": "player"}),
+     "is not an int32 from 1", None),  # found by the fuzzer: a track id past int32
 ])
 def test_each_seed_invariant_broken_is_refused_naming_file_and_row(lake, truth, file, change, message, row):
     land_synthetic(lake, "footy_track", "bad", truth.head(4000))

@@ -70,6 +70,8 @@ def resolve_identities(tracks: dict) -> pl.DataFrame:
             track_id = int(key)
         except ValueError:
             raise FeedError(META_FILE, f"{where}: track ids are integers, got {excerpt(key)}") from None
+        if not 1 <= track_id < 2**31:  # the seed's track_id is an int32 from 1
+            raise FeedError(META_FILE, f"{where}: track id {excerpt(key)} is not an int32 from 1")
         team_id = track.get("team_id")
         if team_id is not None and str(team_id) not in TEAM_OF_ID:
             raise FeedError(META_FILE, f"{where}.team_id must be \"home\", \"away\", \"0\", \"1\" or null, got "
@@ -79,7 +81,7 @@ def resolve_identities(tracks: dict) -> pl.DataFrame:
             raise FeedError(META_FILE, f"{where}.jersey_number must be a whole number 0..999 or null, got "
                             f"{excerpt(jersey)}")
         parent = track.get("reid_parent_track_id")
-        if parent is not None and (isinstance(parent, bool) or not isinstance(parent, int)):
+        if parent is not None and (isinstance(parent, bool) or not isinstance(parent, int) or not 1 <= parent < 2**31):
             raise FeedError(META_FILE, f"{where}.reid_parent_track_id must be a track id or null, got {excerpt(parent)}")
         own[track_id] = (None if team_id is None else TEAM_OF_ID[str(team_id)], jersey, parent)
     resolved: dict[int, tuple[int | None, int | None]] = {}
