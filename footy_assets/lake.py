@@ -216,15 +216,19 @@ class Lake:
         with self.open_regular(uri) as stream:
             return stream.read()
 
+    def _check_folder_inside(self, path: str) -> None:
+        """Refuse a local path whose folder resolves outside the lake (a link on the way)."""
+        root, folder = os.path.realpath(self.uri), os.path.realpath(os.path.dirname(path))
+        if folder != root and not folder.startswith(root + os.sep):
+            raise UnsafeEntry(0, "a folder that leads outside the lake (a link?)", os.path.dirname(path))
+
     def write_bytes_atomic(self, uri: str, data: bytes) -> None:
         """Write a small file so that readers see the old or the new content, never a half."""
         fs, _ = self.filesystem()
         path = self.fs_path(uri)
         fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         if self.is_local:
-            root, folder = os.path.realpath(self.uri), os.path.realpath(os.path.dirname(path))
-            if folder != root and not folder.startswith(root + os.sep):
-                raise UnsafeEntry(0, "a folder that leads outside the lake (a link?)", os.path.dirname(path))
+            self._check_folder_inside(path)
             tmp = f"{path}.tmp-{os.getpid()}"
             with fs.open_output_stream(tmp) as out:
                 out.write(data)
@@ -329,9 +333,7 @@ class Lake:
         fs, _ = self.filesystem()
         path = self.fs_path(uri)
         if self.is_local:
-            root = os.path.realpath(self.uri)
-            if not os.path.realpath(os.path.dirname(path)).startswith(root + os.sep):
-                raise UnsafeEntry(0, "a folder that leads outside the lake (a link?)", os.path.dirname(path))
+            self._check_folder_inside(path)
             if os.path.islink(path):
                 os.unlink(path)
                 return True
