@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.fs as pafs
 from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 if TYPE_CHECKING:
@@ -277,44 +278,54 @@ class Lake:
                     schema: "dict[str, pl.DataType] | None" = None) -> int:
         """Replace exactly ``match_id``'s rows of ``table`` in one Delta commit; return the version it made.
 
-        ``frame`` is cast to ``schema`` (the table's polars schema; default: the frame's own). Other matches
-        are never touched; a failure leaves the table as it was (Delta commits are atomic). String columns
-        other than the partition column go to delta-rs dictionary-encoded: they repeat (roles, player ids),
-        and this takes a few hundred MB less for a full match. The stored type stays a plain string.
-        A table written before a column was added (e.g. ``fingerprint``) gains it (schema merge; older rows
-        hold null there). The version returned is the commit this write made, not a later writer's.
+        ``frame`` is cast to ``schema`` (the table's polars schema; default: the frame's own; a categorical
+        column is stored as a plain string). Other matches are never touched; a failure leaves the table as it
+        was (Delta commits are atomic). The rows go to Parquet written by polars and one deltalake commit
+        (``delta_files``); a table written before a column was added (e.g. ``fingerprint``) gains it through
+        ``write_deltalake``'s schema merge (older rows hold null there). The version returned is the commit
+        this write made, not a later writer's.
         """
         import polars as pl
+
+        from footy_assets.delta_files import write_partition
 
         check_match_id(match_id)
         schema = dict(schema or frame.schema)
         frame = frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
-        # the table's own schema: a categorical column is stored as a plain (dictionary-encoded) string
         arrow_schema = pl.DataFrame(schema={n: pl.String if d == pl.Categorical else d
                                             for n, d in schema.items()}).to_arrow().schema
-        repeated = [name for name, dtype in schema.items() if dtype == pl.String and name != "match_id"]
-        rows = frame.with_columns([pl.col(name).cast(pl.Categorical) for name in repeated]).to_arrow()
-        del frame
         for attempt in range(3):
             dt = self.ensure_table(table, arrow_schema)
-            stored = set(dt.schema().to_arrow().names)
             try:
-                write_deltalake(
-                    dt,
-                    rows,
-                    mode="overwrite",
-                    predicate=f"match_id = '{match_id}'",
-                    schema_mode="merge" if set(schema) - stored else None,
-                    commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES),
-                )
+                if dt.schema() == DeltaSchema.from_arrow(arrow_schema):
+                    fs, root = self.filesystem()
+                    return write_partition(dt, fs, f"{root}/{table}", match_id, frame, arrow_schema, COMMIT_RETRIES)
+                return self._write_merging_schema(dt, match_id, frame, schema)
             except CommitFailedError:
                 # Only a concurrent change of the table's metadata (another process adding the same new
                 # column) is not retried by delta-rs: reload the table and write again.
                 if attempt == 2:
                     raise
-                continue
-            return dt.version()  # the table object is at the commit this write made
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _write_merging_schema(dt: DeltaTable, match_id: str, frame: "pl.DataFrame", schema: dict) -> int:
+        """The rare write to a table whose schema is not this code's (a column added since): delta-rs merges."""
+        import polars as pl
+
+        stored = set(dt.schema().to_arrow().names)
+        # strings that repeat go dictionary-encoded: a few hundred MB less for a full match
+        repeated = [name for name, dtype in schema.items() if dtype == pl.String and name != "match_id"]
+        rows = frame.with_columns([pl.col(name).cast(pl.Categorical) for name in repeated]).to_arrow()
+        write_deltalake(
+            dt,
+            rows,
+            mode="overwrite",
+            predicate=f"match_id = '{match_id}'",
+            schema_mode="merge" if set(schema) - stored else None,
+            commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES),
+        )
+        return dt.version()  # the table object is at the commit this write made
 
     def delete_match(self, table: str, match_id: str) -> int:
         """Delete ``match_id``'s rows of ``table`` in one Delta commit (other matches untouched); the number of

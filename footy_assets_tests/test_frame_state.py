@@ -180,3 +180,19 @@ def test_valid_is_false_exactly_where_the_window_spans_a_glitch():
     # short segments have no speed and are never valid
     k3 = kinematics(np.zeros(5, np.int32), np.ones(5, np.int8), np.arange(5), np.zeros(5), np.zeros(5), FPS)
     assert not k3.valid.any()
+
+
+@pytest.mark.parametrize("window, polyorder", [(9, 2), (7, 3), (11, 2), (5, 1)])
+def test_savgol_coefficients_are_scipys(window, polyorder):
+    """The numpy SG weights (no scipy.signal import at start-up) are scipy's, every derivative and position."""
+    from scipy.signal import savgol_coeffs
+
+    from footy_assets.metrics.kinematics import savgol_coefficients
+
+    for deriv in range(4):
+        for pos in range(window):
+            for delta in (0.04, 0.1, 1.0):
+                np.testing.assert_allclose(
+                    savgol_coefficients(window, polyorder, deriv, delta, pos),
+                    savgol_coeffs(window, polyorder, deriv=deriv, delta=delta, pos=pos, use="dot"),
+                    rtol=1e-12, atol=1e-9)

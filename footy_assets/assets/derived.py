@@ -17,14 +17,15 @@ from footy_assets.lake import Lake
 from footy_assets.matches import raw_feed_record_uri
 from footy_assets.metadata import markdown_preview, run_stats
 from footy_assets.metrics import clock
-from footy_assets.metrics.ball_state import BALL_STATE_SCHEMA, build_ball_state
-from footy_assets.metrics.frame_state import FRAME_STATE_SCHEMA, build_frame_state
+from footy_assets.metrics.ball_state import BALL_COLUMNS, BALL_STATE_SCHEMA, PEOPLE_COLUMNS, ball_state_of
+from footy_assets.metrics.frame_state import (FRAME_STATE_SCHEMA, frame_state_of, is_identified_player,
+                                               is_located_ball)
 from footy_assets.metrics.intervals import catalog_intervals, load_catalog
 from footy_assets import quality
 from footy_assets.partitions import match_partitions, per_match
 from footy_assets.publish import NotPublished, input_fingerprint
 from footy_assets.quality.match_quality import MATCH_QUALITY_SCHEMA, build_match_quality
-from footy_assets.pictures import average_positions, render_picture, speed_profile
+from footy_assets.pictures import match_picture
 from footy_assets.quality import MAX_PLAUSIBLE_SPEED_MPS
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS
@@ -91,6 +92,15 @@ def read_table(lake: Lake, table: str, match_id: str, columns: list[str] | None 
     return frame
 
 
+def tracking_scan(lake: Lake, match_id: str) -> pl.LazyFrame:
+    """A lazy scan of the match's tracking rows, or a Failure that says to materialise tracking first."""
+    scan = lake.scan_match("tracking", match_id)
+    if scan is None or scan.select(pl.len()).collect().item() == 0:
+        what = "table tracking does not exist yet" if scan is None else "tracking holds no rows for this match"
+        raise dg.Failure(f"{match_id}: {what}: materialise tracking first")
+    return scan
+
+
 def delivery_of(lake: Lake, match_id: str, tables: list[str]) -> str:
     """The fingerprint of the delivery the input rows come from (they must agree). ``tracking`` is always
     asked too: it holds rows for every delivery, while a derived input can be empty (a one-frame clip has no
@@ -126,22 +136,27 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource):
     feed = feed_record(lake.lake, match_id)["feed"]
     fps = int(feed["fps"])
     fingerprint = delivery_of(lake.lake, match_id, ["tracking"])
-    tracking = read_table(lake.lake, "tracking", match_id, columns=TRACKING_COLUMNS_USED)
-    frame = build_frame_state(tracking, fps, fingerprint, feed.get("period_start_ms"))
-    covers = quality.frame_state_covers_tracking(frame.height, tracking)
-    del tracking  # free the input before validating and writing (peak memory)
-    frame = FrameState.validate(frame)
-    if not covers[0]:  # audited before the commit: a blocking check that fails writes nothing
-        yield dg.AssetCheckResult(check_name="covers_tracking", passed=False, metadata=covers[1])
-        raise dg.Failure(f"{match_id}: frame_state refused, nothing written: check covers_tracking failed "
-                         f"({covers[1]})")
+    # three filtered reads, never the whole of tracking in memory: the player rows, the ball, the periods' starts
+    scan = tracking_scan(lake.lake, match_id)
+    people = scan.filter(is_identified_player()).select(TRACKING_COLUMNS_USED).collect()
+    ball = scan.filter(is_located_ball()).select("frame_id", "x_m", "y_m").collect()
+    starts = clock.period_starts(scan.select("period", "timestamp_ms").collect(), feed.get("period_start_ms"))
+    frame = frame_state_of(people, ball, starts, fps, fingerprint)
+    covers = quality.frame_state_covers(frame.height, people.height)
+    del people, ball  # free the inputs before validating and writing (peak memory)
     title = f"{match_id} ({feed['format']}): {frame['frame_id'].n_unique():,} frames, {fps} fps"
-    with ThreadPoolExecutor(max_workers=1) as pool:  # draw while delta-rs writes (it releases the GIL)
-        drawing = pool.submit(render_picture, average_positions(frame), speed_profile(frame), title,
-                              (feed["pitch_length_m"], feed["pitch_width_m"]))
+    # the picture is drawn on a worker thread while this one validates and writes (polars and delta release
+    # the GIL): matplotlib's import and drawing cost about half a second of a full match's chain
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        drawing = pool.submit(match_picture, frame, title, (feed["pitch_length_m"], feed["pitch_width_m"]))
+        frame = FrameState.validate(frame)
+        if not covers[0]:  # audited before the commit: a blocking check that fails writes nothing
+            yield dg.AssetCheckResult(check_name="covers_tracking", passed=False, metadata=covers[1])
+            raise dg.Failure(f"{match_id}: frame_state refused, nothing written: check covers_tracking failed "
+                             f"({covers[1]})")
         version = _write(lake.lake, "frame_state", match_id, frame, FRAME_STATE_SCHEMA)
+        passed, metadata = quality.speeds_plausible(frame)
         png = drawing.result()
-    passed, metadata = quality.speeds_plausible(frame)
     picture = picture_uri(lake.lake, match_id, "frame_state")
     lake.lake.write_bytes_atomic(picture, png)
     yield dg.MaterializeResult(check_results=[
@@ -178,9 +193,9 @@ def ball_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mate
     started = time.perf_counter()
     match_id = context.partition_key
     fingerprint = delivery_of(lake.lake, match_id, ["tracking"])
-    tracking = read_table(lake.lake, "tracking", match_id, columns=[*TRACKING_COLUMNS_USED, "z_m", "in_play"])
-    frame = build_ball_state(tracking, fingerprint)
-    del tracking
+    scan = tracking_scan(lake.lake, match_id)  # two filtered reads: the ball's rows and the players'
+    frame = ball_state_of(scan.filter(is_located_ball()).select(BALL_COLUMNS).collect(),
+                          scan.filter(is_identified_player()).select(PEOPLE_COLUMNS).collect(), fingerprint)
     frame = BallState.validate(frame)
     version = _write(lake.lake, "ball_state", match_id, frame, BALL_STATE_SCHEMA)
     share = frame.filter(pl.col("possession_team").is_not_null())["possession_team"]

@@ -13,7 +13,8 @@ from __future__ import annotations
 import polars as pl
 
 from footy_assets.canonical import fingerprint_column
-from footy_assets.metrics.frame_state import distance_to_ball, identified_players
+from footy_assets.metrics.frame_state import (ball_positions, distance_to_ball, identified_players,
+                                               is_identified_player, is_located_ball)
 
 CONTROL_RADIUS_M = 1.5
 
@@ -34,8 +35,11 @@ BALL_STATE_SCHEMA: dict[str, pl.DataType] = {
 
 def closest_in_control(tracking: pl.DataFrame, radius_m: float = CONTROL_RADIUS_M) -> pl.DataFrame:
     """Per frame, the closest identified player within ``radius_m`` of the ball: frame_id, team, player_id."""
-    people = identified_players(tracking)
-    ball = tracking.filter((pl.col("role") == "ball") & pl.col("x_m").is_not_null()).select("frame_id", "x_m", "y_m")
+    return closest_of(identified_players(tracking), ball_positions(tracking), radius_m)
+
+
+def closest_of(people: pl.DataFrame, ball: pl.DataFrame, radius_m: float = CONTROL_RADIUS_M) -> pl.DataFrame:
+    """closest_in_control from the identified player rows and the ball's positions (frame_id, x_m, y_m)."""
     d = distance_to_ball(people["frame_id"].to_numpy(), people["x_m"].to_numpy(), people["y_m"].to_numpy(), ball)
     near = people.select("frame_id", "team", "player_id").with_columns(
         ball_dist_m=pl.Series(d, nan_to_null=True)
@@ -48,15 +52,23 @@ def closest_in_control(tracking: pl.DataFrame, radius_m: float = CONTROL_RADIUS_
     )
 
 
+BALL_COLUMNS = ["match_id", "frame_id", "timestamp_ms", "period", "x_m", "y_m", "z_m", "in_play"]
+PEOPLE_COLUMNS = ["frame_id", "team", "player_id", "x_m", "y_m"]
+
+
 def build_ball_state(tracking: pl.DataFrame, fingerprint: str | None = None) -> pl.DataFrame:
     """ball_state rows of one match from its canonical tracking rows; ``fingerprint`` is their delivery's."""
     if fingerprint is None and "fingerprint" in tracking.columns and tracking.height:
         fingerprint = tracking["fingerprint"][0]  # the delivery the tracking rows come from
-    ball = tracking.filter((pl.col("role") == "ball") & pl.col("x_m").is_not_null()).sort("frame_id").select(
-        "match_id", "frame_id", "timestamp_ms", "period", "x_m", "y_m", "z_m",
-        in_play=pl.col("in_play").fill_null(True),
-    )
-    control = closest_in_control(tracking)
+    return ball_state_of(tracking.filter(is_located_ball()).select(BALL_COLUMNS),
+                         identified_players(tracking).select(PEOPLE_COLUMNS), fingerprint)
+
+
+def ball_state_of(ball_rows: pl.DataFrame, people: pl.DataFrame, fingerprint: str | None) -> pl.DataFrame:
+    """ball_state from tracking's located ball rows (``BALL_COLUMNS``) and identified player rows
+    (``PEOPLE_COLUMNS``): the asset reads the two with a filter each, never the whole table."""
+    ball = ball_rows.sort("frame_id").with_columns(in_play=pl.col("in_play").fill_null(True))
+    control = closest_of(people, ball.select("frame_id", "x_m", "y_m"))
     joined = ball.join(control, on="frame_id", how="left", maintain_order="left")
     # A stretch is a run of consecutive in-play ball frames of one period; possession never carries
     # across out-of-play frames or periods.
@@ -70,4 +82,5 @@ def build_ball_state(tracking: pl.DataFrame, fingerprint: str | None = None) -> 
     )
 
 
-__all__ = ["BALL_STATE_SCHEMA", "CONTROL_RADIUS_M", "build_ball_state", "closest_in_control"]
+__all__ = ["BALL_COLUMNS", "BALL_STATE_SCHEMA", "CONTROL_RADIUS_M", "PEOPLE_COLUMNS", "ball_state_of", "build_ball_state",
+           "closest_in_control", "is_identified_player"]

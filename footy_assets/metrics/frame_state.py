@@ -49,15 +49,23 @@ FRAME_STATE_SCHEMA: dict[str, pl.DataType] = {
 PEOPLE = ("player", "goal_keeper")
 
 
-def identified_players(tracking: pl.DataFrame) -> pl.DataFrame:
+def is_identified_player() -> pl.Expr:
     """Rows of tracking that frame_state describes: players and goal keepers with a player_id and a pitch
     position (a footy_track feed without a homography has image positions only)."""
-    return tracking.filter(pl.col("role").is_in(PEOPLE) & pl.col("player_id").is_not_null()
-                           & pl.col("team").is_not_null() & pl.col("x_m").is_not_null() & pl.col("y_m").is_not_null())
+    return (pl.col("role").is_in(PEOPLE) & pl.col("player_id").is_not_null() & pl.col("team").is_not_null()
+            & pl.col("x_m").is_not_null() & pl.col("y_m").is_not_null())
+
+
+def is_located_ball() -> pl.Expr:
+    return (pl.col("role") == "ball") & pl.col("x_m").is_not_null()
+
+
+def identified_players(tracking: pl.DataFrame) -> pl.DataFrame:
+    return tracking.filter(is_identified_player())
 
 
 def ball_positions(tracking: pl.DataFrame) -> pl.DataFrame:
-    return tracking.filter((pl.col("role") == "ball") & pl.col("x_m").is_not_null()).select("frame_id", "x_m", "y_m")
+    return tracking.filter(is_located_ball()).select("frame_id", "x_m", "y_m")
 
 
 def distance_to_ball(frame_id: np.ndarray, x: np.ndarray, y: np.ndarray, ball: pl.DataFrame) -> np.ndarray:
@@ -84,37 +92,37 @@ def build_frame_state(tracking: pl.DataFrame, fps: int, fingerprint: str | None 
     feed gives them (``FeedInfo.period_start_ms``)."""
     if fingerprint is None and "fingerprint" in tracking.columns and tracking.height:
         fingerprint = tracking["fingerprint"][0]  # the delivery the tracking rows come from
-    people = identified_players(tracking)
+    starts = period_starts(tracking.select("period", "timestamp_ms"), feed_period_starts)
+    return frame_state_of(identified_players(tracking), ball_positions(tracking), starts, fps, fingerprint)
+
+
+def frame_state_of(people: pl.DataFrame, ball: pl.DataFrame, starts: dict[int, int], fps: int,
+                   fingerprint: str | None) -> pl.DataFrame:
+    """frame_state rows from the identified player rows of tracking (``identified_players``, frame order), the
+    ball's positions (``ball_positions``) and the periods' starts {period: ms} (``clock.period_starts``). The
+    asset reads the three from the lake with one filter each, never the whole table."""
     ids = [sorted(people.filter(pl.col("team") == t)["player_id"].unique().to_list()) for t in (0, 1)]
-    all_ids = sorted(ids[0] + ids[1])
-    code = people["player_id"].replace_strict(all_ids, list(range(len(all_ids))), return_dtype=pl.Int32)
-    slot = people.select(
-        pl.when(pl.col("team") == 0)
-        .then(pl.col("player_id").replace_strict(ids[0], list(range(len(ids[0]))), default=-1, return_dtype=pl.Int64))
-        .otherwise(pl.col("player_id").replace_strict(ids[1], list(range(len(ids[1]))), default=-1, return_dtype=pl.Int64))
-    ).to_series()
+    # one code per (team, player_id): home ids in string order, then away ids; a team's slot is its own order
+    home = len(ids[0])
+    code = people.select(
+        pl.when(pl.col("team") == 0).then(pl.col("player_id").cast(pl.Enum(ids[0]), strict=False).to_physical())
+        .otherwise(pl.col("player_id").cast(pl.Enum(ids[1]), strict=False).to_physical().cast(pl.Int64) + home)
+        .cast(pl.Int64)
+    ).to_series().to_numpy()
     frame_id = people["frame_id"].to_numpy()
     period = people["period"].to_numpy()
     team = people["team"].to_numpy()
     x = people["x_m"].to_numpy().astype(np.float64)
     y = people["y_m"].to_numpy().astype(np.float64)
-    kin = kinematics(code.to_numpy(), period, frame_id, x, y, fps)
-    near = nearest_opponent(frame_id, team, slot.to_numpy(), x, y, (len(ids[0]), len(ids[1])))
-    opp = pl.Series("nearest_opp_slot", near.opponent)
-    home_ids, away_ids = pl.Series(ids[0], dtype=pl.String), pl.Series(ids[1], dtype=pl.String)
-    nearest_id = (
-        pl.DataFrame({"team": team, "slot": opp})
-        .select(
-            pl.when(pl.col("slot") < 0).then(None)
-            .when(pl.col("team") == 0).then(pl.col("slot").replace_strict(list(range(len(ids[1]))), away_ids,
-                                                                          default=None, return_dtype=pl.String))
-            .otherwise(pl.col("slot").replace_strict(list(range(len(ids[0]))), home_ids, default=None,
-                                                     return_dtype=pl.String))
-        )
-        .to_series()
-    )
-    ball = distance_to_ball(frame_id, x, y, ball_positions(tracking))
-    clock = period_time_s(period_starts(tracking.select("period", "timestamp_ms"), feed_period_starts))
+    slot = np.where(team == 0, code, code - home)
+    kin = kinematics(code, period, frame_id, x, y, fps)
+    near = nearest_opponent(frame_id, team, slot, x, y, (len(ids[0]), len(ids[1])))
+    # the opponent's code: an away slot follows the home ids
+    opponent_code = np.where(near.opponent < 0, -1, np.where(team == 0, near.opponent + home, near.opponent))
+    nearest_id = pl.Series(ids[0] + ids[1], dtype=pl.String).gather(
+        pl.Series(opponent_code).set(pl.Series(opponent_code < 0), None))
+    ball_m = distance_to_ball(frame_id, x, y, ball)
+    clock = period_time_s(starts)
     return people.select(
         "match_id", "frame_id", "timestamp_ms", "period", clock.alias("period_time_s"),
         match_minute(clock).alias("match_minute"), "player_id", "team", "role", "x_m", "y_m",
@@ -125,10 +133,10 @@ def build_frame_state(tracking: pl.DataFrame, fps: int, fingerprint: str | None 
         distance_m=pl.Series(np.where(kin.valid, kin.speed_mps / fps, np.nan), nan_to_null=True).cast(pl.Float32),
         nearest_opp_id=nearest_id,
         nearest_opp_dist_m=pl.Series(near.distance_m, nan_to_null=True).cast(pl.Float32),
-        ball_dist_m=pl.Series(ball, nan_to_null=True).cast(pl.Float32),
+        ball_dist_m=pl.Series(ball_m, nan_to_null=True).cast(pl.Float32),
         fps=pl.lit(fps, dtype=pl.Int16),
         fingerprint=fingerprint_column(fingerprint),
     )
 
 
-__all__ = ["FRAME_STATE_SCHEMA", "build_frame_state"]
+__all__ = ["FRAME_STATE_SCHEMA", "build_frame_state", "frame_state_of"]

@@ -4,9 +4,10 @@ A track segment is a maximal run of one player's frames in one period with conse
 Within a segment of n >= 9 frames, the value at frame i is a 9-tap filter over the window that starts at
 ``clamp(i - 4, 0, n - 9)``: in the interior the centred SG(9, 2) derivative, in the first and last 4 frames
 the derivative of the polynomial fitted to the segment's first or last 9 frames, evaluated at the frame's
-position in that window — exactly scipy's ``savgol_filter(..., mode="interp")``. The coefficient rows come
-from ``scipy.signal.savgol_coeffs(..., pos=p)``, so the whole table is one gather per tap, with no loop
-over segments or frames. Segments shorter than 9 frames get null.
+position in that window — exactly scipy's ``savgol_filter(..., mode="interp")``. The coefficient rows are
+``scipy.signal.savgol_coeffs(..., pos=p)``'s least-squares solution, computed here with numpy (importing
+scipy.signal costs half a second of every process's start-up; a test holds the two equal), so the whole
+table is one gather per tap, with no loop over segments or frames. Segments shorter than 9 frames get null.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import savgol_coeffs
+from math import factorial
 
 SMOOTHER = {"window": 9, "polyorder": 2}
 # CONTRACTS 9: a raw step between neighbouring frames of a segment faster than this is a tracking glitch
@@ -40,10 +41,22 @@ def segment_ids(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray) ->
     return np.cumsum(new) - 1
 
 
+def savgol_coefficients(window: int, polyorder: int, deriv: int, delta: float, pos: int) -> np.ndarray:
+    """The weights that give the ``deriv``-th derivative (per ``delta``**deriv) at position ``pos`` of a window of
+    ``window`` samples, dotted with the window's data: the minimum-norm least-squares solution of the
+    polynomial fit, as ``scipy.signal.savgol_coeffs(window, polyorder, deriv, delta, pos, use="dot")``."""
+    if deriv > polyorder:
+        return np.zeros(window)  # the fitted polynomial's derivative of that order is 0
+    x = np.arange(-pos, window - pos, dtype=float)
+    vandermonde = x ** np.arange(polyorder + 1).reshape(-1, 1)
+    target = np.zeros(polyorder + 1)
+    target[deriv] = factorial(deriv) / delta**deriv
+    return np.linalg.lstsq(vandermonde, target, rcond=None)[0]
+
+
 def _coefficient_rows(window: int, polyorder: int, deriv: int, delta: float) -> np.ndarray:
     """Row p: the weights that give the derivative at position p of a window (dot with the window's data)."""
-    return np.stack([savgol_coeffs(window, polyorder, deriv=deriv, delta=delta, pos=p, use="dot")
-                     for p in range(window)])
+    return np.stack([savgol_coefficients(window, polyorder, deriv, delta, p) for p in range(window)])
 
 
 @dataclass(frozen=True)
@@ -96,27 +109,25 @@ def savgol_by_segment(values: np.ndarray, segment: np.ndarray, fps: float, deriv
 
 
 def window_has_glitch(xs: np.ndarray, ys: np.ndarray, segment: np.ndarray, fps: float, window: int,
-                      max_step_mps: float = MAX_STEP_SPEED_MPS) -> np.ndarray:
+                      max_step_mps: float = MAX_STEP_SPEED_MPS, windows: _Windows | None = None) -> np.ndarray:
     """Per row (sorted by segment, then time): does the row's SG window span a raw step faster than
     ``max_step_mps``? The window is the one ``savgol_by_segment`` uses (centred, clamped to the segment),
     so it always holds the steps to and from the row's neighbours. Rows of short segments: False (their
     speed is null anyway). One cumulative sum over the steps, no loop.
     """
     n = xs.size
-    if n < 2:
+    if n < window:  # no segment is long enough
         return np.zeros(n, dtype=bool)
-    same = segment[1:] == segment[:-1]
-    bad_step = same & (np.hypot(np.diff(xs), np.diff(ys)) * fps > max_step_mps)
+    windows = windows or _windows(segment, window)
+    bad_step = (segment[1:] == segment[:-1]) & (np.hypot(np.diff(xs), np.diff(ys)) * fps > max_step_mps)
     bad_before = np.concatenate([[0], np.cumsum(bad_step)])  # bad_before[k]: bad steps among steps 0..k-1
-    starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
-    lengths = np.diff(np.r_[starts, n])
-    seg_start = np.repeat(starts, lengths)
-    seg_len = np.repeat(lengths, lengths)
-    long = seg_len >= window
-    begin = np.clip(np.arange(n) - window // 2, seg_start, seg_start + seg_len - window)
+    # bad steps among b .. b+window-2 (the steps inside a window that begins at row b), for every b
+    in_window = (bad_before[window - 1:] - bad_before[:n - window + 1]) > 0
+    half = window // 2
     glitch = np.zeros(n, dtype=bool)
-    b = begin[long]
-    glitch[long] = (bad_before[b + window - 1] - bad_before[b]) > 0  # steps b .. b+window-2
+    glitch[half:half + in_window.size] = in_window  # a centred window begins half a window back
+    glitch &= windows.valid
+    glitch[windows.edge] = in_window[windows.edge_begin]  # windows clamped to their segment
     return glitch
 
 
@@ -147,7 +158,7 @@ def kinematics(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray, x: 
     vy = savgol_by_segment(ys, seg_sorted, fps, 1, window, polyorder, windows)
     ax = savgol_by_segment(xs, seg_sorted, fps, 2, window, polyorder, windows)
     ay = savgol_by_segment(ys, seg_sorted, fps, 2, window, polyorder, windows)
-    glitch = window_has_glitch(xs, ys, seg_sorted, fps, window)
+    glitch = window_has_glitch(xs, ys, seg_sorted, fps, window, windows=windows)
     del xs, ys
     speed = np.hypot(vx, vy)
     with np.errstate(invalid="ignore", divide="ignore"):

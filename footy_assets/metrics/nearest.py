@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 CHUNK_FRAMES = 16_384
+EMPTY_SLOT_M = 1e15
+FAR_M = 1e10  # beyond any pitch, below an empty slot's distance
 
 
 @dataclass(frozen=True)
@@ -45,23 +47,24 @@ def nearest_opponent(frame_id: np.ndarray, team: np.ndarray, slot: np.ndarray, x
         return Nearest(opponent, distance)
     f, frames = frame_index(frame_id)
     k0, k1 = max(slots_per_team[0], 1), max(slots_per_team[1], 1)
-    pos = [np.full((frames, k, 2), np.nan) for k in (k0, k1)]
+    # an empty slot sits 1e15 m away (home +, away -): never nearest, and two empty slots are not 0 m apart
+    xs = [np.full((frames, k), side * EMPTY_SLOT_M) for k, side in ((k0, 1.0), (k1, -1.0))]
+    ys = [np.zeros((frames, k)) for k in (k0, k1)]
     row_of = [np.full((frames, k), -1, dtype=np.int64) for k in (k0, k1)]
     for t in (0, 1):
         rows = np.flatnonzero(team == t)
-        pos[t][f[rows], slot[rows], 0] = x[rows]
-        pos[t][f[rows], slot[rows], 1] = y[rows]
+        xs[t][f[rows], slot[rows]] = x[rows]
+        ys[t][f[rows], slot[rows]] = y[rows]
         row_of[t][f[rows], slot[rows]] = rows
     for lo in range(0, frames, CHUNK_FRAMES):  # chunks of frames bound the memory, not a per-frame loop
         hi = min(lo + CHUNK_FRAMES, frames)
-        home, away = pos[0][lo:hi], pos[1][lo:hi]
-        d = np.hypot(home[:, :, None, 0] - away[:, None, :, 0], home[:, :, None, 1] - away[:, None, :, 1])
-        d = np.where(np.isnan(d), np.inf, d)
+        # (frames, home slots, away slots); hypot, not a sum of squares: equal distances stay equal ties
+        d = np.hypot(xs[0][lo:hi, :, None] - xs[1][lo:hi, None, :], ys[0][lo:hi, :, None] - ys[1][lo:hi, None, :])
         for t, axis in ((0, 2), (1, 1)):
             best = np.argmin(d, axis=axis)  # (frames, own slots): first minimum = smallest player_id
             best_d = np.take_along_axis(d, np.expand_dims(best, axis), axis).squeeze(axis)
             rows = row_of[t][lo:hi]
-            have = (rows >= 0) & np.isfinite(best_d)
+            have = (rows >= 0) & (best_d < FAR_M)
             opponent[rows[have]] = best[have]
             distance[rows[have]] = best_d[have]
     return Nearest(opponent, distance)

@@ -65,5 +65,10 @@ def frame_state_covers_tracking(frame_state_rows: int, tracking: pl.DataFrame) -
     """frame_state has one row for every identified player or goal keeper row of tracking that has a position."""
     from footy_assets.metrics.frame_state import identified_players
 
-    expected = identified_players(tracking).height
-    return frame_state_rows == expected, {"frame_state_rows": frame_state_rows, "tracking_player_rows": expected}
+    return frame_state_covers(frame_state_rows, identified_players(tracking).height)
+
+
+def frame_state_covers(frame_state_rows: int, tracking_player_rows: int) -> tuple[bool, dict]:
+    """frame_state_covers_tracking from the count of tracking's identified player rows."""
+    return (frame_state_rows == tracking_player_rows,
+            {"frame_state_rows": frame_state_rows, "tracking_player_rows": tracking_player_rows})

@@ -26,7 +26,7 @@ from footy_assets.readers.common import (
     FeedError,
     FeedInfo,
     ReadResult,
-    check_line_lengths,
+    scan_lines,
     decode_utf8,
     excerpt,
     first_bad_line,
@@ -183,88 +183,191 @@ def read_meta(lake: Lake, landed: LandedMatch, file: str) -> dict:
     }
 
 
-def _frames(lake: Lake, landed: LandedMatch, file: str) -> pl.DataFrame:
-    data = lake.read_bytes(landed.file_uri(file))
-    check_line_lengths(data, file)
-    text = decode_utf8(data, file)
-    del text  # decoded only to find bytes that are not UTF-8 (polars would replace them silently)
-    if not data.strip():
-        raise FeedError(file, "is empty: no frames")
+def _arrow_type(dtype: pl.DataType):
+    """The pyarrow type of a FRAME_SCHEMA type (plain lists and strings: the JSON reader has no large ones)."""
+    import pyarrow as pa
+
+    if isinstance(dtype, pl.Struct):
+        return pa.struct([(f.name, _arrow_type(f.dtype)) for f in dtype.fields])
+    if isinstance(dtype, pl.List):
+        return pa.list_(_arrow_type(dtype.inner))
+    return {pl.Int64: pa.int64(), pl.Float64: pa.float64(), pl.Boolean: pa.bool_(), pl.String: pa.string()}[dtype]
+
+
+def _parse_with_arrow(data: bytes):
+    """The frames parsed by pyarrow's JSON reader (several times faster than polars' on nested lines, and
+    leaner), or None where it refuses the file: then polars' reader, the reference, parses it or says which
+    line is wrong (pyarrow is stricter: an integer id where a string is declared, for one)."""
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
     try:
-        frames = pl.read_ndjson(io.BytesIO(data), schema=FRAME_SCHEMA)
-    except (Exception, pl.exceptions.PanicException) as exc:  # locate the line only on the error path
-        lines = data.decode("utf-8", "replace").split("\n")
-        bad = first_bad_line(lines) or first_type_error(lines)
-        if bad:
-            raise FeedError(file, bad[1], line=bad[0]) from None
-        raise FeedError(file, f"could not read frames ({str(exc).splitlines()[0][:120]})") from None
-    # read_ndjson skips blank lines: number the frames by their real line numbers.
-    lines = [i + 1 for i, line in enumerate(data.split(b"\n")) if line.strip()]
-    if len(lines) != frames.height:
-        raise FeedError(file, f"{len(lines)} non-blank lines but {frames.height} frames were read")
-    return frames.with_columns(line=pl.Series(lines, dtype=pl.Int64))
+        table = pajson.read_json(
+            pa.py_buffer(data),
+            read_options=pajson.ReadOptions(block_size=16 << 20),
+            parse_options=pajson.ParseOptions(
+                explicit_schema=pa.schema([(n, _arrow_type(d)) for n, d in FRAME_SCHEMA.items()]),
+                unexpected_field_behavior="ignore", newlines_in_values=False))
+    except (pa.ArrowException, ValueError):
+        return None
+    # pyarrow also takes NaN, Infinity and numbers past float range, which JSON has not: the reference says which
+    if any(_non_finite(chunk) for name in table.column_names for chunk in table.column(name).chunks):
+        return None
+    return table
+
+
+def _non_finite(values) -> bool:
+    """Whether a (nested) Arrow array holds a float that is NaN or infinite."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_struct(values.type):
+        return any(_non_finite(child) for child in values.flatten())
+    if pa.types.is_list(values.type):
+        return _non_finite(pc.list_flatten(values))
+    if pa.types.is_floating(values.type):
+        return not pc.all(pc.is_finite(values)).as_py() if values.null_count < len(values) else False
+    return False
+
+
+def _frames(lake: Lake, landed: LandedMatch, file: str):
+    """(the frames as an Arrow table of FRAME_SCHEMA, the line number of each frame)."""
+    data = lake.read_bytes(landed.file_uri(file))
+    numbers = scan_lines(data, file)  # refuses over-long lines and bytes that are not UTF-8
+    if not numbers.size:
+        raise FeedError(file, "is empty: no frames")
+    table = _parse_with_arrow(data)
+    if table is None or table.num_rows != numbers.size:
+        try:
+            table = pl.read_ndjson(io.BytesIO(data), schema=FRAME_SCHEMA).to_arrow()
+        except (Exception, pl.exceptions.PanicException) as exc:  # locate the line only on the error path
+            text_lines = data.decode("utf-8", "replace").split("\n")
+            bad = first_bad_line(text_lines) or first_type_error(text_lines)
+            if bad:
+                raise FeedError(file, bad[1], line=bad[0]) from None
+            raise FeedError(file, f"could not read frames ({str(exc).splitlines()[0][:120]})") from None
+    # the readers skip blank lines: number the frames by their real line numbers
+    if numbers.size != table.num_rows:
+        raise FeedError(file, f"{numbers.size} non-blank lines but {table.num_rows} frames were read")
+    return table, numbers
+
+
+KINDS = ["home", "away", "referee", "ball"]
+
+
+def _entries(lists) -> tuple:
+    """(frame row of each entry, {field: values}) of a list column: the entries of every frame, in order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lists = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
+    values = pc.list_flatten(lists)  # skips null lists; a null entry stays, with null fields
+    rows = pc.list_parent_indices(lists).to_numpy()
+    fields = dict(zip([f.name for f in values.type], values.flatten()))  # the entry's nulls applied
+    return rows, fields
+
+
+def _frame_order(part_rows: list) -> "np.ndarray":
+    """Where each entry of the parts goes (concatenated), to put them in frame order with the parts in their
+    order within a frame: the stable sort by frame row, computed in one pass from counts (no sort)."""
+    import numpy as np
+
+    frames = max((int(rows.max()) + 1 for rows in part_rows if rows.size), default=0)
+    counts = [np.bincount(rows, minlength=frames) for rows in part_rows]
+    frame_start = np.concatenate([[0], np.cumsum(sum(counts))[:-1]])  # first slot of each frame
+    dest, before = [], np.zeros(frames, dtype=np.int64)  # ``before``: slots taken in the frame by earlier parts
+    for rows, count in zip(part_rows, counts):
+        first_of_frame = np.concatenate([[0], np.cumsum(count)[:-1]])  # the part's first entry of each frame
+        dest.append(frame_start[rows] + before[rows] + np.arange(rows.size) - first_of_frame[rows])
+        before += count
+    return np.concatenate(dest) if dest else np.zeros(0, dtype=np.int64)
+
+
+def _objects(table, numbers) -> pl.DataFrame:
+    """One row per player, referee and ball of every frame, in frame order (home, away, referees, ball), with
+    the frame's line, frame_id, period name and ball status. Built from Arrow's flattened lists (no copy of the
+    nested frames) and put in order with one gather."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    teams = table.column("teams").combine_chunks()
+    ball = table.column("ball").combine_chunks()
+    parts = [
+        (0, *_entries(pc.struct_field(teams.field("home"), "players"))),
+        (1, *_entries(pc.struct_field(teams.field("away"), "players"))),
+        (2, *_entries(table.column("referees"))),
+        (2, *_entries(table.column("officials"))),
+        (3, np.arange(table.num_rows), dict(zip([f.name for f in ball.type], ball.flatten()))),
+    ]
+
+    def column(fields: dict, name: str, dtype, size: int):
+        return fields[name].cast(dtype) if name in fields else pa.nulls(size, dtype)
+
+    entries = pl.concat([
+        pl.from_arrow(pa.table({
+            "row": pa.array(rows, pa.int64()),
+            "kind": pa.array(np.full(rows.size, code, dtype=np.int8)),
+            "object_id": column(fields, "id", pa.string(), rows.size),
+            "x": column(fields, "x", pa.float64(), rows.size),
+            "y": column(fields, "y", pa.float64(), rows.size),
+            "z": column(fields, "z", pa.float64(), rows.size),
+            # the position matters only as "goal keeper" (roles come from the team sheet otherwise)
+            "position_gk": pc.equal(column(fields, "position", pa.string(), rows.size), "GK"),
+        }))
+        for code, rows, fields in parts
+    ], rechunk=False)
+    dest = _frame_order([rows for _, rows, _ in parts])
+    order = np.empty_like(dest)
+    order[dest] = np.arange(dest.size)
+    per_frame = pl.from_arrow(pa.table({
+        "line": pa.array(numbers), "frame_id": table.column("frame_id"), "period_name": table.column("period"),
+        "in_play": pc.coalesce(table.column("ball_status"), pc.struct_field(ball, "status")),
+    }))
+    row = pl.col("row")
+    return (
+        entries.lazy()
+        .select(pl.all().gather(pl.Series(order)))
+        # An entry that is null, or whose position the feed gives as null, has no row in that frame (CONTRACTS 2).
+        .filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
+        .select(*[pl.lit(per_frame[name]).gather(row).alias(name) for name in per_frame.columns],
+                pl.col("kind").replace_strict(list(range(4)), KINDS, return_dtype=pl.String),
+                "object_id", "x", "y", "z", "position_gk")
+        .collect()
+    )
 
 
 def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(frames, objects): one row per frame, and one per player, referee or ball per frame."""
-    frames = _frames(lake, landed, file)
-    if frames.height == 0:
+    import pyarrow.compute as pc
+
+    table, numbers = _frames(lake, landed, file)
+    if table.num_rows == 0:
         raise FeedError(file, "holds no frames")
+    frames = pl.from_arrow(table.select(["frame_id", "period", "timestamp", "ball_status"])).with_columns(
+        line=pl.Series(numbers),
+        in_play=pl.coalesce(pl.col("ball_status"),
+                            pl.from_arrow(pc.struct_field(table.column("ball").combine_chunks(), "status"))))
     missing_id = frames.filter(pl.col("frame_id").is_null())
     if missing_id.height:
         raise FeedError(file, "a frame without frame_id", line=missing_id["line"][0])
     dup = frames.filter(pl.col("frame_id").is_duplicated())
     if dup.height:
         raise FeedError(file, f"frame_id {dup['frame_id'][0]} appears twice", line=dup["line"][1])
-    base = ["line", "frame_id", pl.col("period").alias("period_name")]
-    parts = []
-    for side in ("home", "away"):
-        players = (
-            frames.select(*base, p=pl.col("teams").struct.field(side).struct.field("players"))
-            .explode("p")
-            .filter(pl.col("p").is_not_null())
-            .unnest("p")
-            .select("line", "frame_id", "period_name", kind=pl.lit(side), object_id="id", x="x", y="y", z=None,
-                    position="position")
-        )
-        parts.append(players)
-    refs = (
-        frames.select(*base, r=pl.concat_list(pl.col("referees").fill_null([]), pl.col("officials").fill_null([])))
-        .explode("r")
-        .filter(pl.col("r").is_not_null())
-        .unnest("r")
-        .select("line", "frame_id", "period_name", kind=pl.lit("referee"), object_id="id", x="x", y="y", z=None,
-                position=pl.lit(None, dtype=pl.String))
-    )
-    ball = frames.select(
-        *base,
-        kind=pl.lit("ball"),
-        object_id=pl.lit(None, dtype=pl.String),
-        x=pl.col("ball").struct.field("x"),
-        y=pl.col("ball").struct.field("y"),
-        z=pl.col("ball").struct.field("z"),
-        position=pl.lit(None, dtype=pl.String),
-    )
-    # Each part is in file (line) order: merge them by line so rows stay in frame order.
-    objects = None
-    for part in (*parts, refs, ball):
-        part = part.cast({"z": pl.Float64, "position": pl.String, "object_id": pl.String})
-        objects = part if objects is None else objects.merge_sorted(part, key="line")
-    # An object whose position the feed gives as null has no row in that frame (CONTRACTS 2).
-    objects = objects.filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
+    objects = _objects(table, numbers)
+    del table
     objects = validate_vendor_rows(objects, CdfObjects, file, "line")
     unnamed = objects.filter((pl.col("kind") != "ball") & pl.col("object_id").is_null())
     if unnamed.height:
         raise FeedError(file, f"a {unnamed['kind'][0]} entry without id", line=unnamed["line"][0])
-    per_frame = objects.filter(pl.col("object_id").is_not_null()).select(
-        pl.len(), pl.struct("line", "object_id").n_unique().alias("unique"))
+    # one integer per (line, object): hashing a struct of a string is several times slower
+    key = pl.col("line") * (1 << 24) + pl.col("object_id").cast(pl.Categorical).to_physical().cast(pl.Int64)
+    per_frame = (objects.lazy().filter(pl.col("object_id").is_not_null())
+                 .select(pl.len(), key.n_unique().alias("unique")).collect())
     if per_frame["len"][0] != per_frame["unique"][0]:
         dup = objects.filter(pl.col("object_id").is_not_null() & pl.struct("line", "object_id").is_duplicated())
         raise FeedError(file, f"object {excerpt(dup['object_id'][0])} appears twice in one frame", line=dup["line"][0])
-    frames = frames.select("line", "frame_id", "period", "timestamp",
-                           in_play=pl.coalesce(pl.col("ball_status"), pl.col("ball").struct.field("status")))
-    objects = objects.join(frames.select("line", "in_play"), on="line", how="left", maintain_order="left")
-    return frames, objects
+    return frames.select("line", "frame_id", "period", "timestamp", "in_play"), objects
 
 
 def check_fps_against_timestamps(frames: pl.DataFrame, fps: int, meta_file: str, tracking_file: str) -> None:
@@ -295,7 +398,8 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     fps = meta["fps"]
     check_fps_against_timestamps(frames, fps, meta_file, tracking_file)
     period_of = pl.col("period_name").replace_strict(PERIODS, default=None, return_dtype=pl.Int8)
-    objects = objects.with_columns(period=period_of).filter(pl.col("period").is_not_null())
+    objects = objects.lazy().with_columns(period=period_of).filter(pl.col("period").is_not_null()).drop(
+        "period_name").collect()
     if objects.height == 0:
         raise FeedError(tracking_file, "no frame has a period (first_half, second_half, ...)")
     # Clock: ms since the first frame of period 1 (the meta's start frame, else the first frame seen).
@@ -307,11 +411,15 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     if early.height:
         raise FeedError(tracking_file, f"frame {early['frame_id'][0]} comes before kick-off frame {f0}",
                         line=early["line"][0])
-    sheet = meta["sheet"]
-    identified = objects.join(sheet, left_on=["kind", "object_id"], right_on=["side", "object_id"], how="left",
-                              maintain_order="left")
+    # A period starts at the meta's start frame (a clip may begin later), believed only where the period's
+    # frames lie within the meta's start and end frames.
+    seen = {p: (lo, hi) for p, lo, hi in objects.group_by("period").agg(
+        pl.col("frame_id").min().alias("lo"), pl.col("frame_id").max().alias("hi")).iter_rows()}
+    identified = objects.lazy().join(meta["sheet"].lazy(), left_on=["kind", "object_id"],
+                                     right_on=["side", "object_id"], how="left", maintain_order="left")
+    del objects  # the lazy join holds it (peak memory)
     is_person = pl.col("kind").is_in(["home", "away"])
-    is_gk = (pl.col("position") == "GK") | (pl.col("sheet_position") == "GK")
+    is_gk = pl.col("position_gk") | (pl.col("sheet_position") == "GK")
     frame = identified.select(
         timestamp_ms=((pl.col("frame_id") - f0) * 1000.0 / fps).round(0).cast(pl.Int64),
         period="period",
@@ -326,17 +434,14 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         y_m="y",
         z_m="z",
         in_play="in_play",
-    ).with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
+    ).with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr()).collect()
+    del identified
     dup = canonical.duplicate_players(frame)
     if dup.height:
         raise FeedError(meta_file, f"two players share jersey {dup['player_id'][0]} in frame {dup['frame_id'][0]}: "
                         "check the team sheet")
     # CDF is standardised (home attacks left to right in every period): nothing to rotate.
     tracking = canonical.finalise(frame, landed.match_id, FORMAT, landed.fingerprint)
-    # A period starts at the meta's start frame (a clip may begin later), believed only where the period's
-    # frames lie within the meta's start and end frames.
-    seen = {p: (lo, hi) for p, lo, hi in objects.group_by("period").agg(
-        pl.col("frame_id").min().alias("lo"), pl.col("frame_id").max().alias("hi")).iter_rows()}
     period_start_ms = {str(p): round((start - f0) * 1000 / fps) for p, start in meta["period_starts"].items()
                        if p in seen and f0 <= start <= seen[p][0] and seen[p][1] <= meta["period_ends"].get(p, seen[p][1])}
     info = FeedInfo(

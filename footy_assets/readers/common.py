@@ -55,11 +55,84 @@ def check_line_lengths(data: bytes, file: str) -> None:
         return
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     bounds = np.concatenate([[-1], ends, [len(data)]])
-    lengths = np.diff(bounds) - 1
-    longest = int(np.argmax(lengths))
-    if lengths[longest] > limit:
+    check_longest_line(np.diff(bounds) - 1, file)
+
+
+def check_longest_line(lengths, file: str) -> None:
+    """Refuse a line longer than ``max_line_bytes()``, given every line's length in bytes (in order)."""
+    import numpy as np
+
+    lengths = np.fromiter(lengths, dtype=np.int64) if not isinstance(lengths, np.ndarray) else lengths
+    limit = max_line_bytes()
+    longest = int(np.argmax(lengths)) if lengths.size else 0
+    if lengths.size and lengths[longest] > limit:
         raise FeedError(file, f"a line of {int(lengths[longest]):,} bytes is over the limit of {limit:,} "
                         "(FOOTY_MAX_LINE_BYTES)", line=longest + 1)
+
+
+def _line_layout(data: bytes, file: str, chunk_bytes: int = 4 << 20):
+    """(start offset, end offset (its newline or the end of the data), blank?) of every line of ``data``, after
+    refusing bytes that are not UTF-8 and a line over ``max_line_bytes()``. Vectorised over chunks of the bytes
+    (numpy views, no copy of the text): a file of hundreds of MB costs a few MB beyond itself."""
+    import numpy as np
+    import pyarrow as pa
+
+    try:  # UTF-8 validation without decoding into a str: Arrow checks the bytes in place
+        offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
+    except pa.ArrowInvalid:
+        decode_utf8(data, file)  # names the line and column of the first bad byte
+        raise
+    whole = np.frombuffer(data, dtype=np.uint8)
+    ends, blank = [], []
+    start = 0
+    while start < whole.size:  # per chunk of bytes (a few per file), ending after a newline
+        stop = min(start + chunk_bytes, whole.size)
+        cut = data.rfind(b"\n", start, stop) + 1 if stop < whole.size else stop
+        cut = cut if cut > start else data.find(b"\n", stop) + 1 or whole.size  # a line longer than a chunk
+        chunk = whole[start:cut]
+        newline = np.flatnonzero(chunk == 10)
+        line_ends = newline if cut < whole.size or (newline.size and newline[-1] == chunk.size - 1) \
+            else np.append(newline, chunk.size)
+        # a line is blank when it holds nothing but whitespace (bytes.strip()'s)
+        content = np.cumsum(~np.isin(chunk, (9, 10, 11, 12, 13, 32)), dtype=np.int32)
+        first = np.concatenate([[0], line_ends[:-1] + 1])
+        before = np.where(first > 0, content[np.maximum(first - 1, 0)], 0)
+        at_end = content[np.minimum(line_ends, chunk.size - 1)] if chunk.size else before
+        blank.append(at_end - before == 0)
+        ends.append(line_ends.astype(np.int64) + start)
+        start = cut
+    ends = np.concatenate(ends) if ends else np.zeros(0, np.int64)
+    blank = np.concatenate(blank) if blank else np.zeros(0, bool)
+    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64) if ends.size else ends
+    check_longest_line(ends - starts, file)
+    return starts, ends, blank
+
+
+def scan_lines(data: bytes, file: str, chunk_bytes: int = 4 << 20):
+    """The 1-based numbers of the non-blank lines of ``data`` (a numpy array), after refusing a line over
+    ``max_line_bytes()`` and bytes that are not UTF-8."""
+    import numpy as np
+
+    _, _, blank = _line_layout(data, file, chunk_bytes)
+    return np.flatnonzero(~blank) + 1
+
+
+def text_lines(data: bytes, file: str) -> "pl.DataFrame":
+    """``line`` (1-based) and ``text`` (without its line break) of every non-blank line of ``data``, after the
+    checks of ``scan_lines``. The lines are cut from the bytes in place (one copy, into polars), not decoded
+    into Python strings first."""
+    import numpy as np
+    import pyarrow as pa
+
+    starts, ends, blank = _line_layout(data, file)
+    offsets = np.append(starts, len(data))  # each line with its line break: offsets must be contiguous
+    lines = pa.Array.from_buffers(pa.large_string(), starts.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    keep = np.flatnonzero(~blank)
+    return pl.DataFrame({
+        "line": keep + 1,
+        "text": pl.from_arrow(lines.take(pa.array(keep))).str.strip_chars_end("\r\n"),
+    })
 
 
 class FeedError(ValueError):

@@ -22,11 +22,10 @@ from footy_assets.readers.common import (
     FeedError,
     FeedInfo,
     ReadResult,
-    check_line_lengths,
-    decode_utf8,
     excerpt,
     read_pitch_json,
     refuse_implausible_rows,
+    text_lines,
     validate_vendor_rows,
 )
 
@@ -45,22 +44,35 @@ def _fail_on(frame: pl.DataFrame, bad: pl.Expr, file: str, what: str) -> None:
 
 
 def _lines(lake: Lake, landed: LandedMatch, file: str) -> pl.DataFrame:
-    raw = lake.read_bytes(landed.file_uri(file))
-    check_line_lengths(raw, file)
-    text = decode_utf8(raw, file)
-    del raw
-    if not text.strip():
+    """``line`` and ``text`` of every non-blank line (over-long lines and bytes that are not UTF-8 refused)."""
+    lines = text_lines(lake.read_bytes(landed.file_uri(file)), file)
+    if lines.height == 0:
         raise FeedError(file, "is empty: no messages")
-    lines = pl.DataFrame({"text": text.split("\n")}, schema={"text": pl.String}).with_row_index("line", offset=1)
-    lines = lines.with_columns(pl.col("line").cast(pl.Int64), pl.col("text").str.strip_chars_end("\r"))
-    return lines.filter(pl.col("text").str.strip_chars() != "")
+    return lines
+
+
+CHUNK_LINES = 16_384  # messages parsed at a time: a full match's text is split in pieces, not all at once
 
 
 def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Parse one message file into (messages, objects, balls), each with its source ``line``."""
+    """Parse one message file into (messages, objects, balls), each with its source ``line``.
+
+    The lines are parsed a chunk at a time (``CHUNK_LINES``): splitting a full match's messages into entries
+    and fields at once took several copies of its text (1.8 GB for 142 MB of messages). The first bad line of
+    the file is reported: chunks go in file order."""
     lines = _lines(lake, landed, file)
     if lines.height == 0:
         raise FeedError(file, "holds no messages")
+    parts = [_parse_lines(lines.slice(start, CHUNK_LINES), file) for start in range(0, lines.height, CHUNK_LINES)]
+    messages, objects, balls = (pl.concat([part[i] for part in parts]) for i in range(3))
+    del parts
+    repeated = messages.filter(pl.col("system_time_ms").is_duplicated()).head(1).select("line")
+    _fail_on(repeated.join(lines, on="line"), pl.lit(True), file, "a second message with the same system time")
+    return messages, objects, balls
+
+
+def _parse_lines(lines: pl.DataFrame, file: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(messages, objects, balls) of some consecutive lines of the file; checked and validated."""
     # Header and body split at the first ':'; the ball may carry a ':' of its own later on.
     split = lines.with_columns(parts=pl.col("text").str.splitn(":", 2)).with_columns(
         header=pl.col("parts").struct.field("field_0").str.replace_all(r"\s", ""),
@@ -102,6 +114,7 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
         .filter(pl.col("item") != "")
         .with_columns(n_fields=pl.col("item").str.count_matches(",") + 1)
     )
+    messages = messages.drop("text", "body")
     _fail_on(
         items,
         ~pl.col("n_fields").is_in([3, 5]),
@@ -137,10 +150,11 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     )
     _fail_on(balls, pl.any_horizontal(pl.col("x", "y", "z").is_null()), file, "a ball entry that is not x,y,z")
     _fail_on(balls, pl.col("line").is_duplicated(), file, "more than one ball in one message")
-    objects = validate_vendor_rows(objects, SportVuObjects, file, "line")
+    objects = validate_vendor_rows(objects.drop("item"), SportVuObjects, file, "line").select(
+        # validated: the message's clock is the message's (joined back by line), codes fit small integers
+        "line", pl.col("team_code").cast(pl.Int8), "object_id", pl.col("jersey").cast(pl.Int16), "x", "y")
     balls = validate_vendor_rows(balls, SportVuBall, file, "line")
-    _fail_on(messages, pl.col("system_time_ms").is_duplicated(), file, "a second message with the same system time")
-    return messages.drop("body"), objects, balls
+    return messages, objects, balls
 
 
 def period_starts_from_game_clock(play: pl.DataFrame, t0: int) -> dict[str, int]:
@@ -194,7 +208,7 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
 
     team = pl.col("team_code").replace_strict(TEAM_OF_CODE, default=None, return_dtype=pl.Int8)
     role = pl.col("team_code").replace_strict(ROLE_OF_CODE, return_dtype=pl.String)
-    people = objects.join(play_lines.select("line", "period", "in_play"), on="line").select(
+    people = objects.lazy().join(play_lines.lazy(), on="line", maintain_order="left").select(
         "line",
         "system_time_ms",
         "period",
@@ -207,7 +221,7 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         y_m=width / 2 - pl.col("y"),  # origin top-left, y down -> centre origin, y up
         z_m=pl.lit(None, dtype=pl.Float64),
     )
-    ball = balls.join(play_lines, on="line").select(
+    ball = balls.lazy().join(play_lines.lazy(), on="line", maintain_order="left").select(
         "line",
         "system_time_ms",
         "period",
@@ -220,14 +234,19 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         y_m=width / 2 - pl.col("y"),
         z_m=pl.col("z"),
     )
-    # Messages are in time order in the file: merge players and ball by line, keeping that order.
-    people = canonical.in_time_order(people, "line").collect()
-    ball = canonical.in_time_order(ball, "line").collect()
+    # Entries are in file (line) order, as parsed: merge players and ball by line, keeping that order; one
+    # query, so the joined and merged rows are materialised once.
+    # (the key puts a message's ball after its objects: no ties between the two for the merge to break)
+    columns = people.collect_schema().names()
     frame = (
-        people.merge_sorted(ball.select(people.columns), key="line")
+        people.with_columns(order=pl.col("line") * 2)
+        .merge_sorted(ball.select(columns).with_columns(order=pl.col("line") * 2 + 1), key="order")
+        .drop("order")
         .with_columns(timestamp_ms=pl.col("system_time_ms") - t0)
         .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
+        .collect()
     )
+    del objects, balls, people, ball
     refuse_implausible_rows(frame, file, "line")
     dup = canonical.duplicate_players(frame)
     if dup.height:

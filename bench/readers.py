@@ -1,0 +1,116 @@
+"""Benchmark: reading full matches (issue 11, goal 2), each in a fresh process measured from outside.
+
+For one synthetic 90-minute, 25 fps match landed as CDF (JSONL + meta), SportVU text and footy_stats JSON, a
+process runs ``footy_assets.readers.read_match`` (parse, vendor validation, canonical rows) and
+``/usr/bin/time`` reports its CPU time (user + sys, imports included) and peak RSS. The CDF file is also read
+by fast-forward-football (a Rust loader on PyPI), installed in an environment of its own under
+``bench/.venv-fastforward`` (never a dependency of the project), the same way.
+
+Run: ``.venv/bin/python bench/readers.py`` (``make bench`` runs it after the full chain).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import venv
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+FASTFORWARD = "fast-forward-football==0.3.0"
+FASTFORWARD_ENV = BENCH / ".venv-fastforward"
+
+READ_ONE = """
+import sys
+from footy_assets.lake import Lake
+from footy_assets.landing import find_match
+from footy_assets.readers import read_match
+lake = Lake.from_env(sys.argv[1])
+result = read_match(lake, find_match(lake, sys.argv[2]))
+print(result.tracking.height)
+"""
+
+FASTFORWARD_CDF = """
+import sys
+import fastforward
+dataset = fastforward.cdf.load_tracking(sys.argv[1], sys.argv[2], only_alive=False)
+print(dataset.tracking.height)
+"""
+
+
+def measure(command: list[str], env: dict | None = None) -> tuple[float, float, float, str]:
+    """(wall s, CPU s = user + sys, peak RSS MB, stdout) of one process, from /usr/bin/time."""
+    done = subprocess.run(["/usr/bin/time", "-f", "footy-time %e %U %S %M", *command], capture_output=True,
+                          text=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    line = next(x for x in done.stderr.splitlines() if x.startswith("footy-time"))
+    wall, user, system, kb = (float(v) for v in line.split()[1:])
+    return wall, user + system, kb / 1024, done.stdout.strip()
+
+
+def fastforward_python() -> Path:
+    """The fast-forward-football environment's python, created and installed on first use."""
+    python = FASTFORWARD_ENV / "bin" / "python"
+    if not python.exists() or subprocess.run([str(python), "-c", "import fastforward"],
+                                             capture_output=True).returncode != 0:
+        print(f"  installing {FASTFORWARD} into {FASTFORWARD_ENV} (its own environment) ...", flush=True)
+        venv.create(FASTFORWARD_ENV, with_pip=True, clear=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", FASTFORWARD], check=True,
+                       stderr=subprocess.DEVNULL)
+    return python
+
+
+def run(tmp: Path, minutes: float = 45.0) -> list[tuple[str, float, float, str]]:
+    """Land the three formats in ``tmp``, time the reads; rows of (what, measured, goal, unit) for the goals."""
+    from footy_assets import synthetic
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    landing = tmp / "lake" / "landing"
+    truth = synthetic.generate_truth(synthetic.MatchSpec("bench_readers", half_seconds=minutes * 60))
+    folders = {}
+    for fmt, kw in (("cdf", {}), ("sportvu", {}), ("footy_stats", {"file_format": "json"})):
+        spec = synthetic.MatchSpec(f"bench_read_{fmt}", half_seconds=minutes * 60)
+        folders[fmt] = synthetic.write_match(landing, fmt, spec, truth=truth, **kw)
+    del truth
+    env = dict(os.environ)
+    results = {}
+    print(f"  {'reader (a fresh process each)':<36} {'wall':>7} {'CPU':>7} {'peak RSS':>9}   rows")
+    for fmt, folder in folders.items():
+        size = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
+        wall, cpu, peak, rows = measure([sys.executable, "-c", READ_ONE, str(tmp / "lake"), folder.name], env)
+        results[fmt] = (wall, cpu, peak)
+        label = f"footy_assets {fmt} ({size:.0f} MB)"
+        print(f"  {label:<36} {wall:5.2f} s {cpu:5.2f} s {peak:6.0f} MB   {int(rows):,}", flush=True)
+    python = fastforward_python()
+    wall, cpu, peak, rows = measure([str(python), "-c", FASTFORWARD_CDF, str(folders["cdf"] / "tracking.jsonl"),
+                                     str(folders["cdf"] / "meta.json")], env)
+    results["fastforward"] = (wall, cpu, peak)
+    print(f"  {'fast-forward-football cdf':<36} {wall:5.2f} s {cpu:5.2f} s {peak:6.0f} MB   {int(rows):,}")
+    return [
+        ("CDF read CPU / fast-forward's", results["cdf"][1] / results["fastforward"][1], 1.5, "x"),
+        ("CDF read peak RSS", results["cdf"][2] / 1024, 1.0, "GB"),
+        ("SportVU read wall", results["sportvu"][0], 4.0, "s"),
+        ("SportVU read peak RSS", results["sportvu"][2] / 1024, 1.0, "GB"),
+        ("footy_stats JSON read peak RSS", results["footy_stats"][2] / 1024, 1.0, "GB"),
+    ]
+
+
+def print_goals(rows: list[tuple[str, float, float, str]]) -> None:
+    for what, measured, goal, unit in rows:
+        mark = "ok" if measured <= goal else "MISSED"
+        print(f"  {what:<36} {measured:8.2f} {unit:<2} {'<= ' + format(goal, 'g') + ' ' + unit:>10}   {mark}")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="footy_bench_readers_") as tmp:
+        rows = run(Path(tmp))
+    print("goals (issue 11, readers):")
+    print_goals(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
