@@ -283,14 +283,16 @@ def _frame_order(part_rows: list) -> "np.ndarray":
     return np.concatenate(dest) if dest else np.zeros(0, dtype=np.int64)
 
 
-def _objects(table, numbers) -> pl.DataFrame:
+def _objects(tables: list, numbers) -> pl.DataFrame:
     """One row per player, referee and ball of every frame, in frame order (home, away, referees, ball), with
     the frame's line, frame_id, period name and ball status. Built from Arrow's flattened lists (no copy of the
-    nested frames) and put in order with one gather."""
+    nested frames) and put in order with one gather. ``tables`` holds the frames' Arrow table, taken out (and
+    freed once its entries are copied out: a full match's nested frames are a few hundred MB)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    table = tables.pop()
     teams = table.column("teams").combine_chunks()
     ball = table.column("ball").combine_chunks()
     parts = [
@@ -324,12 +326,15 @@ def _objects(table, numbers) -> pl.DataFrame:
         "line": pa.array(numbers), "frame_id": table.column("frame_id"), "period_name": table.column("period"),
         "in_play": pc.coalesce(table.column("ball_status"), pc.struct_field(ball, "status")),
     }))
+    del table, teams, ball, parts, dest  # the entries are copied out: the nested frames can go
+    # An entry that is null, or whose position the feed gives as null, has no row in that frame (CONTRACTS 2):
+    # left out of the gather rather than filtered after it (one copy of the rows, not two).
+    placed = entries.select(pl.col("x").is_not_null() & pl.col("y").is_not_null()).to_series().to_numpy()
+    order = order[placed[order]]
     row = pl.col("row")
     return (
         entries.lazy()
         .select(pl.all().gather(pl.Series(order)))
-        # An entry that is null, or whose position the feed gives as null, has no row in that frame (CONTRACTS 2).
-        .filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
         .select(*[pl.lit(per_frame[name]).gather(row).alias(name) for name in per_frame.columns],
                 pl.col("kind").replace_strict(list(range(4)), KINDS, return_dtype=pl.String),
                 "object_id", "x", "y", "z", "position_gk")
@@ -354,8 +359,9 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     dup = frames.filter(pl.col("frame_id").is_duplicated())
     if dup.height:
         raise FeedError(file, f"frame_id {dup['frame_id'][0]} appears twice", line=dup["line"][1])
-    objects = _objects(table, numbers)
-    del table
+    tables = [table]
+    del table  # _objects frees it as soon as it has copied the entries out
+    objects = _objects(tables, numbers)
     objects = validate_vendor_rows(objects, CdfObjects, file, "line")
     unnamed = objects.filter((pl.col("kind") != "ball") & pl.col("object_id").is_null())
     if unnamed.height:
@@ -398,8 +404,9 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     fps = meta["fps"]
     check_fps_against_timestamps(frames, fps, meta_file, tracking_file)
     period_of = pl.col("period_name").replace_strict(PERIODS, default=None, return_dtype=pl.Int8)
-    objects = objects.lazy().with_columns(period=period_of).filter(pl.col("period").is_not_null()).drop(
-        "period_name").collect()
+    objects = objects.with_columns(period=period_of).drop("period_name")
+    if objects["period"].null_count():  # frames outside play (no period): filtered only where there are some
+        objects = objects.filter(pl.col("period").is_not_null())
     if objects.height == 0:
         raise FeedError(tracking_file, "no frame has a period (first_half, second_half, ...)")
     # Clock: ms since the first frame of period 1 (the meta's start frame, else the first frame seen).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 
 import pandera.polars as pa
@@ -47,15 +48,20 @@ def decode_utf8(data: bytes, file: str) -> str:
 
 
 def check_line_lengths(data: bytes, file: str) -> None:
-    """Refuse a line longer than ``max_line_bytes()`` (vectorised over the newline positions)."""
-    import numpy as np
-
+    """Refuse a line longer than ``max_line_bytes()``: one backward search for a line break per window of that
+    many bytes (a few hundred for a full match), never a look at every line."""
     limit = max_line_bytes()
-    if len(data) <= limit:
-        return
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    bounds = np.concatenate([[-1], ends, [len(data)]])
-    check_longest_line(np.diff(bounds) - 1, file)
+    pos, size = 0, len(data)
+    while size - pos > limit:  # the rest could hold a line over the limit
+        last = data.rfind(b"\n", pos, pos + limit + 1)
+        if last == -1:  # limit + 1 bytes from a line's start without a line break
+            length = (data.find(b"\n", pos) if data.find(b"\n", pos) != -1 else size) - pos
+            raise FeedError(file, f"a line of {length:,} bytes is over the limit of {limit:,} "
+                            "(FOOTY_MAX_LINE_BYTES)", line=data.count(b"\n", 0, pos) + 1)
+        pos = last + 1
+
+
+_MAYBE_BLANK = re.compile(rb"\n\s")  # a line break followed by whitespace: an empty line, or one that may be
 
 
 def check_longest_line(lengths, file: str) -> None:
@@ -77,12 +83,7 @@ def _line_layout(data: bytes, file: str, chunk_bytes: int = 4 << 20):
     import numpy as np
     import pyarrow as pa
 
-    try:  # UTF-8 validation without decoding into a str: Arrow checks the bytes in place
-        offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
-        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
-    except pa.ArrowInvalid:
-        decode_utf8(data, file)  # names the line and column of the first bad byte
-        raise
+    check_utf8(data, file)
     whole = np.frombuffer(data, dtype=np.uint8)
     ends, blank = [], []
     start = 0
@@ -109,11 +110,30 @@ def _line_layout(data: bytes, file: str, chunk_bytes: int = 4 << 20):
     return starts, ends, blank
 
 
+def check_utf8(data: bytes, file: str) -> None:
+    """Refuse bytes that are not UTF-8, naming the line and column of the first; Arrow checks them in place
+    (no decoded copy of the text)."""
+    import numpy as np
+    import pyarrow as pa
+
+    try:
+        offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
+    except pa.ArrowInvalid:
+        decode_utf8(data, file)  # names the line and column of the first bad byte
+        raise
+
+
 def scan_lines(data: bytes, file: str, chunk_bytes: int = 4 << 20):
     """The 1-based numbers of the non-blank lines of ``data`` (a numpy array), after refusing a line over
-    ``max_line_bytes()`` and bytes that are not UTF-8."""
+    ``max_line_bytes()`` and bytes that are not UTF-8. A file without a blank line (a line break followed by
+    whitespace, or whitespace first) is numbered from its count of line breaks; others line by line, vectorised."""
     import numpy as np
 
+    check_utf8(data, file)
+    check_line_lengths(data, file)
+    if data and not data[:1].isspace() and not _MAYBE_BLANK.search(data):
+        return np.arange(1, data.count(b"\n") + (0 if data.endswith(b"\n") else 1) + 1, dtype=np.int64)
     _, _, blank = _line_layout(data, file, chunk_bytes)
     return np.flatnonzero(~blank) + 1
 
