@@ -6,6 +6,7 @@ Each asset reads its inputs of one match from the lake, computes with the pure f
 
 import base64
 import time
+from importlib import import_module
 from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
@@ -136,18 +137,20 @@ def frame_state(context: dg.AssetExecutionContext, lake: LakeResource):
     feed = feed_record(lake.lake, match_id)["feed"]
     fps = int(feed["fps"])
     fingerprint = delivery_of(lake.lake, match_id, ["tracking"])
-    # three filtered reads, never the whole of tracking in memory: the player rows, the ball, the periods' starts
-    scan = tracking_scan(lake.lake, match_id)
-    people = scan.filter(is_identified_player()).select(TRACKING_COLUMNS_USED).collect()
-    ball = scan.filter(is_located_ball()).select("frame_id", "x_m", "y_m").collect()
-    starts = clock.period_starts(scan.select("period", "timestamp_ms").collect(), feed.get("period_start_ms"))
-    frame = frame_state_of(people, ball, starts, fps, fingerprint)
-    covers = quality.frame_state_covers(frame.height, people.height)
-    del people, ball  # free the inputs before validating and writing (peak memory)
-    title = f"{match_id} ({feed['format']}): {frame['frame_id'].n_unique():,} frames, {fps} fps"
-    # the picture is drawn on a worker thread while this one validates and writes (polars and delta release
-    # the GIL): matplotlib's import and drawing cost about half a second of a full match's chain
+    # The picture is drawn on a worker thread, matplotlib imported there first while this thread computes (numpy
+    # and polars release the GIL): the import and the drawing cost about half a second of a full match's chain.
     with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(import_module, "matplotlib.backends.backend_agg")
+        # three filtered reads, never the whole of tracking in memory: the player rows, the ball, the periods'
+        # starts
+        scan = tracking_scan(lake.lake, match_id)
+        people = scan.filter(is_identified_player()).select(TRACKING_COLUMNS_USED).collect()
+        ball = scan.filter(is_located_ball()).select("frame_id", "x_m", "y_m").collect()
+        starts = clock.period_starts(scan.select("period", "timestamp_ms").collect(), feed.get("period_start_ms"))
+        frame = frame_state_of(people, ball, starts, fps, fingerprint)
+        covers = quality.frame_state_covers(frame.height, people.height)
+        del people, ball  # free the inputs before validating and writing (peak memory)
+        title = f"{match_id} ({feed['format']}): {frame['frame_id'].n_unique():,} frames, {fps} fps"
         drawing = pool.submit(match_picture, frame, title, (feed["pitch_length_m"], feed["pitch_width_m"]))
         frame = FrameState.validate(frame)
         if not covers[0]:  # audited before the commit: a blocking check that fails writes nothing

@@ -253,6 +253,7 @@ def _frames(lake: Lake, landed: LandedMatch, file: str):
 
 
 KINDS = ["home", "away", "referee", "ball"]
+CHUNK_ROWS = 500_000  # canonical rows built at a time
 
 
 def _entries(lists) -> tuple:
@@ -422,12 +423,9 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     # frames lie within the meta's start and end frames.
     seen = {p: (lo, hi) for p, lo, hi in objects.group_by("period").agg(
         pl.col("frame_id").min().alias("lo"), pl.col("frame_id").max().alias("hi")).iter_rows()}
-    identified = objects.lazy().join(meta["sheet"].lazy(), left_on=["kind", "object_id"],
-                                     right_on=["side", "object_id"], how="left", maintain_order="left")
-    del objects  # the lazy join holds it (peak memory)
     is_person = pl.col("kind").is_in(["home", "away"])
     is_gk = pl.col("position_gk") | (pl.col("sheet_position") == "GK")
-    frame = identified.select(
+    canonical_rows = dict(
         timestamp_ms=((pl.col("frame_id") - f0) * 1000.0 / fps).round(0).cast(pl.Int64),
         period="period",
         role=pl.when(pl.col("kind") == "ball").then(pl.lit("ball"))
@@ -441,8 +439,18 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         y_m="y",
         z_m="z",
         in_play="in_play",
-    ).with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr()).collect()
-    del identified
+    )
+    # a slice of rows at a time: the join's columns for a whole match at once were a few hundred MB more
+    frame = pl.concat([
+        objects.slice(start, CHUNK_ROWS).lazy()
+        .join(meta["sheet"].lazy(), left_on=["kind", "object_id"], right_on=["side", "object_id"], how="left",
+              maintain_order="left")
+        .select(**canonical_rows)
+        .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
+        .collect()
+        for start in range(0, objects.height, CHUNK_ROWS)
+    ], rechunk=False)
+    del objects
     dup = canonical.duplicate_players(frame)
     if dup.height:
         raise FeedError(meta_file, f"two players share jersey {dup['player_id'][0]} in frame {dup['frame_id'][0]}: "

@@ -149,10 +149,9 @@ def text_lines(data: bytes, file: str) -> "pl.DataFrame":
     offsets = np.append(starts, len(data))  # each line with its line break: offsets must be contiguous
     lines = pa.Array.from_buffers(pa.large_string(), starts.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     keep = np.flatnonzero(~blank)
-    return pl.DataFrame({
-        "line": keep + 1,
-        "text": pl.from_arrow(lines.take(pa.array(keep))).str.strip_chars_end("\r\n"),
-    })
+    if keep.size < starts.size:  # blank lines are left out (a copy); usually there are none
+        lines = lines.take(pa.array(keep))
+    return pl.DataFrame({"line": keep + 1, "text": pl.from_arrow(lines).str.strip_chars_end("\r\n")})
 
 
 class FeedError(ValueError):

@@ -181,6 +181,65 @@ def period_starts_from_game_clock(play: pl.DataFrame, t0: int) -> dict[str, int]
     return starts
 
 
+def _rows_in_order(objects: pl.DataFrame, balls: pl.DataFrame, play_lines: pl.DataFrame, length: float,
+                   width: float, t0: int, fps: int) -> pl.DataFrame:
+    """Tracking rows (before orientation) of the messages in play: each message's objects in order, then its
+    ball; centred metres, the canonical clock and frame. Built a slice of messages at a time (``CHUNK_LINES``):
+    the joined and merged columns of a whole match at once were half a GB on top of the parsed entries."""
+    team = pl.col("team_code").replace_strict(TEAM_OF_CODE, default=None, return_dtype=pl.Int8)
+    role = pl.col("team_code").replace_strict(ROLE_OF_CODE, return_dtype=pl.String)
+    starts = play_lines["line"][::CHUNK_LINES].to_list()
+    chunks = []
+    for lo, hi in zip(starts, [*starts[1:], None]):
+        in_slice = [lo, hi]
+        people = _lines_between(objects, *in_slice).lazy().join(
+            _lines_between(play_lines, *in_slice).lazy(), on="line", maintain_order="left").select(
+            "line",
+            "system_time_ms",
+            "period",
+            "in_play",
+            role=role,
+            team=team,
+            jersey=pl.when((pl.col("jersey") >= 0) & (pl.col("team_code") != 2)).then(pl.col("jersey")).cast(pl.Int16),
+            track_id=pl.col("object_id"),
+            x_m=pl.col("x") - length / 2,
+            y_m=width / 2 - pl.col("y"),  # origin top-left, y down -> centre origin, y up
+            z_m=pl.lit(None, dtype=pl.Float64),
+        )
+        ball = _lines_between(balls, *in_slice).lazy().join(
+            _lines_between(play_lines, *in_slice).lazy(), on="line", maintain_order="left").select(
+            "line",
+            "system_time_ms",
+            "period",
+            "in_play",
+            role=pl.lit("ball"),
+            team=pl.lit(None, dtype=pl.Int8),
+            jersey=pl.lit(None, dtype=pl.Int16),
+            track_id=pl.lit(None, dtype=pl.String),
+            x_m=pl.col("x") - length / 2,
+            y_m=width / 2 - pl.col("y"),
+            z_m=pl.col("z"),
+        )
+        # Entries are in file (line) order, as parsed: merge players and ball by line, keeping that order (the
+        # key puts a message's ball after its objects: no ties between the two for the merge to break).
+        columns = people.collect_schema().names()
+        chunks.append(
+            people.with_columns(order=pl.col("line") * 2)
+            .merge_sorted(ball.select(columns).with_columns(order=pl.col("line") * 2 + 1), key="order")
+            .select(pl.exclude("order", "system_time_ms"), timestamp_ms=pl.col("system_time_ms") - t0)
+            .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
+            .collect()
+        )
+    return pl.concat(chunks, rechunk=False) if chunks else pl.DataFrame()
+
+
+def _lines_between(frame: pl.DataFrame, lo: int, hi: int | None) -> pl.DataFrame:
+    """The rows of ``frame`` (sorted by line) with lo <= line < hi: a slice, no copy."""
+    first = frame["line"].search_sorted(lo, side="left")
+    last = frame.height if hi is None else frame["line"].search_sorted(hi, side="left")
+    return frame.slice(first, last - first)
+
+
 def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     """Read one sportvu match folder into canonical tracking rows (CONTRACTS 2, 3)."""
     files = sorted(f.name for f in landed.files if f.name.endswith(".txt"))
@@ -206,47 +265,8 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     play_lines = play.select("line", "system_time_ms", period=pl.col("half").cast(pl.Int8),
                              in_play=pl.col("paused") == 0)
 
-    team = pl.col("team_code").replace_strict(TEAM_OF_CODE, default=None, return_dtype=pl.Int8)
-    role = pl.col("team_code").replace_strict(ROLE_OF_CODE, return_dtype=pl.String)
-    people = objects.lazy().join(play_lines.lazy(), on="line", maintain_order="left").select(
-        "line",
-        "system_time_ms",
-        "period",
-        "in_play",
-        role=role,
-        team=team,
-        jersey=pl.when((pl.col("jersey") >= 0) & (pl.col("team_code") != 2)).then(pl.col("jersey")).cast(pl.Int16),
-        track_id=pl.col("object_id"),
-        x_m=pl.col("x") - length / 2,
-        y_m=width / 2 - pl.col("y"),  # origin top-left, y down -> centre origin, y up
-        z_m=pl.lit(None, dtype=pl.Float64),
-    )
-    ball = balls.lazy().join(play_lines.lazy(), on="line", maintain_order="left").select(
-        "line",
-        "system_time_ms",
-        "period",
-        "in_play",
-        role=pl.lit("ball"),
-        team=pl.lit(None, dtype=pl.Int8),
-        jersey=pl.lit(None, dtype=pl.Int16),
-        track_id=pl.lit(None, dtype=pl.String),
-        x_m=pl.col("x") - length / 2,
-        y_m=width / 2 - pl.col("y"),
-        z_m=pl.col("z"),
-    )
-    # Entries are in file (line) order, as parsed: merge players and ball by line, keeping that order; one
-    # query, so the joined and merged rows are materialised once.
-    # (the key puts a message's ball after its objects: no ties between the two for the merge to break)
-    columns = people.collect_schema().names()
-    frame = (
-        people.with_columns(order=pl.col("line") * 2)
-        .merge_sorted(ball.select(columns).with_columns(order=pl.col("line") * 2 + 1), key="order")
-        .drop("order")
-        .with_columns(timestamp_ms=pl.col("system_time_ms") - t0)
-        .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
-        .collect()
-    )
-    del objects, balls, people, ball
+    frame = _rows_in_order(objects, balls, play_lines, length, width, t0, fps)
+    del objects, balls
     refuse_implausible_rows(frame, file, "line")
     dup = canonical.duplicate_players(frame)
     if dup.height:
