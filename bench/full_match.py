@@ -23,6 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# footy_assets sets polars' allocator options for its own processes when imported; the yardsticks (the
+# prototype, fast-forward-football) run with the environment as the user gave it
+YARDSTICK_ENV = dict(os.environ)
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import readers  # noqa: E402  (bench/readers.py, beside this file)
 
@@ -98,7 +102,7 @@ def main() -> int:
         if args.format == "footy_stats":  # issue 11's goals, against the bare prototype on the same file
             prototype = Path(__file__).resolve().parent / "prototype.py"
             done, proto_wall, proto_peak = timed([sys.executable, str(prototype), str(folder / "tracking.parquet"),
-                                                  str(Path(tmp) / "prototype")], env)
+                                                  str(Path(tmp) / "prototype")], YARDSTICK_ENV)
             if done.returncode != 0:
                 print(done.stderr[-2000:], file=sys.stderr)
                 return done.returncode
@@ -121,7 +125,7 @@ def main() -> int:
                      ("materialize peak RSS", child_peak / 1024, 1.2, "GB")]
             if not args.no_readers:
                 print("reading full matches of the other formats:")
-                goals += readers.run(Path(tmp) / "readers", args.minutes)
+                goals += readers.run(Path(tmp) / "readers", args.minutes, YARDSTICK_ENV)
             print("goals (issue 11):")
             readers.print_goals(goals)
     return 0

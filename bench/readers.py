@@ -18,6 +18,7 @@ import tempfile
 import venv
 from pathlib import Path
 
+USER_ENV = dict(os.environ)  # before footy_assets is imported (it sets polars' allocator options)
 BENCH = Path(__file__).resolve().parent
 FASTFORWARD = "fast-forward-football==0.3.0"
 FASTFORWARD_ENV = BENCH / ".venv-fastforward"
@@ -63,8 +64,10 @@ def fastforward_python() -> Path:
     return python
 
 
-def run(tmp: Path, minutes: float = 45.0) -> list[tuple[str, float, float, str]]:
-    """Land the three formats in ``tmp``, time the reads; rows of (what, measured, goal, unit) for the goals."""
+def run(tmp: Path, minutes: float = 45.0, yardstick_env: dict | None = None) -> list[tuple[str, float, float, str]]:
+    """Land the three formats in ``tmp``, time the reads; rows of (what, measured, goal, unit) for the goals.
+    ``yardstick_env``: the environment fast-forward-football runs in (the user's, before footy_assets was
+    imported: footy_assets sets polars' allocator options for its own processes)."""
     from footy_assets import synthetic
 
     tmp.mkdir(parents=True, exist_ok=True)
@@ -86,7 +89,7 @@ def run(tmp: Path, minutes: float = 45.0) -> list[tuple[str, float, float, str]]
         print(f"  {label:<36} {wall:5.2f} s {cpu:5.2f} s {peak:6.0f} MB   {int(rows):,}", flush=True)
     python = fastforward_python()
     wall, cpu, peak, rows = measure([str(python), "-c", FASTFORWARD_CDF, str(folders["cdf"] / "tracking.jsonl"),
-                                     str(folders["cdf"] / "meta.json")], env)
+                                     str(folders["cdf"] / "meta.json")], yardstick_env or USER_ENV)
     results["fastforward"] = (wall, cpu, peak)
     print(f"  {'fast-forward-football cdf':<36} {wall:5.2f} s {cpu:5.2f} s {peak:6.0f} MB   {int(rows):,}")
     return [

@@ -1,7 +1,7 @@
 """Derived layer: frame_state, ball_state and intervals, per match.
 
 Each asset reads its inputs of one match from the lake, computes with the pure functions of
-``footy_assets.metrics``, validates with its pandera contract and writes one predicate-overwrite commit.
+``footy_assets.metrics``, validates with its pandera contract and writes one commit replacing the match's rows.
 """
 
 import base64

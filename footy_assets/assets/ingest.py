@@ -1,7 +1,7 @@
 """Ingest layer: a landed delivery -> validated vendor rows -> canonical ``tracking`` -> ``matches``.
 
-Each asset is partitioned by match and writes its own table with one predicate-overwrite commit per
-match. A failure anywhere before a commit leaves the stored rows of the match exactly as they were.
+Each asset is partitioned by match and writes its own table, one commit replacing the match's rows each
+time. A failure anywhere before a commit leaves the stored rows of the match exactly as they were.
 """
 
 

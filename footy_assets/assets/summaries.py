@@ -3,7 +3,7 @@
 A model is one DuckDB ``SELECT`` over the lake's tables with a ``$match_id`` parameter. Its dependencies
 are the tables it reads (parsed from the SQL with sqlglot), its code version is its text's hash, and its
 description is its leading comment. The asset registers the tables it reads from their Delta datasets,
-runs the query for one match, validates the result and writes it with a predicate overwrite.
+runs the query for one match, validates the result and writes it with one commit replacing the match's rows.
 """
 
 import time
