@@ -5,7 +5,7 @@ Why not ``write_deltalake`` for every write: on a full match (3 M rows, 20 colum
 same Parquet in ~0.3 s with ~50 MB (bench/full_match.py). The commit is still deltalake's own transaction
 (``create_write_transaction``): an overwrite of the match's partition with the same protocol, conflict
 checks and retries as ``write_deltalake``, so readers (polars, DuckDB, Spark) see one atomic version.
-A file written by a process killed before its commit is in no version; ``upkeep`` vacuums it.
+A file written by a process killed before its commit is in no version; ``upkeep`` vacuums it once a day old.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ version needs are vacuumed; the rows stay exactly the same; other matches are no
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import polars as pl
@@ -33,6 +35,14 @@ def test_upkeep_compacts_checkpoints_and_vacuums(lake, instance, truth, capsys):
     for piece in m1.with_row_index().with_columns(pl.col("index") % 3).partition_by("index"):
         write_deltalake(lake.table_uri("tracking"), piece.drop("index").to_arrow().cast(schema), mode="append")
     assert files_per_match(lake, "tracking") == {"m1": 3, "m2": 1}
+    # files of writes killed before their commit: one two days old, one just written (a write about to commit)
+    m2_file = next((Path(lake.uri) / "tracking" / "match_id=m2").glob("*.parquet"))
+    old_orphan = m2_file.with_name("part-00000-killed-old.snappy.parquet")
+    new_orphan = m2_file.with_name("part-00000-killed-new.snappy.parquet")
+    for orphan in (old_orphan, new_orphan):
+        orphan.write_bytes(m2_file.read_bytes())
+    two_days_ago = time.time() - 48 * 3600
+    os.utime(old_orphan, (two_days_ago, two_days_ago))
     on_disk = _parquet_on_disk(lake, "tracking")
 
     assert cli.main(["upkeep", "--lake", lake.uri, "--retention-hours", "0"]) == 0
@@ -42,7 +52,8 @@ def test_upkeep_compacts_checkpoints_and_vacuums(lake, instance, truth, capsys):
     after = pl.read_delta(lake.table_uri("tracking")).sort("match_id", "frame_id", "role", "track_id", "player_id")
     assert after.equals(before)
     assert list((Path(lake.uri) / "tracking" / "_delta_log").glob("*.checkpoint.parquet"))
-    assert _parquet_on_disk(lake, "tracking") == 2 < on_disk  # only the live files stay
+    assert not old_orphan.exists() and new_orphan.exists()  # the day-old orphan goes, the fresh one waits
+    assert _parquet_on_disk(lake, "tracking") == 3 < on_disk  # the live files and the fresh orphan stay
 
     result = lake_upkeep_job.execute_in_process(resources={"lake": LakeResource(lake_uri=lake.uri)})
     assert result.success
