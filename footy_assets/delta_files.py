@@ -34,14 +34,10 @@ def file_stats(frame: pl.DataFrame) -> str:
               if dtype.is_numeric() or dtype in (pl.String, pl.Categorical)]
     lows, highs = {}, {}
     if frame.height and ranged:
-        bounds = frame.select(
-            *[(pl.col(n).cast(pl.String) if frame.schema[n] == pl.Categorical else pl.col(n)).min().alias(f"lo{i}")
-              for i, n in enumerate(ranged)],
-            *[(pl.col(n).cast(pl.String) if frame.schema[n] == pl.Categorical else pl.col(n)).max().alias(f"hi{i}")
-              for i, n in enumerate(ranged)],
-        ).row(0)
-        for i, name in enumerate(ranged):
-            low, high = bounds[i], bounds[len(ranged) + i]
+        values = [pl.col(n).cast(pl.String) if frame.schema[n] == pl.Categorical else pl.col(n) for n in ranged]
+        bounds = frame.select(*[v.min().alias(f"lo{i}") for i, v in enumerate(values)],
+                              *[v.max().alias(f"hi{i}") for i, v in enumerate(values)]).row(0)
+        for name, low, high in zip(ranged, bounds[:len(ranged)], bounds[len(ranged):]):
             if low is None or high is None:
                 continue
             if isinstance(low, float) and not (math.isfinite(low) and math.isfinite(high)):
@@ -72,7 +68,8 @@ def write_partition(dt: DeltaTable, fs: pafs.FileSystem, table_path: str, match_
     dt.create_write_transaction(
         [add], mode="overwrite", schema=arrow_schema, partition_by=[PARTITION],
         partition_filters=[(PARTITION, "=", match_id)],
-        commit_properties=CommitProperties(custom_metadata={"footy_write": token, PARTITION: match_id}, max_commit_retries=retries))
+        commit_properties=CommitProperties(custom_metadata={"footy_write": token, PARTITION: match_id},
+                                           max_commit_retries=retries))
     dt.update_incremental()
     return _version_of_commit(fs, table_path, token, before + 1, dt.version())
 

@@ -79,10 +79,11 @@ def upkeep_table(lake: Lake, table: str, retention_hours: int = DEFAULT_RETENTIO
     dt.create_checkpoint()
     # Files no version names: a write killed between its Parquet file and its commit leaves one. Only a full
     # vacuum sees them, and one younger than a day may be a write about to commit: they wait that long.
-    orphans = dt.vacuum(retention_hours=max(retention_hours, ORPHAN_HOURS), dry_run=False,
-                        enforce_retention_duration=False, full=True)
-    report.files_vacuumed = len(orphans) + len(dt.vacuum(retention_hours=retention_hours, dry_run=False,
-                                                         enforce_retention_duration=False))
+    vacuumed = dt.vacuum(retention_hours=max(retention_hours, ORPHAN_HOURS), dry_run=False,
+                         enforce_retention_duration=False, full=True)
+    if retention_hours < ORPHAN_HOURS:  # files a commit removed, between the retention and a day old
+        vacuumed += dt.vacuum(retention_hours=retention_hours, dry_run=False, enforce_retention_duration=False)
+    report.files_vacuumed = len(vacuumed)
     dt.cleanup_metadata()
     report.version_after = dt.version()
     report.files_after = sum(files_per_match(lake, table).values())

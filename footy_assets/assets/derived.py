@@ -6,8 +6,8 @@ Each asset reads its inputs of one match from the lake, computes with the pure f
 
 import base64
 import time
-from importlib import import_module
 from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
 
 import dagster as dg
 import polars as pl

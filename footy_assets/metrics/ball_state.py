@@ -13,8 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from footy_assets.canonical import fingerprint_column
-from footy_assets.metrics.frame_state import (ball_positions, distance_to_ball, identified_players,
-                                               is_identified_player, is_located_ball)
+from footy_assets.metrics.frame_state import ball_positions, distance_to_ball, identified_players, is_located_ball
 
 CONTROL_RADIUS_M = 1.5
 
@@ -82,5 +81,5 @@ def ball_state_of(ball_rows: pl.DataFrame, people: pl.DataFrame, fingerprint: st
     )
 
 
-__all__ = ["BALL_COLUMNS", "BALL_STATE_SCHEMA", "CONTROL_RADIUS_M", "PEOPLE_COLUMNS", "ball_state_of", "build_ball_state",
-           "closest_in_control", "is_identified_player"]
+__all__ = ["BALL_COLUMNS", "BALL_STATE_SCHEMA", "CONTROL_RADIUS_M", "PEOPLE_COLUMNS", "ball_state_of",
+           "build_ball_state", "closest_in_control"]

@@ -13,9 +13,9 @@ table is one gather per tap, with no loop over segments or frames. Segments shor
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import factorial
 
 import numpy as np
-from math import factorial
 
 SMOOTHER = {"window": 9, "polyorder": 2}
 # CONTRACTS 9: a raw step between neighbouring frames of a segment faster than this is a tracking glitch

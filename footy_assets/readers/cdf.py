@@ -284,16 +284,14 @@ def _frame_order(part_rows: list) -> "np.ndarray":
     return np.concatenate(dest) if dest else np.zeros(0, dtype=np.int64)
 
 
-def _objects(tables: list, numbers) -> pl.DataFrame:
+def _objects(table, frames: pl.DataFrame) -> pl.DataFrame:
     """One row per player, referee and ball of every frame, in frame order (home, away, referees, ball), with
-    the frame's line, frame_id, period name and ball status. Built from Arrow's flattened lists (no copy of the
-    nested frames) and put in order with one gather. ``tables`` holds the frames' Arrow table, taken out (and
-    freed once its entries are copied out: a full match's nested frames are a few hundred MB)."""
+    the frame's line, frame_id, period name and ball status (from ``frames``, a row per frame of ``table``).
+    Built from Arrow's flattened lists (no copy of the nested frames) and put in order with one gather."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = tables.pop()
     teams = table.column("teams").combine_chunks()
     ball = table.column("ball").combine_chunks()
     parts = [
@@ -323,11 +321,7 @@ def _objects(tables: list, numbers) -> pl.DataFrame:
     dest = _frame_order([rows for _, rows, _ in parts])
     order = np.empty_like(dest)
     order[dest] = np.arange(dest.size)
-    per_frame = pl.from_arrow(pa.table({
-        "line": pa.array(numbers), "frame_id": table.column("frame_id"), "period_name": table.column("period"),
-        "in_play": pc.coalesce(table.column("ball_status"), pc.struct_field(ball, "status")),
-    }))
-    del table, teams, ball, parts, dest  # the entries are copied out: the nested frames can go
+    per_frame = frames.select("line", "frame_id", pl.col("period").alias("period_name"), "in_play")
     # An entry that is null, or whose position the feed gives as null, has no row in that frame (CONTRACTS 2):
     # left out of the gather rather than filtered after it (one copy of the rows, not two).
     placed = entries.select(pl.col("x").is_not_null() & pl.col("y").is_not_null()).to_series().to_numpy()
@@ -350,19 +344,18 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     table, numbers = _frames(lake, landed, file)
     if table.num_rows == 0:
         raise FeedError(file, "holds no frames")
-    frames = pl.from_arrow(table.select(["frame_id", "period", "timestamp", "ball_status"])).with_columns(
-        line=pl.Series(numbers),
-        in_play=pl.coalesce(pl.col("ball_status"),
-                            pl.from_arrow(pc.struct_field(table.column("ball").combine_chunks(), "status"))))
+    frames = pl.from_arrow(table.select(["frame_id", "period", "timestamp"])).select(
+        line=pl.Series(numbers), frame_id="frame_id", period="period", timestamp="timestamp",
+        in_play=pl.from_arrow(pc.coalesce(table.column("ball_status"),
+                                          pc.struct_field(table.column("ball").combine_chunks(), "status"))))
     missing_id = frames.filter(pl.col("frame_id").is_null())
     if missing_id.height:
         raise FeedError(file, "a frame without frame_id", line=missing_id["line"][0])
     dup = frames.filter(pl.col("frame_id").is_duplicated())
     if dup.height:
         raise FeedError(file, f"frame_id {dup['frame_id'][0]} appears twice", line=dup["line"][1])
-    tables = [table]
-    del table  # _objects frees it as soon as it has copied the entries out
-    objects = _objects(tables, numbers)
+    objects = _objects(table, frames)
+    del table
     objects = validate_vendor_rows(objects, CdfObjects, file, "line")
     unnamed = objects.filter((pl.col("kind") != "ball") & pl.col("object_id").is_null())
     if unnamed.height:
@@ -374,7 +367,7 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     if per_frame["len"][0] != per_frame["unique"][0]:
         dup = objects.filter(pl.col("object_id").is_not_null() & pl.struct("line", "object_id").is_duplicated())
         raise FeedError(file, f"object {excerpt(dup['object_id'][0])} appears twice in one frame", line=dup["line"][0])
-    return frames.select("line", "frame_id", "period", "timestamp", "in_play"), objects
+    return frames, objects
 
 
 def check_fps_against_timestamps(frames: pl.DataFrame, fps: int, meta_file: str, tracking_file: str) -> None:

@@ -64,26 +64,11 @@ def check_line_lengths(data: bytes, file: str) -> None:
 _MAYBE_BLANK = re.compile(rb"\n\s")  # a line break followed by whitespace: an empty line, or one that may be
 
 
-def check_longest_line(lengths, file: str) -> None:
-    """Refuse a line longer than ``max_line_bytes()``, given every line's length in bytes (in order)."""
+def _line_layout(data: bytes, chunk_bytes: int = 4 << 20):
+    """(start offset, blank?) of every line of ``data``, vectorised over chunks of the bytes (numpy views, no copy
+    of the text): a file of hundreds of MB costs a few MB beyond itself."""
     import numpy as np
 
-    lengths = np.fromiter(lengths, dtype=np.int64) if not isinstance(lengths, np.ndarray) else lengths
-    limit = max_line_bytes()
-    longest = int(np.argmax(lengths)) if lengths.size else 0
-    if lengths.size and lengths[longest] > limit:
-        raise FeedError(file, f"a line of {int(lengths[longest]):,} bytes is over the limit of {limit:,} "
-                        "(FOOTY_MAX_LINE_BYTES)", line=longest + 1)
-
-
-def _line_layout(data: bytes, file: str, chunk_bytes: int = 4 << 20):
-    """(start offset, end offset (its newline or the end of the data), blank?) of every line of ``data``, after
-    refusing bytes that are not UTF-8 and a line over ``max_line_bytes()``. Vectorised over chunks of the bytes
-    (numpy views, no copy of the text): a file of hundreds of MB costs a few MB beyond itself."""
-    import numpy as np
-    import pyarrow as pa
-
-    check_utf8(data, file)
     whole = np.frombuffer(data, dtype=np.uint8)
     ends, blank = [], []
     start = 0
@@ -106,8 +91,7 @@ def _line_layout(data: bytes, file: str, chunk_bytes: int = 4 << 20):
     ends = np.concatenate(ends) if ends else np.zeros(0, np.int64)
     blank = np.concatenate(blank) if blank else np.zeros(0, bool)
     starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64) if ends.size else ends
-    check_longest_line(ends - starts, file)
-    return starts, ends, blank
+    return starts, blank
 
 
 def check_utf8(data: bytes, file: str) -> None:
@@ -134,7 +118,7 @@ def scan_lines(data: bytes, file: str, chunk_bytes: int = 4 << 20):
     check_line_lengths(data, file)
     if data and not data[:1].isspace() and not _MAYBE_BLANK.search(data):
         return np.arange(1, data.count(b"\n") + (0 if data.endswith(b"\n") else 1) + 1, dtype=np.int64)
-    _, _, blank = _line_layout(data, file, chunk_bytes)
+    _, blank = _line_layout(data, chunk_bytes)
     return np.flatnonzero(~blank) + 1
 
 
@@ -145,7 +129,9 @@ def text_lines(data: bytes, file: str) -> "pl.DataFrame":
     import numpy as np
     import pyarrow as pa
 
-    starts, ends, blank = _line_layout(data, file)
+    check_utf8(data, file)
+    check_line_lengths(data, file)
+    starts, blank = _line_layout(data)
     offsets = np.append(starts, len(data))  # each line with its line break: offsets must be contiguous
     lines = pa.Array.from_buffers(pa.large_string(), starts.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     keep = np.flatnonzero(~blank)

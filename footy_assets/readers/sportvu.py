@@ -61,8 +61,6 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     and fields at once took several copies of its text (1.8 GB for 142 MB of messages). The first bad line of
     the file is reported: chunks go in file order."""
     lines = _lines(lake, landed, file)
-    if lines.height == 0:
-        raise FeedError(file, "holds no messages")
     parts = [_parse_lines(lines.slice(start, CHUNK_LINES), file) for start in range(0, lines.height, CHUNK_LINES)]
     messages, objects, balls = (pl.concat([part[i] for part in parts]) for i in range(3))
     del parts
@@ -191,41 +189,28 @@ def _rows_in_order(objects: pl.DataFrame, balls: pl.DataFrame, play_lines: pl.Da
     starts = play_lines["line"][::CHUNK_LINES].to_list()
     chunks = []
     for lo, hi in zip(starts, [*starts[1:], None]):
-        in_slice = [lo, hi]
-        people = _lines_between(objects, *in_slice).lazy().join(
-            _lines_between(play_lines, *in_slice).lazy(), on="line", maintain_order="left").select(
-            "line",
-            "system_time_ms",
-            "period",
-            "in_play",
-            role=role,
-            team=team,
+        plays = _lines_between(play_lines, lo, hi).lazy()
+
+        def in_play_rows(entries: pl.DataFrame, **identity) -> pl.LazyFrame:
+            """The entries of the messages in play, with their message's clock and centred metres."""
+            return _lines_between(entries, lo, hi).lazy().join(plays, on="line", maintain_order="left").select(
+                "line", "system_time_ms", "period", "in_play", **identity,
+                x_m=pl.col("x") - length / 2,
+                y_m=width / 2 - pl.col("y"),  # origin top-left, y down -> centre origin, y up
+            )
+
+        people = in_play_rows(
+            objects, role=role, team=team,
             jersey=pl.when((pl.col("jersey") >= 0) & (pl.col("team_code") != 2)).then(pl.col("jersey")).cast(pl.Int16),
-            track_id=pl.col("object_id"),
-            x_m=pl.col("x") - length / 2,
-            y_m=width / 2 - pl.col("y"),  # origin top-left, y down -> centre origin, y up
-            z_m=pl.lit(None, dtype=pl.Float64),
-        )
-        ball = _lines_between(balls, *in_slice).lazy().join(
-            _lines_between(play_lines, *in_slice).lazy(), on="line", maintain_order="left").select(
-            "line",
-            "system_time_ms",
-            "period",
-            "in_play",
-            role=pl.lit("ball"),
-            team=pl.lit(None, dtype=pl.Int8),
-            jersey=pl.lit(None, dtype=pl.Int16),
-            track_id=pl.lit(None, dtype=pl.String),
-            x_m=pl.col("x") - length / 2,
-            y_m=width / 2 - pl.col("y"),
-            z_m=pl.col("z"),
-        )
+            track_id=pl.col("object_id"), z_m=pl.lit(None, dtype=pl.Float64))
+        ball = in_play_rows(
+            balls, role=pl.lit("ball"), team=pl.lit(None, dtype=pl.Int8), jersey=pl.lit(None, dtype=pl.Int16),
+            track_id=pl.lit(None, dtype=pl.String), z_m=pl.col("z"))
         # Entries are in file (line) order, as parsed: merge players and ball by line, keeping that order (the
         # key puts a message's ball after its objects: no ties between the two for the merge to break).
-        columns = people.collect_schema().names()
         chunks.append(
             people.with_columns(order=pl.col("line") * 2)
-            .merge_sorted(ball.select(columns).with_columns(order=pl.col("line") * 2 + 1), key="order")
+            .merge_sorted(ball.with_columns(order=pl.col("line") * 2 + 1), key="order")
             .select(pl.exclude("order", "system_time_ms"), timestamp_ms=pl.col("system_time_ms") - t0)
             .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
             .collect()
