@@ -123,7 +123,8 @@ def home_flip_by_period(frame: pl.LazyFrame | pl.DataFrame) -> dict[int, bool]:
 def orient(frame: pl.LazyFrame | pl.DataFrame, flips: dict[int, bool]) -> pl.LazyFrame:
     """Rotate the pitch by 180 degrees (x -> -x, y -> -y) in the periods where ``flips`` says so."""
     flipped = [p for p, f in flips.items() if f]
-    sign = pl.when(pl.col("period").is_in(flipped)).then(-1.0).otherwise(1.0)
+    # Float32 signs: a Float32 position stays Float32 (x -1 is exact), no float64 copy of the column
+    sign = pl.when(pl.col("period").is_in(flipped)).then(pl.lit(-1.0, pl.Float32)).otherwise(pl.lit(1.0, pl.Float32))
     return frame.lazy().with_columns(x_m=pl.col("x_m") * sign, y_m=pl.col("y_m") * sign)
 
 

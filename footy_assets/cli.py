@@ -307,5 +307,23 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def run() -> None:
+    """The ``footy-assets`` command: ``main()``, then the process ends without tearing the interpreter down.
+
+    Everything is committed and closed by then (Delta commits, the instance's databases, output files); what
+    remains is freeing Dagster's, polars' and Arrow's objects one by one and joining their idle threads, which
+    took 0.6-0.7 s of every command (measured at the end of a full match's ``materialize``). Output is flushed
+    and logging shut down first; an exception still ends the process the ordinary way, with its traceback.
+    """
+    import logging
+    import os
+
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -64,20 +64,30 @@ def raw_feed_record(landed: LandedMatch, info: FeedInfo) -> dict:
     }
 
 
-def match_row(record: dict, tracking: pl.DataFrame, code_versions: dict[str, str]) -> pl.DataFrame:
+def match_row(record: dict, tracking: pl.DataFrame | pl.LazyFrame, code_versions: dict[str, str]) -> pl.DataFrame:
     """The ``matches`` row of one match from its raw-feed record and its tracking rows (frame_id, period, role,
-    player_id, interpolated)."""
+    player_id, interpolated): a lazy scan is aggregated in two queries run together, never held in memory."""
     feed = record["feed"]
-    periods = (
-        tracking.group_by("period")
+    rows = tracking.lazy()
+    people = pl.col("role").is_in(["player", "goal_keeper"])
+    has_interpolated = "interpolated" in rows.collect_schema().names()
+    periods, totals = pl.collect_all([
+        rows.group_by("period")
         .agg(
             first_frame=pl.col("frame_id").min(),
             last_frame=pl.col("frame_id").max(),
             frames=pl.col("frame_id").n_unique().cast(pl.Int64),
         )
-        .sort("period")
-    )
-    roles = dict(tracking.group_by("role").len().iter_rows())
+        .sort("period"),
+        rows.select(
+            frames=pl.col("frame_id").n_unique(),
+            rows=pl.len(),
+            **{f"rows_{role}": (pl.col("role") == role).sum() for role in ("player", "goal_keeper", "ball", "referee")},
+            rows_unidentified=(people & pl.col("player_id").is_null()).sum(),
+            rows_interpolated=pl.col("interpolated").sum() if has_interpolated else pl.lit(0),
+        ),
+    ])
+    counts = totals.row(0, named=True)
     row = {
         "match_id": record["match_id"],
         "format": record["format"],
@@ -85,18 +95,17 @@ def match_row(record: dict, tracking: pl.DataFrame, code_versions: dict[str, str
         "pitch_length_m": feed["pitch_length_m"],
         "pitch_width_m": feed["pitch_width_m"],
         "periods": periods.to_dicts(),
-        "frames": tracking["frame_id"].n_unique(),
+        "frames": counts["frames"],
         "frames_outside_play": feed["frames_outside_play"],
         "flipped_periods": feed["flipped_periods"],
         "fingerprint": record["fingerprint"],
         "files": json.dumps(record["files"]),
         "landed_bytes": record["landed_bytes"],
         "vendor_rows": feed["vendor_rows"],
-        "rows": tracking.height,
-        **{f"rows_{role}": roles.get(role, 0) for role in ("player", "goal_keeper", "ball", "referee")},
-        "rows_unidentified": tracking.filter(pl.col("role").is_in(["player", "goal_keeper"])
-                                             & pl.col("player_id").is_null()).height,
-        "rows_interpolated": int(tracking["interpolated"].sum() or 0) if "interpolated" in tracking.columns else 0,
+        "rows": counts["rows"],
+        **{f"rows_{role}": int(counts[f"rows_{role}"]) for role in ("player", "goal_keeper", "ball", "referee")},
+        "rows_unidentified": int(counts["rows_unidentified"]),
+        "rows_interpolated": int(counts["rows_interpolated"] or 0),
         "vendor_rows_dropped": feed.get("vendor_rows_dropped", 0),
         "code_versions": json.dumps(code_versions, sort_keys=True),
         "materialized_at_ms": int(time.time() * 1000),

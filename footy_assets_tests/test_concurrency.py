@@ -59,6 +59,19 @@ def test_four_processes_on_a_new_instance(lake, tmp_path):
     assert sorted(r.status.value for r in runs) == ["SUCCESS", "SUCCESS"]
 
 
+def _cli_in_own_group(lake: Lake, home: Path) -> subprocess.Popen:
+    """``footy-assets materialize`` in a process group of its own (it and the helpers Dagster starts)."""
+    return subprocess.Popen([*CLI, "materialize", "--lake", lake.uri], env=_env(home), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the CLI and its helpers at once. Dagster mirrors a run's output through a ``tail -F`` and a
+    watcher that ends it when the run's process dies; a kill between starting the two (it happened) would
+    leave the tail holding the output pipe forever. A terminal's kill, or a container's end, takes the group."""
+    os.killpg(proc.pid, signal.SIGKILL)
+
+
 def _landed_fingerprint(lake: Lake, match_id: str) -> str:
     return find_match(lake, match_id).fingerprint
 
@@ -72,11 +85,10 @@ def test_sigkill_at_random_moments_then_a_rerun_converges(lake, tmp_path, truth)
         if kills == 2 and not redelivered:  # a re-delivery in between: the rerun must converge to the new one
             land_synthetic(lake, "footy_stats", "m1", truth.with_columns(pl.col("x") * 0.95))
             redelivered = True
-        proc = subprocess.Popen([*CLI, "materialize", "--lake", lake.uri], env=_env(home), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
-        time.sleep(rng.uniform(0.5, 4.0))
+        proc = _cli_in_own_group(lake, home)
+        time.sleep(rng.uniform(0.3, 3.0))  # a run of this match takes about 3 s: start-up, mid-run, or done
         if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
+            _kill_group(proc)
             kills += 1
         proc.communicate(timeout=120)
         if kills >= 3:
@@ -110,12 +122,11 @@ def test_a_run_of_a_dead_process_is_marked_failed_by_the_daemon_sensor(lake, tmp
     home = tmp_path / "home"
     for attempt in range(4):  # a kill can come just after a short run ended: try again with a new delivery
         land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * (1 - attempt / 100)))
-        proc = subprocess.Popen([*CLI, "materialize", "--lake", lake.uri], env=_env(home), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        proc = _cli_in_own_group(lake, home)
         deadline = time.time() + 60
         while time.time() < deadline and not any(r.status.value == "STARTED" for r in _runs(home)):
             time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
+        _kill_group(proc)
         proc.communicate(timeout=60)
         if any(r.status.value == "STARTED" for r in _runs(home)):
             break

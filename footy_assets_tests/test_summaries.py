@@ -165,3 +165,37 @@ def test_period_summary_roles_and_minutes_on_the_pitch(lake_with_match):
     joined = players.join(summed, on="player_id")
     assert ((joined["distance_m"] - joined["distance_m_right"]).abs() < 1e-6).all()
     assert (joined["sprints"] == joined["sprints_right"]).all()
+
+
+def test_models_read_a_match_the_same_from_its_parquet_files_and_from_the_arrow_dataset(lake_with_match, tmp_path):
+    """On a local lake DuckDB reads the match's current Parquet files itself (less memory than an Arrow
+    dataset); the rows are the dataset's. Files missing a column of the table (written before it was added)
+    go through the dataset, which gives the column as null."""
+    import duckdb
+
+    from footy_assets.assets.summaries import register_match_rows
+    from footy_assets.lake import Lake
+
+    lake = lake_with_match
+    for table in ("frame_state", "intervals", "ball_state"):
+        con = duckdb.connect()
+        assert register_match_rows(con, lake, table, "m1")
+        assert "read_parquet" in con.execute(f"SELECT sql FROM duckdb_views() WHERE view_name = '{table}'").fetchall()[0][0]
+        native = con.sql(f"SELECT * FROM {table} WHERE match_id = 'm1'").pl()
+        reference = duckdb.connect()
+        reference.register(table, lake.dataset(table))
+        via_dataset = reference.sql(f"SELECT * FROM {table} WHERE match_id = 'm1'").pl()
+        columns = sorted(native.columns)
+        assert columns == sorted(via_dataset.columns)
+        key = [c for c in ("frame_id", "player_id", "definition", "first_frame_id") if c in columns]
+        assert native.select(columns).sort(key).equals(
+            via_dataset.select(columns).with_columns(pl.col("match_id").cast(pl.String)).sort(key))
+    assert not register_match_rows(duckdb.connect(), lake, "no_such_table", "m1")
+
+    # a table whose stored file lacks a column the table has now: the dataset fills it with null
+    old = Lake.from_env(str(tmp_path / "old"))
+    old.write_match("t", "m1", pl.DataFrame({"match_id": ["m1"], "a": [1]}))
+    old.write_match("t", "m2", pl.DataFrame({"match_id": ["m2"], "a": [2], "b": ["x"]}))
+    con = duckdb.connect()
+    assert register_match_rows(con, old, "t", "m1")
+    assert con.sql("SELECT a, b FROM t WHERE match_id = 'm1'").fetchall() == [(1, None)]

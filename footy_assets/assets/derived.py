@@ -1,11 +1,13 @@
-"""Derived layer: frame_state, ball_state and intervals, per match.
+"""Derived layer: frame_state, ball_state, intervals and match_quality, per match, in one step.
 
-Each asset reads its inputs of one match from the lake, computes with the pure functions of
-``footy_assets.metrics``, validates with its pandera contract and writes one commit replacing the match's rows.
+The step reads tracking of one match from the lake once, computes with the pure functions of
+``footy_assets.metrics`` and ``footy_assets.quality``, validates each table with its pandera contract and writes
+each with one commit replacing the match's rows.
 """
 
 import base64
 import time
+from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
 
@@ -23,10 +25,10 @@ from footy_assets.metrics.frame_state import (FRAME_STATE_SCHEMA, frame_state_of
                                                is_located_ball)
 from footy_assets.metrics.intervals import catalog_intervals, load_catalog
 from footy_assets import quality
-from footy_assets.partitions import match_partitions, per_match
+from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
 from footy_assets.publish import NotPublished, input_fingerprint
 from footy_assets.quality.match_quality import MATCH_QUALITY_SCHEMA, build_match_quality
-from footy_assets.pictures import match_picture
+from footy_assets.pictures import average_positions, render_picture, speed_profile
 from footy_assets.quality import MAX_PLAUSIBLE_SPEED_MPS
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS
@@ -116,102 +118,6 @@ def _write(lake: Lake, table: str, match_id: str, frame: pl.DataFrame, schema: d
     return lake.write_match(table, match_id, frame, schema)
 
 
-@dg.asset(
-    **per_match(GROUP, CODE_VERSIONS["frame_state"], FRAME_STATE_SCHEMA, FrameState),
-    deps=["tracking"],
-    kinds={"polars", "numpy", "deltalake"},
-    description="One row per identified player or goal keeper per frame: the clock within the period and the "
-    "match minute, speed (Savitzky-Golay 9/2 per track segment), whether it can be trusted, acceleration, "
-    "distance, nearest opponent, distance to the ball.",
-    check_specs=[
-        dg.AssetCheckSpec("speeds_plausible", asset="frame_state", partitions_def=match_partitions,
-                          description=f"No smoothed speed above {MAX_PLAUSIBLE_SPEED_MPS:g} m/s (warning, with the "
-                          "worst frames)."),
-        dg.AssetCheckSpec("covers_tracking", asset="frame_state", partitions_def=match_partitions, blocking=True,
-                          description="One frame_state row for every identified player row of tracking."),
-    ],
-)
-def frame_state(context: dg.AssetExecutionContext, lake: LakeResource):
-    started = time.perf_counter()
-    match_id = context.partition_key
-    feed = feed_record(lake.lake, match_id)["feed"]
-    fps = int(feed["fps"])
-    fingerprint = delivery_of(lake.lake, match_id, ["tracking"])
-    # The picture is drawn on a worker thread, matplotlib imported there first while this thread computes (numpy
-    # and polars release the GIL): the import and the drawing cost about half a second of a full match's chain.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(import_module, "matplotlib.backends.backend_agg")
-        # three filtered reads, never the whole of tracking in memory: the player rows, the ball, the periods'
-        # starts
-        scan = tracking_scan(lake.lake, match_id)
-        people = scan.filter(is_identified_player()).select(TRACKING_COLUMNS_USED).collect()
-        ball = scan.filter(is_located_ball()).select("frame_id", "x_m", "y_m").collect()
-        starts = clock.period_starts(scan.select("period", "timestamp_ms").collect(), feed.get("period_start_ms"))
-        frame = frame_state_of(people, ball, starts, fps, fingerprint)
-        covers = quality.frame_state_covers(frame.height, people.height)
-        del people, ball  # free the inputs before validating and writing (peak memory)
-        title = f"{match_id} ({feed['format']}): {frame['frame_id'].n_unique():,} frames, {fps} fps"
-        drawing = pool.submit(match_picture, frame, title, (feed["pitch_length_m"], feed["pitch_width_m"]))
-        frame = FrameState.validate(frame)
-        if not covers[0]:  # audited before the commit: a blocking check that fails writes nothing
-            yield dg.AssetCheckResult(check_name="covers_tracking", passed=False, metadata=covers[1])
-            raise dg.Failure(f"{match_id}: frame_state refused, nothing written: check covers_tracking failed "
-                             f"({covers[1]})")
-        version = _write(lake.lake, "frame_state", match_id, frame, FRAME_STATE_SCHEMA)
-        passed, metadata = quality.speeds_plausible(frame)
-        png = drawing.result()
-    picture = picture_uri(lake.lake, match_id, "frame_state")
-    lake.lake.write_bytes_atomic(picture, png)
-    yield dg.MaterializeResult(check_results=[
-        dg.AssetCheckResult(check_name="speeds_plausible", passed=passed, metadata=metadata,
-                            severity=dg.AssetCheckSeverity.WARN),
-        dg.AssetCheckResult(check_name="covers_tracking", passed=covers[0], metadata=covers[1]),
-    ], metadata={
-        # first in the list: Dagster shows markdown inline only under 1,000 characters, so a picture is one
-        # click away ([Show Markdown]); the PNG's path is next to it
-        "match_picture": dg.MetadataValue.md(
-            f"![average positions and speed per half](data:image/png;base64,{base64.b64encode(png).decode()})"),
-        "match_picture_file": dg.MetadataValue.path(picture),
-        "dagster/row_count": frame.height,
-        "frames": frame["frame_id"].n_unique(),
-        "players": frame["player_id"].n_unique(),
-        "fps": fps,
-        "top_speed_mps": float(frame.select(pl.col("speed_mps").filter(pl.col("valid")).max()).item() or 0.0),
-        "invalid_frames": int((~frame["valid"]).sum()),
-        "fingerprint": fingerprint,
-        "delta_version": version,
-        **run_stats(started),
-        "preview": markdown_preview(frame),
-    })
-
-
-@dg.asset(
-    **per_match(GROUP, CODE_VERSIONS["ball_state"], BALL_STATE_SCHEMA, BallState),
-    deps=["tracking"],
-    kinds={"polars", "deltalake"},
-    description="One row per frame with a ball: position, in play, possession team (closest player within "
-    "1.5 m, kept until the other team's).",
-)
-def ball_state(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    started = time.perf_counter()
-    match_id = context.partition_key
-    fingerprint = delivery_of(lake.lake, match_id, ["tracking"])
-    scan = tracking_scan(lake.lake, match_id)  # two filtered reads: the ball's rows and the players'
-    frame = ball_state_of(scan.filter(is_located_ball()).select(BALL_COLUMNS).collect(),
-                          scan.filter(is_identified_player()).select(PEOPLE_COLUMNS).collect(), fingerprint)
-    frame = BallState.validate(frame)
-    version = _write(lake.lake, "ball_state", match_id, frame, BALL_STATE_SCHEMA)
-    share = frame.filter(pl.col("possession_team").is_not_null())["possession_team"]
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": frame.height,
-        "in_play_share": round(float(frame["in_play"].mean() or 0.0), 4),
-        "home_possession_share": round(float((share == 0).mean()), 4) if share.len() else None,
-        "delta_version": version,
-        **run_stats(started),
-        "preview": markdown_preview(frame),
-    })
-
-
 def intervals_table(match_id: str, found: pl.DataFrame, fingerprint: str | None = None,
                     starts: dict[int, int] | None = None) -> pl.DataFrame:
     """The intervals table rows of one match from catalog_intervals' output (empty is valid); ``starts`` is
@@ -231,62 +137,230 @@ def intervals_table(match_id: str, found: pl.DataFrame, fingerprint: str | None 
     ).cast(INTERVALS_SCHEMA)
 
 
-@dg.asset(
-    **per_match(GROUP, CODE_VERSIONS["intervals"], INTERVALS_SCHEMA, Intervals),
-    deps=["frame_state"],
-    kinds={"polars", "deltalake"},
-    description="Intervals of the named definitions in footy_assets/interval_catalog.json (sprint, "
-    "high_speed_run, pressing, acceleration, deceleration) per player, with their period, clock within the "
-    "period and match minute.",
+def _spec(name: str, schema: dict, contract, deps: list[str], kinds: set[str], description: str) -> dg.AssetSpec:
+    """The spec of one table of the step: the arguments every per-match asset shares (``per_match``)."""
+    shared = per_match(GROUP, CODE_VERSIONS[name], schema, contract)
+    return dg.AssetSpec(name, deps=deps, kinds=kinds, description=description, group_name=shared["group_name"],
+                        code_version=shared["code_version"], metadata=shared["metadata"],
+                        automation_condition=shared["automation_condition"], partitions_def=match_partitions)
+
+
+BALL_STATE = _spec(
+    "ball_state", BALL_STATE_SCHEMA, BallState, ["tracking"], {"polars", "deltalake"},
+    "One row per frame with a ball: position, in play, possession team (closest player within 1.5 m, kept "
+    "until the other team's).")
+FRAME_STATE = _spec(
+    "frame_state", FRAME_STATE_SCHEMA, FrameState, ["tracking"], {"polars", "numpy", "deltalake"},
+    "One row per identified player or goal keeper per frame: the clock within the period and the match minute, "
+    "speed (Savitzky-Golay 9/2 per track segment), whether it can be trusted, acceleration, distance, nearest "
+    "opponent, distance to the ball.")
+INTERVALS = _spec(
+    "intervals", INTERVALS_SCHEMA, Intervals, ["frame_state"], {"polars", "deltalake"},
+    "Intervals of the named definitions in footy_assets/interval_catalog.json (sprint, high_speed_run, pressing, "
+    "acceleration, deceleration) per player, with their period, clock within the period and match minute.")
+MATCH_QUALITY = _spec(
+    "match_quality", MATCH_QUALITY_SCHEMA, MatchQuality, ["tracking", "frame_state"], {"polars", "deltalake"},
+    "Data quality per period and player, per period and team (player_id null), and per period for the whole "
+    "match (team and player_id null): frames tracked, frames without the ball, drop-outs and their length, "
+    "invalid speed frames, unidentified share, id_confidence quantiles, positions outside the pitch, top valid "
+    "speed. What a club reads to decide whether a match can be trusted.")
+FRAME_STATE_CHECKS = [
+    dg.AssetCheckSpec("speeds_plausible", asset="frame_state", partitions_def=match_partitions,
+                      description=f"No smoothed speed above {MAX_PLAUSIBLE_SPEED_MPS:g} m/s (warning, with the "
+                      "worst frames)."),
+    dg.AssetCheckSpec("covers_tracking", asset="frame_state", partitions_def=match_partitions, blocking=True,
+                      description="One frame_state row for every identified player row of tracking."),
+]
+
+
+@dataclass
+class _Inputs:
+    """What the step has in memory for one match: tracking's player rows and ball rows (read once for both
+    ball_state and frame_state) and frame_state once computed (intervals uses it instead of reading it back)."""
+
+    fingerprint: str
+    people: pl.DataFrame | None = None
+    ball: pl.DataFrame | None = None
+    period_firsts: pl.DataFrame | None = None  # period, its first timestamp_ms in tracking
+    state: pl.DataFrame | None = None
+
+
+@dg.multi_asset(
+    specs=[BALL_STATE, FRAME_STATE, INTERVALS, MATCH_QUALITY],
+    check_specs=FRAME_STATE_CHECKS,
+    partitions_def=match_partitions,
+    can_subset=True,
+    name="match_metrics",
+    backfill_policy=ONE_MATCH_PER_RUN,
 )
-def intervals(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    started = time.perf_counter()
+def match_metrics(context: dg.AssetExecutionContext, lake: LakeResource):
+    """ball_state, frame_state, intervals and match_quality of one match in one step: tracking's player and
+    ball rows are read once for the first two, and intervals takes frame_state from memory. Any subset can be
+    materialised: what the step does not compute is read from the lake. Each table is validated by its
+    contract and written by its own commit, in that order; a failure writes nothing after it."""
     match_id = context.partition_key
-    fps = match_fps(lake.lake, match_id)
-    catalog = load_catalog()
-    columns = sorted({"player_id", "team", "period", "period_time_s", "frame_id", "timestamp_ms", "distance_m", "valid"}
-                     | {d.column for d in catalog})
-    fingerprint = delivery_of(lake.lake, match_id, ["frame_state"])
-    state = read_table(lake.lake, "frame_state", match_id, columns=columns, allow_empty=True)
-    starts = clock.starts_from_clock(state)
-    frame = Intervals.validate(intervals_table(match_id, catalog_intervals(state, fps, catalog), fingerprint, starts))
-    version = _write(lake.lake, "intervals", match_id, frame, INTERVALS_SCHEMA)
-    counts = dict(frame.group_by("definition").len().iter_rows()) if frame.height else {}
-    return dg.MaterializeResult(metadata={
+    wanted = {key.to_user_string() for key in context.selected_asset_keys}
+    feed = feed_record(lake.lake, match_id)["feed"]
+    # One worker: the picture (matplotlib imported there first), drawn while frame_state is validated and
+    # written. Running more of the tables at once measured no faster on two cores (polars already uses both)
+    # and held more memory.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        if "frame_state" in wanted:
+            pool.submit(import_module, "matplotlib.backends.backend_agg")
+        inputs = _read_tracking(lake.lake, match_id) if wanted & {"frame_state", "ball_state"} else None
+        if "ball_state" in wanted:
+            yield _write_ball_state(lake.lake, match_id, *_ball_state_table(inputs))
+        if "frame_state" in wanted:
+            started = time.perf_counter()
+            inputs.state, covers = _frame_state_table(match_id, feed, inputs)
+            inputs.people = inputs.ball = None  # done with tracking's rows (peak memory)
+            title = f"{match_id} ({feed['format']}): {inputs.state['frame_id'].n_unique():,} frames, {feed['fps']} fps"
+            # the picture's few group_bys here; the worker only draws (matplotlib is Python: it would hold the
+            # GIL, polars releases it), so the full frame is never aggregated twice at once (peak memory)
+            drawing = pool.submit(render_picture, average_positions(inputs.state), speed_profile(inputs.state), title,
+                                  (feed["pitch_length_m"], feed["pitch_width_m"]))
+            yield from _write_frame_state(lake.lake, match_id, feed, inputs, covers, drawing, started)
+        if "intervals" in wanted:
+            yield _write_intervals(lake.lake, match_id, *_intervals_table(lake.lake, match_id, feed, inputs))
+        if inputs is not None:
+            # match_quality reads all of tracking's rows: it reads frame_state's few columns back rather than
+            # hold all of it meanwhile (peak memory)
+            inputs.state = None
+        if "match_quality" in wanted:
+            yield _write_match_quality(lake.lake, match_id, *_match_quality_table(lake.lake, match_id, feed, inputs))
+
+
+def _read_tracking(lake: Lake, match_id: str) -> _Inputs:
+    """Tracking's identified player rows, its located ball rows and each period's first timestamp, read by three
+    queries run together (never the whole table in memory)."""
+    fingerprint = delivery_of(lake, match_id, ["tracking"])
+    scan = tracking_scan(lake, match_id)
+    people, ball, firsts = pl.collect_all([
+        scan.filter(is_identified_player()).select(c for c in TRACKING_COLUMNS_USED if c != "match_id"),
+        scan.filter(is_located_ball()).select(BALL_COLUMNS),
+        scan.group_by("period").agg(pl.col("timestamp_ms").min()),
+    ])
+    return _Inputs(fingerprint, people, ball, period_firsts=firsts)
+
+
+def _frame_state_table(match_id: str, feed: dict, inputs: _Inputs) -> tuple[pl.DataFrame, tuple]:
+    starts = clock.period_starts(inputs.period_firsts, feed.get("period_start_ms"))
+    frame = frame_state_of(inputs.people, inputs.ball.select("frame_id", "x_m", "y_m"), starts, int(feed["fps"]),
+                           inputs.fingerprint, match_id)
+    return frame, quality.frame_state_covers(frame.height, inputs.people.height)
+
+
+def _write_frame_state(lake: Lake, match_id: str, feed: dict, inputs: _Inputs, covers: tuple, drawing,
+                       started: float):
+    fps = int(feed["fps"])
+    frame = FrameState.validate(inputs.state)
+    if not covers[0]:  # audited before the commit: a blocking check that fails writes nothing
+        yield dg.AssetCheckResult(asset_key="frame_state", check_name="covers_tracking", passed=False,
+                                  metadata=covers[1])
+        raise dg.Failure(f"{match_id}: frame_state refused, nothing written: check covers_tracking failed "
+                         f"({covers[1]})")
+    version = _write(lake, "frame_state", match_id, frame, FRAME_STATE_SCHEMA)
+    passed, metadata = quality.speeds_plausible(frame)
+    png = drawing.result()
+    picture = picture_uri(lake, match_id, "frame_state")
+    lake.write_bytes_atomic(picture, png)
+    yield dg.MaterializeResult(asset_key="frame_state", check_results=[
+        dg.AssetCheckResult(asset_key="frame_state", check_name="speeds_plausible", passed=passed,
+                            metadata=metadata, severity=dg.AssetCheckSeverity.WARN),
+        dg.AssetCheckResult(asset_key="frame_state", check_name="covers_tracking", passed=covers[0],
+                            metadata=covers[1]),
+    ], metadata={
+        # first in the list: Dagster shows markdown inline only under 1,000 characters, so a picture is one
+        # click away ([Show Markdown]); the PNG's path is next to it
+        "match_picture": dg.MetadataValue.md(
+            f"![average positions and speed per half](data:image/png;base64,{base64.b64encode(png).decode()})"),
+        "match_picture_file": dg.MetadataValue.path(picture),
         "dagster/row_count": frame.height,
-        **{f"count_{d.name}": int(counts.get(d.name, 0)) for d in catalog},
+        "frames": frame["frame_id"].n_unique(),
+        "players": frame["player_id"].n_unique(),
+        "fps": fps,
+        "top_speed_mps": float(frame.select(pl.col("speed_mps").filter(pl.col("valid")).max()).item() or 0.0),
+        "invalid_frames": int((~frame["valid"]).sum()),
+        "fingerprint": inputs.fingerprint,
+        "delta_version": version,
+        **run_stats(started),
+        "preview": markdown_preview(frame),
+    })
+
+
+def _ball_state_table(inputs: _Inputs) -> tuple[pl.DataFrame, float]:
+    started = time.perf_counter()
+    frame = ball_state_of(inputs.ball, inputs.people.select(PEOPLE_COLUMNS), inputs.fingerprint)
+    return BallState.validate(frame), started
+
+
+def _write_ball_state(lake: Lake, match_id: str, frame: pl.DataFrame, started: float) -> dg.MaterializeResult:
+    version = _write(lake, "ball_state", match_id, frame, BALL_STATE_SCHEMA)
+    share = frame.filter(pl.col("possession_team").is_not_null())["possession_team"]
+    return dg.MaterializeResult(asset_key="ball_state", metadata={
+        "dagster/row_count": frame.height,
+        "in_play_share": round(float(frame["in_play"].mean() or 0.0), 4),
+        "home_possession_share": round(float((share == 0).mean()), 4) if share.len() else None,
+        "delta_version": version,
+        **run_stats(started),
+        "preview": markdown_preview(frame),
+    })
+
+
+_QUALITY_STATE_COLUMNS = ["frame_id", "period", "team", "player_id", "valid", "speed_mps", "ball_dist_m"]
+
+
+def _intervals_state_columns() -> list[str]:
+    return sorted({"player_id", "team", "period", "period_time_s", "frame_id", "timestamp_ms", "distance_m", "valid"}
+                  | {d.column for d in load_catalog()})
+
+
+def _frame_state_columns(lake: Lake, match_id: str, inputs: _Inputs | None, columns: list[str]
+                         ) -> tuple[pl.DataFrame, str]:
+    """frame_state's ``columns`` of the match and the delivery they come from: from memory when this step
+    computed it, else read from the lake (its fingerprint must agree with tracking's)."""
+    if inputs is not None and inputs.state is not None:
+        return inputs.state.select(columns), inputs.fingerprint
+    fingerprint = delivery_of(lake, match_id, ["frame_state"])
+    return read_table(lake, "frame_state", match_id, columns=columns, allow_empty=True), fingerprint
+
+
+def _intervals_table(lake: Lake, match_id: str, feed: dict, inputs: _Inputs | None) -> tuple[pl.DataFrame, float]:
+    started = time.perf_counter()
+    catalog = load_catalog()
+    state, fingerprint = _frame_state_columns(lake, match_id, inputs, _intervals_state_columns())
+    starts = clock.starts_from_clock(state)
+    found = catalog_intervals(state, int(feed["fps"]), catalog)
+    return Intervals.validate(intervals_table(match_id, found, fingerprint, starts)), started
+
+
+def _write_intervals(lake: Lake, match_id: str, frame: pl.DataFrame, started: float) -> dg.MaterializeResult:
+    version = _write(lake, "intervals", match_id, frame, INTERVALS_SCHEMA)
+    counts = dict(frame.group_by("definition").len().iter_rows()) if frame.height else {}
+    return dg.MaterializeResult(asset_key="intervals", metadata={
+        "dagster/row_count": frame.height,
+        **{f"count_{d.name}": int(counts.get(d.name, 0)) for d in load_catalog()},
         "delta_version": version,
         **run_stats(started),
     })
 
 
-@dg.asset(
-    **per_match(GROUP, CODE_VERSIONS["match_quality"], MATCH_QUALITY_SCHEMA, MatchQuality),
-    deps=["tracking", "frame_state"],
-    kinds={"polars", "deltalake"},
-    description="Data quality per period and player, per period and team (player_id null), and per period for "
-    "the whole match (team and player_id null): frames "
-    "tracked, frames without the ball, drop-outs and their length, invalid speed frames, unidentified share, "
-    "id_confidence quantiles, positions outside the pitch, top valid speed. What a club reads to decide whether "
-    "a match can be trusted.",
-)
-def match_quality(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+def _match_quality_table(lake: Lake, match_id: str, feed: dict, inputs: _Inputs | None
+                         ) -> tuple[pl.DataFrame, float]:
     started = time.perf_counter()
-    match_id = context.partition_key
-    feed = feed_record(lake.lake, match_id)["feed"]
-    fingerprint = delivery_of(lake.lake, match_id, ["tracking", "frame_state"])
-    tracking = read_table(lake.lake, "tracking", match_id, columns=[
+    state, fingerprint = _frame_state_columns(lake, match_id, inputs, _QUALITY_STATE_COLUMNS)
+    tracking = read_table(lake, "tracking", match_id, columns=[
         "frame_id", "period", "role", "team", "player_id", "x_m", "y_m", "id_confidence"])
-    state = read_table(lake.lake, "frame_state", match_id, allow_empty=True, columns=[
-        "frame_id", "period", "team", "player_id", "valid", "speed_mps", "ball_dist_m"])
     frame = build_match_quality(tracking, state, int(feed["fps"]), (feed["pitch_length_m"], feed["pitch_width_m"]),
                                 match_id, fingerprint)
-    del tracking, state
-    frame = MatchQuality.validate(frame)
-    version = _write(lake.lake, "match_quality", match_id, frame, MATCH_QUALITY_SCHEMA)
+    return MatchQuality.validate(frame), started
+
+
+def _write_match_quality(lake: Lake, match_id: str, frame: pl.DataFrame, started: float) -> dg.MaterializeResult:
+    version = _write(lake, "match_quality", match_id, frame, MATCH_QUALITY_SCHEMA)
     whole = frame.filter(pl.col("team").is_null() & pl.col("player_id").is_null())  # one row per period
     unidentified = (whole["unidentified_share"] * whole["rows"]).sum() / max(int(whole["rows"].sum()), 1)
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(asset_key="match_quality", metadata={
         "dagster/row_count": frame.height,
         "invalid_frames": int(whole["invalid_frames"].sum()),
         "dropouts": int(whole["dropouts"].sum()),
@@ -297,4 +371,4 @@ def match_quality(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
     })
 
 
-derived_assets = [frame_state, ball_state, intervals, match_quality]
+derived_assets = [match_metrics]

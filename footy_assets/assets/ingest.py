@@ -11,7 +11,7 @@ import time
 import dagster as dg
 import polars as pl
 
-from footy_assets.assets.derived import read_table
+from footy_assets.assets.derived import tracking_scan
 from footy_assets.canonical import TRACKING_SCHEMA
 from footy_assets.contracts.matches import Matches
 from footy_assets.contracts.tracking import Tracking
@@ -160,8 +160,7 @@ def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
     record = lake.lake.read_json(raw_feed_record_uri(lake.lake, match_id))
     if record is None:
         raise dg.Failure(f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed first")
-    stored = read_table(lake.lake, "tracking", match_id, columns=["frame_id", "period", "role", "player_id",
-                                                                 "interpolated"])
+    stored = tracking_scan(lake.lake, match_id).select("frame_id", "period", "role", "player_id", "interpolated")
     try:  # the publish marker: only when every table of the match holds this delivery
         check_publishable(lake.lake, match_id, record["fingerprint"])
     except NotPublished as exc:

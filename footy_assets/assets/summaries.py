@@ -2,11 +2,14 @@
 
 A model is one DuckDB ``SELECT`` over the lake's tables with a ``$match_id`` parameter. Its dependencies
 are the tables it reads (parsed from the SQL with sqlglot), its code version is its text's hash, and its
-description is its leading comment. The asset registers the tables it reads from their Delta datasets,
-runs the query for one match, validates the result and writes it with one commit replacing the match's rows.
+description is its leading comment. The models are the assets of one step (``summary_models``, any subset
+materialisable): for each, in dependency order, the step gives DuckDB the match's rows of the tables it reads,
+runs the query, validates the result and writes it with one commit replacing the match's rows.
 """
 
 import time
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
 from pathlib import Path
 
 import dagster as dg
@@ -18,8 +21,9 @@ import polars as pl
 
 from footy_assets.assets.derived import delivery_of
 from footy_assets.contracts.derived import PlayerMatchSummary, PlayerPeriodSummary, TeamMatchSummary
+from footy_assets.lake import Lake, check_match_id
 from footy_assets.metadata import markdown_preview, run_stats
-from footy_assets.partitions import per_match
+from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS, SQL_DIR
 
@@ -35,6 +39,30 @@ def referenced_tables(sql: str) -> list[str]:
     return sorted({t.name for t in tree.find_all(exp.Table)} - ctes)
 
 
+def register_match_rows(con, lake: Lake, table: str, match_id: str) -> bool:
+    """Make ``table`` in the DuckDB connection ``con`` hold the rows of ``match_id`` (the models filter on it
+    anyway); False when the table does not exist.
+
+    On a local lake DuckDB reads the match's current Parquet files itself: for frame_state of a full match
+    0.15 s and 90 MB, against 0.33 s and 380 MB through an Arrow dataset (which reads ahead whole row groups of
+    every column). An object store, or files whose columns are not the table's (a column added since they were
+    written), go through the table's Arrow dataset, which fills what is missing with nulls.
+    """
+    files = lake.match_files(table, match_id)
+    if files is None:
+        return False
+    if lake.is_local and files:
+        listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+        rows = f"read_parquet({listed}, hive_partitioning = false)"  # match_id: given below, not parsed
+        stored = [f.name for f in lake.open_table(table).schema().fields if f.name != "match_id"]
+        if [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall()] == stored:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW \"{table}\" AS SELECT '{check_match_id(match_id)}' AS match_id, "
+                        f"* FROM {rows}")
+            return True
+    con.register(table, lake.dataset(table))
+    return True
+
+
 def leading_comment(sql: str) -> str:
     lines = []
     for line in sql.splitlines():
@@ -44,43 +72,72 @@ def leading_comment(sql: str) -> str:
     return " ".join(lines)
 
 
-def sql_model_asset(path: Path) -> dg.AssetsDefinition:
-    name = path.stem
-    sql = path.read_text()
-    deps = referenced_tables(sql)
+@dataclass(frozen=True)
+class SqlModel:
+    """One ``dbt_like_sql/<name>.sql`` file: its query and the tables it reads."""
 
-    @dg.asset(
-        **per_match(GROUP, CODE_VERSIONS[name], contract=CONTRACTS.get(name),
-                    metadata={"sql": dg.MetadataValue.md(f"```sql\n{sql}\n```")}),
-        name=name,
-        deps=deps,
-        kinds={"duckdb", "sql", "deltalake"},
-        description=leading_comment(sql),
-    )
-    def _model(context: dg.AssetExecutionContext, lake: LakeResource, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        started = time.perf_counter()
-        match_id = context.partition_key
-        fingerprint = delivery_of(lake.lake, match_id, deps)  # the inputs must come from one delivery
-        with duckdb.get_connection() as con:
-            for table in deps:
-                dataset = lake.lake.dataset(table)
-                if dataset is None:
-                    raise dg.Failure(f"{name}: table {table} does not exist yet: materialise it first")
-                con.register(table, dataset)
-            frame = con.sql(sql, params={"match_id": match_id}).pl()
-        frame = frame.with_columns(fingerprint=pl.lit(fingerprint, dtype=pl.String))
-        contract = CONTRACTS.get(name)
-        if contract is not None:
-            frame = contract.validate(frame)
-        version = lake.lake.write_match(name, match_id, frame)
-        return dg.MaterializeResult(metadata={
-            "dagster/row_count": frame.height,
-            "delta_version": version,
-            **run_stats(started),
-            "preview": markdown_preview(frame),
-        })
+    name: str
+    sql: str
+    deps: tuple[str, ...]
 
-    return _model
+    @property
+    def spec(self) -> dg.AssetSpec:
+        shared = per_match(GROUP, CODE_VERSIONS[self.name], contract=CONTRACTS.get(self.name),
+                           metadata={"sql": dg.MetadataValue.md(f"```sql\n{self.sql}\n```")})
+        return dg.AssetSpec(self.name, deps=list(self.deps), kinds={"duckdb", "sql", "deltalake"},
+                            description=leading_comment(self.sql), group_name=shared["group_name"],
+                            code_version=shared["code_version"], metadata=shared["metadata"],
+                            automation_condition=shared["automation_condition"], partitions_def=match_partitions)
 
 
-summary_assets = [sql_model_asset(path) for path in sorted(SQL_DIR.glob("*.sql"))]
+def sql_models(folder: Path = SQL_DIR) -> list[SqlModel]:
+    """The models of ``folder``, each after the models it reads (the order a step runs them in)."""
+    found = {path.stem: SqlModel(path.stem, path.read_text(), tuple(referenced_tables(path.read_text())))
+             for path in sorted(folder.glob("*.sql"))}
+    order = TopologicalSorter({name: [d for d in model.deps if d in found] for name, model in found.items()})
+    return [found[name] for name in order.static_order()]
+
+
+MODELS = sql_models()
+
+
+@dg.multi_asset(
+    specs=[model.spec for model in MODELS],
+    partitions_def=match_partitions,
+    can_subset=True,
+    name="summary_models",
+    backfill_policy=ONE_MATCH_PER_RUN,
+)
+def summary_models(context: dg.AssetExecutionContext, lake: LakeResource, duckdb: DuckDBResource):
+    """The SQL models of one match in one step and one DuckDB connection, each after those it reads; any subset
+    can be materialised. Each model's rows are validated by its contract and written by a commit of its own."""
+    match_id = context.partition_key
+    wanted = {key.to_user_string() for key in context.selected_asset_keys}
+    with duckdb.get_connection() as con:
+        for model in MODELS:
+            if model.name in wanted:
+                yield run_model(con, lake.lake, model, match_id)
+
+
+def run_model(con, lake: Lake, model: SqlModel, match_id: str) -> dg.MaterializeResult:
+    """Run one model for one match on ``con`` and replace the match's rows of its table."""
+    started = time.perf_counter()
+    fingerprint = delivery_of(lake, match_id, list(model.deps))  # the inputs must come from one delivery
+    for table in model.deps:  # registered again for each model: an earlier model of the step may have written it
+        if not register_match_rows(con, lake, table, match_id):
+            raise dg.Failure(f"{model.name}: table {table} does not exist yet: materialise it first")
+    frame = con.sql(model.sql, params={"match_id": match_id}).pl()
+    frame = frame.with_columns(fingerprint=pl.lit(fingerprint, dtype=pl.String))
+    contract = CONTRACTS.get(model.name)
+    if contract is not None:
+        frame = contract.validate(frame)
+    version = lake.write_match(model.name, match_id, frame)
+    return dg.MaterializeResult(asset_key=model.name, metadata={
+        "dagster/row_count": frame.height,
+        "delta_version": version,
+        **run_stats(started),
+        "preview": markdown_preview(frame),
+    })
+
+
+summary_assets = [summary_models]

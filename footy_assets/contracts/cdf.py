@@ -14,12 +14,22 @@ PERIODS = {
 }
 
 
+class CdfFrames(pa.DataFrameModel):
+    """What the reader takes of each frame itself (its entries are ``CdfObjects``): the period's name."""
+
+    line: int = pa.Field(ge=1)
+    period_name: str = pa.Field(nullable=True, isin=list(PERIODS))
+
+    class Config:
+        strict = False
+
+
 class CdfObjects(pa.DataFrameModel):
-    """One row per player, referee or ball per frame; metres, origin centre, home attacking +x."""
+    """One row per player, referee or ball per frame; metres, origin centre, home attacking +x. Their frame's
+    period is checked once per frame (``CdfFrames``), not once per entry."""
 
     line: int = pa.Field(ge=1)
     frame_id: int = pa.Field(ge=0)
-    period_name: str = pa.Field(nullable=True, isin=list(PERIODS))
     kind: str = pa.Field(isin=["home", "away", "referee", "ball"])
     object_id: str = pa.Field(nullable=True)
     x: float = pa.Field(ge=-100.0, le=100.0)  # metres from the centre, as the canonical table (NaN fails)

@@ -93,14 +93,13 @@ def savgol_by_segment(values: np.ndarray, segment: np.ndarray, fps: float, deriv
     whole column; only the first and last window//2 rows of each segment are gathered.
     """
     n = values.size
-    out = np.full(n, np.nan)
     if n < window:  # no segment can be long enough (and np.convolve would return the kernel's length)
-        return out
+        return np.full(n, np.nan)
     windows = windows or _windows(segment, window)
     rows = _coefficient_rows(window, polyorder, deriv, 1.0 / fps)
     half = window // 2
-    centred = np.convolve(values, rows[half][::-1], mode="same")  # out[i] = sum_k c[k] * v[i - half + k]
-    out[windows.valid] = centred[windows.valid]
+    out = np.convolve(values, rows[half][::-1], mode="same")  # out[i] = sum_k c[k] * v[i - half + k]
+    out[~windows.valid] = np.nan
     acc = np.zeros(windows.edge.size)
     for tap in range(window):  # one vectorised pass per tap, not per frame
         acc += rows[windows.edge_position, tap] * values[windows.edge_begin + tap]
@@ -154,18 +153,31 @@ def kinematics(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray, x: 
     xs, ys = x[order].astype(np.float64), y[order].astype(np.float64)
     window, polyorder = SMOOTHER["window"], SMOOTHER["polyorder"]
     windows = _windows(seg_sorted, window)
-    vx = savgol_by_segment(xs, seg_sorted, fps, 1, window, polyorder, windows)
-    vy = savgol_by_segment(ys, seg_sorted, fps, 1, window, polyorder, windows)
-    ax = savgol_by_segment(xs, seg_sorted, fps, 2, window, polyorder, windows)
-    ay = savgol_by_segment(ys, seg_sorted, fps, 2, window, polyorder, windows)
     glitch = window_has_glitch(xs, ys, seg_sorted, fps, window, windows=windows)
-    del xs, ys
+    # Few full-length arrays alive at once (a full match is 3 M rows: 24 MB each): v . a is accumulated in place.
+    vx = savgol_by_segment(xs, seg_sorted, fps, 1, window, polyorder, windows)
+    dot = savgol_by_segment(xs, seg_sorted, fps, 2, window, polyorder, windows)
+    dot *= vx
+    del xs
+    vy = savgol_by_segment(ys, seg_sorted, fps, 1, window, polyorder, windows)
+    ay = savgol_by_segment(ys, seg_sorted, fps, 2, window, polyorder, windows)
+    ay *= vy
+    dot += ay
+    del ys, ay
     speed = np.hypot(vx, vy)
+    del vx, vy
     with np.errstate(invalid="ignore", divide="ignore"):
-        accel = np.where(speed > 0, (vx * ax + vy * ay) / speed, 0.0)
+        accel = np.where(speed > 0, dot / speed, 0.0)
+    del dot
     accel[np.isnan(speed)] = np.nan
-    del vx, vy, ax, ay
     valid = ~np.isnan(speed) & ~glitch
-    out_speed, out_accel, out_valid = np.empty_like(speed), np.empty_like(accel), np.empty_like(valid)
-    out_speed[order], out_accel[order], out_valid[order] = speed, accel, valid  # back to the input order
+    del glitch
+    out_speed = np.empty_like(speed)
+    out_speed[order] = speed  # back to the input order
+    del speed
+    out_accel = np.empty_like(accel)
+    out_accel[order] = accel
+    del accel
+    out_valid = np.empty_like(valid)
+    out_valid[order] = valid
     return Kinematics(out_speed, out_accel, out_valid)

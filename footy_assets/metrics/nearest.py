@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CHUNK_FRAMES = 16_384
+CHUNK_FRAMES = 4_096  # a chunk's distances: 4,096 x 11 x 11 x 8 bytes = 4 MB, a few of them at once
 EMPTY_SLOT_M = 1e15
 FAR_M = 1e10  # beyond any pitch, below an empty slot's distance
 

@@ -25,8 +25,10 @@ def no_duplicate_player_frames(tracking: pl.DataFrame) -> tuple[bool, dict]:
 def positions_on_pitch(tracking: pl.DataFrame, length_m: float, width_m: float,
                        margin_m: float = PITCH_MARGIN_M) -> tuple[bool, dict]:
     """Players, goal keepers and referees within the pitch plus ``margin_m`` (the ball may leave it)."""
-    people = tracking.filter(pl.col("role").is_in(PEOPLE))
-    off = people.filter((pl.col("x_m").abs() > length_m / 2 + margin_m) | (pl.col("y_m").abs() > width_m / 2 + margin_m))
+    outside = (pl.col("x_m").abs() > length_m / 2 + margin_m) | (pl.col("y_m").abs() > width_m / 2 + margin_m)
+    # the offending rows' few columns only: filtering the frame itself copied every column of 3 M rows
+    off = (tracking.lazy().filter(pl.col("role").is_in(PEOPLE) & outside)
+           .select("frame_id", "role", "player_id", "track_id", "x_m", "y_m").collect())
     return off.height == 0, {
         "rows_off_pitch": off.height,
         "margin_m": margin_m,
@@ -38,7 +40,7 @@ def ball_tracked(tracking: pl.DataFrame, max_missing_share: float = MAX_BALL_MIS
     """The ball is tracked in all but ``max_missing_share`` of the frames: every feed loses it for a few frames
     (occlusions), so a handful of frames without it passes; the count and the first of them are reported."""
     frames = tracking["frame_id"].unique()
-    with_ball = tracking.filter(pl.col("role") == "ball")["frame_id"].unique()
+    with_ball = tracking.lazy().filter(pl.col("role") == "ball").select(pl.col("frame_id").unique()).collect().to_series()
     missing = frames.filter(~frames.is_in(with_ball)).sort()
     return missing.len() <= max_missing_share * frames.len(), {
         "max_share_without_ball": max_missing_share,
@@ -51,11 +53,12 @@ def ball_tracked(tracking: pl.DataFrame, max_missing_share: float = MAX_BALL_MIS
 
 def speeds_plausible(frame_state: pl.DataFrame, limit_mps: float = MAX_PLAUSIBLE_SPEED_MPS) -> tuple[bool, dict]:
     """No smoothed speed above ``limit_mps``; the worst frames are listed to find the tracking error."""
-    fast = frame_state.filter(pl.col("speed_mps") > limit_mps)
-    worst = frame_state.filter(pl.col("speed_mps").is_not_null()).top_k(5, by="speed_mps")
-    return fast.height == 0, {
+    speeds = frame_state.select("frame_id", "player_id", "speed_mps")  # not a copy of every column below
+    fast = int((speeds["speed_mps"] > limit_mps).sum())
+    worst = speeds.filter(pl.col("speed_mps").is_not_null()).top_k(5, by="speed_mps")
+    return fast == 0, {
         "limit_mps": limit_mps,
-        "frames_above_limit": fast.height,
+        "frames_above_limit": fast,
         "top_speed_mps": float(worst["speed_mps"][0]) if worst.height else None,
         "worst_frames": worst.select("frame_id", "player_id", "speed_mps").to_dicts(),
     }

@@ -63,8 +63,12 @@ def build_match_quality(tracking: pl.DataFrame, frame_state: pl.DataFrame, fps: 
     id_confidence; ``frame_state`` its own rows (frame_id, period, team, player_id, valid, speed_mps,
     ball_dist_m)."""
     length, width = pitch
-    people = tracking.lazy().filter(pl.col("role").is_in(PEOPLE))
-    ball_frames = tracking.filter(pl.col("role") == "ball")["frame_id"].unique()
+    # ids and roles as categoricals: grouping and joining on their codes, not on hashed strings, holds several
+    # hundred MB less on a full match (the result's columns are cast back to strings)
+    tracking = tracking.lazy().with_columns(pl.col("player_id", "role").cast(pl.Categorical))
+    frame_state = frame_state.lazy().with_columns(pl.col("player_id").cast(pl.Categorical))
+    people = tracking.filter(pl.col("role").is_in(PEOPLE))
+    ball_frames = tracking.filter(pl.col("role") == "ball").select(pl.col("frame_id").unique()).collect().to_series()
     step = pl.col("frame_id").sort().diff()  # within one player's period: >1 is a break (no global sort)
     per_player = (
         frame_state.lazy()

@@ -19,7 +19,7 @@ import math
 import polars as pl
 
 from footy_assets import canonical
-from footy_assets.contracts.cdf import PERIODS, CdfObjects
+from footy_assets.contracts.cdf import PERIODS, CdfFrames, CdfObjects
 from footy_assets.lake import Lake
 from footy_assets.landing import LandedMatch
 from footy_assets.readers.common import (
@@ -253,19 +253,32 @@ def _frames(lake: Lake, landed: LandedMatch, file: str):
 
 
 KINDS = ["home", "away", "referee", "ball"]
+
+
+def period_of(name: str) -> pl.Expr:
+    """The period number of a CDF period name (null for a frame outside play)."""
+    return pl.col(name).replace_strict(PERIODS, default=None, return_dtype=pl.Int8).alias("period")
 CHUNK_ROWS = 500_000  # canonical rows built at a time
 
 
-def _entries(lists) -> tuple:
-    """(frame row of each entry, {field: values}) of a list column: the entries of every frame, in order."""
+def _entries(batches: list, lists_of) -> tuple:
+    """(frame row of each entry, {field: values}) of a list column, ``lists_of(batch)``: the entries of every
+    frame, in order. Batch by batch (row numbers offset by the batches before): combining the chunks of the
+    parsed nested columns first copied all of them (a few hundred MB of a full match)."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    lists = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
-    values = pc.list_flatten(lists)  # skips null lists; a null entry stays, with null fields
-    rows = pc.list_parent_indices(lists).to_numpy()
-    fields = dict(zip([f.name for f in values.type], values.flatten()))  # the entry's nulls applied
-    return rows, fields
+    rows, fields, offset = [], {}, 0
+    for batch in batches:
+        lists = lists_of(batch)
+        values = pc.list_flatten(lists)  # skips null lists; a null entry stays, with null fields
+        rows.append(pc.list_parent_indices(lists).to_numpy() + offset)
+        for field, child in zip(values.type, values.flatten()):  # the entry's nulls applied
+            fields.setdefault(field.name, []).append(child)
+        offset += batch.num_rows
+    chunked = {name: pa.chunked_array(chunks) for name, chunks in fields.items()}
+    return (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)), chunked
 
 
 def _frame_order(part_rows: list) -> "np.ndarray":
@@ -292,14 +305,16 @@ def _objects(table, frames: pl.DataFrame) -> pl.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    teams = table.column("teams").combine_chunks()
-    ball = table.column("ball").combine_chunks()
+    batches = table.to_batches()
+    ball_type = table.schema.field("ball").type
     parts = [
-        (0, *_entries(pc.struct_field(teams.field("home"), "players"))),
-        (1, *_entries(pc.struct_field(teams.field("away"), "players"))),
-        (2, *_entries(table.column("referees"))),
-        (2, *_entries(table.column("officials"))),
-        (3, np.arange(table.num_rows), dict(zip([f.name for f in ball.type], ball.flatten()))),
+        (0, *_entries(batches, lambda b: pc.struct_field(b.column("teams"), ["home", "players"]))),
+        (1, *_entries(batches, lambda b: pc.struct_field(b.column("teams"), ["away", "players"]))),
+        (2, *_entries(batches, lambda b: b.column("referees"))),
+        (2, *_entries(batches, lambda b: b.column("officials"))),
+        (3, np.arange(table.num_rows), {field.name: pa.chunked_array([b.column("ball").flatten()[i] for b in batches],
+                                                                     field.type)
+                                        for i, field in enumerate(ball_type)}),
     ]
 
     def column(fields: dict, name: str, dtype, size: int):
@@ -321,7 +336,8 @@ def _objects(table, frames: pl.DataFrame) -> pl.DataFrame:
     dest = _frame_order([rows for _, rows, _ in parts])
     order = np.empty_like(dest)
     order[dest] = np.arange(dest.size)
-    per_frame = frames.select("line", "frame_id", pl.col("period").alias("period_name"), "in_play")
+    # the frame's period as its number (null outside play): one byte an entry, not the name's sixteen
+    per_frame = frames.select("line", "frame_id", period_of("period"), "in_play")
     # An entry that is null, or whose position the feed gives as null, has no row in that frame (CONTRACTS 2):
     # left out of the gather rather than filtered after it (one copy of the rows, not two).
     placed = entries.select(pl.col("x").is_not_null() & pl.col("y").is_not_null()).to_series().to_numpy()
@@ -339,6 +355,7 @@ def _objects(table, frames: pl.DataFrame) -> pl.DataFrame:
 
 def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(frames, objects): one row per frame, and one per player, referee or ball per frame."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     table, numbers = _frames(lake, landed, file)
@@ -354,8 +371,11 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     dup = frames.filter(pl.col("frame_id").is_duplicated())
     if dup.height:
         raise FeedError(file, f"frame_id {dup['frame_id'][0]} appears twice", line=dup["line"][1])
+    validate_vendor_rows(frames.select("line", period_name="period"), CdfFrames, file, "line")
     objects = _objects(table, frames)
     del table
+    # Arrow's allocator keeps freed pages for reuse; the parsed frames (a few hundred MB) are not needed again
+    pa.default_memory_pool().release_unused()
     objects = validate_vendor_rows(objects, CdfObjects, file, "line")
     unnamed = objects.filter((pl.col("kind") != "ball") & pl.col("object_id").is_null())
     if unnamed.height:
@@ -397,8 +417,6 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     frames, objects = parse(lake, landed, tracking_file)
     fps = meta["fps"]
     check_fps_against_timestamps(frames, fps, meta_file, tracking_file)
-    period_of = pl.col("period_name").replace_strict(PERIODS, default=None, return_dtype=pl.Int8)
-    objects = objects.with_columns(period=period_of).drop("period_name")
     if objects["period"].null_count():  # frames outside play (no period): filtered only where there are some
         objects = objects.filter(pl.col("period").is_not_null())
     if objects.height == 0:
@@ -428,9 +446,10 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         team=pl.when(pl.col("kind") == "home").then(0).when(pl.col("kind") == "away").then(1).cast(pl.Int8),
         jersey=pl.when(is_person).then(pl.col("sheet_jersey")),
         track_id="object_id",
-        x_m="x",
-        y_m="y",
-        z_m="z",
+        # the canonical types already (finalise would cast a second copy): a full match is 3 M rows
+        x_m=pl.col("x").cast(pl.Float32),
+        y_m=pl.col("y").cast(pl.Float32),
+        z_m=pl.col("z").cast(pl.Float32),
         in_play="in_play",
     )
     # a slice of rows at a time: the join's columns for a whole match at once were a few hundred MB more

@@ -198,8 +198,9 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
             team=lookup["team"],
             jersey=lookup["jersey"],
             player_id=lookup["canonical_id"],
-            x_m=pl.col("x") / 100.0 - length / 2,
-            y_m=pl.col("y") / 100.0 - width / 2,
+            # in the canonical type already: finalise would make a second copy of 3 M rows
+            x_m=(pl.col("x") / 100.0 - length / 2).cast(pl.Float32),
+            y_m=(pl.col("y") / 100.0 - width / 2).cast(pl.Float32),
             id_confidence=pl.col("player_id_conf"),
             bbox_x=pl.col("bbox_x"),
             bbox_y=pl.col("bbox_y"),

@@ -150,8 +150,11 @@ def _parse_lines(lines: pl.DataFrame, file: str) -> tuple[pl.DataFrame, pl.DataF
     _fail_on(balls, pl.col("line").is_duplicated(), file, "more than one ball in one message")
     objects = validate_vendor_rows(objects.drop("item"), SportVuObjects, file, "line").select(
         # validated: the message's clock is the message's (joined back by line), codes fit small integers
-        "line", pl.col("team_code").cast(pl.Int8), "object_id", pl.col("jersey").cast(pl.Int16), "x", "y")
-    balls = validate_vendor_rows(balls, SportVuBall, file, "line")
+        "line", pl.col("team_code").cast(pl.Int8), pl.col("jersey").cast(pl.Int16), "x", "y",
+        # ids as categories: the split strings point into the chunk's text and would keep all of it alive
+        # (116 MB of a full match's text held by 3 M short ids)
+        pl.col("object_id").cast(pl.Categorical))
+    balls = validate_vendor_rows(balls, SportVuBall, file, "line").drop("item")
     return messages, objects, balls
 
 
@@ -195,17 +198,18 @@ def _rows_in_order(objects: pl.DataFrame, balls: pl.DataFrame, play_lines: pl.Da
             """The entries of the messages in play, with their message's clock and centred metres."""
             return _lines_between(entries, lo, hi).lazy().join(plays, on="line", maintain_order="left").select(
                 "line", "system_time_ms", "period", "in_play", **identity,
-                x_m=pl.col("x") - length / 2,
-                y_m=width / 2 - pl.col("y"),  # origin top-left, y down -> centre origin, y up
+                # origin top-left, y down -> centre origin, y up; in the canonical type already (a copy less)
+                x_m=(pl.col("x") - length / 2).cast(pl.Float32),
+                y_m=(width / 2 - pl.col("y")).cast(pl.Float32),
             )
 
         people = in_play_rows(
             objects, role=role, team=team,
             jersey=pl.when((pl.col("jersey") >= 0) & (pl.col("team_code") != 2)).then(pl.col("jersey")).cast(pl.Int16),
-            track_id=pl.col("object_id"), z_m=pl.lit(None, dtype=pl.Float64))
+            track_id=pl.col("object_id"), z_m=pl.lit(None, dtype=pl.Float32))
         ball = in_play_rows(
             balls, role=pl.lit("ball"), team=pl.lit(None, dtype=pl.Int8), jersey=pl.lit(None, dtype=pl.Int16),
-            track_id=pl.lit(None, dtype=pl.String), z_m=pl.col("z"))
+            track_id=pl.lit(None, dtype=pl.Categorical), z_m=pl.col("z").cast(pl.Float32))
         # Entries are in file (line) order, as parsed: merge players and ball by line, keeping that order (the
         # key puts a message's ball after its objects: no ties between the two for the merge to break).
         chunks.append(
