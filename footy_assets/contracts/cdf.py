@@ -1,6 +1,7 @@
 """Flattened Common Data Format tracking rows (seed common-data-format-cdf-paper.txt)."""
 
 import pandera.polars as pa
+import polars as pl
 
 PERIODS = {
     "first_half": 1,
@@ -30,7 +31,7 @@ class CdfObjects(pa.DataFrameModel):
 
     line: int = pa.Field(ge=1)
     frame_id: int = pa.Field(ge=0)
-    kind: str = pa.Field(isin=["home", "away", "referee", "ball"])
+    kind: pl.Int8 = pa.Field(isin=[0, 1, 2, 3])  # which list the entry came from: home, away, referees, ball
     object_id: str = pa.Field(nullable=True)
     x: float = pa.Field(ge=-100.0, le=100.0)  # metres from the centre, as the canonical table (NaN fails)
     y: float = pa.Field(ge=-100.0, le=100.0)

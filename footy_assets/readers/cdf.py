@@ -252,7 +252,8 @@ def _frames(lake: Lake, landed: LandedMatch, file: str):
     return table, numbers
 
 
-KINDS = ["home", "away", "referee", "ball"]
+KINDS = ["home", "away", "referee", "ball"]  # an entry's ``kind`` is its index here: which list it came from
+HOME, AWAY, REFEREE, BALL = range(4)
 
 
 def period_of(name: str) -> pl.Expr:
@@ -347,7 +348,7 @@ def _objects(table, frames: pl.DataFrame) -> pl.DataFrame:
         entries.lazy()
         .select(pl.all().gather(pl.Series(order)))
         .select(*[pl.lit(per_frame[name]).gather(row).alias(name) for name in per_frame.columns],
-                pl.col("kind").replace_strict(list(range(4)), KINDS, return_dtype=pl.String),
+                "kind",  # the part's code (KINDS): one byte a row, not a name
                 "object_id", "x", "y", "z", "position_gk")
         .collect()
     )
@@ -377,9 +378,9 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     # Arrow's allocator keeps freed pages for reuse; the parsed frames (a few hundred MB) are not needed again
     pa.default_memory_pool().release_unused()
     objects = validate_vendor_rows(objects, CdfObjects, file, "line")
-    unnamed = objects.filter((pl.col("kind") != "ball") & pl.col("object_id").is_null())
+    unnamed = objects.filter((pl.col("kind") != BALL) & pl.col("object_id").is_null())
     if unnamed.height:
-        raise FeedError(file, f"a {unnamed['kind'][0]} entry without id", line=unnamed["line"][0])
+        raise FeedError(file, f"a {KINDS[unnamed['kind'][0]]} entry without id", line=unnamed["line"][0])
     # one integer per (line, object): hashing a struct of a string is several times slower
     key = pl.col("line") * (1 << 24) + pl.col("object_id").cast(pl.Categorical).to_physical().cast(pl.Int64)
     per_frame = (objects.lazy().filter(pl.col("object_id").is_not_null())
@@ -434,16 +435,16 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     # frames lie within the meta's start and end frames.
     seen = {p: (lo, hi) for p, lo, hi in objects.group_by("period").agg(
         pl.col("frame_id").min().alias("lo"), pl.col("frame_id").max().alias("hi")).iter_rows()}
-    is_person = pl.col("kind").is_in(["home", "away"])
+    is_person = pl.col("kind").is_in([HOME, AWAY])
     is_gk = pl.col("position_gk") | (pl.col("sheet_position") == "GK")
     canonical_rows = dict(
         timestamp_ms=((pl.col("frame_id") - f0) * 1000.0 / fps).round(0).cast(pl.Int64),
         period="period",
-        role=pl.when(pl.col("kind") == "ball").then(pl.lit("ball"))
-        .when(pl.col("kind") == "referee").then(pl.lit("referee"))
+        role=pl.when(pl.col("kind") == BALL).then(pl.lit("ball"))
+        .when(pl.col("kind") == REFEREE).then(pl.lit("referee"))
         .when(is_gk.fill_null(False)).then(pl.lit("goal_keeper"))
         .otherwise(pl.lit("player")),
-        team=pl.when(pl.col("kind") == "home").then(0).when(pl.col("kind") == "away").then(1).cast(pl.Int8),
+        team=pl.when(is_person).then(pl.col("kind")).cast(pl.Int8),  # HOME is team 0, AWAY team 1
         jersey=pl.when(is_person).then(pl.col("sheet_jersey")),
         track_id="object_id",
         # the canonical types already (finalise would cast a second copy): a full match is 3 M rows
@@ -452,10 +453,11 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
         z_m=pl.col("z").cast(pl.Float32),
         in_play="in_play",
     )
+    sheet = meta["sheet"].lazy().with_columns(pl.col("team").cast(pl.Int8))  # joined on (team code, id)
     # a slice of rows at a time: the join's columns for a whole match at once were a few hundred MB more
     frame = pl.concat([
         objects.slice(start, CHUNK_ROWS).lazy()
-        .join(meta["sheet"].lazy(), left_on=["kind", "object_id"], right_on=["side", "object_id"], how="left",
+        .join(sheet, left_on=["kind", "object_id"], right_on=["team", "object_id"], how="left",
               maintain_order="left")
         .select(**canonical_rows)
         .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
