@@ -394,15 +394,6 @@ class Lake:
             return None
         return pl.scan_delta(dt).filter(pl.col("match_id") == match_id)
 
-    def match_files(self, table: str, match_id: str) -> list[str] | None:
-        """The data files of ``match_id``'s rows in the table's current version (absolute paths or URIs), or
-        None when the table does not exist."""
-        check_match_id(match_id)
-        dt = self.open_table(table)
-        if dt is None:
-            return None
-        return dt.file_uris(file_pruning_predicate=[("match_id", "=", match_id)])
-
     def table_version(self, table: str) -> int | None:
         dt = self.open_table(table)
         return None if dt is None else dt.version()

@@ -60,7 +60,8 @@ INTERVALS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-TRACKING_COLUMNS_USED = ["match_id", "frame_id", "timestamp_ms", "period", "role", "team", "player_id", "x_m", "y_m"]
+# frame_state's columns read from tracking (match_id is the partition: given, not read)
+TRACKING_COLUMNS_USED = ["frame_id", "timestamp_ms", "period", "role", "team", "player_id", "x_m", "y_m"]
 
 
 def feed_record(lake: Lake, match_id: str) -> dict:
@@ -69,11 +70,6 @@ def feed_record(lake: Lake, match_id: str) -> dict:
     if record is None:
         raise dg.Failure(f"{match_id}: raw_feed has not recorded this match: materialise raw_feed/tracking first")
     return record
-
-
-def match_fps(lake: Lake, match_id: str) -> int:
-    """The feed's frame rate, as raw_feed recorded it."""
-    return int(feed_record(lake, match_id)["feed"]["fps"])
 
 
 def picture_uri(lake: Lake, match_id: str, name: str) -> str:
@@ -214,12 +210,13 @@ def match_metrics(context: dg.AssetExecutionContext, lake: LakeResource):
             started = time.perf_counter()
             inputs.state, covers = _frame_state_table(match_id, feed, inputs)
             inputs.people = inputs.ball = None  # done with tracking's rows (peak memory)
-            title = f"{match_id} ({feed['format']}): {inputs.state['frame_id'].n_unique():,} frames, {feed['fps']} fps"
+            frames = inputs.state["frame_id"].n_unique()
+            title = f"{match_id} ({feed['format']}): {frames:,} frames, {feed['fps']} fps"
             # the picture's few group_bys here; the worker only draws (matplotlib is Python: it would hold the
             # GIL, polars releases it), so the full frame is never aggregated twice at once (peak memory)
             drawing = pool.submit(render_picture, average_positions(inputs.state), speed_profile(inputs.state), title,
                                   (feed["pitch_length_m"], feed["pitch_width_m"]))
-            yield from _write_frame_state(lake.lake, match_id, feed, inputs, covers, drawing, started)
+            yield from _write_frame_state(lake.lake, match_id, feed, inputs, covers, frames, drawing, started)
         if "intervals" in wanted:
             yield _write_intervals(lake.lake, match_id, *_intervals_table(lake.lake, match_id, feed, inputs))
         if inputs is not None:
@@ -236,7 +233,7 @@ def _read_tracking(lake: Lake, match_id: str) -> _Inputs:
     fingerprint = delivery_of(lake, match_id, ["tracking"])
     scan = tracking_scan(lake, match_id)
     people, ball, firsts = pl.collect_all([
-        scan.filter(is_identified_player()).select(c for c in TRACKING_COLUMNS_USED if c != "match_id"),
+        scan.filter(is_identified_player()).select(TRACKING_COLUMNS_USED),
         scan.filter(is_located_ball()).select(BALL_COLUMNS),
         scan.group_by("period").agg(pl.col("timestamp_ms").min()),
     ])
@@ -250,7 +247,7 @@ def _frame_state_table(match_id: str, feed: dict, inputs: _Inputs) -> tuple[pl.D
     return frame, quality.frame_state_covers(frame.height, inputs.people.height)
 
 
-def _write_frame_state(lake: Lake, match_id: str, feed: dict, inputs: _Inputs, covers: tuple, drawing,
+def _write_frame_state(lake: Lake, match_id: str, feed: dict, inputs: _Inputs, covers: tuple, frames: int, drawing,
                        started: float):
     fps = int(feed["fps"])
     frame = FrameState.validate(inputs.state)
@@ -276,7 +273,7 @@ def _write_frame_state(lake: Lake, match_id: str, feed: dict, inputs: _Inputs, c
             f"![average positions and speed per half](data:image/png;base64,{base64.b64encode(png).decode()})"),
         "match_picture_file": dg.MetadataValue.path(picture),
         "dagster/row_count": frame.height,
-        "frames": frame["frame_id"].n_unique(),
+        "frames": frames,
         "players": frame["player_id"].n_unique(),
         "fps": fps,
         "top_speed_mps": float(frame.select(pl.col("speed_mps").filter(pl.col("valid")).max()).item() or 0.0),

@@ -48,15 +48,16 @@ def register_match_rows(con, lake: Lake, table: str, match_id: str) -> bool:
     every column). An object store, or files whose columns are not the table's (a column added since they were
     written), go through the table's Arrow dataset, which fills what is missing with nulls.
     """
-    files = lake.match_files(table, match_id)
-    if files is None:
+    dt = lake.open_table(table)
+    if dt is None:
         return False
-    if lake.is_local and files:
+    files = dt.file_uris(file_pruning_predicate=[("match_id", "=", check_match_id(match_id))]) if lake.is_local else []
+    if files:
         listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
         rows = f"read_parquet({listed}, hive_partitioning = false)"  # match_id: given below, not parsed
-        stored = [f.name for f in lake.open_table(table).schema().fields if f.name != "match_id"]
+        stored = [f.name for f in dt.schema().fields if f.name != "match_id"]
         if [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall()] == stored:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW \"{table}\" AS SELECT '{check_match_id(match_id)}' AS match_id, "
+            con.execute(f"CREATE OR REPLACE TEMP VIEW \"{table}\" AS SELECT '{match_id}' AS match_id, "
                         f"* FROM {rows}")
             return True
     con.register(table, lake.dataset(table))

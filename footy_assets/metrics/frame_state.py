@@ -152,4 +152,5 @@ def _float32(values: np.ndarray) -> pl.Series:
     """A Float32 column of float64 results, NaN as null."""
     return pl.Series(values.astype(np.float32), nan_to_null=True)
 
+
 __all__ = ["FRAME_STATE_SCHEMA", "build_frame_state", "frame_state_of"]

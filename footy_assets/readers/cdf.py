@@ -254,12 +254,12 @@ def _frames(lake: Lake, landed: LandedMatch, file: str):
 
 KINDS = ["home", "away", "referee", "ball"]  # an entry's ``kind`` is its index here: which list it came from
 HOME, AWAY, REFEREE, BALL = range(4)
+CHUNK_ROWS = 500_000  # canonical rows built at a time
 
 
 def period_of(name: str) -> pl.Expr:
     """The period number of a CDF period name (null for a frame outside play)."""
     return pl.col(name).replace_strict(PERIODS, default=None, return_dtype=pl.Int8).alias("period")
-CHUNK_ROWS = 500_000  # canonical rows built at a time
 
 
 def _entries(batches: list, lists_of) -> tuple:
@@ -307,15 +307,14 @@ def _objects(table, frames: pl.DataFrame) -> pl.DataFrame:
     import pyarrow.compute as pc
 
     batches = table.to_batches()
-    ball_type = table.schema.field("ball").type
+    balls = [batch.column("ball").flatten() for batch in batches]  # each batch's ball fields (no copy)
     parts = [
         (0, *_entries(batches, lambda b: pc.struct_field(b.column("teams"), ["home", "players"]))),
         (1, *_entries(batches, lambda b: pc.struct_field(b.column("teams"), ["away", "players"]))),
         (2, *_entries(batches, lambda b: b.column("referees"))),
         (2, *_entries(batches, lambda b: b.column("officials"))),
-        (3, np.arange(table.num_rows), {field.name: pa.chunked_array([b.column("ball").flatten()[i] for b in batches],
-                                                                     field.type)
-                                        for i, field in enumerate(ball_type)}),
+        (3, np.arange(table.num_rows), {field.name: pa.chunked_array([fields[i] for fields in balls], field.type)
+                                        for i, field in enumerate(table.schema.field("ball").type)}),
     ]
 
     def column(fields: dict, name: str, dtype, size: int):
