@@ -50,13 +50,23 @@ def _lake(uri: str | None, must_exist: bool = True) -> Lake:
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
-    from footy_assets.pipeline import default_workers, materialize_lake
+    from footy_assets.planning import default_workers, plan_matches
+    from footy_assets.readers import read_ahead
 
     lake = _lake(args.lake)
     started = time.perf_counter()
+    plans = plan_matches(lake, args.match or None)  # from the lake alone: no Dagster needed yet
+    workers = args.workers or default_workers()
+    todo = [p for p in plans if p.needs_work]
+    if todo and (workers == 1 or len(todo) == 1):
+        # one match at a time in this process: the first one is read while Dagster is imported and the
+        # instance opened (about a second on one core)
+        read_ahead(lake, todo[0].landed)
+    from footy_assets.pipeline import materialize_lake
+
     with _instance() as instance:
-        outcomes = materialize_lake(lake, instance, args.match or None, progress=lambda s: print(s, flush=True),
-                                    workers=args.workers or default_workers())
+        outcomes = materialize_lake(lake, instance, progress=lambda s: print(s, flush=True), workers=workers,
+                                    plans=plans)
     failed = [o for o in outcomes if not o.ok]
     done = sum(1 for o in outcomes if o.ok and o.plan.needs_work)
     print(f"done in {time.perf_counter() - started:.1f} s: {done} materialised, {len(failed)} failed")

@@ -1,92 +1,19 @@
-"""Which matches need work, and materialising them in-process, one match per run.
-
-The decision comes from the lake: a match needs work when it is new (no ``matches`` row), when its landed
-files' fingerprint differs from the one stored, or when the code versions stored differ from the current
-ones (stale). A fresh Dagster instance or a copied lake can therefore never make a match be skipped wrongly.
-"""
+"""Materialising the matches that need work in-process, one match per run (which ones: ``planning``)."""
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import dagster as dg
 
 from footy_assets.lake import Lake, check_match_id
-from footy_assets.landing import scan_landing
-from footy_assets.matches import read_matches
 from footy_assets.partitions import MATCH_PARTITIONS_NAME
-from footy_assets.versions import CODE_VERSIONS
-
-
-@dataclass
-class MatchPlan:
-    match_id: str
-    format: str | None
-    fingerprint: str | None
-    status: str  # new | changed | stale | unchanged | refused
-    reason: str = ""
-
-    @property
-    def needs_work(self) -> bool:
-        return self.status in ("new", "changed", "stale")
-
-
-@dataclass
-class MatchOutcome:
-    plan: MatchPlan
-    ok: bool
-    seconds: float = 0.0
-    rows: int | None = None
-    frames: int | None = None
-    error: str | None = None
-
-
-def plan_matches(lake: Lake, match_ids: Iterable[str] | None = None) -> list[MatchPlan]:
-    """The status of every landed match (or of ``match_ids``), decided from the lake alone."""
-    wanted = None if match_ids is None else {check_match_id(m) for m in match_ids}
-    stored = {row["match_id"]: row for row in read_matches(lake).iter_rows(named=True)}
-    scan = scan_landing(lake, only=wanted, known={m: recorded_files(row) for m, row in stored.items()})
-    plans = []
-    for key, reason in sorted(scan.refused.items()):
-        if wanted is None or key in wanted:
-            plans.append(MatchPlan(key, None, None, "refused", reason))
-    for match_id in sorted(wanted or ()):
-        if match_id not in scan.matches and match_id not in scan.refused:
-            plans.append(MatchPlan(match_id, None, None, "refused", f"match {match_id!r} is not landed"))
-    for match_id, landed in sorted(scan.matches.items()):
-        status, reason = stored_status(stored.get(match_id), landed.fingerprint)
-        plans.append(MatchPlan(match_id, landed.format, landed.fingerprint, status, reason))
-    return plans
-
-
-def recorded_files(row: dict) -> dict[str, tuple[int, int, str]]:
-    """{file name: (size, mtime_ns, sha256)} of the delivery a ``matches`` row publishes (files recorded before
-    modification times were kept have none: they are hashed again once)."""
-    try:
-        files = json.loads(row.get("files") or "[]")
-    except json.JSONDecodeError:
-        return {}
-    return {f["name"]: (int(f["size_bytes"]), int(f.get("mtime_ns") or 0), f["sha256"])
-            for f in files if isinstance(f, dict) and {"name", "size_bytes", "sha256"} <= set(f)}
-
-
-def stored_status(row: dict | None, fingerprint: str) -> tuple[str, str]:
-    """new | changed | stale | unchanged, from a match's ``matches`` row and its landed fingerprint.
-
-    The one notion of "needs work" shared by the CLI, the landing sensor and the backfill schedule.
-    """
-    if row is None:
-        return "new", "not in the lake yet"
-    if row["fingerprint"] != fingerprint:
-        return "changed", "the landed files changed"
-    if json.loads(row["code_versions"]) != CODE_VERSIONS:
-        return "stale", "the code that produced it changed"
-    return "unchanged", "same files, same code"
+from footy_assets.readers import prefetch
+# planning is Dagster-free (the CLI plans and starts reading before Dagster is imported); re-exported here
+from footy_assets.planning import (MatchOutcome, MatchPlan, default_workers, plan_matches, recorded_files,  # noqa: F401
+                                   stored_status)
 
 
 def _error_message(result: dg.ExecuteInProcessResult) -> str:
@@ -174,18 +101,6 @@ def match_lock(lake: Lake, match_id: str, progress: Callable[[str], None]):
         yield waited
 
 
-def default_workers() -> int:
-    """Worker processes for ``materialize``: one per core, as many as memory allows (a full match needs about
-    2 GB at its peak)."""
-    cores = os.cpu_count() or 1
-    try:
-        with open("/proc/meminfo") as meminfo:
-            available_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemAvailable:"))
-    except (OSError, StopIteration, ValueError):
-        return cores
-    return max(1, min(cores, available_kb // (2 * 1024 * 1024)))
-
-
 def _one_match(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan,
                progress: Callable[[str], None]) -> MatchOutcome:
     """Materialise one planned match under its lock (re-deciding if another process held it)."""
@@ -197,7 +112,10 @@ def _one_match(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan,
             ok = now.status != "refused"
             progress(f"  skip    {plan.match_id} ({plan.format}): {now.status} ({now.reason})")
             return MatchOutcome(now, ok, error=None if ok else now.reason)
-        outcome = run_match(lake, instance, now)
+        try:
+            outcome = run_match(lake, instance, now)
+        finally:
+            prefetch.discard()  # a read ahead of this match, taken or not, is not held past its run
     if outcome.ok:
         progress(f"  ok      {plan.match_id} ({plan.format}): {outcome.frames:,} frames, {outcome.rows:,} rows, "
                  f"{outcome.seconds:.1f} s")
@@ -218,10 +136,13 @@ def materialize_lake(
     match_ids: Iterable[str] | None = None,
     progress: Callable[[str], None] = print,
     workers: int = 1,
+    plans: list[MatchPlan] | None = None,
 ) -> list[MatchOutcome]:
     """Register a partition for every landed match and materialise those that need work: one by one, or
-    ``workers`` matches at a time in worker processes (each a run of its own in the same instance)."""
-    plans = plan_matches(lake, match_ids)
+    ``workers`` matches at a time in worker processes (each a run of its own in the same instance).
+    ``plans``: the planning already done (``plan_matches(lake, match_ids)``), else it is done here."""
+    if plans is None:
+        plans = plan_matches(lake, match_ids)
     usable = [p.match_id for p in plans if p.status != "refused"]
     known = set(instance.get_dynamic_partitions(MATCH_PARTITIONS_NAME))
     new_keys = [m for m in usable if m not in known]

@@ -28,7 +28,7 @@ from footy_assets import quality
 from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
 from footy_assets.publish import NotPublished, input_fingerprint
 from footy_assets.quality.match_quality import MATCH_QUALITY_SCHEMA, build_match_quality
-from footy_assets.pictures import average_positions, render_picture, speed_profile
+from footy_assets.pictures import picture_aggregates, render_picture
 from footy_assets.quality import MAX_PLAUSIBLE_SPEED_MPS
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS
@@ -214,7 +214,7 @@ def match_metrics(context: dg.AssetExecutionContext, lake: LakeResource):
             title = f"{match_id} ({feed['format']}): {frames:,} frames, {feed['fps']} fps"
             # the picture's few group_bys here; the worker only draws (matplotlib is Python: it would hold the
             # GIL, polars releases it), so the full frame is never aggregated twice at once (peak memory)
-            drawing = pool.submit(render_picture, average_positions(inputs.state), speed_profile(inputs.state), title,
+            drawing = pool.submit(render_picture, *picture_aggregates(inputs.state), title,
                                   (feed["pitch_length_m"], feed["pitch_width_m"]))
             yield from _write_frame_state(lake.lake, match_id, feed, inputs, covers, frames, drawing, started)
         if "intervals" in wanted:

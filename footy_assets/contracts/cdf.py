@@ -3,6 +3,8 @@
 import pandera.polars as pa
 import polars as pl
 
+from footy_assets.contracts.validation import Contract
+
 PERIODS = {
     "first_half": 1,
     "second_half": 2,
@@ -15,7 +17,7 @@ PERIODS = {
 }
 
 
-class CdfFrames(pa.DataFrameModel):
+class CdfFrames(Contract):
     """What the reader takes of each frame itself (its entries are ``CdfObjects``): the period's name."""
 
     line: int = pa.Field(ge=1)
@@ -25,7 +27,7 @@ class CdfFrames(pa.DataFrameModel):
         strict = False
 
 
-class CdfObjects(pa.DataFrameModel):
+class CdfObjects(Contract):
     """One row per player, referee or ball per frame; metres, origin centre, home attacking +x. Their frame's
     period is checked once per frame (``CdfFrames``), not once per entry."""
 

@@ -3,10 +3,12 @@
 import pandera.polars as pa
 import polars as pl
 
+from footy_assets.contracts.validation import Contract
+
 ROLES = ["player", "goal_keeper", "ball", "referee"]
 
 
-class FootyStatsRows(pa.DataFrameModel):
+class FootyStatsRows(Contract):
     """One row per object per timestamp; x/y in centimetres, origin bottom-left."""
 
     row: int = pa.Field(ge=0)  # position in the file, for error messages

@@ -4,8 +4,10 @@ Detection of the video tracker."""
 import pandera.polars as pa
 import polars as pl
 
+from footy_assets.contracts.validation import Contract
 
-class FootyTrackRows(pa.DataFrameModel):
+
+class FootyTrackRows(Contract):
     """The seed's Arrow schema and its per-row invariants (normalised top-left xywh boxes within [0, 1])."""
 
     row: pl.Int64 = pa.Field(ge=0)  # position in the file, for error messages

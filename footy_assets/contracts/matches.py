@@ -4,9 +4,10 @@ import pandera.polars as pa
 import polars as pl
 
 from footy_assets.contracts.checks import MATCH_ID_DOC
+from footy_assets.contracts.validation import Contract
 
 
-class Matches(pa.DataFrameModel):
+class Matches(Contract):
     match_id: str = pa.Field(unique=True, str_matches=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", description=MATCH_ID_DOC)
     format: str = pa.Field(isin=["footy_stats", "sportvu", "cdf", "footy_track"], description="the vendor format "
                            "(the landing folder it came from)")

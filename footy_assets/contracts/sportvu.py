@@ -2,8 +2,10 @@
 
 import pandera.polars as pa
 
+from footy_assets.contracts.validation import Contract
 
-class SportVuObjects(pa.DataFrameModel):
+
+class SportVuObjects(Contract):
     line: int = pa.Field(ge=1)
     system_time_ms: int = pa.Field(ge=0)
     match_ms: int = pa.Field(ge=-1)
@@ -18,7 +20,7 @@ class SportVuObjects(pa.DataFrameModel):
         strict = False
 
 
-class SportVuBall(pa.DataFrameModel):
+class SportVuBall(Contract):
     line: int = pa.Field(ge=1)
     x: float = pa.Field(ge=-50.0, le=200.0)
     y: float = pa.Field(ge=-50.0, le=150.0)
