@@ -119,6 +119,50 @@ def test_cdf_unknown_period_names_line(lake):
         _read(lake, "skillcorner_1925299")
 
 
+def test_cdf_player_twice_in_a_frame_names_the_line(lake):
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    path = folder / "tracking.jsonl"
+    lines = path.read_text().splitlines()
+    frame = json.loads(lines[6])
+    frame["teams"]["away"]["players"].append(dict(frame["teams"]["away"]["players"][0], x=1.0))
+    lines[6] = json.dumps(frame)
+    path.write_text("\n".join(lines) + "\n")
+    player = frame["teams"]["away"]["players"][0]["id"]
+    with pytest.raises(FeedError, match=rf"^tracking.jsonl, line 7: object '{player}' appears twice in one frame"):
+        _read(lake, "skillcorner_1925299")
+
+
+def test_cdf_sheet_giving_two_players_one_jersey_is_refused(lake):
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    meta = json.loads((folder / "meta.json").read_text())
+    home = meta["teams"]["home"]["players"]
+    seen = json.loads((folder / "tracking.jsonl").read_text().splitlines()[0])["teams"]["home"]["players"]
+    on_pitch = {p["id"] for p in seen}
+    first, second = [p for p in home if str(p["id"]) in on_pitch][:2]
+    second["jersey_number"] = first["jersey_number"]
+    (folder / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(FeedError, match=rf"^meta.json: two players share jersey 0-{first['jersey_number']} in frame"):
+        _read(lake, "skillcorner_1925299")
+    home.append(dict(home[0]))  # one id listed twice
+    (folder / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(FeedError, match=rf"^meta.json: teams.home.players lists id '{home[0]['id']}' twice"):
+        _read(lake, "skillcorner_1925299")
+
+
+def test_cdf_repeat_search_is_exact_in_and_out_of_frame_order():
+    import polars as pl
+
+    from footy_assets.readers.cdf import _some_object_twice_in_a_frame
+
+    ordered = pl.DataFrame({"line": [1, 1, 1, 2, 2, 3], "object_id": ["a", "b", None, "a", "b", "a"]})
+    assert not _some_object_twice_in_a_frame(ordered)
+    assert _some_object_twice_in_a_frame(ordered.with_columns(object_id=pl.Series(["a", "b", None, "a", "a", "b"])))
+    shuffled = ordered.reverse()  # out of frame order: the (line, id) pairs are counted
+    assert not _some_object_twice_in_a_frame(shuffled)
+    assert _some_object_twice_in_a_frame(pl.concat([shuffled, shuffled.head(1)]))
+    assert not _some_object_twice_in_a_frame(ordered.filter(pl.col("object_id").is_null()))
+
+
 @pytest.mark.parametrize("name", ["../etc", "a.b", "-x", "a b", "x" * 65, "", "ü"])
 def test_invalid_match_ids_are_refused(name):
     with pytest.raises(InvalidMatchId):

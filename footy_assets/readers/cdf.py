@@ -155,6 +155,8 @@ def read_meta(lake: Lake, landed: LandedMatch, file: str) -> dict:
                     or isinstance(jersey, bool) or not isinstance(jersey, int) or not 0 <= jersey <= 999):
                 raise FeedError(file, f"teams.{side}.players has an entry without an id and a jersey_number in "
                                 f"0..999: {json.dumps(p)[:80]}")
+            if any(e["object_id"] == str(p["id"]) and e["team"] == team for e in sheet):
+                raise FeedError(file, f"teams.{side}.players lists id {excerpt(str(p['id']))} twice")
             sheet.append(
                 {"side": side, "object_id": str(p["id"]), "team": team, "sheet_jersey": p["jersey_number"],
                  "sheet_position": p.get("position")}
@@ -380,14 +382,22 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     unnamed = objects.filter((pl.col("kind") != BALL) & pl.col("object_id").is_null())
     if unnamed.height:
         raise FeedError(file, f"a {KINDS[unnamed['kind'][0]]} entry without id", line=unnamed["line"][0])
-    # one integer per (line, object): hashing a struct of a string is several times slower
-    key = pl.col("line") * (1 << 24) + pl.col("object_id").cast(pl.Categorical).to_physical().cast(pl.Int64)
-    per_frame = (objects.lazy().filter(pl.col("object_id").is_not_null())
-                 .select(pl.len(), key.n_unique().alias("unique")).collect())
-    if per_frame["len"][0] != per_frame["unique"][0]:
+    if _some_object_twice_in_a_frame(objects):
         dup = objects.filter(pl.col("object_id").is_not_null() & pl.struct("line", "object_id").is_duplicated())
         raise FeedError(file, f"object {excerpt(dup['object_id'][0])} appears twice in one frame", line=dup["line"][0])
     return frames, objects
+
+
+def _some_object_twice_in_a_frame(objects: pl.DataFrame) -> bool:
+    """Whether an id occurs twice in one frame. The rows are in frame order (``_objects``), so an id's own
+    rows have non-decreasing lines and a repeat is two equal lines one after the other: one pass per id, no
+    hashing of millions of (line, id) pairs (the order is checked; out of order, the pairs are counted)."""
+    named = objects.lazy().filter(pl.col("object_id").is_not_null())
+    if objects.select((pl.col("line").diff() < 0).any()).item():
+        key = pl.col("line") * (1 << 24) + pl.col("object_id").cast(pl.Categorical).to_physical().cast(pl.Int64)
+        return named.select(key.n_unique() != pl.len()).collect().item()
+    return (named.group_by("object_id").agg(twice=(pl.col("line").diff() == 0).any())
+            .select(pl.col("twice").any()).collect().item()) or False
 
 
 def check_fps_against_timestamps(frames: pl.DataFrame, fps: int, meta_file: str, tracking_file: str) -> None:
@@ -407,6 +417,57 @@ def check_fps_against_timestamps(frames: pl.DataFrame, fps: int, meta_file: str,
     if abs(timestamp_fps - fps) > max(0.5, 0.02 * fps):
         raise FeedError(meta_file, f"meta.tracking.fps = {fps} contradicts the timestamps of {tracking_file}: "
                         f"consecutive frames are {median_ms:g} ms apart ({timestamp_fps:.3g} fps)")
+
+
+ROLES_BY_CODE = pl.Series(["player", "goal_keeper", "referee", "ball"])  # role_code's names
+
+
+def _sheet_slot(ordered: pl.DataFrame) -> pl.Expr:
+    """The row of ``ordered`` (the team sheets, home then away) of each entry: by its id, on its own team's
+    sheet; null for the ball, referees and ids on no sheet. One lookup of the ids where they are unique across
+    the two sheets (the team of the row found must be the entry's), else one per team."""
+    if not ordered["object_id"].is_duplicated().any():
+        any_team = pl.col("object_id").replace_strict(ordered["object_id"], pl.int_range(ordered.height, eager=True),
+                                                      default=None, return_dtype=pl.Int32)
+        return pl.when(pl.lit(ordered["team"]).gather(any_team) == pl.col("kind")).then(any_team)
+    slot, offset = None, 0
+    for kind in (HOME, AWAY):
+        ids = ordered.filter(pl.col("team") == kind)["object_id"]
+        here = pl.col("object_id").replace_strict(ids, pl.int_range(offset, offset + ids.len(), eager=True),
+                                                    default=None, return_dtype=pl.Int32)
+        slot = (pl.when(pl.col("kind") == kind) if slot is None else slot.when(pl.col("kind") == kind)).then(here)
+        offset += ids.len()
+    return slot
+
+
+def _canonical_rows(sheet: pl.DataFrame, f0: int, fps: int) -> tuple[pl.Expr, dict[str, pl.Expr]]:
+    """(``slot``, the canonical columns of ``objects`` rows given ``slot``) (CONTRACTS 3). An entry of a team's
+    list is found on that team's sheet by its id: its row of the sheet (``slot``) gives jersey, player_id and
+    the sheet's position, each taken from the few sheet rows by index, as is the role's name from its code,
+    rather than joined, formatted or spelled out for millions of rows."""
+    ordered = pl.concat([sheet.filter(pl.col("team") == kind) for kind in (HOME, AWAY)])
+
+    def of_sheet(values: pl.Series) -> pl.Expr:
+        return pl.lit(values).gather(pl.col("slot"))
+
+    player_id = ordered.select(pl.format("{}-{}", "team", "sheet_jersey")).to_series()
+    is_gk = pl.col("position_gk") | of_sheet(ordered["sheet_position"].cast(pl.String) == "GK")
+    role_code = (pl.when(pl.col("kind") == BALL).then(3).when(pl.col("kind") == REFEREE).then(2)
+                 .when(is_gk.fill_null(False)).then(1).otherwise(0))
+    return _sheet_slot(ordered).alias("slot"), dict(
+        timestamp_ms=((pl.col("frame_id") - f0) * 1000.0 / fps).round(0).cast(pl.Int64),
+        period="period",
+        role=pl.lit(ROLES_BY_CODE).gather(role_code),
+        team=pl.when(pl.col("kind").is_in([HOME, AWAY])).then(pl.col("kind")).cast(pl.Int8),  # HOME is team 0
+        jersey=of_sheet(ordered["sheet_jersey"]),
+        player_id=of_sheet(player_id),  # "{team}-{jersey}" of the sheet row; null off the sheet
+        track_id="object_id",
+        # the canonical types already (finalise would cast a second copy): a full match is 3 M rows
+        x_m=pl.col("x").cast(pl.Float32),
+        y_m=pl.col("y").cast(pl.Float32),
+        z_m=pl.col("z").cast(pl.Float32),
+        in_play="in_play",
+    )
 
 
 def read(lake: Lake, landed: LandedMatch) -> ReadResult:
@@ -434,37 +495,19 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     # frames lie within the meta's start and end frames.
     seen = {p: (lo, hi) for p, lo, hi in objects.group_by("period").agg(
         pl.col("frame_id").min().alias("lo"), pl.col("frame_id").max().alias("hi")).iter_rows()}
-    is_person = pl.col("kind").is_in([HOME, AWAY])
-    is_gk = pl.col("position_gk") | (pl.col("sheet_position") == "GK")
-    canonical_rows = dict(
-        timestamp_ms=((pl.col("frame_id") - f0) * 1000.0 / fps).round(0).cast(pl.Int64),
-        period="period",
-        role=pl.when(pl.col("kind") == BALL).then(pl.lit("ball"))
-        .when(pl.col("kind") == REFEREE).then(pl.lit("referee"))
-        .when(is_gk.fill_null(False)).then(pl.lit("goal_keeper"))
-        .otherwise(pl.lit("player")),
-        team=pl.when(is_person).then(pl.col("kind")).cast(pl.Int8),  # HOME is team 0, AWAY team 1
-        jersey=pl.when(is_person).then(pl.col("sheet_jersey")),
-        track_id="object_id",
-        # the canonical types already (finalise would cast a second copy): a full match is 3 M rows
-        x_m=pl.col("x").cast(pl.Float32),
-        y_m=pl.col("y").cast(pl.Float32),
-        z_m=pl.col("z").cast(pl.Float32),
-        in_play="in_play",
-    )
-    sheet = meta["sheet"].lazy().with_columns(pl.col("team").cast(pl.Int8))  # joined on (team code, id)
-    # a slice of rows at a time: the join's columns for a whole match at once were a few hundred MB more
+    slot, canonical_rows = _canonical_rows(meta["sheet"], f0, fps)
     frame = pl.concat([
-        objects.slice(start, CHUNK_ROWS).lazy()
-        .join(sheet, left_on=["kind", "object_id"], right_on=["team", "object_id"], how="left",
-              maintain_order="left")
-        .select(**canonical_rows)
-        .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
+        objects.slice(start, CHUNK_ROWS).lazy().with_columns(slot).select(**canonical_rows)
+        .with_columns(canonical.frame_id_expr(fps))
         .collect()
+        # a slice of rows at a time: the columns of a whole match at once were a few hundred MB more
         for start in range(0, objects.height, CHUNK_ROWS)
     ], rechunk=False)
     del objects
-    dup = canonical.duplicate_players(frame)
+    # each id is once per frame (parse): two rows of one player in a frame need two ids with one team and
+    # jersey on the sheet, so the rows are searched only when the sheet has such a pair
+    shared = meta["sheet"].select(pl.struct("team", "sheet_jersey").is_duplicated().any()).item()
+    dup = canonical.duplicate_players(frame) if shared else frame.clear().select("frame_id", "player_id")
     if dup.height:
         raise FeedError(meta_file, f"two players share jersey {dup['player_id'][0]} in frame {dup['frame_id'][0]}: "
                         "check the team sheet")
