@@ -8,8 +8,6 @@ each with one commit replacing the match's rows.
 import base64
 import time
 from dataclasses import dataclass
-from concurrent.futures import ThreadPoolExecutor
-from importlib import import_module
 
 import dagster as dg
 import polars as pl
@@ -197,34 +195,28 @@ def match_metrics(context: dg.AssetExecutionContext, lake: LakeResource):
     match_id = context.partition_key
     wanted = {key.to_user_string() for key in context.selected_asset_keys}
     feed = feed_record(lake.lake, match_id)["feed"]
-    # One worker: the picture (matplotlib imported there first), drawn while frame_state is validated and
-    # written. Running more of the tables at once measured no faster on two cores (polars already uses both)
-    # and held more memory.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        if "frame_state" in wanted:
-            pool.submit(import_module, "matplotlib.backends.backend_agg")
-        inputs = _read_tracking(lake.lake, match_id) if wanted & {"frame_state", "ball_state"} else None
-        if "ball_state" in wanted:
-            yield _write_ball_state(lake.lake, match_id, *_ball_state_table(inputs))
-        if "frame_state" in wanted:
-            started = time.perf_counter()
-            inputs.state, covers = _frame_state_table(match_id, feed, inputs)
-            inputs.people = inputs.ball = None  # done with tracking's rows (peak memory)
-            frames = inputs.state["frame_id"].n_unique()
-            title = f"{match_id} ({feed['format']}): {frames:,} frames, {feed['fps']} fps"
-            # the picture's few group_bys here; the worker only draws (matplotlib is Python: it would hold the
-            # GIL, polars releases it), so the full frame is never aggregated twice at once (peak memory)
-            drawing = pool.submit(render_picture, *picture_aggregates(inputs.state), title,
-                                  (feed["pitch_length_m"], feed["pitch_width_m"]))
-            yield from _write_frame_state(lake.lake, match_id, feed, inputs, covers, frames, drawing, started)
-        if "intervals" in wanted:
-            yield _write_intervals(lake.lake, match_id, *_intervals_table(lake.lake, match_id, feed, inputs))
-        if inputs is not None:
-            # match_quality reads all of tracking's rows: it reads frame_state's few columns back rather than
-            # hold all of it meanwhile (peak memory)
-            inputs.state = None
-        if "match_quality" in wanted:
-            yield _write_match_quality(lake.lake, match_id, *_match_quality_table(lake.lake, match_id, feed, inputs))
+    # Running the tables at once measured no faster on two cores (polars already uses both) and held more
+    # memory: one after the other.
+    inputs = _read_tracking(lake.lake, match_id) if wanted & {"frame_state", "ball_state"} else None
+    if "ball_state" in wanted:
+        yield _write_ball_state(lake.lake, match_id, *_ball_state_table(inputs))
+    if "frame_state" in wanted:
+        started = time.perf_counter()
+        inputs.state, covers = _frame_state_table(match_id, feed, inputs)
+        inputs.people = inputs.ball = None  # done with tracking's rows (peak memory)
+        frames = inputs.state["frame_id"].n_unique()
+        title = f"{match_id} ({feed['format']}): {frames:,} frames, {feed['fps']} fps"
+        png = render_picture(*picture_aggregates(inputs.state), title,
+                             (feed["pitch_length_m"], feed["pitch_width_m"]))
+        yield from _write_frame_state(lake.lake, match_id, feed, inputs, covers, frames, png, started)
+    if "intervals" in wanted:
+        yield _write_intervals(lake.lake, match_id, *_intervals_table(lake.lake, match_id, feed, inputs))
+    if inputs is not None:
+        # match_quality reads all of tracking's rows: it reads frame_state's few columns back rather than
+        # hold all of it meanwhile (peak memory)
+        inputs.state = None
+    if "match_quality" in wanted:
+        yield _write_match_quality(lake.lake, match_id, *_match_quality_table(lake.lake, match_id, feed, inputs))
 
 
 def _read_tracking(lake: Lake, match_id: str) -> _Inputs:
@@ -247,7 +239,7 @@ def _frame_state_table(match_id: str, feed: dict, inputs: _Inputs) -> tuple[pl.D
     return frame, quality.frame_state_covers(frame.height, inputs.people.height)
 
 
-def _write_frame_state(lake: Lake, match_id: str, feed: dict, inputs: _Inputs, covers: tuple, frames: int, drawing,
+def _write_frame_state(lake: Lake, match_id: str, feed: dict, inputs: _Inputs, covers: tuple, frames: int, png: bytes,
                        started: float):
     fps = int(feed["fps"])
     frame = FrameState.validate(inputs.state)
@@ -258,7 +250,6 @@ def _write_frame_state(lake: Lake, match_id: str, feed: dict, inputs: _Inputs, c
                          f"({covers[1]})")
     version = _write(lake, "frame_state", match_id, frame, FRAME_STATE_SCHEMA)
     passed, metadata = quality.speeds_plausible(frame)
-    png = drawing.result()
     picture = picture_uri(lake, match_id, "frame_state")
     lake.write_bytes_atomic(picture, png)
     yield dg.MaterializeResult(asset_key="frame_state", check_results=[
