@@ -61,7 +61,7 @@ def write_partition(dt: DeltaTable, fs: pafs.FileSystem, table_path: str, match_
         fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
     with fs.open_output_stream(path) as out:
         body.write_parquet(out, compression="snappy", statistics=True)
-    size = fs.get_file_info(path).size
+        size = out.tell()  # the bytes written: no request to ask the store for the object's size
     token = uuid.uuid4().hex
     add = AddAction(relative, size, {PARTITION: match_id}, int(time.time() * 1000), True, file_stats(body))
     before = dt.version()
@@ -70,8 +70,7 @@ def write_partition(dt: DeltaTable, fs: pafs.FileSystem, table_path: str, match_
         partition_filters=[(PARTITION, "=", match_id)],
         commit_properties=CommitProperties(custom_metadata={"footy_write": token, PARTITION: match_id},
                                            max_commit_retries=retries))
-    dt.update_incremental()
-    return _version_of_commit(fs, table_path, token, before + 1, dt.version())
+    return _version_of_commit(fs, table_path, token, before + 1)
 
 
 def _as_strings(column: pl.Series) -> pl.Expr:
@@ -84,11 +83,18 @@ def _as_strings(column: pl.Series) -> pl.Expr:
     return pl.col(column.name).cast(pl.String)
 
 
-def _version_of_commit(fs: pafs.FileSystem, table_path: str, token: str, first: int, last: int) -> int:
-    """The version whose commit carries ``token``: the table may have moved on past it (another writer), and
-    ``DeltaTable.history`` was seen numbering concurrent commits wrongly, so the log's own files are read."""
-    for version in range(last, first - 1, -1):
-        with fs.open_input_stream(f"{table_path}/_delta_log/{version:020d}.json") as stream:
-            if token.encode() in stream.read():
-                return version
-    raise RuntimeError(f"{table_path}: the commit {token} is not in versions {first}..{last} of the log")
+def _version_of_commit(fs: pafs.FileSystem, table_path: str, token: str, first: int) -> int:
+    """The version whose commit carries ``token``, looked for from ``first`` on (the table object is not
+    refreshed by the commit, and another writer may have committed before ours): reading the log's files
+    one by one from the version after ours was read costs one request where there was no other writer, instead
+    of listing the log first (``DeltaTable.history`` was seen numbering concurrent commits wrongly)."""
+    version = first
+    while True:
+        try:
+            with fs.open_input_stream(f"{table_path}/_delta_log/{version:020d}.json") as stream:
+                if token.encode() in stream.read():
+                    return version
+        except FileNotFoundError:
+            raise RuntimeError(f"{table_path}: the commit {token} is not in versions {first}..{version - 1} of "
+                               "the log") from None
+        version += 1

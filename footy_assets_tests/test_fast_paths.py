@@ -3,6 +3,7 @@ through polars Parquet and one deltalake commit, frame order in SportVU."""
 
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -134,6 +135,33 @@ def test_delta_write_commits_stats_and_reads_back(lake):
     assert pl.from_arrow(lake.dataset("scores").to_table()).height == 8
     history = {h["version"]: h for h in dt.history()}
     assert history[second]["match_id"] == "m1"
+
+
+def test_concurrent_writers_each_get_the_version_of_their_own_commit(lake):
+    """Writers racing on one table (delta-rs retries the losers): each write returns the version whose commit
+    is its own, found by reading the log forward from the version it started on."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    schema = {"match_id": pl.String, "value": pl.Int64}
+    lake.write_match("race", "m00", pl.DataFrame({"match_id": ["m00"], "value": [0]}), schema)
+
+    def write(i: int) -> tuple[str, int]:
+        match_id = f"m{i:02d}"
+        return match_id, lake.write_match("race", match_id, pl.DataFrame({"match_id": [match_id], "value": [i]}),
+                                          schema)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        written = list(pool.map(write, range(1, 25)))
+    versions = [v for _, v in written]
+    assert len(set(versions)) == len(versions) and min(versions) >= 1
+    log = Path(lake.table_uri("race")) / "_delta_log"
+    for match_id, version in written:
+        lines = (log / f"{version:020d}.json").read_text().splitlines()
+        info = next(json.loads(line)["commitInfo"] for line in lines if "commitInfo" in line)
+        assert info["match_id"] == match_id  # the commit of that version is this write's
+    back = pl.read_delta(lake.table_uri("race"))
+    assert back.height == 25 and sorted(back["value"].to_list()) == list(range(25))
 
 
 def test_a_table_without_a_new_column_gains_it_through_a_merge(lake):
