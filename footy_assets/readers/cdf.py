@@ -379,6 +379,8 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     # Arrow's allocator keeps freed pages for reuse; the parsed frames (a few hundred MB) are not needed again
     pa.default_memory_pool().release_unused()
     objects = validate_vendor_rows(objects, CdfObjects, file, "line")
+    # within +-100 m (the contract): the canonical Float32 now, so the canonical rows share these columns
+    objects = objects.with_columns(pl.col("x", "y", "z").cast(pl.Float32))
     unnamed = objects.filter((pl.col("kind") != BALL) & pl.col("object_id").is_null())
     if unnamed.height:
         raise FeedError(file, f"a {KINDS[unnamed['kind'][0]]} entry without id", line=unnamed["line"][0])
