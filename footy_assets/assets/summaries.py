@@ -114,25 +114,34 @@ def summary_models(context: dg.AssetExecutionContext, lake: LakeResource, duckdb
     can be materialised. Each model's rows are validated by its contract and written by a commit of its own."""
     match_id = context.partition_key
     wanted = {key.to_user_string() for key in context.selected_asset_keys}
+    registered: set[str] = set()  # the tables registered on this connection, as they are now
     with duckdb.get_connection() as con:
         for model in MODELS:
             if model.name in wanted:
-                yield run_model(con, lake.lake, model, match_id)
+                yield run_model(con, lake.lake, model, match_id, registered)
 
 
-def run_model(con, lake: Lake, model: SqlModel, match_id: str) -> dg.MaterializeResult:
-    """Run one model for one match on ``con`` and replace the match's rows of its table."""
+def run_model(con, lake: Lake, model: SqlModel, match_id: str, registered: set[str] | None = None
+              ) -> dg.MaterializeResult:
+    """Run one model for one match on ``con`` and replace the match's rows of its table. ``registered``: the
+    tables already registered on ``con`` by earlier models of the step (each is registered once, and again
+    only after a model of the step has written it; on an object store a registration is a few requests)."""
     started = time.perf_counter()
+    registered = set() if registered is None else registered
     fingerprint = delivery_of(lake, match_id, list(model.deps))  # the inputs must come from one delivery
-    for table in model.deps:  # registered again for each model: an earlier model of the step may have written it
+    for table in model.deps:
+        if table in registered:
+            continue
         if not register_match_rows(con, lake, table, match_id):
             raise dg.Failure(f"{model.name}: table {table} does not exist yet: materialise it first")
+        registered.add(table)
     frame = con.sql(model.sql, params={"match_id": match_id}).pl()
     frame = frame.with_columns(fingerprint=pl.lit(fingerprint, dtype=pl.String))
     contract = CONTRACTS.get(model.name)
     if contract is not None:
         frame = contract.validate(frame)
     version = lake.write_match(model.name, match_id, frame)
+    registered.discard(model.name)  # a later model reading this one registers its new rows
     return dg.MaterializeResult(asset_key=model.name, metadata={
         "dagster/row_count": frame.height,
         "delta_version": version,
