@@ -50,8 +50,8 @@ def _lake(uri: str | None, must_exist: bool = True) -> Lake:
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
+    from footy_assets.audit import audit_ahead
     from footy_assets.planning import default_workers, plan_matches
-    from footy_assets.readers import read_ahead
 
     lake = _lake(args.lake)
     started = time.perf_counter()
@@ -59,9 +59,9 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     workers = args.workers or default_workers()
     todo = [p for p in plans if p.needs_work]
     if todo and (workers == 1 or len(todo) == 1):
-        # one match at a time in this process: the first one is read while Dagster is imported and the
-        # instance opened (about a second on one core)
-        read_ahead(lake, todo[0].landed)
+        # one match at a time in this process: the first one is read and audited while Dagster is imported
+        # and the instance opened (about a second on one core)
+        audit_ahead(lake, todo[0].landed)
     from footy_assets.pipeline import materialize_lake
 
     with _instance() as instance:

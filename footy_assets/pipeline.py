@@ -10,7 +10,7 @@ import dagster as dg
 
 from footy_assets.lake import Lake, check_match_id
 from footy_assets.partitions import MATCH_PARTITIONS_NAME
-from footy_assets.readers import prefetch
+from footy_assets import prefetch
 # planning is Dagster-free (the CLI plans and starts reading before Dagster is imported); re-exported here
 from footy_assets.planning import (MatchOutcome, MatchPlan, default_workers, plan_matches, recorded_files,  # noqa: F401
                                    stored_status)
@@ -115,7 +115,7 @@ def _one_match(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan,
         try:
             outcome = run_match(lake, instance, now)
         finally:
-            prefetch.discard()  # a read ahead of this match, taken or not, is not held past its run
+            prefetch.discard()  # an audit ahead of this match, taken or not, is not held past its run
     if outcome.ok:
         progress(f"  ok      {plan.match_id} ({plan.format}): {outcome.frames:,} frames, {outcome.rows:,} rows, "
                  f"{outcome.seconds:.1f} s")

@@ -9,20 +9,18 @@ import json
 import time
 
 import dagster as dg
-import polars as pl
 
 from footy_assets.assets.derived import tracking_scan
+from footy_assets.audit import TRACKING_CHECK_NAMES, audited
 from footy_assets.canonical import TRACKING_SCHEMA
 from footy_assets.contracts.matches import Matches
 from footy_assets.contracts.tracking import Tracking
 from footy_assets.landing import find_match
 from footy_assets.matches import MATCHES_SCHEMA, match_row, raw_feed_record, raw_feed_record_uri
 from footy_assets.metadata import column_schema, markdown_preview, run_stats
-from footy_assets import quality
 from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
 from footy_assets.publish import PER_MATCH_TABLES, NotPublished, check_publishable
 from footy_assets.quality import MAX_BALL_MISSING_SHARE, PITCH_MARGIN_M
-from footy_assets.readers import read_match
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS
 
@@ -62,6 +60,7 @@ TRACKING_CHECKS = [
 
 
 BLOCKING_CHECKS = {spec.name for spec in TRACKING_CHECKS if spec.blocking}
+assert tuple(spec.name for spec in TRACKING_CHECKS) == TRACKING_CHECK_NAMES  # the audit computes them in this order
 
 
 @dg.multi_asset(specs=[RAW_FEED, TRACKING], check_specs=TRACKING_CHECKS, partitions_def=match_partitions,
@@ -75,12 +74,10 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     match_id = context.partition_key
     landed = find_match(lake.lake, match_id)
     context.log.info(f"{match_id}: {landed.format}, {len(landed.files)} file(s), {landed.total_bytes:,} bytes")
-    result = read_match(lake.lake, landed)  # parses and validates the vendor rows, then normalises
-    read_seconds = time.perf_counter() - started
-    frame = Tracking.validate(result.tracking)
-    info = result.info
-    del result  # the validated frame is all that is needed from here (peak memory)
-    checks = list(tracking_checks(frame, info.pitch_length_m, info.pitch_width_m))
+    audit = audited(lake.lake, landed)  # read, contract and checks (done ahead by the CLI for its first match)
+    frame, info = audit.tracking, audit.info
+    audit.tracking = None  # the frame is held here only (peak memory)
+    checks = list(tracking_checks(audit.checks))
     refused = [c for c in checks if not c.passed and c.check_name in BLOCKING_CHECKS]
     if refused:
         yield from checks  # recorded against the partition, so the UI shows why
@@ -99,7 +96,7 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
             "vendor_rows": info.vendor_rows,
             "fps": info.fps,
             "frames_outside_play": info.frames_outside_play,
-            "seconds": round(read_seconds, 3),
+            "seconds": round(audit.read_seconds, 3),
         },
         data_version=dg.DataVersion(landed.fingerprint),
     )
@@ -114,8 +111,8 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
             "periods": sorted(frame["period"].unique().to_list()),
             "fingerprint": landed.fingerprint,
             "delta_version": version,
-            "read_seconds": round(read_seconds, 3),
-            "validate_seconds": round(validated - started - read_seconds, 3),
+            "read_seconds": round(audit.read_seconds, 3),
+            "validate_seconds": round(audit.validate_seconds, 3),
             "write_seconds": round(written - validated, 3),
             **run_stats(started),
             "preview": markdown_preview(frame),
@@ -134,13 +131,11 @@ def refusal_message(match_id: str, files: list[str], check: dg.AssetCheckResult)
             f"failed ({counts}){first}")
 
 
-def tracking_checks(frame: pl.DataFrame, length_m: float, width_m: float):
-    """The asset checks of one match's tracking rows (duplicates and positions refuse the delivery)."""
-    for name, (passed, metadata), severity in (
-        ("no_duplicate_player_frames", quality.no_duplicate_player_frames(frame), dg.AssetCheckSeverity.ERROR),
-        ("positions_on_pitch", quality.positions_on_pitch(frame, length_m, width_m), dg.AssetCheckSeverity.ERROR),
-        ("ball_tracked", quality.ball_tracked(frame), dg.AssetCheckSeverity.WARN),
-    ):
+def tracking_checks(outcomes: list[tuple[str, bool, dict]]):
+    """The asset checks of one match's tracking rows from the audit's outcomes (duplicates and positions
+    refuse the delivery; the ball's coverage warns)."""
+    for name, passed, metadata in outcomes:
+        severity = dg.AssetCheckSeverity.ERROR if name in BLOCKING_CHECKS else dg.AssetCheckSeverity.WARN
         yield dg.AssetCheckResult(asset_key="tracking", check_name=name, passed=passed, severity=severity,
                                   metadata=metadata)
 

@@ -8,7 +8,7 @@ from footy_assets.lake import Lake
 from footy_assets.landing import LandedMatch
 import polars as pl
 
-from footy_assets.readers import cdf, footy_stats, footy_track, prefetch, sportvu
+from footy_assets.readers import cdf, footy_stats, footy_track, sportvu
 from footy_assets.readers.common import FeedError, FeedInfo, ReadResult, max_file_bytes
 
 READERS: dict[str, Callable[[Lake, LandedMatch], ReadResult]] = {
@@ -20,21 +20,7 @@ READERS: dict[str, Callable[[Lake, LandedMatch], ReadResult]] = {
 
 
 def read_match(lake: Lake, landed: LandedMatch) -> ReadResult:
-    """Read a landed match with the reader of its format; every failure is a ``FeedError``. A read of this very
-    delivery started ahead (``read_ahead``) is taken instead of reading again."""
-    ahead = prefetch.take(lake, landed)
-    if ahead is not None:
-        return ahead.result()
-    return _read(lake, landed)
-
-
-def read_ahead(lake: Lake, landed: LandedMatch) -> None:
-    """Start reading ``landed`` on a thread; the next ``read_match`` of the same delivery takes its result
-    (``prefetch``). For a process that has other work to do first (the CLI starting Dagster)."""
-    prefetch.start(lake, landed, _read)
-
-
-def _read(lake: Lake, landed: LandedMatch) -> ReadResult:
+    """Read a landed match with the reader of its format; every failure is a ``FeedError``."""
     reader = READERS.get(landed.format)
     if reader is None:
         raise FeedError(landed.match_id, f"the {landed.format} format has no reader yet")
@@ -65,4 +51,4 @@ def _check_finite(result: ReadResult, landed: LandedMatch) -> None:
                             f"{count} value(s) of {column} are not finite numbers (NaN, infinity, or past float32)")
 
 
-__all__ = ["READERS", "FeedError", "FeedInfo", "ReadResult", "read_ahead", "read_match"]
+__all__ = ["READERS", "FeedError", "FeedInfo", "ReadResult", "read_match"]
