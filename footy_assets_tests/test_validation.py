@@ -91,6 +91,7 @@ def mutants(frame: pl.DataFrame, contract):
     yield "two columns swapped", frame.select(frame.columns[1], frame.columns[0], *frame.columns[2:])
     if frame.height:
         yield "a row twice", pl.concat([frame, frame.head(1)])
+        yield "a row twice, next to itself", pl.concat([frame.head(1), frame])  # frame order kept
     if frame.height and "match_id" in frame.columns:
         yield "another match_id", frame.with_columns(
             pl.when(first).then(pl.lit("other")).otherwise(pl.col("match_id")).alias("match_id"))

@@ -42,6 +42,18 @@ def unique_player_frames(lf: pl.LazyFrame) -> pl.LazyFrame:
     return identified.select(key.n_unique() == pl.len())
 
 
+def once_per_frame(lf: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    """No non-null value of ``column`` twice in one frame. The tables are written in frame order: then each
+    value's rows have non-decreasing frame_ids and a repeat is two equal ones in a row, found per value without
+    hashing millions of (frame, value) pairs; rows out of frame order have their pairs counted."""
+    named = lf.filter(pl.col(column).is_not_null())
+    if lf.select((pl.col("frame_id").diff() < 0).any()).collect().item():
+        code = pl.col(column).cast(pl.Categorical).to_physical().cast(pl.Int64)
+        return named.select((pl.col("frame_id") * 65_536 + code).n_unique() == pl.len())
+    return (named.group_by(column).agg(repeat=(pl.col("frame_id").diff() == 0).any())
+            .select(pl.col("repeat").not_().all()))
+
+
 def all_of(*checks: pl.LazyFrame) -> pl.LazyFrame:
     """True when every one-boolean check is true."""
     named = [check.select(pl.first().alias(f"check_{i}")) for i, check in enumerate(checks)]

@@ -5,7 +5,7 @@ import polars as pl
 
 from footy_assets.contracts.checks import (FINGERPRINT_DOC, FRAME_ID_DOC, MATCH_ID, MATCH_ID_DOC, PERIOD_DOC, PLAYER_ID,
                                            PLAYER_ID_DOC, TEAM_DOC, TIMESTAMP_DOC, X_DOC, Y_DOC, PerMatchTable, all_of,
-                                           distinct_values_match)
+                                           distinct_values_match, once_per_frame)
 
 PERIOD_TIME_DOC = "s since the start of the period (its first frame)"
 MINUTE_DOC = ("match minute as event data counts it: 0 at kick-off, 45 at the start of the second half, 90 and 105 "
@@ -56,9 +56,7 @@ class FrameState(PerMatchTable):
 
     @pa.dataframe_check(error="a player appears twice in one frame")
     def one_row_per_player_per_frame(cls, data) -> pl.LazyFrame:
-        # one integer per (frame, player): hashing a struct of a string is several times slower
-        code = pl.col("player_id").cast(pl.Categorical).to_physical().cast(pl.Int64)
-        return data.lazyframe.select((pl.col("frame_id") * 65_536 + code).n_unique() == pl.len())
+        return once_per_frame(data.lazyframe, "player_id")
 
 
 class BallState(PerMatchTable):
