@@ -211,10 +211,10 @@ def match_metrics(context: dg.AssetExecutionContext, lake: LakeResource):
         yield from _write_frame_state(lake.lake, match_id, feed, inputs, covers, frames, png, started)
     if "intervals" in wanted:
         yield _write_intervals(lake.lake, match_id, *_intervals_table(lake.lake, match_id, feed, inputs))
-    if inputs is not None:
-        # match_quality reads all of tracking's rows: it reads frame_state's few columns back rather than
-        # hold all of it meanwhile (peak memory)
-        inputs.state = None
+    if inputs is not None and inputs.state is not None:
+        # match_quality reads all of tracking's rows: only the few frame_state columns it needs are kept (the
+        # same buffers, no copy; reading them back from the lake allocated as much again)
+        inputs.state = inputs.state.select(_QUALITY_STATE_COLUMNS) if "match_quality" in wanted else None
     if "match_quality" in wanted:
         yield _write_match_quality(lake.lake, match_id, *_match_quality_table(lake.lake, match_id, feed, inputs))
 
