@@ -76,3 +76,28 @@ def test_planning_and_auditing_do_not_import_dagster():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"
+
+
+def test_a_delivery_withdrawn_while_dagster_starts_fails_that_match_only(lake, truth, tmp_path, monkeypatch, capsys):
+    """The CLI audits the first match ahead; if its folder is removed before the run, the run fails with the
+    landing error (not with the audit done ahead), the other match is materialised, and nothing stays held."""
+    import shutil
+
+    from footy_assets import audit, cli
+
+    gone = land_synthetic(lake, "footy_stats", "a_gone", truth.head(3000))
+    land_synthetic(lake, "footy_stats", "b_kept", truth.head(3000))
+    started = audit.audit_ahead
+
+    def then_withdraw(lake_, landed):
+        started(lake_, landed)
+        prefetch._pending[prefetch._key(lake_, landed)].result(timeout=60)  # the audit is done ahead
+        shutil.rmtree(gone)
+
+    monkeypatch.setattr(audit, "audit_ahead", then_withdraw)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    assert cli.main(["materialize", "--lake", lake.uri, "--workers", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED  a_gone" in out and "not landed" in out
+    assert "ok      b_kept" in out
+    assert not prefetch._pending
