@@ -178,7 +178,6 @@ def _ticks(low: float, high: float, most: int = 7, whole: bool = False) -> tuple
     """Round tick values within [low, high] (at most ``most``), and the decimals their labels need."""
     span = (high - low) or 1.0
     magnitude = 10 ** math.floor(math.log10(span / most))
-    step = magnitude
     for multiple in (1, 2, 2.5, 5, 10):
         step = multiple * magnitude
         if (not whole or step >= 1) and span / step <= most:
@@ -186,14 +185,14 @@ def _ticks(low: float, high: float, most: int = 7, whole: bool = False) -> tuple
     step = max(step, 1.0) if whole else step
     first = math.ceil(low / step - 1e-9) * step
     values = [first + i * step for i in range(int((high - first) / step + 1e-9) + 1)]
-    decimals = 0 if whole or step >= 1 else max(0, -math.floor(math.log10(step) + 1e-9)) + (1 if step * 10 ** (
-        -math.floor(math.log10(step))) == 2.5 else 0)
+    # 0.25, 0.025, ...: one decimal more than the step's magnitude
+    decimals = 0 if step >= 1 else -math.floor(math.log10(step) + 1e-9) + (multiple == 2.5)
     return values, decimals
 
 
 def _draw_pitch(canvas: _Canvas, box, length: float, width: float):
-    """The pitch's markings fitted in ``box`` (equal scale along both axes, 3 m around the lines); the function
-    turning pitch metres into picture pixels."""
+    """The pitch's markings fitted in ``box`` (equal scale along both axes, 3 m around the lines); returns the
+    function turning pitch metres into picture pixels."""
     x0, y0, x1, y1 = box
     scale = min((x1 - x0) / (length + 6), (y1 - y0) / (width + 6))
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -220,10 +219,10 @@ def _draw_pitch(canvas: _Canvas, box, length: float, width: float):
         # the arc of the penalty area: the part of the 9.15 m circle round the spot outside the area
         start, end = (-53, 53) if side < 0 else (127, 233)
         canvas.arc(to_px(goal_x - side * 11, 0), 9.15 * scale, start, end, **line)
-    return to_px, scale
+    return to_px
 
 
-def _draw_players(canvas: _Canvas, here: pl.DataFrame, to_px, scale: float) -> None:
+def _draw_players(canvas: _Canvas, here: pl.DataFrame, to_px) -> None:
     x, y = spread_apart(here["x_m"].to_numpy(), here["y_m"].to_numpy(), here["team"].to_numpy())
     minutes = here["minutes"].to_numpy()
     # area by minutes played, as a scatter's: 170-300 pt^2
@@ -308,11 +307,11 @@ def render_picture(positions: pl.DataFrame, profile: pl.DataFrame, title: str,
         x0 = LEFT_PX + index * (column + COLUMN_GAP_PX)
         name = PERIOD_NAMES.get(period, f"period {period}")
         pitch_box = (x0, TOP_PX, x0 + column, TOP_PX + pitch_h)
-        to_px, scale = _draw_pitch(canvas, pitch_box, *pitch)
+        to_px = _draw_pitch(canvas, pitch_box, *pitch)
         top_of_pitch = to_px(0, pitch[1] / 2 + 3)[1]
         canvas.text((x0 + column / 2, top_of_pitch - 10), f"{name}: average positions (home attacks to the right; "
                     "arrows: came on, went off)", 10 * PT_PX)
-        _draw_players(canvas, positions.filter(pl.col("period") == period), to_px, scale)
+        _draw_players(canvas, positions.filter(pl.col("period") == period), to_px)
         speed_box = (x0, TOP_PX + pitch_h + ROW_GAP_PX, x0 + column, HEIGHT_PX - BOTTOM_PX)
         canvas.text((x0 + column / 2, speed_box[1] - 9), f"{name}: mean speed per minute", 10 * PT_PX)
         _draw_speeds(canvas, speed_box, profile, period)

@@ -152,7 +152,10 @@ def test_cdf_sheet_giving_two_players_one_jersey_is_refused(lake):
 def test_cdf_repeat_search_is_exact_in_and_out_of_frame_order():
     import polars as pl
 
-    from footy_assets.readers.cdf import _some_object_twice_in_a_frame
+    from footy_assets.contracts.checks import once_per_frame
+
+    def _some_object_twice_in_a_frame(frame: pl.DataFrame) -> bool:  # as the CDF reader asks it
+        return not once_per_frame(frame.lazy(), "object_id", frame="line").collect().item()
 
     ordered = pl.DataFrame({"line": [1, 1, 1, 2, 2, 3], "object_id": ["a", "b", None, "a", "b", "a"]})
     assert not _some_object_twice_in_a_frame(ordered)

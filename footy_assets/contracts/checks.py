@@ -42,15 +42,16 @@ def unique_player_frames(lf: pl.LazyFrame) -> pl.LazyFrame:
     return identified.select(key.n_unique() == pl.len())
 
 
-def once_per_frame(lf: pl.LazyFrame, column: str) -> pl.LazyFrame:
-    """No non-null value of ``column`` twice in one frame. The tables are written in frame order: then each
-    value's rows have non-decreasing frame_ids and a repeat is two equal ones in a row, found per value without
-    hashing millions of (frame, value) pairs; rows out of frame order have their pairs counted."""
+def once_per_frame(lf: pl.LazyFrame, column: str, frame: str = "frame_id") -> pl.LazyFrame:
+    """No non-null value of ``column`` twice in one ``frame``. Rows are written in frame order: then each
+    value's rows have non-decreasing frames and a repeat is two equal ones in a row, found per value without
+    hashing millions of (frame, value) pairs; rows out of frame order have their pairs counted (one integer per
+    pair: the frame above the value's 32-bit category code)."""
     named = lf.filter(pl.col(column).is_not_null())
-    if lf.select((pl.col("frame_id").diff() < 0).any()).collect().item():
+    if lf.select((pl.col(frame).diff() < 0).any()).collect().item():
         code = pl.col(column).cast(pl.Categorical).to_physical().cast(pl.Int64)
-        return named.select((pl.col("frame_id") * 65_536 + code).n_unique() == pl.len())
-    return (named.group_by(column).agg(repeat=(pl.col("frame_id").diff() == 0).any())
+        return named.select((pl.col(frame) * (1 << 32) + code).n_unique() == pl.len())
+    return (named.group_by(column).agg(repeat=(pl.col(frame).diff() == 0).any())
             .select(pl.col("repeat").not_().all()))
 
 

@@ -80,7 +80,8 @@ def passes(schema, frame: pl.DataFrame) -> bool:
 def _plain(schema) -> bool:
     """Whether the schema uses only what ``passes`` evaluates (no coercion, defaults, regex columns,
     parsers, subsampling, dataframe dtype or uniqueness, dropping of invalid rows)."""
-    if (schema.strict not in (True, False) or schema.coerce or schema.add_missing_columns or schema.dtype is not None or schema.unique
+    if (schema.strict not in (True, False) or schema.coerce or schema.add_missing_columns
+            or schema.dtype is not None or schema.unique
             or getattr(schema, "drop_invalid_rows", False) or getattr(schema, "parsers", None)):
         return False
     for column in schema.columns.values():

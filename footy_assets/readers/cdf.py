@@ -20,6 +20,7 @@ import polars as pl
 
 from footy_assets import canonical
 from footy_assets.contracts.cdf import PERIODS, CdfFrames, CdfObjects
+from footy_assets.contracts.checks import once_per_frame
 from footy_assets.lake import Lake
 from footy_assets.landing import LandedMatch
 from footy_assets.readers.common import (
@@ -384,22 +385,10 @@ def parse(lake: Lake, landed: LandedMatch, file: str) -> tuple[pl.DataFrame, pl.
     unnamed = objects.filter((pl.col("kind") != BALL) & pl.col("object_id").is_null())
     if unnamed.height:
         raise FeedError(file, f"a {KINDS[unnamed['kind'][0]]} entry without id", line=unnamed["line"][0])
-    if _some_object_twice_in_a_frame(objects):
+    if not once_per_frame(objects.lazy(), "object_id", frame="line").collect().item():  # rows in frame order
         dup = objects.filter(pl.col("object_id").is_not_null() & pl.struct("line", "object_id").is_duplicated())
         raise FeedError(file, f"object {excerpt(dup['object_id'][0])} appears twice in one frame", line=dup["line"][0])
     return frames, objects
-
-
-def _some_object_twice_in_a_frame(objects: pl.DataFrame) -> bool:
-    """Whether an id occurs twice in one frame. The rows are in frame order (``_objects``), so an id's own
-    rows have non-decreasing lines and a repeat is two equal lines one after the other: one pass per id, no
-    hashing of millions of (line, id) pairs (the order is checked; out of order, the pairs are counted)."""
-    named = objects.lazy().filter(pl.col("object_id").is_not_null())
-    if objects.select((pl.col("line").diff() < 0).any()).item():
-        key = pl.col("line") * (1 << 24) + pl.col("object_id").cast(pl.Categorical).to_physical().cast(pl.Int64)
-        return named.select(key.n_unique() != pl.len()).collect().item()
-    return (named.group_by("object_id").agg(twice=(pl.col("line").diff() == 0).any())
-            .select(pl.col("twice").any()).collect().item()) or False
 
 
 def check_fps_against_timestamps(frames: pl.DataFrame, fps: int, meta_file: str, tracking_file: str) -> None:
