@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from footy_assets.lake import InvalidMatchId, Lake
+from footy_assets.lake import InvalidMatchId, Lake, LakeWriteError, LayoutError, TableUnreadable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")
@@ -241,6 +241,63 @@ def cmd_upkeep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check every table; with --repair, do the safe repairs and rebuild damaged matches from their deliveries."""
+    from footy_assets import doctor
+    from footy_assets.landing import list_match_folders
+
+    lake = _lake(args.lake)
+    started = time.perf_counter()
+    landed = set(list_match_folders(lake)[0])
+    print(f"lake {lake.uri}: doctor{' --repair' if args.repair else ''}")
+    reports = doctor.diagnose(lake, landed)
+    _print_reports(reports)
+    if args.repair and any(r.findings for r in reports):
+        first = reports
+        rebuild = doctor.repair_storage(lake, reports, progress=lambda s: print(s, flush=True))
+        reports = doctor.diagnose(lake, landed)  # a dropped commit may have taken a published delivery with it
+        rebuild |= {f.match_id for r in reports for f in r.findings if f.action == "rebuild"}
+        # a dropped commit may have unpublished a match or taken a delivery from a table: planning re-decides each
+        planned = landed if any(f.action == "drop_commit" for r in first for f in r.findings) else set()
+        if rebuild or planned:
+            _rebuild(lake, sorted(rebuild | planned), force=rebuild)
+            reports = doctor.diagnose(lake, landed)
+        print("after repair:")
+        _print_reports(reports)
+    problems = [f for r in reports for f in r.findings]
+    print(f"done in {time.perf_counter() - started:.1f} s: "
+          + (f"{len(problems)} problem(s) in {len({f.table for f in problems})} table(s)" if problems else "healthy"))
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def _print_reports(reports) -> None:
+    for report in reports:
+        if report.version is None and not report.findings:
+            print(f"  {report.table:<22} absent")
+            continue
+        state = f"{len(report.findings)} problem(s)" if report.findings else "ok"
+        where = "" if report.version is None else f": version {report.version}, {report.files} data file(s)"
+        kept = f", {report.superseded} superseded deliver(ies) kept for readers" if report.superseded else ""
+        print(f"  {report.table:<22} {state}{where}{kept}")
+        for finding in report.findings:
+            print(f"  {finding.line()}")
+
+
+def _rebuild(lake: Lake, match_ids: list[str], force: set[str]) -> None:
+    """Materialise those of ``match_ids`` that need work, and those in ``force`` again from their landed
+    deliveries even where planning says unchanged."""
+    from dataclasses import replace
+
+    from footy_assets.pipeline import materialize_lake
+    from footy_assets.planning import plan_matches
+
+    plans = [replace(p, status="changed", reason="rebuilt by doctor")
+             if p.status == "unchanged" and p.match_id in force else p
+             for p in plan_matches(lake, match_ids) if p.status != "refused"]
+    with _instance() as instance:
+        materialize_lake(lake, instance, progress=lambda s: print(s, flush=True), plans=plans)
+
+
 def _no_constant(name: str):
     """json's parse_constant: NaN, Infinity and -Infinity are not JSON numbers, and no bound can be one."""
     raise ValueError(f"{name} is not a number a filter can use")
@@ -292,6 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_export)
 
+    p = sub.add_parser("doctor", help="check every table (log, checkpoint, data files, published deliveries); "
+                       "--repair does the safe repairs and rebuilds damaged matches from their landed deliveries")
+    p.add_argument("--repair", action="store_true", help="repair what can be repaired safely")
+    p.add_argument("--lake", help=lake_help)
+    p.set_defaults(func=cmd_doctor)
+
     p = sub.add_parser("upkeep", help="compact, checkpoint and vacuum the lake's Delta tables")
     p.add_argument("--retention-hours", type=int, default=7 * 24, metavar="H",
                    help="vacuum data files no table version of the last H hours needs (default 168: 7 days)")
@@ -315,6 +378,14 @@ def main(argv: list[str] | None = None) -> int:
     except (InvalidMatchId, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except (LakeWriteError, LayoutError, TableUnreadable) as exc:  # one line naming the table or file
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # a store that does not answer, a disk that fails: one line, no traceback
+        from footy_assets.lake import one_line
+
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def run() -> None:

@@ -21,7 +21,6 @@ import pyarrow.fs as pafs
 from deltalake import CommitProperties, DeltaTable
 from deltalake.transaction import AddAction
 
-PARTITION = "match_id"
 # Delta readers compare min/max statistics of strings as written; delta-rs truncates them at 32 characters.
 MAX_STRING_STAT = 32
 
@@ -48,14 +47,16 @@ def file_stats(frame: pl.DataFrame) -> str:
     return json.dumps({"numRecords": frame.height, "minValues": lows, "maxValues": highs, "nullCount": nulls})
 
 
-def write_partition(dt: DeltaTable, fs: pafs.FileSystem, table_path: str, match_id: str, frame: pl.DataFrame,
-                    arrow_schema: pa.Schema, retries: int) -> int:
-    """Replace ``match_id``'s partition of the table ``dt`` (at ``table_path`` in ``fs``) with ``frame`` (the
-    table's columns, ``match_id`` included) in one commit; the version that commit made. The commit's info in
-    the log names the match (``match_id``), for the table's history."""
-    body = frame.drop(PARTITION).with_columns(
-        [_as_strings(frame[n]) for n, d in frame.schema.items() if d == pl.Categorical])
-    relative = f"{PARTITION}={match_id}/part-00000-{uuid.uuid4()}-c000.snappy.parquet"
+def write_partition(dt: DeltaTable, fs: pafs.FileSystem, table_path: str, partition: dict[str, str],
+                    frame: pl.DataFrame, arrow_schema: pa.Schema, retries: int) -> int:
+    """Replace one partition of the table ``dt`` (at ``table_path`` in ``fs``) with ``frame`` (the table's columns,
+    the partition columns included) in one commit; the version that commit made. ``partition``: the values of
+    the table's partition columns, in their order ({"match_id": ...} or {"match_id": ..., "fingerprint": ...}).
+    The commit's info in the log names the match (``match_id``), for the table's history."""
+    body = frame.drop(*partition).with_columns(
+        [_as_strings(frame[n]) for n, d in frame.schema.items() if d == pl.Categorical and n not in partition])
+    folders = "/".join(f"{name}={value}" for name, value in partition.items())
+    relative = f"{folders}/part-00000-{uuid.uuid4()}-c000.snappy.parquet"
     path = f"{table_path}/{relative}"
     if fs.type_name == "local":  # an object store has no folders to make (and a marker object costs a request)
         fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
@@ -63,12 +64,12 @@ def write_partition(dt: DeltaTable, fs: pafs.FileSystem, table_path: str, match_
         body.write_parquet(out, compression="snappy", statistics=True)
         size = out.tell()  # the bytes written: no request to ask the store for the object's size
     token = uuid.uuid4().hex
-    add = AddAction(relative, size, {PARTITION: match_id}, int(time.time() * 1000), True, file_stats(body))
+    add = AddAction(relative, size, dict(partition), int(time.time() * 1000), True, file_stats(body))
     before = dt.version()
     dt.create_write_transaction(
-        [add], mode="overwrite", schema=arrow_schema, partition_by=[PARTITION],
-        partition_filters=[(PARTITION, "=", match_id)],
-        commit_properties=CommitProperties(custom_metadata={"footy_write": token, PARTITION: match_id},
+        [add], mode="overwrite", schema=arrow_schema, partition_by=list(partition),
+        partition_filters=[(name, "=", value) for name, value in partition.items()],
+        commit_properties=CommitProperties(custom_metadata={"footy_write": token, **partition},
                                            max_commit_retries=retries))
     return _version_of_commit(fs, table_path, token, before + 1)
 

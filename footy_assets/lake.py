@@ -36,6 +36,57 @@ MATCH_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # delta-rs retries a commit that lost a race with another writer (distinct matches never conflict on
 # data); its default of 15 was seen to give up under 4 concurrent writers on S3.
 COMMIT_RETRIES = 50
+# The per-match tables keep each delivery in a partition of its own, so the published one stays whole while a new
+# one is written beside it; ``matches`` (one row per match, the publish marker) is partitioned by match only.
+MATCH_PARTITION = ("match_id",)
+DELIVERY_PARTITIONS = ("match_id", "fingerprint")
+FINGERPRINT_PATTERN = re.compile(r"^[0-9A-Za-z_-]{1,128}$")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_BACKTRACE_LINE = re.compile(r"^(\d+: |at |Backtrace|Stack backtrace)")
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An error as one line for the user: its message without the Rust backtrace Delta errors append (numbered
+    frames, ``at file:line``), its cause chain (``↳`` lines) joined, colours removed, at most ``limit``
+    characters."""
+    parts = []
+    for line in _ANSI.sub("", str(exc)).splitlines():
+        line = line.strip().lstrip("↳").strip()
+        if not line:
+            continue
+        if _BACKTRACE_LINE.match(line):
+            break
+        parts.append(line)
+    text = " ".join(parts) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class TableUnreadable(RuntimeError):
+    """A table that cannot be read (a damaged log, a missing data file): one line naming it."""
+
+
+def unreadable(table: str, exc: BaseException) -> TableUnreadable:
+    """The one-line error of a table that could not be read, pointing at the command that diagnoses it."""
+    return TableUnreadable(f"table {table} cannot be read: {one_line(exc)} (footy-assets doctor says what is "
+                           "wrong and how to repair it)")
+
+
+class LakeWriteError(RuntimeError):
+    """A write to a table or a file of the lake that failed (nothing committed): one line naming it and the cause."""
+
+
+class LayoutError(RuntimeError):
+    """A table whose partitioning is not the one this code writes (a lake from an older footy_assets)."""
+
+
+def check_fingerprint(fingerprint: str) -> str:
+    """Return ``fingerprint`` if it can name a partition (a sha256 in hex; letters, digits, '_', '-'), else raise
+    ``ValueError``: it becomes a folder name and a predicate value."""
+    if not isinstance(fingerprint, str) or not FINGERPRINT_PATTERN.fullmatch(fingerprint):
+        raise ValueError(f"invalid delivery fingerprint {fingerprint!r}")
+    return fingerprint
 
 
 class InvalidMatchId(ValueError):
@@ -63,12 +114,40 @@ S3_CLIENT_DEFAULTS = {"AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
                       "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required"}
 
 
+# Every S3 request is bounded: a gateway that accepts connections and never answers must give an error, not hold
+# `sql` or `materialize` silently. Seconds; retries after the first attempt.
+S3_CONNECT_TIMEOUT_ENV, S3_REQUEST_TIMEOUT_ENV, S3_RETRIES_ENV = (
+    "FOOTY_S3_CONNECT_TIMEOUT_S", "FOOTY_S3_REQUEST_TIMEOUT_S", "FOOTY_S3_RETRIES")
+
+
+def s3_timeouts() -> tuple[float, float, int]:
+    """(connect timeout s, request timeout s, retries) for S3 requests: ``FOOTY_S3_CONNECT_TIMEOUT_S`` (default 10),
+    ``FOOTY_S3_REQUEST_TIMEOUT_S`` (default 60: a full match's largest file is ~100 MB), ``FOOTY_S3_RETRIES``
+    (default 3)."""
+    def number(name: str, default: float) -> float:
+        text = os.environ.get(name, "")
+        try:
+            value = float(text) if text else default
+        except ValueError:
+            raise ValueError(f"{name}={text!r} is not a number of seconds") from None
+        if value <= 0 and name != S3_RETRIES_ENV:
+            raise ValueError(f"{name}={text!r} must be positive")
+        return value
+
+    return number(S3_CONNECT_TIMEOUT_ENV, 10.0), number(S3_REQUEST_TIMEOUT_ENV, 60.0), int(number(S3_RETRIES_ENV, 3))
+
+
 def storage_options_from_env(uri: str) -> dict[str, str]:
     """Storage options for deltalake: the usual ``AWS_*`` variables when the lake is on S3 (``AWS_ENDPOINT_URL``,
-    ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``, ``AWS_ALLOW_HTTP``, ...)."""
+    ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``, ``AWS_ALLOW_HTTP``, ...), and the request
+    bounds of ``s3_timeouts`` (object_store's ``connect_timeout``, ``timeout``, ``max_retries``, ``retry_timeout``)."""
     if not uri.startswith(("s3://", "s3a://")):
         return {}
-    return {k: v for k, v in os.environ.items() if k.startswith("AWS_") and v and k not in S3_CLIENT_DEFAULTS}
+    connect_s, request_s, retries = s3_timeouts()
+    bounds = {"connect_timeout": f"{connect_s:g}s", "timeout": f"{request_s:g}s", "max_retries": str(retries),
+              "retry_timeout": f"{(connect_s + request_s) * (retries + 1):g}s"}
+    return {**bounds, **{k: v for k, v in os.environ.items()
+                         if k.startswith("AWS_") and v and k not in S3_CLIENT_DEFAULTS}}
 
 
 class UnsafeEntry(OSError):
@@ -137,11 +216,19 @@ class Lake:
 
     # -- files -----------------------------------------------------------------------------------
     def filesystem(self) -> tuple[pafs.FileSystem, str]:
-        """The pyarrow filesystem of the lake and the lake root as a path within it."""
-        if not self.is_local:
-            for name, value in S3_CLIENT_DEFAULTS.items():
-                os.environ.setdefault(name, value)
-        return pafs.FileSystem.from_uri(self.uri if "://" in self.uri else Path(self.uri).as_posix())
+        """The pyarrow filesystem of the lake and the lake root as a path within it. On S3 every request is bounded
+        in time and retried (``s3_timeouts``): a gateway that hangs gives an error, not a wait without end."""
+        if self.is_local:
+            return pafs.FileSystem.from_uri(self.uri if "://" in self.uri else Path(self.uri).as_posix())
+        for name, value in S3_CLIENT_DEFAULTS.items():
+            os.environ.setdefault(name, value)
+        fs, root = pafs.FileSystem.from_uri(self.uri)
+        if isinstance(fs, pafs.S3FileSystem):
+            connect_s, request_s, retries = s3_timeouts()
+            options = {**fs.__reduce__()[1][0], "connect_timeout": connect_s, "request_timeout": request_s,
+                       "retry_strategy": pafs.AwsStandardS3RetryStrategy(max_attempts=retries + 1)}
+            fs = pafs.S3FileSystem(**options)
+        return fs, root
 
     def fs_path(self, uri: str) -> str:
         """The filesystem path of a URI under this lake."""
@@ -227,16 +314,25 @@ class Lake:
         """Write a small file so that readers see the old or the new content, never a half."""
         fs, _ = self.filesystem()
         path = self.fs_path(uri)
-        fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
-        if self.is_local:
-            self._check_folder_inside(path)
-            tmp = f"{path}.tmp-{os.getpid()}"
-            with fs.open_output_stream(tmp) as out:
-                out.write(data)
-            os.replace(tmp, path)
-        else:  # an object store PUT is atomic
-            with fs.open_output_stream(path) as out:
-                out.write(data)
+        try:
+            fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+            if self.is_local:
+                self._check_folder_inside(path)
+                tmp = f"{path}.tmp-{os.getpid()}"
+                try:
+                    with fs.open_output_stream(tmp) as out:
+                        out.write(data)
+                    os.replace(tmp, path)
+                finally:
+                    if os.path.lexists(tmp):
+                        os.unlink(tmp)
+            else:  # an object store PUT is atomic
+                with fs.open_output_stream(path) as out:
+                    out.write(data)
+        except UnsafeEntry:
+            raise
+        except Exception as exc:  # a full disk, a read-only folder: one line naming the file
+            raise LakeWriteError(f"{uri}: not written: {one_line(exc)}") from exc
 
     def read_json(self, uri: str) -> dict | None:
         try:
@@ -246,82 +342,115 @@ class Lake:
 
     # -- Delta tables ----------------------------------------------------------------------------
     def open_table(self, table: str) -> DeltaTable | None:
+        """The Delta table ``table`` at its newest version; None when it does not exist; ``TableUnreadable`` (one
+        line naming the table) when its log cannot be read."""
         try:
             return DeltaTable(self.table_uri(table), storage_options=self.storage_options or None)
         except TableNotFoundError:
             return None
+        except Exception as exc:  # a damaged checkpoint or commit, a store that does not answer
+            raise unreadable(table, exc) from exc
 
-    def ensure_table(self, table: str, schema: pa.Schema) -> DeltaTable:
-        """Create ``table`` empty, partitioned by match_id, unless it exists (CONTRACTS 1: create once).
+    def ensure_table(self, table: str, schema: pa.Schema, partition_by: tuple[str, ...] = MATCH_PARTITION
+                     ) -> DeltaTable:
+        """Create ``table`` empty, partitioned by ``partition_by``, unless it exists (CONTRACTS 1: create once);
+        an existing table partitioned otherwise is refused (``LayoutError``).
 
         Creating before the first write matters: two first writes to a missing table race and lose data.
         """
         existing = self.open_table(table)
-        if existing is not None:
-            return existing
-        try:
-            return DeltaTable.create(
-                self.table_uri(table),
-                schema,
-                mode="ignore",
-                partition_by=["match_id"],
-                storage_options=self.storage_options or None,
-            )
-        except Exception:
-            # Another writer created it between our look and our create: use theirs.
-            existing = self.open_table(table)
-            if existing is None:
-                raise
-            return existing
+        if existing is None:
+            try:
+                existing = DeltaTable.create(
+                    self.table_uri(table),
+                    schema,
+                    mode="ignore",
+                    partition_by=list(partition_by),
+                    storage_options=self.storage_options or None,
+                )
+            except Exception:
+                # Another writer created it between our look and our create: use theirs.
+                existing = self.open_table(table)
+                if existing is None:
+                    raise
+        found = tuple(existing.metadata().partition_columns)
+        if found != tuple(partition_by):
+            raise LayoutError(
+                f"table {table}: partitioned by {', '.join(found) or 'nothing'}, this code writes it partitioned "
+                f"by {', '.join(partition_by)} (a lake written by an older footy_assets): run "
+                "`footy-assets doctor --repair` to migrate it")
+        return existing
 
     def write_match(self, table: str, match_id: str, frame: "pl.DataFrame",
                     schema: "dict[str, pl.DataType] | None" = None) -> int:
-        """Replace exactly ``match_id``'s rows of ``table`` in one Delta commit; return the version it made.
+        """Replace exactly ``match_id``'s rows of a table partitioned by match only (``matches``) in one Delta
+        commit; return the version it made. See ``write_delivery`` for the per-match tables."""
+        return self._write(table, {"match_id": check_match_id(match_id)}, frame, schema)
+
+    def write_delivery(self, table: str, match_id: str, fingerprint: str, frame: "pl.DataFrame",
+                       schema: "dict[str, pl.DataType] | None" = None) -> int:
+        """Replace the rows of one delivery (``match_id``, ``fingerprint``) of a per-match table in one Delta
+        commit; return the version it made. Rows of the match's other deliveries are untouched: readers keep
+        seeing the published one whole while a new one is written beside it (CONTRACTS 8; ``publish``).
 
         ``frame`` is cast to ``schema`` (the table's polars schema; default: the frame's own; a categorical
-        column is stored as a plain string). Other matches are never touched; a failure leaves the table as it
-        was (Delta commits are atomic). The rows go to Parquet written by polars and one deltalake commit
-        (``delta_files``); a table written before a column was added (e.g. ``fingerprint``) gains it through
-        ``write_deltalake``'s schema merge (older rows hold null there). The version returned is the commit
-        this write made, not a later writer's.
+        column is stored as a plain string) and its ``fingerprint`` column is set to ``fingerprint``. Other
+        matches are never touched; a failure leaves the table as it was (Delta commits are atomic). The rows go
+        to Parquet written by polars and one deltalake commit (``delta_files``); a table written before a
+        column was added gains it through ``write_deltalake``'s schema merge (older rows hold null there). The
+        version returned is the commit this write made, not a later writer's.
         """
+        import polars as pl
+
+        check_fingerprint(fingerprint)
+        frame = frame.with_columns(fingerprint=pl.lit(fingerprint, dtype=pl.String))
+        return self._write(table, {"match_id": check_match_id(match_id), "fingerprint": fingerprint}, frame, schema)
+
+    def _write(self, table: str, partition: dict[str, str], frame: "pl.DataFrame", schema) -> int:
         import polars as pl
 
         from footy_assets.delta_files import write_partition
 
-        check_match_id(match_id)
         schema = dict(schema or frame.schema)
+        if "fingerprint" in partition:
+            schema["fingerprint"] = pl.String
         frame = frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
         arrow_schema = pl.DataFrame(schema={n: pl.String if d == pl.Categorical else d
                                             for n, d in schema.items()}).to_arrow().schema
         for attempt in range(3):
-            dt = self.ensure_table(table, arrow_schema)
             try:
+                dt = self.ensure_table(table, arrow_schema, tuple(partition))
                 if dt.schema() == DeltaSchema.from_arrow(arrow_schema):
                     fs, root = self.filesystem()
-                    return write_partition(dt, fs, f"{root}/{table}", match_id, frame, arrow_schema, COMMIT_RETRIES)
-                return self._write_merging_schema(dt, match_id, frame, schema)
-            except CommitFailedError:
+                    return write_partition(dt, fs, f"{root}/{table}", partition, frame, arrow_schema, COMMIT_RETRIES)
+                return self._write_merging_schema(dt, partition, frame, schema)
+            except CommitFailedError as exc:
                 # Only a concurrent change of the table's metadata (another process adding the same new
                 # column) is not retried by delta-rs: reload the table and write again.
                 if attempt == 2:
-                    raise
+                    raise LakeWriteError(f"table {table}: {partition['match_id']}'s rows not written: "
+                                          f"{one_line(exc)}") from exc
+            except LayoutError:
+                raise
+            except Exception as exc:  # a full disk, a read-only folder, a store that refuses: one line, named
+                raise LakeWriteError(f"table {table}: {partition['match_id']}'s rows not written: "
+                                      f"{one_line(exc)}") from exc
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _write_merging_schema(dt: DeltaTable, match_id: str, frame: "pl.DataFrame", schema: dict) -> int:
+    def _write_merging_schema(dt: DeltaTable, partition: dict[str, str], frame: "pl.DataFrame", schema: dict) -> int:
         """The rare write to a table whose schema is not this code's (a column added since): delta-rs merges."""
         import polars as pl
 
         stored = set(dt.schema().to_arrow().names)
         # strings that repeat go dictionary-encoded: a few hundred MB less for a full match
-        repeated = [name for name, dtype in schema.items() if dtype == pl.String and name != "match_id"]
+        repeated = [name for name, dtype in schema.items() if dtype == pl.String and name not in partition]
         rows = frame.with_columns([pl.col(name).cast(pl.Categorical) for name in repeated]).to_arrow()
         write_deltalake(
             dt,
             rows,
             mode="overwrite",
-            predicate=f"match_id = '{match_id}'",
+            predicate=" AND ".join(f"{name} = '{value}'" for name, value in partition.items()),
             schema_mode="merge" if set(schema) - stored else None,
             commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES),
         )
@@ -381,8 +510,10 @@ class Lake:
             return None
         return dataset.to_table(columns=columns, filter=pads.field("match_id") == match_id)
 
-    def scan_match(self, table: str, match_id: str) -> "pl.LazyFrame | None":
-        """A lazy polars scan of one match's rows (pruned to its partition; columns read only as selected).
+    def scan_match(self, table: str, match_id: str, fingerprint: str | None = None) -> "pl.LazyFrame | None":
+        """A lazy polars scan of one match's rows (pruned to its partition; columns read only as selected), of
+        one delivery when ``fingerprint`` is given (a per-match table may hold the published delivery and a new
+        one being written).
 
         polars reads the Parquet files itself: several times less memory than going through Arrow tables.
         """
@@ -392,8 +523,47 @@ class Lake:
         dt = self.open_table(table)
         if dt is None:
             return None
-        return pl.scan_delta(dt).filter(pl.col("match_id") == match_id)
+        scan = pl.scan_delta(dt).filter(pl.col("match_id") == match_id)
+        return scan if fingerprint is None else scan.filter(pl.col("fingerprint") == check_fingerprint(fingerprint))
+
+    def deliveries(self, table: str, match_id: str) -> dict[str, int]:
+        """{fingerprint: newest file's modification time (Unix ms)} of the deliveries ``table`` holds for
+        ``match_id``, from the table's log alone (no data file is read); empty when the table is absent."""
+        check_match_id(match_id)
+        return _deliveries_of(self.open_table(table), match_id)
+
+    def drop_deliveries(self, table: str, match_id: str, keep: set[str]) -> list[str]:
+        """Remove, in one commit, the rows of ``match_id``'s deliveries other than ``keep`` from a per-match table
+        (only the log changes: whole partitions are dropped, their files stay until vacuumed); the fingerprints
+        dropped (nothing is committed when there are none)."""
+        dt = self.open_table(table)
+        drop = sorted(set(_deliveries_of(dt, check_match_id(match_id))) - set(keep))
+        if not drop:
+            return []
+        dt.create_write_transaction(
+            [], mode="overwrite", schema=pa.schema(dt.schema().to_arrow()),
+            partition_by=list(DELIVERY_PARTITIONS),
+            partition_filters=[("match_id", "=", match_id), ("fingerprint", "in", drop)],
+            commit_properties=CommitProperties(custom_metadata={"match_id": match_id, "footy_drop": ",".join(drop)},
+                                               max_commit_retries=COMMIT_RETRIES))
+        return drop
 
     def table_version(self, table: str) -> int | None:
         dt = self.open_table(table)
         return None if dt is None else dt.version()
+
+
+def _deliveries_of(dt: DeltaTable | None, match_id: str) -> dict[str, int]:
+    """{fingerprint: newest file's modification time (Unix ms)} of ``match_id``'s partitions in ``dt``."""
+    if dt is None or "fingerprint" not in dt.metadata().partition_columns:
+        return {}
+    actions = pa.table(dt.get_add_actions(flatten=True))
+    if "partition.fingerprint" not in actions.column_names:  # no file yet
+        return {}
+    found: dict[str, int] = {}
+    for match, fingerprint, modified in zip(actions["partition.match_id"].to_pylist(),
+                                            actions["partition.fingerprint"].to_pylist(),
+                                            actions["modification_time"].to_pylist()):
+        if match == match_id and fingerprint is not None:
+            found[fingerprint] = max(found.get(fingerprint, 0), int(modified or 0))
+    return found

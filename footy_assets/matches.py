@@ -13,7 +13,7 @@ from dataclasses import asdict
 
 import polars as pl
 
-from footy_assets.lake import Lake, check_match_id
+from footy_assets.lake import Lake, check_match_id, unreadable
 from footy_assets.landing import LandedMatch
 from footy_assets.readers.common import FeedInfo
 
@@ -118,4 +118,7 @@ def read_matches(lake: Lake) -> pl.DataFrame:
     dataset = lake.dataset("matches")
     if dataset is None:
         return pl.DataFrame(schema=MATCHES_SCHEMA)
-    return pl.from_arrow(dataset.to_table())
+    try:
+        return pl.from_arrow(dataset.to_table())
+    except Exception as exc:  # a data file missing or damaged: one line naming the table
+        raise unreadable("matches", exc) from exc

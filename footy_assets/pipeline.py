@@ -21,7 +21,9 @@ def _error_message(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
-            while error is not None and error.cause is not None:
+            # Dagster wraps the step's own error: go down to it, but no further (our errors name the table or
+            # file; the low-level cause they wrap does not)
+            while error is not None and error.cause is not None and (error.cls_name or "").startswith("Dagster"):
                 error = error.cause
             if error is not None:
                 return f"{event.step_key}: {error.message.strip().splitlines()[-1]}"

@@ -18,7 +18,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from footy_assets.lake import Lake
+from footy_assets.lake import Lake, TableUnreadable
+from footy_assets.lake import unreadable as lake_unreadable
 from footy_assets.publish import PER_MATCH_TABLES
 
 TABLES = (*PER_MATCH_TABLES, "matches")
@@ -49,26 +50,70 @@ def present_tables(lake: Lake) -> list[str]:
     return [name for name in TABLES if lake.open_table(name) is not None]
 
 
-def connect(lake: Lake) -> duckdb.DuckDBPyConnection:
-    """An in-memory, locked-down DuckDB connection with every existing table of the lake as a view."""
+def connect(lake: Lake, unreadable: dict[str, Exception] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory, locked-down DuckDB connection with every existing table of the lake as a view.
+
+    ``matches`` is opened first: every delivery it publishes was committed to the other tables before it, so the
+    tables opened after it hold the published rows whole, whatever a materialisation does meanwhile (the
+    superseded delivery stays until no reader can hold the old marker). A table that cannot be opened is left
+    out and named in ``unreadable`` ({table: its one-line error}): queries on the other tables still run."""
+    import pyarrow.compute as pc
+
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    unreadable = {} if unreadable is None else unreadable
+    from concurrent.futures import ThreadPoolExecutor
+
+    def open_one(name: str):
+        try:
+            dataset = lake.dataset(name)
+            # matches: one row per match, read once: the snapshot every published view filters on
+            return dataset, (dataset.to_table() if name == "matches" and dataset is not None else None)
+        except Exception as exc:  # a damaged table: named, never a traceback; the others stay queryable
+            unreadable[name] = exc if isinstance(exc, TableUnreadable) else lake_unreadable(name, exc)
+            return None, None
+
     present = {}
-    for name in TABLES:
-        dataset = lake.dataset(name)
+    dataset, marker = open_one("matches")  # the publish marker first, then the rest at once (S3: requests)
+    opened = {"matches": dataset}
+    with ThreadPoolExecutor(max_workers=len(PER_MATCH_TABLES), thread_name_prefix="open") as pool:
+        opened.update(zip(PER_MATCH_TABLES, (found for found, _ in pool.map(open_one, PER_MATCH_TABLES))))
+    for name, dataset in opened.items():
         if dataset is not None:
             present[name] = dataset
-            con.register(RAW_PREFIX + name, dataset)
-    for name in present:
-        published = "fingerprint" in present[name].schema.names and "matches" in present
-        if name == "matches" or not published:  # (a lake written before fingerprints: every row)
+            con.register(RAW_PREFIX + name, marker if name == "matches" else dataset)
+    for name, dataset in present.items():
+        published = "fingerprint" in dataset.schema.names and marker is not None
+        if name == "matches" or (not published and "matches" not in unreadable):
             con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM "{RAW_PREFIX}{name}"')
-        else:  # only the published delivery of each match
+        elif published:  # only the published delivery of each match; other deliveries' files are never opened
+            fingerprints = pc.unique(marker["fingerprint"]).drop_null()
+            con.register(f"_published_{name}", dataset.filter(pc.field("fingerprint").isin(fingerprints)))
             con.execute(
-                f'CREATE TEMP VIEW "{name}" AS SELECT t.* FROM "{RAW_PREFIX}{name}" AS t '
+                f'CREATE TEMP VIEW "{name}" AS SELECT t.* FROM "_published_{name}" AS t '
                 f'SEMI JOIN "{RAW_PREFIX}matches" AS m ON t.match_id = m.match_id AND t.fingerprint = m.fingerprint')
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
+
+
+def _refuse_unreadable(query: str, unreadable: dict[str, Exception]) -> None:
+    """Raise ``TableUnreadable`` when ``query`` reads a table that could not be opened (or, for a per-match
+    table, when the publish marker could not be)."""
+    if not unreadable:
+        return
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        names = {t.name.lower() for t in sqlglot.parse_one(query, read="duckdb").find_all(exp.Table)}
+    except sqlglot.errors.SqlglotError:
+        return  # DuckDB's own error follows
+    for name in names:
+        bare = name.removeprefix(RAW_PREFIX)
+        if bare in unreadable:
+            raise unreadable[bare]
+        if bare in PER_MATCH_TABLES and not name.startswith(RAW_PREFIX) and "matches" in unreadable:
+            raise TableUnreadable(f"table {bare}: its published rows cannot be told: {unreadable['matches']}")
 
 
 def run_sql(lake: Lake, query: str) -> pl.DataFrame:
@@ -76,8 +121,10 @@ def run_sql(lake: Lake, query: str) -> pl.DataFrame:
 
     DuckDB sums integers into a 128-bit type that arrives as ``decimal(38, 0)``: such columns come back as
     Int64 (an integer sum stays an integer)."""
-    with connect(lake) as con:
+    unreadable: dict[str, Exception] = {}
+    with connect(lake, unreadable) as con:
         check_read_only(con, query)
+        _refuse_unreadable(query, unreadable)
         result = con.sql(query).pl()
     whole = [name for name, dtype in result.schema.items()
              if (isinstance(dtype, pl.Decimal) and dtype.scale == 0) or dtype == pl.Int128]

@@ -176,26 +176,30 @@ def test_models_read_a_match_the_same_from_its_parquet_files_and_from_the_arrow_
     from footy_assets.assets.summaries import register_match_rows
     from footy_assets.lake import Lake
 
+    from footy_assets.publish import published_fingerprint
+
     lake = lake_with_match
+    fingerprint = published_fingerprint(lake, "m1")
     for table in ("frame_state", "intervals", "ball_state"):
         con = duckdb.connect()
-        assert register_match_rows(con, lake, table, "m1")
+        assert register_match_rows(con, lake, table, "m1", fingerprint)
         assert "read_parquet" in con.execute(f"SELECT sql FROM duckdb_views() WHERE view_name = '{table}'").fetchall()[0][0]
         native = con.sql(f"SELECT * FROM {table} WHERE match_id = 'm1'").pl()
         reference = duckdb.connect()
         reference.register(table, lake.dataset(table))
         via_dataset = reference.sql(f"SELECT * FROM {table} WHERE match_id = 'm1'").pl()
+        assert native.height == via_dataset.height > 0
         columns = sorted(native.columns)
         assert columns == sorted(via_dataset.columns)
         key = [c for c in ("frame_id", "player_id", "definition", "first_frame_id") if c in columns]
         assert native.select(columns).sort(key).equals(
             via_dataset.select(columns).with_columns(pl.col("match_id").cast(pl.String)).sort(key))
-    assert not register_match_rows(duckdb.connect(), lake, "no_such_table", "m1")
+    assert not register_match_rows(duckdb.connect(), lake, "no_such_table", "m1", fingerprint)
 
     # a table whose stored file lacks a column the table has now: the dataset fills it with null
     old = Lake.from_env(str(tmp_path / "old"))
-    old.write_match("t", "m1", pl.DataFrame({"match_id": ["m1"], "a": [1]}))
-    old.write_match("t", "m2", pl.DataFrame({"match_id": ["m2"], "a": [2], "b": ["x"]}))
+    old.write_delivery("t", "m1", "f1", pl.DataFrame({"match_id": ["m1"], "a": [1]}))
+    old.write_delivery("t", "m2", "f2", pl.DataFrame({"match_id": ["m2"], "a": [2], "b": ["x"]}))
     con = duckdb.connect()
-    assert register_match_rows(con, old, "t", "m1")
+    assert register_match_rows(con, old, "t", "m1", "f1")
     assert con.sql("SELECT a, b FROM t WHERE match_id = 'm1'").fetchall() == [(1, None)]

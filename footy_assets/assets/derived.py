@@ -14,7 +14,7 @@ import polars as pl
 
 from footy_assets.canonical import fingerprint_column
 from footy_assets.contracts.derived import BallState, FrameState, Intervals, MatchQuality
-from footy_assets.lake import Lake
+from footy_assets.lake import Lake, unreadable
 from footy_assets.matches import raw_feed_record_uri
 from footy_assets.metadata import markdown_preview, run_stats
 from footy_assets.metrics import clock
@@ -74,42 +74,50 @@ def picture_uri(lake: Lake, match_id: str, name: str) -> str:
     return lake.join("_pictures", match_id, f"{name}.png")
 
 
-def read_table(lake: Lake, table: str, match_id: str, columns: list[str] | None = None,
+def read_table(lake: Lake, table: str, match_id: str, fingerprint: str, columns: list[str] | None = None,
                allow_empty: bool = False) -> pl.DataFrame:
-    """One match's rows of a table (only ``columns``), or a Failure that says what to materialise first.
+    """One delivery's rows of a table (only ``columns``), or a Failure that says what to materialise first.
 
     ``allow_empty``: an empty result is valid (a derived table of a clip can be empty, CONTRACTS 8).
     """
-    scan = lake.scan_match(table, match_id)
+    scan = lake.scan_match(table, match_id, fingerprint)
     if scan is None:
         raise dg.Failure(f"{match_id}: table {table} does not exist yet: materialise {table} first")
-    frame = (scan.select(columns) if columns else scan).collect()
+    try:
+        frame = (scan.select(columns) if columns else scan).collect()
+    except Exception as exc:  # a data file missing or damaged: one line naming the table
+        raise unreadable(table, exc) from exc
     if frame.height == 0 and not allow_empty:
         raise dg.Failure(f"{match_id}: {table} holds no rows for this match: materialise {table} first")
     return frame
 
 
-def tracking_scan(lake: Lake, match_id: str) -> pl.LazyFrame:
-    """A lazy scan of the match's tracking rows, or a Failure that says to materialise tracking first."""
-    scan = lake.scan_match("tracking", match_id)
-    if scan is None or scan.select(pl.len()).collect().item() == 0:
+def tracking_scan(lake: Lake, match_id: str, fingerprint: str) -> pl.LazyFrame:
+    """A lazy scan of the tracking rows of one delivery of the match, or a Failure that says to materialise
+    tracking first."""
+    scan = lake.scan_match("tracking", match_id, fingerprint)
+    try:
+        empty = scan is None or scan.select(pl.len()).collect().item() == 0
+    except Exception as exc:  # a data file missing or damaged: one line naming the table
+        raise unreadable("tracking", exc) from exc
+    if empty:
         what = "table tracking does not exist yet" if scan is None else "tracking holds no rows for this match"
         raise dg.Failure(f"{match_id}: {what}: materialise tracking first")
     return scan
 
 
 def delivery_of(lake: Lake, match_id: str, tables: list[str]) -> str:
-    """The fingerprint of the delivery the input rows come from (they must agree). ``tracking`` is always
-    asked too: it holds rows for every delivery, while a derived input can be empty (a one-frame clip has no
-    speeds; a footy_track feed without a homography has no pitch positions) and then says nothing."""
+    """The fingerprint of the delivery the step computes from: the current one (what raw_feed recorded last),
+    which every input table (and tracking) must hold; a Failure that says what to materialise first."""
     try:
         return input_fingerprint(lake, match_id, list(dict.fromkeys(["tracking", *tables])))
     except NotPublished as exc:
         raise dg.Failure(str(exc)) from None
 
 
-def _write(lake: Lake, table: str, match_id: str, frame: pl.DataFrame, schema: dict) -> int:
-    return lake.write_match(table, match_id, frame, schema)
+def _write(lake: Lake, table: str, match_id: str, fingerprint: str, frame: pl.DataFrame, schema: dict) -> int:
+    """One delivery's rows of a derived table, beside the published delivery (its own partition)."""
+    return lake.write_delivery(table, match_id, fingerprint, frame, schema)
 
 
 def intervals_table(match_id: str, found: pl.DataFrame, fingerprint: str | None = None,
@@ -199,7 +207,7 @@ def match_metrics(context: dg.AssetExecutionContext, lake: LakeResource):
     # memory: one after the other.
     inputs = _read_tracking(lake.lake, match_id) if wanted & {"frame_state", "ball_state"} else None
     if "ball_state" in wanted:
-        yield _write_ball_state(lake.lake, match_id, *_ball_state_table(inputs))
+        yield _write_ball_state(lake.lake, match_id, inputs.fingerprint, *_ball_state_table(inputs))
     if "frame_state" in wanted:
         started = time.perf_counter()
         inputs.state, covers = _frame_state_table(match_id, feed, inputs)
@@ -223,13 +231,20 @@ def _read_tracking(lake: Lake, match_id: str) -> _Inputs:
     """Tracking's identified player rows, its located ball rows and each period's first timestamp, read by three
     queries run together (never the whole table in memory)."""
     fingerprint = delivery_of(lake, match_id, ["tracking"])
-    scan = tracking_scan(lake, match_id)
-    people, ball, firsts = pl.collect_all([
+    scan = tracking_scan(lake, match_id, fingerprint)
+    try:
+        people, ball, firsts = _collect_tracking(scan)
+    except Exception as exc:  # a data file missing or damaged: one line naming the table
+        raise unreadable("tracking", exc) from exc
+    return _Inputs(fingerprint, people, ball, period_firsts=firsts)
+
+
+def _collect_tracking(scan: pl.LazyFrame) -> list[pl.DataFrame]:
+    return pl.collect_all([
         scan.filter(is_identified_player()).select(TRACKING_COLUMNS_USED),
         scan.filter(is_located_ball()).select(BALL_COLUMNS),
         scan.group_by("period").agg(pl.col("timestamp_ms").min()),
     ])
-    return _Inputs(fingerprint, people, ball, period_firsts=firsts)
 
 
 def _frame_state_table(match_id: str, feed: dict, inputs: _Inputs) -> tuple[pl.DataFrame, tuple]:
@@ -248,7 +263,7 @@ def _write_frame_state(lake: Lake, match_id: str, feed: dict, inputs: _Inputs, c
                                   metadata=covers[1])
         raise dg.Failure(f"{match_id}: frame_state refused, nothing written: check covers_tracking failed "
                          f"({covers[1]})")
-    version = _write(lake, "frame_state", match_id, frame, FRAME_STATE_SCHEMA)
+    version = _write(lake, "frame_state", match_id, inputs.fingerprint, frame, FRAME_STATE_SCHEMA)
     passed, metadata = quality.speeds_plausible(frame)
     picture = picture_uri(lake, match_id, "frame_state")
     lake.write_bytes_atomic(picture, png)
@@ -282,8 +297,9 @@ def _ball_state_table(inputs: _Inputs) -> tuple[pl.DataFrame, float]:
     return BallState.validate(frame), started
 
 
-def _write_ball_state(lake: Lake, match_id: str, frame: pl.DataFrame, started: float) -> dg.MaterializeResult:
-    version = _write(lake, "ball_state", match_id, frame, BALL_STATE_SCHEMA)
+def _write_ball_state(lake: Lake, match_id: str, fingerprint: str, frame: pl.DataFrame, started: float
+                      ) -> dg.MaterializeResult:
+    version = _write(lake, "ball_state", match_id, fingerprint, frame, BALL_STATE_SCHEMA)
     share = frame.filter(pl.col("possession_team").is_not_null())["possession_team"]
     return dg.MaterializeResult(asset_key="ball_state", metadata={
         "dagster/row_count": frame.height,
@@ -310,20 +326,22 @@ def _frame_state_columns(lake: Lake, match_id: str, inputs: _Inputs | None, colu
     if inputs is not None and inputs.state is not None:
         return inputs.state.select(columns), inputs.fingerprint
     fingerprint = delivery_of(lake, match_id, ["frame_state"])
-    return read_table(lake, "frame_state", match_id, columns=columns, allow_empty=True), fingerprint
+    return read_table(lake, "frame_state", match_id, fingerprint, columns=columns, allow_empty=True), fingerprint
 
 
-def _intervals_table(lake: Lake, match_id: str, feed: dict, inputs: _Inputs | None) -> tuple[pl.DataFrame, float]:
+def _intervals_table(lake: Lake, match_id: str, feed: dict, inputs: _Inputs | None
+                     ) -> tuple[str, pl.DataFrame, float]:
     started = time.perf_counter()
     catalog = load_catalog()
     state, fingerprint = _frame_state_columns(lake, match_id, inputs, _intervals_state_columns())
     starts = clock.starts_from_clock(state)
     found = catalog_intervals(state, int(feed["fps"]), catalog)
-    return Intervals.validate(intervals_table(match_id, found, fingerprint, starts)), started
+    return fingerprint, Intervals.validate(intervals_table(match_id, found, fingerprint, starts)), started
 
 
-def _write_intervals(lake: Lake, match_id: str, frame: pl.DataFrame, started: float) -> dg.MaterializeResult:
-    version = _write(lake, "intervals", match_id, frame, INTERVALS_SCHEMA)
+def _write_intervals(lake: Lake, match_id: str, fingerprint: str, frame: pl.DataFrame, started: float
+                     ) -> dg.MaterializeResult:
+    version = _write(lake, "intervals", match_id, fingerprint, frame, INTERVALS_SCHEMA)
     counts = dict(frame.group_by("definition").len().iter_rows()) if frame.height else {}
     return dg.MaterializeResult(asset_key="intervals", metadata={
         "dagster/row_count": frame.height,
@@ -334,18 +352,19 @@ def _write_intervals(lake: Lake, match_id: str, frame: pl.DataFrame, started: fl
 
 
 def _match_quality_table(lake: Lake, match_id: str, feed: dict, inputs: _Inputs | None
-                         ) -> tuple[pl.DataFrame, float]:
+                         ) -> tuple[str, pl.DataFrame, float]:
     started = time.perf_counter()
     state, fingerprint = _frame_state_columns(lake, match_id, inputs, _QUALITY_STATE_COLUMNS)
-    tracking = read_table(lake, "tracking", match_id, columns=[
+    tracking = read_table(lake, "tracking", match_id, fingerprint, columns=[
         "frame_id", "period", "role", "team", "player_id", "x_m", "y_m", "id_confidence"])
     frame = build_match_quality(tracking, state, int(feed["fps"]), (feed["pitch_length_m"], feed["pitch_width_m"]),
                                 match_id, fingerprint)
-    return MatchQuality.validate(frame), started
+    return fingerprint, MatchQuality.validate(frame), started
 
 
-def _write_match_quality(lake: Lake, match_id: str, frame: pl.DataFrame, started: float) -> dg.MaterializeResult:
-    version = _write(lake, "match_quality", match_id, frame, MATCH_QUALITY_SCHEMA)
+def _write_match_quality(lake: Lake, match_id: str, fingerprint: str, frame: pl.DataFrame, started: float
+                         ) -> dg.MaterializeResult:
+    version = _write(lake, "match_quality", match_id, fingerprint, frame, MATCH_QUALITY_SCHEMA)
     whole = frame.filter(pl.col("team").is_null() & pl.col("player_id").is_null())  # one row per period
     unidentified = (whole["unidentified_share"] * whole["rows"]).sum() / max(int(whole["rows"].sum()), 1)
     return dg.MaterializeResult(asset_key="match_quality", metadata={

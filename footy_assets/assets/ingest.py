@@ -19,7 +19,8 @@ from footy_assets.landing import find_match
 from footy_assets.matches import MATCHES_SCHEMA, match_row, raw_feed_record, raw_feed_record_uri
 from footy_assets.metadata import column_schema, markdown_preview, run_stats
 from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
-from footy_assets.publish import PER_MATCH_TABLES, NotPublished, check_publishable
+from footy_assets.publish import (PER_MATCH_TABLES, NotPublished, check_publishable, prune_superseded,
+                                  published_fingerprint)
 from footy_assets.quality import MAX_BALL_MISSING_SHARE, PITCH_MARGIN_M
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS
@@ -84,6 +85,10 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
         raise dg.Failure(refusal_message(match_id, info.files, refused[0]),
                          metadata={"refused_by": [c.check_name for c in refused]})
     validated = time.perf_counter()
+    # the new delivery goes beside the published one (its own partition): readers see the old one until
+    # matches publishes the new one
+    version = lake.lake.write_delivery("tracking", match_id, landed.fingerprint, frame, TRACKING_SCHEMA)
+    # recorded after tracking's commit: the rest of the chain works on the delivery this record names
     record = raw_feed_record(landed, info)
     lake.lake.write_bytes_atomic(raw_feed_record_uri(lake.lake, match_id), json.dumps(record, indent=1).encode())
     yield dg.MaterializeResult(
@@ -100,7 +105,6 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
         },
         data_version=dg.DataVersion(landed.fingerprint),
     )
-    version = lake.lake.write_match("tracking", match_id, frame, TRACKING_SCHEMA)
     written = time.perf_counter()
     yield dg.MaterializeResult(
         asset_key="tracking",
@@ -155,13 +159,19 @@ def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
     record = lake.lake.read_json(raw_feed_record_uri(lake.lake, match_id))
     if record is None:
         raise dg.Failure(f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed first")
-    stored = tracking_scan(lake.lake, match_id).select("frame_id", "period", "role", "player_id", "interpolated")
+    fingerprint = record["fingerprint"]
     try:  # the publish marker: only when every table of the match holds this delivery
-        check_publishable(lake.lake, match_id, record["fingerprint"])
+        check_publishable(lake.lake, match_id, fingerprint)
     except NotPublished as exc:
         raise dg.Failure(str(exc)) from None
+    stored = tracking_scan(lake.lake, match_id, fingerprint).select(
+        "frame_id", "period", "role", "player_id", "interpolated")
     row = Matches.validate(match_row(record, stored, CODE_VERSIONS))
-    version = lake.lake.write_match("matches", match_id, row, MATCHES_SCHEMA)
+    previous = published_fingerprint(lake.lake, match_id)
+    version = lake.lake.write_match("matches", match_id, row, MATCHES_SCHEMA)  # the flip
+    # Deliveries older than the one just superseded go now; that one stays for readers that read the marker
+    # before this commit (upkeep drops it once no reader can hold it).
+    dropped = prune_superseded(lake.lake, match_id, keep={fingerprint, previous} - {None})
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": 1,
@@ -169,6 +179,7 @@ def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
             "frames": int(row["frames"][0]),
             "rows": int(row["rows"][0]),
             "delta_version": version,
+            "superseded_dropped": sum(len(v) for v in dropped.values()),
             **run_stats(started),
         }
     )

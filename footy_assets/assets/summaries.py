@@ -21,7 +21,7 @@ import polars as pl
 
 from footy_assets.assets.derived import delivery_of
 from footy_assets.contracts.derived import PlayerMatchSummary, PlayerPeriodSummary, TeamMatchSummary
-from footy_assets.lake import Lake, check_match_id
+from footy_assets.lake import Lake, check_fingerprint, check_match_id
 from footy_assets.metadata import markdown_preview, run_stats
 from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
 from footy_assets.resources import LakeResource
@@ -39,9 +39,9 @@ def referenced_tables(sql: str) -> list[str]:
     return sorted({t.name for t in tree.find_all(exp.Table)} - ctes)
 
 
-def register_match_rows(con, lake: Lake, table: str, match_id: str) -> bool:
-    """Make ``table`` in the DuckDB connection ``con`` hold the rows of ``match_id`` (the models filter on it
-    anyway); False when the table does not exist.
+def register_match_rows(con, lake: Lake, table: str, match_id: str, fingerprint: str) -> bool:
+    """Make ``table`` in the DuckDB connection ``con`` hold the rows of one delivery of ``match_id`` (the models
+    filter on the match anyway); False when the table does not exist.
 
     On a local lake DuckDB reads the match's current Parquet files itself: for frame_state of a full match
     0.15 s and 90 MB, against 0.33 s and 380 MB through an Arrow dataset (which reads ahead whole row groups of
@@ -51,16 +51,20 @@ def register_match_rows(con, lake: Lake, table: str, match_id: str) -> bool:
     dt = lake.open_table(table)
     if dt is None:
         return False
-    files = dt.file_uris(file_pruning_predicate=[("match_id", "=", check_match_id(match_id))]) if lake.is_local else []
+    partition = [("match_id", "=", check_match_id(match_id)), ("fingerprint", "=", check_fingerprint(fingerprint))]
+    files = dt.file_uris(file_pruning_predicate=partition) if lake.is_local else []
     if files:
         listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
-        rows = f"read_parquet({listed}, hive_partitioning = false)"  # match_id: given below, not parsed
-        stored = [f.name for f in dt.schema().fields if f.name != "match_id"]
+        rows = f"read_parquet({listed}, hive_partitioning = false)"  # the partition's values: given below
+        stored = [f.name for f in dt.schema().fields if f.name not in ("match_id", "fingerprint")]
         if [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall()] == stored:
             con.execute(f"CREATE OR REPLACE TEMP VIEW \"{table}\" AS SELECT '{match_id}' AS match_id, "
-                        f"* FROM {rows}")
+                        f"'{fingerprint}' AS fingerprint, * FROM {rows}")
             return True
-    con.register(table, lake.dataset(table))
+    dataset = lake.dataset(table)
+    con.register(f"_{table}_dataset", dataset)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW \"{table}\" AS SELECT * FROM \"_{table}_dataset\" "
+                f"WHERE match_id = '{match_id}' AND fingerprint = '{fingerprint}'")
     return True
 
 
@@ -132,7 +136,7 @@ def run_model(con, lake: Lake, model: SqlModel, match_id: str, registered: set[s
     for table in model.deps:
         if table in registered:
             continue
-        if not register_match_rows(con, lake, table, match_id):
+        if not register_match_rows(con, lake, table, match_id, fingerprint):
             raise dg.Failure(f"{model.name}: table {table} does not exist yet: materialise it first")
         registered.add(table)
     frame = con.sql(model.sql, params={"match_id": match_id}).pl()
@@ -140,7 +144,7 @@ def run_model(con, lake: Lake, model: SqlModel, match_id: str, registered: set[s
     contract = CONTRACTS.get(model.name)
     if contract is not None:
         frame = contract.validate(frame)
-    version = lake.write_match(model.name, match_id, frame)
+    version = lake.write_delivery(model.name, match_id, fingerprint, frame)
     registered.discard(model.name)  # a later model reading this one registers its new rows
     return dg.MaterializeResult(asset_key=model.name, metadata={
         "dagster/row_count": frame.height,
