@@ -309,10 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from footy_assets.instance import InstanceConfigError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (InvalidMatchId, UsageError) as exc:
+    except (InvalidMatchId, UsageError, InstanceConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
