@@ -231,12 +231,19 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_upkeep(args: argparse.Namespace) -> int:
-    from footy_assets.upkeep import upkeep_lake
+    from footy_assets.upkeep import check_retention, upkeep_lake
 
+    try:
+        warning = check_retention(args.retention_hours)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     lake = _lake(args.lake)
     started = time.perf_counter()
+    if warning:  # on stderr, once; the upkeep still runs
+        print(warning, file=sys.stderr, flush=True)
     print(f"lake {lake.uri}: upkeep (vacuum retention {args.retention_hours} h)")
-    reports = upkeep_lake(lake, args.retention_hours, progress=lambda s: print(s, flush=True))
+    reports = upkeep_lake(lake, args.retention_hours,
+                          progress=lambda s: None if s == warning else print(s, flush=True))
     print(f"done in {time.perf_counter() - started:.1f} s: {len(reports)} table(s)")
     return EXIT_OK
 
@@ -294,7 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("upkeep", help="compact, checkpoint and vacuum the lake's Delta tables")
     p.add_argument("--retention-hours", type=int, default=7 * 24, metavar="H",
-                   help="vacuum data files no table version of the last H hours needs (default 168: 7 days)")
+                   help="vacuum data files no table version of the last H hours needs (default 168: 7 days; 0 or "
+                   "more; warned below FOOTY_READER_HOLD_HOURS, default 1)")
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_upkeep)
 
