@@ -55,7 +55,8 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
     lake = _lake(args.lake)
     started = time.perf_counter()
-    plans = plan_matches(lake, args.match or None)  # from the lake alone: no Dagster needed yet
+    # from the lake alone: no Dagster needed yet; --rehash reads every landed file instead of trusting size+mtime
+    plans = plan_matches(lake, args.match or None, rehash=getattr(args, "rehash", False))
     workers = args.workers or default_workers()
     todo = [p for p in plans if p.needs_work]
     if todo and (workers == 1 or len(todo) == 1):
@@ -263,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--match", action="append", metavar="ID", help="only this match (repeatable)")
     p.add_argument("--workers", type=int, metavar="N", help="matches materialised at once, each in a worker "
                    "process (default: one per core, as many as available memory allows at ~2 GB a match)")
+    p.add_argument("--rehash", action="store_true", help="hash every landed file again instead of trusting an "
+                   "unchanged size and modification time (a same-size change with its old time restored, as rsync -a, "
+                   "cp -p or tar x leave it, is then 'changed')")
     p.set_defaults(func=cmd_materialize)
 
     p = sub.add_parser("demo", help="land synthetic matches (one per format) and materialise them")
