@@ -4,25 +4,26 @@
 -- minutes in minutes, pressing_s in seconds. Speed zones (m/s): [0, 2), [2, 4), [4, 5.5), [5.5, 7), [7, inf);
 -- the zone distances add up to distance_m. Only valid frames count (frame_state.valid); top_speed_mps is the
 -- top valid speed. sprints, high_speed_runs, accelerations and decelerations count the intervals of those
--- definitions.
+-- definitions. Float sums are exact (DECIMAL(38,24)): the same bits whatever order DuckDB adds them in;
+-- a tie of the role goes to the earlier period.
 SELECT
     match_id,
     player_id,
     CAST(any_value(team) AS TINYINT) AS team,
-    arg_max(role, minutes_tracked) AS role,
+    first(role ORDER BY minutes_tracked DESC, period) AS role,
     CAST(count(*) AS BIGINT) AS periods,
-    sum(minutes_played)::DOUBLE AS minutes_played,
-    sum(minutes_tracked)::DOUBLE AS minutes_tracked,
-    sum(distance_m)::DOUBLE AS distance_m,
-    sum(distance_0_2_mps_m)::DOUBLE AS distance_0_2_mps_m,
-    sum(distance_2_4_mps_m)::DOUBLE AS distance_2_4_mps_m,
-    sum(distance_4_5_5_mps_m)::DOUBLE AS distance_4_5_5_mps_m,
-    sum(distance_5_5_7_mps_m)::DOUBLE AS distance_5_5_7_mps_m,
-    sum(distance_7_plus_mps_m)::DOUBLE AS distance_7_plus_mps_m,
+    sum(minutes_played::DECIMAL(38, 24))::DOUBLE AS minutes_played,
+    sum(minutes_tracked::DECIMAL(38, 24))::DOUBLE AS minutes_tracked,
+    sum(distance_m::DECIMAL(38, 24))::DOUBLE AS distance_m,
+    sum(distance_0_2_mps_m::DECIMAL(38, 24))::DOUBLE AS distance_0_2_mps_m,
+    sum(distance_2_4_mps_m::DECIMAL(38, 24))::DOUBLE AS distance_2_4_mps_m,
+    sum(distance_4_5_5_mps_m::DECIMAL(38, 24))::DOUBLE AS distance_4_5_5_mps_m,
+    sum(distance_5_5_7_mps_m::DECIMAL(38, 24))::DOUBLE AS distance_5_5_7_mps_m,
+    sum(distance_7_plus_mps_m::DECIMAL(38, 24))::DOUBLE AS distance_7_plus_mps_m,
     max(top_speed_mps)::DOUBLE AS top_speed_mps,
     sum(sprints)::BIGINT AS sprints,
     sum(high_speed_runs)::BIGINT AS high_speed_runs,
-    sum(pressing_s)::DOUBLE AS pressing_s,
+    sum(pressing_s::DECIMAL(38, 24))::DOUBLE AS pressing_s,
     sum(accelerations)::BIGINT AS accelerations,
     sum(decelerations)::BIGINT AS decelerations
 FROM player_period_summary

@@ -55,7 +55,8 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
     lake = _lake(args.lake)
     started = time.perf_counter()
-    plans = plan_matches(lake, args.match or None)  # from the lake alone: no Dagster needed yet
+    # from the lake alone: no Dagster needed yet; --rehash reads every landed file instead of trusting size+mtime
+    plans = plan_matches(lake, args.match or None, rehash=getattr(args, "rehash", False))
     workers = args.workers or default_workers()
     todo = [p for p in plans if p.needs_work]
     if todo and (workers == 1 or len(todo) == 1):
@@ -231,12 +232,19 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_upkeep(args: argparse.Namespace) -> int:
-    from footy_assets.upkeep import upkeep_lake
+    from footy_assets.upkeep import check_retention, upkeep_lake
 
+    try:
+        warning = check_retention(args.retention_hours)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     lake = _lake(args.lake)
     started = time.perf_counter()
+    if warning:  # on stderr, once; the upkeep still runs
+        print(warning, file=sys.stderr, flush=True)
     print(f"lake {lake.uri}: upkeep (vacuum retention {args.retention_hours} h)")
-    reports = upkeep_lake(lake, args.retention_hours, progress=lambda s: print(s, flush=True))
+    reports = upkeep_lake(lake, args.retention_hours,
+                          progress=lambda s: None if s == warning else print(s, flush=True))
     print(f"done in {time.perf_counter() - started:.1f} s: {len(reports)} table(s)")
     return EXIT_OK
 
@@ -313,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--match", action="append", metavar="ID", help="only this match (repeatable)")
     p.add_argument("--workers", type=int, metavar="N", help="matches materialised at once, each in a worker "
                    "process (default: one per core, as many as available memory allows at ~2 GB a match)")
+    p.add_argument("--rehash", action="store_true", help="hash every landed file again instead of trusting an "
+                   "unchanged size and modification time (a same-size change with its old time restored, as rsync -a, "
+                   "cp -p or tar x leave it, is then 'changed')")
     p.set_defaults(func=cmd_materialize)
 
     p = sub.add_parser("demo", help="land synthetic matches (one per format) and materialise them")
@@ -357,7 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("upkeep", help="compact, checkpoint and vacuum the lake's Delta tables")
     p.add_argument("--retention-hours", type=int, default=7 * 24, metavar="H",
-                   help="vacuum data files no table version of the last H hours needs (default 168: 7 days)")
+                   help="vacuum data files no table version of the last H hours needs (default 168: 7 days; 0 or "
+                   "more; warned below FOOTY_READER_HOLD_HOURS, default 1)")
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_upkeep)
 
@@ -372,10 +384,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from footy_assets.instance import InstanceConfigError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (InvalidMatchId, UsageError) as exc:
+    except (InvalidMatchId, UsageError, InstanceConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (LakeWriteError, LayoutError, TableUnreadable) as exc:  # one line naming the table or file

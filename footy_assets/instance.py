@@ -45,15 +45,16 @@ MAX_RUNS_ENV = "FOOTY_MAX_CONCURRENT_RUNS"
 # For teams (FOOTY_POSTGRES_URL set when the home is first used): runs, events and schedules in PostgreSQL, so
 # the webserver, the daemon and every run worker share one instance from any machine. The URL is read from the
 # environment at run time (the file holds no password); runs wait in the daemon's queue, at most
-# FOOTY_MAX_CONCURRENT_RUNS at once (default: the number of cores) and still one per match.
+# FOOTY_MAX_CONCURRENT_RUNS at once and still one per match. That number is written into the file as a literal
+# when the home is created (FOOTY_MAX_CONCURRENT_RUNS then, else the number of cores): Dagster's `env:` has no
+# default, so a reference would kill `dagster-daemon` at start wherever the variable is not set.
 POSTGRES_YAML = """\
 storage:
   postgres:
     postgres_url:
       env: {url_env}
 run_queue:
-  max_concurrent_runs:
-    env: {runs_env}
+  max_concurrent_runs: {max_runs}
   tag_concurrency_limits:
     - key: "dagster/partition"
       value:
@@ -62,13 +63,26 @@ run_queue:
 """
 
 
+class InstanceConfigError(ValueError):
+    """A setting of a new home that cannot be written (one line for the user)."""
+
+
+def max_concurrent_runs() -> int:
+    """Runs in progress at once for a PostgreSQL home: ``FOOTY_MAX_CONCURRENT_RUNS``, else the number of cores."""
+    given = os.environ.get(MAX_RUNS_ENV, "").strip()
+    if not given:
+        return os.cpu_count() or 2
+    if not given.isdigit() or int(given) < 1:
+        raise InstanceConfigError(f"{MAX_RUNS_ENV}={given!r} is not a positive whole number of runs")
+    return int(given)
+
+
 def instance_yaml() -> str:
     """The dagster.yaml of a new home: SQLite beside it, or PostgreSQL when FOOTY_POSTGRES_URL is set."""
     if not os.environ.get(POSTGRES_ENV):
         return INSTANCE_YAML
-    os.environ.setdefault(MAX_RUNS_ENV, str(os.cpu_count() or 2))
     shared = INSTANCE_YAML.split("run_queue:")[0]  # the queue is configured with the storage below
-    return shared + POSTGRES_YAML.format(url_env=POSTGRES_ENV, runs_env=MAX_RUNS_ENV)
+    return shared + POSTGRES_YAML.format(url_env=POSTGRES_ENV, max_runs=max_concurrent_runs())
 
 
 PID_TAG, START_TAG, HOST_TAG = "footy_assets/pid", "footy_assets/pid_start", "footy_assets/host"

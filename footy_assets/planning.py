@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Callable, Iterable
+from datetime import date
 from dataclasses import dataclass, field
 
 from footy_assets.lake import Lake, check_match_id
@@ -43,11 +45,19 @@ class MatchOutcome:
     error: str | None = None
 
 
-def plan_matches(lake: Lake, match_ids: Iterable[str] | None = None) -> list[MatchPlan]:
-    """The status of every landed match (or of ``match_ids``), decided from the lake alone."""
+def plan_matches(lake: Lake, match_ids: Iterable[str] | None = None,
+                 rehash: bool | Callable[[str], bool] = False) -> list[MatchPlan]:
+    """The status of every landed match (or of ``match_ids``), decided from the lake alone.
+
+    A landed file whose size and modification time are those recorded is taken as unchanged without being read;
+    ``rehash`` (True, or a predicate on the match_id) hashes the files of those matches again, so a change that
+    kept the size and restored the modification time (``rsync -a``, ``cp -p``, ``tar x``) is seen as "changed".
+    """
     wanted = None if match_ids is None else {check_match_id(m) for m in match_ids}
     stored = {row["match_id"]: row for row in read_matches(lake).iter_rows(named=True)}
-    scan = scan_landing(lake, only=wanted, known={m: recorded_files(row) for m, row in stored.items()})
+    verify = rehash if callable(rehash) else (lambda match_id: bool(rehash))
+    known = {m: recorded_files(row) for m, row in stored.items() if not verify(m)}  # none known: every file read
+    scan = scan_landing(lake, only=wanted, known=known)
     plans = []
     for key, reason in sorted(scan.refused.items()):
         if wanted is None or key in wanted:
@@ -59,6 +69,28 @@ def plan_matches(lake: Lake, match_ids: Iterable[str] | None = None) -> list[Mat
         status, reason = stored_status(stored.get(match_id), landed.fingerprint)
         plans.append(MatchPlan(match_id, landed.format, landed.fingerprint, status, reason, landed))
     return plans
+
+
+VERIFY_DAYS_ENV = "FOOTY_VERIFY_EVERY_DAYS"
+
+
+def verify_every_days() -> int:
+    """Days over which the nightly backfill re-hashes every landed match once (``FOOTY_VERIFY_EVERY_DAYS``,
+    default 7: a rolling seventh each night; 1: all of them every night; 0: never)."""
+    given = os.environ.get(VERIFY_DAYS_ENV, "7").strip()
+    if not given.isdigit():
+        raise ValueError(f"{VERIFY_DAYS_ENV}={given!r} is not a whole number of days (0 turns verification off)")
+    return int(given)
+
+
+def verified_on(day: date, every_days: int | None = None) -> Callable[[str], bool]:
+    """Whether a match's files are re-hashed on ``day``: its share of the rolling verification, chosen by its
+    match_id (a sha256 bucket, the same in every process), so every match is verified once every ``every_days``."""
+    every = verify_every_days() if every_days is None else every_days
+    if every <= 0:
+        return lambda match_id: False
+    tonight = day.toordinal() % every
+    return lambda match_id: int(hashlib.sha256(match_id.encode()).hexdigest()[:8], 16) % every == tonight
 
 
 def recorded_files(row: dict) -> dict[str, tuple[int, int, str]]:

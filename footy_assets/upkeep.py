@@ -28,6 +28,9 @@ from footy_assets.lake import COMMIT_RETRIES, Lake
 from footy_assets.publish import PER_MATCH_TABLES
 
 DEFAULT_RETENTION_HOURS = int(os.environ.get("FOOTY_VACUUM_RETENTION_HOURS", str(7 * 24)))
+# The longest (hours) a reader may hold a table snapshot: a query, an export or a materialisation reading a
+# version. A vacuum with a shorter retention may delete files such a reader still needs (warned, not refused).
+READER_HOLD_HOURS = float(os.environ.get("FOOTY_READER_HOLD_HOURS", "1"))
 ORPHAN_HOURS = 24  # a data file in no version is removed once this old (never a write still to commit)
 TABLES = (*PER_MATCH_TABLES, "matches")
 
@@ -56,10 +59,23 @@ def files_per_match(lake: Lake, table: str) -> Counter:
     return Counter(actions[column].to_pylist()) if column in actions.column_names else Counter()
 
 
+def check_retention(retention_hours: int) -> str | None:
+    """A ``ValueError`` for a negative retention (hours); else a one-line warning when it is shorter than
+    ``READER_HOLD_HOURS`` (None when it is not)."""
+    if retention_hours < 0:
+        raise ValueError(f"--retention-hours {retention_hours}: the vacuum retention cannot be negative (hours, 0 or more)")
+    if retention_hours < READER_HOLD_HOURS:
+        return (f"warning: a vacuum retention of {retention_hours} h is shorter than the {READER_HOLD_HOURS:g} h a "
+                "reader may hold a snapshot (FOOTY_READER_HOLD_HOURS): a query or run reading now may lose files")
+    return None
+
+
 def upkeep_table(lake: Lake, table: str, retention_hours: int = DEFAULT_RETENTION_HOURS,
                  progress: Callable[[str], None] = print) -> TableUpkeep | None:
-    """Compact, checkpoint and vacuum one table (None when it does not exist)."""
+    """Compact, checkpoint and vacuum one table (None when it does not exist); ``retention_hours`` >= 0."""
     from footy_assets.pipeline import match_lock
+
+    check_retention(retention_hours)  # a negative one is refused before anything is touched
 
     started = time.perf_counter()
     dt = lake.open_table(table)
@@ -93,7 +109,11 @@ def upkeep_table(lake: Lake, table: str, retention_hours: int = DEFAULT_RETENTIO
 
 def upkeep_lake(lake: Lake, retention_hours: int = DEFAULT_RETENTION_HOURS,
                 progress: Callable[[str], None] = print) -> list[TableUpkeep]:
-    """Upkeep of every table of the lake, one line per table."""
+    """Upkeep of every table of the lake, one line per table (``retention_hours`` >= 0; one shorter than
+    ``READER_HOLD_HOURS`` is warned about through ``progress`` first)."""
+    warning = check_retention(retention_hours)
+    if warning:
+        progress(warning)
     reports = []
     for table in TABLES:
         report = upkeep_table(lake, table, retention_hours, progress)

@@ -30,8 +30,8 @@ CODE_VERSIONS: dict[str, str] = {
     "tracking": "4",
     "frame_state": f"3+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}+step{MAX_STEP_SPEED_MPS:g}",
     "ball_state": "2",
-    "intervals": f"3+catalog.{_digest(CATALOG_PATH.read_bytes())}",
-    "match_quality": "1",
+    "intervals": f"4+catalog.{_digest(CATALOG_PATH.read_bytes())}",  # 4: sums over runs in float64, fixed order
+    "match_quality": "2",  # 2: totals of dropout_s from whole frames (the same bits on every run)
     **_sql_versions(),
     "matches": "3",
 }

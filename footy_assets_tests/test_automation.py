@@ -165,3 +165,26 @@ def test_passing_checks_are_recorded_per_partition(lake, instance, truth):
     assert results["ball_tracked"].passed is True  # occluded for 10 frames: normal, reported in the metadata
     assert results["ball_tracked"].metadata["frames_without_ball"].value == 10
     assert results["ball_tracked"].severity == dg.AssetCheckSeverity.WARN
+
+
+def test_the_nightly_backfill_rehashes_tonights_share_and_finds_a_hidden_change(lake, instance, monkeypatch):
+    """A same-size change with its old modification time restored: the schedule misses it on nights the match
+    is not verified, and requests a run on the night it is (its files hashed again)."""
+    from datetime import datetime, timedelta
+
+    from footy_assets.planning import verified_on
+
+    from .test_planning import _same_size_change_with_old_time, _season
+
+    monkeypatch.setenv("FOOTY_VERIFY_EVERY_DAYS", "7")
+    _season(lake, 14)
+    _same_size_change_with_old_time(Path(lake.uri) / "landing" / "cdf" / "m0005" / "meta.json")
+    nights = [datetime(2026, 11, 23, 3) + timedelta(days=d) for d in range(7)]
+    verifying = [night for night in nights if verified_on(night.date())("m0005")]
+    assert len(verifying) == 1
+    for night in nights:
+        requests, _ = backfill_requests(lake, instance, night)
+        wanted = [(r.partition_key, r.tags["footy_assets/status"]) for r in requests]
+        assert wanted == ([("m0005", "changed")] if night in verifying else []), night
+    monkeypatch.setenv("FOOTY_VERIFY_EVERY_DAYS", "0")  # verification off: never seen
+    assert backfill_requests(lake, instance, verifying[0])[0] == []

@@ -89,3 +89,41 @@ def test_sensor_and_schedule_ticks_over_5000_matches_stay_inside_dagsters_limit(
     assert requests == [] and missing == []
     assert max(fresh_s, cursor_s, schedule_s) < 20, (fresh_s, cursor_s, schedule_s)
     print(f"5,000 matches: sensor {fresh_s:.1f} s (fresh cursor), {cursor_s:.1f} s (cursor); schedule {schedule_s:.1f} s")
+
+
+def _same_size_change_with_old_time(path: Path) -> None:
+    """Edit a file without changing its size, then put its old modification time back (as rsync -a, cp -p or
+    tar x leave a re-delivered file)."""
+    before = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-2:-1] = b"7" if data[-2:-1] != b"7" else b"8"
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_a_same_size_change_with_its_old_time_is_seen_only_when_rehashed(lake):
+    _season(lake, 20)
+    _same_size_change_with_old_time(Path(lake.uri) / "landing" / "cdf" / "m0003" / "meta.json")
+    trusted = {p.match_id: p.status for p in plan_matches(lake)}
+    assert trusted["m0003"] == "unchanged"  # the shortcut's limit: size and time are those recorded
+    rehashed = {p.match_id: p.status for p in plan_matches(lake, rehash=True)}
+    assert rehashed["m0003"] == "changed"
+    assert {m for m, status in rehashed.items() if status != "unchanged"} == {"m0003"}
+    only = {p.match_id: p.status for p in plan_matches(lake, rehash=lambda match_id: match_id == "m0004")}
+    assert only["m0003"] == "unchanged"  # a predicate re-hashes those matches only
+
+
+def test_the_rolling_verification_covers_every_match_once_in_its_days():
+    from datetime import date, timedelta
+
+    from footy_assets.planning import verified_on
+
+    ids = [f"m{n:04d}" for n in range(700)]
+    start = date(2026, 11, 23)
+    nights = [{m for m in ids if verified_on(start + timedelta(days=d), 7)(m)} for d in range(7)]
+    assert sorted(m for night in nights for m in night) == ids  # each match exactly once a week
+    assert all(60 <= len(night) <= 140 for night in nights), [len(n) for n in nights]
+    assert nights[0] == {m for m in ids if verified_on(start + timedelta(days=7), 7)(m)}  # the week repeats
+    assert not any(verified_on(start, 0)(m) for m in ids)  # 0: off
+    assert all(verified_on(start, 1)(m) for m in ids)  # 1: every night

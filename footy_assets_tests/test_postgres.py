@@ -60,7 +60,8 @@ def postgres():
 def test_four_matches_through_the_sensor_and_the_daemon_two_at_a_time(postgres, tmp_path, truth):
     home, lake = tmp_path / "home", Lake.from_env(str(tmp_path / "lake"))
     env = dict(os.environ, DAGSTER_HOME=str(home), FOOTY_DATA_LAKE=lake.uri, FOOTY_POSTGRES_URL=postgres,
-               FOOTY_MAX_CONCURRENT_RUNS="2", FOOTY_SENSOR_INTERVAL_S="5", FOOTY_AUTOMATION_INTERVAL_S="3600")
+               FOOTY_MAX_CONCURRENT_RUNS="2", FOOTY_SENSOR_INTERVAL_S="5", FOOTY_AUTOMATION_INTERVAL_S="3600",
+               PYTHONPATH=str(PROJECT_ROOT))  # the processes started from tmp_path run this checkout's code
     # the home's first use with FOOTY_POSTGRES_URL set (what any footy-assets command does; not
     # `python -m footy_assets.instance`, which also points the project's .env at the home)
     done = subprocess.run([sys.executable, "-c", "from footy_assets.instance import ensure_dagster_home as e; e()"],
@@ -106,3 +107,55 @@ def test_four_matches_through_the_sensor_and_the_daemon_two_at_a_time(postgres, 
     from footy_assets.sql import run_sql
 
     assert run_sql(lake, "SELECT count(*) AS n FROM matches")["n"][0] == 4
+
+
+def test_the_daemon_starts_on_a_home_written_without_max_concurrent_runs(postgres, tmp_path):
+    """FOOTY_MAX_CONCURRENT_RUNS unset when the home is written and when the daemon starts: the queue's limit is
+    the number of cores, written into dagster.yaml, and every daemon (the run queue's included) beats."""
+    home, lake = tmp_path / "home", Lake.from_env(str(tmp_path / "lake"))
+    Path(lake.uri, "landing").mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k != "FOOTY_MAX_CONCURRENT_RUNS"}
+    # PYTHONPATH: the processes started below (from tmp_path) run this checkout's code, not the installed one
+    env.update(DAGSTER_HOME=str(home), FOOTY_DATA_LAKE=lake.uri, FOOTY_POSTGRES_URL=postgres, PYTHONPATH=str(PROJECT_ROOT))
+    done = subprocess.run([sys.executable, "-c", "from footy_assets.instance import ensure_dagster_home as e; e()"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    import yaml
+
+    config = yaml.safe_load((home / "dagster.yaml").read_text())
+    assert config["run_queue"]["max_concurrent_runs"] == (os.cpu_count() or 2)
+    log = open(tmp_path / "daemon.log", "w")
+    daemon = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    os.environ["FOOTY_POSTGRES_URL"] = postgres  # for this process's view of the instance
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            beating: set[str] = set()
+            deadline = time.time() + 180  # a bound on the wait, not an assertion on time
+            while daemon.poll() is None and "QUEUED_RUN_COORDINATOR" not in beating and time.time() < deadline:
+                beating = set(instance.get_daemon_heartbeats())
+                time.sleep(1)
+            log.flush()
+            text = (tmp_path / "daemon.log").read_text()
+            assert daemon.poll() is None, f"dagster-daemon exited {daemon.returncode}: {text[-3000:]}"
+            assert "QUEUED_RUN_COORDINATOR" in beating, (sorted(beating), text[-3000:])
+            assert "FOOTY_MAX_CONCURRENT_RUNS" not in text
+    finally:
+        os.environ.pop("FOOTY_POSTGRES_URL", None)
+        os.killpg(daemon.pid, signal.SIGTERM)
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(daemon.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_a_bad_max_concurrent_runs_is_one_line(tmp_path):
+    env = dict(os.environ, DAGSTER_HOME=str(tmp_path / "home"), FOOTY_POSTGRES_URL="postgresql+psycopg2://x@h/db",
+               FOOTY_MAX_CONCURRENT_RUNS="four")
+    done = subprocess.run([sys.executable, "-m", "footy_assets.cli", "forget", "m1", "--lake", str(tmp_path)],
+                          env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == "error: FOOTY_MAX_CONCURRENT_RUNS='four' is not a positive whole number of runs"
+    assert not (tmp_path / "home" / "dagster.yaml").exists()

@@ -4,17 +4,20 @@ version needs are vacuumed; the rows stay exactly the same; other matches are no
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import polars as pl
+import pytest
 from deltalake import write_deltalake
 
 from footy_assets import cli
 from footy_assets.automation.upkeep import lake_upkeep_job
 from footy_assets.pipeline import materialize_lake
 from footy_assets.resources import LakeResource
-from footy_assets.upkeep import files_per_match
+from footy_assets.upkeep import files_per_match, upkeep_lake
 
 from .conftest import land_synthetic
 
@@ -59,3 +62,39 @@ def test_upkeep_compacts_checkpoints_and_vacuums(lake, instance, truth, capsys):
     assert result.success
     output = next(e for e in result.all_events if e.event_type_value == "STEP_OUTPUT")
     assert output.event_specific_data.metadata["matches_compacted"].value == 0  # nothing left to compact
+
+
+def _upkeep(tmp_path, *argv, **env):
+    (tmp_path / "lake").mkdir(exist_ok=True)
+    environ = {k: v for k, v in os.environ.items() if k != "FOOTY_READER_HOLD_HOURS"} | env
+    return subprocess.run([sys.executable, "-m", "footy_assets.cli", "upkeep", "--lake", str(tmp_path / "lake"), *argv],
+                          capture_output=True, text=True, timeout=120, env=environ)
+
+
+def test_a_negative_retention_is_refused_in_one_line(tmp_path):
+    done = _upkeep(tmp_path, "--retention-hours", "-5")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == ("error: --retention-hours -5: the vacuum retention cannot be negative (hours, 0 or more)\n")
+    assert done.stdout == ""  # refused before the lake is touched
+
+
+def test_a_retention_shorter_than_a_reader_holds_is_warned_and_still_runs(tmp_path):
+    done = _upkeep(tmp_path, "--retention-hours", "0")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "warning: a vacuum retention of 0 h is shorter than the 1 h a reader may hold a snapshot "
+        "(FOOTY_READER_HOLD_HOURS): a query or run reading now may lose files"]
+    assert "upkeep (vacuum retention 0 h)" in done.stdout and "done in" in done.stdout
+    longer = _upkeep(tmp_path, "--retention-hours", "1")  # as long as the default hold: no warning
+    assert longer.returncode == 0 and longer.stderr == "", longer.stderr
+    held = _upkeep(tmp_path, "--retention-hours", "2", FOOTY_READER_HOLD_HOURS="3")
+    assert held.returncode == 0 and "than the 3 h a reader may hold" in held.stderr, held.stderr
+
+
+def test_upkeep_refuses_a_negative_retention_before_touching_a_table(lake, instance, truth):
+    land_synthetic(lake, "footy_stats", "m1", truth)
+    materialize_lake(lake, instance, progress=lambda s: None)
+    before = lake.open_table("tracking").version()
+    with pytest.raises(ValueError, match="cannot be negative"):
+        upkeep_lake(lake, -1, progress=lambda s: None)
+    assert lake.open_table("tracking").version() == before

@@ -3,6 +3,10 @@
 It uses the same decision as ``footy-assets materialize`` (``pipeline.plan_matches``): new, changed or
 stale (code versions moved, e.g. a new smoother) matches are run; unchanged ones are not. The cron comes
 from ``FOOTY_BACKFILL_CRON`` (default 03:00 every night).
+
+Each night it also re-hashes the files of a rolling share of the landed matches (chosen by match_id, every
+match once in ``FOOTY_VERIFY_EVERY_DAYS`` nights, default 7; 0 turns it off): planning otherwise trusts an
+unchanged size and modification time, which a same-size change with its old time restored keeps.
 """
 
 import os
@@ -14,6 +18,7 @@ from footy_assets.automation.jobs import MATCH_TAG, match_job
 from footy_assets.lake import Lake
 from footy_assets.partitions import MATCH_PARTITIONS_NAME
 from footy_assets.pipeline import plan_matches
+from footy_assets.planning import verified_on
 from footy_assets.resources import LakeResource
 
 BACKFILL_CRON = os.environ.get("FOOTY_BACKFILL_CRON", "0 3 * * *")
@@ -21,8 +26,9 @@ BACKFILL_CRON = os.environ.get("FOOTY_BACKFILL_CRON", "0 3 * * *")
 
 def backfill_requests(lake: Lake, instance: dg.DagsterInstance,
                       when: datetime | None = None) -> tuple[list[dg.RunRequest], list[str]]:
-    """Run requests for every match that needs work, and partitions for landed matches not registered yet."""
-    plans = plan_matches(lake)
+    """Run requests for every match that needs work, and partitions for landed matches not registered yet.
+    Tonight's share of the matches (``verified_on``) has its files hashed again."""
+    plans = plan_matches(lake, rehash=verified_on((when or datetime.now()).date()))
     known = set(instance.get_dynamic_partitions(MATCH_PARTITIONS_NAME))
     usable = [p.match_id for p in plans if p.status != "refused"]
     missing = sorted(set(usable) - known)

@@ -18,7 +18,8 @@ class UpkeepConfig(dg.Config):
 
 @dg.op(description="Compact match partitions with several files, checkpoint and vacuum every table of the lake.")
 def lake_upkeep(context: dg.OpExecutionContext, config: UpkeepConfig, lake: LakeResource) -> dg.Output:
-    reports = upkeep_lake(lake.lake, config.retention_hours, progress=context.log.info)
+    reports = upkeep_lake(lake.lake, config.retention_hours,  # the short-retention warning as a warning
+                          progress=lambda s: (context.log.warning if s.startswith("warning:") else context.log.info)(s))
     return dg.Output(None, metadata={
         "tables": len(reports),
         "matches_compacted": sum(len(r.matches_compacted) for r in reports),

@@ -76,15 +76,29 @@ def runs(frame_state: pl.DataFrame, column: str, gte: float | None, lte: float |
     if column in NEEDS_VALID_SPEED and "valid" in frame_state.columns:
         match = match & pl.col("valid").fill_null(False)  # a glitch never makes or extends an interval
     peak = pl.col(column).min() if gte is None else pl.col(column).max()
-    distance = pl.col("distance_m").sum() if "distance_m" in frame_state.columns else pl.lit(None, pl.Float64)
+    has_distance = "distance_m" in frame_state.columns
     step_ms = 1000.0 / fps
+    # Sums and means are differences of running sums over the sorted rows, not group sums: polars adds a
+    # group's floats in an order that depends on its threads and chunks, so the last bits of a rerun differed.
+    # A running sum is one pass in row order: the same bits every time, whatever the input's order.
+    running = {"_sum_value": pl.col(column).cast(pl.Float64).fill_null(0.0).cum_sum()}
+    if has_distance:
+        running["_sum_distance"] = pl.col("distance_m").cast(pl.Float64).fill_null(0.0).cum_sum()
+
+    def run_sum(name: str, value: pl.Expr) -> pl.Expr:  # the sum over the run: its running sum, end minus start
+        return pl.col(name).last() - (pl.col(name).first() - value.cast(pl.Float64).fill_null(0.0).first())
+
+    distance = run_sum("_sum_distance", pl.col("distance_m")).cast(frame_state.schema["distance_m"]) if has_distance \
+        else pl.lit(None, pl.Float64)
+    mean = (run_sum("_sum_value", pl.col(column)) / pl.len()).cast(_mean_type(frame_state.schema[column]))
     return (
         lf.filter(match)
         .sort("player_id", "frame_id")
         .with_columns(
             run=((pl.col("player_id") != pl.col("player_id").shift(1))
                  | (pl.col("period") != pl.col("period").shift(1))
-                 | (pl.col("frame_id").diff() != 1)).fill_null(True).cum_sum()
+                 | (pl.col("frame_id").diff() != 1)).fill_null(True).cum_sum(),
+            **running,
         )
         .group_by("run", maintain_order=True)
         .agg(
@@ -92,13 +106,18 @@ def runs(frame_state: pl.DataFrame, column: str, gte: float | None, lte: float |
             first_frame_id=pl.col("frame_id").first(), last_frame_id=pl.col("frame_id").last(),
             start_ms=pl.col("timestamp_ms").first().cast(pl.Float64),
             end_ms=pl.col("timestamp_ms").last().cast(pl.Float64) + step_ms,
-            frames=pl.len(), peak=peak, mean=pl.col(column).mean(), distance_m=distance,
+            frames=pl.len(), peak=peak, mean=mean, distance_m=distance,
         )
         .with_columns(duration_ms=pl.col("frames") * step_ms)
         .filter(pl.col("duration_ms") >= min_duration_ms)
         .select(RUN_COLUMNS)
         .collect()
     )
+
+
+def _mean_type(dtype: pl.DataType) -> pl.DataType:
+    """The type polars gives the mean of a column of ``dtype`` (Float32 stays Float32, the rest Float64)."""
+    return pl.Float32 if dtype == pl.Float32 else pl.Float64
 
 
 # -- the catalog of named definitions ----------------------------------------------------------------

@@ -77,7 +77,9 @@ def build_match_quality(tracking: pl.DataFrame, frame_state: pl.DataFrame, fps: 
             rows=pl.len().cast(pl.Int64),
             frames_without_ball=pl.col("ball_dist_m").is_null().sum().cast(pl.Int64),
             dropouts=(step > 1).sum().cast(pl.Int64),
-            dropout_s=(step - 1).clip(lower_bound=0).sum().cast(pl.Float64) / fps,
+            # missed frames as a whole number, so team and match totals add integers: a sum of seconds would
+            # add floats in the (unordered) groups' order and differ in the last bits from run to run
+            dropout_frames=(step - 1).clip(lower_bound=0).sum().cast(pl.Int64),
             invalid_frames=(~pl.col("valid")).sum().cast(pl.Int64),
             top_speed_mps=pl.col("speed_mps").filter(pl.col("valid")).max().cast(pl.Float64),
         )
@@ -101,10 +103,10 @@ def build_match_quality(tracking: pl.DataFrame, frame_state: pl.DataFrame, fps: 
             rows_off_pitch=_off_pitch(length, width).cast(pl.Int64),
         )
         .join(per_player.group_by("period", "team").agg(
-            pl.col("dropouts", "dropout_s", "invalid_frames").sum(), pl.col("top_speed_mps").max(),
+            pl.col("dropouts", "dropout_frames", "invalid_frames").sum(), pl.col("top_speed_mps").max(),
             identified=pl.col("rows").sum()), on=["period", "team"], how="left")
         .with_columns(player_id=pl.lit(None, pl.String),
-                      dropouts=pl.col("dropouts").fill_null(0), dropout_s=pl.col("dropout_s").fill_null(0.0),
+                      dropouts=pl.col("dropouts").fill_null(0), dropout_frames=pl.col("dropout_frames").fill_null(0),
                       invalid_frames=pl.col("invalid_frames").fill_null(0))
     )
     # the whole match per period (team and player_id null): people whose team is unknown count here too
@@ -119,10 +121,10 @@ def build_match_quality(tracking: pl.DataFrame, frame_state: pl.DataFrame, fps: 
             rows_off_pitch=_off_pitch(length, width).cast(pl.Int64),
         )
         .join(per_player.group_by("period").agg(
-            pl.col("dropouts", "dropout_s", "invalid_frames").sum(), pl.col("top_speed_mps").max(),
+            pl.col("dropouts", "dropout_frames", "invalid_frames").sum(), pl.col("top_speed_mps").max(),
             identified=pl.col("rows").sum()), on="period", how="left")
         .with_columns(team=pl.lit(None, pl.Int8), player_id=pl.lit(None, pl.String),
-                      dropouts=pl.col("dropouts").fill_null(0), dropout_s=pl.col("dropout_s").fill_null(0.0),
+                      dropouts=pl.col("dropouts").fill_null(0), dropout_frames=pl.col("dropout_frames").fill_null(0),
                       invalid_frames=pl.col("invalid_frames").fill_null(0))
     )
     columns = [c for c in MATCH_QUALITY_SCHEMA if c not in ("match_id", "fingerprint")]
@@ -132,6 +134,7 @@ def build_match_quality(tracking: pl.DataFrame, frame_state: pl.DataFrame, fps: 
         whole,
     ], how="diagonal_relaxed").with_columns(
         minutes_tracked=pl.col("rows") / fps / 60.0,
+        dropout_s=pl.col("dropout_frames").cast(pl.Float64) / fps,
         invalid_share=pl.when(pl.col("identified") > 0).then(pl.col("invalid_frames") / pl.col("identified")),
     )
     return (

@@ -1,0 +1,93 @@
+"""Planning cost with and without a full re-hash: N landed matches (default 1,000) recorded in a ``matches``
+table as they are, then ``plan_matches`` timed trusting size+mtime (no file read) and with ``rehash=True``
+(``footy-assets materialize --rehash``: every file read and hashed again).
+
+Each match holds two files: ``tracking.jsonl`` of ``--kb`` KiB (default 64) and a small ``meta.json``. A full
+match is ~23 MB of Parquet (README, Performance), so the bench also times sha256 over 256 MiB in memory and
+projects the re-hash of 1,000 full matches from it (reading from disk or S3 adds its own time).
+
+Run: ``.venv/bin/python bench/rehash.py [--matches 1000] [--kb 64]``. Not a timed test: the README records the
+figures with the machine they came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
+
+import polars as pl  # noqa: E402
+from deltalake import write_deltalake  # noqa: E402
+
+from footy_assets.lake import Lake  # noqa: E402
+from footy_assets.landing import LandedMatch, landed_files  # noqa: E402
+from footy_assets.matches import MATCHES_SCHEMA  # noqa: E402
+from footy_assets.planning import plan_matches  # noqa: E402
+from footy_assets.versions import CODE_VERSIONS  # noqa: E402
+
+FULL_MATCH_MB = 22.8  # a 90-minute footy_stats download (README, Performance)
+
+
+def land(lake: Lake, matches: int, kib: int) -> int:
+    """Land ``matches`` matches and record them in ``matches``; returns the bytes landed."""
+    rows, total = [], 0
+    for number in range(matches):
+        match_id = f"m{number:04d}"
+        folder = Path(lake.uri) / "landing" / "cdf" / match_id
+        folder.mkdir(parents=True)
+        (folder / "tracking.jsonl").write_bytes(os.urandom(kib * 1024))
+        (folder / "meta.json").write_text(json.dumps({"match": {"id": match_id}}))
+        files = landed_files(lake, lake.landing_uri("cdf", match_id))
+        landed = LandedMatch(match_id, "cdf", lake.landing_uri("cdf", match_id), files)
+        total += landed.total_bytes
+        rows.append({"match_id": match_id, "format": "cdf", "fps": 25, "pitch_length_m": 105.0, "pitch_width_m": 68.0,
+                     "periods": [], "frames": 1, "frames_outside_play": 0, "flipped_periods": [],
+                     "fingerprint": landed.fingerprint,
+                     "files": json.dumps([f.__dict__ for f in files]), "landed_bytes": landed.total_bytes,
+                     "vendor_rows": 1, "rows": 1, "rows_player": 1, "rows_goal_keeper": 0, "rows_ball": 0,
+                     "rows_referee": 0, "rows_unidentified": 0, "rows_interpolated": 0, "vendor_rows_dropped": 0,
+                     "code_versions": json.dumps(CODE_VERSIONS, sort_keys=True), "materialized_at_ms": 0})
+    write_deltalake(lake.table_uri("matches"), pl.DataFrame(rows, schema=MATCHES_SCHEMA).to_arrow(),
+                    partition_by=["match_id"])
+    return total
+
+
+def timed(label: str, fn) -> float:
+    started = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - started
+    statuses = {p.status for p in result} if isinstance(result, list) else ""
+    print(f"{label:<44} {seconds:7.2f} s {statuses}")
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--matches", type=int, default=1000)
+    parser.add_argument("--kb", type=int, default=64, help="KiB of tracking.jsonl per match (default 64)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="footy_rehash_") as tmp:
+        lake = Lake.from_env(str(Path(tmp) / "lake"))
+        (Path(lake.uri) / "landing").mkdir(parents=True)
+        landed = land(lake, args.matches, args.kb)
+        print(f"{args.matches} matches landed, {landed / 1e6:.1f} MB")
+        timed("plan, trusting size+mtime (no file read)", lambda: plan_matches(lake))
+        timed("plan, --rehash (every file hashed again)", lambda: plan_matches(lake, rehash=True))
+    block = os.urandom(256 << 20)
+    started = time.perf_counter()
+    hashlib.sha256(block).hexdigest()
+    rate = 256 * 1.048576 / (time.perf_counter() - started)  # MB/s
+    print(f"sha256 in memory: {rate:.0f} MB/s -> {args.matches} full matches ({FULL_MATCH_MB} MB each): "
+          f"{args.matches * FULL_MATCH_MB / rate:.0f} s of hashing alone")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
