@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from footy_assets.claims import MatchBusy
 from footy_assets.lake import InvalidMatchId, Lake, LakeWriteError, LayoutError, TableUnreadable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -243,8 +244,17 @@ def cmd_upkeep(args: argparse.Namespace) -> int:
     if warning:  # on stderr, once; the upkeep still runs
         print(warning, file=sys.stderr, flush=True)
     print(f"lake {lake.uri}: upkeep (vacuum retention {args.retention_hours} h)")
-    reports = upkeep_lake(lake, args.retention_hours,
-                          progress=lambda s: None if s == warning else print(s, flush=True))
+    from footy_assets.assets.claim import holder_is_live
+    from footy_assets.upkeep import UpkeepFailed
+
+    with _instance() as instance:  # whether a run holding a match still runs: the instance knows
+        try:
+            reports = upkeep_lake(lake, args.retention_hours, is_live=holder_is_live(instance),
+                                  progress=lambda s: None if s == warning else print(s, flush=True))
+        except UpkeepFailed as exc:
+            print(f"done in {time.perf_counter() - started:.1f} s: {len(exc.reports)} table(s)")
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
     print(f"done in {time.perf_counter() - started:.1f} s: {len(reports)} table(s)")
     return EXIT_OK
 
@@ -392,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     except (InvalidMatchId, UsageError, InstanceConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (LakeWriteError, LayoutError, TableUnreadable) as exc:  # one line naming the table or file
+    except (LakeWriteError, LayoutError, TableUnreadable, MatchBusy) as exc:  # one line naming the table or file
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:  # a store that does not answer, a disk that fails: one line, no traceback

@@ -46,7 +46,8 @@ def forget_match(lake: Lake, instance: dg.DagsterInstance, match_id: str, from_l
                  progress: Callable[[str], None] = print) -> Forgotten:
     """Remove ``match_id``'s partition from the instance and, with ``from_lake``, its rows and files from the lake.
     Raises ``StillLanded`` while its landing folder exists (remove the folder first)."""
-    from footy_assets.pipeline import match_lock
+    from footy_assets import claims
+    from footy_assets.assets.claim import holder_is_live
 
     check_match_id(match_id)
     folder = landed_folder(lake, match_id)
@@ -55,7 +56,9 @@ def forget_match(lake: Lake, instance: dg.DagsterInstance, match_id: str, from_l
                           "remove the folder first")
     result = Forgotten(match_id, partition_removed=False)
     if from_lake:
-        with match_lock(lake, match_id, progress):  # not while a materialisation of it runs
+        wait_line = lambda other: progress(f"  wait    {match_id}: {other.describe()} is writing it")  # noqa: E731
+        # not while a run of it writes (whoever launched it)
+        with claims.claimed(lake, match_id, claims.this_process("forget"), holder_is_live(instance), wait_line):
             for table in ("matches", *PER_MATCH_TABLES):  # the publish marker first
                 result.deleted_rows[table] = lake.delete_match(table, match_id)
             for uri in (raw_feed_record_uri(lake, match_id), lake.join("_pictures", match_id)):

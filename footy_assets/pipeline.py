@@ -106,8 +106,17 @@ def match_lock(lake: Lake, match_id: str, progress: Callable[[str], None]):
 def _one_match(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan,
                progress: Callable[[str], None]) -> MatchOutcome:
     """Materialise one planned match under its lock (re-deciding if another process held it)."""
+    from footy_assets import claims
+    from footy_assets.assets.claim import holder_is_live
+
     with match_lock(lake, plan.match_id, progress) as waited:
         now = plan
+        try:  # a run another launcher started (the sensor, the UI, dg launch), or upkeep/forget, holds it
+            waited = claims.wait_until_free(lake, plan.match_id, holder_is_live(instance), on_wait=lambda other: progress(
+                f"  wait    {plan.match_id}: {other.describe()} is writing it; waiting for it to finish")) or waited
+        except claims.MatchBusy as exc:
+            progress(f"  FAILED  {plan.match_id} ({plan.format}): {exc}")
+            return MatchOutcome(plan, False, error=str(exc))
         if waited:  # the other process has probably done it: decide again
             now = {p.match_id: p for p in plan_matches(lake, [plan.match_id])}.get(plan.match_id, plan)
         if not now.needs_work:

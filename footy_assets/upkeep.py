@@ -24,8 +24,10 @@ from typing import Callable
 
 from deltalake import CommitProperties
 
-from footy_assets.lake import COMMIT_RETRIES, Lake
-from footy_assets.publish import PER_MATCH_TABLES
+from footy_assets import claims
+from footy_assets.lake import COMMIT_RETRIES, Lake, TableUnreadable, one_line
+from footy_assets.matches import read_matches
+from footy_assets.publish import PER_MATCH_TABLES, prune_superseded, published_fingerprint
 
 DEFAULT_RETENTION_HOURS = int(os.environ.get("FOOTY_VACUUM_RETENTION_HOURS", str(7 * 24)))
 # The longest (hours) a reader may hold a table snapshot: a query, an export or a materialisation reading a
@@ -71,10 +73,11 @@ def check_retention(retention_hours: int) -> str | None:
 
 
 def upkeep_table(lake: Lake, table: str, retention_hours: int = DEFAULT_RETENTION_HOURS,
-                 progress: Callable[[str], None] = print) -> TableUpkeep | None:
-    """Compact, checkpoint and vacuum one table (None when it does not exist); ``retention_hours`` >= 0."""
-    from footy_assets.pipeline import match_lock
-
+                 progress: Callable[[str], None] = print,
+                 is_live: Callable[[claims.Holder], bool] | None = None) -> TableUpkeep | None:
+    """Compact, checkpoint and vacuum one table (None when it does not exist); ``retention_hours`` >= 0. A match is
+    compacted while upkeep holds it (``claims``): never while a run writes it. ``is_live``: how to tell whether a
+    claim's holder still runs (the shell passes the Dagster instance's view of runs)."""
     check_retention(retention_hours)  # a negative one is refused before anything is touched
 
     started = time.perf_counter()
@@ -86,7 +89,8 @@ def upkeep_table(lake: Lake, table: str, retention_hours: int = DEFAULT_RETENTIO
     for match_id, files in sorted(counts.items()):
         if files < 2:
             continue  # one file per match already: compaction would rewrite it for nothing
-        with match_lock(lake, match_id, progress):
+        with claims.claimed(lake, match_id, claims.this_process("upkeep"), is_live or claims.holder_is_live(None),
+                            on_wait=lambda other: progress(f"  wait    {match_id}: {other.describe()} is writing it")):
             current = lake.open_table(table)
             current.optimize.compact(partition_filters=[("match_id", "=", match_id)],
                                      commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES))
@@ -107,20 +111,84 @@ def upkeep_table(lake: Lake, table: str, retention_hours: int = DEFAULT_RETENTIO
     return report
 
 
+def superseded_deliveries(lake: Lake) -> dict[str, set[str]]:
+    """{match_id: fingerprints other than the published one} over every per-match table, from their logs (one
+    open per table). A match nothing publishes keeps its deliveries (its chain may still be running)."""
+    published = {row["match_id"]: row["fingerprint"] for row in read_matches(lake).select(
+        "match_id", "fingerprint").iter_rows(named=True)}
+    found: dict[str, set[str]] = {}
+    for table in PER_MATCH_TABLES:
+        dt = lake.open_table(table)
+        if dt is None or "fingerprint" not in dt.metadata().partition_columns:
+            continue
+        for part in dt.partitions():
+            match_id, fingerprint = part["match_id"], part["fingerprint"]
+            if match_id in published and fingerprint != published[match_id]:
+                found.setdefault(match_id, set()).add(fingerprint)
+    return found
+
+
+def drop_superseded(lake: Lake, progress: Callable[[str], None] = print,
+                    is_live: Callable[[claims.Holder], bool] | None = None) -> int:
+    """Drop the deliveries nobody publishes any more, once no reader can still hold the marker that published
+    them: superseded at least ``READER_HOLD_HOURS`` ago, their files as old (a chain writing one now is left
+    alone). The number of (table, delivery) partitions dropped."""
+    hold_ms = READER_HOLD_HOURS * 3600 * 1000
+    now_ms = time.time() * 1000
+    marked = {row["match_id"]: row["materialized_at_ms"] for row in read_matches(lake).select(
+        "match_id", "materialized_at_ms").iter_rows(named=True)}
+    dropped = 0
+    for match_id, fingerprints in sorted(superseded_deliveries(lake).items()):
+        if now_ms - (marked.get(match_id) or now_ms) < hold_ms:
+            continue  # published less than the hold ago: a reader may still read the delivery it superseded
+        with claims.claimed(lake, match_id, claims.this_process("upkeep"), is_live or claims.holder_is_live(None),
+                            on_wait=lambda other: progress(f"  wait    {match_id}: {other.describe()} is writing it")):
+            published = published_fingerprint(lake, match_id)
+            done = prune_superseded(lake, match_id, keep={published} - {None}, older_than_ms=int(now_ms - hold_ms))
+        dropped += sum(len(v) for v in done.values())
+    return dropped
+
+
 def upkeep_lake(lake: Lake, retention_hours: int = DEFAULT_RETENTION_HOURS,
-                progress: Callable[[str], None] = print) -> list[TableUpkeep]:
+                progress: Callable[[str], None] = print,
+                is_live: Callable[[claims.Holder], bool] | None = None) -> list[TableUpkeep]:
     """Upkeep of every table of the lake, one line per table (``retention_hours`` >= 0; one shorter than
-    ``READER_HOLD_HOURS`` is warned about through ``progress`` first)."""
+    ``READER_HOLD_HOURS`` is warned about through ``progress`` first): superseded deliveries dropped, then each
+    table compacted, checkpointed and vacuumed. A table that cannot be read is named in one line (and in
+    ``UpkeepFailed`` at the end); the others are still kept up."""
     warning = check_retention(retention_hours)
     if warning:
         progress(warning)
+    failed = {}
+    try:
+        dropped = drop_superseded(lake, progress, is_live)
+        if dropped:
+            progress(f"  dropped {dropped} superseded delivery partition(s) (older than {READER_HOLD_HOURS:g} h)")
+    except TableUnreadable as exc:
+        failed["superseded deliveries"] = str(exc)
+        progress(f"  superseded deliveries not dropped: {exc}")
     reports = []
     for table in TABLES:
-        report = upkeep_table(lake, table, retention_hours, progress)
+        try:
+            report = upkeep_table(lake, table, retention_hours, progress, is_live)
+        except Exception as exc:  # noqa: BLE001 - a damaged table: named in one line, the others still kept up
+            failed[table] = one_line(exc)
+            progress(f"  {table:<22} FAILED: {one_line(exc)}")
+            continue
         if report is None:
             continue
         reports.append(report)
         progress(f"  {table:<22} {report.files_before:>5} -> {report.files_after:<5} data files, "
                  f"{len(report.matches_compacted)} match(es) compacted, {report.files_vacuumed} file(s) vacuumed, "
                  f"checkpoint at version {report.version_after} ({report.seconds:.1f} s)")
+    if failed:
+        raise UpkeepFailed(f"upkeep failed on {', '.join(failed)} (footy-assets doctor says what is wrong)", reports)
     return reports
+
+
+class UpkeepFailed(RuntimeError):
+    """Some tables could not be kept up (named); ``reports`` holds those that were."""
+
+    def __init__(self, message: str, reports: list[TableUpkeep]):
+        super().__init__(message)
+        self.reports = reports

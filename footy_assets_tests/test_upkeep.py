@@ -39,7 +39,7 @@ def test_upkeep_compacts_checkpoints_and_vacuums(lake, instance, truth, capsys):
         write_deltalake(lake.table_uri("tracking"), piece.drop("index").to_arrow().cast(schema), mode="append")
     assert files_per_match(lake, "tracking") == {"m1": 3, "m2": 1}
     # files of writes killed before their commit: one two days old, one just written (a write about to commit)
-    m2_file = next((Path(lake.uri) / "tracking" / "match_id=m2").glob("*.parquet"))
+    m2_file = next((Path(lake.uri) / "tracking" / "match_id=m2").rglob("*.parquet"))
     old_orphan = m2_file.with_name("part-00000-killed-old.snappy.parquet")
     new_orphan = m2_file.with_name("part-00000-killed-new.snappy.parquet")
     for orphan in (old_orphan, new_orphan):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import dagster as dg
 import polars as pl
 
+from footy_assets.assets.claim import hold_match
 from footy_assets.canonical import fingerprint_column
 from footy_assets.contracts.derived import BallState, FrameState, Intervals, MatchQuality
 from footy_assets.lake import Lake, unreadable
@@ -201,6 +202,7 @@ def match_metrics(context: dg.AssetExecutionContext, lake: LakeResource):
     materialised: what the step does not compute is read from the lake. Each table is validated by its
     contract and written by its own commit, in that order; a failure writes nothing after it."""
     match_id = context.partition_key
+    hold_match(context, lake.lake)  # one run writes a match at a time, whoever launched it
     wanted = {key.to_user_string() for key in context.selected_asset_keys}
     feed = feed_record(lake.lake, match_id)["feed"]
     # Running the tables at once measured no faster on two cores (polars already uses both) and held more

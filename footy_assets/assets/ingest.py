@@ -10,11 +10,13 @@ import time
 
 import dagster as dg
 
+from footy_assets.assets.claim import hold_match, release_match
 from footy_assets.assets.derived import tracking_scan
 from footy_assets.audit import TRACKING_CHECK_NAMES, audited
 from footy_assets.canonical import TRACKING_SCHEMA
 from footy_assets.contracts.matches import Matches
 from footy_assets.contracts.tracking import Tracking
+from footy_assets.lake import Lake
 from footy_assets.landing import find_match
 from footy_assets.matches import MATCHES_SCHEMA, match_row, raw_feed_record, raw_feed_record_uri
 from footy_assets.metadata import column_schema, markdown_preview, run_stats
@@ -85,6 +87,7 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
         raise dg.Failure(refusal_message(match_id, info.files, refused[0]),
                          metadata={"refused_by": [c.check_name for c in refused]})
     validated = time.perf_counter()
+    hold_match(context, lake.lake)  # one run writes a match at a time, whoever launched it
     # the new delivery goes beside the published one (its own partition): readers see the old one until
     # matches publishes the new one
     version = lake.lake.write_delivery("tracking", match_id, landed.fingerprint, frame, TRACKING_SCHEMA)
@@ -154,24 +157,32 @@ def tracking_checks(outcomes: list[tuple[str, bool, dict]]):
     "when every table of the match holds that delivery: the publish marker.",
 )
 def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    hold_match(context, lake.lake)
+    try:
+        return _publish(context, lake.lake)
+    finally:
+        release_match(context, lake.lake)  # the chain's last step: the match is free for the next writer
+
+
+def _publish(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
     started = time.perf_counter()
     match_id = context.partition_key
-    record = lake.lake.read_json(raw_feed_record_uri(lake.lake, match_id))
+    record = lake.read_json(raw_feed_record_uri(lake, match_id))
     if record is None:
         raise dg.Failure(f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed first")
     fingerprint = record["fingerprint"]
     try:  # the publish marker: only when every table of the match holds this delivery
-        check_publishable(lake.lake, match_id, fingerprint)
+        check_publishable(lake, match_id, fingerprint)
     except NotPublished as exc:
         raise dg.Failure(str(exc)) from None
-    stored = tracking_scan(lake.lake, match_id, fingerprint).select(
+    stored = tracking_scan(lake, match_id, fingerprint).select(
         "frame_id", "period", "role", "player_id", "interpolated")
     row = Matches.validate(match_row(record, stored, CODE_VERSIONS))
-    previous = published_fingerprint(lake.lake, match_id)
-    version = lake.lake.write_match("matches", match_id, row, MATCHES_SCHEMA)  # the flip
+    previous = published_fingerprint(lake, match_id)
+    version = lake.write_match("matches", match_id, row, MATCHES_SCHEMA)  # the flip
     # Deliveries older than the one just superseded go now; that one stays for readers that read the marker
     # before this commit (upkeep drops it once no reader can hold it).
-    dropped = prune_superseded(lake.lake, match_id, keep={fingerprint, previous} - {None})
+    dropped = prune_superseded(lake, match_id, keep={fingerprint, previous} - {None})
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": 1,

@@ -19,6 +19,7 @@ from sqlglot import exp
 
 import polars as pl
 
+from footy_assets.assets.claim import hold_match
 from footy_assets.assets.derived import delivery_of
 from footy_assets.contracts.derived import PlayerMatchSummary, PlayerPeriodSummary, TeamMatchSummary
 from footy_assets.lake import Lake, check_fingerprint, check_match_id
@@ -117,6 +118,7 @@ def summary_models(context: dg.AssetExecutionContext, lake: LakeResource, duckdb
     """The SQL models of one match in one step and one DuckDB connection, each after those it reads; any subset
     can be materialised. Each model's rows are validated by its contract and written by a commit of its own."""
     match_id = context.partition_key
+    hold_match(context, lake.lake)  # one run writes a match at a time, whoever launched it
     wanted = {key.to_user_string() for key in context.selected_asset_keys}
     registered: set[str] = set()  # the tables registered on this connection, as they are now
     with duckdb.get_connection() as con:

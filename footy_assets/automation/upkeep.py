@@ -18,8 +18,11 @@ class UpkeepConfig(dg.Config):
 
 @dg.op(description="Compact match partitions with several files, checkpoint and vacuum every table of the lake.")
 def lake_upkeep(context: dg.OpExecutionContext, config: UpkeepConfig, lake: LakeResource) -> dg.Output:
+    from footy_assets.assets.claim import holder_is_live
+
     reports = upkeep_lake(lake.lake, config.retention_hours,  # the short-retention warning as a warning
-                          progress=lambda s: (context.log.warning if s.startswith("warning:") else context.log.info)(s))
+                          progress=lambda s: (context.log.warning if s.startswith("warning:") else context.log.info)(s),
+                          is_live=holder_is_live(context.instance))
     return dg.Output(None, metadata={
         "tables": len(reports),
         "matches_compacted": sum(len(r.matches_compacted) for r in reports),
