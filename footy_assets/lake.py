@@ -140,11 +140,13 @@ def s3_timeouts() -> tuple[float, float, int]:
 def storage_options_from_env(uri: str) -> dict[str, str]:
     """Storage options for deltalake: the usual ``AWS_*`` variables when the lake is on S3 (``AWS_ENDPOINT_URL``,
     ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``, ``AWS_ALLOW_HTTP``, ...), and the request
-    bounds of ``s3_timeouts`` (object_store's ``connect_timeout``, ``timeout``, ``max_retries``, ``retry_timeout``)."""
+    bounds of ``s3_timeouts`` (object_store's ``connect_timeout``, ``timeout``, ``retry_timeout``)."""
     if not uri.startswith(("s3://", "s3a://")):
         return {}
     connect_s, request_s, retries = s3_timeouts()
-    bounds = {"connect_timeout": f"{connect_s:g}s", "timeout": f"{request_s:g}s", "max_retries": str(retries),
+    # (no max_retries: polars reads the same options and wants it as an integer, deltalake as a string; the
+    # retry_timeout bounds the retries of one request instead)
+    bounds = {"connect_timeout": f"{connect_s:g}s", "timeout": f"{request_s:g}s",
               "retry_timeout": f"{(connect_s + request_s) * (retries + 1):g}s"}
     return {**bounds, **{k: v for k, v in os.environ.items()
                          if k.startswith("AWS_") and v and k not in S3_CLIENT_DEFAULTS}}
