@@ -9,7 +9,8 @@ Per table:
 and across tables:
 * every match ``matches`` publishes is held by every per-match table in its published delivery.
 
-Safe repairs (``repair``): a damaged checkpoint is dropped and rebuilt from the commits; a damaged
+Safe repairs (``repair``): a per-match table of an older lake (partitioned by match only) is rewritten partitioned by
+match and delivery, in one commit; a damaged checkpoint is dropped and rebuilt from the commits; a damaged
 ``_last_checkpoint`` is dropped (Delta finds the checkpoint by listing); a truncated *newest* commit is dropped
 (the table goes back one version: the match it wrote is then rewritten by the chain); a delivery nobody publishes
 whose files are missing is dropped; a published match whose rows are missing or damaged is rebuilt from its landed
@@ -42,7 +43,7 @@ class Finding:
     table: str
     problem: str
     fix: str
-    action: str  # drop_checkpoint | drop_last_checkpoint | drop_commit | drop_delivery | rebuild | unrepairable
+    action: str  # drop_checkpoint | drop_last_checkpoint | drop_commit | drop_delivery | migrate | rebuild | unrepairable
     match_id: str | None = None
     fingerprint: str | None = None
     path: str | None = None
@@ -133,9 +134,12 @@ def check_table(lake: Lake, table: str, read_footers: bool = True) -> tuple[Tabl
     expected = MATCH_PARTITION if table == "matches" else DELIVERY_PARTITIONS
     found = tuple(dt.metadata().partition_columns)
     if found != expected:
-        report.findings.append(Finding(table, f"partitioned by {', '.join(found)}, this code writes "
-                                       f"{', '.join(expected)} (a lake from an older footy_assets)",
-                                       "land the deliveries into a new lake and materialise it", "unrepairable"))
+        fields = {f.name for f in dt.schema().fields}
+        movable = table != "matches" and found == MATCH_PARTITION and "fingerprint" in fields
+        report.findings.append(Finding(
+            table, f"partitioned by {', '.join(found)}, this code writes {', '.join(expected)} (a lake from an older "
+            "footy_assets)", f"{REPAIR} (rewrites the table in one commit)" if movable else
+            "land the deliveries into a new lake and materialise it", "migrate" if movable else "unrepairable"))
         return report, []
     actions = pa.table(dt.get_add_actions(flatten=True))
     report.files = actions.num_rows
@@ -179,8 +183,8 @@ def diagnose(lake: Lake, landed: set[str] | None = None, read_footers: bool = Tr
     for table in PER_MATCH_TABLES:
         report = reports[table]
         held = {(f["match_id"], f["fingerprint"]) for f in files[table]}
-        if published is not None and report.version is not None and not any(
-                f.action == "unrepairable" for f in report.findings):
+        if published is not None and report.version is not None and not any(  # (its files were not listed)
+                f.action in ("unrepairable", "migrate") for f in report.findings):
             for match_id, fingerprint in sorted(published.items()):
                 if (match_id, fingerprint) not in held:
                     report.findings.append(Finding(
@@ -223,6 +227,9 @@ def repair_storage(lake: Lake, reports: list[TableReport], progress: Callable[[s
                 dt.create_checkpoint()
                 progress(f"  repaired {report.table}: {finding.problem.split(' (')[0]}: dropped, checkpoint "
                          f"rebuilt at version {dt.version()}")
+            elif finding.action == "migrate":
+                migrate_table(lake, report.table)
+                progress(f"  repaired {report.table}: rewritten partitioned by {', '.join(DELIVERY_PARTITIONS)}")
             elif finding.action == "drop_delivery":
                 lake.drop_deliveries(report.table, finding.match_id,
                                      keep=set(lake.deliveries(report.table, finding.match_id)) - {finding.fingerprint})
@@ -232,3 +239,14 @@ def repair_storage(lake: Lake, reports: list[TableReport], progress: Callable[[s
                 rebuild.add(finding.match_id)
     return rebuild
 
+
+
+def migrate_table(lake: Lake, table: str) -> None:
+    """Rewrite a per-match table of an older lake (partitioned by match only) partitioned by match and delivery, in
+    one commit: its rows streamed from the current version (never the whole table in memory); readers of the old
+    version keep it until vacuumed. Protocol unchanged (reader 1 / writer 2)."""
+    from deltalake import write_deltalake
+
+    dt = lake.open_table(table)
+    rows = lake.dataset(table).scanner().to_reader()
+    write_deltalake(dt, rows, mode="overwrite", schema_mode="overwrite", partition_by=list(DELIVERY_PARTITIONS))

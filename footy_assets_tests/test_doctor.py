@@ -162,3 +162,30 @@ def test_a_damaged_unpublished_delivery_is_dropped(lake, two_matches, instance, 
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     assert set(lake.deliveries("tracking", "m1")) == {published}
     _healthy(lake, home)
+
+
+def test_a_table_of_an_older_lake_is_migrated_by_the_repair(lake, two_matches, truth):
+    """A lake written before deliveries had partitions of their own (frame_state partitioned by match only): every
+    write to it says so in one line pointing at doctor, doctor --repair rewrites it, and the chain goes on."""
+    import shutil
+
+    from deltalake import write_deltalake
+
+    home, counts = two_matches
+    rows = pl.read_delta(lake.table_uri("frame_state"))
+    shutil.rmtree(Path(lake.uri) / "frame_state")
+    write_deltalake(lake.table_uri("frame_state"), rows.to_arrow(), partition_by=["match_id"])
+    land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * 0.9))  # a re-delivery meets the old table
+    done = _cli(lake, home, "materialize")
+    failed = [line for line in done.stdout.splitlines() if "FAILED" in line]
+    assert done.returncode == 1 and len(failed) == 1, done.stdout + done.stderr
+    assert "table frame_state: partitioned by match_id" in failed[0] and "doctor --repair" in failed[0], failed[0]
+    doctor = _cli(lake, home, "doctor")
+    assert doctor.returncode == 1 and "partitioned by match_id" in doctor.stdout, doctor.stdout
+    repaired = _cli(lake, home, "doctor", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert lake.open_table("frame_state").metadata().partition_columns == ["match_id", "fingerprint"]
+    assert {t: run_sql(lake, f"SELECT count(*) FROM {t}").item() for t in counts} == counts  # the old delivery
+    done = _cli(lake, home, "materialize")
+    assert done.returncode == 0 and "ok      m1" in done.stdout, done.stdout + done.stderr
+    _healthy(lake, home)
