@@ -167,9 +167,17 @@ def upkeep_lake(lake: Lake, retention_hours: int = DEFAULT_RETENTION_HOURS,
     except TableUnreadable as exc:
         failed["superseded deliveries"] = str(exc)
         progress(f"  superseded deliveries not dropped: {exc}")
+    from footy_assets.doctor import check_table
+
     reports = []
     for table in TABLES:
         try:
+            damage = check_table(lake, table, read_footers=False)[0].findings  # no vacuum of a damaged table
+            if damage:
+                failed[table] = damage[0].problem
+                progress(f"  {table:<22} FAILED: {damage[0].problem} ({len(damage)} problem(s): footy-assets "
+                         "doctor --repair)")
+                continue
             report = upkeep_table(lake, table, retention_hours, progress, is_live)
         except Exception as exc:  # noqa: BLE001 - a damaged table: named in one line, the others still kept up
             failed[table] = one_line(exc)

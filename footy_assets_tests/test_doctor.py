@@ -189,3 +189,37 @@ def test_a_table_of_an_older_lake_is_migrated_by_the_repair(lake, two_matches, t
     done = _cli(lake, home, "materialize")
     assert done.returncode == 0 and "ok      m1" in done.stdout, done.stdout + done.stderr
     _healthy(lake, home)
+
+
+def test_upkeep_names_a_missing_data_file_and_keeps_the_other_tables_up(lake, two_matches):
+    home, _ = two_matches
+    published = run_sql(lake, "SELECT fingerprint FROM matches WHERE match_id = 'm1'").item()
+    [victim] = glob.glob(f"{lake.uri}/ball_state/match_id=m1/fingerprint={published}/*.parquet")
+    os.unlink(victim)
+    done = _cli(lake, home, "upkeep")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ball_state" in done.stderr and "doctor" in done.stderr and "Traceback" not in done.stderr
+    assert "missing" in next(line for line in done.stdout.splitlines() if "ball_state" in line)
+    assert "checkpoint at version" in next(line for line in done.stdout.splitlines() if "frame_state" in line)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount")
+def test_a_read_only_lake_gives_one_line_per_command(lake, two_matches, truth):
+    home, _ = two_matches
+    land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * 0.9))  # work to do
+    root = lake.uri
+    if subprocess.run(["mount", "--bind", root, root], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount here")
+    try:
+        assert subprocess.run(["mount", "-o", "remount,bind,ro", root], capture_output=True).returncode == 0
+        for args in (["materialize"], ["upkeep"]):
+            done = _cli(lake, home, *args)
+            assert done.returncode == 1, (args, done.stdout, done.stderr)
+            assert "Traceback" not in done.stdout + done.stderr, (args, done.stderr)
+            said = [line for line in done.stdout.splitlines() + done.stderr.splitlines()
+                    if "Read-only file system" in line]
+            assert said, (args, done.stdout, done.stderr)
+        assert run_sql(lake, "SELECT count(*) FROM matches").item() == 2  # reading still works
+        assert _cli(lake, home, "doctor").returncode == 0  # and nothing is damaged
+    finally:
+        subprocess.run(["umount", root], check=True)
