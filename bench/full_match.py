@@ -72,8 +72,8 @@ def main() -> int:
         landed = find_match(lake, spec.match_id)
         result = stage("read (parse+validate+normalise)", lambda: read_match(lake, landed), results)
         frame = stage("validate tracking (pandera)", lambda: Tracking.validate(result.tracking), results)
-        stage("write tracking (Delta)", lambda: lake.write_match("tracking", spec.match_id, frame, TRACKING_SCHEMA),
-              results)
+        stage("write tracking (Delta)", lambda: lake.write_delivery("tracking", spec.match_id, landed.fingerprint, frame,
+                                                                    TRACKING_SCHEMA), results)
         print(f"  rows: {frame.height:,}, frames: {frame['frame_id'].n_unique():,}")
         result = frame = None  # free them before the materialize run below
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -26,8 +27,22 @@ def _error_message(result: dg.ExecuteInProcessResult) -> str:
             while error is not None and error.cause is not None and (error.cls_name or "").startswith("Dagster"):
                 error = error.cause
             if error is not None:
-                return f"{event.step_key}: {error.message.strip().splitlines()[-1]}"
+                return f"{event.step_key}: {_message_line(error.message)}"
     return "the run failed"
+
+
+def _message_line(message: str) -> str:
+    """One line of an error's message: the last line (where Python and pandera put what went wrong), unless the
+    message carries a Rust backtrace (Delta errors): then its text before the backtrace."""
+    from footy_assets.lake import _BACKTRACE_LINE, one_line
+
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if any(_BACKTRACE_LINE.match(line) for line in lines[1:]):
+        line = one_line(RuntimeError(message))
+    else:
+        line = lines[-1] if lines else "the step failed"
+    # our own errors say what and where already: not which class of ours raised them
+    return re.sub(r"^footy_assets(\.\w+)+: ", "", line)
 
 
 def run_match(

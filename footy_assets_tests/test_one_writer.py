@@ -3,7 +3,6 @@ while a run writes it. Real processes, the real instance's event log."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
