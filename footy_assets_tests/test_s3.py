@@ -226,3 +226,24 @@ def test_doctor_on_ceph_names_a_missing_file_and_rebuilds_the_match(rgw, truth, 
     out = repair.communicate(timeout=600)[0]
     assert repair.returncode == 0 and "healthy" in out, out
     assert run_sql(lake, "SELECT count(*) FROM frame_state").item() == rows
+
+
+def test_claims_on_ceph_exclude_a_second_writer(rgw):
+    """One writer per match on an object store (no flock there): a second claimant waits, is refused with one line
+    naming the holder, and gets the match once the holder lets go or is gone."""
+    from footy_assets import claims
+
+    lake = Lake.from_env("s3://footy/claims")
+    first, second = claims.this_process("upkeep"), claims.this_process("forget")
+    claims.claim(lake, "m1", first, lambda holder: True)
+    assert claims.current_holder(lake, "m1") == first
+    waited = []
+    with pytest.raises(claims.MatchBusy, match=r"m1: footy-assets upkeep \(pid .*refused after waiting 1 s"):
+        claims.claim(lake, "m1", second, lambda holder: True, wait_s=1, on_wait=waited.append)
+    assert waited == [first]
+    claims.release(lake, "m1", second.id)  # not the holder: nothing happens
+    assert claims.current_holder(lake, "m1") == first
+    claims.claim(lake, "m1", second, lambda holder: holder.id != first.id, wait_s=1)  # the holder is gone
+    assert claims.current_holder(lake, "m1") == second
+    claims.release(lake, "m1", second.id)
+    assert claims.current_holder(lake, "m1") is None
