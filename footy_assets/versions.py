@@ -12,7 +12,7 @@ import hashlib
 
 from footy_assets.lake import PROJECT_ROOT
 from footy_assets.metrics.intervals import CATALOG_PATH
-from footy_assets.metrics.kinematics import MAX_STEP_SPEED_MPS, SMOOTHER
+from footy_assets.metrics.kinematics import MAX_ACCEL_MPS2, MAX_SPEED_MPS, MAX_STEP_SPEED_MPS, SMOOTHER
 
 SQL_DIR = PROJECT_ROOT / "dbt_like_sql"
 
@@ -28,7 +28,9 @@ def _sql_versions() -> dict[str, str]:
 CODE_VERSIONS: dict[str, str] = {
     "raw_feed": "1",
     "tracking": "4",
-    "frame_state": f"3+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}+step{MAX_STEP_SPEED_MPS:g}",
+    # 4: valid also needs a plausible speed and acceleration in the SG window
+    "frame_state": (f"4+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}+step{MAX_STEP_SPEED_MPS:g}"
+                    f"+speed{MAX_SPEED_MPS:g}+accel{MAX_ACCEL_MPS2:g}"),
     "ball_state": "2",
     "intervals": f"4+catalog.{_digest(CATALOG_PATH.read_bytes())}",  # 4: sums over runs in float64, fixed order
     "match_quality": "2",  # 2: totals of dropout_s from whole frames (the same bits on every run)

@@ -32,7 +32,7 @@ def test_assets_and_partitions():
 
 def test_smoother_and_catalog_are_in_code_versions():
     graph = defs.resolve_asset_graph()
-    assert graph.get(dg.AssetKey("frame_state")).code_version.endswith("+sg9.2+step12")
+    assert graph.get(dg.AssetKey("frame_state")).code_version.endswith("+sg9.2+step12+speed12+accel12")
     assert "+catalog." in graph.get(dg.AssetKey("intervals")).code_version
     assert "+sql." in graph.get(dg.AssetKey("player_match_summary")).code_version
 

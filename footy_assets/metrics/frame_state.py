@@ -5,7 +5,7 @@
 | period_time_s | s | time since the start of the period (its first frame in tracking) |
 | match_minute | min | the match minute as event data counts it: 0 at kick-off, 45 at the start of the second half |
 | speed_mps | m/s | Savitzky-Golay (window 9, order 2) first derivative of x_m and y_m per track segment, hypot |
-| valid | bool | speed_mps can be trusted: not null, and no raw step faster than 12 m/s inside its SG window |
+| valid | bool | speed_mps can be trusted: not null, and its SG window holds no raw step faster than 12 m/s, no speed above 12 m/s and no \|accel_mps2\| above 12 m/s^2 |
 | accel_mps2 | m/s^2 | tangential acceleration: SG(9, 2) acceleration projected on the velocity (d speed / dt) |
 | distance_m | m | distance covered in the frame: speed_mps / fps on valid frames, null on the others |
 | nearest_opp_id | | player_id of the closest player of the other team in the frame (ties: smallest id) |

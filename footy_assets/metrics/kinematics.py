@@ -18,9 +18,18 @@ from math import factorial
 import numpy as np
 
 SMOOTHER = {"window": 9, "polyorder": 2}
-# CONTRACTS 9: a raw step between neighbouring frames of a segment faster than this is a tracking glitch
-# (identity swap, jump); no footballer runs 12 m/s. Part of frame_state's code version.
+# CONTRACTS 9, all three part of frame_state's code version (bench/glitches.py measures them):
+# a raw step between neighbouring frames of a segment faster than this is a tracking glitch (identity swap, jump);
+# no footballer runs 12 m/s (the fastest measured in matches reach about 10.5 m/s).
 MAX_STEP_SPEED_MPS = 12.0
+# an SG speed above this is a glitch too: inside a segment the SG(9, 2) speed is a weighted mean of the raw steps
+# (weights >= 0, sum 1) and so never above the fastest step, but in the last 3 frames of a segment it is the fitted
+# parabola's slope, up to 1.9 times the steps' speed: a jitter or swap just before a track is lost makes 14-22 m/s.
+MAX_SPEED_MPS = 12.0
+# |accel_mps2| above this is no human's: elite players' peak accelerations and decelerations stay below about
+# 10 m/s^2, briefly. The real samples' clean frames reach 11.7 m/s^2 at most (footovision_h1, 25 Hz; p99.9 7.9);
+# swaps and jitter that stay under the step threshold make 30-100 m/s^2.
+MAX_ACCEL_MPS2 = 12.0
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,7 @@ class Kinematics:
 
     speed_mps: np.ndarray
     accel_mps2: np.ndarray
-    valid: np.ndarray  # bool: speed known and no implausible raw step inside the row's SG window
+    valid: np.ndarray  # bool: speed known, and no implausible raw step, speed or acceleration in its SG window
 
 
 def segment_ids(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray) -> np.ndarray:
@@ -107,27 +116,47 @@ def savgol_by_segment(values: np.ndarray, segment: np.ndarray, fps: float, deriv
     return out
 
 
+def _window_any(bad: np.ndarray, span: int, n: int, window: int, windows: _Windows) -> np.ndarray:
+    """Per row (sorted by segment, then time): is any of ``bad[b .. b + span - 1]`` true, b the first row of
+    the row's SG window (centred, clamped to the segment)? ``bad`` is per step (span window - 1) or per row
+    (span window). One cumulative sum, no loop; rows of short segments: False."""
+    bad_before = np.concatenate([[0], np.cumsum(bad)])  # bad_before[k]: bad entries among 0..k-1
+    in_window = (bad_before[span:] - bad_before[:bad.size - span + 1]) > 0  # for every window start b
+    half = window // 2
+    out = np.zeros(n, dtype=bool)
+    out[half:half + in_window.size] = in_window  # a centred window begins half a window back
+    out &= windows.valid
+    out[windows.edge] = in_window[windows.edge_begin]  # windows clamped to their segment
+    return out
+
+
 def window_has_glitch(xs: np.ndarray, ys: np.ndarray, segment: np.ndarray, fps: float, window: int,
                       max_step_mps: float = MAX_STEP_SPEED_MPS, windows: _Windows | None = None) -> np.ndarray:
     """Per row (sorted by segment, then time): does the row's SG window span a raw step faster than
     ``max_step_mps``? The window is the one ``savgol_by_segment`` uses (centred, clamped to the segment),
     so it always holds the steps to and from the row's neighbours. Rows of short segments: False (their
-    speed is null anyway). One cumulative sum over the steps, no loop.
+    speed is null anyway).
     """
     n = xs.size
     if n < window:  # no segment is long enough
         return np.zeros(n, dtype=bool)
     windows = windows or _windows(segment, window)
     bad_step = (segment[1:] == segment[:-1]) & (np.hypot(np.diff(xs), np.diff(ys)) * fps > max_step_mps)
-    bad_before = np.concatenate([[0], np.cumsum(bad_step)])  # bad_before[k]: bad steps among steps 0..k-1
-    # bad steps among b .. b+window-2 (the steps inside a window that begins at row b), for every b
-    in_window = (bad_before[window - 1:] - bad_before[:n - window + 1]) > 0
-    half = window // 2
-    glitch = np.zeros(n, dtype=bool)
-    glitch[half:half + in_window.size] = in_window  # a centred window begins half a window back
-    glitch &= windows.valid
-    glitch[windows.edge] = in_window[windows.edge_begin]  # windows clamped to their segment
-    return glitch
+    return _window_any(bad_step, window - 1, n, window, windows)
+
+
+def window_has_implausible(speed: np.ndarray, accel: np.ndarray, segment: np.ndarray, window: int,
+                           max_speed_mps: float = MAX_SPEED_MPS, max_accel_mps2: float = MAX_ACCEL_MPS2,
+                           windows: _Windows | None = None) -> np.ndarray:
+    """Per row (sorted by segment, then time): does the row's SG window hold a row whose SG speed is above
+    ``max_speed_mps`` or whose acceleration magnitude is above ``max_accel_mps2`` (NaN: neither)?"""
+    n = speed.size
+    if n < window:
+        return np.zeros(n, dtype=bool)
+    windows = windows or _windows(segment, window)
+    with np.errstate(invalid="ignore"):
+        bad_row = (speed > max_speed_mps) | (np.abs(accel) > max_accel_mps2)
+    return _window_any(bad_row, window, n, window, windows)
 
 
 def _time_order(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray) -> np.ndarray:
@@ -142,11 +171,15 @@ def _time_order(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray) ->
 
 
 def kinematics(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray, x: np.ndarray, y: np.ndarray,
-               fps: float) -> Kinematics:
+               fps: float, max_speed_mps: float = MAX_SPEED_MPS,
+               max_accel_mps2: float = MAX_ACCEL_MPS2) -> Kinematics:
     """speed_mps = hypot(vx, vy) with v the SG(9, 2) first derivative of x and y (m/s), and accel_mps2 the
     tangential acceleration d(speed)/dt = (v . a) / |v| with a the SG(9, 2) second derivative (m/s^2;
     0 where the speed is 0). ``player`` is an integer code per player. Inputs in any order; results in
-    the same order. ``valid`` is false where speed is null or the window spans a glitch (CONTRACTS 9).
+    the same order. ``valid`` is false where speed is null, or where the row's SG window (the frames its speed
+    is computed from) holds a raw step faster than ``MAX_STEP_SPEED_MPS`` or a row whose speed is above
+    ``max_speed_mps`` or whose |accel_mps2| is above ``max_accel_mps2`` (CONTRACTS 9): so no valid frame shows
+    a speed or an acceleration no footballer reaches, nor sits next to one.
     """
     order = _time_order(player, period, frame_id)
     seg_sorted = segment_ids(player[order], period[order], frame_id[order])
@@ -156,8 +189,9 @@ def kinematics(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray, x: 
     glitch = window_has_glitch(xs, ys, seg_sorted, fps, window, windows=windows)
     # Few full-length arrays alive at once (a full match is 3 M rows: 24 MB each): v . a is accumulated in place.
     vx = savgol_by_segment(xs, seg_sorted, fps, 1, window, polyorder, windows)
-    dot = savgol_by_segment(xs, seg_sorted, fps, 2, window, polyorder, windows)
-    dot *= vx
+    ax = savgol_by_segment(xs, seg_sorted, fps, 2, window, polyorder, windows)
+    ax *= vx
+    dot = ax
     del xs
     vy = savgol_by_segment(ys, seg_sorted, fps, 1, window, polyorder, windows)
     ay = savgol_by_segment(ys, seg_sorted, fps, 2, window, polyorder, windows)
@@ -170,6 +204,7 @@ def kinematics(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray, x: 
         accel = np.where(speed > 0, dot / speed, 0.0)
     del dot
     accel[np.isnan(speed)] = np.nan
+    glitch |= window_has_implausible(speed, accel, seg_sorted, window, max_speed_mps, max_accel_mps2, windows)
     valid = ~np.isnan(speed) & ~glitch
     del glitch
     out_speed = np.empty_like(speed)
