@@ -159,6 +159,22 @@ def test_ball_distance_and_unidentified_players_are_left_out():
     assert fs["nearest_opp_id"].null_count() == 2  # the unidentified away player is no opponent
 
 
+def _expected_invalid(k, step_rows) -> list[int]:
+    """Rows of one segment whose SG window (centred, clamped to the segment) holds a frame with speed above
+    MAX_SPEED_MPS or |accel| above MAX_ACCEL_MPS2, together with ``step_rows`` (those whose window holds a raw step
+    above 12 m/s)."""
+    from footy_assets.metrics.kinematics import MAX_ACCEL_MPS2, MAX_SPEED_MPS
+
+    n = k.speed_mps.size
+    bad = (k.speed_mps > MAX_SPEED_MPS) | (np.abs(k.accel_mps2) > MAX_ACCEL_MPS2)
+    rows = set(step_rows)
+    for i in range(n):
+        begin = min(max(i - 4, 0), n - 9)
+        if bad[begin:begin + 9].any():
+            rows.add(i)
+    return sorted(rows)
+
+
 def test_valid_is_false_exactly_where_the_window_spans_a_glitch():
     from footy_assets.metrics.kinematics import kinematics
 
@@ -167,8 +183,9 @@ def test_valid_is_false_exactly_where_the_window_spans_a_glitch():
     x[50] += 3.0  # a one-frame jump: the steps 49->50 and 50->51 imply 75 m/s
     frame = np.arange(n)
     k = kinematics(np.zeros(n, np.int32), np.ones(n, np.int8), frame, x, np.zeros(n), FPS)
-    # SG windows are centred (rows 4..95); a window holds steps begin..begin+7: rows 46..54 see the jump
-    assert np.flatnonzero(~k.valid).tolist() == list(range(46, 55))
+    # SG windows are centred (rows 4..95); a window holds steps begin..begin+7: rows 46..54 see the jump; and
+    # rows whose window holds a frame with an impossible speed or acceleration (the jump's, 42..58) are invalid too
+    assert np.flatnonzero(~k.valid).tolist() == _expected_invalid(k, range(46, 55))
     # speed_mps itself stays the plain SG value, glitch included
     ref = savgol_filter(x, 9, 2, deriv=1, delta=1 / FPS)
     np.testing.assert_allclose(k.speed_mps, np.abs(ref), atol=1e-9)
@@ -176,7 +193,8 @@ def test_valid_is_false_exactly_where_the_window_spans_a_glitch():
     x2 = np.arange(30) * 2.0 / FPS
     x2[2] += 3.0
     k2 = kinematics(np.zeros(30, np.int32), np.ones(30, np.int8), np.arange(30), x2, np.zeros(30), FPS)
-    assert np.flatnonzero(~k2.valid).tolist() == list(range(0, 7))
+    assert np.flatnonzero(~k2.valid).tolist() == _expected_invalid(k2, range(0, 7))
+    assert set(range(0, 7)) <= set(np.flatnonzero(~k2.valid))
     # short segments have no speed and are never valid
     k3 = kinematics(np.zeros(5, np.int32), np.ones(5, np.int8), np.arange(5), np.zeros(5), np.zeros(5), FPS)
     assert not k3.valid.any()
