@@ -113,7 +113,16 @@ def _inside(path: Path, root: Path) -> bool:
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    from footy_assets.sql import QueryRefused, for_people, present_tables, run_sql
+    from footy_assets.sql import (
+        QueryRefused,
+        QueryStopped,
+        SqlLimits,
+        SqlLimitsInvalid,
+        for_people,
+        present_tables,
+        run_sql,
+        without_home,
+    )
 
     lake = _lake(args.lake)
     if args.output:
@@ -123,9 +132,17 @@ def cmd_sql(args: argparse.Namespace) -> int:
                   "materialize", file=sys.stderr)
             return EXIT_USAGE
     try:
-        result = run_sql(lake, args.query)
+        limits = SqlLimits.from_env()
+    except SqlLimitsInvalid as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = run_sql(lake, args.query, limits)
     except QueryRefused as exc:
-        print(f"error: refused: {exc}", file=sys.stderr)
+        print(f"error: refused: {without_home(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except QueryStopped as exc:
+        print(f"query stopped: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except duckdb.Error as exc:  # DuckDB's own message says what is wrong with the query
         tables = present_tables(lake)
@@ -133,7 +150,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
             print(f"error: the lake at {lake.uri} holds no tables yet: land a delivery in landing/<format>/<match_id>/ "
                   "and run footy-assets materialize (or footy-assets demo)", file=sys.stderr)
         else:
-            first = str(exc).strip().splitlines()[0]
+            first = without_home(str(exc).strip().splitlines()[0])  # DuckDB quotes paths: never where home is
             print(f"query failed: {first}\n(tables in this lake: {', '.join(tables)})", file=sys.stderr)
         return EXIT_USAGE
     if args.format == "parquet":
@@ -342,7 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("sql", help="run a DuckDB query over the lake's tables")
-    p.add_argument("query", help="one read-only query (SELECT, WITH, VALUES, DESCRIBE); tables: tracking, frame_state, "
+    p.add_argument("query", help="one read-only query (SELECT, WITH, VALUES, DESCRIBE, PIVOT), stopped after "
+                   "FOOTY_SQL_TIMEOUT_S (default 300) or past FOOTY_SQL_MEMORY_LIMIT (default 2GB); tables: tracking, frame_state, "
                    "ball_state, intervals, match_quality, player_period_summary, player_match_summary, team_match_summary, "
                    "matches")
     p.add_argument("--lake", help=lake_help)

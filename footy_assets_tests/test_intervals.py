@@ -150,3 +150,78 @@ def test_catalog_has_the_standard_definitions():
     found = catalog_intervals(fs, FPS, [catalog["sprint"], catalog["high_speed_run"]])
     assert found.select("definition", "first_frame_id", "last_frame_id").rows() == [
         ("high_speed_run", 30, 59), ("sprint", 0, 29)]
+
+
+# -- malformed requests (issue 19): refused naming the field, never an empty answer --------------------------
+SPEED = {"type": "frame_state", "players": ["0-10"], "column": "speed_mps"}
+
+
+@pytest.mark.parametrize("request_, message", [
+    ({"filters": [{**SPEED, "gte": 9, "lte": 1}]}, "filters[0]: gte 9 is above lte 1: no value can match"),
+    ({"filters": [{**SPEED, "gte": 9.5, "lte": 9.25}]}, "filters[0]: gte 9.5 is above lte 9.25"),
+    ({"filters": [{"type": "ball_location", "x_min": 90, "x_max": 10}]},
+     "filters[0]: x_min 90 is above x_max 10: no value can match"),
+    ({"filters": [{"type": "ball_location", "y_min": 50, "y_max": 5.5}]}, "filters[0]: y_min 50 is above y_max 5.5"),
+    ({"filters": [{**SPEED, "gte": 7, "gtee": 9}]}, "filters[0]: unknown key(s) 'gtee' in a frame_state filter"),
+    ({"filters": [{**SPEED, "gtee": 9}]}, "filters[0]: unknown key(s) 'gtee'"),  # the typo named, not "needs gte"
+    ({"filters": [{**SPEED, "gte": 7}, {"type": "team_possession", "teams": ["team_0"], "team": "x"}]},
+     "filters[1]: unknown key(s) 'team' in a team_possession filter"),
+    ({"filters": [{"type": "ball_location", "x_min": 70, "xmax": 105}]},
+     "filters[0]: unknown key(s) 'xmax' in a ball_location filter"),
+    ({"filters": [{**SPEED, "gte": 7, "min_duration_ms": 1e18}]},
+     "filters[0]: min_duration_ms 1e+18 is longer than any match"),
+    ({"filters": [{"type": "team_possession", "teams": ["team_0"], "min_duration_ms": 1e18}]},
+     "filters[0]: min_duration_ms 1e+18 is longer than any match"),
+    ({"filters": [{**SPEED, "gte": 7, "min_duration_ms": -1}]}, "filters[0]: min_duration_ms must be a non-negative"),
+    ({"filters": [{"type": ["frame_state"]}]}, "filters[0]: unknown type ['frame_state']"),
+    ({"filters": [{"type": "team_possession", "teams": [["team_0"]]}]}, "filters[0]: teams must be"),
+])
+def test_malformed_requests_are_refused_naming_the_field(request_, message):
+    with pytest.raises(FilterError) as err:
+        run_filter(request_, _fs("0-10", [8.0] * 30), _ball([0] * 30), FPS)
+    assert message in str(err.value) and "\n" not in str(err.value), str(err.value)
+
+
+def test_a_malformed_ball_filter_is_named_even_without_ball_state():
+    with pytest.raises(FilterError, match=r"filters\[0\]: x_min 90 is above x_max 10"):
+        run_filter({"filters": [{"type": "ball_location", "x_min": 90, "x_max": 10}]}, _fs("0-10", [8.0] * 30), None,
+                   FPS)
+
+
+def test_equal_bounds_and_the_longest_minimum_are_answered():
+    fs = _fs("0-10", [8.0] * 30)
+    assert len(run_filter({"filters": [{**SPEED, "gte": 8, "lte": 8, "min_duration_ms": 0}]}, fs, None, FPS)) == 1
+    assert run_filter({"filters": [{**SPEED, "gte": 8, "min_duration_ms": 3 * 3600 * 1000}]}, fs, None, FPS) == []
+
+
+def test_the_seed_examples_are_answered():
+    """The five requests of vendor-api-frame-state-filter.txt, as written there."""
+    import json
+
+    seed = [
+        '{"filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": 7.0,'
+        ' "min_duration_ms": 1000}]}',
+        '{"filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": 2.0, "lte": 4.0,'
+        ' "min_duration_ms": 2000}]}',
+        '{"filters": [{"type": "frame_state", "players": ["0-7", "0-8", "0-10"], "column": "nearest_opp_dist_m",'
+        ' "lte": 2.0, "min_duration_ms": 500}]}',
+        '{"operator": "AND", "filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps",'
+        ' "gte": 6.0, "min_duration_ms": 1000}, { "type": "team_possession", "teams": ["team_0"] }]}',
+        '{"operator": "AND", "filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps",'
+        ' "gte": 7.0, "min_duration_ms": 1000}, { "type": "ball_location", "x_min": 70, "x_max": 105 }]}',
+    ]
+    n = 100  # 4 s at 25 fps: 2 s jogging at 3 m/s, then 2 s sprinting at 8 m/s, pressed from 1 s on
+    fs = pl.concat([
+        _fs(p, [3.0] * 50 + [8.0] * 50).with_columns(
+            nearest_opp_dist_m=pl.Series([5.0] * 25 + [1.5] * 75, dtype=pl.Float32))
+        for p in ("0-7", "0-8", "0-10")])
+    ball = _ball([0] * n, x=[0.0] * 50 + [30.0] * 50)  # x_m 30 is 82.5 on the 0-105 pitch
+    answers = [[(r["start"], r["end"], r["label"], r["player_id"]) for r in run_filter(json.loads(text), fs, ball, FPS)]
+               for text in seed]
+    assert answers == [
+        [(2.0, 4.0, "speed_mps >=7.0", "0-10")],
+        [(0.0, 2.0, "speed_mps >=2.0 <=4.0", "0-10")],
+        [(1.0, 4.0, "nearest_opp_dist_m <=2.0", p) for p in ("0-10", "0-7", "0-8")],
+        [(2.0, 4.0, "speed_mps >=6.0 AND team_possession team_0", "0-10")],
+        [(2.0, 4.0, "speed_mps >=7.0 AND ball_location x_min=70 x_max=105", "0-10")],
+    ]

@@ -48,11 +48,9 @@ def test_a_season_with_nothing_changed_is_planned_without_reading_a_file(lake, m
     reads = []
     original = landing._sha256
     monkeypatch.setattr(landing, "_sha256", lambda lk, uri: reads.append(uri) or original(lk, uri))
-    started = time.perf_counter()
     plans = plan_matches(lake)
-    seconds = time.perf_counter() - started
     assert len(plans) == SEASON and {p.status for p in plans} == {"unchanged"}
-    assert reads == [] and seconds < 5.0, seconds
+    assert reads == []  # no file hashed (the time it takes: bench/rehash.py)
 
     touched = Path(lake.uri) / "landing" / "cdf" / "m0007" / "tracking.jsonl"
     os.utime(touched, ns=(time.time_ns(), time.time_ns()))  # touched, same content: read, still unchanged
@@ -65,30 +63,42 @@ def test_a_season_with_nothing_changed_is_planned_without_reading_a_file(lake, m
     assert sum(status != "unchanged" for status in plans.values()) == 1
 
 
-def test_sensor_and_schedule_ticks_over_5000_matches_stay_inside_dagsters_limit(lake, instance):
+def test_sensor_and_schedule_ticks_over_5000_matches_hash_only_what_they_must(lake, instance, monkeypatch):
     """Dagster stops a sensor or schedule evaluation after 60 s: with 5,000 landed matches a fresh-cursor sensor
-    tick, a tick on its cursor and the nightly schedule's evaluation take a few seconds."""
+    tick and a tick on its cursor decide from sizes and times, hashing no file, and the nightly schedule hashes
+    only tonight's share of the rolling verification (their seconds: ``bench/rehash.py --ticks``; a timed assertion failed on a loaded machine)."""
     import dagster as dg
+
+    from datetime import datetime
 
     from footy_assets.automation.schedule import backfill_requests
     from footy_assets.automation.sensor import scan_for_runs
+    from footy_assets.planning import verified_on
 
     _season(lake, 5000)
-    started = time.perf_counter()
+    hashed = []
+    original = landing._sha256
+    monkeypatch.setattr(landing, "_sha256", lambda lk, uri: hashed.append(uri) or original(lk, uri))
     first = scan_for_runs(dg.build_sensor_context(instance=instance), lake)
-    fresh_s = time.perf_counter() - started
     assert not first.run_requests and len(first.dynamic_partitions_requests[0].partition_keys) == 5000
+    assert hashed == []
     instance.add_dynamic_partitions("match_id", list(first.dynamic_partitions_requests[0].partition_keys))
-    started = time.perf_counter()
     again = scan_for_runs(dg.build_sensor_context(instance=instance, cursor=first.cursor), lake)
-    cursor_s = time.perf_counter() - started
-    assert not again.run_requests
-    started = time.perf_counter()
-    requests, missing = backfill_requests(lake, instance)
-    schedule_s = time.perf_counter() - started
+    assert not again.run_requests and hashed == []
+    night = datetime(2026, 11, 23, 2, 0)
+    requests, missing = backfill_requests(lake, instance, when=night)
     assert requests == [] and missing == []
-    assert max(fresh_s, cursor_s, schedule_s) < 20, (fresh_s, cursor_s, schedule_s)
-    print(f"5,000 matches: sensor {fresh_s:.1f} s (fresh cursor), {cursor_s:.1f} s (cursor); schedule {schedule_s:.1f} s")
+    tonight = verified_on(night.date())  # the rolling verification: tonight's share is hashed again, no other
+    assert sorted({Path(uri).parent.name for uri in hashed}) == sorted(f"m{n:04d}" for n in range(5000)
+                                                                        if tonight(f"m{n:04d}"))
+    assert len(hashed) == 2 * len({Path(uri).parent.name for uri in hashed}) < 5000 / 2
+    hashed.clear()
+
+    touched = Path(lake.uri) / "landing" / "cdf" / "m0123" / "meta.json"
+    touched.write_text(json.dumps({"match": {"id": "m0123", "note": "corrected"}}))
+    later = scan_for_runs(dg.build_sensor_context(instance=instance, cursor=again.cursor), lake)
+    assert [Path(uri).parent.name + "/" + Path(uri).name for uri in hashed] == ["m0123/meta.json"]  # that file only
+    assert [r.partition_key for r in later.run_requests] == ["m0123"]
 
 
 def _same_size_change_with_old_time(path: Path) -> None:

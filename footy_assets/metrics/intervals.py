@@ -164,15 +164,44 @@ def catalog_intervals(frame_state: pl.DataFrame, fps: int, catalog: list[Definit
 
 
 # -- the filter request of the vendor API --------------------------------------------------------------
+# The keys each filter type takes (seed): any other key is a typo ("gtee") that would silently match everything.
+FILTER_KEYS = {
+    "frame_state": ("type", "players", "column", "gte", "lte", "min_duration_ms"),
+    "team_possession": ("type", "teams", "min_duration_ms"),
+    "ball_location": ("type", "x_min", "x_max", "y_min", "y_max", "min_duration_ms"),
+}
+# No interval is longer than a match (two halves, extra time and the breaks are under 3 h): a longer minimum
+# (1e18) is a malformed request, not a question with an empty answer.
+MAX_MIN_DURATION_MS = 3 * 3600 * 1000
+
+
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _check_bounds(low_name: str, low, high_name: str, high, where: str) -> None:
+    """A lower bound above the upper one matches nothing: the request contradicts itself."""
+    if low is not None and high is not None and low > high:
+        raise FilterError(f"{where}: {low_name} {_number_text(low)} is above {high_name} {_number_text(high)}: "
+                          "no value can match")
+
+
 def _check_predicate(column: str, gte, lte, where: str) -> None:
     if column not in FILTER_COLUMNS:
         raise FilterError(f"{where}: unknown column {column!r}; frame_state columns: {', '.join(FILTER_COLUMNS)}")
     if gte is None and lte is None:
         raise FilterError(f"{where}: a filter needs gte, lte or both")
     for name, value in (("gte", gte), ("lte", lte)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or not math.isfinite(value)):
+        if value is not None and not _is_number(value):
             raise FilterError(f"{where}: {name} must be a finite number, got {value!r}")
+    _check_bounds("gte", gte, "lte", lte, where)
+
+
+def _check_keys(spec: dict, kind: str, where: str) -> None:
+    unknown = [key for key in spec if key not in FILTER_KEYS[kind]]
+    if unknown:
+        raise FilterError(f"{where}: unknown key(s) {', '.join(repr(k) for k in unknown)} in a {kind} filter; "
+                          f"its keys: {', '.join(FILTER_KEYS[kind])}")
 
 
 def _ball_runs(ball_state: pl.DataFrame, mask: pl.Expr, fps: int, min_duration_ms: float) -> pl.DataFrame:
@@ -201,10 +230,15 @@ def _one_filter(spec: dict, index: int, frame_state: pl.DataFrame, ball_state: p
     if not isinstance(spec, dict):
         raise FilterError(f"{where}: expected an object")
     kind = spec.get("type")
-    min_duration = spec.get("min_duration_ms", DEFAULT_MIN_DURATION_MS)
-    if (isinstance(min_duration, bool) or not isinstance(min_duration, (int, float)) or not math.isfinite(min_duration)
-            or min_duration < 0):
+    if not isinstance(kind, str) or kind not in FILTER_KEYS:
+        raise FilterError(f"{where}: unknown type {kind!r}; expected frame_state, team_possession or ball_location")
+    _check_keys(spec, kind, where)
+    min_duration = spec.get("min_duration_ms", DEFAULT_MIN_DURATION_MS if kind == "frame_state" else 0)
+    if not _is_number(min_duration) or min_duration < 0:
         raise FilterError(f"{where}: min_duration_ms must be a non-negative number")
+    if min_duration > MAX_MIN_DURATION_MS:
+        raise FilterError(f"{where}: min_duration_ms {_number_text(min_duration)} is longer than any match "
+                          f"(at most {MAX_MIN_DURATION_MS:,} ms, 3 h)")
     if kind == "frame_state":
         players, column = spec.get("players"), spec.get("column")
         gte, lte = spec.get("gte"), spec.get("lte")
@@ -218,35 +252,35 @@ def _one_filter(spec: dict, index: int, frame_state: pl.DataFrame, ball_state: p
                               f"known: {', '.join(sorted(known))}")
         found = runs(frame_state, column, gte, lte, fps, min_duration, players)
         return found.select("player_id", "start_ms", "end_ms"), predicate_label(column, gte, lte), kind
-    if kind in ("team_possession", "ball_location"):
-        if ball_state is None or ball_state.height == 0:
-            raise FilterError(f"{where}: {kind} needs ball_state, which has no rows for this match")
-        spec_min = spec.get("min_duration_ms", 0)
-        if kind == "team_possession":
-            teams = spec.get("teams")
-            codes = {"team_0": 0, "team_1": 1}
-            if not isinstance(teams, list) or not teams or any(t not in codes for t in teams):
-                raise FilterError(f"{where}: teams must be a list of \"team_0\" and/or \"team_1\"")
-            mask = pl.col("possession_team").is_in([codes[t] for t in teams])
-            label = f"team_possession {' '.join(teams)}"
-        else:
-            bounds = {k: spec.get(k) for k in ("x_min", "x_max", "y_min", "y_max")}
-            if all(v is None for v in bounds.values()):
-                raise FilterError(f"{where}: ball_location needs at least one of x_min, x_max, y_min, y_max")
-            # metres on the 0-105 x 0-68 pitch, origin bottom-left, home attacking towards x = 105
-            x = pl.col("x_m") + pitch[0] / 2
-            y = pl.col("y_m") + pitch[1] / 2
-            mask = pl.lit(True)
-            for key, value in bounds.items():
-                if value is None:
-                    continue
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                    raise FilterError(f"{where}: {key} must be a finite number")
+    # the request is checked whole before the data: a malformed filter is named even where ball_state is missing
+    if kind == "team_possession":
+        teams = spec.get("teams")
+        codes = {"team_0": 0, "team_1": 1}
+        if not isinstance(teams, list) or not teams or any(not isinstance(t, str) or t not in codes for t in teams):
+            raise FilterError(f"{where}: teams must be a list of \"team_0\" and/or \"team_1\"")
+        mask = pl.col("possession_team").is_in([codes[t] for t in teams])
+        label = f"team_possession {' '.join(teams)}"
+    else:
+        bounds = {k: spec.get(k) for k in ("x_min", "x_max", "y_min", "y_max")}
+        if all(v is None for v in bounds.values()):
+            raise FilterError(f"{where}: ball_location needs at least one of x_min, x_max, y_min, y_max")
+        for key, value in bounds.items():
+            if value is not None and not _is_number(value):
+                raise FilterError(f"{where}: {key} must be a finite number")
+        _check_bounds("x_min", bounds["x_min"], "x_max", bounds["x_max"], where)
+        _check_bounds("y_min", bounds["y_min"], "y_max", bounds["y_max"], where)
+        # metres on the 0-105 x 0-68 pitch, origin bottom-left, home attacking towards x = 105
+        x = pl.col("x_m") + pitch[0] / 2
+        y = pl.col("y_m") + pitch[1] / 2
+        mask = pl.lit(True)
+        for key, value in bounds.items():
+            if value is not None:
                 axis = x if key.startswith("x") else y
                 mask = mask & ((axis >= value) if key.endswith("min") else (axis <= value))
-            label = "ball_location " + " ".join(f"{k}={_number_text(v)}" for k, v in bounds.items() if v is not None)
-        return _ball_runs(ball_state, mask, fps, spec_min), label, kind
-    raise FilterError(f"{where}: unknown type {kind!r}; expected frame_state, team_possession or ball_location")
+        label = "ball_location " + " ".join(f"{k}={_number_text(v)}" for k, v in bounds.items() if v is not None)
+    if ball_state is None or ball_state.height == 0:
+        raise FilterError(f"{where}: {kind} needs ball_state, which has no rows for this match")
+    return _ball_runs(ball_state, mask, fps, min_duration), label, kind
 
 
 def _intersect(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:

@@ -4,8 +4,8 @@
 
 Quirks handled: object ids that are strings; ``match_ms`` of -1 (before kick-off, breaks: not play, but
 counted); team codes 0 home, 1 away, 2 referee, 3 home GK, 4 away GK; jersey -1 (unidentified); a ball part
-with or without a leading ``:``, or none; a match clock that restarts or continues at a new half (the
-system time is the clock); metres with the origin top-left and y down; spaces inside numbers (``- 1``) as
+with or without a leading ``:``, empty after its ``:`` (the ball out of the tracking area: no ball row), or
+none; a match clock that restarts or continues at a new half (the system time is the clock); metres with the origin top-left and y down; spaces inside numbers (``- 1``) as
 the vendor's own document shows them. Pitch size from an optional ``pitch.json``, else 105 x 68.
 """
 
@@ -77,9 +77,12 @@ def _parse_lines(lines: pl.DataFrame, file: str) -> tuple[pl.DataFrame, pl.DataF
         body=pl.col("parts").struct.field("field_1"),
     )
     _fail_on(split, pl.col("body").is_null(), file, "no ':' between the time header and the objects")
-    # Every sub-message ends with ';' (seed): a message that does not was cut short (a truncated file).
-    _fail_on(split, ~pl.col("text").str.strip_chars_end().str.ends_with(";"), file,
-             "the message is cut short (it does not end with ';')")
+    # Every sub-message ends with ';' (seed): a message that does not was cut short (a truncated file). The one
+    # exception is an empty ball part after its ':' (``...;:``): the ball is out of the tracking area and the
+    # format omits what it does not track, so the message ends at the ':'. Cut inside a value, it is refused.
+    end = pl.col("text").str.strip_chars_end().str.tail(16)
+    _fail_on(split, ~(end.str.ends_with(";") | end.str.contains(r";\s*:$")), file,
+             "the message is cut short (it does not end with ';', nor with an empty ball part ';:')")
     _fail_on(
         split,
         ~pl.col("header").str.contains(";"),
