@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 
-from footy_assets.lake import InvalidMatchId, Lake, check_match_id
+from footy_assets.lake import InvalidMatchId, Lake, TableUnreadable, check_match_id, unreadable
 from footy_assets.metrics.intervals import FilterError, run_filter
 from footy_assets.publish import published_rows
 
@@ -26,7 +26,12 @@ def filter_intervals(match_id: str, request: dict, lake: Lake | None = None) -> 
         check_match_id(match_id)
     except InvalidMatchId as exc:
         raise FilterError(str(exc)) from None
-    matches = lake.read_match("matches", match_id, columns=["pitch_length_m", "pitch_width_m", "fingerprint"])
+    try:
+        matches = lake.read_match("matches", match_id, columns=["pitch_length_m", "pitch_width_m", "fingerprint"])
+    except TableUnreadable:
+        raise
+    except Exception as exc:  # a data file of matches missing or damaged: one line naming the table
+        raise unreadable("matches", exc) from exc
     if matches is None or matches.num_rows == 0:
         raise FilterError(f"unknown match {match_id!r}: nothing published in {lake.uri} "
                           "(land it and run footy-assets materialize)")

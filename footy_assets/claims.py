@@ -76,7 +76,8 @@ def process_is_live(holder: Holder) -> bool:
     from footy_assets.instance import _alive
 
     if holder.host == socket.gethostname():
-        return _alive(holder.pid, holder.pid_start)
+        # without a start time a reused pid (pid 1 is always alive) cannot be told from the holder: not trusted
+        return bool(holder.pid_start) and _alive(holder.pid, holder.pid_start)
     return time.time() * 1000 - holder.since_ms < STALE_CLAIM_HOURS * 3600 * 1000
 
 
@@ -100,7 +101,9 @@ def _serialised(lake: Lake, match_id: str) -> Iterator[None]:
         return
     from footy_assets.instance import exclusive
 
-    with exclusive(Path(lake.uri) / CLAIMS_DIR / f"{check_match_id(match_id)}.lock"):
+    lock = Path(lake.uri) / CLAIMS_DIR / f"{check_match_id(match_id)}.lock"
+    lake.check_inside(str(lock))  # _claims/ swapped for a link out of the lake: refused, nothing created there
+    with exclusive(lock):
         yield
 
 
@@ -116,6 +119,8 @@ def claim(lake: Lake, match_id: str, holder: Holder, is_live: Callable[[Holder],
             if other is not None and other.id == holder.id:
                 return
             if other is None or not is_live(other):
+                if lake.kind_of(_uri(lake, match_id)) not in (None, "file"):  # a folder or a link where a claim goes
+                    lake.delete_path(_uri(lake, match_id))
                 lake.write_bytes_atomic(_uri(lake, match_id), json.dumps(asdict(holder)).encode())
                 if lake.is_local:
                     return

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from footy_assets.claims import MatchBusy
-from footy_assets.lake import InvalidMatchId, Lake, LakeWriteError, LayoutError, TableUnreadable
+from footy_assets.lake import InvalidMatchId, Lake, LakeWriteError, LayoutError, SettingError, TableUnreadable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")
@@ -312,7 +312,8 @@ def _print_reports(reports) -> None:
             continue
         state = f"{len(report.findings)} problem(s)" if report.findings else "ok"
         where = "" if report.version is None else f": version {report.version}, {report.files} data file(s)"
-        kept = f", {report.superseded} superseded deliver(ies) kept for readers" if report.superseded else ""
+        kept = (f", {report.superseded} other deliver(ies) beside the published ones (superseded, kept for readers, "
+                "or from a chain that failed)" if report.superseded else "")
         print(f"  {report.table:<22} {state}{where}{kept}")
         for finding in report.findings:
             print(f"  {finding.line()}")
@@ -417,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (InvalidMatchId, UsageError, InstanceConfigError) as exc:
+    except (InvalidMatchId, UsageError, InstanceConfigError, SettingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (LakeWriteError, LayoutError, TableUnreadable, MatchBusy) as exc:  # one line naming the table or file

@@ -11,7 +11,7 @@ A file written by a process killed before its commit is in no version; ``upkeep`
 from __future__ import annotations
 
 import json
-import math
+import sys
 import time
 import uuid
 
@@ -21,28 +21,32 @@ import pyarrow.fs as pafs
 from deltalake import CommitProperties, DeltaTable
 from deltalake.transaction import AddAction
 
-# Delta readers compare min/max statistics of strings as written; delta-rs truncates them at 32 characters.
-MAX_STRING_STAT = 32
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 def file_stats(frame: pl.DataFrame) -> str:
-    """The Delta ``stats`` of one file: row count, and per column null count and min/max (numbers, and strings
-    up to 32 characters; a non-finite float leaves its column's min/max out)."""
+    """The Delta ``stats`` of one file: row count, and per column null count and min/max — numbers, booleans and
+    strings (whole: a truncated max would be below the real one), exact; a float column holding NaN or an infinity
+    gets its type's whole range (JSON has neither). Every non-nested column that is not all null gets a min and a
+    max: deltalake's Arrow dataset reads a missing one as null and then skips the file for any filter on the column
+    (``WHERE valid = true`` found no row in files written without boolean statistics)."""
     nulls = frame.null_count().row(0, named=True)
     ranged = [name for name, dtype in frame.schema.items()
-              if dtype.is_numeric() or dtype in (pl.String, pl.Categorical)]
+              if dtype.is_numeric() or dtype in (pl.String, pl.Categorical, pl.Boolean)]
+    floats = [name for name in ranged if frame.schema[name].is_float()]
     lows, highs = {}, {}
     if frame.height and ranged:
         values = [pl.col(n).cast(pl.String) if frame.schema[n] == pl.Categorical else pl.col(n) for n in ranged]
-        bounds = frame.select(*[v.min().alias(f"lo{i}") for i, v in enumerate(values)],
-                              *[v.max().alias(f"hi{i}") for i, v in enumerate(values)]).row(0)
+        found = frame.select(*[v.min().alias(f"lo{i}") for i, v in enumerate(values)],
+                             *[v.max().alias(f"hi{i}") for i, v in enumerate(values)],
+                             *[(~pl.col(n).is_finite()).any().alias(f"nf{i}") for i, n in enumerate(floats)]).row(0)
+        bounds, odd = found[: 2 * len(ranged)], dict(zip(floats, found[2 * len(ranged):]))
         for name, low, high in zip(ranged, bounds[:len(ranged)], bounds[len(ranged):]):
             if low is None or high is None:
                 continue
-            if isinstance(low, float) and not (math.isfinite(low) and math.isfinite(high)):
-                continue
-            if isinstance(low, str) and max(len(low), len(high)) > MAX_STRING_STAT:
-                continue
+            if odd.get(name):
+                widest = FLOAT32_MAX if frame.schema[name] == pl.Float32 else sys.float_info.max
+                low, high = -widest, widest
             lows[name], highs[name] = low, high
     return json.dumps({"numRecords": frame.height, "minValues": lows, "maxValues": highs, "nullCount": nulls})
 

@@ -43,7 +43,8 @@ class Finding:
     table: str
     problem: str
     fix: str
-    action: str  # drop_checkpoint | drop_last_checkpoint | drop_commit | drop_delivery | migrate | rebuild | unrepairable
+    action: str  # drop_checkpoint | drop_last_checkpoint | drop_commit | drop_delivery | migrate | unpublish | rebuild
+    #              | unrepairable
     match_id: str | None = None
     fingerprint: str | None = None
     path: str | None = None
@@ -59,7 +60,8 @@ class TableReport:
     version: int | None = None
     files: int = 0
     findings: list[Finding] = field(default_factory=list)
-    superseded: int = 0  # deliveries kept beside the published one (readers of the old marker; upkeep drops them)
+    superseded: int = 0  # deliveries beside the published one (superseded, or of a chain that failed; upkeep drops
+    #                      the superseded ones once no reader can hold their marker)
 
 
 def _log_dir(lake: Lake, table: str) -> tuple[pafs.FileSystem, str]:
@@ -111,10 +113,13 @@ def _published(lake: Lake, report: TableReport) -> dict[str, str] | None:
     """{match_id: fingerprint} ``matches`` publishes (None when matches cannot be read)."""
     if report.findings and report.version is None:
         return None
-    dataset = lake.dataset("matches")
-    if dataset is None:
-        return {}
-    rows = dataset.to_table(columns=["match_id", "fingerprint"])
+    try:
+        dataset = lake.dataset("matches")
+        if dataset is None:
+            return {}
+        rows = dataset.to_table(columns=["match_id", "fingerprint"])
+    except Exception:  # noqa: BLE001 - a damaged file of matches: its own finding says which
+        return None
     return dict(zip(rows["match_id"].to_pylist(), rows["fingerprint"].to_pylist()))
 
 
@@ -195,6 +200,12 @@ def diagnose(lake: Lake, landed: set[str] | None = None, read_footers: bool = Tr
         for finding in report.findings:
             if finding.action != "rebuild":
                 continue
+            if finding.table == "matches":  # a damaged marker: dropped (its match unpublished), then rebuilt
+                finding.action = "unpublish"
+                finding.fix = (f"{REPAIR} (drops {finding.match_id}'s damaged row, "
+                               + (f"then rebuilds {finding.match_id} from its landed delivery)"
+                                  if finding.match_id in landed else f"land {finding.match_id} again to publish it)"))
+                continue
             is_published = published is not None and (
                 finding.table == "matches" or published.get(finding.match_id) == finding.fingerprint)
             if finding.table != "matches" and published is not None and not is_published:
@@ -235,6 +246,10 @@ def repair_storage(lake: Lake, reports: list[TableReport], progress: Callable[[s
                                      keep=set(lake.deliveries(report.table, finding.match_id)) - {finding.fingerprint})
                 progress(f"  repaired {report.table} / {finding.match_id}: dropped unpublished delivery "
                          f"{finding.fingerprint[:12]} ({finding.problem})")
+            elif finding.action == "unpublish":
+                lake.drop_match(report.table, finding.match_id)
+                progress(f"  repaired matches / {finding.match_id}: damaged row dropped ({finding.problem})")
+                rebuild.add(finding.match_id)
             elif finding.action == "rebuild":
                 rebuild.add(finding.match_id)
     return rebuild

@@ -95,7 +95,9 @@ def exclusive(lock_path: Path, on_wait=None):
     ``on_wait()`` is called once if another process holds it (before waiting); yields whether it waited.
     """
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
+    # never through a link: a lock file is created where it is named, or not at all
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o644)
+    with os.fdopen(fd, "a+") as handle:
         waited = False
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

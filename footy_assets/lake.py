@@ -63,6 +63,10 @@ def one_line(exc: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class SettingError(ValueError):
+    """An environment setting that cannot be used (not a number, out of range): one line naming it; exit 2."""
+
+
 class TableUnreadable(RuntimeError):
     """A table that cannot be read (a damaged log, a missing data file): one line naming it."""
 
@@ -129,9 +133,9 @@ def s3_timeouts() -> tuple[float, float, int]:
         try:
             value = float(text) if text else default
         except ValueError:
-            raise ValueError(f"{name}={text!r} is not a number of seconds") from None
-        if value <= 0 and name != S3_RETRIES_ENV:
-            raise ValueError(f"{name}={text!r} must be positive")
+            raise SettingError(f"{name}={text!r} is not a number of seconds") from None
+        if not value >= (0 if name == S3_RETRIES_ENV else 1e-3) or value == float("inf"):
+            raise SettingError(f"{name}={text!r} must be a positive number")
         return value
 
     return number(S3_CONNECT_TIMEOUT_ENV, 10.0), number(S3_REQUEST_TIMEOUT_ENV, 60.0), int(number(S3_RETRIES_ENV, 3))
@@ -306,6 +310,12 @@ class Lake:
         with self.open_regular(uri) as stream:
             return stream.read()
 
+    def check_inside(self, path: str) -> None:
+        """Refuse (``UnsafeEntry``) a local path whose folder resolves outside the lake (a link on the way); object
+        stores have no links."""
+        if self.is_local:
+            self._check_folder_inside(path)
+
     def _check_folder_inside(self, path: str) -> None:
         """Refuse a local path whose folder resolves outside the lake (a link on the way)."""
         root, folder = os.path.realpath(self.uri), os.path.realpath(os.path.dirname(path))
@@ -346,8 +356,9 @@ class Lake:
     def open_table(self, table: str) -> DeltaTable | None:
         """The Delta table ``table`` at its newest version; None when it does not exist; ``TableUnreadable`` (one
         line naming the table) when its log cannot be read."""
+        options = self.storage_options or None  # (a bad setting is the user's, not the table's: raised as it is)
         try:
-            return DeltaTable(self.table_uri(table), storage_options=self.storage_options or None)
+            return DeltaTable(self.table_uri(table), storage_options=options)
         except TableNotFoundError:
             return None
         except Exception as exc:  # a damaged checkpoint or commit, a store that does not answer
@@ -496,7 +507,10 @@ class Lake:
         process ("terminate called without an active exception", exit 134). A native filesystem has no
         Python objects to release, so every command exits with its own status.
         """
-        dt = self.open_table(table)
+        return self.dataset_of(table, self.open_table(table))
+
+    def dataset_of(self, table: str, dt: DeltaTable | None):
+        """``dataset`` of an already opened table (None for None)."""
         if dt is None:
             return None
         fs, root = self.filesystem()
@@ -549,6 +563,17 @@ class Lake:
             commit_properties=CommitProperties(custom_metadata={"match_id": match_id, "footy_drop": ",".join(drop)},
                                                max_commit_retries=COMMIT_RETRIES))
         return drop
+
+    def drop_match(self, table: str, match_id: str) -> None:
+        """Remove every file of ``match_id``'s partition from a table partitioned by match (``matches``) in one
+        log-only commit, without reading them (a damaged file cannot be read; ``delete_match`` would)."""
+        dt = self.open_table(table)
+        dt.create_write_transaction(
+            [], mode="overwrite", schema=pa.schema(dt.schema().to_arrow()),
+            partition_by=list(dt.metadata().partition_columns),
+            partition_filters=[("match_id", "=", check_match_id(match_id))],
+            commit_properties=CommitProperties(custom_metadata={"match_id": match_id, "footy_drop": "all"},
+                                               max_commit_retries=COMMIT_RETRIES))
 
     def table_version(self, table: str) -> int | None:
         dt = self.open_table(table)

@@ -113,6 +113,7 @@ def match_lock(lake: Lake, match_id: str, progress: Callable[[str], None]):
     from footy_assets.instance import exclusive
 
     path = Path(lake.uri) / "_locks" / f"{check_match_id(match_id)}.lock"
+    lake.check_inside(str(path))  # _locks/ swapped for a link out of the lake: refused, nothing created there
     wait_line = f"  wait    {match_id}: another process is materialising it; waiting for it to finish"
     with exclusive(path, on_wait=lambda: progress(wait_line)) as waited:
         yield waited

@@ -6,8 +6,9 @@ Delta commits one table at a time and a match spans eight tables, so:
   ``fingerprint``): a new delivery is written *beside* the published one, never over it;
 * the ``matches`` row, written last, publishes a fingerprint only when every per-match table holds it: that
   one commit flips every reader from the old delivery to the new one;
-* superseded deliveries are dropped later (``prune_superseded``): at the next publish of the match the ones
-  older than the previously published, and by ``upkeep`` once no reader can still hold the old marker.
+* superseded deliveries are dropped later (``prune_superseded``), once no reader can still hold a marker that
+  named them (``reader_hold_hours``): at the next publish of the match, those the previous publish superseded if
+  it is that old; by ``upkeep`` the rest.
 
 Readers (``footy-assets sql``, ``intervals``, ``export``, a direct Delta reader following the README) read the
 ``matches`` row first, then the rows of each table whose fingerprint is the one it publishes: before the flip
@@ -20,11 +21,30 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from footy_assets.lake import Lake, TableUnreadable, unreadable
+import os
+
+from footy_assets.lake import Lake, SettingError, TableUnreadable, unreadable
 from footy_assets.matches import raw_feed_record_uri
 
 PER_MATCH_TABLES = ("tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary",
                     "player_match_summary", "team_match_summary")
+
+
+READER_HOLD_ENV = "FOOTY_READER_HOLD_HOURS"
+
+
+def reader_hold_hours() -> float:
+    """The longest a reader may hold a ``matches`` row before reading the tables (hours; ``FOOTY_READER_HOLD_HOURS``,
+    default 1): a delivery a publish superseded stays that long at least, and upkeep warns about a vacuum retention
+    shorter than it."""
+    text = os.environ.get(READER_HOLD_ENV, "")
+    try:
+        hours = float(text) if text else 1.0
+    except ValueError:
+        raise SettingError(f"{READER_HOLD_ENV}={text!r} is not a number of hours") from None
+    if not 0 <= hours < float("inf"):
+        raise SettingError(f"{READER_HOLD_ENV}={text!r} must be a number of hours, 0 or more")
+    return hours
 
 
 class NotPublished(RuntimeError):
@@ -93,15 +113,21 @@ def prune_superseded(lake: Lake, match_id: str, keep: set[str], older_than_ms: i
     return {t: dropped for t, dropped in _per_table(lake, tables, prune).items() if dropped}
 
 
-def published_fingerprint(lake: Lake, match_id: str) -> str | None:
-    """The delivery ``matches`` publishes for the match (None when the match is not published)."""
+def published_row(lake: Lake, match_id: str, columns: list[str]) -> dict | None:
+    """``columns`` of the match's ``matches`` row (None when the match is not published)."""
     try:
-        row = lake.read_match("matches", match_id, columns=["fingerprint"])
+        row = lake.read_match("matches", match_id, columns=columns)
     except TableUnreadable:
         raise
     except Exception as exc:  # a data file missing or damaged
         raise unreadable("matches", exc) from exc
-    return row["fingerprint"][0].as_py() if row is not None and row.num_rows else None
+    return row.slice(0, 1).to_pylist()[0] if row is not None and row.num_rows else None
+
+
+def published_fingerprint(lake: Lake, match_id: str) -> str | None:
+    """The delivery ``matches`` publishes for the match (None when the match is not published)."""
+    row = published_row(lake, match_id, ["fingerprint"])
+    return None if row is None else row["fingerprint"]
 
 
 def published_rows(lake: Lake, table: str, match_id: str, fingerprint: str,

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from footy_assets.lake import Lake, TableUnreadable
+from footy_assets.lake import Lake, SettingError, TableUnreadable
 from footy_assets.lake import unreadable as lake_unreadable
 from footy_assets.publish import PER_MATCH_TABLES
 
@@ -164,29 +164,37 @@ def connect(lake: Lake, unreadable: dict[str, Exception] | None = None, limits: 
 
     def open_one(name: str):
         try:
-            dataset = lake.dataset(name)
+            dt = lake.open_table(name)
+            dataset = lake.dataset_of(name, dt)
             # matches: one row per match, read once: the snapshot every published view filters on
-            return dataset, (dataset.to_table() if name == "matches" and dataset is not None else None)
+            marker = dataset.to_table() if name == "matches" and dataset is not None else None
+            return dataset, marker, (dt.metadata().partition_columns if dt is not None else [])
+        except SettingError:  # the user's setting, not the table: the command stops (exit 2)
+            raise
         except Exception as exc:  # a damaged table: named, never a traceback; the others stay queryable
             unreadable[name] = exc if isinstance(exc, TableUnreadable) else lake_unreadable(name, exc)
-            return None, None
+            return None, None, []
 
-    present = {}
-    dataset, marker = open_one("matches")  # the publish marker first, then the rest at once (S3: requests)
+    present, partitions = {}, {}
+    dataset, marker, _ = open_one("matches")  # the publish marker first, then the rest at once (S3: requests)
     opened = {"matches": dataset}
     with ThreadPoolExecutor(max_workers=len(PER_MATCH_TABLES), thread_name_prefix="open") as pool:
-        opened.update(zip(PER_MATCH_TABLES, (found for found, _ in pool.map(open_one, PER_MATCH_TABLES))))
+        for name, (found, _, columns) in zip(PER_MATCH_TABLES, pool.map(open_one, PER_MATCH_TABLES)):
+            opened[name], partitions[name] = found, columns
     for name, dataset in opened.items():
         if dataset is not None:
             present[name] = dataset
             con.register(RAW_PREFIX + name, marker if name == "matches" else dataset)
     for name, dataset in present.items():
-        published = "fingerprint" in dataset.schema.names and marker is not None
-        if name == "matches" or (not published and "matches" not in unreadable):
+        if name == "matches" or "fingerprint" not in dataset.schema.names:  # (a lake from before fingerprints)
             con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM "{RAW_PREFIX}{name}"')
-        elif published:  # only the published delivery of each match; other deliveries' files are never opened
-            fingerprints = pc.unique(marker["fingerprint"]).drop_null()
-            con.register(f"_published_{name}", dataset.filter(pc.field("fingerprint").isin(fingerprints)))
+        elif marker is None and "matches" not in unreadable:  # no matches table: nothing is published yet
+            con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM "{RAW_PREFIX}{name}" WHERE false')
+        elif marker is not None:  # only the published delivery of each match
+            if "fingerprint" in partitions[name]:  # other deliveries' files are never opened
+                fingerprints = pc.unique(marker["fingerprint"]).drop_null()
+                dataset = dataset.filter(pc.field("fingerprint").isin(fingerprints))
+            con.register(f"_published_{name}", dataset)
             con.execute(
                 f'CREATE TEMP VIEW "{name}" AS SELECT t.* FROM "_published_{name}" AS t '
                 f'SEMI JOIN "{RAW_PREFIX}matches" AS m ON t.match_id = m.match_id AND t.fingerprint = m.fingerprint')
@@ -229,7 +237,14 @@ def run_sql(lake: Lake, query: str, limits: SqlLimits | None = None) -> pl.DataF
         with connect(lake, unreadable, limits, temp_dir) as con:
             check_read_only(con, query)
             _refuse_unreadable(query, unreadable)
-            result = _bounded(con, query, limits)
+            try:
+                result = _bounded(con, query, limits)
+            except duckdb.Error as exc:  # a table's file missing or damaged: one line naming the table
+                damaged = re.search(r"registered as '(?:_published_|_all_)?(\w+)' failed", str(exc))
+                if damaged is None:
+                    raise
+                raise lake_unreadable(damaged.group(1), RuntimeError(without_home(
+                    str(exc).split(" failed: ", 1)[-1]))) from None
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
     whole = [name for name, dtype in result.schema.items()

@@ -27,12 +27,11 @@ from deltalake import CommitProperties
 from footy_assets import claims
 from footy_assets.lake import COMMIT_RETRIES, Lake, TableUnreadable, one_line
 from footy_assets.matches import read_matches
-from footy_assets.publish import PER_MATCH_TABLES, prune_superseded, published_fingerprint
+from footy_assets.publish import PER_MATCH_TABLES, prune_superseded, published_fingerprint, reader_hold_hours
 
 DEFAULT_RETENTION_HOURS = int(os.environ.get("FOOTY_VACUUM_RETENTION_HOURS", str(7 * 24)))
 # The longest (hours) a reader may hold a table snapshot: a query, an export or a materialisation reading a
 # version. A vacuum with a shorter retention may delete files such a reader still needs (warned, not refused).
-READER_HOLD_HOURS = float(os.environ.get("FOOTY_READER_HOLD_HOURS", "1"))
 ORPHAN_HOURS = 24  # a data file in no version is removed once this old (never a write still to commit)
 TABLES = (*PER_MATCH_TABLES, "matches")
 
@@ -61,13 +60,30 @@ def files_per_match(lake: Lake, table: str) -> Counter:
     return Counter(actions[column].to_pylist()) if column in actions.column_names else Counter()
 
 
+def files_per_partition(lake: Lake, table: str) -> Counter:
+    """How many data files each partition of ``table`` holds in its current version: {(match_id, fingerprint or
+    None): files} (one partition per delivery of a match; ``matches`` has one per match)."""
+    dt = lake.open_table(table)
+    if dt is None:
+        return Counter()
+    import pyarrow as pa
+
+    actions = pa.table(dt.get_add_actions(flatten=True))
+    if "partition.match_id" not in actions.column_names:
+        return Counter()
+    fingerprints = (actions["partition.fingerprint"].to_pylist() if "partition.fingerprint" in actions.column_names
+                    else [None] * actions.num_rows)
+    return Counter(zip(actions["partition.match_id"].to_pylist(), fingerprints))
+
+
 def check_retention(retention_hours: int) -> str | None:
     """A ``ValueError`` for a negative retention (hours); else a one-line warning when it is shorter than
-    ``READER_HOLD_HOURS`` (None when it is not)."""
+    ``reader_hold_hours()`` (None when it is not)."""
     if retention_hours < 0:
         raise ValueError(f"--retention-hours {retention_hours}: the vacuum retention cannot be negative (hours, 0 or more)")
-    if retention_hours < READER_HOLD_HOURS:
-        return (f"warning: a vacuum retention of {retention_hours} h is shorter than the {READER_HOLD_HOURS:g} h a "
+    hold = reader_hold_hours()
+    if retention_hours < hold:
+        return (f"warning: a vacuum retention of {retention_hours} h is shorter than the {hold:g} h a "
                 "reader may hold a snapshot (FOOTY_READER_HOLD_HOURS): a query or run reading now may lose files")
     return None
 
@@ -84,15 +100,16 @@ def upkeep_table(lake: Lake, table: str, retention_hours: int = DEFAULT_RETENTIO
     dt = lake.open_table(table)
     if dt is None:
         return None
-    counts = files_per_match(lake, table)
+    counts = files_per_partition(lake, table)
     report = TableUpkeep(table, dt.version(), files_before=sum(counts.values()))
-    for match_id, files in sorted(counts.items()):
+    for (match_id, fingerprint), files in sorted(counts.items(), key=lambda item: (item[0][0], item[0][1] or "")):
         if files < 2:
-            continue  # one file per match already: compaction would rewrite it for nothing
+            continue  # one file per delivery already: compaction would rewrite it for nothing
         with claims.claimed(lake, match_id, claims.this_process("upkeep"), is_live or claims.holder_is_live(None),
                             on_wait=lambda other: progress(f"  wait    {match_id}: {other.describe()} is writing it")):
             current = lake.open_table(table)
-            current.optimize.compact(partition_filters=[("match_id", "=", match_id)],
+            where = [("match_id", "=", match_id)] + ([("fingerprint", "=", fingerprint)] if fingerprint else [])
+            current.optimize.compact(partition_filters=where,
                                      commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES))
         report.matches_compacted.append(match_id)
     dt = lake.open_table(table)
@@ -106,7 +123,7 @@ def upkeep_table(lake: Lake, table: str, retention_hours: int = DEFAULT_RETENTIO
     report.files_vacuumed = len(vacuumed)
     dt.cleanup_metadata()
     report.version_after = dt.version()
-    report.files_after = sum(files_per_match(lake, table).values())
+    report.files_after = sum(files_per_partition(lake, table).values())
     report.seconds = time.perf_counter() - started
     return report
 
@@ -131,9 +148,9 @@ def superseded_deliveries(lake: Lake) -> dict[str, set[str]]:
 def drop_superseded(lake: Lake, progress: Callable[[str], None] = print,
                     is_live: Callable[[claims.Holder], bool] | None = None) -> int:
     """Drop the deliveries nobody publishes any more, once no reader can still hold the marker that published
-    them: superseded at least ``READER_HOLD_HOURS`` ago, their files as old (a chain writing one now is left
+    them: superseded at least ``reader_hold_hours()`` ago, their files as old (a chain writing one now is left
     alone). The number of (table, delivery) partitions dropped."""
-    hold_ms = READER_HOLD_HOURS * 3600 * 1000
+    hold_ms = reader_hold_hours() * 3600 * 1000
     now_ms = time.time() * 1000
     marked = {row["match_id"]: row["materialized_at_ms"] for row in read_matches(lake).select(
         "match_id", "materialized_at_ms").iter_rows(named=True)}
@@ -153,7 +170,7 @@ def upkeep_lake(lake: Lake, retention_hours: int = DEFAULT_RETENTION_HOURS,
                 progress: Callable[[str], None] = print,
                 is_live: Callable[[claims.Holder], bool] | None = None) -> list[TableUpkeep]:
     """Upkeep of every table of the lake, one line per table (``retention_hours`` >= 0; one shorter than
-    ``READER_HOLD_HOURS`` is warned about through ``progress`` first): superseded deliveries dropped, then each
+    ``reader_hold_hours()`` is warned about through ``progress`` first): superseded deliveries dropped, then each
     table compacted, checkpointed and vacuumed. A table that cannot be read is named in one line (and in
     ``UpkeepFailed`` at the end); the others are still kept up."""
     warning = check_retention(retention_hours)
@@ -163,16 +180,17 @@ def upkeep_lake(lake: Lake, retention_hours: int = DEFAULT_RETENTION_HOURS,
     try:
         dropped = drop_superseded(lake, progress, is_live)
         if dropped:
-            progress(f"  dropped {dropped} superseded delivery partition(s) (older than {READER_HOLD_HOURS:g} h)")
+            progress(f"  dropped {dropped} superseded delivery partition(s) (older than {reader_hold_hours():g} h)")
     except TableUnreadable as exc:
-        failed["superseded deliveries"] = str(exc)
+        failed["matches (superseded deliveries not dropped)"] = str(exc)
         progress(f"  superseded deliveries not dropped: {exc}")
     from footy_assets.doctor import check_table
 
     reports = []
     for table in TABLES:
         try:
-            damage = check_table(lake, table, read_footers=False)[0].findings  # no vacuum of a damaged table
+            # no vacuum of a damaged table (the small matches table's files are read too)
+            damage = check_table(lake, table, read_footers=table == "matches")[0].findings
             if damage:
                 failed[table] = damage[0].problem
                 progress(f"  {table:<22} FAILED: {damage[0].problem} ({len(damage)} problem(s): footy-assets "

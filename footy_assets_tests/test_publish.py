@@ -66,7 +66,7 @@ def test_off_pitch_redelivery_keeps_every_table(lake, instance, truth):
     assert evaluation.passed is False and evaluation.partition == "m1"  # the UI shows why
 
 
-def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth):
+def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth, monkeypatch):
     """tracking holds a new delivery while the derived tables hold only the old one: every reader still sees the
     old delivery whole (tracking included), matches refuses to publish, and a rerun converges; the delivery it
     superseded stays for readers of the old marker until the next one is published."""
@@ -109,11 +109,19 @@ def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth):
     fps = run_sql(lake, " UNION ".join(f"SELECT DISTINCT fingerprint FROM {t}" for t in TABLES))
     assert fps["fingerprint"].to_list() == [new_fp]
     assert all(set(lake.deliveries(t, "m1")) == {old_fp, new_fp} for t in PER_MATCH_TABLES)
-    # a third delivery: the first is dropped from every table at its publish, the second kept
+    # a third delivery right after: the first was superseded a moment ago (a reader may still hold the marker
+    # that named it): every delivery stays
     land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * 0.8))
     assert all(o.ok for o in materialize_lake(lake, instance, progress=_quiet))
     third = run_sql(lake, "SELECT fingerprint FROM matches").item()
-    assert all(set(lake.deliveries(t, "m1")) == {new_fp, third} for t in PER_MATCH_TABLES)
+    assert all(set(lake.deliveries(t, "m1")) == {old_fp, new_fp, third} for t in PER_MATCH_TABLES)
+    # once no reader can hold those markers (FOOTY_READER_HOLD_HOURS=0 here), the next publish drops what the
+    # previous one superseded and keeps what it supersedes itself
+    monkeypatch.setenv("FOOTY_READER_HOLD_HOURS", "0")
+    land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * 0.7))
+    assert all(o.ok for o in materialize_lake(lake, instance, progress=_quiet))
+    fourth = run_sql(lake, "SELECT fingerprint FROM matches").item()
+    assert all(set(lake.deliveries(t, "m1")) == {third, fourth} for t in PER_MATCH_TABLES)
 
 
 def test_the_intervals_filter_refuses_an_unpublished_match(lake, instance, truth):

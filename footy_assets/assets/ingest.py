@@ -22,7 +22,7 @@ from footy_assets.matches import MATCHES_SCHEMA, match_row, raw_feed_record, raw
 from footy_assets.metadata import column_schema, markdown_preview, run_stats
 from footy_assets.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
 from footy_assets.publish import (PER_MATCH_TABLES, NotPublished, check_publishable, prune_superseded,
-                                  published_fingerprint)
+                                  published_row, reader_hold_hours)
 from footy_assets.quality import MAX_BALL_MISSING_SHARE, PITCH_MARGIN_M
 from footy_assets.resources import LakeResource
 from footy_assets.versions import CODE_VERSIONS
@@ -178,11 +178,14 @@ def _publish(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeRes
     stored = tracking_scan(lake, match_id, fingerprint).select(
         "frame_id", "period", "role", "player_id", "interpolated")
     row = Matches.validate(match_row(record, stored, CODE_VERSIONS))
-    previous = published_fingerprint(lake, match_id)
+    previous = published_row(lake, match_id, ["fingerprint", "materialized_at_ms"])
+    hold_ms = reader_hold_hours() * 3600 * 1000
     version = lake.write_match("matches", match_id, row, MATCHES_SCHEMA)  # the flip
-    # Deliveries older than the one just superseded go now; that one stays for readers that read the marker
-    # before this commit (upkeep drops it once no reader can hold it).
-    dropped = prune_superseded(lake, match_id, keep={fingerprint, previous} - {None})
+    # The delivery just superseded stays for readers that read the marker a moment ago; those the previous
+    # publish superseded go once that publish is older than a reader may hold a marker (else upkeep drops them).
+    dropped = {}
+    if previous is not None and time.time() * 1000 - (previous["materialized_at_ms"] or 0) >= hold_ms:
+        dropped = prune_superseded(lake, match_id, keep={fingerprint, previous["fingerprint"]})
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": 1,

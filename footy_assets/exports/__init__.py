@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from footy_assets.lake import Lake, check_match_id
+from footy_assets.lake import Lake, check_match_id, unreadable
 from footy_assets.publish import published_fingerprint, published_rows
 
 EXPORT_FORMATS = ("cdf", "tracking_download", "mot")
@@ -35,7 +35,10 @@ def published_match(lake: Lake, match_id: str) -> tuple[pl.DataFrame, dict]:
     fingerprint = published_fingerprint(lake, match_id)
     if fingerprint is None:
         raise ExportError(f"{match_id}: not published in {lake.uri} (land it and run footy-assets materialize)")
-    row = pl.from_arrow(lake.read_match("matches", match_id)).row(0, named=True)
+    try:
+        row = pl.from_arrow(lake.read_match("matches", match_id)).row(0, named=True)
+    except Exception as exc:  # a data file of matches missing or damaged: one line naming the table
+        raise unreadable("matches", exc) from exc
     tracking = published_rows(lake, "tracking", match_id, fingerprint)
     return tracking.sort("frame_id", maintain_order=True), row
 
