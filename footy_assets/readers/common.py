@@ -265,7 +265,7 @@ def first_bad_line(text_lines: list[str], start: int = 0) -> tuple[int, str] | N
 
 # -- round three: byte order marks, strict JSON documents, Parquet decompression bounds ------------------------
 DEFAULT_MAX_PARQUET_ROWS = 20_000_000  # a full match is ~3.3 M rows (footy_stats) / ~3.4 M detections (footy_track)
-DEFAULT_MAX_PARQUET_BYTES = 2 << 30  # ... and ~100 MB uncompressed; 2 GiB is room for 20x that
+DEFAULT_MAX_PARQUET_BYTES = 1 << 30  # ... and 30-100 MB uncompressed: 1 GiB is room for 10x that
 
 
 def max_parquet_rows() -> int:
@@ -274,7 +274,7 @@ def max_parquet_rows() -> int:
 
 
 def max_parquet_bytes() -> int:
-    """The most bytes a Parquet file's data may decompress to (``FOOTY_MAX_PARQUET_BYTES``, default 2 GiB)."""
+    """The most bytes a Parquet file's data may decompress to (``FOOTY_MAX_PARQUET_BYTES``, default 1 GiB)."""
     return int(os.environ.get("FOOTY_MAX_PARQUET_BYTES", DEFAULT_MAX_PARQUET_BYTES))
 
 
