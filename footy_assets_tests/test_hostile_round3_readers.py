@@ -395,3 +395,28 @@ def test_footy_stats_json_in_utf16_is_named_as_such(lake, truth, encoding, what)
     path.write_bytes(path.read_text().encode(encoding))
     error = _refusal(lake, "json")
     assert error.file == "tracking.json" and what in str(error) and "expected a JSON array" not in str(error), str(error)
+
+
+def test_footy_track_whole_fps_below_the_detections_rate_names_the_track_not_a_duplicate_player(lake, truth):
+    folder = land_synthetic(lake, "footy_track", "slow", truth.head(4000))
+    _meta(folder, lambda m: m["video"].update(fps=1))  # 25 Hz detections at 1 fps: was "player 0-1 appears twice"
+    error = _refusal(lake, "slow")
+    assert error.file == "tracks.parquet" and error.row is not None, str(error)
+    assert "has two detections in frame 0" in str(error) and "video.fps 1: the frame rate is lower" in str(error)
+
+
+@pytest.mark.parametrize("text, outcome", [
+    (b'\xef\xbb\xbf{"length": 100, "width": 64}', (100.0, 64.0)),
+    (b'{"length": 100, "length": 120, "width": 64}', "the key 'length' appears twice"),
+    (b'{"length": true, "width": 64}', 'expected {"length": <metres>, "width": <metres>}'),
+    (b'{"length": 1e999, "width": 64}', "1e999 is past the largest number"),
+])
+def test_pitch_json_is_read_strictly(lake, truth, text, outcome):
+    folder = land_synthetic(lake, "footy_stats", "pitch", truth.head(300))
+    (folder / "pitch.json").write_bytes(text)
+    if isinstance(outcome, tuple):
+        info = _read(lake, "pitch").info
+        assert (info.pitch_length_m, info.pitch_width_m) == outcome
+    else:
+        error = _refusal(lake, "pitch")
+        assert error.file == "pitch.json" and outcome in str(error), str(error)

@@ -226,11 +226,11 @@ def read_pitch_json(lake: Lake, landed: LandedMatch) -> tuple[float, float]:
     names = {f.name for f in landed.files}
     if "pitch.json" not in names:
         return 105.0, 68.0
+    doc = load_json_document(lake.read_bytes(landed.file_uri("pitch.json")), "pitch.json")  # strict, BOM skipped
     try:
-        doc = json.loads(decode_utf8(lake.read_bytes(landed.file_uri("pitch.json")), "pitch.json"))
+        if any(isinstance(doc[k], bool) for k in ("length", "width")):
+            raise TypeError("a boolean is not a size")
         length, width = float(doc["length"]), float(doc["width"])
-    except json.JSONDecodeError as exc:
-        raise FeedError("pitch.json", f"not valid JSON: {exc.msg}", line=exc.lineno) from None
     except (KeyError, TypeError, ValueError):
         raise FeedError("pitch.json", 'expected {"length": <metres>, "width": <metres>}') from None
     if not (50 <= length <= 130 and 30 <= width <= 100):  # (NaN fails both)

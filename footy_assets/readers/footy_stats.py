@@ -181,7 +181,7 @@ def _duplicate_key_row(ndjson: bytes, rows: int) -> tuple[int, str] | None:
     found = pl.DataFrame({"keys": lines.str.extract_all(_KEY.pattern)}).with_row_index("i").filter(
         (pl.col("keys").list.n_unique() < pl.col("keys").list.len()) | lines.str.contains("\\", literal=True))
     for index in found["i"].to_list():  # rows that may repeat a key: the strict parser decides
-        bad = _first_bad_row([ndjson.split(b"\n")[index]] if False else [lines[index].encode()])
+        bad = _first_bad_row([lines[index].encode()])
         if bad is not None:
             return index, bad[1]
     return None

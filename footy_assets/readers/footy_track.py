@@ -284,6 +284,13 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     is_ball = pl.col("role") == "ball"
     extra_ball = is_ball & (pl.col("confidence").rank("ordinal", descending=True).over("frame_id", "role") > 1)
     kept = kept.filter(~extra_ball)
+    twice = kept.filter(pl.struct("track_id", "frame_id").is_duplicated()).sort("row").head(2)
+    if twice.height:  # a frame rate below the detections' (fps 1 for 25 Hz detections): frames would merge
+        a, b = twice.row(0, named=True), twice.row(1, named=True)
+        step = abs(b["continuous_time_s"] - a["continuous_time_s"])
+        raise FeedError(TRACKS_FILE, f"track {a['track_id']} has two detections in frame {a['frame_id']} "
+                        f"({step:.3f} s apart) at {META_FILE}'s video.fps {fps}: the frame rate is lower than the "
+                        "detections'", row=b["row"])
     dropped = rows.height - kept.height
     if kept.height == 0:
         raise FeedError(TRACKS_FILE, "no detection of a player, goal keeper, referee or ball")
