@@ -232,9 +232,10 @@ def parse(lake: Lake, landed: LandedMatch) -> tuple[pl.DataFrame, str]:
         raise FeedError(file, "holds no rows")
     # "team-jersey" in ASCII digits: the contract's \\d also takes other scripts' digits ("0-١٠"), which no
     # cast to a jersey number reads
-    odd = rows.select(pl.arg_where(pl.col("player_id").is_not_null()
-                                   & ~pl.col("player_id").str.contains(r"^[01]-[0-9]{1,3}$")).first()).item()
-    if odd is not None:
+    ids = rows["player_id"].unique().drop_nulls()  # a few dozen values: the regex runs on those
+    wrong = ids.filter(~ids.str.contains(r"^[01]-[0-9]{1,3}$"))
+    if wrong.len():
+        odd = rows.select(pl.arg_where(pl.col("player_id").is_in(wrong.implode())).first()).item()
         raise FeedError(file, f"player_id = {excerpt(rows['player_id'][odd])} is not team-jersey (0 or 1, a dash, "
                         "a jersey number of 1-3 ASCII digits: \"0-10\")", row=int(rows["row"][odd]))
     rows = validate_vendor_rows(rows, FootyStatsRows, file, "row", unit="row")
