@@ -323,9 +323,9 @@ MAX_JSON_INT_DIGITS = 20  # an int64 has 19 digits
 
 
 class _JsonValueError(ValueError):
-    def __init__(self, what: str, pattern: str, nth: int = 1):
+    def __init__(self, what: str, pattern: str, nth: int = 1, key: str | None = None):
         super().__init__(what)
-        self.pattern, self.nth = pattern, nth  # where in the text: the nth match of this regex
+        self.pattern, self.nth, self.key = pattern, nth, key  # where: the first match (nth=2: key's second use)
 
 
 def _json_int(text: str) -> int:
@@ -353,9 +353,36 @@ def _no_duplicate_keys(pairs: list) -> dict:
         for key, _ in pairs:
             if key in seen:
                 raise _JsonValueError(f"the key {excerpt(key)} appears twice in one object (the last would win)",
-                                      re.escape(json.dumps(key)) + r"\s*:", nth=2)
+                                      re.escape(json.dumps(key)) + r"\s*:", nth=2, key=key)
             seen.add(key)
     return doc
+
+
+_JSON_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:)?|[{}\[\]]')
+
+
+def _second_key_at(text: str, key: str) -> int | None:
+    """Where ``key`` is used a second time in one object of ``text`` (the error path: one scan of the tokens,
+    keys compared after unescaping, so ``"\\u0078"`` is ``"x"``)."""
+    stack, seen, next_id = [], set(), 0
+    for m in _JSON_TOKEN.finditer(text):
+        token = m.group(0)
+        if token in "{[":
+            stack.append(next_id if token == "{" else -1)
+            next_id += 1
+        elif token in "}]":
+            if stack:
+                stack.pop()
+        elif m.group(2) and stack and stack[-1] >= 0:
+            try:
+                name = json.loads(f'"{m.group(1)}"')
+            except ValueError:
+                continue
+            if name == key:
+                if stack[-1] in seen:
+                    return m.start()
+                seen.add(stack[-1])
+    return None
 
 
 def load_json_document(data: bytes, file: str):
@@ -370,10 +397,8 @@ def load_json_document(data: bytes, file: str):
     except json.JSONDecodeError as exc:
         raise FeedError(file, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
     except _JsonValueError as exc:
-        found = [m.start() for m in re.finditer(exc.pattern, text)]
-        if exc.nth == 2:  # a duplicate key: the second of two occurrences with no brace between (one object)
-            found = [b for a, b in zip(found, found[1:]) if not re.search(r"[{}]", text[a:b])]
-        at = found[0] if found else None
+        at = _second_key_at(text, exc.key) if exc.nth == 2 else \
+            next((m.start() for m in re.finditer(exc.pattern, text)), None)
         line = None if at is None else text.count("\n", 0, at) + 1
         raise FeedError(file, f"not valid JSON: {exc}", line=line) from None
     except RecursionError:
