@@ -4,7 +4,6 @@ names the file and the row, line or field, and the real cause."""
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
