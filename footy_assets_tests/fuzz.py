@@ -8,7 +8,10 @@ with non-finite values.
 Bases: the real samples (SportVU, three CDF files) and small synthetic deliveries of all three formats
 (footy_stats as JSON and Parquet). Operators work on bytes, lines, numbers and JSON values: truncation,
 deleted / duplicated / swapped lines, hostile numbers (NaN, inf, 1e308, values past float32 or int16),
-wrong JSON types, invalid UTF-8, an empty file, a contradicting fps in a CDF meta. Prints one JSON summary:
+wrong JSON types, invalid UTF-8, an empty file, a contradicting fps in a CDF meta; and (issue 19, round three)
+Parquet decompression bombs (rows repeated past the row bound, which the fuzzer lowers to 200,000), columns
+stored as booleans, lists or text, sidecar track keys that Python's int() reads ("01", "1_0", Arabic-Indic
+digits) or that repeat, duplicate JSON keys, booleans where numbers belong, a BOM or UTF-16 text. Prints one JSON summary:
 counts per format, operator and outcome, and every failure with its seed.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import re
 import shutil
@@ -207,11 +211,95 @@ def op_meta_fps(rng, data: bytes) -> bytes:
     return json.dumps(doc).encode()
 
 
+FUZZ_MAX_PARQUET_ROWS = 200_000  # the bound the fuzzer reads with: a bomb of a small base stays cheap
+
+
+def op_parquet_bomb(rng, data: bytes) -> bytes:
+    """A decompression bomb: the file's rows repeated past the (lowered) row bound, zstd-compressed."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(data))
+    copies = FUZZ_MAX_PARQUET_ROWS // max(table.num_rows, 1) + rng.choice([1, 2, 5])
+    out = io.BytesIO()
+    pq.write_table(pa.concat_tables([table] * copies), out, compression="zstd")
+    return out.getvalue()
+
+
+def op_parquet_types(rng, data: bytes) -> bytes:
+    """One column stored as another type: booleans (every x on the goal line), a list, text, a fraction."""
+    frame = pl.read_parquet(io.BytesIO(data))
+    kind = rng.choice(["bool", "list", "text", "half"])
+    numeric = [c for c, t in frame.schema.items() if t.is_numeric() or t == pl.Boolean]
+    column = rng.choice(numeric if kind in ("bool", "half") and numeric else frame.columns)
+    expr = {"bool": (pl.col(column).cast(pl.Float64, strict=False) > 1).fill_null(False),
+            "list": pl.concat_list(column), "text": pl.col(column).cast(pl.String),
+            "half": pl.col(column).cast(pl.Float64, strict=False) + 0.5}[kind]
+    out = io.BytesIO()
+    frame.with_columns(expr.alias(column)).write_parquet(out)
+    return out.getvalue()
+
+
+SIDECAR_KEYS = ["0{}", "{}_0", "+{}", " {}", "{}.0", "\u0661{}", "{}\u0660"]
+
+
+def op_sidecar_keys(rng, data: bytes) -> bytes:
+    """A footy_track sidecar whose track keys collide once Python's int() reads them, or repeat."""
+    doc = json.loads(data)
+    tracks = doc.get("tracks")
+    if not isinstance(tracks, dict) or not tracks:
+        return op_duplicate_key(rng, data)
+    key = rng.choice(list(tracks))
+    if rng.random() < 0.3:  # the same key twice, as text
+        text = data.decode()
+        at = text.find("{", text.find('"tracks"')) + 1
+        return (text[:at] + f'"{key}": {json.dumps(tracks[key])}, ' + text[at:]).encode()
+    new = rng.choice(SIDECAR_KEYS).format(key)
+    if rng.random() < 0.5:
+        tracks[new] = tracks.pop(key)
+    else:
+        tracks[new] = dict(tracks[key])
+    return json.dumps(doc, ensure_ascii=rng.random() < 0.5).encode()
+
+
+def op_duplicate_key(rng, data: bytes) -> bytes:
+    """One object names a key twice (the last would win silently)."""
+    keys = list(re.finditer(rb'"([A-Za-z_]+)"\s*:\s*', data))
+    if not keys:
+        return data
+    m = rng.choice(keys)
+    value = rng.choice([b"1", b"true", b'"x"', b"null", b"0.5"])
+    return data[: m.start()] + m.group(0) + value + b", " + data[m.start():]
+
+
+def op_boolean_number(rng, data: bytes) -> bytes:
+    """A number where a boolean went (true/false in place of a JSON number)."""
+    found = [m for m in NUMBER.finditer(data) if data[m.start() - 1: m.start()] in (b" ", b":")]
+    if not found:
+        return data
+    m = rng.choice(found)
+    return data[: m.start()] + rng.choice([b"true", b"false"]) + data[m.end():]
+
+
+def op_encoding(rng, data: bytes) -> bytes:
+    """A byte order mark, or the text re-encoded as UTF-16 / UTF-32."""
+    choice = rng.choice(["bom", "utf-16", "utf-16-le", "utf-32"])
+    if choice == "bom":
+        return b"\xef\xbb\xbf" + data
+    try:
+        return data.decode("utf-8").encode(choice)
+    except UnicodeDecodeError:
+        return data
+
+
 def operators_for(file: str) -> list:
     if file.endswith(".parquet"):
-        return [op_parquet_values, op_parquet_values, op_parquet_values, op_parquet_bytes]
+        return [op_parquet_values, op_parquet_values, op_parquet_values, op_parquet_bytes, op_parquet_bomb,
+                op_parquet_types, op_parquet_types]
     if file.endswith((".json", ".jsonl")):
         extra = [op_meta_fps] if file.endswith(".json") and "tracking" not in file else []
+        extra += [op_sidecar_keys, op_sidecar_keys] if file == "tracks_meta.json" else []
+        extra += [op_duplicate_key, op_boolean_number, op_encoding] if file.endswith(".json") else []
         return [*JSON_OPERATORS, *TEXT_OPERATORS[:5], *extra]
     return TEXT_OPERATORS
 
@@ -261,6 +349,8 @@ def run_one(lake: Lake, fmt: str, base: Path, rng: random.Random) -> tuple[str, 
 
 def fuzz(mutants: int, seed: int) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="footy-fuzz-"))
+    saved = os.environ.get("FOOTY_MAX_PARQUET_ROWS")
+    os.environ["FOOTY_MAX_PARQUET_ROWS"] = str(FUZZ_MAX_PARQUET_ROWS)  # the bombs stay small
     try:
         lake = Lake.from_env(str(workdir / "lake"))
         bases = _bases(workdir)
@@ -287,6 +377,10 @@ def fuzz(mutants: int, seed: int) -> dict:
             "failures": failures,
         }
     finally:
+        if saved is None:
+            os.environ.pop("FOOTY_MAX_PARQUET_ROWS", None)
+        else:
+            os.environ["FOOTY_MAX_PARQUET_ROWS"] = saved
         shutil.rmtree(workdir, ignore_errors=True)
 
 

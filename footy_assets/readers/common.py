@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import asdict, dataclass, field
@@ -225,11 +226,11 @@ def read_pitch_json(lake: Lake, landed: LandedMatch) -> tuple[float, float]:
     names = {f.name for f in landed.files}
     if "pitch.json" not in names:
         return 105.0, 68.0
+    doc = load_json_document(lake.read_bytes(landed.file_uri("pitch.json")), "pitch.json")  # strict, BOM skipped
     try:
-        doc = json.loads(decode_utf8(lake.read_bytes(landed.file_uri("pitch.json")), "pitch.json"))
+        if any(isinstance(doc[k], bool) for k in ("length", "width")):
+            raise TypeError("a boolean is not a size")
         length, width = float(doc["length"]), float(doc["width"])
-    except json.JSONDecodeError as exc:
-        raise FeedError("pitch.json", f"not valid JSON: {exc.msg}", line=exc.lineno) from None
     except (KeyError, TypeError, ValueError):
         raise FeedError("pitch.json", 'expected {"length": <metres>, "width": <metres>}') from None
     if not (50 <= length <= 130 and 30 <= width <= 100):  # (NaN fails both)
@@ -260,3 +261,149 @@ def first_bad_line(text_lines: list[str], start: int = 0) -> tuple[int, str] | N
         if not isinstance(value, dict):
             return number, f"expected a JSON object, found {type(value).__name__}"
     return None
+
+
+# -- round three: byte order marks, strict JSON documents, Parquet decompression bounds ------------------------
+DEFAULT_MAX_PARQUET_ROWS = 20_000_000  # a full match is ~3.3 M rows (footy_stats) / ~3.4 M detections (footy_track)
+DEFAULT_MAX_PARQUET_BYTES = 1 << 30  # ... and 30-100 MB uncompressed: 1 GiB is room for 10x that
+
+
+def max_parquet_rows() -> int:
+    """The most rows a Parquet file may hold (``FOOTY_MAX_PARQUET_ROWS``, default 20 M)."""
+    return int(os.environ.get("FOOTY_MAX_PARQUET_ROWS", DEFAULT_MAX_PARQUET_ROWS))
+
+
+def max_parquet_bytes() -> int:
+    """The most bytes a Parquet file's data may decompress to (``FOOTY_MAX_PARQUET_BYTES``, default 1 GiB)."""
+    return int(os.environ.get("FOOTY_MAX_PARQUET_BYTES", DEFAULT_MAX_PARQUET_BYTES))
+
+
+def check_parquet_bounds(source, file: str) -> None:
+    """Refuse a Parquet file whose metadata says it decompresses to more rows than ``max_parquet_rows()`` or more
+    bytes than ``max_parquet_bytes()`` (a decompression bomb: a few MB of zstd that read as 60 M rows), from the
+    footer alone, before a single page is read. ``source``: a path or a seekable binary file."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(source).metadata
+    except Exception as exc:  # noqa: BLE001 - any footer pyarrow cannot read
+        raise FeedError(file, f"not a readable Parquet file ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})") from None
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+    groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
+    rows = max(meta.num_rows, sum(g.num_rows for g in groups))
+    if rows > max_parquet_rows():
+        raise FeedError(file, f"holds {rows:,} rows, over the limit of {max_parquet_rows():,} (FOOTY_MAX_PARQUET_ROWS; "
+                        "a 90-minute match is ~3.4 M)")
+    size = max(sum(max(g.total_byte_size, 0) for g in groups),
+               sum(max(g.column(c).total_uncompressed_size, 0) for g in groups for c in range(g.num_columns)))
+    if size > max_parquet_bytes():
+        raise FeedError(file, f"decompresses to {size:,} bytes, over the limit of {max_parquet_bytes():,} "
+                        "(FOOTY_MAX_PARQUET_BYTES; a 90-minute match is ~100 MB)")
+
+
+def strip_bom(data: bytes, file: str) -> bytes:
+    """``data`` without a UTF-8 byte order mark; UTF-16 or UTF-32 text (a BOM, or NUL bytes among the first
+    ones) is refused as not UTF-8, naming the encoding, rather than failing later as "not JSON"."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:]
+    for bom, name in ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"),
+                      (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16")):
+        if data.startswith(bom):
+            raise FeedError(file, f"is {name} text (byte order mark {bom.hex(' ').upper()}): save it as UTF-8", line=1)
+    head = data[:64]
+    if len(head) >= 2 and head.count(0) * 3 >= len(head):
+        raise FeedError(file, "is UTF-16 or UTF-32 text without a byte order mark (NUL bytes between the "
+                        "characters): save it as UTF-8", line=1)
+    return data
+
+
+MAX_JSON_INT_DIGITS = 20  # an int64 has 19 digits
+
+
+class _JsonValueError(ValueError):
+    def __init__(self, what: str, pattern: str, nth: int = 1, key: str | None = None):
+        super().__init__(what)
+        self.pattern, self.nth, self.key = pattern, nth, key  # where: the first match (nth=2: key's second use)
+
+
+def _json_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_JSON_INT_DIGITS:
+        raise _JsonValueError(f"a {digits:,}-digit integer ({excerpt(text, 20)})", re.escape(text[:40]))
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _JsonValueError(f"{text[:20]} is past the largest number (it reads as infinity)", re.escape(text[:40]))
+    return value
+
+
+def _json_constant(name: str):
+    raise _JsonValueError(f"{name} is not a JSON number", r"(?<![\w\"])" + re.escape(name))
+
+
+def _no_duplicate_keys(pairs: list) -> dict:
+    doc = dict(pairs)
+    if len(doc) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _JsonValueError(f"the key {excerpt(key)} appears twice in one object (the last would win)",
+                                      re.escape(json.dumps(key)) + r"\s*:", nth=2, key=key)
+            seen.add(key)
+    return doc
+
+
+_JSON_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:)?|[{}\[\]]')
+
+
+def _second_key_at(text: str, key: str) -> int | None:
+    """Where ``key`` is used a second time in one object of ``text`` (the error path: one scan of the tokens,
+    keys compared after unescaping, so ``"\\u0078"`` is ``"x"``)."""
+    stack, seen, next_id = [], set(), 0
+    for m in _JSON_TOKEN.finditer(text):
+        token = m.group(0)
+        if token in "{[":
+            stack.append(next_id if token == "{" else -1)
+            next_id += 1
+        elif token in "}]":
+            if stack:
+                stack.pop()
+        elif m.group(2) and stack and stack[-1] >= 0:
+            try:
+                name = json.loads(f'"{m.group(1)}"')
+            except ValueError:
+                continue
+            if name == key:
+                if stack[-1] in seen:
+                    return m.start()
+                seen.add(stack[-1])
+    return None
+
+
+def load_json_document(data: bytes, file: str):
+    """A small JSON document (a sidecar, a meta file), strictly: UTF-8 (a BOM is skipped; UTF-16 refused),
+    no duplicate keys, no NaN/Infinity, no number that overflows (``1e999``) and no integer of more than
+    20 digits. Every refusal is a FeedError naming the file and the line."""
+    text = decode_utf8(strip_bom(data, file), file)
+    decoder = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_int=_json_int, parse_float=_json_float,
+                               parse_constant=_json_constant)
+    try:
+        doc, end = decoder.raw_decode(text, len(text) - len(text.lstrip()))
+    except json.JSONDecodeError as exc:
+        raise FeedError(file, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+    except _JsonValueError as exc:
+        at = _second_key_at(text, exc.key) if exc.nth == 2 else \
+            next((m.start() for m in re.finditer(exc.pattern, text)), None)
+        line = None if at is None else text.count("\n", 0, at) + 1
+        raise FeedError(file, f"not valid JSON: {exc}", line=line) from None
+    except RecursionError:
+        raise FeedError(file, "not valid JSON (nested too deeply)") from None
+    if text[end:].strip():
+        raise FeedError(file, "not valid JSON: extra data after the document",
+                        line=text.count("\n", 0, end + len(text[end:]) - len(text[end:].lstrip())) + 1)
+    return doc

@@ -9,6 +9,7 @@ period column: a gap of 300 s or more without frames starts a new period. fps co
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import polars as pl
@@ -21,11 +22,13 @@ from footy_assets.readers.common import (
     FeedError,
     FeedInfo,
     ReadResult,
+    check_parquet_bounds,
     excerpt,
-    first_bad_line,
+    load_json_document,
     max_line_bytes,
     read_pitch_json,
     refuse_implausible_rows,
+    strip_bom,
     validate_vendor_rows,
 )
 
@@ -56,6 +59,13 @@ def _conform(frame: pl.DataFrame, file: str) -> pl.DataFrame:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
             continue
         have = frame.schema[name]
+        wrong = (not (have.is_numeric() or have == pl.Null)) if dtype.is_numeric() else \
+            have not in (pl.String, pl.Categorical, pl.Null) and not isinstance(have, pl.Enum)
+        if wrong:  # booleans cast to 0/1 (every x on the goal line), lists and text are not the vendor's types
+            first = frame[name].is_not_null().arg_true()
+            kind = "a number" if dtype.is_numeric() else "text"
+            raise FeedError(file, f"column {name} is stored as {have}, not {kind} (seed vendor-api-tracking-download.txt)",
+                            row=int(first[0]) if first.len() else None)
         if dtype.is_integer() and have.is_float():
             # Centimetres are integers in the vendor schema; a fractional value is a broken file.
             bad = frame.select(pl.arg_where((pl.col(name) != pl.col(name).round(0)).fill_null(False)).first())
@@ -80,24 +90,27 @@ def _read_parquet(lake: Lake, uri: str, file: str) -> pl.DataFrame:
     try:
         with lake.open_regular(uri) as stream:
             source = lake.local_path_of_open(stream) if lake.is_local else io.BytesIO(stream.read())
+            check_parquet_bounds(source, file)  # from the footer: a decompression bomb is never read
             frame = pl.read_parquet(source)
     except (pl.exceptions.ComputeError, OSError, pl.exceptions.PolarsError) as exc:
         raise FeedError(file, f"not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
     return _conform(frame, file)
 
 
-def _ndjson_chunks(stream, chunk_bytes: int = JSON_CHUNK_BYTES):
+def _ndjson_chunks(stream, chunk_bytes: int = JSON_CHUNK_BYTES, file: str = "tracking.json"):
     """Turn a streamed JSON array of flat row objects into newline-delimited JSON, chunk by chunk.
 
     Rows of the download are flat objects (no nested braces), so the array is cut at ``}`` + ``,`` + ``{``
     boundaries. Only one chunk (plus the unfinished object carried over) is in memory at a time, so files
     of hundreds of MB are read in bounded memory. Yields (ndjson bytes, rows before this chunk).
     """
-    carry, rows_before, opened, closed = b"", 0, False, False
+    carry, rows_before, opened, closed, stripped_bom = b"", 0, False, False, False
     while True:
         block = stream.read(chunk_bytes)
         data = carry + block
         if not opened:
+            if not stripped_bom:
+                data, stripped_bom = strip_bom(data, file), True  # a UTF-8 BOM is skipped; UTF-16/32 refused
             stripped = data.lstrip()
             if not stripped and block:
                 carry = b""
@@ -125,6 +138,55 @@ def _ndjson_chunks(stream, chunk_bytes: int = JSON_CHUNK_BYTES):
             return
 
 
+_NUMBER_FIELDS = {"timestamp", "player_id_conf", "x", "y", "bbox_x", "bbox_y"}
+_TEXT_FIELDS = {"role", "player_id"}
+_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+
+
+def _first_bad_row(lines: list[bytes]) -> tuple[int, str] | None:
+    """(0-based index, what is wrong) of the first row object that is not strict JSON (duplicate keys, NaN,
+    ``1e999``, a 20-digit number) or holds a value of the wrong JSON type (``true`` for a number, a list, a
+    number for text). The error path only, after a vectorised parse failed or a count said to look."""
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            doc = load_json_document(line, "")
+        except FeedError as exc:
+            return index, exc.what
+        if not isinstance(doc, dict):
+            return index, f"expected a JSON object, found {type(doc).__name__}"
+        for key, value in doc.items():
+            if value is None:
+                continue
+            if key in _NUMBER_FIELDS and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                return index, f"{key} = {json.dumps(value)[:60]} is not a number"
+            if key in _NUMBER_FIELDS and isinstance(value, int) and not -2**63 <= value < 2**63:
+                return index, f"{key} = {excerpt(value)} is past a 64-bit integer"
+            if key in _TEXT_FIELDS and not isinstance(value, str):
+                return index, f"{key} = {json.dumps(value)[:60]} is not text"
+    return None
+
+
+def _duplicate_key_row(ndjson: bytes, rows: int) -> tuple[int, str] | None:
+    """A row object of this chunk that names a key twice (JSON leaves it to the reader which one wins), with
+    the duplicated key. Cheap when there is none: the count of ``:`` in the chunk is compared with the keys a
+    row has (one pass in C); only a chunk whose rows differ in their keys, or that escapes characters
+    (``\\u0078`` is ``x``), is looked at row by row (vectorised: the keys of every line, then their count)."""
+    first = ndjson[: ndjson.find(b"\n") if b"\n" in ndjson else len(ndjson)]
+    keys = len(_KEY.findall(first.decode("utf-8", "replace")))
+    if b"\\" not in ndjson and ndjson.count(b":") == keys * rows:
+        return None
+    lines = pl.Series(ndjson.decode("utf-8", "replace").split("\n"))
+    found = pl.DataFrame({"keys": lines.str.extract_all(_KEY.pattern)}).with_row_index("i").filter(
+        (pl.col("keys").list.n_unique() < pl.col("keys").list.len()) | lines.str.contains("\\", literal=True))
+    for index in found["i"].to_list():  # rows that may repeat a key: the strict parser decides
+        bad = _first_bad_row([lines[index].encode()])
+        if bad is not None:
+            return index, bad[1]
+    return None
+
+
 def _read_json(lake: Lake, uri: str, file: str) -> pl.DataFrame:
     # Parse wide (Int64/Float64) and let _conform check ranges and cast: narrow ints panic polars' ndjson.
     wide = {pl.Int16: pl.Int64, pl.Float32: pl.Float64}
@@ -132,15 +194,19 @@ def _read_json(lake: Lake, uri: str, file: str) -> pl.DataFrame:
     parts = []
     try:
         with lake.open_regular(uri) as stream:
-            for ndjson, rows_before in _ndjson_chunks(stream):
+            for ndjson, rows_before in _ndjson_chunks(stream, file=file):
                 try:
                     parts.append(pl.read_ndjson(io.BytesIO(ndjson), schema=schema))
                 except (Exception, pl.exceptions.PanicException) as exc:  # locate the bad object
-                    bad = first_bad_line(ndjson.decode("utf-8", "replace").split("\n"))
+                    bad = _first_bad_row(ndjson.split(b"\n"))
                     if bad is None:
-                        raise FeedError(file, f"could not read rows: {exc}") from None
+                        raise FeedError(file, f"could not read rows: {str(exc)[:200]}") from None
                     number, what = bad
-                    raise FeedError(file, f"row object {what}", row=rows_before + number - 1) from None
+                    raise FeedError(file, f"row object {what}", row=rows_before + number) from None
+                dup = _duplicate_key_row(ndjson, parts[-1].height)
+                if dup is not None:
+                    number, what = dup
+                    raise FeedError(file, f"row object {what}", row=rows_before + number) from None
     except FeedError:
         raise
     except ValueError as exc:
@@ -164,8 +230,54 @@ def parse(lake: Lake, landed: LandedMatch) -> tuple[pl.DataFrame, str]:
     rows = reader(lake, landed.file_uri(file), file)
     if rows.height == 0:
         raise FeedError(file, "holds no rows")
+    # "team-jersey" in ASCII digits: the contract's \\d also takes other scripts' digits ("0-١٠"), which no
+    # cast to a jersey number reads
+    ids = rows["player_id"].unique().drop_nulls()  # a few dozen values: the regex runs on those
+    wrong = ids.filter(~ids.str.contains(r"^[01]-[0-9]{1,3}$"))
+    if wrong.len():
+        odd = rows.select(pl.arg_where(pl.col("player_id").is_in(wrong.implode())).first()).item()
+        raise FeedError(file, f"player_id = {excerpt(rows['player_id'][odd])} is not team-jersey (0 or 1, a dash, "
+                        "a jersey number of 1-3 ASCII digits: \"0-10\")", row=int(rows["row"][odd]))
     rows = validate_vendor_rows(rows, FootyStatsRows, file, "row", unit="row")
     return rows, file
+
+
+MAX_GAP_MS = 3 * 3600 * 1000  # a gap longer than this between two frames: not one match (half time is ~15 min)
+MIN_PERIOD_MS = 10_000  # a period (after a gap of 300 s) spanning less than this is not a period
+
+
+def check_clock(rows: pl.DataFrame, file: str) -> int:
+    """The frame rate, after refusing a clock that is not one match's: a gap of more than 3 hours between frames
+    (a 40-billion-ms step, a row 23 days late), a "period" spanning less than 10 s of frames once the clock has
+    more than one (a lone row after a 300 s gap), timestamps stepping by something no whole frame rate gives
+    (714 ms is 1.4 fps: rounded it would merge frames). Vectorised over the distinct timestamps."""
+    times = (rows.lazy().group_by("timestamp").agg(pl.col("row").min()).sort("timestamp")
+             .with_columns(step=pl.col("timestamp").diff()).collect())
+    far = times.filter(pl.col("step") > MAX_GAP_MS).head(1)
+    if far.height:
+        step = int(far["step"][0])
+        raise FeedError(file, f"timestamp {far['timestamp'][0]} comes {step:,} ms ({step / 86_400_000:.1f} days) after "
+                        "the frame before it: more than 3 hours without a frame is not one match's clock",
+                        row=int(far["row"][0]))
+    periods = times.with_columns(period=canonical.periods_from_gaps(pl.col("timestamp"))).group_by("period").agg(
+        span=pl.col("timestamp").max() - pl.col("timestamp").min(), frames=pl.len(),
+        first=pl.col("timestamp").min(), row=pl.col("row").first()).sort("period")
+    short = periods.filter(pl.col("span") < MIN_PERIOD_MS).head(1) if periods.height > 1 else periods.clear()
+    if short.height:
+        p = short.row(0, named=True)
+        raise FeedError(file, f"the frames from timestamp {p['first']} make a period (after a gap of 300 s or more) of "
+                        f"{p['frames']} frame{'s' if p['frames'] != 1 else ''} over {p['span']:,} ms: a period spans "
+                        "at least 10 s, so the clock is not one match's", row=int(p["row"]))
+    try:
+        fps = canonical.estimate_fps(rows["timestamp"])
+    except ValueError as exc:
+        raise FeedError(file, str(exc)) from None
+    steps = times["step"].drop_nulls()
+    median = float(steps.filter(steps > 0).median())
+    if abs(median - 1000.0 / fps) > 1.0:  # the clock is in whole ms: 33/34 ms steps are 30 fps
+        raise FeedError(file, f"timestamps step by {median:g} ms, {1000.0 / median:.2f} frames per second: not a whole "
+                        "frame rate (fps is stored as an integer and numbers the frames; rounded, frames would merge)")
+    return fps
 
 
 def _identities(rows: pl.DataFrame) -> pl.DataFrame:
@@ -183,7 +295,7 @@ def read(lake: Lake, landed: LandedMatch) -> ReadResult:
     """Read one footy_stats match folder into canonical tracking rows (CONTRACTS 2, 3)."""
     rows, file = parse(lake, landed)
     length, width = read_pitch_json(lake, landed)
-    fps = canonical.estimate_fps(rows["timestamp"])
+    fps = check_clock(rows, file)
     ids = _identities(rows)
     lookup = {name: pl.col("player_id").replace_strict(ids["player_id"], ids[name], default=None)
               for name in ("team", "jersey", "canonical_id")}
