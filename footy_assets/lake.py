@@ -395,26 +395,33 @@ class Lake:
         if folder != root and not folder.startswith(root + os.sep):
             raise UnsafeEntry(0, "a folder that leads outside the lake (a link?)", os.path.dirname(path))
 
-    def write_bytes_atomic(self, uri: str, data: bytes) -> None:
-        """Write a small file so that readers see the old or the new content, never a half."""
+    def write_bytes_atomic(self, uri: str, data: bytes, exclusive: bool = False) -> None:
+        """Write a small file so that readers see the old or the new content, never a half. ``exclusive``: never
+        over an existing file (``FileExistsError``; on an object store checked just before the PUT)."""
         fs, _ = self.filesystem()
         path = self.fs_path(uri)
         try:
             fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
             if self.is_local:
                 self._check_folder_inside(path)
-                tmp = f"{path}.tmp-{os.getpid()}"
+                folder, name = os.path.split(path)
+                tmp = os.path.join(folder, f".{name}.tmp-{os.getpid()}")  # hidden: never taken for a landed file
                 try:
                     with fs.open_output_stream(tmp) as out:
                         out.write(data)
-                    os.replace(tmp, path)
+                    if exclusive:
+                        os.link(tmp, path)  # fails if the name exists: nobody's file is replaced
+                    else:
+                        os.replace(tmp, path)
                 finally:
                     if os.path.lexists(tmp):
                         os.unlink(tmp)
             else:  # an object store PUT is atomic
+                if exclusive and fs.get_file_info(path).type != pafs.FileType.NotFound:
+                    raise FileExistsError(errno.EEXIST, "exists", path)
                 with fs.open_output_stream(path) as out:
                     out.write(data)
-        except UnsafeEntry:
+        except (UnsafeEntry, FileExistsError):
             raise
         except Exception as exc:  # a full disk, a read-only folder: one line naming the file
             raise LakeWriteError(f"{uri}: not written: {one_line(exc)}") from exc
