@@ -32,6 +32,7 @@ class Audit:
     checks: list[tuple[str, bool, dict]]
     read_seconds: float
     validate_seconds: float
+    landed: LandedMatch  # the delivery as read: publish under its fingerprint (the hash of the bytes parsed)
 
 
 def audit_delivery(lake: Lake, landed: LandedMatch) -> Audit:
@@ -41,14 +42,14 @@ def audit_delivery(lake: Lake, landed: LandedMatch) -> Audit:
     result = read_match(lake, landed)  # parses and validates the vendor rows, then normalises
     read = time.perf_counter()
     frame = Tracking.validate(result.tracking)
-    info = result.info
+    info, read_landed = result.info, result.landed
     del result  # the validated frame is all that is needed from here (peak memory)
     validated = time.perf_counter()
     outcomes = (quality.no_duplicate_player_frames(frame),
                 quality.positions_on_pitch(frame, info.pitch_length_m, info.pitch_width_m),
                 quality.ball_tracked(frame))
     checks = [(name, passed, metadata) for name, (passed, metadata) in zip(TRACKING_CHECK_NAMES, outcomes)]
-    return Audit(frame, info, checks, read - started, validated - read)
+    return Audit(frame, info, checks, read - started, validated - read, read_landed)
 
 
 def audit_ahead(lake: Lake, landed: LandedMatch) -> None:

@@ -229,18 +229,15 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from footy_assets.exports import ExportError, export_match
+    from footy_assets.exports import ExportError, check_output, export_match
 
     lake = _lake(args.lake)
     output = args.output or str(Path("exports") / args.match / args.format)
-    if "://" not in output:
-        target = Path(output).resolve()
-        lake_root = Path(lake.uri).resolve() if lake.is_local else None
-        # into the lake only under landing/ (to land an export as a new match), never among its tables
-        if lake_root is not None and _inside(target, lake_root) and not _inside(target, lake_root / "landing"):
-            raise UsageError(f"--output {output} is inside the lake: write exports outside it, or into landing/")
+    output = output.removeprefix("file://")  # a local folder: checked as one
     try:
-        written = export_match(lake, args.match, args.format, output, json_download=args.json)
+        new_match = check_output(lake, output, overwrite=args.overwrite)
+        written = export_match(lake, args.match, args.format, output, json_download=args.json,
+                               overwrite=args.overwrite, new_folder=new_match)
     except ExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -384,8 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cdf: tracking.jsonl + meta.json (CDF v0.3.2); tracking_download: tracking.parquet as the "
                    "vendor's download; mot: mot.csv (footy_track matches only)")
     p.add_argument("--output", "-o", help="folder or s3://bucket/prefix to write to (default exports/ID/FORMAT); "
-                   "inside the lake only under landing/")
+                   "inside the lake only a new folder under landing/ (a new match)")
     p.add_argument("--json", action="store_true", help="tracking_download as tracking.json instead of parquet")
+    p.add_argument("--overwrite", action="store_true", help="replace files of the same names in --output (outside "
+                   "the lake only; without it an export never writes over a file)")
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_export)
 

@@ -168,9 +168,26 @@ class Entry:
     kind: str
     size_bytes: int = 0
     mtime_ns: int = 0
+    links: int = 1  # names of the file (st_nlink): more than one is a hard link, maybe to a file outside the lake
 
 
 _STORE_KINDS = {pafs.FileType.File: "file", pafs.FileType.Directory: "dir"}  # an object store has no links
+
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def _checked_regular(fd: int, path: str) -> os.stat_result:
+    """The stat of an open descriptor that is a regular file with one name; else it is closed and refused: a
+    FIFO or device, or a hard link (a second name of a file that may be outside the lake)."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UnsafeEntry(0, "not a regular file", path)
+    if info.st_nlink > 1:
+        os.close(fd)
+        raise UnsafeEntry(0, f"a hard link ({info.st_nlink} names for one file): refused, not read", path)
+    return info
 
 
 def _kind(mode: int) -> str:
@@ -181,6 +198,47 @@ def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "dir"
     return "other"  # FIFO, device, socket: never opened
+
+
+class Folder:
+    """One folder of the lake, opened once (``Lake.open_folder``)."""
+
+    def __init__(self, lake: "Lake", uri: str, fd: int | None):
+        self.lake, self.uri, self.fd = lake, uri, fd
+
+    def read(self, name: str, limit: int) -> tuple[bytes, int]:
+        """(at most ``limit + 1`` bytes of the file ``name``, its modification time in ns before the read, 0 on a
+        store). Locally the file is opened relative to the folder without following a link, and refused unless
+        the open descriptor is a regular file with one name (``UnsafeEntry``)."""
+        path = f"{self.uri}/{name}"
+        if self.fd is None:
+            fs, _ = self.lake.filesystem()
+            with fs.open_input_stream(self.lake.fs_path(path)) as stream:
+                return _read_bounded(stream, limit, int(fs.get_file_info(self.lake.fs_path(path)).size or 0)), 0
+        if "/" in name or name in (".", ".."):
+            raise UnsafeEntry(0, "not a file name", path)
+        try:
+            fd = os.open(name, _OPEN_FLAGS | os.O_NONBLOCK, dir_fd=self.fd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafeEntry(exc.errno, "a symbolic link (not followed)", path) from None
+            raise
+        # the time before the read: a write during it leaves the file newer than recorded, so it is hashed again
+        info = _checked_regular(fd, path)
+        with os.fdopen(fd, "rb") as stream:
+            return _read_bounded(stream, limit, info.st_size), info.st_mtime_ns
+
+
+def _read_bounded(stream, limit: int, expected: int, chunk_bytes: int = 64 << 20) -> bytes:
+    """The bytes of ``stream`` up to ``limit + 1`` (one more tells a file over the limit): the ``expected`` size
+    in one read (one copy in memory), then chunks while it grows; a read of ``limit`` bytes at once would
+    reserve that much memory whatever the file's size."""
+    chunks, total, size = [], 0, min(expected + 1, limit + 1)
+    while total <= limit and (chunk := stream.read(size)):
+        size = min(chunk_bytes, limit + 1 - total - len(chunk))
+        chunks.append(chunk)
+        total += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 @dataclass(frozen=True)
@@ -262,7 +320,7 @@ class Lake:
                 out = []
                 for entry in found:
                     info = entry.stat(follow_symlinks=False)
-                    out.append(Entry(entry.name, _kind(info.st_mode), info.st_size, info.st_mtime_ns))
+                    out.append(Entry(entry.name, _kind(info.st_mode), info.st_size, info.st_mtime_ns, info.st_nlink))
         except (FileNotFoundError, NotADirectoryError):
             return []
         return sorted(out, key=lambda e: e.name)
@@ -290,16 +348,41 @@ class Lake:
             return
         path = self.fs_path(uri)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(path, _OPEN_FLAGS | os.O_NONBLOCK)
         except OSError as exc:
             if exc.errno == errno.ELOOP:  # the name is a symbolic link
                 raise UnsafeEntry(exc.errno, "a symbolic link (not followed)", path) from None
             raise
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise UnsafeEntry(0, "not a regular file", path)
+        _checked_regular(fd, path)
         with os.fdopen(fd, "rb") as stream:
             yield stream
+
+    @contextmanager
+    def open_folder(self, uri: str):
+        """A ``Folder`` of the lake whose files are read relative to it. On a local lake every component from the
+        lake root is opened without following a link (``O_DIRECTORY | O_NOFOLLOW``) and the files relative to the
+        folder's descriptor: a folder swapped for a link after listing is refused, and all files come from the
+        one folder opened. An object store has no links: the files are read by name."""
+        if not self.is_local:
+            yield Folder(self, uri, None)
+            return
+        root, path = self.fs_path(self.uri), self.fs_path(uri)
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            for part in path[len(root):].strip("/").split("/"):
+                if part in ("", ".", ".."):
+                    raise UnsafeEntry(0, "not a folder name of the lake", path)
+                try:
+                    inner = os.open(part, _OPEN_FLAGS | os.O_DIRECTORY, dir_fd=fd)
+                except OSError as exc:
+                    if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # a link (or a file) where a folder was listed
+                        raise UnsafeEntry(exc.errno, "a symbolic link or not a folder (not followed)", path) from None
+                    raise
+                os.close(fd)
+                fd = inner
+            yield Folder(self, uri, fd)
+        finally:
+            os.close(fd)
 
     def local_path_of_open(self, stream) -> str:
         """A path that names the already opened ``stream`` (for libraries that open paths themselves):
@@ -322,26 +405,33 @@ class Lake:
         if folder != root and not folder.startswith(root + os.sep):
             raise UnsafeEntry(0, "a folder that leads outside the lake (a link?)", os.path.dirname(path))
 
-    def write_bytes_atomic(self, uri: str, data: bytes) -> None:
-        """Write a small file so that readers see the old or the new content, never a half."""
+    def write_bytes_atomic(self, uri: str, data: bytes, exclusive: bool = False) -> None:
+        """Write a small file so that readers see the old or the new content, never a half. ``exclusive``: never
+        over an existing file (``FileExistsError``; on an object store checked just before the PUT)."""
         fs, _ = self.filesystem()
         path = self.fs_path(uri)
         try:
             fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
             if self.is_local:
                 self._check_folder_inside(path)
-                tmp = f"{path}.tmp-{os.getpid()}"
+                folder, name = os.path.split(path)
+                tmp = os.path.join(folder, f".{name}.tmp-{os.getpid()}")  # hidden: never taken for a landed file
                 try:
                     with fs.open_output_stream(tmp) as out:
                         out.write(data)
-                    os.replace(tmp, path)
+                    if exclusive:
+                        os.link(tmp, path)  # fails if the name exists: nobody's file is replaced
+                    else:
+                        os.replace(tmp, path)
                 finally:
                     if os.path.lexists(tmp):
                         os.unlink(tmp)
             else:  # an object store PUT is atomic
+                if exclusive and fs.get_file_info(path).type != pafs.FileType.NotFound:
+                    raise FileExistsError(errno.EEXIST, "exists", path)
                 with fs.open_output_stream(path) as out:
                     out.write(data)
-        except UnsafeEntry:
+        except (UnsafeEntry, FileExistsError):
             raise
         except Exception as exc:  # a full disk, a read-only folder: one line naming the file
             raise LakeWriteError(f"{uri}: not written: {one_line(exc)}") from exc

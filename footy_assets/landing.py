@@ -112,6 +112,9 @@ def landed_files(lake: Lake, folder_uri: str, with_hashes: bool = True,
         where = folder_uri[len(lake.uri) + 1 :] + "/" + entry.name
         if entry.kind in UNSAFE:
             raise LandingError(f"{where} is {UNSAFE[entry.kind]}: refused, not followed (deliver regular files)")
+        if entry.links > 1:  # another name of a file that may be outside the lake: named, never opened
+            raise LandingError(f"{where} is a hard link ({entry.links} names for one file): refused, not read "
+                               "(deliver regular files)")
         recorded = known.get(entry.name)
         if with_hashes and recorded and entry.mtime_ns and recorded[:2] == (entry.size_bytes, entry.mtime_ns):
             files.append(LandedFile(entry.name, entry.size_bytes, recorded[2], entry.mtime_ns))

@@ -78,6 +78,7 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     landed = find_match(lake.lake, match_id)
     context.log.info(f"{match_id}: {landed.format}, {len(landed.files)} file(s), {landed.total_bytes:,} bytes")
     audit = audited(lake.lake, landed)  # read, contract and checks (done ahead by the CLI for its first match)
+    landed = audit.landed  # as read: a file written to since it was hashed above is published as parsed
     frame, info = audit.tracking, audit.info
     audit.tracking = None  # the frame is held here only (peak memory)
     checks = list(tracking_checks(audit.checks))

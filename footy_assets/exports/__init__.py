@@ -15,9 +15,12 @@ gives the same canonical rows within the format's rounding (``footy_assets_tests
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
+
+import pyarrow.fs as pafs
 
 from footy_assets.lake import Lake, check_match_id, unreadable
 from footy_assets.publish import published_fingerprint, published_rows
@@ -60,19 +63,88 @@ def render(lake: Lake, match_id: str, fmt: str, json_download: bool = False) -> 
     return tracking_download.render(tracking, match, "json" if json_download else "parquet")
 
 
-def export_match(lake: Lake, match_id: str, fmt: str, output: str, json_download: bool = False) -> list[str]:
+def export_match(lake: Lake, match_id: str, fmt: str, output: str, json_download: bool = False,
+                 overwrite: bool = False, new_folder: bool = False) -> list[str]:
     """Write one export of a published match into the folder ``output`` (a path or s3://bucket/prefix); the
-    written files' URIs. Each file is replaced whole (a reader sees the old or the new one)."""
+    written files' URIs. Each file appears whole (a reader sees none or all of it). Never over an existing file
+    unless ``overwrite`` (then each is replaced whole); ``new_folder``: ``output`` must not exist yet and is
+    created (an export landed as a new match: ``check_output``). Refusals are ``ExportError``s."""
     files = render(lake, match_id, fmt, json_download)
     target = Lake.from_env(output)
     if target.is_local:
-        Path(target.uri).mkdir(parents=True, exist_ok=True)
+        try:
+            if new_folder:
+                os.makedirs(os.path.dirname(target.uri), exist_ok=True)
+                os.mkdir(target.uri)  # fails if anything took the name since it was checked
+            else:
+                Path(target.uri).mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise ExportError(f"--output {output} exists and is not a new folder: nothing written") from None
+    if not overwrite:  # refused before anything is written, not halfway
+        fs, _ = target.filesystem()
+        taken = [name for name in files
+                 if fs.get_file_info(target.fs_path(target.join(name))).type != pafs.FileType.NotFound]
+        if taken:
+            raise ExportError(f"--output {output} already holds {', '.join(taken)}: nothing written (export into a "
+                              "new folder, or pass --overwrite to replace them)")
     written = []
     for name, data in files.items():
         uri = target.join(name)
-        target.write_bytes_atomic(uri, data)
+        try:
+            target.write_bytes_atomic(uri, data, exclusive=not overwrite)
+        except FileExistsError:
+            raise ExportError(f"{uri} appeared while the export was written: not replaced") from None
         written.append(uri)
     return written
 
 
-__all__ = ["EXPORT_FORMATS", "ExportError", "export_match", "published_match", "render"]
+def check_output(lake: Lake, output: str, overwrite: bool = False) -> bool:
+    """Refuse (``ExportError``) an ``output`` of the command line that would write where it must not; True when
+    it lands the export as a new match of the lake (``export_match(new_folder=True)``).
+
+    Inside the lake an export may only create a new folder under ``landing/`` (a new match), reached without
+    a link inside the lake (a link could lead to an existing match's folder, or out of the lake): an existing
+    match's folder, however named (``..``, a link), is refused, so is ``--overwrite``. Elsewhere ``output`` must
+    be a folder or not exist (a file, ``/dev/null``: refused)."""
+    if "://" in output:
+        if not lake.is_local and (output + "/").startswith(lake.uri + "/"):
+            if not output.startswith(lake.join("landing") + "/"):
+                raise ExportError(f"--output {output} is inside the lake: write exports outside it, or into landing/")
+            if overwrite or lake.list_dir(output):
+                raise ExportError(f"--output {output} is a folder of the lake's landing zone that exists: exports "
+                                  "into the lake land a new match (name a folder that does not exist yet)")
+            return True
+        return False
+    raw = os.path.abspath(os.path.expanduser(output))
+    real = os.path.realpath(raw)
+    root = os.path.realpath(lake.uri) if lake.is_local else None
+    if root is not None:
+        _refuse_links_inside(raw, root, output)
+    if root is not None and _inside(real, root):
+        if not _inside(real, os.path.join(root, "landing")) or real == os.path.join(root, "landing"):
+            raise ExportError(f"--output {output} is inside the lake: write exports outside it, or into landing/")
+        if overwrite or os.path.lexists(real):
+            raise ExportError(f"--output {output} is a folder of the lake's landing zone that exists (a match's "
+                              "folder is never written by an export): exports into the lake land a new match "
+                              "(name a folder that does not exist yet; --overwrite is refused there)")
+        return True
+    if os.path.exists(real) and not os.path.isdir(real):
+        raise ExportError(f"--output {output} exists and is not a folder: name a folder (it is created if missing)")
+    return False
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _refuse_links_inside(raw: str, root: str, output: str) -> None:
+    """Refuse a path that goes through a symbolic link living inside the lake (a link's name may say anything)."""
+    parts = raw.split(os.sep)
+    for i in range(2, len(parts) + 1):
+        prefix = os.sep.join(parts[:i])
+        if os.path.islink(prefix) and _inside(os.path.realpath(os.path.dirname(prefix)), root):
+            raise ExportError(f"--output {output} goes through a symbolic link inside the lake "
+                              f"({prefix}): refused, not followed")
+
+
+__all__ = ["EXPORT_FORMATS", "ExportError", "check_output", "export_match", "published_match", "render"]

@@ -176,6 +176,7 @@ class FeedInfo:
 class ReadResult:
     tracking: pl.DataFrame
     info: FeedInfo
+    landed: LandedMatch | None = None  # the delivery as read: its fingerprint is the hash of the bytes parsed
 
 
 def refuse_implausible_rows(frame, file: str, locator: str, unit: str = "line") -> None:

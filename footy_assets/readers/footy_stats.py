@@ -85,13 +85,12 @@ def _conform(frame: pl.DataFrame, file: str) -> pl.DataFrame:
 
 
 def _read_parquet(lake: Lake, uri: str, file: str) -> pl.DataFrame:
-    # polars reads the file itself (float16 included): no Arrow copy of 3 M rows on the way. Locally it reads
-    # the descriptor opened without following links (Lake.open_regular), never whatever the name points to.
+    # polars reads the file itself (float16 included): no Arrow copy of 3 M rows on the way. It reads the bytes
+    # read_delivery hashed (read_match), never the name again.
     try:
         with lake.open_regular(uri) as stream:
-            source = lake.local_path_of_open(stream) if lake.is_local else io.BytesIO(stream.read())
-            check_parquet_bounds(source, file)  # from the footer: a decompression bomb is never read
-            frame = pl.read_parquet(source)
+            check_parquet_bounds(stream, file)  # from the footer: a decompression bomb is never read
+            frame = pl.read_parquet(stream)
     except (pl.exceptions.ComputeError, OSError, pl.exceptions.PolarsError) as exc:
         raise FeedError(file, f"not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
     return _conform(frame, file)

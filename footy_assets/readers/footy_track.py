@@ -19,7 +19,6 @@ with the video's size and frame rate, the second half's start and, per track, it
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
@@ -211,9 +210,8 @@ def _read_rows(lake: Lake, landed: LandedMatch) -> pl.DataFrame:
     uri = landed.file_uri(TRACKS_FILE)
     try:
         with lake.open_regular(uri) as stream:
-            source = lake.local_path_of_open(stream) if lake.is_local else io.BytesIO(stream.read())
-            check_parquet_bounds(source, TRACKS_FILE)  # from the footer: a decompression bomb is never read
-            frame = pl.read_parquet(source)
+            check_parquet_bounds(stream, TRACKS_FILE)  # from the footer: a decompression bomb is never read
+            frame = pl.read_parquet(stream)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise FeedError(TRACKS_FILE, f"not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
     missing = [c for c in COLUMNS if c not in frame.columns]
