@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -75,11 +76,20 @@ def test_a_cli_run_waits_for_a_dg_launch_run_of_the_same_match(lake, tmp_path):
         if not first_line:
             break
     assert f"wait    m1: footy-assets upkeep (pid {os.getpid()}" in first_line, seen
-    time.sleep(3)  # dg's run reaches its claim meanwhile and waits too
+    # dg's run reaches its claim and waits too: read its output until it says so
+    dg_lines: list[str] = []
+    reader = threading.Thread(target=lambda: dg_lines.extend(iter(launched.stdout.readline, "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while not any("waiting for footy-assets upkeep" in line for line in dg_lines) and time.monotonic() < deadline \
+            and launched.poll() is None:
+        time.sleep(0.1)
     released_at = time.time()
     claims.release(lake, "m1", ours.id)
     cli_out = seen + cli.communicate(timeout=600)[0]
-    out, _ = launched.communicate(timeout=600)
+    launched.wait(timeout=600)
+    reader.join(timeout=60)
+    out = "".join(dg_lines)
     assert launched.returncode == 0, out[-3000:]
     assert cli.returncode == 0, cli_out
     assert "waiting for footy-assets upkeep" in out  # dg's run met the holder too, and said so
