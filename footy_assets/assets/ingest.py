@@ -185,7 +185,9 @@ def _publish(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeRes
     # The delivery just superseded stays for readers that read the marker a moment ago; those the previous
     # publish superseded go once that publish is older than a reader may hold a marker (else upkeep drops them).
     dropped = {}
-    if previous is not None and time.time() * 1000 - (previous["materialized_at_ms"] or 0) >= hold_ms:
+    if previous is None:  # the first publish: no marker ever named another delivery (failed attempts): drop them
+        dropped = prune_superseded(lake, match_id, keep={fingerprint})
+    elif time.time() * 1000 - (previous["materialized_at_ms"] or 0) >= hold_ms:
         dropped = prune_superseded(lake, match_id, keep={fingerprint, previous["fingerprint"]})
     return dg.MaterializeResult(
         metadata={
