@@ -423,3 +423,19 @@ def test_pitch_json_is_read_strictly(lake, truth, text, outcome):
     else:
         error = _refusal(lake, "pitch")
         assert error.file == "pitch.json" and outcome in str(error), str(error)
+
+
+def test_a_cdf_meta_with_a_key_twice_is_refused_with_its_line(lake):
+    """The CDF meta is read as strictly as the other JSON documents: a key twice is refused (which would the
+    reader take?), named with its line, not silently the last."""
+    import json as _json
+
+    from .conftest import land_sample
+
+    folder = land_sample(lake, "cdf", "validator_v0_3_2")
+    meta = next(p for p in folder.iterdir() if p.suffix == ".json")
+    text = _json.dumps(_json.loads(meta.read_text()), indent=1)
+    text = text.replace('"fps":', '"fps": 10, "fps":', 1)
+    meta.write_text(text)
+    with pytest.raises(FeedError, match=rf"{meta.name}, line \d+: .*fps"):
+        _read(lake, "validator_v0_3_2")

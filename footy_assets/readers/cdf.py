@@ -28,9 +28,9 @@ from footy_assets.readers.common import (
     FeedInfo,
     ReadResult,
     scan_lines,
-    decode_utf8,
     excerpt,
     first_bad_line,
+    load_json_document,
     validate_vendor_rows,
 )
 
@@ -131,11 +131,8 @@ def _get(doc: dict, *paths: str):
 
 def read_meta(lake: Lake, landed: LandedMatch, file: str) -> dict:
     """fps, pitch size, team sheets and period frame ranges from a CDF meta file."""
-    text = decode_utf8(lake.read_bytes(landed.file_uri(file)), file)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FeedError(file, f"not valid JSON ({exc.msg} at column {exc.colno})", line=exc.lineno) from None
+    try:  # strictly: a key twice (which would the reader take?), NaN, 1e999 refused with their line
+        doc = load_json_document(lake.read_bytes(landed.file_uri(file)), file)
     except RecursionError:
         raise FeedError(file, "nested too deeply to be a CDF meta file") from None
     if not isinstance(doc, dict):
