@@ -6,7 +6,7 @@ Generates the match in footy_stats format (Parquet) into a temporary lake, then
 
 3. for footy_stats, runs the bare prototype (bench/prototype.py) on the same file, then reads the same match
    landed as CDF, SportVU and footy_stats JSON (bench/readers.py, with fast-forward-football in an environment
-   of its own for the CDF yardstick), and prints every goal of issue 11 with its measured value.
+   of its own for the CDF yardstick), and prints every speed and memory goal with its measured value.
 
 Run: ``make bench`` (or ``.venv/bin/python bench/full_match.py [--format footy_stats|sportvu|cdf|footy_track]``).
 Not a timed test: figures depend on the machine; the README records them with the machine they came from.
@@ -99,7 +99,7 @@ def main() -> int:
                 seconds = meta["seconds"].value if "seconds" in meta else float("nan")
                 rss = meta["peak_rss_mb"].value if "peak_rss_mb" in meta else float("nan")
                 print(f"    {key:<22} {seconds:6.2f} s   peak RSS {rss:7.0f} MB")
-        if args.format == "footy_stats":  # issue 11's goals, against the bare prototype on the same file
+        if args.format == "footy_stats":  # the speed goals, against the bare prototype on the same file
             prototype = Path(__file__).resolve().parent / "prototype.py"
             done, proto_wall, proto_peak = timed([sys.executable, str(prototype), str(folder / "tracking.parquet"),
                                                   str(Path(tmp) / "prototype")], YARDSTICK_ENV)
@@ -126,7 +126,7 @@ def main() -> int:
             if not args.no_readers:
                 print("reading full matches of the other formats:")
                 goals += readers.run(Path(tmp) / "readers", args.minutes, YARDSTICK_ENV)
-            print("goals (issue 11):")
+            print("goals:")
             readers.print_goals(goals)
     return 0
 

@@ -1,4 +1,5 @@
-"""Benchmark: what frame_state's `valid` rule keeps and rejects (issue 19, "Real data, real regressions").
+"""Benchmark: what frame_state's `valid` rule keeps and rejects on real samples, with and without injected swaps
+and jitter.
 
 For each real sample (SkillCorner broadcast CDF, the 25 Hz Premier League window of footovision_h1 read as a CDF
 match, the Sportec snippet, SportVU), the same sample with broadcast glitches injected that stay under the 12 m/s

@@ -1,4 +1,4 @@
-"""Benchmark (issue 19, round three): what the hostile-input guards of footy_track and footy_stats cost.
+"""Benchmark: what the hostile-input guards of footy_track and footy_stats cost.
 
 1. ``resolve_identities`` on re-ID chains of 3,000 / 100,000 / 1,000,000 tracks, each re-identified from the next
    (the reader before took 5.8 s for 1,000 and over 90 s for 3,000: cubic);

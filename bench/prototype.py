@@ -1,4 +1,5 @@
-"""A bare numpy/polars prototype of a match's chain, the yardstick of issue 11 ("within 2x of plain numpy").
+"""A bare numpy/polars prototype of a match's chain, the yardstick of the chain's speed goal ("within 2x of plain
+numpy").
 
 The same work as the chain on a footy_stats download, without contracts, Dagster, Delta or publishing: read
 the parquet, centre the positions, number frames and periods, sort per player, Savitzky-Golay (9, 2) speed per

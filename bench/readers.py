@@ -1,4 +1,4 @@
-"""Benchmark: reading full matches (issue 11, goal 2), each in a fresh process measured from outside.
+"""Benchmark: reading full matches (the readers' speed and memory goals), each in a fresh process measured from outside.
 
 For one synthetic 90-minute, 25 fps match landed as CDF (JSONL + meta), SportVU text and footy_stats JSON, a
 process runs ``footy_assets.readers.read_match`` (parse, vendor validation, canonical rows) and
@@ -114,7 +114,7 @@ def print_goals(rows: list[tuple[str, float, float, str]]) -> None:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="footy_bench_readers_") as tmp:
         rows = run(Path(tmp))
-    print("goals (issue 11, readers):")
+    print("goals (readers):")
     print_goals(rows)
     return 0
 

@@ -15,7 +15,7 @@ from footy_assets.publish import published_rows
 
 
 def filter_intervals(match_id: str, request: dict, lake: Lake | None = None) -> list[dict]:
-    """Answer a frame-state filter request (seed vendor-api-frame-state-filter.txt) for one match.
+    """Answer a frame-state filter request (the vendor's frame-state filter API) for one match.
 
     Reads the delivery the ``matches`` row publishes. Returns a list of {start, end, label, type, player_id}
     with times in seconds. Raises ``FilterError`` for an unknown or unpublished match, column or player, or a
@@ -37,7 +37,7 @@ def filter_intervals(match_id: str, request: dict, lake: Lake | None = None) -> 
                           "(land it and run footy-assets materialize)")
     published = matches["fingerprint"][0].as_py()
     pitch = (float(matches["pitch_length_m"][0].as_py()), float(matches["pitch_width_m"][0].as_py()))
-    # the delivery matches publishes (CONTRACTS 8): never a mix of two deliveries
+    # the delivery matches publishes: never a mix of two deliveries
     frame_state, ball_state = (published_rows(lake, table, match_id, published) for table in ("frame_state", "ball_state"))
     if frame_state.height == 0:
         raise FilterError(f"match {match_id!r} has no frame_state rows of its published delivery "

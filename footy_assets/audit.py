@@ -1,4 +1,4 @@
-"""A landed delivery audited before anything of it is written (CONTRACTS 8): read by its vendor's reader (the
+"""A landed delivery audited before anything of it is written: read by its vendor's reader (the
 vendor's own schema), validated by the canonical ``Tracking`` contract, and put through the tracking checks.
 Pure functions, no Dagster: the ingest asset audits its partition's delivery (``audited``), and the command line
 audits the first match it will materialise ahead, on a thread, while Dagster starts (``audit_ahead``); the

@@ -1,6 +1,6 @@
 """What all readers share: the canonical tracking schema and the steps that bring a feed into it.
 
-Canonical frame (CONTRACTS 3): metres, origin at the centre spot, x along the touchline, y towards the
+Canonical frame: metres, origin at the centre spot, x along the touchline, y towards the
 top touchline, the home team attacking left to right (towards +x) in every period. Time: ``timestamp_ms``
 and ``frame_id = round(timestamp_ms * fps / 1000)``. Identity: ``player_id = "{team}-{jersey}"``.
 """
@@ -42,12 +42,12 @@ TRACKING_SCHEMA: dict[str, pl.DataType] = {
     "bbox_w": pl.Int16,
     "bbox_h": pl.Int16,
     "source_format": pl.String,
-    # Not in CONTRACTS 3: the feed's own ball-in-play flag for the frame, where the feed gives one
+    # An addition to the canonical columns: the feed's own ball-in-play flag for the frame, where the feed gives one
     # (CDF ball_status / ball.status, SportVU's pause flag); null otherwise. ball_state reads it.
     "in_play": pl.Boolean,
-    # footy_track (CONTRACTS 10): the tracker filled the box from its prediction (a Lost-state track), no detection
+    # footy_track: the tracker filled the box from its prediction (a Lost-state track), no detection
     "interpolated": pl.Boolean,
-    # CONTRACTS 8: the sha256 fingerprint of the landed delivery these rows came from. Every per-match
+    # The sha256 fingerprint of the landed delivery these rows came from. Every per-match
     # table carries the fingerprint of the delivery it was computed from; ``matches`` publishes one.
     "fingerprint": pl.Categorical,
 }
@@ -69,7 +69,7 @@ def estimate_fps(timestamps_ms: pl.Series) -> int:
 
 
 def frame_id_expr(fps: int, timestamp: str = "timestamp_ms") -> pl.Expr:
-    """``round(timestamp_ms * fps / 1000)`` as Int64 (CONTRACTS 3)."""
+    """``round(timestamp_ms * fps / 1000)`` as Int64."""
     return (pl.col(timestamp).cast(pl.Float64) * fps / 1000.0).round(0).cast(pl.Int64).alias("frame_id")
 
 

@@ -1,5 +1,5 @@
 """One writer per match, whoever starts it: the CLI, the landing sensor, the UI, a backfill, ``dg launch``, upkeep
-and forget (issue 18).
+and forget.
 
 A claim is a small JSON record in the lake, ``_claims/<match_id>.json``, naming its holder: a Dagster run (every
 step of the run claims the match before it writes; the claim is the run's until the run ends, so two runs never

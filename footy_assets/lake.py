@@ -94,7 +94,7 @@ def check_fingerprint(fingerprint: str) -> str:
 
 
 class InvalidMatchId(ValueError):
-    """A landing folder name that is not a valid match_id (CONTRACTS 1)."""
+    """A landing folder name that is not a valid match_id."""
 
 
 def check_match_id(match_id: str) -> str:
@@ -456,7 +456,8 @@ class Lake:
 
     def ensure_table(self, table: str, schema: pa.Schema, partition_by: tuple[str, ...] = MATCH_PARTITION
                      ) -> DeltaTable:
-        """Create ``table`` empty, partitioned by ``partition_by``, unless it exists (CONTRACTS 1: create once);
+        """Create ``table`` empty, partitioned by ``partition_by``, unless it exists (tables are created once,
+        before any write);
         an existing table partitioned otherwise is refused (``LayoutError``).
 
         Creating before the first write matters: two first writes to a missing table race and lose data.
@@ -494,7 +495,7 @@ class Lake:
                        schema: "dict[str, pl.DataType] | None" = None) -> int:
         """Replace the rows of one delivery (``match_id``, ``fingerprint``) of a per-match table in one Delta
         commit; return the version it made. Rows of the match's other deliveries are untouched: readers keep
-        seeing the published one whole while a new one is written beside it (CONTRACTS 8; ``publish``).
+        seeing the published one whole while a new one is written beside it (``publish``).
 
         ``frame`` is cast to ``schema`` (the table's polars schema; default: the frame's own; a categorical
         column is stored as a plain string) and its ``fingerprint`` column is set to ``fingerprint``. Other

@@ -1,4 +1,4 @@
-"""Write-audit-publish across a match's tables (CONTRACTS 8): readers always see one whole delivery.
+"""Write-audit-publish across a match's tables: readers always see one whole delivery.
 
 Delta commits one table at a time and a match spans eight tables, so:
 * a delivery is audited (vendor schema, canonical contract, every blocking check) before its first commit;

@@ -1,11 +1,11 @@
-"""Read-only DuckDB over the lake (CONTRACTS 7): every table available by its name, nothing else.
+"""Read-only DuckDB over the lake: every table available by its name, nothing else.
 
 Tables are registered as Arrow datasets (``Lake.dataset``): DuckDB's own ``delta`` extension is downloaded
 at run time and is not available offline. DuckDB pushes filters and projections into the dataset, so
 ``WHERE match_id = '...'`` reads one partition.
 
 Each per-match table is a view of the rows whose ``fingerprint`` is the one ``matches`` publishes for the
-match (CONTRACTS 8): a chain that failed half-way is never read as a mix of two deliveries.
+match: a chain that failed half-way is never read as a mix of two deliveries.
 
 Hardening: exactly one statement, and it must be a query (SELECT, WITH, VALUES, FROM, DESCRIBE, SHOW,
 SUMMARIZE, PIVOT, UNPIVOT — DuckDB's own parser classifies it). After the tables are registered, external access

@@ -8,7 +8,7 @@ with non-finite values.
 Bases: the real samples (SportVU, three CDF files) and small synthetic deliveries of all three formats
 (footy_stats as JSON and Parquet). Operators work on bytes, lines, numbers and JSON values: truncation,
 deleted / duplicated / swapped lines, hostile numbers (NaN, inf, 1e308, values past float32 or int16),
-wrong JSON types, invalid UTF-8, an empty file, a contradicting fps in a CDF meta; and (issue 19, round three)
+wrong JSON types, invalid UTF-8, an empty file, a contradicting fps in a CDF meta; and
 Parquet decompression bombs (rows repeated past the row bound, which the fuzzer lowers to 200,000), columns
 stored as booleans, lists or text, sidecar track keys that Python's int() reads ("01", "1_0", Arabic-Indic
 digits) or that repeat, duplicate JSON keys, booleans where numbers belong, a BOM or UTF-16 text. Prints one JSON summary:

@@ -1,4 +1,4 @@
-"""ball_state: in_play and possession rules (CONTRACTS 5) on hand-built frames."""
+"""ball_state: in_play and possession rules on hand-built frames."""
 
 import polars as pl
 

@@ -1,4 +1,4 @@
-"""Damage nobody could repair with the tools (issue 18): each kind detected by ``footy-assets doctor``, named in
+"""Damage nobody could repair with the tools: each kind detected by ``footy-assets doctor``, named in
 one line by every command that meets it, repaired by ``doctor --repair`` (or named as unrepairable), with queries
 on the other tables working throughout. Real CLI processes on a real lake."""
 

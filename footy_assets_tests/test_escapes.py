@@ -1,4 +1,4 @@
-"""Data loss and escapes (issue 19, round three): an export never writes into a match's landing folder, over a
+"""Data loss and escapes: an export never writes into a match's landing folder, over a
 file it did not create, or out of the lake through a link; a hard link in a landing folder is refused unread;
 a match folder swapped for a link after it was hashed is refused, not followed (also by the read ahead); and
 a delivery is published under the fingerprint of exactly the bytes parsed."""

@@ -1,4 +1,4 @@
-"""Exports (CONTRACTS 11): CDF checked by the format's own validator, the tracking download with the seed's exact
+"""Exports: CDF checked by the format's own validator, the tracking download with the vendor's exact
 types, MOT CSV of a footy_track match, and round trips: export, land under a new match_id, materialise, and
 the canonical rows come back within the format's rounding."""
 

@@ -1,4 +1,4 @@
-"""The fast paths of issue 11 give what the plain ones gave: line scans, CDF through pyarrow, Delta writes
+"""The fast paths give what the plain ones gave: line scans, CDF through pyarrow, Delta writes
 through polars Parquet and one deltalake commit, frame order in SportVU."""
 
 import json

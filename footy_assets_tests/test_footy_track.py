@@ -1,5 +1,5 @@
-"""footy_track (CONTRACTS 10): the video tracker's tracks.parquet + tracks_meta.json, with and without the
-camera's homography, identities through re-ID chains, and each seed invariant refused with the file and row."""
+"""footy_track: the video tracker's tracks.parquet + tracks_meta.json, with and without the
+camera's homography, identities through re-ID chains, and each documented invariant refused with the file and row."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Glitches that stay under the 12 m/s step threshold (issue 19): jitter and swaps a broadcast tracker makes,
+"""Glitches that stay under the 12 m/s step threshold: jitter and swaps a broadcast tracker makes,
 amplified at a segment's edge, must not reach a summary, an interval or match_quality's top speed."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from footy_assets.sql import run_sql
 
 from .conftest import SAMPLES, land_sample
 
-OLD_RULE = {"max_speed_mps": np.inf, "max_accel_mps2": np.inf}  # steps only, as before issue 19
+OLD_RULE = {"max_speed_mps": np.inf, "max_accel_mps2": np.inf}  # steps only: the rule before speed and acceleration
 OUT_AND_BACK = np.cumsum([1.1, 1.1, 1.1, -1.1, -1.1, -1.1, -1.1, -1.1])  # steps of 1.1 m: 11 m/s at 10 fps
 
 

@@ -1,4 +1,4 @@
-"""Hostile requests, round three (issue 19): `footy-assets sql` bounded in time, memory and temporary files
+"""Hostile requests: `footy-assets sql` bounded in time, memory and temporary files
 (in a private folder, never the caller's), errors without the home directory, a read-only PIVOT run; malformed
 `intervals` requests refused with exit 2 and one line naming the field."""
 

@@ -1,4 +1,4 @@
-"""Hostile input, round three (issue 19), footy_track and footy_stats: re-ID chains in linear time, Parquet
+"""Hostile input to footy_track and footy_stats: re-ID chains in linear time, Parquet
 decompression bounds, garbage that used to be accepted, and refusals that used to be unclear. Every refusal
 names the file and the row, line or field, and the real cause."""
 

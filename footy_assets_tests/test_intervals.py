@@ -1,4 +1,5 @@
-"""Interval rules of CONTRACTS 6 on hand-built frame_state rows."""
+"""Interval rules (maximal runs where a predicate holds, minimum durations, the filter request) on hand-built
+frame_state rows."""
 
 import polars as pl
 import pytest
@@ -76,7 +77,7 @@ def test_request_several_players_and_response_shape():
         {"start": 0.2, "end": 1.4, "label": "speed_mps >=7.0", "type": "frame_state", "player_id": "0-7"},
     ]
     assert list(out[0]) == [*seed_fields, "team", "period", "period_start", "start_in_period", "end_in_period",
-                            "match_minute"]  # the seed's fields first and unchanged
+                            "match_minute"]  # the vendor API's fields first and unchanged
 
 
 def test_response_tells_team_period_and_clock_within_the_period():
@@ -152,7 +153,7 @@ def test_catalog_has_the_standard_definitions():
         ("high_speed_run", 30, 59), ("sprint", 0, 29)]
 
 
-# -- malformed requests (issue 19): refused naming the field, never an empty answer --------------------------
+# -- malformed requests: refused naming the field, never an empty answer --------------------------
 SPEED = {"type": "frame_state", "players": ["0-10"], "column": "speed_mps"}
 
 
@@ -194,11 +195,11 @@ def test_equal_bounds_and_the_longest_minimum_are_answered():
     assert run_filter({"filters": [{**SPEED, "gte": 8, "min_duration_ms": 3 * 3600 * 1000}]}, fs, None, FPS) == []
 
 
-def test_the_seed_examples_are_answered():
-    """The five requests of vendor-api-frame-state-filter.txt, as written there."""
+def test_the_vendor_api_examples_are_answered():
+    """The five requests of the vendor's frame-state filter API, as written there."""
     import json
 
-    seed = [
+    examples = [
         '{"filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": 7.0,'
         ' "min_duration_ms": 1000}]}',
         '{"filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": 2.0, "lte": 4.0,'
@@ -217,7 +218,7 @@ def test_the_seed_examples_are_answered():
         for p in ("0-7", "0-8", "0-10")])
     ball = _ball([0] * n, x=[0.0] * 50 + [30.0] * 50)  # x_m 30 is 82.5 on the 0-105 pitch
     answers = [[(r["start"], r["end"], r["label"], r["player_id"]) for r in run_filter(json.loads(text), fs, ball, FPS)]
-               for text in seed]
+               for text in examples]
     assert answers == [
         [(2.0, 4.0, "speed_mps >=7.0", "0-10")],
         [(0.0, 2.0, "speed_mps >=2.0 <=4.0", "0-10")],

@@ -1,4 +1,4 @@
-"""Edges a stranger found in the lake of issue 18: a damaged publish marker, a missing file met by `sql` and
+"""Edges a stranger found in the lake's publishing: a damaged publish marker, a missing file met by `sql` and
 `intervals`, a lake without `matches`, files without boolean or long-string statistics, claims and locks through
 links or left by nobody, and settings that are not numbers. Real CLI processes on real lakes."""
 

@@ -1,4 +1,4 @@
-"""One run per match, whoever starts it (issue 18): a CLI and ``dg launch`` on one match at once, upkeep and forget
+"""One run per match, whoever starts it: a CLI and ``dg launch`` on one match at once, upkeep and forget
 while a run writes it. Real processes, the real instance's event log."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Write-audit-publish (CONTRACTS 8) and glitch-proof summaries (CONTRACTS 9), on real assets and real lakes."""
+"""Write-audit-publish and glitch-proof summaries, on real assets and real lakes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A published match never vanishes (issue 18): readers see the old delivery whole until the new one is, whatever
+"""A published match never vanishes: readers see the old delivery whole until the new one is, whatever
 happens to the chain in between — readers polling during a re-delivery, kill -9 after each kind of commit, a
 read-only table folder, a full disk. Real processes, real Delta tables, real mounts."""
 

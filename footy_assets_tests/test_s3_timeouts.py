@@ -1,4 +1,4 @@
-"""A gateway that accepts connections and never answers (issue 18): every command that meets it ends with one line
+"""A gateway that accepts connections and never answers: every command that meets it ends with one line
 naming what it could not read, within the configured bounds, instead of waiting as long as the gateway hangs."""
 
 from __future__ import annotations

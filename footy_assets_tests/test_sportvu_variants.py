@@ -1,5 +1,5 @@
-"""Every message form the SportVU seed document allows, read against the reader on the real sample
-(seed ``sportvu-raw-message-format.txt``): the ball part with or without ``:``, after an empty sub-message
+"""Every message form the SportVU format allows, read against the reader on the real sample
+(the format omits what it does not track): the ball part with or without ``:``, after an empty sub-message
 (``;;``), empty after ``:`` (the ball out of the tracking area: the format omits what it does not track), or
 absent. A message cut in the middle of a value is still refused."""
 
@@ -47,8 +47,8 @@ def reference(tmp_path_factory):
 
 @pytest.mark.parametrize("form", [
     lambda o, b: f"{o}:{b};",         # the sample's own form
-    lambda o, b: f"{o}{b};",          # no ':' (the seed's worked example)
-    lambda o, b: f"{o};{b};",         # after an empty sub-message (the seed's "Game is being played")
+    lambda o, b: f"{o}{b};",          # no ':' (the format's plain form)
+    lambda o, b: f"{o};{b};",         # after an empty sub-message (a message while the game is being played)
     lambda o, b: f"{o}:{b};\r",       # a CRLF file
     lambda o, b: f"{o} : {b} ; ",     # spaces around
 ], ids=["colon", "no-colon", "double-semicolon", "crlf", "spaces"])
@@ -65,8 +65,8 @@ def test_ball_part_forms_give_the_same_ball(lake, reference, form):
     lambda o, b: f"{o}:\r",           # ... in a CRLF file
     lambda o, b: f"{o}:;",            # empty ball part, closed by ';'
     lambda o, b: o,                   # no ball part at all
-    lambda o, b: f"{o};",             # the seed's "First Half" form: ';;'
-    lambda o, b: f"{o};;",            # the seed's "Second half" form: ';;;'
+    lambda o, b: f"{o};",             # a first-half message: ';;'
+    lambda o, b: f"{o};;",            # a second-half message: ';;;'
 ], ids=["empty-after-colon", "empty-after-colon-space", "empty-after-colon-crlf", "colon-semicolon", "none",
         "double-semicolon", "triple-semicolon"])
 def test_no_ball_part_reads_the_frame_without_a_ball(lake, reference, form):

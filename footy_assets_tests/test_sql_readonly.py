@@ -1,4 +1,4 @@
-"""``footy-assets sql`` is read-only (CONTRACTS 7) and the ``intervals`` request is hardened: hostile input
+"""``footy-assets sql`` is read-only and the ``intervals`` request is hardened: hostile input
 gets exit 2 and one line, and nothing is written anywhere."""
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def read_table(lake: Lake, table: str, match_id: str, fingerprint: str, columns:
                allow_empty: bool = False) -> pl.DataFrame:
     """One delivery's rows of a table (only ``columns``), or a Failure that says what to materialise first.
 
-    ``allow_empty``: an empty result is valid (a derived table of a clip can be empty, CONTRACTS 8).
+    ``allow_empty``: an empty result is valid (a derived table of a clip can be empty).
     """
     scan = lake.scan_match(table, match_id, fingerprint)
     if scan is None:

@@ -70,7 +70,7 @@ assert tuple(spec.name for spec in TRACKING_CHECKS) == TRACKING_CHECK_NAMES  # t
                 can_subset=False, name="ingest_match", backfill_policy=ONE_MATCH_PER_RUN)
 def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     """raw_feed and tracking come from one read of the delivery (parsing a full match twice would double
-    the cost). Write-audit-publish (CONTRACTS 8): the delivery is audited in memory — vendor schema,
+    the cost). Write-audit-publish: the delivery is audited in memory — vendor schema,
     canonical contract, every blocking check — before anything of it is written; a refused delivery leaves
     the match's stored rows and its raw_feed record exactly as they were."""
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Flattened Common Data Format tracking rows (seed common-data-format-cdf-paper.txt)."""
+"""Flattened Common Data Format tracking rows (the Common Data Format specification)."""
 
 import pandera.polars as pa
 import polars as pl

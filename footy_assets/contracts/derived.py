@@ -202,7 +202,7 @@ class TeamMatchSummary(PerMatchTable):
 
 
 class MatchQuality(PerMatchTable):
-    """match_quality (CONTRACTS 9): per period and player, per period and team (player_id null), and per period
+    """match_quality: per period and player, per period and team (player_id null), and per period
     for the whole match (team and player_id null)."""
 
     period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5], description=PERIOD_DOC)

@@ -1,4 +1,4 @@
-"""Rows of the footy_stats tracking download (seed vendor-api-tracking-download.txt)."""
+"""Rows of the footy_stats tracking download (the vendor's tracking-download API)."""
 
 import pandera.polars as pa
 import polars as pl

@@ -1,4 +1,4 @@
-"""Rows of a footy_track ``tracks.parquet`` (seed video-tracker-tracks-format.txt, section 4.1): one row per
+"""Rows of a footy_track ``tracks.parquet`` (the video tracker's documented output format, section 4.1): one row per
 Detection of the video tracker."""
 
 import pandera.polars as pa
@@ -8,7 +8,8 @@ from footy_assets.contracts.validation import Contract
 
 
 class FootyTrackRows(Contract):
-    """The seed's Arrow schema and its per-row invariants (normalised top-left xywh boxes within [0, 1])."""
+    """The tracker's documented Arrow schema and its per-row invariants (normalised top-left xywh boxes within
+    [0, 1])."""
 
     row: pl.Int64 = pa.Field(ge=0)  # position in the file, for error messages
     frame_index: pl.Int32 = pa.Field(ge=0)

@@ -1,4 +1,4 @@
-"""Parsed SportVU messages (seed sportvu-raw-message-format.txt): one row per object per message."""
+"""Parsed SportVU messages (the SportVU raw message format): one row per object per message."""
 
 import pandera.polars as pa
 

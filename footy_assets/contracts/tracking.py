@@ -1,4 +1,4 @@
-"""The canonical ``tracking`` table (CONTRACTS 3)."""
+"""The canonical ``tracking`` table."""
 
 import pandera.polars as pa
 import polars as pl

@@ -1,8 +1,8 @@
-"""Exports (CONTRACTS 11): a published match of the lake back out in the standards the seeds name.
+"""Exports: a published match of the lake back out in the standards the vendors document.
 
 * ``cdf``: Common Data Format v0.3.2 — ``tracking.jsonl`` (one frame per line) + ``meta.json``; valid against
   the schemas of the ``common-data-format-validator`` package.
-* ``tracking_download``: the vendor's tracking download exactly as seed ``vendor-api-tracking-download.txt``:
+* ``tracking_download``: the vendor's tracking download exactly as the vendor's tracking-download API:
   ``tracking.parquet`` (int32 ms, role, player_id, float16 player_id_conf, int16 cm from the bottom-left corner,
   int16 pixels) or ``tracking.json`` (an array of row objects); a ``pitch.json`` beside it when the pitch is not
   105 x 68 m.

@@ -1,4 +1,4 @@
-"""Canonical tracking -> the vendor's tracking download (seed vendor-api-tracking-download.txt).
+"""Canonical tracking -> the vendor's tracking download (the vendor's tracking-download API).
 
 Columns and types exactly as the seed: ``timestamp`` int32 (ms), ``role``, ``player_id`` (``"0-10"`` or null),
 ``player_id_conf`` float16, ``x``/``y`` int16 centimetres from the bottom-left corner, ``bbox_x``/``bbox_y``

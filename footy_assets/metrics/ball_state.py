@@ -1,4 +1,4 @@
-"""ball_state: one row per frame with a ball (CONTRACTS 5).
+"""ball_state: one row per frame with a ball.
 
 * ``in_play``: the feed's flag where it gives one (tracking.in_play), else true (every frame of the
   table is inside a period).

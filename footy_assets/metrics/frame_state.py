@@ -1,4 +1,4 @@
-"""frame_state: one row per identified player or goal keeper per frame (CONTRACTS 4).
+"""frame_state: one row per identified player or goal keeper per frame.
 
 | column | unit | definition |
 |---|---|---|

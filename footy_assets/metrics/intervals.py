@@ -1,4 +1,4 @@
-"""Intervals over frame_state and ball_state: the frame-state filter of the vendor API (CONTRACTS 6).
+"""Intervals over frame_state and ball_state: the frame-state filter of the vendor API.
 
 * A predicate on one column: ``gte`` and ``lte`` inclusive, either may be absent; null never matches.
 * An interval is a maximal run of one player's consecutive frames (frame_id step 1, one period) that
@@ -27,7 +27,7 @@ from footy_assets.metrics import clock
 
 FILTER_COLUMNS = ("speed_mps", "accel_mps2", "distance_m", "nearest_opp_dist_m", "ball_dist_m", "x_m", "y_m")
 DEFAULT_MIN_DURATION_MS = 500
-# Columns derived from the smoothed speed: only frames whose speed is valid (CONTRACTS 9) can match.
+# Columns derived from the smoothed speed: only frames whose speed is valid can match.
 NEEDS_VALID_SPEED = ("speed_mps", "accel_mps2", "distance_m")
 RUN_COLUMNS = ["player_id", "team", "period", "first_frame_id", "last_frame_id", "start_ms", "end_ms",
                "frames", "duration_ms", "peak", "mean", "distance_m"]
@@ -164,7 +164,8 @@ def catalog_intervals(frame_state: pl.DataFrame, fps: int, catalog: list[Definit
 
 
 # -- the filter request of the vendor API --------------------------------------------------------------
-# The keys each filter type takes (seed): any other key is a typo ("gtee") that would silently match everything.
+# The keys each filter type takes in the vendor's filter API: any other key is a typo ("gtee") that would silently
+# match everything.
 FILTER_KEYS = {
     "frame_state": ("type", "players", "column", "gte", "lte", "min_duration_ms"),
     "team_possession": ("type", "teams", "min_duration_ms"),
@@ -299,8 +300,8 @@ def _intersect(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
 
 def run_filter(request: dict, frame_state: pl.DataFrame, ball_state: pl.DataFrame | None, fps: int,
                pitch: tuple[float, float] = (105.0, 68.0)) -> list[dict]:
-    """Answer a frame-state filter request: a list of {start, end, label, type, player_id} (seconds, the seed's
-    fields) with, beyond the seed, the player's ``team`` ("team_0"/"team_1", null for match-level intervals), the
+    """Answer a frame-state filter request: a list of {start, end, label, type, player_id} (seconds, the vendor API's
+    fields) with, beyond them, the player's ``team`` ("team_0"/"team_1", null for match-level intervals), the
     ``period``, its start on the match clock (``period_start``, s), the interval within the period
     (``start_in_period``, ``end_in_period``, s) and the ``match_minute`` of its start."""
     if not isinstance(request, dict):
@@ -330,7 +331,7 @@ def run_filter(request: dict, frame_state: pl.DataFrame, ball_state: pl.DataFram
     return [
         {"start": round(r["start_ms"] / 1000, 3), "end": round(r["end_ms"] / 1000, 3), "label": r["label"],
          "type": r["type"], "player_id": r["player_id"],
-         # beyond the seed's fields: where the interval is in the match, as an analyst counts time
+         # beyond the vendor API's fields: where the interval is in the match, as an analyst counts time
          "team": None if r["team"] is None else f"team_{r['team']}", "period": r["period"],
          "period_start": round(r["period_start_ms"] / 1000, 3),
          "start_in_period": round((r["start_ms"] - r["period_start_ms"]) / 1000, 3),

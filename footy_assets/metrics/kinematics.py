@@ -1,4 +1,4 @@
-"""Speed and acceleration from positions: Savitzky-Golay over track segments (CONTRACTS 4).
+"""Speed and acceleration from positions: Savitzky-Golay over track segments.
 
 A track segment is a maximal run of one player's frames in one period with consecutive frame_id.
 Within a segment of n >= 9 frames, the value at frame i is a 9-tap filter over the window that starts at
@@ -18,7 +18,8 @@ from math import factorial
 import numpy as np
 
 SMOOTHER = {"window": 9, "polyorder": 2}
-# CONTRACTS 9, all three part of frame_state's code version (bench/glitches.py measures them):
+# No summary may show a speed or acceleration a footballer cannot reach; all three part of frame_state's code
+# version (bench/glitches.py measures them):
 # a raw step between neighbouring frames of a segment faster than this is a tracking glitch (identity swap, jump);
 # no footballer runs 12 m/s (the fastest measured in matches reach about 10.5 m/s).
 MAX_STEP_SPEED_MPS = 12.0
@@ -178,7 +179,7 @@ def kinematics(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray, x: 
     0 where the speed is 0). ``player`` is an integer code per player. Inputs in any order; results in
     the same order. ``valid`` is false where speed is null, or where the row's SG window (the frames its speed
     is computed from) holds a raw step faster than ``MAX_STEP_SPEED_MPS`` or a row whose speed is above
-    ``max_speed_mps`` or whose |accel_mps2| is above ``max_accel_mps2`` (CONTRACTS 9): so no valid frame shows
+    ``max_speed_mps`` or whose |accel_mps2| is above ``max_accel_mps2``: so no valid frame shows
     a speed or an acceleration no footballer reaches, nor sits next to one.
     """
     order = _time_order(player, period, frame_id)

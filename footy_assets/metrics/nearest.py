@@ -1,4 +1,4 @@
-"""Nearest opponent per player per frame (CONTRACTS 4), vectorised over frames.
+"""Nearest opponent per player per frame, vectorised over frames.
 
 Players are laid out in a dense array (frame, slot) per team, where a team's slots are its player_ids
 in string order. Distances are a (frames x home slots x away slots) problem solved in chunks of frames;

@@ -1,4 +1,4 @@
-"""match_quality: what a club reads to decide whether a match can be trusted (CONTRACTS 9).
+"""match_quality: what a club reads to decide whether a match can be trusted.
 
 One row per period and identified player, one per period and team with a null player_id (the team's
 totals, its unidentified rows included), and one per period with team and player_id null (the whole match:

@@ -1,6 +1,6 @@
 """cdf: Common Data Format tracking (``*.jsonl``, one frame per line) and meta (``*.json``).
 
-Seed ``common-data-format-cdf-paper.txt``: metres, origin at the centre, the home team attacks left to
+The Common Data Format specification: metres, origin at the centre, the home team attacks left to
 right for the whole match (so no rotation is needed). Both v0.2 key names (``ball_status`` at the top
 level, periods with ``start_frame_id``, ``referees``) and v0.3 ones (``ball.status``, ``frame_id_start``,
 ``officials``) are read.
@@ -338,7 +338,7 @@ def _objects(table, frames: pl.DataFrame) -> pl.DataFrame:
     order[dest] = np.arange(dest.size)
     # the frame's period as its number (null outside play): one byte an entry, not the name's sixteen
     per_frame = frames.select("line", "frame_id", period_of("period"), "in_play")
-    # An entry that is null, or whose position the feed gives as null, has no row in that frame (CONTRACTS 2):
+    # An entry that is null, or whose position the feed gives as null, has no row in that frame:
     # left out of the gather rather than filtered after it (one copy of the rows, not two).
     placed = entries.select(pl.col("x").is_not_null() & pl.col("y").is_not_null()).to_series().to_numpy()
     order = order[placed[order]]
@@ -429,7 +429,7 @@ def _sheet_slot(ordered: pl.DataFrame) -> pl.Expr:
 
 
 def _canonical_rows(sheet: pl.DataFrame, f0: int, fps: int) -> tuple[pl.Expr, dict[str, pl.Expr]]:
-    """(``slot``, the canonical columns of ``objects`` rows given ``slot``) (CONTRACTS 3). An entry of a team's
+    """(``slot``, the canonical columns of ``objects`` rows given ``slot``). An entry of a team's
     list is found on that team's sheet by its id: its row of the sheet (``slot``) gives jersey, player_id and
     the sheet's position, each taken from the few sheet rows by index, as is the role's name from its code,
     rather than joined, formatted or spelled out for millions of rows."""
@@ -459,7 +459,7 @@ def _canonical_rows(sheet: pl.DataFrame, f0: int, fps: int) -> tuple[pl.Expr, di
 
 
 def read(lake: Lake, landed: LandedMatch) -> ReadResult:
-    """Read one CDF match folder into canonical tracking rows (CONTRACTS 2, 3)."""
+    """Read one CDF match folder into canonical tracking rows."""
     tracking_file = _only_file(landed, ".jsonl", "tracking file")
     meta_file = _only_file(landed, ".json", "meta file")
     meta = read_meta(lake, landed, meta_file)

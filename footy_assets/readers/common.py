@@ -264,7 +264,7 @@ def first_bad_line(text_lines: list[str], start: int = 0) -> tuple[int, str] | N
     return None
 
 
-# -- round three: byte order marks, strict JSON documents, Parquet decompression bounds ------------------------
+# -- byte order marks, strict JSON documents, Parquet decompression bounds ------------------------
 DEFAULT_MAX_PARQUET_ROWS = 20_000_000  # a full match is ~3.3 M rows (footy_stats) / ~3.4 M detections (footy_track)
 DEFAULT_MAX_PARQUET_BYTES = 1 << 30  # ... and 30-100 MB uncompressed: 1 GiB is room for 10x that
 

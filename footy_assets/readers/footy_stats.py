@@ -1,6 +1,6 @@
 """footy_stats: the vendor's tracking download, ``tracking.parquet`` or ``tracking.json``.
 
-Seed ``vendor-api-tracking-download.txt``: ``timestamp`` (ms, the vendor's own clock), ``role``,
+The vendor's tracking-download API: ``timestamp`` (ms, the vendor's own clock), ``role``,
 ``player_id`` (``team-jersey`` or null when the jersey was not read), ``player_id_conf``, ``x``/``y`` in
 centimetres with the origin at the bottom-left corner, ``bbox_x``/``bbox_y`` in pixels. There is no
 period column: a gap of 300 s or more without frames starts a new period. fps comes from the clock.
@@ -64,7 +64,8 @@ def _conform(frame: pl.DataFrame, file: str) -> pl.DataFrame:
         if wrong:  # booleans cast to 0/1 (every x on the goal line), lists and text are not the vendor's types
             first = frame[name].is_not_null().arg_true()
             kind = "a number" if dtype.is_numeric() else "text"
-            raise FeedError(file, f"column {name} is stored as {have}, not {kind} (seed vendor-api-tracking-download.txt)",
+            raise FeedError(file, f"column {name} is stored as {have}, not {kind} "
+                            "(the tracking download's documented types)",
                             row=int(first[0]) if first.len() else None)
         if dtype.is_integer() and have.is_float():
             # Centimetres are integers in the vendor schema; a fractional value is a broken file.
@@ -291,7 +292,7 @@ def _identities(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def read(lake: Lake, landed: LandedMatch) -> ReadResult:
-    """Read one footy_stats match folder into canonical tracking rows (CONTRACTS 2, 3)."""
+    """Read one footy_stats match folder into canonical tracking rows."""
     rows, file = parse(lake, landed)
     length, width = read_pitch_json(lake, landed)
     fps = check_clock(rows, file)

@@ -1,6 +1,6 @@
-"""footy_track: the video tracker's output, ``tracks.parquet`` + ``tracks_meta.json`` (CONTRACTS 10).
+"""footy_track: the video tracker's output, ``tracks.parquet`` + ``tracks_meta.json``.
 
-Seed ``video-tracker-tracks-format.txt``: one Parquet row per Detection (``frame_index``, ``continuous_time_s``,
+The video tracker's documented output format: one Parquet row per Detection (``frame_index``, ``continuous_time_s``,
 ``track_id``, ``label``, ``confidence``, a normalised top-left xywh box, ``is_interpolated``) and a JSON sidecar
 with the video's size and frame rate, the second half's start and, per track, its identity (``team_id``,
 ``jersey_number``) and ``reid_parent_track_id``.
@@ -98,7 +98,7 @@ def resolve_identities(tracks: dict) -> pl.DataFrame:
         raise FeedError(META_FILE, f"tracks.{excerpt(bad_key)}: track ids are ASCII decimal integers from 1 without "
                         f"leading zeros (\"1\", \"17\"), got {excerpt(bad_key)}")
     too_big = next((k for k in keys if len(k) > 10 or int(k) >= 2**31), None)
-    if too_big is not None:  # the seed's track_id is an int32 from 1
+    if too_big is not None:  # the tracker's track_id is an int32 from 1
         raise FeedError(META_FILE, f"tracks.{excerpt(too_big)}: track id {excerpt(too_big)} is not an int32 from 1")
     ids = np.array([int(k) for k in keys], dtype=np.int64)
     not_object = next((k for k in keys if not isinstance(tracks[k], dict)), None)
@@ -157,7 +157,7 @@ def read_meta(lake: Lake, landed: LandedMatch) -> dict:
     version = doc.get("schema_version")
     if not isinstance(version, str) or version.split(".")[0] != SCHEMA_MAJOR:
         raise FeedError(META_FILE, f"schema_version {excerpt(version)} is not understood: this reader reads "
-                        f"{SCHEMA_MAJOR}.x (seed video-tracker-tracks-format.txt)")
+                        f"{SCHEMA_MAJOR}.x (the video tracker's documented output format)")
     video = doc.get("video")
     if not isinstance(video, dict):
         raise FeedError(META_FILE, "video must be an object with width, height and fps")
@@ -193,7 +193,8 @@ def read_meta(lake: Lake, landed: LandedMatch) -> dict:
 
 
 def _source_type_problem(name: str, have: pl.DataType, want: pl.DataType) -> str | None:
-    """Why a column stored as ``have`` cannot be read as the seed's ``want`` (None when it can): numbers must be
+    """Why a column stored as ``have`` cannot be read as the tracker's documented ``want`` (None when it
+    can): numbers must be
     stored as numbers (not booleans, text or lists), ``is_interpolated`` as booleans, ``label`` as text."""
     if want == pl.Boolean:
         ok = have in (pl.Boolean, pl.Null)
@@ -203,7 +204,7 @@ def _source_type_problem(name: str, have: pl.DataType, want: pl.DataType) -> str
         ok = have.is_numeric() or have == pl.Null
     if ok:
         return None
-    return f"column {name} is stored as {have}, not {want} (seed video-tracker-tracks-format.txt, section 4.1)"
+    return f"column {name} is stored as {have}, not {want} (the tracker's documented column types)"
 
 
 def _read_rows(lake: Lake, landed: LandedMatch) -> pl.DataFrame:
@@ -246,7 +247,7 @@ def _pitch_positions(u: np.ndarray, v: np.ndarray, homography: np.ndarray) -> tu
 
 
 def read(lake: Lake, landed: LandedMatch) -> ReadResult:
-    """Read one footy_track match folder into canonical tracking rows (CONTRACTS 10)."""
+    """Read one footy_track match folder into canonical tracking rows."""
     names = {f.name for f in landed.files}
     for needed in (TRACKS_FILE, META_FILE):
         if needed not in names:

@@ -1,4 +1,4 @@
-"""sportvu: SportVU raw messages, one per line (seed ``sportvu-raw-message-format.txt``).
+"""sportvu: SportVU raw messages, one per line (the SportVU raw message format).
 
 ``system_ms;match_ms,half,paused:team,object_id,jersey,x,y;...;[:]ball_x,ball_y,ball_z;``
 
@@ -77,7 +77,7 @@ def _parse_lines(lines: pl.DataFrame, file: str) -> tuple[pl.DataFrame, pl.DataF
         body=pl.col("parts").struct.field("field_1"),
     )
     _fail_on(split, pl.col("body").is_null(), file, "no ':' between the time header and the objects")
-    # Every sub-message ends with ';' (seed): a message that does not was cut short (a truncated file). The one
+    # Every sub-message ends with ';' in the format: a message that does not was cut short (a truncated file). The one
     # exception is an empty ball part after its ':' (``...;:``): the ball is out of the tracking area and the
     # format omits what it does not track, so the message ends at the ':'. Cut inside a value, it is refused.
     end = pl.col("text").str.strip_chars_end().str.tail(16)
@@ -233,7 +233,7 @@ def _lines_between(frame: pl.DataFrame, lo: int, hi: int | None) -> pl.DataFrame
 
 
 def read(lake: Lake, landed: LandedMatch) -> ReadResult:
-    """Read one sportvu match folder into canonical tracking rows (CONTRACTS 2, 3)."""
+    """Read one sportvu match folder into canonical tracking rows."""
     files = sorted(f.name for f in landed.files if f.name.endswith(".txt"))
     if len(files) != 1:
         found = ", ".join(sorted(f.name for f in landed.files))
