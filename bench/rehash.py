@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import sys
 import tempfile
@@ -27,40 +26,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
-import polars as pl  # noqa: E402
-from deltalake import write_deltalake  # noqa: E402
 
 from footy_assets.lake import Lake  # noqa: E402
-from footy_assets.landing import LandedMatch, landed_files  # noqa: E402
-from footy_assets.matches import MATCHES_SCHEMA  # noqa: E402
 from footy_assets.planning import plan_matches  # noqa: E402
-from footy_assets.versions import CODE_VERSIONS  # noqa: E402
+from footy_assets_tests.seasons import recorded_season  # noqa: E402
 
 FULL_MATCH_MB = 22.8  # a 90-minute footy_stats download (README, Performance)
 
 
 def land(lake: Lake, matches: int, kib: int) -> int:
     """Land ``matches`` matches and record them in ``matches``; returns the bytes landed."""
-    rows, total = [], 0
-    for number in range(matches):
-        match_id = f"m{number:04d}"
-        folder = Path(lake.uri) / "landing" / "cdf" / match_id
-        folder.mkdir(parents=True)
-        (folder / "tracking.jsonl").write_bytes(os.urandom(kib * 1024))
-        (folder / "meta.json").write_text(json.dumps({"match": {"id": match_id}}))
-        files = landed_files(lake, lake.landing_uri("cdf", match_id))
-        landed = LandedMatch(match_id, "cdf", lake.landing_uri("cdf", match_id), files)
-        total += landed.total_bytes
-        rows.append({"match_id": match_id, "format": "cdf", "fps": 25, "pitch_length_m": 105.0, "pitch_width_m": 68.0,
-                     "periods": [], "frames": 1, "frames_outside_play": 0, "flipped_periods": [],
-                     "fingerprint": landed.fingerprint,
-                     "files": json.dumps([f.__dict__ for f in files]), "landed_bytes": landed.total_bytes,
-                     "vendor_rows": 1, "rows": 1, "rows_player": 1, "rows_goal_keeper": 0, "rows_ball": 0,
-                     "rows_referee": 0, "rows_unidentified": 0, "rows_interpolated": 0, "vendor_rows_dropped": 0,
-                     "code_versions": json.dumps(CODE_VERSIONS, sort_keys=True), "materialized_at_ms": 0})
-    write_deltalake(lake.table_uri("matches"), pl.DataFrame(rows, schema=MATCHES_SCHEMA).to_arrow(),
-                    partition_by=["match_id"])
-    return total
+    return recorded_season(lake, matches, lambda _: os.urandom(kib * 1024))
 
 
 def timed(label: str, fn) -> float:

@@ -118,13 +118,14 @@ def claim(lake: Lake, match_id: str, holder: Holder, is_live: Callable[[Holder],
             other = current_holder(lake, match_id)
             if other is not None and other.id == holder.id:
                 return
-            if other is None or not is_live(other):
+            free = other is None or not is_live(other)
+            if free:
                 if lake.kind_of(_uri(lake, match_id)) not in (None, "file"):  # a folder or a link where a claim goes
                     lake.delete_path(_uri(lake, match_id))
                 lake.write_bytes_atomic(_uri(lake, match_id), json.dumps(asdict(holder)).encode())
                 if lake.is_local:
                     return
-        if other is None or not is_live(other):  # an object store: the record read back after settling wins
+        if free:  # an object store: the record read back after settling wins
             time.sleep(SETTLE_S)
             now = current_holder(lake, match_id)
             if now is not None and now.id == holder.id:

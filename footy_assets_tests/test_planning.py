@@ -8,39 +8,19 @@ import os
 import time
 from pathlib import Path
 
-import polars as pl
-from deltalake import write_deltalake
 
 from footy_assets import landing
 from footy_assets.lake import Lake
-from footy_assets.landing import LandedMatch, landed_files
-from footy_assets.matches import MATCHES_SCHEMA
 from footy_assets.pipeline import plan_matches
-from footy_assets.versions import CODE_VERSIONS
+
+from .seasons import recorded_season
 
 SEASON = 1000
 
 
 def _season(lake: Lake, matches: int = SEASON) -> None:
     """Landed matches (two small files each) and a matches table recording them as they are."""
-    rows = []
-    for number in range(matches):
-        match_id = f"m{number:04d}"
-        folder = Path(lake.uri) / "landing" / "cdf" / match_id
-        folder.mkdir(parents=True)
-        (folder / "tracking.jsonl").write_text(f'{{"frame_id": {number}}}\n' * 50)
-        (folder / "meta.json").write_text(json.dumps({"match": {"id": match_id}}))
-        files = landed_files(lake, lake.landing_uri("cdf", match_id))
-        landed = LandedMatch(match_id, "cdf", lake.landing_uri("cdf", match_id), files)
-        rows.append({"match_id": match_id, "format": "cdf", "fps": 25, "pitch_length_m": 105.0, "pitch_width_m": 68.0,
-                     "periods": [], "frames": 1, "frames_outside_play": 0, "flipped_periods": [],
-                     "fingerprint": landed.fingerprint,
-                     "files": json.dumps([f.__dict__ for f in files]), "landed_bytes": landed.total_bytes,
-                     "vendor_rows": 1, "rows": 1, "rows_player": 1, "rows_goal_keeper": 0, "rows_ball": 0,
-                     "rows_referee": 0, "rows_unidentified": 0, "rows_interpolated": 0, "vendor_rows_dropped": 0,
-                     "code_versions": json.dumps(CODE_VERSIONS, sort_keys=True), "materialized_at_ms": 0})
-    write_deltalake(lake.table_uri("matches"), pl.DataFrame(rows, schema=MATCHES_SCHEMA).to_arrow(),
-                    partition_by=["match_id"])
+    recorded_season(lake, matches, lambda number: f'{{"frame_id": {number}}}\n'.encode() * 50)
 
 
 def test_a_season_with_nothing_changed_is_planned_without_reading_a_file(lake, monkeypatch):

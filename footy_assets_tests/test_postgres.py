@@ -57,6 +57,16 @@ def postgres():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+
+def _stop(daemon: subprocess.Popen, log) -> None:
+    """Stop the daemon and the processes it started (its process group), then close its log."""
+    os.killpg(daemon.pid, signal.SIGTERM)
+    try:
+        daemon.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(daemon.pid, signal.SIGKILL)
+    log.close()
+
 def test_four_matches_through_the_sensor_and_the_daemon_two_at_a_time(postgres, tmp_path, truth):
     home, lake = tmp_path / "home", Lake.from_env(str(tmp_path / "lake"))
     env = dict(os.environ, DAGSTER_HOME=str(home), FOOTY_DATA_LAKE=lake.uri, FOOTY_POSTGRES_URL=postgres,
@@ -98,12 +108,7 @@ def test_four_matches_through_the_sensor_and_the_daemon_two_at_a_time(postgres, 
             assert max(overlaps) == 2, spans
     finally:
         os.environ.pop("FOOTY_POSTGRES_URL", None)
-        os.killpg(daemon.pid, signal.SIGTERM)
-        try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(daemon.pid, signal.SIGKILL)
-        log.close()
+        _stop(daemon, log)
     from footy_assets.sql import run_sql
 
     assert run_sql(lake, "SELECT count(*) AS n FROM matches")["n"][0] == 4
@@ -143,12 +148,7 @@ def test_the_daemon_starts_on_a_home_written_without_max_concurrent_runs(postgre
             assert "FOOTY_MAX_CONCURRENT_RUNS" not in text
     finally:
         os.environ.pop("FOOTY_POSTGRES_URL", None)
-        os.killpg(daemon.pid, signal.SIGTERM)
-        try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(daemon.pid, signal.SIGKILL)
-        log.close()
+        _stop(daemon, log)
 
 
 def test_a_bad_max_concurrent_runs_is_one_line(tmp_path):
