@@ -10,7 +10,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@$(BIN)/python -m footy_assets.instance  # .env: DAGSTER_HOME for dagster and dg run from here
+	@$(BIN)/python -m footy_assets.orchestration.instance  # .env: DAGSTER_HOME for dagster and dg run from here
 	touch $@
 
 install: $(VENV)/.installed
@@ -25,7 +25,7 @@ fuzz: install  # the readers' mutation fuzzer, 10x what the test suite runs, wit
 	$(BIN)/python -m footy_assets_tests.fuzz --mutants 2000
 
 dev: install
-	@$(BIN)/python -m footy_assets.instance
+	@$(BIN)/python -m footy_assets.orchestration.instance
 	$(BIN)/dagster dev -w workspace.yaml
 
 bench: install

@@ -30,12 +30,12 @@ YARDSTICK_ENV = dict(os.environ)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import readers  # noqa: E402  (bench/readers.py, beside this file)
 
-from footy_assets import synthetic
-from footy_assets.canonical import TRACKING_SCHEMA
-from footy_assets.contracts.tracking import Tracking
-from footy_assets.lake import Lake
-from footy_assets.landing import find_match
-from footy_assets.readers import read_match
+from footy_assets.formats import synthetic
+from footy_assets.core.canonical import TRACKING_SCHEMA
+from footy_assets.core.contracts.tracking import Tracking
+from footy_assets.lake.store import Lake
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.delivery import read_match
 
 
 def peak_mb() -> float:

@@ -4,8 +4,8 @@ and jitter.
 For each real sample (SkillCorner broadcast CDF, the 25 Hz Premier League window of footovision_h1 read as a CDF
 match, the Sportec snippet, SportVU), the same sample with broadcast glitches injected that stay under the 12 m/s
 step threshold (identity swaps of players less than a step apart, runaway positions at the end of a track, jitter
-bursts), and the synthetic truth (``footy_assets.synthetic``: realistic runs, top speeds 7-10 m/s), it prints,
-for the old rule (raw steps only) and the current one (``footy_assets.metrics.kinematics``): the share of valid
+bursts), and the synthetic truth (``footy_assets.formats.synthetic``: realistic runs, top speeds 7-10 m/s), it prints,
+for the old rule (raw steps only) and the current one (``footy_assets.core.metrics.kinematics``): the share of valid
 frames, the highest valid speed of any player and how many players' top valid speed is above 12.5 m/s, and the
 largest |acceleration| on valid frames (tangential, as ``accel_mps2``). Also the quantiles of |accel_mps2| and
 of the speed on clean data, which the thresholds are chosen against.
@@ -27,11 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from footy_assets import synthetic  # noqa: E402
-from footy_assets.lake import Lake  # noqa: E402
-from footy_assets.landing import find_match  # noqa: E402
-from footy_assets.metrics import kinematics as K  # noqa: E402
-from footy_assets.metrics.frame_state import identified_players  # noqa: E402
-from footy_assets.readers import read_match  # noqa: E402
+from footy_assets.lake.store import Lake  # noqa: E402
+from footy_assets.lake.landing import find_match  # noqa: E402
+from footy_assets.core.metrics import kinematics as K  # noqa: E402
+from footy_assets.core.metrics.frame_state import identified_players  # noqa: E402
+from footy_assets.lake.delivery import read_match# noqa: E402
 
 SAMPLES = ROOT / "footy_assets_tests" / "samples"
 REAL = [  # (name, format, folder, files to land: the CDF reader refuses extra .json/.jsonl files)

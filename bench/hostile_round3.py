@@ -20,12 +20,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from footy_assets import synthetic
-from footy_assets.lake import Lake
-from footy_assets.landing import find_match
-from footy_assets.readers import FeedError, read_match
-from footy_assets.readers.common import max_parquet_bytes, max_parquet_rows
-from footy_assets.readers.footy_track import resolve_identities
+from footy_assets.formats import synthetic
+from footy_assets.lake.store import Lake
+from footy_assets.lake.landing import find_match
+from footy_assets.formats import FeedError
+from footy_assets.lake.delivery import read_match
+from footy_assets.formats.common import max_parquet_bytes, max_parquet_rows
+from footy_assets.formats.footy_track.reader import resolve_identities
 
 
 def peak_mb() -> float:

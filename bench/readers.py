@@ -1,7 +1,7 @@
 """Benchmark: reading full matches (the readers' speed and memory goals), each in a fresh process measured from outside.
 
 For one synthetic 90-minute, 25 fps match landed as CDF (JSONL + meta), SportVU text and footy_stats JSON, a
-process runs ``footy_assets.readers.read_match`` (parse, vendor validation, canonical rows) and
+process runs ``footy_assets.lake.delivery.read_match`` (parse, vendor validation, canonical rows) and
 ``/usr/bin/time`` reports its CPU time (user + sys, imports included) and peak RSS. The CDF file is also read
 by fast-forward-football (a Rust loader on PyPI), installed in an environment of its own under
 ``bench/.venv-fastforward`` (never a dependency of the project), the same way.
@@ -25,9 +25,9 @@ FASTFORWARD_ENV = BENCH / ".venv-fastforward"
 
 READ_ONE = """
 import sys
-from footy_assets.lake import Lake
-from footy_assets.landing import find_match
-from footy_assets.readers import read_match
+from footy_assets.lake.store import Lake
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.delivery import read_match
 lake = Lake.from_env(sys.argv[1])
 result = read_match(lake, find_match(lake, sys.argv[2]))
 print(result.tracking.height)
@@ -68,7 +68,7 @@ def run(tmp: Path, minutes: float = 45.0, yardstick_env: dict | None = None) -> 
     """Land the three formats in ``tmp``, time the reads; rows of (what, measured, goal, unit) for the goals.
     ``yardstick_env``: the environment fast-forward-football runs in (the user's, before footy_assets was
     imported: footy_assets sets polars' allocator options for its own processes)."""
-    from footy_assets import synthetic
+    from footy_assets.formats import synthetic
 
     tmp.mkdir(parents=True, exist_ok=True)
     landing = tmp / "lake" / "landing"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from footy_assets import synthetic
+from footy_assets.formats import synthetic
 
 
 def materialize(lake: Path, home: Path) -> tuple[float, float]:

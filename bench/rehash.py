@@ -27,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
 
-from footy_assets.lake import Lake  # noqa: E402
-from footy_assets.planning import plan_matches  # noqa: E402
+from footy_assets.lake.store import Lake  # noqa: E402
+from footy_assets.chain.planning import plan_matches  # noqa: E402
 from footy_assets_tests.seasons import recorded_season  # noqa: E402
 
 FULL_MATCH_MB = 22.8  # a 90-minute footy_stats download (README, Performance)
@@ -52,8 +52,8 @@ def ticks(lake: Lake) -> None:
     """Time a sensor tick (fresh cursor, then on its cursor) and the nightly schedule's evaluation."""
     import dagster as dg
 
-    from footy_assets.automation.schedule import backfill_requests
-    from footy_assets.automation.sensor import scan_for_runs
+    from footy_assets.orchestration.automation.schedule import backfill_requests
+    from footy_assets.orchestration.automation.sensor import scan_for_runs
 
     with dg.instance_for_test() as instance:
         first = []

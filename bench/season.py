@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from footy_assets import synthetic
-from footy_assets.pipeline import default_workers
+from footy_assets.formats import synthetic
+from footy_assets.orchestration.runner import default_workers
 
 SEASON = 380
 
@@ -49,7 +49,7 @@ def main() -> int:
         if args.s3:
             import pyarrow.fs as pafs
 
-            from footy_assets.lake import Lake
+            from footy_assets.lake.store import Lake
 
             target = Lake.from_env(args.s3)
             fs, root = target.filesystem()

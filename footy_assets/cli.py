@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from footy_assets.claims import MatchBusy
-from footy_assets.lake import InvalidMatchId, Lake, LakeWriteError, LayoutError, SettingError, TableUnreadable
+from footy_assets.lake.claims import MatchBusy
+from footy_assets.lake.store import InvalidMatchId, Lake, LakeWriteError, LayoutError, SettingError, TableUnreadable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")
@@ -22,7 +22,7 @@ DEMO_FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")
 def _instance():
     """The instance at $DAGSTER_HOME (created once under a lock); runs left STARTED by a dead CLI are marked
     failed first."""
-    from footy_assets.instance import open_instance, sweep_dead_runs
+    from footy_assets.orchestration.instance import open_instance, sweep_dead_runs
 
     instance = open_instance()
     for run_id in sweep_dead_runs(instance):
@@ -51,8 +51,8 @@ def _lake(uri: str | None, must_exist: bool = True) -> Lake:
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
-    from footy_assets.audit import audit_ahead
-    from footy_assets.planning import default_workers, plan_matches
+    from footy_assets.chain.audit import audit_ahead
+    from footy_assets.chain.planning import default_workers, plan_matches
 
     lake = _lake(args.lake)
     started = time.perf_counter()
@@ -64,7 +64,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
         # one match at a time in this process: the first one is read and audited while Dagster is imported
         # and the instance opened (about a second on one core)
         audit_ahead(lake, todo[0].landed)
-    from footy_assets.pipeline import materialize_lake
+    from footy_assets.orchestration.runner import materialize_lake
 
     with _instance() as instance:
         outcomes = materialize_lake(lake, instance, progress=lambda s: print(s, flush=True), workers=workers,
@@ -76,7 +76,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from footy_assets import synthetic
+    from footy_assets.formats import synthetic
 
     import tempfile
 
@@ -113,7 +113,7 @@ def _inside(path: Path, root: Path) -> bool:
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    from footy_assets.sql import (
+    from footy_assets.lake.sql import (
         QueryRefused,
         QueryStopped,
         SqlLimits,
@@ -179,8 +179,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_intervals(args: argparse.Namespace) -> int:
-    from footy_assets.analysis import filter_intervals
-    from footy_assets.metrics.intervals import FilterError
+    from footy_assets.lake.filter import filter_intervals
+    from footy_assets.core.metrics.intervals import FilterError
 
     text = args.request
     if not text.lstrip().startswith(("{", "[")) and len(text) < 4096 and Path(text).is_file():
@@ -207,7 +207,7 @@ def cmd_intervals(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from footy_assets.forget import StillLanded, forget_match
+    from footy_assets.orchestration.forget import StillLanded, forget_match
 
     lake = _lake(args.lake)
     with _instance() as instance:
@@ -229,7 +229,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from footy_assets.exports import ExportError, check_output, export_match
+    from footy_assets.lake.exports import ExportError, check_output, export_match
 
     lake = _lake(args.lake)
     output = args.output or str(Path("exports") / args.match / args.format)
@@ -247,7 +247,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_upkeep(args: argparse.Namespace) -> int:
-    from footy_assets.upkeep import check_retention, upkeep_lake
+    from footy_assets.lake.upkeep import check_retention, upkeep_lake
 
     try:
         warning = check_retention(args.retention_hours)
@@ -258,8 +258,8 @@ def cmd_upkeep(args: argparse.Namespace) -> int:
     if warning:  # on stderr, once; the upkeep still runs
         print(warning, file=sys.stderr, flush=True)
     print(f"lake {lake.uri}: upkeep (vacuum retention {args.retention_hours} h)")
-    from footy_assets.assets.claim import holder_is_live
-    from footy_assets.upkeep import UpkeepFailed
+    from footy_assets.orchestration.assets.claim import holder_is_live
+    from footy_assets.lake.upkeep import UpkeepFailed
 
     with _instance() as instance:  # whether a run holding a match still runs: the instance knows
         try:
@@ -275,8 +275,8 @@ def cmd_upkeep(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Check every table; with --repair, do the safe repairs and rebuild damaged matches from their deliveries."""
-    from footy_assets import doctor
-    from footy_assets.landing import list_match_folders
+    from footy_assets.lake import doctor
+    from footy_assets.lake.landing import list_match_folders
 
     lake = _lake(args.lake)
     started = time.perf_counter()
@@ -321,8 +321,8 @@ def _rebuild(lake: Lake, match_ids: list[str], force: set[str]) -> None:
     deliveries even where planning says unchanged."""
     from dataclasses import replace
 
-    from footy_assets.pipeline import materialize_lake
-    from footy_assets.planning import plan_matches
+    from footy_assets.orchestration.runner import materialize_lake
+    from footy_assets.chain.planning import plan_matches
 
     plans = [replace(p, status="changed", reason="rebuilt by doctor")
              if p.status == "unchanged" and p.match_id in force else p
@@ -412,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from footy_assets.instance import InstanceConfigError
+    from footy_assets.orchestration.instance import InstanceConfigError
 
     args = build_parser().parse_args(argv)
     try:
@@ -424,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:  # a store that does not answer, a disk that fails: one line, no traceback
-        from footy_assets.lake import one_line
+        from footy_assets.lake.store import one_line
 
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED

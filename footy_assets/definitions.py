@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from footy_assets.automation.jobs import match_job
-from footy_assets.automation.schedule import stale_backfill_schedule
-from footy_assets.automation.sensor import automation_sensor, dead_cli_runs_sensor, landing_sensor
-from footy_assets.automation.upkeep import lake_upkeep_job, upkeep_schedule
-from footy_assets.registry import RESOURCES, all_assets
+from footy_assets.orchestration.automation.jobs import match_job
+from footy_assets.orchestration.automation.schedule import stale_backfill_schedule
+from footy_assets.orchestration.automation.sensor import automation_sensor, dead_cli_runs_sensor, landing_sensor
+from footy_assets.orchestration.automation.upkeep import lake_upkeep_job, upkeep_schedule
+from footy_assets.orchestration.registry import RESOURCES, all_assets
 
 defs = dg.Definitions(
     assets=all_assets,

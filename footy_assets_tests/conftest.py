@@ -9,8 +9,8 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from footy_assets import synthetic
-from footy_assets.lake import PROJECT_ROOT, Lake
+from footy_assets.formats import synthetic
+from footy_assets.lake.store import PROJECT_ROOT, Lake
 
 SAMPLES = Path(__file__).resolve().parent / "samples"  # a copy of ../shared/data (see samples/README.md)
 SHARED_DATA = (PROJECT_ROOT.parent / "shared" / "data").resolve()

@@ -34,11 +34,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from footy_assets import synthetic
-from footy_assets.contracts.tracking import Tracking
-from footy_assets.lake import Lake
-from footy_assets.landing import find_match
-from footy_assets.readers import FeedError, read_match
+from footy_assets.formats import synthetic
+from footy_assets.core.contracts.tracking import Tracking
+from footy_assets.lake.store import Lake
+from footy_assets.lake.landing import find_match
+from footy_assets.formats import FeedError
+from footy_assets.lake.delivery import read_match
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 HOSTILE_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e308", "-1e308", "1e39", "3.5e38", "99999999999999999999",

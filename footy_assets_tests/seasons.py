@@ -10,10 +10,10 @@ from pathlib import Path
 import polars as pl
 from deltalake import write_deltalake
 
-from footy_assets.lake import Lake
-from footy_assets.landing import LandedMatch, landed_files
-from footy_assets.matches import MATCHES_SCHEMA
-from footy_assets.versions import CODE_VERSIONS
+from footy_assets.lake.store import Lake
+from footy_assets.lake.landing import LandedMatch, landed_files
+from footy_assets.lake.matches import MATCHES_SCHEMA
+from footy_assets.chain.versions import CODE_VERSIONS
 
 
 def recorded_season(lake: Lake, matches: int, tracking: Callable[[int], bytes]) -> int:

@@ -8,12 +8,13 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from footy_assets import quality, versions
-from footy_assets.automation.schedule import backfill_requests, stale_backfill_schedule
-from footy_assets.automation.sensor import landing_sensor, scan_for_runs
+from footy_assets.core import quality
+from footy_assets.chain import versions
+from footy_assets.orchestration.automation.schedule import backfill_requests, stale_backfill_schedule
+from footy_assets.orchestration.automation.sensor import landing_sensor, scan_for_runs
 from footy_assets.definitions import RESOURCES, all_assets, defs
-from footy_assets.pipeline import materialize_lake
-from footy_assets.resources import LakeResource
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.orchestration.resources import LakeResource
 
 from .conftest import land_synthetic
 
@@ -172,7 +173,7 @@ def test_the_nightly_backfill_rehashes_tonights_share_and_finds_a_hidden_change(
     is not verified, and requests a run on the night it is (its files hashed again)."""
     from datetime import datetime, timedelta
 
-    from footy_assets.planning import verified_on
+    from footy_assets.chain.planning import verified_on
 
     from .test_planning import _same_size_change_with_old_time, _season
 

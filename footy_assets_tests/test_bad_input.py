@@ -8,9 +8,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from footy_assets.lake import InvalidMatchId, check_match_id
-from footy_assets.landing import LandingError, find_match, scan_landing
-from footy_assets.readers import FeedError, read_match
+from footy_assets.lake.store import InvalidMatchId, check_match_id
+from footy_assets.lake.landing import LandingError, find_match, scan_landing
+from footy_assets.formats import FeedError
+from footy_assets.lake.delivery import read_match
 
 from .conftest import land_sample, land_synthetic
 
@@ -152,7 +153,7 @@ def test_cdf_sheet_giving_two_players_one_jersey_is_refused(lake):
 def test_cdf_repeat_search_is_exact_in_and_out_of_frame_order():
     import polars as pl
 
-    from footy_assets.contracts.checks import once_per_frame
+    from footy_assets.core.contracts.checks import once_per_frame
 
     def _some_object_twice_in_a_frame(frame: pl.DataFrame) -> bool:  # as the CDF reader asks it
         return not once_per_frame(frame.lazy(), "object_id", frame="line").collect().item()
@@ -191,7 +192,7 @@ def test_invalid_folder_and_ambiguous_match_are_refused(lake, truth):
 def test_footy_stats_json_chunking_keeps_rows_and_row_numbers(chunk):
     import io
 
-    from footy_assets.readers.footy_stats import _ndjson_chunks
+    from footy_assets.formats.footy_stats.reader import _ndjson_chunks
 
     rows = [f'{{"timestamp": {i}, "role": "ball", "x": {i}, "y": 1}}' for i in range(50)]
     doc = ("\n[\n" + ",\n  ".join(rows) + "\n]\n").encode()

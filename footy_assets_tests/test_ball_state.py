@@ -2,8 +2,8 @@
 
 import polars as pl
 
-from footy_assets.canonical import TRACKING_SCHEMA
-from footy_assets.metrics.ball_state import build_ball_state
+from footy_assets.core.canonical import TRACKING_SCHEMA
+from footy_assets.core.metrics.ball_state import build_ball_state
 
 
 def _frame(frame_id, ball, players, in_play=None, period=1):

@@ -12,8 +12,8 @@ import dagster as dg
 import pytest
 
 from footy_assets import cli
-from footy_assets.lake import Lake
-from footy_assets.pipeline import materialize_lake
+from footy_assets.lake.store import Lake
+from footy_assets.orchestration.runner import materialize_lake
 
 from .conftest import land_sample
 
@@ -74,7 +74,7 @@ def test_dotenv_gives_dagster_tools_the_project_instance(tmp_path, monkeypatch):
     directory, so `dagster job backfill` and `dg launch` use the project's instance with no export."""
     from dagster._core.secrets.env_file import get_env_var_dict
 
-    from footy_assets.instance import write_dotenv
+    from footy_assets.orchestration.instance import write_dotenv
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     (tmp_path / ".env").write_text("OTHER=1\nDAGSTER_HOME=/stale/path\n")
@@ -86,14 +86,14 @@ def test_dotenv_gives_dagster_tools_the_project_instance(tmp_path, monkeypatch):
 def test_dg_telemetry_is_off_in_the_project_settings():
     import tomllib
 
-    from footy_assets.lake import PROJECT_ROOT
+    from footy_assets.lake.store import PROJECT_ROOT
 
     settings = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["dg"]["cli"]
     assert settings["telemetry"] == {"enabled": False}
 
 
 def test_materialize_rehash_sees_a_same_size_change_with_its_old_time(lake, instance, truth, tmp_path):
-    from footy_assets.pipeline import materialize_lake
+    from footy_assets.orchestration.runner import materialize_lake
 
     from .conftest import land_synthetic
     from .test_planning import _same_size_change_with_old_time

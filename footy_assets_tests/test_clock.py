@@ -4,8 +4,8 @@ time and the match minute."""
 import polars as pl
 import pytest
 
-from footy_assets.metrics import clock
-from footy_assets.readers.sportvu import period_starts_from_game_clock
+from footy_assets.core.metrics import clock
+from footy_assets.formats.sportvu.reader import period_starts_from_game_clock
 
 from .test_readers_samples import _read
 

@@ -17,9 +17,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from footy_assets.lake import Lake
-from footy_assets.landing import find_match
-from footy_assets.publish import PER_MATCH_TABLES, published_rows
+from footy_assets.lake.store import Lake
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.publish import PER_MATCH_TABLES, published_rows
 
 from .conftest import land_sample, land_synthetic
 
@@ -33,7 +33,7 @@ def _env(home: Path) -> dict:
 def _runs(home: Path) -> list[dg.DagsterRun]:
     if not (home / "dagster.yaml").exists() or not (home / "history").exists():
         return []
-    from footy_assets.instance import open_instance
+    from footy_assets.orchestration.instance import open_instance
 
     os.environ["DAGSTER_HOME"] = str(home)
     try:  # under the instance lock, like every footy-assets process: the CLI may be creating it right now
@@ -116,7 +116,7 @@ def test_sigkill_at_random_moments_then_a_rerun_converges(lake, tmp_path, truth)
 
 
 def test_a_run_of_a_dead_process_is_marked_failed_by_the_daemon_sensor(lake, tmp_path, truth):
-    from footy_assets.automation.sensor import dead_cli_runs_sensor
+    from footy_assets.orchestration.automation.sensor import dead_cli_runs_sensor
 
     home = tmp_path / "home"
     for attempt in range(4):  # a kill can come just after a short run ended: try again with a new delivery
@@ -144,7 +144,7 @@ def test_a_run_of_a_dead_process_is_marked_failed_by_the_daemon_sensor(lake, tmp
 
 @pytest.fixture(scope="module")
 def materialised_lake(tmp_path_factory):
-    from footy_assets.pipeline import materialize_lake
+    from footy_assets.orchestration.runner import materialize_lake
 
     lake = Lake.from_env(str(tmp_path_factory.mktemp("exits") / "lake"))
     land_sample(lake, "cdf", "skillcorner_1925299")

@@ -4,16 +4,16 @@ import pandera.polars as pa
 import polars as pl
 import pytest
 
-from footy_assets.contracts.tracking import Tracking
-from footy_assets.landing import find_match
-from footy_assets.readers import read_match
+from footy_assets.core.contracts.tracking import Tracking
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.delivery import read_match
 
 from .conftest import land_synthetic
 
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory, truth):
-    from footy_assets.lake import Lake
+    from footy_assets.lake.store import Lake
 
     lake = Lake.from_env(str(tmp_path_factory.mktemp("contracts")))
     land_synthetic(lake, "footy_stats", "m", truth.head(2000))
@@ -53,8 +53,8 @@ def test_two_balls_in_a_frame_are_rejected(good):
 
 
 def test_frame_state_contract_rejects_bad_rows(good):
-    from footy_assets.contracts.derived import FrameState
-    from footy_assets.metrics.frame_state import build_frame_state
+    from footy_assets.core.contracts.derived import FrameState
+    from footy_assets.core.metrics.frame_state import build_frame_state
 
     state = FrameState.validate(build_frame_state(good, 25))
     wrong_team = state.with_columns(

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from footy_assets.definitions import defs
-from footy_assets.lake import PROJECT_ROOT
+from footy_assets.lake.store import PROJECT_ROOT
 
 
 def test_assets_and_partitions():

@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from footy_assets.pipeline import materialize_lake
-from footy_assets.publish import PER_MATCH_TABLES
-from footy_assets.sql import run_sql
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.lake.publish import PER_MATCH_TABLES
+from footy_assets.lake.sql import run_sql
 
 from .conftest import land_synthetic
 
@@ -143,8 +143,8 @@ def test_a_damaged_unpublished_delivery_is_dropped(lake, two_matches, instance, 
     the repair drops it."""
     import dagster as dg
 
-    from footy_assets.registry import RESOURCES, all_assets
-    from footy_assets.resources import LakeResource
+    from footy_assets.orchestration.registry import RESOURCES, all_assets
+    from footy_assets.orchestration.resources import LakeResource
 
     home, counts = two_matches
     land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * 0.9))

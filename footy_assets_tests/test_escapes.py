@@ -15,13 +15,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from footy_assets import audit as audit_module
-from footy_assets.assets import ingest
-from footy_assets.lake import PROJECT_ROOT, Lake
-from footy_assets.landing import find_match
-from footy_assets.pipeline import materialize_lake
-from footy_assets.publish import published_fingerprint
-from footy_assets.readers import FeedError
+from footy_assets.chain import audit as audit_module
+from footy_assets.orchestration.assets import ingest
+from footy_assets.lake.store import PROJECT_ROOT, Lake
+from footy_assets.lake.landing import find_match
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.lake.publish import published_fingerprint
+from footy_assets.formats import FeedError
 
 from .conftest import SAMPLES, land_sample, land_synthetic
 

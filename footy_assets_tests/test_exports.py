@@ -15,12 +15,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from footy_assets import cli
-from footy_assets.exports import ExportError, export_match
-from footy_assets.lake import Lake
-from footy_assets.landing import find_match
-from footy_assets.pipeline import materialize_lake
-from footy_assets.readers import read_match
-from footy_assets.sql import run_sql
+from footy_assets.lake.exports import ExportError, export_match
+from footy_assets.lake.store import Lake
+from footy_assets.lake.landing import find_match
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.lake.delivery import read_match
+from footy_assets.lake.sql import run_sql
 
 from .conftest import land_synthetic
 

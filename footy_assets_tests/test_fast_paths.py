@@ -9,9 +9,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from footy_assets.landing import find_match
-from footy_assets.readers import cdf, read_match
-from footy_assets.readers.common import FeedError, check_line_lengths, scan_lines, text_lines
+from footy_assets.lake.landing import find_match
+from footy_assets.formats.cdf import reader as cdf
+from footy_assets.lake.delivery import read_match
+from footy_assets.formats.common import FeedError, check_line_lengths, scan_lines, text_lines
 
 from .conftest import land_sample
 

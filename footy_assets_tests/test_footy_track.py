@@ -12,10 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from footy_assets.landing import find_match
-from footy_assets.pipeline import materialize_lake
-from footy_assets.readers import FeedError, read_match
-from footy_assets.sql import run_sql
+from footy_assets.lake.landing import find_match
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.formats import FeedError
+from footy_assets.lake.delivery import read_match
+from footy_assets.lake.sql import run_sql
 
 from .conftest import land_synthetic
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import dagster as dg
 
 from footy_assets import cli
-from footy_assets.automation.sensor import scan_for_runs
-from footy_assets.partitions import MATCH_PARTITIONS_NAME
-from footy_assets.publish import PER_MATCH_TABLES
-from footy_assets.sql import run_sql
+from footy_assets.orchestration.automation.sensor import scan_for_runs
+from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
+from footy_assets.lake.publish import PER_MATCH_TABLES
+from footy_assets.lake.sql import run_sql
 
 from .conftest import land_synthetic
 

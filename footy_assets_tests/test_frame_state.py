@@ -5,8 +5,8 @@ import polars as pl
 import pytest
 from scipy.signal import savgol_filter
 
-from footy_assets.canonical import TRACKING_SCHEMA
-from footy_assets.metrics.frame_state import build_frame_state
+from footy_assets.core.canonical import TRACKING_SCHEMA
+from footy_assets.core.metrics.frame_state import build_frame_state
 
 FPS = 25
 
@@ -66,7 +66,7 @@ def test_speed_matches_scipy_per_segment():
 
 
 def test_speed_of_float64_core_matches_scipy_to_1e_6():
-    from footy_assets.metrics.kinematics import kinematics
+    from footy_assets.core.metrics.kinematics import kinematics
 
     rng = np.random.default_rng(1)
     n = 500
@@ -163,7 +163,7 @@ def _expected_invalid(k, step_rows) -> list[int]:
     """Rows of one segment whose SG window (centred, clamped to the segment) holds a frame with speed above
     MAX_SPEED_MPS or |accel| above MAX_ACCEL_MPS2, together with ``step_rows`` (those whose window holds a raw step
     above 12 m/s)."""
-    from footy_assets.metrics.kinematics import MAX_ACCEL_MPS2, MAX_SPEED_MPS
+    from footy_assets.core.metrics.kinematics import MAX_ACCEL_MPS2, MAX_SPEED_MPS
 
     n = k.speed_mps.size
     bad = (k.speed_mps > MAX_SPEED_MPS) | (np.abs(k.accel_mps2) > MAX_ACCEL_MPS2)
@@ -176,7 +176,7 @@ def _expected_invalid(k, step_rows) -> list[int]:
 
 
 def test_valid_is_false_exactly_where_the_window_spans_a_glitch():
-    from footy_assets.metrics.kinematics import kinematics
+    from footy_assets.core.metrics.kinematics import kinematics
 
     n = 100
     x = np.arange(n) * 2.0 / FPS  # walking at 2 m/s
@@ -205,7 +205,7 @@ def test_savgol_coefficients_are_scipys(window, polyorder):
     """The numpy SG weights (no scipy.signal import at start-up) are scipy's, every derivative and position."""
     from scipy.signal import savgol_coeffs
 
-    from footy_assets.metrics.kinematics import savgol_coefficients
+    from footy_assets.core.metrics.kinematics import savgol_coefficients
 
     for deriv in range(4):
         for pos in range(window):

@@ -11,10 +11,10 @@ import numpy as np
 import polars as pl
 from scipy.signal import savgol_filter
 
-from footy_assets import synthetic
-from footy_assets.metrics.kinematics import MAX_ACCEL_MPS2, MAX_SPEED_MPS, kinematics
-from footy_assets.pipeline import materialize_lake
-from footy_assets.sql import run_sql
+from footy_assets.formats import synthetic
+from footy_assets.core.metrics.kinematics import MAX_ACCEL_MPS2, MAX_SPEED_MPS, kinematics
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.lake.sql import run_sql
 
 from .conftest import SAMPLES, land_sample
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from footy_assets.landing import find_match
-from footy_assets.readers import FeedError, read_match
+from footy_assets.lake.landing import find_match
+from footy_assets.formats import FeedError
+from footy_assets.lake.delivery import read_match
 
 from .conftest import land_sample, land_synthetic
 
@@ -184,7 +185,7 @@ def test_a_json_download_without_row_boundaries_is_refused_in_bounded_memory(lak
     folder = land_synthetic(lake, "footy_stats", "m1", truth.head(50), file_format="json")
     (folder / "tracking.json").write_text("[" + '"x"' * 300_000)  # one 'row' of 900 kB, never closed
     monkeypatch.setenv("FOOTY_MAX_LINE_BYTES", "65536")
-    from footy_assets.readers import footy_stats
+    from footy_assets.formats.footy_stats import reader as footy_stats
 
     monkeypatch.setattr(footy_stats, "JSON_CHUNK_BYTES", 65536)
     message = _error(lake, "m1")

@@ -14,9 +14,9 @@ import dagster as dg
 import pytest
 
 from footy_assets import cli
-from footy_assets.lake import Lake
-from footy_assets.pipeline import materialize_lake
-from footy_assets.sql import QueryRefused, QueryStopped, SqlLimits, SqlLimitsInvalid, run_sql
+from footy_assets.lake.store import Lake
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.lake.sql import QueryRefused, QueryStopped, SqlLimits, SqlLimitsInvalid, run_sql
 
 from .conftest import land_sample
 
@@ -58,7 +58,7 @@ def test_a_query_is_stopped_by_its_memory_limit(tmp_path, empty_lake):
 
 
 def test_the_default_memory_limit_is_set(empty_lake):
-    from footy_assets.sql import connect
+    from footy_assets.lake.sql import connect
 
     with connect(empty_lake, {}, SqlLimits()) as con:
         assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] in ("1.8 GiB", "1.9 GiB")
@@ -174,8 +174,8 @@ def lake_with_sample(tmp_path_factory) -> Lake:
      "error: filters[1]: x_min 90 is above x_max 10: no value can match"),
 ])
 def test_malformed_intervals_requests_exit_2_naming_the_field(lake_with_sample, capsys, change, message):
-    from footy_assets.analysis import filter_intervals
-    from footy_assets.sql import run_sql as sql
+    from footy_assets.lake.filter import filter_intervals
+    from footy_assets.lake.sql import run_sql as sql
 
     player = sql(lake_with_sample, "SELECT min(player_id) AS p FROM frame_state WHERE player_id LIKE '0-%'")["p"][0]
     spec = {"type": "frame_state", "players": [player], "column": "speed_mps", "gte": 0.0}

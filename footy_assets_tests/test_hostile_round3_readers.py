@@ -14,8 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from footy_assets.landing import find_match
-from footy_assets.readers import FeedError, read_match
+from footy_assets.lake.landing import find_match
+from footy_assets.formats import FeedError
+from footy_assets.lake.delivery import read_match
 
 from .conftest import land_synthetic
 
@@ -60,7 +61,7 @@ def _at(row: int, value, column: str, dtype=None) -> pl.Expr:
 # -- footy_track: re-ID chains ------------------------------------------------------------------------------
 CHAIN = """
 import json, sys
-from footy_assets.readers.footy_track import resolve_identities
+from footy_assets.formats.footy_track.reader import resolve_identities
 n = int(sys.argv[1])
 # track i was re-identified from track i + 1; only the last has an identity; listed first to last
 tracks = {str(i): {"team_id": None, "jersey_number": None, "reid_parent_track_id": i + 1} for i in range(1, n)}
@@ -100,7 +101,7 @@ def test_a_sidecar_of_3000_chained_tracks_reads(lake, truth):
     (lambda n: n + 5, "is not a track of the sidecar"),  # the last names a track that is not there
 ])
 def test_a_long_chain_that_loops_or_ends_nowhere_is_refused(close, message):
-    from footy_assets.readers.footy_track import resolve_identities
+    from footy_assets.formats.footy_track.reader import resolve_identities
 
     n = 5000
     tracks = {str(i): {"reid_parent_track_id": i + 1} for i in range(1, n)}
@@ -111,7 +112,7 @@ def test_a_long_chain_that_loops_or_ends_nowhere_is_refused(close, message):
 
 
 def test_a_chain_takes_each_field_from_the_nearest_track_that_has_it():
-    from footy_assets.readers.footy_track import resolve_identities
+    from footy_assets.formats.footy_track.reader import resolve_identities
 
     tracks = {"1": {"reid_parent_track_id": 2}, "2": {"team_id": "home", "reid_parent_track_id": 3},
               "3": {"team_id": "away", "jersey_number": 4}, "4": {"jersey_number": 11}, "5": {}}

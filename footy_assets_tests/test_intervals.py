@@ -4,7 +4,7 @@ frame_state rows."""
 import polars as pl
 import pytest
 
-from footy_assets.metrics.intervals import (
+from footy_assets.core.metrics.intervals import (
     FilterError,
     catalog_intervals,
     load_catalog,

@@ -14,9 +14,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from footy_assets import claims
-from footy_assets.pipeline import materialize_lake
-from footy_assets.sql import run_sql
+from footy_assets.lake import claims
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.lake.sql import run_sql
 
 from .conftest import land_synthetic
 

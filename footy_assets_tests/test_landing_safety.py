@@ -12,9 +12,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from footy_assets.automation.sensor import scan_for_runs
-from footy_assets.lake import Lake
-from footy_assets.pipeline import materialize_lake, plan_matches
+from footy_assets.orchestration.automation.sensor import scan_for_runs
+from footy_assets.lake.store import Lake
+from footy_assets.orchestration.runner import materialize_lake, plan_matches
 
 from .conftest import SAMPLES, land_sample
 

@@ -6,10 +6,11 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from footy_assets import cli, versions
+from footy_assets import cli
+from footy_assets.chain import versions
 from footy_assets.definitions import RESOURCES, all_assets
-from footy_assets.pipeline import materialize_lake, plan_matches
-from footy_assets.resources import LakeResource
+from footy_assets.orchestration.runner import materialize_lake, plan_matches
+from footy_assets.orchestration.resources import LakeResource
 
 from .conftest import land_sample, land_synthetic
 

@@ -3,7 +3,7 @@
 import numpy as np
 import polars as pl
 
-from footy_assets.pictures import average_positions, match_picture, spread_apart, speed_profile
+from footy_assets.core.pictures import average_positions, match_picture, spread_apart, speed_profile
 
 
 def _frame_state() -> pl.DataFrame:

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 
-from footy_assets import landing
-from footy_assets.lake import Lake
-from footy_assets.pipeline import plan_matches
+from footy_assets.lake import landing
+from footy_assets.lake.store import Lake
+from footy_assets.orchestration.runner import plan_matches
 
 from .seasons import recorded_season
 
@@ -51,9 +51,9 @@ def test_sensor_and_schedule_ticks_over_5000_matches_hash_only_what_they_must(la
 
     from datetime import datetime
 
-    from footy_assets.automation.schedule import backfill_requests
-    from footy_assets.automation.sensor import scan_for_runs
-    from footy_assets.planning import verified_on
+    from footy_assets.orchestration.automation.schedule import backfill_requests
+    from footy_assets.orchestration.automation.sensor import scan_for_runs
+    from footy_assets.chain.planning import verified_on
 
     _season(lake, 5000)
     hashed = []
@@ -107,7 +107,7 @@ def test_a_same_size_change_with_its_old_time_is_seen_only_when_rehashed(lake):
 def test_the_rolling_verification_covers_every_match_once_in_its_days():
     from datetime import date, timedelta
 
-    from footy_assets.planning import verified_on
+    from footy_assets.chain.planning import verified_on
 
     ids = [f"m{n:04d}" for n in range(700)]
     start = date(2026, 11, 23)

@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from footy_assets.lake import PROJECT_ROOT, Lake
+from footy_assets.lake.store import PROJECT_ROOT, Lake
 
 from .conftest import land_synthetic
 
@@ -73,8 +73,8 @@ def test_four_matches_through_the_sensor_and_the_daemon_two_at_a_time(postgres, 
                FOOTY_MAX_CONCURRENT_RUNS="2", FOOTY_SENSOR_INTERVAL_S="5", FOOTY_AUTOMATION_INTERVAL_S="3600",
                PYTHONPATH=str(PROJECT_ROOT))  # the processes started from tmp_path run this checkout's code
     # the home's first use with FOOTY_POSTGRES_URL set (what any footy-assets command does; not
-    # `python -m footy_assets.instance`, which also points the project's .env at the home)
-    done = subprocess.run([sys.executable, "-c", "from footy_assets.instance import ensure_dagster_home as e; e()"],
+    # `python -m footy_assets.orchestration.instance`, which also points the project's .env at the home)
+    done = subprocess.run([sys.executable, "-c", "from footy_assets.orchestration.instance import ensure_dagster_home as e; e()"],
                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     config = (home / "dagster.yaml").read_text()
@@ -109,7 +109,7 @@ def test_four_matches_through_the_sensor_and_the_daemon_two_at_a_time(postgres, 
     finally:
         os.environ.pop("FOOTY_POSTGRES_URL", None)
         _stop(daemon, log)
-    from footy_assets.sql import run_sql
+    from footy_assets.lake.sql import run_sql
 
     assert run_sql(lake, "SELECT count(*) AS n FROM matches")["n"][0] == 4
 
@@ -122,7 +122,7 @@ def test_the_daemon_starts_on_a_home_written_without_max_concurrent_runs(postgre
     env = {k: v for k, v in os.environ.items() if k != "FOOTY_MAX_CONCURRENT_RUNS"}
     # PYTHONPATH: the processes started below (from tmp_path) run this checkout's code, not the installed one
     env.update(DAGSTER_HOME=str(home), FOOTY_DATA_LAKE=lake.uri, FOOTY_POSTGRES_URL=postgres, PYTHONPATH=str(PROJECT_ROOT))
-    done = subprocess.run([sys.executable, "-c", "from footy_assets.instance import ensure_dagster_home as e; e()"],
+    done = subprocess.run([sys.executable, "-c", "from footy_assets.orchestration.instance import ensure_dagster_home as e; e()"],
                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     import yaml

@@ -11,10 +11,10 @@ import polars as pl
 import pytest
 from scipy.signal import savgol_filter
 
-from footy_assets.matches import raw_feed_record_uri
-from footy_assets.pipeline import materialize_lake
-from footy_assets.publish import PER_MATCH_TABLES
-from footy_assets.sql import run_sql
+from footy_assets.lake.matches import raw_feed_record_uri
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.lake.publish import PER_MATCH_TABLES
+from footy_assets.lake.sql import run_sql
 
 from .conftest import SAMPLES, land_sample, land_synthetic
 
@@ -70,8 +70,8 @@ def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth, monkeyp
     """tracking holds a new delivery while the derived tables hold only the old one: every reader still sees the
     old delivery whole (tracking included), matches refuses to publish, and a rerun converges; the delivery it
     superseded stays for readers of the old marker until the next one is published."""
-    from footy_assets.registry import RESOURCES, all_assets
-    from footy_assets.resources import LakeResource
+    from footy_assets.orchestration.registry import RESOURCES, all_assets
+    from footy_assets.orchestration.resources import LakeResource
 
     land_synthetic(lake, "cdf", "m1", truth)
     materialize_lake(lake, instance, progress=_quiet)
@@ -93,8 +93,8 @@ def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth, monkeyp
     # every reader sees the old delivery whole
     assert {t: run_sql(lake, f"SELECT count(*) AS n FROM {t}").item() for t in PER_MATCH_TABLES} == old
     assert run_sql(lake, "SELECT DISTINCT fingerprint FROM tracking")["fingerprint"].to_list() == [old_fp]
-    from footy_assets.analysis import filter_intervals
-    from footy_assets.exports import published_match
+    from footy_assets.lake.filter import filter_intervals
+    from footy_assets.lake.exports import published_match
 
     player = run_sql(lake, "SELECT min(player_id) AS p FROM frame_state").item()
     request = {"filters": [{"type": "frame_state", "players": [player], "column": "speed_mps", "gte": 0.0}]}
@@ -126,10 +126,10 @@ def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth, monkeyp
 
 def test_the_intervals_filter_refuses_an_unpublished_match(lake, instance, truth):
     """Tracking and frame_state written, the chain stopped before matches: nothing is published, no answer."""
-    from footy_assets.analysis import filter_intervals
-    from footy_assets.metrics.intervals import FilterError
-    from footy_assets.registry import RESOURCES, all_assets
-    from footy_assets.resources import LakeResource
+    from footy_assets.lake.filter import filter_intervals
+    from footy_assets.core.metrics.intervals import FilterError
+    from footy_assets.orchestration.registry import RESOURCES, all_assets
+    from footy_assets.orchestration.resources import LakeResource
 
     land_synthetic(lake, "cdf", "m1", truth)
     instance.add_dynamic_partitions("match_id", ["m1"])
@@ -143,7 +143,7 @@ def test_the_intervals_filter_refuses_an_unpublished_match(lake, instance, truth
 
 def test_every_real_sample_materialises_end_to_end(lake, instance):
     landed = []
-    from footy_assets.readers import READERS
+    from footy_assets.formats import READERS
 
     for fmt_dir in sorted(SAMPLES.iterdir()):
         if fmt_dir.is_dir() and fmt_dir.name in READERS:  # (cdf_events: event data, not a landing format yet)
@@ -212,9 +212,9 @@ def test_a_jump_in_a_real_sample_does_not_make_a_top_speed(lake, instance):
 
 @pytest.mark.parametrize("table", ["intervals", "ball_state"])
 def test_empty_derived_tables_pass_their_contract(table):
-    from footy_assets.assets.derived import INTERVALS_SCHEMA
-    from footy_assets.contracts.derived import BallState, Intervals
-    from footy_assets.metrics.ball_state import BALL_STATE_SCHEMA
+    from footy_assets.orchestration.assets.derived import INTERVALS_SCHEMA
+    from footy_assets.core.contracts.derived import BallState, Intervals
+    from footy_assets.core.metrics.ball_state import BALL_STATE_SCHEMA
 
     contract, schema = {"intervals": (Intervals, INTERVALS_SCHEMA), "ball_state": (BallState, BALL_STATE_SCHEMA)}[table]
     assert contract.validate(pl.DataFrame(schema=schema)).height == 0
@@ -223,12 +223,12 @@ def test_empty_derived_tables_pass_their_contract(table):
 def test_match_quality_counts_the_known_dropout_and_unidentified_rows(lake, truth):
     """Pure function on a synthetic delivery: home #6 is missing for one second in period 1 (a drop-out), away
     #10's jersey is unreadable for a while (unidentified rows of team 1)."""
-    from footy_assets.landing import find_match
-    from footy_assets.metrics.frame_state import build_frame_state
-    from footy_assets.quality.match_quality import build_match_quality
-    from footy_assets.readers import read_match
+    from footy_assets.lake.landing import find_match
+    from footy_assets.core.metrics.frame_state import build_frame_state
+    from footy_assets.core.quality.match_quality import build_match_quality
+    from footy_assets.lake.delivery import read_match
 
-    from footy_assets.contracts.derived import MatchQuality
+    from footy_assets.core.contracts.derived import MatchQuality
 
     land_synthetic(lake, "cdf", "m1", truth)
     tracking = read_match(lake, find_match(lake, "m1")).tracking

@@ -15,12 +15,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from footy_assets import synthetic
-from footy_assets.analysis import filter_intervals
-from footy_assets.exports import render
-from footy_assets.lake import Lake
-from footy_assets.publish import PER_MATCH_TABLES
-from footy_assets.sql import run_sql
+from footy_assets.formats import synthetic
+from footy_assets.lake.filter import filter_intervals
+from footy_assets.lake.exports import render
+from footy_assets.lake.store import Lake
+from footy_assets.lake.publish import PER_MATCH_TABLES
+from footy_assets.lake.sql import run_sql
 
 CLI = [sys.executable, "-m", "footy_assets.cli"]
 SPEC = synthetic.MatchSpec("m1", half_seconds=90.0, fps=25, seed=5)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from footy_assets import prefetch
-from footy_assets.audit import audit_ahead, audit_delivery, audited
-from footy_assets.landing import find_match
-from footy_assets.readers import FeedError
+from footy_assets.chain import prefetch
+from footy_assets.chain.audit import audit_ahead, audit_delivery, audited
+from footy_assets.lake.landing import find_match
+from footy_assets.formats import FeedError
 
 from .conftest import land_synthetic
 
@@ -71,7 +71,7 @@ def test_discard_drops_what_was_done_ahead(lake, truth):
 
 def test_planning_and_auditing_do_not_import_dagster():
     """What the CLI does before Dagster is imported must not import it (else nothing overlaps)."""
-    code = ("import sys; import footy_assets.cli, footy_assets.planning, footy_assets.audit; "
+    code = ("import sys; import footy_assets.cli, footy_assets.chain.planning, footy_assets.chain.audit; "
             "print('dagster' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
@@ -83,7 +83,8 @@ def test_a_delivery_withdrawn_while_dagster_starts_fails_that_match_only(lake, t
     landing error (not with the audit done ahead), the other match is materialised, and nothing stays held."""
     import shutil
 
-    from footy_assets import audit, cli
+    from footy_assets import cli
+    from footy_assets.chain import audit
 
     gone = land_synthetic(lake, "footy_stats", "a_gone", truth.head(3000))
     land_synthetic(lake, "footy_stats", "b_kept", truth.head(3000))

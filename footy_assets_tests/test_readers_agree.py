@@ -3,9 +3,9 @@
 import polars as pl
 import pytest
 
-from footy_assets.contracts.tracking import Tracking
-from footy_assets.landing import find_match
-from footy_assets.readers import read_match
+from footy_assets.core.contracts.tracking import Tracking
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.delivery import read_match
 
 from .conftest import land_synthetic
 
@@ -24,7 +24,7 @@ ROUNDING_M = {"footy_stats": 0.005, "sportvu": 0.0005, "cdf": 0.005, "footy_trac
 
 @pytest.fixture(scope="module")
 def read_all(tmp_path_factory, truth):
-    from footy_assets.lake import Lake
+    from footy_assets.lake.store import Lake
 
     lake = Lake.from_env(str(tmp_path_factory.mktemp("agree")))
     out = {}

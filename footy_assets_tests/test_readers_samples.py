@@ -3,8 +3,8 @@
 import polars as pl
 import pytest
 
-from footy_assets.landing import find_match
-from footy_assets.readers import read_match
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.delivery import read_match
 
 from .conftest import land_sample
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from footy_assets.lake import PROJECT_ROOT
+from footy_assets.lake.store import PROJECT_ROOT
 
 README = PROJECT_ROOT / "README.md"
 NEVER_RUN = ("make test", "make dev", "dagster dev")  # the suite itself; servers that run until stopped
@@ -100,7 +100,7 @@ def clone(tmp_path_factory) -> tuple[Path, dict]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "FOOTY_", "PYTEST_"))}
     env["PYTHONPATH"] = str(root)  # the copy's code, not the project's (the editable finder comes after it)
     # what `make install` does after installing: the .env with this copy's DAGSTER_HOME
-    subprocess.run([str(venv / "bin" / "python"), "-m", "footy_assets.instance"], cwd=root, env=env, check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "footy_assets.orchestration.instance"], cwd=root, env=env, check=True)
     assert f"DAGSTER_HOME={root}/.dagster_home" in (root / ".env").read_text()
     return root, env
 

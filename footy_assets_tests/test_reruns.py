@@ -11,16 +11,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from footy_assets import synthetic
-from footy_assets.landing import find_match
-from footy_assets.lake import Lake
-from footy_assets.metrics.ball_state import build_ball_state
-from footy_assets.metrics.frame_state import build_frame_state
-from footy_assets.metrics.intervals import catalog_intervals, load_catalog
-from footy_assets.pipeline import materialize_lake
-from footy_assets.publish import PER_MATCH_TABLES
-from footy_assets.quality.match_quality import build_match_quality
-from footy_assets.readers import read_match
+from footy_assets.formats import synthetic
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.store import Lake
+from footy_assets.core.metrics.ball_state import build_ball_state
+from footy_assets.core.metrics.frame_state import build_frame_state
+from footy_assets.core.metrics.intervals import catalog_intervals, load_catalog
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.lake.publish import PER_MATCH_TABLES
+from footy_assets.core.quality.match_quality import build_match_quality
+from footy_assets.lake.delivery import read_match
 
 from .conftest import land_sample
 

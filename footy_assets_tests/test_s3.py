@@ -18,10 +18,11 @@ import dagster as dg
 import pyarrow.fs as pafs
 import pytest
 
-from footy_assets import cli, synthetic
-from footy_assets.lake import Lake
-from footy_assets.pipeline import materialize_lake
-from footy_assets.sql import run_sql
+from footy_assets import cli
+from footy_assets.formats import synthetic
+from footy_assets.lake.store import Lake
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.lake.sql import run_sql
 
 from .conftest import SMALL
 
@@ -231,7 +232,7 @@ def test_doctor_on_ceph_names_a_missing_file_and_rebuilds_the_match(rgw, truth, 
 def test_claims_on_ceph_exclude_a_second_writer(rgw):
     """One writer per match on an object store (no flock there): a second claimant waits, is refused with one line
     naming the holder, and gets the match once the holder lets go or is gone."""
-    from footy_assets import claims
+    from footy_assets.lake import claims
 
     lake = Lake.from_env("s3://footy/claims")
     first, second = claims.this_process("upkeep"), claims.this_process("forget")

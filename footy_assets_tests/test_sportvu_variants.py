@@ -10,8 +10,9 @@ import re
 import polars as pl
 import pytest
 
-from footy_assets.landing import find_match
-from footy_assets.readers import FeedError, read_match
+from footy_assets.lake.landing import find_match
+from footy_assets.formats import FeedError
+from footy_assets.lake.delivery import read_match
 
 from .conftest import land_sample
 
@@ -36,7 +37,7 @@ def _frame_of_line(reference: pl.DataFrame) -> int:
 
 @pytest.fixture
 def reference(tmp_path_factory):
-    from footy_assets.lake import Lake
+    from footy_assets.lake.store import Lake
 
     root = tmp_path_factory.mktemp("ref") / "lake"
     (root / "landing").mkdir(parents=True)

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from footy_assets import cli
-from footy_assets.pipeline import materialize_lake
+from footy_assets.orchestration.runner import materialize_lake
 
 from .conftest import land_sample
 
@@ -21,7 +21,7 @@ from .conftest import land_sample
 def lake_with_sample(tmp_path_factory):
     import dagster as dg
 
-    from footy_assets.lake import Lake
+    from footy_assets.lake.store import Lake
 
     lake = Lake.from_env(str(tmp_path_factory.mktemp("ro") / "lake"))
     land_sample(lake, "cdf", "skillcorner_1925299")

@@ -3,9 +3,9 @@
 import polars as pl
 import pytest
 
-from footy_assets.assets.summaries import leading_comment, referenced_tables
-from footy_assets.pipeline import materialize_lake
-from footy_assets.versions import SQL_DIR
+from footy_assets.orchestration.assets.summaries import leading_comment, referenced_tables
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.chain.versions import SQL_DIR
 
 from .conftest import land_synthetic
 
@@ -14,7 +14,7 @@ from .conftest import land_synthetic
 def lake_with_match(tmp_path_factory, truth):
     import dagster as dg
 
-    from footy_assets.lake import Lake
+    from footy_assets.lake.store import Lake
 
     lake = Lake.from_env(str(tmp_path_factory.mktemp("summaries")))
     land_synthetic(lake, "sportvu", "m1", truth)
@@ -85,7 +85,7 @@ def test_cli_intervals_and_sql(lake_with_match, capsys, tmp_path):
     import json
 
     from footy_assets import cli
-    from footy_assets.analysis import filter_intervals
+    from footy_assets.lake.filter import filter_intervals
 
     request = {"filters": [{"type": "frame_state", "players": ["0-9", "1-9"], "column": "speed_mps", "gte": 7.0,
                             "min_duration_ms": 1000}]}
@@ -173,10 +173,10 @@ def test_models_read_a_match_the_same_from_its_parquet_files_and_from_the_arrow_
     go through the dataset, which gives the column as null."""
     import duckdb
 
-    from footy_assets.assets.summaries import register_match_rows
-    from footy_assets.lake import Lake
+    from footy_assets.orchestration.assets.summaries import register_match_rows
+    from footy_assets.lake.store import Lake
 
-    from footy_assets.publish import published_fingerprint
+    from footy_assets.lake.publish import published_fingerprint
 
     lake = lake_with_match
     fingerprint = published_fingerprint(lake, "m1")

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from footy_assets import synthetic
+from footy_assets.formats import synthetic
 
 SPEC = synthetic.MatchSpec("profile", half_seconds=600.0, fps=25, seed=7)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from footy_assets.lake import PROJECT_ROOT, Lake
-from footy_assets.pipeline import materialize_lake
+from footy_assets.lake.store import PROJECT_ROOT, Lake
+from footy_assets.orchestration.runner import materialize_lake
 
 from .conftest import land_synthetic
 
@@ -62,7 +62,7 @@ def served(tmp_path_factory, truth):
                FOOTY_AUTOMATION_INTERVAL_S="5")
     saved = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)
-    from footy_assets.instance import ensure_dagster_home
+    from footy_assets.orchestration.instance import ensure_dagster_home
 
     ensure_dagster_home()
     if saved is None:
@@ -148,8 +148,8 @@ SENSOR = ('{{ sensorOrError(sensorSelector: {{repositoryName: "__repository__", 
 def test_automation_runs_by_default_and_refreshes_downstream_of_tracking(served):
     """Declarative automation is on out of the box: a new materialisation of m1's tracking (as a click in the
     UI makes) is followed, through the running daemon, by fresh materialisations of m1's downstream assets."""
-    from footy_assets.registry import RESOURCES, all_assets
-    from footy_assets.resources import LakeResource
+    from footy_assets.orchestration.registry import RESOURCES, all_assets
+    from footy_assets.orchestration.resources import LakeResource
 
     port, lake, home = served["port"], served["lake"], served["home"]
     for name in ("automation_condition_sensor", "landing_sensor", "dead_cli_runs_sensor"):

@@ -14,10 +14,10 @@ import pytest
 from deltalake import write_deltalake
 
 from footy_assets import cli
-from footy_assets.automation.upkeep import lake_upkeep_job
-from footy_assets.pipeline import materialize_lake
-from footy_assets.resources import LakeResource
-from footy_assets.upkeep import files_per_match, upkeep_lake
+from footy_assets.orchestration.automation.upkeep import lake_upkeep_job
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.orchestration.resources import LakeResource
+from footy_assets.lake.upkeep import files_per_match, upkeep_lake
 
 from .conftest import land_synthetic
 

@@ -11,12 +11,12 @@ import pandera.polars as pa
 import polars as pl
 import pytest
 
-from footy_assets.assets.summaries import CONTRACTS as SUMMARY_CONTRACTS
-from footy_assets.contracts.derived import BallState, FrameState, Intervals, MatchQuality
-from footy_assets.contracts.matches import Matches
-from footy_assets.contracts.tracking import Tracking
-from footy_assets.contracts.validation import passes
-from footy_assets.pipeline import materialize_lake
+from footy_assets.orchestration.assets.summaries import CONTRACTS as SUMMARY_CONTRACTS
+from footy_assets.core.contracts.derived import BallState, FrameState, Intervals, MatchQuality
+from footy_assets.core.contracts.matches import Matches
+from footy_assets.core.contracts.tracking import Tracking
+from footy_assets.core.contracts.validation import passes
+from footy_assets.orchestration.runner import materialize_lake
 
 from .conftest import land_synthetic
 
@@ -28,7 +28,7 @@ CONTRACTS = {"tracking": Tracking, "frame_state": FrameState, "ball_state": Ball
 def tables(tmp_path_factory, truth):
     import dagster as dg
 
-    from footy_assets.lake import Lake
+    from footy_assets.lake.store import Lake
 
     root = tmp_path_factory.mktemp("validation") / "lake"
     (root / "landing").mkdir(parents=True)
@@ -120,7 +120,7 @@ def test_the_shortcut_never_passes_what_pandera_refuses(tables, table):
 
 
 def test_a_contract_feature_the_shortcut_does_not_evaluate_goes_to_pandera():
-    from footy_assets.contracts.validation import Contract
+    from footy_assets.core.contracts.validation import Contract
 
     class Coerced(Contract):
         x: pl.Int64 = pa.Field(ge=0)

@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 
 from footy_assets.definitions import defs
-from footy_assets.lake import Lake
-from footy_assets.sql import run_sql
+from footy_assets.lake.store import Lake
+from footy_assets.lake.sql import run_sql
 
 from .conftest import land_synthetic
 

@@ -1,0 +1,130 @@
+"""Which matches need work, decided from the lake alone (no Dagster): the CLI, the landing sensor and the
+backfill schedule share it.
+
+A match needs work when it is new (no ``matches`` row), when its landed files' fingerprint differs from the one
+stored, or when the code versions stored differ from the current ones (stale). A fresh Dagster instance or a
+copied lake can therefore never make a match be skipped wrongly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import hashlib
+from collections.abc import Callable, Iterable
+from datetime import date
+from dataclasses import dataclass, field
+
+from footy_assets.lake.store import Lake, check_match_id
+from footy_assets.lake.landing import LandedMatch, scan_landing
+from footy_assets.lake.matches import read_matches
+from footy_assets.chain.versions import CODE_VERSIONS
+
+
+@dataclass
+class MatchPlan:
+    match_id: str
+    format: str | None
+    fingerprint: str | None
+    status: str  # new | changed | stale | unchanged | refused
+    reason: str = ""
+    landed: LandedMatch | None = field(default=None, compare=False, repr=False)  # its files, as planned
+
+    @property
+    def needs_work(self) -> bool:
+        return self.status in ("new", "changed", "stale")
+
+
+@dataclass
+class MatchOutcome:
+    plan: MatchPlan
+    ok: bool
+    seconds: float = 0.0
+    rows: int | None = None
+    frames: int | None = None
+    error: str | None = None
+
+
+def plan_matches(lake: Lake, match_ids: Iterable[str] | None = None,
+                 rehash: bool | Callable[[str], bool] = False) -> list[MatchPlan]:
+    """The status of every landed match (or of ``match_ids``), decided from the lake alone.
+
+    A landed file whose size and modification time are those recorded is taken as unchanged without being read;
+    ``rehash`` (True, or a predicate on the match_id) hashes the files of those matches again, so a change that
+    kept the size and restored the modification time (``rsync -a``, ``cp -p``, ``tar x``) is seen as "changed".
+    """
+    wanted = None if match_ids is None else {check_match_id(m) for m in match_ids}
+    stored = {row["match_id"]: row for row in read_matches(lake).iter_rows(named=True)}
+    verify = rehash if callable(rehash) else (lambda match_id: bool(rehash))
+    known = {m: recorded_files(row) for m, row in stored.items() if not verify(m)}  # none known: every file read
+    scan = scan_landing(lake, only=wanted, known=known)
+    plans = []
+    for key, reason in sorted(scan.refused.items()):
+        if wanted is None or key in wanted:
+            plans.append(MatchPlan(key, None, None, "refused", reason))
+    for match_id in sorted(wanted or ()):
+        if match_id not in scan.matches and match_id not in scan.refused:
+            plans.append(MatchPlan(match_id, None, None, "refused", f"match {match_id!r} is not landed"))
+    for match_id, landed in sorted(scan.matches.items()):
+        status, reason = stored_status(stored.get(match_id), landed.fingerprint)
+        plans.append(MatchPlan(match_id, landed.format, landed.fingerprint, status, reason, landed))
+    return plans
+
+
+VERIFY_DAYS_ENV = "FOOTY_VERIFY_EVERY_DAYS"
+
+
+def verify_every_days() -> int:
+    """Days over which the nightly backfill re-hashes every landed match once (``FOOTY_VERIFY_EVERY_DAYS``,
+    default 7: a rolling seventh each night; 1: all of them every night; 0: never)."""
+    given = os.environ.get(VERIFY_DAYS_ENV, "7").strip()
+    if not given.isdigit():
+        raise ValueError(f"{VERIFY_DAYS_ENV}={given!r} is not a whole number of days (0 turns verification off)")
+    return int(given)
+
+
+def verified_on(day: date, every_days: int | None = None) -> Callable[[str], bool]:
+    """Whether a match's files are re-hashed on ``day``: its share of the rolling verification, chosen by its
+    match_id (a sha256 bucket, the same in every process), so every match is verified once every ``every_days``."""
+    every = verify_every_days() if every_days is None else every_days
+    if every <= 0:
+        return lambda match_id: False
+    tonight = day.toordinal() % every
+    return lambda match_id: int(hashlib.sha256(match_id.encode()).hexdigest()[:8], 16) % every == tonight
+
+
+def recorded_files(row: dict) -> dict[str, tuple[int, int, str]]:
+    """{file name: (size, mtime_ns, sha256)} of the delivery a ``matches`` row publishes (files recorded before
+    modification times were kept have none: they are hashed again once)."""
+    try:
+        files = json.loads(row.get("files") or "[]")
+    except json.JSONDecodeError:
+        return {}
+    return {f["name"]: (int(f["size_bytes"]), int(f.get("mtime_ns") or 0), f["sha256"])
+            for f in files if isinstance(f, dict) and {"name", "size_bytes", "sha256"} <= set(f)}
+
+
+def stored_status(row: dict | None, fingerprint: str) -> tuple[str, str]:
+    """new | changed | stale | unchanged, from a match's ``matches`` row and its landed fingerprint.
+
+    The one notion of "needs work" shared by the CLI, the landing sensor and the backfill schedule.
+    """
+    if row is None:
+        return "new", "not in the lake yet"
+    if row["fingerprint"] != fingerprint:
+        return "changed", "the landed files changed"
+    if json.loads(row["code_versions"]) != CODE_VERSIONS:
+        return "stale", "the code that produced it changed"
+    return "unchanged", "same files, same code"
+
+
+def default_workers() -> int:
+    """Worker processes for ``materialize``: one per core, as many as memory allows (a full match needs about
+    2 GB at its peak)."""
+    cores = os.cpu_count() or 1
+    try:
+        with open("/proc/meminfo") as meminfo:
+            available_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return cores
+    return max(1, min(cores, available_kb // (2 * 1024 * 1024)))

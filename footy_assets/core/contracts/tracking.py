@@ -1,0 +1,58 @@
+"""The canonical ``tracking`` table."""
+
+import pandera.polars as pa
+import polars as pl
+
+from footy_assets.core.canonical import ROLES
+from footy_assets.core.contracts.checks import (FINGERPRINT_DOC, FRAME_ID_DOC, PERIOD_DOC, PLAYER_ID, PLAYER_ID_DOC,
+                                           TIMESTAMP_DOC, X_DOC, Y_DOC, PerMatchTable, distinct_values_match,
+                                           unique_player_frames)
+
+
+class Tracking(PerMatchTable):
+    frame_id: pl.Int64 = pa.Field(ge=0, description=FRAME_ID_DOC)
+    timestamp_ms: pl.Int64 = pa.Field(ge=0, description=TIMESTAMP_DOC)
+    period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5], description=PERIOD_DOC)
+    role: str = pa.Field(isin=list(ROLES), description="player, goal_keeper, ball or referee")
+    team: pl.Int8 = pa.Field(nullable=True, isin=[0, 1], description="0 home, 1 away; null for the ball, referees "
+                             "and where unknown")
+    jersey: pl.Int16 = pa.Field(nullable=True, ge=0, description="shirt number; null where unidentified")
+    player_id: str = pa.Field(nullable=True, description=PLAYER_ID_DOC + "; null where unidentified")
+    track_id: str = pa.Field(nullable=True, description="the vendor's object or track id, where it has one")
+    x_m: pl.Float32 = pa.Field(nullable=True, ge=-100.0, le=100.0, description=X_DOC + "; null where the feed "
+                               "has image positions only (footy_track without a homography)")
+    y_m: pl.Float32 = pa.Field(nullable=True, ge=-100.0, le=100.0, description=Y_DOC + "; null as x_m")
+    z_m: pl.Float32 = pa.Field(nullable=True, description="m above the ground: the ball's height; null otherwise")
+    id_confidence: pl.Float32 = pa.Field(nullable=True, ge=0.0, le=1.0, description="0-1, the vendor's "
+                                         "identification confidence, where it gives one")
+    bbox_x: pl.Int16 = pa.Field(nullable=True, description="pixels: image position where the vendor gives one")
+    bbox_y: pl.Int16 = pa.Field(nullable=True, description="pixels: image position where the vendor gives one")
+    bbox_w: pl.Int16 = pa.Field(nullable=True, ge=0, description="pixels: the box's width (footy_track)")
+    bbox_h: pl.Int16 = pa.Field(nullable=True, ge=0, description="pixels: the box's height (footy_track)")
+    source_format: str = pa.Field(isin=["footy_stats", "sportvu", "cdf", "footy_track"],
+                                  description="the vendor format the rows were read from")
+    in_play: pl.Boolean = pa.Field(nullable=True, description="the feed's own ball-in-play flag for the frame; "
+                                   "null where the feed gives none")
+    interpolated: pl.Boolean = pa.Field(nullable=True, description="footy_track: the tracker predicted the box "
+                                        "(a lost track), nothing was detected; null for other formats")
+    fingerprint: pl.Categorical = pa.Field(description=FINGERPRINT_DOC)
+
+    @pa.dataframe_check(error="player_id must look like '0-10'")
+    def player_id_format(cls, data) -> pl.LazyFrame:
+        return distinct_values_match(data.lazyframe, "player_id", PLAYER_ID)
+
+    @pa.dataframe_check(error="a player_id appears twice in one frame")
+    def one_row_per_player_per_frame(cls, data) -> pl.LazyFrame:
+        return unique_player_frames(data.lazyframe)
+
+    @pa.dataframe_check(error="more than one ball in one frame")
+    def one_ball_per_frame(cls, data) -> pl.LazyFrame:
+        balls = data.lazyframe.filter(pl.col("role") == "ball")
+        return balls.select(pl.col("frame_id").n_unique() == pl.len())
+
+    @pa.dataframe_check(error="player_id must be '{team}-{jersey}' of the row's own team and jersey")
+    def player_id_is_team_jersey(cls, data) -> pl.LazyFrame:
+        combos = data.lazyframe.select("team", "jersey", "player_id").unique()
+        expected = pl.format("{}-{}", pl.col("team"), pl.col("jersey"))
+        ok = pl.col("player_id").is_null() | (pl.col("player_id") == expected)
+        return combos.select(ok.fill_null(False).all())

@@ -1,0 +1,360 @@
+"""Intervals over frame_state and ball_state: the frame-state filter of the vendor API.
+
+* A predicate on one column: ``gte`` and ``lte`` inclusive, either may be absent; null never matches.
+* An interval is a maximal run of one player's consecutive frames (frame_id step 1, one period) that
+  match. ``start`` = first frame's timestamp_ms / 1000, ``end`` = (last frame's timestamp_ms + 1000/fps)
+  / 1000, ``duration_ms`` = frames x 1000 / fps. Intervals shorter than ``min_duration_ms`` (default 500)
+  are dropped.
+* ``team_possession`` and ``ball_location`` are frame predicates over ball_state; their intervals are
+  runs of consecutive ball frames and belong to no player.
+* ``operator`` AND intersects the interval sets of the filters (a player's intervals with the same
+  player's, and with every match-level interval); OR returns the union: every filter's intervals, each
+  keeping its own label. Intersections are not filtered by duration again.
+
+Everything is vectorised: runs come from a sort by player and a diff over frame_id, not from loops.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from footy_assets.core.metrics import clock
+
+FILTER_COLUMNS = ("speed_mps", "accel_mps2", "distance_m", "nearest_opp_dist_m", "ball_dist_m", "x_m", "y_m")
+DEFAULT_MIN_DURATION_MS = 500
+# Columns derived from the smoothed speed: only frames whose speed is valid can match.
+NEEDS_VALID_SPEED = ("speed_mps", "accel_mps2", "distance_m")
+RUN_COLUMNS = ["player_id", "team", "period", "first_frame_id", "last_frame_id", "start_ms", "end_ms",
+               "frames", "duration_ms", "peak", "mean", "distance_m"]
+
+
+class FilterError(ValueError):
+    """A frame-state filter request that cannot be answered (unknown column, player, match, ...)."""
+
+
+def _number_text(value: float | int) -> str:
+    """A number as the request wrote it (JSON 7.0 -> "7.0", 7 -> "7")."""
+    return str(value)
+
+
+def predicate_label(column: str, gte: float | None, lte: float | None) -> str:
+    """``"{column} >={gte}"``, ``"{column} <={lte}"`` or ``"{column} >={gte} <={lte}"``."""
+    parts = [column]
+    if gte is not None:
+        parts.append(f">={_number_text(gte)}")
+    if lte is not None:
+        parts.append(f"<={_number_text(lte)}")
+    return " ".join(parts)
+
+
+def _mask(column: str, gte: float | None, lte: float | None) -> pl.Expr:
+    expr = pl.lit(True)
+    if gte is not None:
+        expr = expr & (pl.col(column) >= gte)
+    if lte is not None:
+        expr = expr & (pl.col(column) <= lte)
+    return expr.fill_null(False)  # null never matches
+
+
+def runs(frame_state: pl.DataFrame, column: str, gte: float | None, lte: float | None, fps: int,
+         min_duration_ms: float = DEFAULT_MIN_DURATION_MS, players: list[str] | None = None) -> pl.DataFrame:
+    """Maximal runs of each player's consecutive frames where ``gte <= column <= lte``.
+
+    On speed_mps, accel_mps2 and distance_m only valid frames match. Returns RUN_COLUMNS: times in ms, ``peak`` the extreme of the column in the predicate's direction (max,
+    or min for an lte-only predicate), ``mean`` its mean, ``distance_m`` the distance covered (sum of
+    distance_m) during the run.
+    """
+    lf = frame_state.lazy()
+    if players is not None:
+        lf = lf.filter(pl.col("player_id").is_in(players))
+    match = _mask(column, gte, lte)
+    if column in NEEDS_VALID_SPEED and "valid" in frame_state.columns:
+        match = match & pl.col("valid").fill_null(False)  # a glitch never makes or extends an interval
+    peak = pl.col(column).min() if gte is None else pl.col(column).max()
+    has_distance = "distance_m" in frame_state.columns
+    step_ms = 1000.0 / fps
+    # Sums and means are differences of running sums over the sorted rows, not group sums: polars adds a
+    # group's floats in an order that depends on its threads and chunks, so the last bits of a rerun differed.
+    # A running sum is one pass in row order: the same bits every time, whatever the input's order.
+    running = {"_sum_value": pl.col(column).cast(pl.Float64).fill_null(0.0).cum_sum()}
+    if has_distance:
+        running["_sum_distance"] = pl.col("distance_m").cast(pl.Float64).fill_null(0.0).cum_sum()
+
+    def run_sum(name: str, value: pl.Expr) -> pl.Expr:  # the sum over the run: its running sum, end minus start
+        return pl.col(name).last() - (pl.col(name).first() - value.cast(pl.Float64).fill_null(0.0).first())
+
+    distance = run_sum("_sum_distance", pl.col("distance_m")).cast(frame_state.schema["distance_m"]) if has_distance \
+        else pl.lit(None, pl.Float64)
+    mean = (run_sum("_sum_value", pl.col(column)) / pl.len()).cast(_mean_type(frame_state.schema[column]))
+    return (
+        lf.filter(match)
+        .sort("player_id", "frame_id")
+        .with_columns(
+            run=((pl.col("player_id") != pl.col("player_id").shift(1))
+                 | (pl.col("period") != pl.col("period").shift(1))
+                 | (pl.col("frame_id").diff() != 1)).fill_null(True).cum_sum(),
+            **running,
+        )
+        .group_by("run", maintain_order=True)
+        .agg(
+            pl.col("player_id").first(), pl.col("team").first(), pl.col("period").first(),
+            first_frame_id=pl.col("frame_id").first(), last_frame_id=pl.col("frame_id").last(),
+            start_ms=pl.col("timestamp_ms").first().cast(pl.Float64),
+            end_ms=pl.col("timestamp_ms").last().cast(pl.Float64) + step_ms,
+            frames=pl.len(), peak=peak, mean=mean, distance_m=distance,
+        )
+        .with_columns(duration_ms=pl.col("frames") * step_ms)
+        .filter(pl.col("duration_ms") >= min_duration_ms)
+        .select(RUN_COLUMNS)
+        .collect()
+    )
+
+
+def _mean_type(dtype: pl.DataType) -> pl.DataType:
+    """The type polars gives the mean of a column of ``dtype`` (Float32 stays Float32, the rest Float64)."""
+    return pl.Float32 if dtype == pl.Float32 else pl.Float64
+
+
+# -- the catalog of named definitions ----------------------------------------------------------------
+CATALOG_PATH = Path(__file__).resolve().parent / "interval_catalog.json"
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    column: str
+    gte: float | None = None
+    lte: float | None = None
+    min_duration_ms: float = DEFAULT_MIN_DURATION_MS
+    description: str = ""
+
+    @property
+    def label(self) -> str:
+        return predicate_label(self.column, self.gte, self.lte)
+
+
+def load_catalog(path: Path = CATALOG_PATH) -> list[Definition]:
+    """The named interval definitions (``interval_catalog.json``), checked like a filter request."""
+    doc = json.loads(path.read_text())
+    out = []
+    for entry in doc["definitions"]:
+        definition = Definition(**entry)
+        _check_predicate(definition.column, definition.gte, definition.lte, where=f"{path.name}: {definition.name}")
+        out.append(definition)
+    names = [d.name for d in out]
+    if len(names) != len(set(names)):
+        raise FilterError(f"{path.name}: definition names must be unique: {names}")
+    return out
+
+
+def catalog_intervals(frame_state: pl.DataFrame, fps: int, catalog: list[Definition]) -> pl.DataFrame:
+    """All intervals of every catalog definition for one match's frame_state."""
+    parts = [
+        runs(frame_state, d.column, d.gte, d.lte, fps, d.min_duration_ms).with_columns(
+            definition=pl.lit(d.name), label=pl.lit(d.label), column=pl.lit(d.column))
+        for d in catalog
+    ]
+    frame = pl.concat(parts) if parts else pl.DataFrame()
+    return frame.sort("definition", "player_id", "start_ms") if frame.height else frame
+
+
+# -- the filter request of the vendor API --------------------------------------------------------------
+# The keys each filter type takes in the vendor's filter API: any other key is a typo ("gtee") that would silently
+# match everything.
+FILTER_KEYS = {
+    "frame_state": ("type", "players", "column", "gte", "lte", "min_duration_ms"),
+    "team_possession": ("type", "teams", "min_duration_ms"),
+    "ball_location": ("type", "x_min", "x_max", "y_min", "y_max", "min_duration_ms"),
+}
+# No interval is longer than a match (two halves, extra time and the breaks are under 3 h): a longer minimum
+# (1e18) is a malformed request, not a question with an empty answer.
+MAX_MIN_DURATION_MS = 3 * 3600 * 1000
+
+
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _check_bounds(low_name: str, low, high_name: str, high, where: str) -> None:
+    """A lower bound above the upper one matches nothing: the request contradicts itself."""
+    if low is not None and high is not None and low > high:
+        raise FilterError(f"{where}: {low_name} {_number_text(low)} is above {high_name} {_number_text(high)}: "
+                          "no value can match")
+
+
+def _check_predicate(column: str, gte, lte, where: str) -> None:
+    if column not in FILTER_COLUMNS:
+        raise FilterError(f"{where}: unknown column {column!r}; frame_state columns: {', '.join(FILTER_COLUMNS)}")
+    if gte is None and lte is None:
+        raise FilterError(f"{where}: a filter needs gte, lte or both")
+    for name, value in (("gte", gte), ("lte", lte)):
+        if value is not None and not _is_number(value):
+            raise FilterError(f"{where}: {name} must be a finite number, got {value!r}")
+    _check_bounds("gte", gte, "lte", lte, where)
+
+
+def _check_keys(spec: dict, kind: str, where: str) -> None:
+    unknown = [key for key in spec if key not in FILTER_KEYS[kind]]
+    if unknown:
+        raise FilterError(f"{where}: unknown key(s) {', '.join(repr(k) for k in unknown)} in a {kind} filter; "
+                          f"its keys: {', '.join(FILTER_KEYS[kind])}")
+
+
+def _ball_runs(ball_state: pl.DataFrame, mask: pl.Expr, fps: int, min_duration_ms: float) -> pl.DataFrame:
+    """Runs of consecutive ball frames where ``mask`` holds (match-level: no player)."""
+    step_ms = 1000.0 / fps
+    return (
+        ball_state.lazy()
+        .filter(mask.fill_null(False))
+        .sort("frame_id")
+        .with_columns(run=((pl.col("period") != pl.col("period").shift(1))
+                           | (pl.col("frame_id").diff() != 1)).fill_null(True).cum_sum())
+        .group_by("run", maintain_order=True)
+        .agg(pl.col("period").first(), start_ms=pl.col("timestamp_ms").first().cast(pl.Float64),
+             end_ms=pl.col("timestamp_ms").last().cast(pl.Float64) + step_ms, frames=pl.len())
+        .with_columns(duration_ms=pl.col("frames") * step_ms, player_id=pl.lit(None, pl.String))
+        .filter(pl.col("duration_ms") >= min_duration_ms)
+        .select("player_id", "start_ms", "end_ms")
+        .collect()
+    )
+
+
+def _one_filter(spec: dict, index: int, frame_state: pl.DataFrame, ball_state: pl.DataFrame | None, fps: int,
+                pitch: tuple[float, float]) -> tuple[pl.DataFrame, str, str]:
+    """(intervals: player_id, start_ms, end_ms), label, type of one filter of a request."""
+    where = f"filters[{index}]"
+    if not isinstance(spec, dict):
+        raise FilterError(f"{where}: expected an object")
+    kind = spec.get("type")
+    if not isinstance(kind, str) or kind not in FILTER_KEYS:
+        raise FilterError(f"{where}: unknown type {kind!r}; expected frame_state, team_possession or ball_location")
+    _check_keys(spec, kind, where)
+    min_duration = spec.get("min_duration_ms", DEFAULT_MIN_DURATION_MS if kind == "frame_state" else 0)
+    if not _is_number(min_duration) or min_duration < 0:
+        raise FilterError(f"{where}: min_duration_ms must be a non-negative number")
+    if min_duration > MAX_MIN_DURATION_MS:
+        raise FilterError(f"{where}: min_duration_ms {_number_text(min_duration)} is longer than any match "
+                          f"(at most {MAX_MIN_DURATION_MS:,} ms, 3 h)")
+    if kind == "frame_state":
+        players, column = spec.get("players"), spec.get("column")
+        gte, lte = spec.get("gte"), spec.get("lte")
+        if not isinstance(players, list) or not players or not all(isinstance(p, str) for p in players):
+            raise FilterError(f"{where}: players must be a non-empty list of player ids like \"0-10\"")
+        _check_predicate(column, gte, lte, where)
+        known = set(frame_state["player_id"].unique().to_list())
+        unknown = [p for p in players if p not in known]
+        if unknown:
+            raise FilterError(f"{where}: unknown player(s) {', '.join(unknown)} in this match; "
+                              f"known: {', '.join(sorted(known))}")
+        found = runs(frame_state, column, gte, lte, fps, min_duration, players)
+        return found.select("player_id", "start_ms", "end_ms"), predicate_label(column, gte, lte), kind
+    # the request is checked whole before the data: a malformed filter is named even where ball_state is missing
+    if kind == "team_possession":
+        teams = spec.get("teams")
+        codes = {"team_0": 0, "team_1": 1}
+        if not isinstance(teams, list) or not teams or any(not isinstance(t, str) or t not in codes for t in teams):
+            raise FilterError(f"{where}: teams must be a list of \"team_0\" and/or \"team_1\"")
+        mask = pl.col("possession_team").is_in([codes[t] for t in teams])
+        label = f"team_possession {' '.join(teams)}"
+    else:
+        bounds = {k: spec.get(k) for k in ("x_min", "x_max", "y_min", "y_max")}
+        if all(v is None for v in bounds.values()):
+            raise FilterError(f"{where}: ball_location needs at least one of x_min, x_max, y_min, y_max")
+        for key, value in bounds.items():
+            if value is not None and not _is_number(value):
+                raise FilterError(f"{where}: {key} must be a finite number")
+        _check_bounds("x_min", bounds["x_min"], "x_max", bounds["x_max"], where)
+        _check_bounds("y_min", bounds["y_min"], "y_max", bounds["y_max"], where)
+        # metres on the 0-105 x 0-68 pitch, origin bottom-left, home attacking towards x = 105
+        x = pl.col("x_m") + pitch[0] / 2
+        y = pl.col("y_m") + pitch[1] / 2
+        mask = pl.lit(True)
+        for key, value in bounds.items():
+            if value is not None:
+                axis = x if key.startswith("x") else y
+                mask = mask & ((axis >= value) if key.endswith("min") else (axis <= value))
+        label = "ball_location " + " ".join(f"{k}={_number_text(v)}" for k, v in bounds.items() if v is not None)
+    if ball_state is None or ball_state.height == 0:
+        raise FilterError(f"{where}: {kind} needs ball_state, which has no rows for this match")
+    return _ball_runs(ball_state, mask, fps, min_duration), label, kind
+
+
+def _intersect(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+    """Pairwise overlaps; a player's intervals meet the same player's and every match-level interval."""
+    a = a.with_row_index("ia")
+    b = b.with_row_index("ib")
+    pairs = a.join(b, how="cross", suffix="_b")  # interval counts are small (not frames)
+    same = (pl.col("player_id") == pl.col("player_id_b")) | pl.col("player_id").is_null() | pl.col("player_id_b").is_null()
+    return (
+        pairs.filter(same.fill_null(True))
+        .select(player_id=pl.coalesce("player_id", "player_id_b"),
+                start_ms=pl.max_horizontal("start_ms", "start_ms_b"), end_ms=pl.min_horizontal("end_ms", "end_ms_b"))
+        .filter(pl.col("end_ms") > pl.col("start_ms"))
+    )
+
+
+def run_filter(request: dict, frame_state: pl.DataFrame, ball_state: pl.DataFrame | None, fps: int,
+               pitch: tuple[float, float] = (105.0, 68.0)) -> list[dict]:
+    """Answer a frame-state filter request: a list of {start, end, label, type, player_id} (seconds, the vendor API's
+    fields) with, beyond them, the player's ``team`` ("team_0"/"team_1", null for match-level intervals), the
+    ``period``, its start on the match clock (``period_start``, s), the interval within the period
+    (``start_in_period``, ``end_in_period``, s) and the ``match_minute`` of its start."""
+    if not isinstance(request, dict):
+        raise FilterError("the request must be a JSON object with \"filters\"")
+    operator = request.get("operator", "AND")
+    if operator not in ("AND", "OR"):
+        raise FilterError(f"operator must be \"AND\" or \"OR\", got {operator!r}")
+    filters = request.get("filters")
+    if not isinstance(filters, list) or not filters:
+        raise FilterError("\"filters\" must be a non-empty list")
+    unknown = set(request) - {"operator", "filters"}
+    if unknown:
+        raise FilterError(f"unknown request key(s): {', '.join(sorted(unknown))}")
+    results = [_one_filter(spec, i, frame_state, ball_state, fps, pitch) for i, spec in enumerate(filters)]
+    if operator == "OR":
+        parts = [r.with_columns(label=pl.lit(label), type=pl.lit(kind)) for r, label, kind in results]
+        combined = pl.concat(parts)
+    else:
+        combined, labels = results[0][0], [results[0][1]]
+        kinds = [kind for _, _, kind in results]
+        for frame, label, _ in results[1:]:
+            combined = _intersect(combined, frame)
+            labels.append(label)
+        kind = "frame_state" if "frame_state" in kinds else kinds[0]
+        combined = combined.with_columns(label=pl.lit(" AND ".join(labels)), type=pl.lit(kind))
+    combined = with_clock(combined.sort("start_ms", "player_id", nulls_last=True), frame_state)
+    return [
+        {"start": round(r["start_ms"] / 1000, 3), "end": round(r["end_ms"] / 1000, 3), "label": r["label"],
+         "type": r["type"], "player_id": r["player_id"],
+         # beyond the vendor API's fields: where the interval is in the match, as an analyst counts time
+         "team": None if r["team"] is None else f"team_{r['team']}", "period": r["period"],
+         "period_start": round(r["period_start_ms"] / 1000, 3),
+         "start_in_period": round((r["start_ms"] - r["period_start_ms"]) / 1000, 3),
+         "end_in_period": round((r["end_ms"] - r["period_start_ms"]) / 1000, 3),
+         "match_minute": r["match_minute"]}
+        for r in combined.iter_rows(named=True)  # the answer (intervals, not frames)
+    ]
+
+
+def with_clock(found: pl.DataFrame, frame_state: pl.DataFrame) -> pl.DataFrame:
+    """``found`` (player_id, start_ms, end_ms, ...) with the team of its player, the period it starts in, that
+    period's start (ms, match clock) and the match minute of its start."""
+    if "period_time_s" in frame_state.columns:
+        starts = clock.starts_from_clock(frame_state)
+    else:  # a frame_state without the clock columns (written before they existed)
+        starts = clock.period_starts(frame_state)
+    periods = pl.DataFrame({"period": list(starts), "period_start_ms": [float(v) for v in starts.values()]},
+                           schema={"period": pl.Int8, "period_start_ms": pl.Float64}).sort("period_start_ms")
+    teams = frame_state.select("player_id", "team").unique("player_id")
+    return (
+        found.sort("start_ms")
+        .join_asof(periods, left_on="start_ms", right_on="period_start_ms", strategy="backward")
+        .join(teams, on="player_id", how="left", nulls_equal=False)
+        .with_columns(match_minute=clock.match_minute((pl.col("start_ms") - pl.col("period_start_ms")) / 1000))
+        .sort("start_ms", "player_id", nulls_last=True)
+    )

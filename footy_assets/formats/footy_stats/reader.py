@@ -1,0 +1,344 @@
+"""footy_stats: the vendor's tracking download, ``tracking.parquet`` or ``tracking.json``.
+
+The vendor's tracking-download API: ``timestamp`` (ms, the vendor's own clock), ``role``,
+``player_id`` (``team-jersey`` or null when the jersey was not read), ``player_id_conf``, ``x``/``y`` in
+centimetres with the origin at the bottom-left corner, ``bbox_x``/``bbox_y`` in pixels. There is no
+period column: a gap of 300 s or more without frames starts a new period. fps comes from the clock.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import polars as pl
+
+from footy_assets.core import canonical
+from footy_assets.formats.footy_stats.contract import FootyStatsRows
+from footy_assets.formats.common import Delivery
+from footy_assets.formats.common import (
+    FeedError,
+    FeedInfo,
+    ReadResult,
+    check_parquet_bounds,
+    excerpt,
+    load_json_document,
+    max_line_bytes,
+    read_pitch_json,
+    refuse_implausible_rows,
+    strip_bom,
+    validate_vendor_rows,
+)
+
+FORMAT = "footy_stats"
+COLUMNS: dict[str, pl.DataType] = {
+    "timestamp": pl.Int64,
+    "role": pl.String,
+    "player_id": pl.String,
+    "player_id_conf": pl.Float32,
+    "x": pl.Int32,
+    "y": pl.Int32,
+    "bbox_x": pl.Int16,
+    "bbox_y": pl.Int16,
+}
+REQUIRED = ("timestamp", "role", "player_id", "x", "y")
+JSON_CHUNK_BYTES = 32 << 20
+_OBJECT_BOUNDARY = re.compile(rb"\}\s*,\s*\{")
+
+
+def _conform(frame: pl.DataFrame, file: str) -> pl.DataFrame:
+    """Check the required columns are there, add optional ones as null, cast to the vendor types."""
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise FeedError(file, f"missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}")
+    exprs = []
+    for name, dtype in COLUMNS.items():
+        if name not in frame.columns:
+            exprs.append(pl.lit(None, dtype=dtype).alias(name))
+            continue
+        have = frame.schema[name]
+        wrong = (not (have.is_numeric() or have == pl.Null)) if dtype.is_numeric() else \
+            have not in (pl.String, pl.Categorical, pl.Null) and not isinstance(have, pl.Enum)
+        if wrong:  # booleans cast to 0/1 (every x on the goal line), lists and text are not the vendor's types
+            first = frame[name].is_not_null().arg_true()
+            kind = "a number" if dtype.is_numeric() else "text"
+            raise FeedError(file, f"column {name} is stored as {have}, not {kind} "
+                            "(the tracking download's documented types)",
+                            row=int(first[0]) if first.len() else None)
+        if dtype.is_integer() and have.is_float():
+            # Centimetres are integers in the vendor schema; a fractional value is a broken file.
+            bad = frame.select(pl.arg_where((pl.col(name) != pl.col(name).round(0)).fill_null(False)).first())
+            index = bad.item()
+            if index is not None:
+                raise FeedError(file, f"{name} = {frame[name][index]} is not a whole number", row=int(index))
+        exprs.append(pl.col(name).cast(dtype, strict=False))
+    out = frame.with_row_index("row").select(pl.col("row").cast(pl.Int64), *exprs)
+    for name in COLUMNS:  # a cast that produced null from a non-null value is a type error
+        if name in frame.columns and frame[name].dtype != out[name].dtype:
+            lost = out[name].is_null() & frame[name].is_not_null()
+            index = lost.arg_true()
+            if index.len():
+                i = int(index[0])
+                raise FeedError(file, f"{name} = {excerpt(frame[name][i])} is not a {COLUMNS[name]}", row=i)
+    return out
+
+
+def _read_parquet(delivery: Delivery, file: str) -> pl.DataFrame:
+    # polars reads the file itself (float16 included): no Arrow copy of 3 M rows on the way. It reads the bytes
+    # read_delivery hashed (read_match), never the name again.
+    try:
+        with delivery.open(file) as stream:
+            check_parquet_bounds(stream, file)  # from the footer: a decompression bomb is never read
+            frame = pl.read_parquet(stream)
+    except (pl.exceptions.ComputeError, OSError, pl.exceptions.PolarsError) as exc:
+        raise FeedError(file, f"not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
+    return _conform(frame, file)
+
+
+def _ndjson_chunks(stream, chunk_bytes: int = JSON_CHUNK_BYTES, file: str = "tracking.json"):
+    """Turn a streamed JSON array of flat row objects into newline-delimited JSON, chunk by chunk.
+
+    Rows of the download are flat objects (no nested braces), so the array is cut at ``}`` + ``,`` + ``{``
+    boundaries. Only one chunk (plus the unfinished object carried over) is in memory at a time, so files
+    of hundreds of MB are read in bounded memory. Yields (ndjson bytes, rows before this chunk).
+    """
+    carry, rows_before, opened, closed, stripped_bom = b"", 0, False, False, False
+    while True:
+        block = stream.read(chunk_bytes)
+        data = carry + block
+        if not opened:
+            if not stripped_bom:
+                data, stripped_bom = strip_bom(data, file), True  # a UTF-8 BOM is skipped; UTF-16/32 refused
+            stripped = data.lstrip()
+            if not stripped and block:
+                carry = b""
+                continue
+            if not stripped.startswith(b"["):
+                raise ValueError("expected a JSON array of row objects ([{...}, {...}])")
+            data, opened = stripped[1:], True
+        if block:
+            cut = data.rfind(b"}")  # keep the unfinished object for the next block
+            carry, data = (data[cut + 1 :], data[: cut + 1]) if cut >= 0 else (data, b"")
+            if len(carry) > max_line_bytes():  # one "row" this long is not a row: never grow without bound
+                raise ValueError(f"a row object longer than {max_line_bytes():,} bytes (FOOTY_MAX_LINE_BYTES)")
+        else:
+            carry = b""
+            tail = data.rstrip()
+            if not tail.endswith(b"]"):
+                raise ValueError("the JSON array is not closed with ']' (truncated file?)")
+            data, closed = tail[:-1], True
+        piece = data.replace(b"\n", b" ").replace(b"\r", b" ").strip().lstrip(b",").strip()
+        if piece:
+            ndjson = _OBJECT_BOUNDARY.sub(b"}\n{", piece)
+            yield ndjson, rows_before
+            rows_before += ndjson.count(b"\n") + 1
+        if closed:
+            return
+
+
+_NUMBER_FIELDS = {"timestamp", "player_id_conf", "x", "y", "bbox_x", "bbox_y"}
+_TEXT_FIELDS = {"role", "player_id"}
+_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+
+
+def _first_bad_row(lines: list[bytes]) -> tuple[int, str] | None:
+    """(0-based index, what is wrong) of the first row object that is not strict JSON (duplicate keys, NaN,
+    ``1e999``, a 20-digit number) or holds a value of the wrong JSON type (``true`` for a number, a list, a
+    number for text). The error path only, after a vectorised parse failed or a count said to look."""
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            doc = load_json_document(line, "")
+        except FeedError as exc:
+            return index, exc.what
+        if not isinstance(doc, dict):
+            return index, f"expected a JSON object, found {type(doc).__name__}"
+        for key, value in doc.items():
+            if value is None:
+                continue
+            if key in _NUMBER_FIELDS and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                return index, f"{key} = {json.dumps(value)[:60]} is not a number"
+            if key in _NUMBER_FIELDS and isinstance(value, int) and not -2**63 <= value < 2**63:
+                return index, f"{key} = {excerpt(value)} is past a 64-bit integer"
+            if key in _TEXT_FIELDS and not isinstance(value, str):
+                return index, f"{key} = {json.dumps(value)[:60]} is not text"
+    return None
+
+
+def _duplicate_key_row(ndjson: bytes, rows: int) -> tuple[int, str] | None:
+    """A row object of this chunk that names a key twice (JSON leaves it to the reader which one wins), with
+    the duplicated key. Cheap when there is none: the count of ``:`` in the chunk is compared with the keys a
+    row has (one pass in C); only a chunk whose rows differ in their keys, or that escapes characters
+    (``\\u0078`` is ``x``), is looked at row by row (vectorised: the keys of every line, then their count)."""
+    first = ndjson[: ndjson.find(b"\n") if b"\n" in ndjson else len(ndjson)]
+    keys = len(_KEY.findall(first.decode("utf-8", "replace")))
+    if b"\\" not in ndjson and ndjson.count(b":") == keys * rows:
+        return None
+    lines = pl.Series(ndjson.decode("utf-8", "replace").split("\n"))
+    found = pl.DataFrame({"keys": lines.str.extract_all(_KEY.pattern)}).with_row_index("i").filter(
+        (pl.col("keys").list.n_unique() < pl.col("keys").list.len()) | lines.str.contains("\\", literal=True))
+    for index in found["i"].to_list():  # rows that may repeat a key: the strict parser decides
+        bad = _first_bad_row([lines[index].encode()])
+        if bad is not None:
+            return index, bad[1]
+    return None
+
+
+def _read_json(delivery: Delivery, file: str) -> pl.DataFrame:
+    # Parse wide (Int64/Float64) and let _conform check ranges and cast: narrow ints panic polars' ndjson.
+    wide = {pl.Int16: pl.Int64, pl.Float32: pl.Float64}
+    schema = {k: (pl.Float64 if k in ("x", "y") else wide.get(v, v)) for k, v in COLUMNS.items()}
+    parts = []
+    try:
+        with delivery.open(file) as stream:
+            for ndjson, rows_before in _ndjson_chunks(stream, file=file):
+                try:
+                    parts.append(pl.read_ndjson(io.BytesIO(ndjson), schema=schema))
+                except (Exception, pl.exceptions.PanicException) as exc:  # locate the bad object
+                    bad = _first_bad_row(ndjson.split(b"\n"))
+                    if bad is None:
+                        raise FeedError(file, f"could not read rows: {str(exc)[:200]}") from None
+                    number, what = bad
+                    raise FeedError(file, f"row object {what}", row=rows_before + number) from None
+                dup = _duplicate_key_row(ndjson, parts[-1].height)
+                if dup is not None:
+                    number, what = dup
+                    raise FeedError(file, f"row object {what}", row=rows_before + number) from None
+    except FeedError:
+        raise
+    except ValueError as exc:
+        raise FeedError(file, str(exc)) from None
+    frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    return _conform(frame, file)
+
+
+def parse(delivery: Delivery) -> tuple[pl.DataFrame, str]:
+    """The vendor rows of a footy_stats match folder, validated; and the name of the file read."""
+    names = {f for f in delivery.names}
+    present = [n for n in ("tracking.parquet", "tracking.json") if n in names]
+    if not present:
+        raise FeedError(
+            delivery.match_id, f"no tracking.parquet or tracking.json (found: {', '.join(sorted(names))})"
+        )
+    if len(present) > 1:
+        raise FeedError("tracking.parquet", "both tracking.parquet and tracking.json are landed: keep one")
+    file = present[0]
+    reader = _read_parquet if file.endswith(".parquet") else _read_json
+    rows = reader(delivery, file)
+    if rows.height == 0:
+        raise FeedError(file, "holds no rows")
+    # "team-jersey" in ASCII digits: the contract's \\d also takes other scripts' digits ("0-١٠"), which no
+    # cast to a jersey number reads
+    ids = rows["player_id"].unique().drop_nulls()  # a few dozen values: the regex runs on those
+    wrong = ids.filter(~ids.str.contains(r"^[01]-[0-9]{1,3}$"))
+    if wrong.len():
+        odd = rows.select(pl.arg_where(pl.col("player_id").is_in(wrong.implode())).first()).item()
+        raise FeedError(file, f"player_id = {excerpt(rows['player_id'][odd])} is not team-jersey (0 or 1, a dash, "
+                        "a jersey number of 1-3 ASCII digits: \"0-10\")", row=int(rows["row"][odd]))
+    rows = validate_vendor_rows(rows, FootyStatsRows, file, "row", unit="row")
+    return rows, file
+
+
+MAX_GAP_MS = 3 * 3600 * 1000  # a gap longer than this between two frames: not one match (half time is ~15 min)
+MIN_PERIOD_MS = 10_000  # a period (after a gap of 300 s) spanning less than this is not a period
+
+
+def check_clock(rows: pl.DataFrame, file: str) -> int:
+    """The frame rate, after refusing a clock that is not one match's: a gap of more than 3 hours between frames
+    (a 40-billion-ms step, a row 23 days late), a "period" spanning less than 10 s of frames once the clock has
+    more than one (a lone row after a 300 s gap), timestamps stepping by something no whole frame rate gives
+    (714 ms is 1.4 fps: rounded it would merge frames). Vectorised over the distinct timestamps."""
+    times = (rows.lazy().group_by("timestamp").agg(pl.col("row").min()).sort("timestamp")
+             .with_columns(step=pl.col("timestamp").diff()).collect())
+    far = times.filter(pl.col("step") > MAX_GAP_MS).head(1)
+    if far.height:
+        step = int(far["step"][0])
+        raise FeedError(file, f"timestamp {far['timestamp'][0]} comes {step:,} ms ({step / 86_400_000:.1f} days) after "
+                        "the frame before it: more than 3 hours without a frame is not one match's clock",
+                        row=int(far["row"][0]))
+    periods = times.with_columns(period=canonical.periods_from_gaps(pl.col("timestamp"))).group_by("period").agg(
+        span=pl.col("timestamp").max() - pl.col("timestamp").min(), frames=pl.len(),
+        first=pl.col("timestamp").min(), row=pl.col("row").first()).sort("period")
+    short = periods.filter(pl.col("span") < MIN_PERIOD_MS).head(1) if periods.height > 1 else periods.clear()
+    if short.height:
+        p = short.row(0, named=True)
+        raise FeedError(file, f"the frames from timestamp {p['first']} make a period (after a gap of 300 s or more) of "
+                        f"{p['frames']} frame{'s' if p['frames'] != 1 else ''} over {p['span']:,} ms: a period spans "
+                        "at least 10 s, so the clock is not one match's", row=int(p["row"]))
+    try:
+        fps = canonical.estimate_fps(rows["timestamp"])
+    except ValueError as exc:
+        raise FeedError(file, str(exc)) from None
+    steps = times["step"].drop_nulls()
+    median = float(steps.filter(steps > 0).median())
+    if abs(median - 1000.0 / fps) > 1.0:  # the clock is in whole ms: 33/34 ms steps are 30 fps
+        raise FeedError(file, f"timestamps step by {median:g} ms, {1000.0 / median:.2f} frames per second: not a whole "
+                        "frame rate (fps is stored as an integer and numbers the frames; rounded, frames would merge)")
+    return fps
+
+
+def _identities(rows: pl.DataFrame) -> pl.DataFrame:
+    """team, jersey and canonical player_id for each distinct vendor player_id (a few dozen, not millions)."""
+    parts = pl.col("player_id").str.split_exact("-", 1)
+    return (
+        rows.select(pl.col("player_id").unique().drop_nulls())
+        .with_columns(team=parts.struct.field("field_0").cast(pl.Int8),
+                      jersey=parts.struct.field("field_1").cast(pl.Int16))
+        .with_columns(canonical_id=pl.format("{}-{}", "team", "jersey"))
+    )
+
+
+def read(delivery: Delivery) -> ReadResult:
+    """Read one footy_stats match folder into canonical tracking rows."""
+    rows, file = parse(delivery)
+    length, width = read_pitch_json(delivery)
+    fps = check_clock(rows, file)
+    ids = _identities(rows)
+    lookup = {name: pl.col("player_id").replace_strict(ids["player_id"], ids[name], default=None)
+              for name in ("team", "jersey", "canonical_id")}
+    located = rows.lazy().filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
+    frame = (
+        canonical.in_time_order(located, "timestamp")
+        .select(
+            "row",
+            timestamp_ms=pl.col("timestamp"),
+            period=canonical.periods_from_gaps(pl.col("timestamp")),
+            role=pl.col("role"),
+            team=lookup["team"],
+            jersey=lookup["jersey"],
+            player_id=lookup["canonical_id"],
+            # in the canonical type already: finalise would make a second copy of 3 M rows
+            x_m=(pl.col("x") / 100.0 - length / 2).cast(pl.Float32),
+            y_m=(pl.col("y") / 100.0 - width / 2).cast(pl.Float32),
+            id_confidence=pl.col("player_id_conf"),
+            bbox_x=pl.col("bbox_x"),
+            bbox_y=pl.col("bbox_y"),
+        )
+        .with_columns(canonical.frame_id_expr(fps))
+        .collect()  # once: the checks and steps below read it several times
+    )
+    periods = frame["period"].max()
+    if periods is None:
+        raise FeedError(file, "no row has a position (x and y are null everywhere)")
+    refuse_implausible_rows(frame, file, "row", unit="row")
+    if periods > 5:
+        raise FeedError(file, "more than 5 periods found from gaps of 300 s: the clock is not one match")
+    flips = canonical.home_flip_by_period(frame)
+    tracking = canonical.finalise(canonical.orient(frame, flips), delivery.match_id, FORMAT, delivery.fingerprint)
+    dup = canonical.duplicate_players(tracking)
+    if dup.height:
+        frame_id, player_id = dup.row(0)
+        at = rows.filter((pl.col("player_id") == player_id) & (canonical.frame_id_expr(fps, "timestamp") == frame_id))
+        raise FeedError(file, f"player {player_id} appears twice at timestamp {at['timestamp'][0]}", row=at["row"][1])
+    info = FeedInfo(
+        format=FORMAT,
+        files=[file],
+        fps=fps,
+        pitch_length_m=length,
+        pitch_width_m=width,
+        vendor_rows=rows.height,
+        flipped_periods=sorted(p for p, f in flips.items() if f),
+    )
+    return ReadResult(tracking, info)

@@ -1,0 +1,151 @@
+"""Exports: a published match of the lake back out in the standards the vendors document.
+
+* ``cdf``: Common Data Format v0.3.2 — ``tracking.jsonl`` (one frame per line) + ``meta.json``; valid against
+  the schemas of the ``common-data-format-validator`` package.
+* ``tracking_download``: the vendor's tracking download exactly as the vendor's tracking-download API:
+  ``tracking.parquet`` (int32 ms, role, player_id, float16 player_id_conf, int16 cm from the bottom-left corner,
+  int16 pixels) or ``tracking.json`` (an array of row objects); a ``pitch.json`` beside it when the pitch is not
+  105 x 68 m.
+* ``mot``: MOT Challenge CSV of a footy_track match (``<frame>,<id>,<left>,<top>,<width>,<height>,<conf>,-1,-1,-1``,
+  1-indexed frames, pixel boxes) for tracking evaluators.
+
+Each reads only the delivery ``matches`` publishes. Landing an export under a new match_id and materialising it
+gives the same canonical rows within the format's rounding (``footy_assets_tests/test_exports.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+
+import pyarrow.fs as pafs
+
+from footy_assets.formats.common import ExportError
+from footy_assets.lake.store import Lake, check_match_id, unreadable
+from footy_assets.lake.publish import published_fingerprint, published_rows
+
+EXPORT_FORMATS = ("cdf", "tracking_download", "mot")
+
+
+
+
+def published_match(lake: Lake, match_id: str) -> tuple[pl.DataFrame, dict]:
+    """The published tracking rows of a match (in frame order) and its ``matches`` row."""
+    check_match_id(match_id)
+    fingerprint = published_fingerprint(lake, match_id)
+    if fingerprint is None:
+        raise ExportError(f"{match_id}: not published in {lake.uri} (land it and run footy-assets materialize)")
+    try:
+        row = pl.from_arrow(lake.read_match("matches", match_id)).row(0, named=True)
+    except Exception as exc:  # a data file of matches missing or damaged: one line naming the table
+        raise unreadable("matches", exc) from exc
+    tracking = published_rows(lake, "tracking", match_id, fingerprint)
+    return tracking.sort("frame_id", maintain_order=True), row
+
+
+def render(lake: Lake, match_id: str, fmt: str, json_download: bool = False) -> dict[str, bytes]:
+    """{file name: content} of one export of a published match."""
+    from footy_assets.formats.cdf import export as cdf
+    from footy_assets.formats.footy_stats import export as tracking_download
+    from footy_assets.formats.footy_track import export as mot
+
+    if fmt not in EXPORT_FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
+    tracking, match = published_match(lake, match_id)
+    if fmt == "mot":
+        return mot.render(tracking, match)
+    if tracking["x_m"].null_count() == tracking.height:
+        raise ExportError(f"{match_id}: no pitch positions (a footy_track feed without a homography): only the mot "
+                          "export applies")
+    if fmt == "cdf":
+        return cdf.render(tracking, match)
+    return tracking_download.render(tracking, match, "json" if json_download else "parquet")
+
+
+def export_match(lake: Lake, match_id: str, fmt: str, output: str, json_download: bool = False,
+                 overwrite: bool = False, new_folder: bool = False) -> list[str]:
+    """Write one export of a published match into the folder ``output`` (a path or s3://bucket/prefix); the
+    written files' URIs. Each file appears whole (a reader sees none or all of it). Never over an existing file
+    unless ``overwrite`` (then each is replaced whole); ``new_folder``: ``output`` must not exist yet and is
+    created (an export landed as a new match: ``check_output``). Refusals are ``ExportError``s."""
+    files = render(lake, match_id, fmt, json_download)
+    target = Lake.from_env(output)
+    if target.is_local:
+        try:
+            if new_folder:
+                os.makedirs(os.path.dirname(target.uri), exist_ok=True)
+                os.mkdir(target.uri)  # fails if anything took the name since it was checked
+            else:
+                Path(target.uri).mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise ExportError(f"--output {output} exists and is not a new folder: nothing written") from None
+    if not overwrite:  # refused before anything is written, not halfway
+        fs, _ = target.filesystem()
+        taken = [name for name in files
+                 if fs.get_file_info(target.fs_path(target.join(name))).type != pafs.FileType.NotFound]
+        if taken:
+            raise ExportError(f"--output {output} already holds {', '.join(taken)}: nothing written (export into a "
+                              "new folder, or pass --overwrite to replace them)")
+    written = []
+    for name, data in files.items():
+        uri = target.join(name)
+        try:
+            target.write_bytes_atomic(uri, data, exclusive=not overwrite)
+        except FileExistsError:
+            raise ExportError(f"{uri} appeared while the export was written: not replaced") from None
+        written.append(uri)
+    return written
+
+
+def check_output(lake: Lake, output: str, overwrite: bool = False) -> bool:
+    """Refuse (``ExportError``) an ``output`` of the command line that would write where it must not; True when
+    it lands the export as a new match of the lake (``export_match(new_folder=True)``).
+
+    Inside the lake an export may only create a new folder under ``landing/`` (a new match), reached without
+    a link inside the lake (a link could lead to an existing match's folder, or out of the lake): an existing
+    match's folder, however named (``..``, a link), is refused, so is ``--overwrite``. Elsewhere ``output`` must
+    be a folder or not exist (a file, ``/dev/null``: refused)."""
+    if "://" in output:
+        if not lake.is_local and (output + "/").startswith(lake.uri + "/"):
+            if not output.startswith(lake.join("landing") + "/"):
+                raise ExportError(f"--output {output} is inside the lake: write exports outside it, or into landing/")
+            if overwrite or lake.list_dir(output):
+                raise ExportError(f"--output {output} is a folder of the lake's landing zone that exists: exports "
+                                  "into the lake land a new match (name a folder that does not exist yet)")
+            return True
+        return False
+    raw = os.path.abspath(os.path.expanduser(output))
+    real = os.path.realpath(raw)
+    root = os.path.realpath(lake.uri) if lake.is_local else None
+    if root is not None:
+        _refuse_links_inside(raw, root, output)
+    if root is not None and _inside(real, root):
+        if not _inside(real, os.path.join(root, "landing")) or real == os.path.join(root, "landing"):
+            raise ExportError(f"--output {output} is inside the lake: write exports outside it, or into landing/")
+        if overwrite or os.path.lexists(real):
+            raise ExportError(f"--output {output} is a folder of the lake's landing zone that exists (a match's "
+                              "folder is never written by an export): exports into the lake land a new match "
+                              "(name a folder that does not exist yet; --overwrite is refused there)")
+        return True
+    if os.path.exists(real) and not os.path.isdir(real):
+        raise ExportError(f"--output {output} exists and is not a folder: name a folder (it is created if missing)")
+    return False
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _refuse_links_inside(raw: str, root: str, output: str) -> None:
+    """Refuse a path that goes through a symbolic link living inside the lake (a link's name may say anything)."""
+    parts = raw.split(os.sep)
+    for i in range(2, len(parts) + 1):
+        prefix = os.sep.join(parts[:i])
+        if os.path.islink(prefix) and _inside(os.path.realpath(os.path.dirname(prefix)), root):
+            raise ExportError(f"--output {output} goes through a symbolic link inside the lake "
+                              f"({prefix}): refused, not followed")
+
+
+__all__ = ["EXPORT_FORMATS", "ExportError", "check_output", "export_match", "published_match", "render"]

@@ -1,0 +1,201 @@
+"""The landing zone: ``<lake>/landing/<format>/<match_id>/`` folders as vendors delivered them.
+
+Discovery is shared by the CLI, the assets and (later) the sensor, so all of them agree on which
+matches exist, which folder names are refused, and what a delivery's fingerprint is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from footy_assets.lake.store import MATCH_ID_PATTERN, InvalidMatchId, Lake, check_match_id
+
+FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")
+
+
+class LandingError(ValueError):
+    """A match whose landing folder cannot be used (invalid name, ambiguous format, no files)."""
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    name: str
+    size_bytes: int
+    sha256: str
+    mtime_ns: int = 0
+
+
+@dataclass(frozen=True)
+class LandedMatch:
+    """One match folder in the landing zone, with the fingerprint of its files."""
+
+    match_id: str
+    format: str
+    uri: str
+    files: tuple[LandedFile, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 over the sorted (name, sha256) pairs: changes when any file is added, removed or edited."""
+        digest = hashlib.sha256()
+        for f in sorted(self.files, key=lambda f: f.name):
+            digest.update(f"{f.name}\0{f.sha256}\n".encode())
+        return digest.hexdigest()
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size_bytes for f in self.files)
+
+    def file_uri(self, name: str) -> str:
+        return f"{self.uri}/{name}"
+
+
+@dataclass
+class LandingScan:
+    """The result of scanning the landing zone: usable matches and refused folders with reasons."""
+
+    matches: dict[str, LandedMatch] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)  # "<format>/<folder>" or match_id -> reason
+
+
+def _sha256(lake: Lake, uri: str) -> str:
+    digest = hashlib.sha256()
+    with lake.open_regular(uri) as stream:  # never through a link, never a FIFO
+        while chunk := stream.read(8 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+UNSAFE = {"link": "a symbolic link", "other": "not a regular file (a FIFO, device or socket)"}
+
+
+def _match_folders(lake: Lake) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """(format, folder name, uri) of every real folder under landing/<format>/, and the refused entries.
+
+    Links are refused and named, never followed: nothing outside the lake is read because of a name.
+    """
+    out, refused = [], {}
+    for where in ("landing", *(f"landing/{fmt}" for fmt in FORMATS)):
+        kind = lake.kind_of(lake.join(where))
+        if kind in UNSAFE:
+            refused[where] = f"{where} is {UNSAFE[kind]}: refused, not followed"
+    if "landing" in refused:
+        return out, refused
+    for fmt in FORMATS:
+        if f"landing/{fmt}" in refused:
+            continue
+        for entry in lake.entries(lake.landing_uri(fmt)):
+            if entry.kind == "dir":
+                out.append((fmt, entry.name, lake.landing_uri(fmt) + "/" + entry.name))
+            elif entry.kind in UNSAFE and not entry.name.startswith("."):
+                key = entry.name if MATCH_ID_PATTERN.fullmatch(entry.name) else f"{fmt}/{entry.name}"
+                refused[key] = f"landing/{fmt}/{entry.name} is {UNSAFE[entry.kind]}: refused, not followed"
+    return out, refused
+
+
+def landed_files(lake: Lake, folder_uri: str, with_hashes: bool = True,
+                 known: dict[str, tuple[int, int, str]] | None = None) -> tuple[LandedFile, ...]:
+    """The regular files of a match folder (hidden files and sub-folders ignored), with their sha256.
+
+    ``known`` ({name: (size_bytes, mtime_ns, sha256)}, as the lake recorded the last delivery) spares the read
+    of a file whose size and modification time are those recorded: its sha256 is the recorded one. Only new
+    or touched files are hashed, so planning a season reads nothing when nothing changed.
+    A link, FIFO or device among them refuses the whole delivery (``LandingError``, naming it without
+    opening it); so does a file that cannot be read.
+    """
+    known = known or {}
+    files = []
+    for entry in lake.entries(folder_uri):
+        if entry.name.startswith(".") or entry.kind == "dir":
+            continue
+        where = folder_uri[len(lake.uri) + 1 :] + "/" + entry.name
+        if entry.kind in UNSAFE:
+            raise LandingError(f"{where} is {UNSAFE[entry.kind]}: refused, not followed (deliver regular files)")
+        if entry.links > 1:  # another name of a file that may be outside the lake: named, never opened
+            raise LandingError(f"{where} is a hard link ({entry.links} names for one file): refused, not read "
+                               "(deliver regular files)")
+        recorded = known.get(entry.name)
+        if with_hashes and recorded and entry.mtime_ns and recorded[:2] == (entry.size_bytes, entry.mtime_ns):
+            files.append(LandedFile(entry.name, entry.size_bytes, recorded[2], entry.mtime_ns))
+            continue
+        try:
+            sha = _sha256(lake, f"{folder_uri}/{entry.name}") if with_hashes else ""
+        except OSError as exc:
+            raise LandingError(f"{where} cannot be read ({exc.strerror or exc}): fix its permissions") from None
+        files.append(LandedFile(entry.name, entry.size_bytes, sha, entry.mtime_ns))
+    return tuple(files)
+
+
+def stat_signature(files: tuple[LandedFile, ...]) -> str:
+    """A cheap signature of a folder from names, sizes and modification times (no file is read).
+
+    When it is unchanged the fingerprint is too, so a scan of thousands of matches hashes only the
+    folders whose signature moved.
+    """
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.name):
+        digest.update(f"{f.name}\0{f.size_bytes}\0{f.mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def list_match_folders(lake: Lake) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """({match_id: (format, uri)}, refused) from listing the landing zone only (no file is read)."""
+    usable: dict[str, tuple[str, str]] = {}
+    by_id: dict[str, list[tuple[str, str]]] = {}
+    folders, refused = _match_folders(lake)
+    for fmt, name, uri in folders:
+        if not MATCH_ID_PATTERN.fullmatch(name):
+            try:
+                check_match_id(name)
+            except InvalidMatchId as exc:
+                refused[f"{fmt}/{name}"] = str(exc)
+            continue
+        by_id.setdefault(name, []).append((fmt, uri))
+    for match_id, places in sorted(by_id.items()):
+        if match_id in refused:  # also landed as a link somewhere: refused as a whole
+            continue
+        if len(places) > 1:
+            formats = ", ".join(f"landing/{fmt}/{match_id}" for fmt, _ in places)
+            refused[match_id] = (f"match {match_id!r} is landed under more than one format ({formats}); "
+                                 "remove all but one folder")
+        else:
+            usable[match_id] = places[0]
+    return usable, refused
+
+
+def scan_landing(lake: Lake, only: set[str] | None = None,
+                 known: dict[str, dict[str, tuple[int, int, str]]] | None = None) -> LandingScan:
+    """Find every landed match; refuse invalid folder names and match_ids landed under two formats.
+
+    ``only`` restricts hashing to those match_ids (names are still checked for all folders); ``known`` is
+    {match_id: {file name: (size, mtime_ns, sha256)}} as the lake recorded them (see ``landed_files``).
+    """
+    scan = LandingScan()
+    usable, scan.refused = list_match_folders(lake)
+    if only is not None:
+        scan.refused = {k: v for k, v in scan.refused.items() if k in only or "/" in k}
+    for match_id, (fmt, uri) in usable.items():
+        if only is not None and match_id not in only:
+            continue
+        try:
+            files = landed_files(lake, uri, known=(known or {}).get(match_id))
+        except LandingError as exc:  # this match only: planning goes on for the others
+            scan.refused[match_id] = str(exc)
+            continue
+        if not files:
+            scan.refused[match_id] = f"landing/{fmt}/{match_id} holds no files"
+            continue
+        scan.matches[match_id] = LandedMatch(match_id, fmt, uri, files)
+    return scan
+
+
+def find_match(lake: Lake, match_id: str) -> LandedMatch:
+    """The landed match ``match_id``, or a ``LandingError`` that says why it cannot be used."""
+    check_match_id(match_id)
+    scan = scan_landing(lake, only={match_id})
+    if match_id in scan.matches:
+        return scan.matches[match_id]
+    if match_id in scan.refused:
+        raise LandingError(scan.refused[match_id])
+    raise LandingError(f"match {match_id!r} is not landed: no folder landing/<format>/{match_id} in {lake.uri}")

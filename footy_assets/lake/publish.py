@@ -1,0 +1,143 @@
+"""Write-audit-publish across a match's tables: readers always see one whole delivery.
+
+Delta commits one table at a time and a match spans eight tables, so:
+* a delivery is audited (vendor schema, canonical contract, every blocking check) before its first commit;
+* every per-match table keeps each delivery of a match in a partition of its own (``match_id``,
+  ``fingerprint``): a new delivery is written *beside* the published one, never over it;
+* the ``matches`` row, written last, publishes a fingerprint only when every per-match table holds it: that
+  one commit flips every reader from the old delivery to the new one;
+* superseded deliveries are dropped later (``prune_superseded``), once no reader can still hold a marker that
+  named them (``reader_hold_hours``): at the next publish of the match, those the previous publish superseded if
+  it is that old; by ``upkeep`` the rest.
+
+Readers (``footy-assets sql``, ``intervals``, ``export``, a direct Delta reader following the README) read the
+``matches`` row first, then the rows of each table whose fingerprint is the one it publishes: before the flip
+they see the old delivery whole, after it the new one, and a chain that fails half-way changes nothing they see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import polars as pl
+
+import os
+
+from footy_assets.lake.store import Lake, SettingError, TableUnreadable, unreadable
+from footy_assets.lake.matches import raw_feed_record_uri
+
+PER_MATCH_TABLES = ("tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary",
+                    "player_match_summary", "team_match_summary")
+
+
+READER_HOLD_ENV = "FOOTY_READER_HOLD_HOURS"
+
+
+def reader_hold_hours() -> float:
+    """The longest a reader may hold a ``matches`` row before reading the tables (hours; ``FOOTY_READER_HOLD_HOURS``,
+    default 1): a delivery a publish superseded stays that long at least, and upkeep warns about a vacuum retention
+    shorter than it."""
+    text = os.environ.get(READER_HOLD_ENV, "")
+    try:
+        hours = float(text) if text else 1.0
+    except ValueError:
+        raise SettingError(f"{READER_HOLD_ENV}={text!r} is not a number of hours") from None
+    if not 0 <= hours < float("inf"):
+        raise SettingError(f"{READER_HOLD_ENV}={text!r} must be a number of hours, 0 or more")
+    return hours
+
+
+class NotPublished(RuntimeError):
+    """The tables of a match do not all hold one delivery: nothing is published."""
+
+
+def _per_table(lake: Lake, tables: Iterable[str], work) -> dict:
+    """``work(table)`` for each table, at the same time: on an object store opening a table is a few requests of
+    tens of milliseconds, and a publish asks eight tables."""
+    tables = list(tables)
+    if len(tables) < 2:
+        return {t: work(t) for t in tables}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(8, len(tables)), thread_name_prefix="publish") as pool:
+        return dict(zip(tables, pool.map(work, tables)))
+
+
+def current_delivery(lake: Lake, match_id: str) -> str:
+    """The fingerprint of the delivery the match's chain is working on: the one ``raw_feed`` recorded last (after
+    tracking's commit). ``NotPublished`` when raw_feed has recorded nothing."""
+    record = lake.read_json(raw_feed_record_uri(lake, match_id))
+    if record is None or not record.get("fingerprint"):
+        raise NotPublished(f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed and "
+                           "tracking first")
+    return record["fingerprint"]
+
+
+def missing_from(lake: Lake, match_id: str, fingerprint: str, tables: Iterable[str]) -> list[str]:
+    """The tables among ``tables`` that hold no partition of the delivery (``match_id``, ``fingerprint``): every
+    write of a delivery makes one, an empty result included (a clip without sprints)."""
+    held = _per_table(lake, tables, lambda t: fingerprint in lake.deliveries(t, match_id))
+    return [t for t, present in held.items() if not present]
+
+
+def input_fingerprint(lake: Lake, match_id: str, tables: list[str]) -> str:
+    """The delivery a derived step computes from (the current one, ``current_delivery``); ``NotPublished`` unless
+    each of ``tables`` holds it."""
+    fingerprint = current_delivery(lake, match_id)
+    missing = missing_from(lake, match_id, fingerprint, tables)
+    if missing:
+        raise NotPublished(f"{match_id}: {', '.join(missing)} hold(s) no rows of delivery {fingerprint[:12]}: "
+                           f"materialise {missing[0]} first")
+    return fingerprint
+
+
+def check_publishable(lake: Lake, match_id: str, fingerprint: str, tables: tuple[str, ...] = PER_MATCH_TABLES) -> None:
+    """Raise ``NotPublished`` unless every per-match table holds the delivery ``fingerprint`` of the match."""
+    missing = missing_from(lake, match_id, fingerprint, tables)
+    if missing:
+        raise NotPublished(f"{match_id}: delivery {fingerprint[:12]} not published: not yet written to "
+                           f"{', '.join(missing)}")
+
+
+def prune_superseded(lake: Lake, match_id: str, keep: set[str], older_than_ms: int | None = None,
+                     tables: tuple[str, ...] = PER_MATCH_TABLES) -> dict[str, list[str]]:
+    """Drop the match's deliveries other than ``keep`` from every per-match table (one commit per table that holds
+    any); with ``older_than_ms``, only deliveries whose newest file is older than that (Unix ms), so a delivery
+    being written now is never dropped. {table: fingerprints dropped}."""
+    def prune(table: str) -> list[str]:
+        held = lake.deliveries(table, match_id)
+        drop = {f for f, modified in held.items() if f not in keep
+                and (older_than_ms is None or modified < older_than_ms)}
+        return lake.drop_deliveries(table, match_id, keep=set(held) - drop) if drop else []
+
+    return {t: dropped for t, dropped in _per_table(lake, tables, prune).items() if dropped}
+
+
+def published_row(lake: Lake, match_id: str, columns: list[str]) -> dict | None:
+    """``columns`` of the match's ``matches`` row (None when the match is not published)."""
+    try:
+        row = lake.read_match("matches", match_id, columns=columns)
+    except TableUnreadable:
+        raise
+    except Exception as exc:  # a data file missing or damaged
+        raise unreadable("matches", exc) from exc
+    return row.slice(0, 1).to_pylist()[0] if row is not None and row.num_rows else None
+
+
+def published_fingerprint(lake: Lake, match_id: str) -> str | None:
+    """The delivery ``matches`` publishes for the match (None when the match is not published)."""
+    row = published_row(lake, match_id, ["fingerprint"])
+    return None if row is None else row["fingerprint"]
+
+
+def published_rows(lake: Lake, table: str, match_id: str, fingerprint: str,
+                   columns: list[str] | None = None) -> pl.DataFrame:
+    """One match's rows of ``table`` from the published delivery ``fingerprint`` (never a mix of two); read the
+    ``matches`` row (``published_fingerprint``) before calling this."""
+    scan = lake.scan_match(table, match_id, fingerprint)
+    if scan is None:
+        return pl.DataFrame()
+    try:
+        return (scan.select(columns) if columns else scan).collect()
+    except Exception as exc:  # a data file missing or damaged: one line naming the table
+        raise unreadable(table, exc) from exc

@@ -1,0 +1,146 @@
+"""The landing sensor: a new or changed delivery in <lake>/landing/ starts a run of that match.
+
+Each tick lists the landing zone (cheap) and hashes only folders whose names, sizes or modification
+times changed since the cursor. A match is requested when its fingerprint is new to the cursor and the
+lake does not already hold it with the same fingerprint and code versions (the notion of "needs work"
+shared with ``footy-assets materialize`` and the backfill schedule). The run key is
+``match_id:fingerprint``, so a re-scan never runs the same delivery twice. Invalid folder names and
+matches landed under two formats are logged with the reason, never raised. A partition whose landing folder
+is gone (a withdrawn delivery) is removed from the instance; its rows stay in the lake (``footy-assets forget``).
+"""
+
+import json
+import os
+
+import dagster as dg
+
+from footy_assets.orchestration.automation.jobs import MATCH_TAG, match_job
+from footy_assets.lake.store import Lake
+from footy_assets.lake.landing import LandedMatch, LandingError, landed_files, list_match_folders, stat_signature
+from footy_assets.lake.matches import read_matches
+from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
+from footy_assets.orchestration.runner import recorded_files, stored_status
+from footy_assets.orchestration.resources import LakeResource
+
+
+def _load_cursor(text: str | None) -> dict:
+    try:
+        cursor = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        cursor = {}
+    return cursor if isinstance(cursor, dict) else {}
+
+
+def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorResult:
+    """One sensor tick over ``lake`` (kept apart from the decorator for tests)."""
+    cursor = _load_cursor(context.cursor)
+    usable, refused = list_match_folders(lake)
+    for key, reason in sorted(refused.items()):
+        context.log.warning(f"landing/{key}: not materialised: {reason}")
+    known = set(context.instance.get_dynamic_partitions(MATCH_PARTITIONS_NAME))
+    stored = {row["match_id"]: row for row in read_matches(lake).iter_rows(named=True)}
+    new_partitions, requests, next_cursor = [], [], {}
+    hashed = 0
+    for match_id, (fmt, uri) in usable.items():
+        try:
+            files = landed_files(lake, uri, with_hashes=False)
+        except LandingError as exc:  # a link, FIFO or unreadable file: this match only, the tick goes on
+            context.log.warning(f"landing/{fmt}/{match_id}: not materialised: {exc}")
+            continue
+        if not files:
+            context.log.warning(f"landing/{fmt}/{match_id} holds no files")
+            continue
+        signature = stat_signature(files)
+        previous = cursor.get(match_id, {})
+        if previous.get("sig") == signature and previous.get("fmt") == fmt:
+            next_cursor[match_id] = previous  # unchanged folder: nothing read
+            continue
+        try:
+            # files whose size and modification time the lake recorded are not read again (a fresh cursor)
+            recorded = recorded_files(stored[match_id]) if match_id in stored else None
+            landed = LandedMatch(match_id, fmt, uri, landed_files(lake, uri, known=recorded))
+        except LandingError as exc:
+            context.log.warning(f"landing/{fmt}/{match_id}: not materialised: {exc}")
+            continue
+        hashed += 1
+        fingerprint = landed.fingerprint
+        next_cursor[match_id] = {"sig": signature, "fp": fingerprint, "fmt": fmt}
+        if match_id not in known:
+            new_partitions.append(match_id)
+        if previous.get("fp") == fingerprint:
+            continue  # touched but not changed
+        status, reason = stored_status(stored.get(match_id), fingerprint)
+        if status == "unchanged":
+            context.log.info(f"{match_id}: already in the lake with this fingerprint: no run")
+            continue
+        context.log.info(f"{match_id} ({fmt}): {status} ({reason}): requesting a run")
+        requests.append(dg.RunRequest(
+            run_key=f"{match_id}:{fingerprint}",
+            partition_key=match_id,
+            tags={MATCH_TAG: match_id, "footy_assets/fingerprint": fingerprint, "footy_assets/trigger": "sensor"},
+        ))
+    partitions_request = ([match_partitions_request(new_partitions)] if new_partitions else [])
+    withdrawn = withdrawn_matches(context, known, usable, refused)
+    if withdrawn:
+        partitions_request.append(dg.DeleteDynamicPartitionsRequest(MATCH_PARTITIONS_NAME, withdrawn))
+    if not requests and not new_partitions and not withdrawn:
+        return dg.SensorResult(skip_reason=f"no new or changed delivery ({len(usable)} matches, {hashed} hashed)",
+                               cursor=json.dumps(next_cursor, sort_keys=True))
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partitions_request,
+                           cursor=json.dumps(next_cursor, sort_keys=True))
+
+
+def withdrawn_matches(context: dg.SensorEvaluationContext, known: set[str], usable: dict, refused: dict) -> list[str]:
+    """Partitions whose landing folder is gone (a withdrawn delivery): the UI stops showing them; their rows stay
+    in the lake until ``footy-assets forget ID --from-lake``. An empty landing zone (unmounted, emptied by
+    mistake) withdraws nothing: a whole season never disappears from the UI because a disk is missing."""
+    present = set(usable) | {key.rsplit("/", 1)[-1] for key in refused}
+    gone = sorted(known - present)
+    if gone and not present:
+        context.log.warning(f"the landing zone holds no match folder: {len(gone)} partition(s) kept; "
+                            "remove them with footy-assets forget ID if they were withdrawn")
+        return []
+    for match_id in gone:
+        context.log.info(f"{match_id}: its landing folder is gone: partition removed (rows stay in the lake; "
+                         f"footy-assets forget {match_id} --from-lake deletes them)")
+    return gone
+
+
+def match_partitions_request(match_ids: list[str]) -> dg.AddDynamicPartitionsRequest:
+    return dg.AddDynamicPartitionsRequest(MATCH_PARTITIONS_NAME, sorted(match_ids))
+
+
+SENSOR_INTERVAL_S = int(os.environ.get("FOOTY_SENSOR_INTERVAL_S", "30"))
+
+
+@dg.sensor(job=match_job, minimum_interval_seconds=SENSOR_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Starts a run of every match whose landed files are new or changed.")
+def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
+    return scan_for_runs(context, lake.lake)
+
+
+@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Marks failed the command-line runs whose process is gone (killed mid-run), so none stays "
+           "STARTED and the run queue is never held up by them.")
+def dead_cli_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    from footy_assets.orchestration.instance import sweep_dead_runs
+
+    marked = sweep_dead_runs(context.instance)
+    for run_id in marked:
+        context.log.warning(f"run {run_id}: its process is gone: marked failed")
+    return dg.SkipReason(f"{len(marked)} dead command-line run(s) marked failed")
+
+
+AUTOMATION_INTERVAL_S = int(os.environ.get("FOOTY_AUTOMATION_INTERVAL_S", "30"))
+
+# Declarative automation runs by default (Dagster's own default sensor starts STOPPED): re-materialising
+# tracking of a match, in the UI or anywhere, refreshes that match's downstream assets (their eager conditions).
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "automation_condition_sensor",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=AUTOMATION_INTERVAL_S,
+    description="Evaluates every asset's automation condition (eager below tracking): a new tracking "
+    "materialisation of a match refreshes that match's frame_state, ball_state, intervals, quality, summaries "
+    "and matches.",
+)
