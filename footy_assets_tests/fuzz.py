@@ -1,18 +1,20 @@
 """A seeded mutation fuzzer for the readers: every mutant either reads to valid canonical rows or raises a
 ``FeedError`` that names one of the match's files (or the match); never another exception, a hang, or rows
-with non-finite values.
+with non-finite values. Some operators must be refused: a Parquet bomb, a sidecar's colliding track keys, and
+a landed file that is a hard link to a copy outside the lake (refused naming the file, its content unquoted).
 
     python -m footy_assets_tests.fuzz --mutants 200 --seed 1      # what the test suite runs
     make fuzz                                                      # 10x more, a new seed each time
 
-Bases: the real samples (SportVU, three CDF files) and small synthetic deliveries of all three formats
-(footy_stats as JSON and Parquet). Operators work on bytes, lines, numbers and JSON values: truncation,
+Bases: the real samples (SportVU, also with a ``pitch.json``; three CDF files) and small synthetic deliveries of
+every format (footy_stats as JSON and Parquet). Operators work on bytes, lines, numbers and JSON values: truncation,
 deleted / duplicated / swapped lines, hostile numbers (NaN, inf, 1e308, values past float32 or int16),
 wrong JSON types, invalid UTF-8, an empty file, a contradicting fps in a CDF meta; and
 Parquet decompression bombs (rows repeated past the row bound, which the fuzzer lowers to 200,000), columns
 stored as booleans, lists or text, sidecar track keys that Python's int() reads ("01", "1_0", Arabic-Indic
-digits) or that repeat, duplicate JSON keys, booleans where numbers belong, a BOM or UTF-16 text. Prints one JSON summary:
-counts per format, operator and outcome, and every failure with its seed.
+digits) or that repeat, duplicate JSON keys, booleans where numbers belong, a BOM or UTF-16 text; and hard links.
+Prints one JSON summary: counts per operator and outcome (read / refused / failure), also as a text table (on
+stderr too), the same per format, and every failure with its seed.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import polars as pl
 from footy_assets.formats import synthetic
 from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.lake.store import Lake
-from footy_assets.lake.landing import find_match
+from footy_assets.lake.landing import LandingError, find_match
 from footy_assets.formats import FeedError
 from footy_assets.lake.delivery import read_match
 
@@ -55,6 +57,10 @@ MAX_SECONDS_PER_MUTANT = 20.0
 def _bases(workdir: Path) -> list[tuple[str, Path]]:
     """(format, folder) of every base delivery."""
     bases = [("sportvu", SAMPLES / "sportvu" / "statsperform_ma25")]
+    pitched = workdir / "bases" / "sportvu_pitch" / "statsperform_ma25"  # the optional pitch.json, mutated too
+    shutil.copytree(bases[0][1], pitched)
+    (pitched / "pitch.json").write_text('{\n "length": 105,\n "width": 68\n}\n')
+    bases.append(("sportvu", pitched))
     bases += [("cdf", SAMPLES / "cdf" / name) for name in ("skillcorner_1925299", "validator_v0_2_3", "validator_v0_3_2")]
     spec = synthetic.MatchSpec("fuzzbase", half_seconds=20.0, fps=10, seed=5)
     truth = synthetic.generate_truth(spec)
@@ -273,13 +279,16 @@ def op_duplicate_key(rng, data: bytes) -> bytes:
     return data[: m.start()] + m.group(0) + value + b", " + data[m.start():]
 
 
+JSON_NUMBER = re.compile(rb"(?<=[:\[,])(\s*)(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?=\s*[,}\]])")
+
+
 def op_boolean_number(rng, data: bytes) -> bytes:
-    """A number where a boolean went (true/false in place of a JSON number)."""
-    found = [m for m in NUMBER.finditer(data) if data[m.start() - 1: m.start()] in (b" ", b":")]
+    """A boolean where a number belongs (true/false in place of a JSON number value, not of digits in a text)."""
+    found = list(JSON_NUMBER.finditer(data))
     if not found:
         return data
     m = rng.choice(found)
-    return data[: m.start()] + rng.choice([b"true", b"false"]) + data[m.end():]
+    return data[: m.start(2)] + rng.choice([b"true", b"false"]) + data[m.end(2):]
 
 
 def op_encoding(rng, data: bytes) -> bytes:
@@ -294,15 +303,40 @@ def op_encoding(rng, data: bytes) -> bytes:
 
 
 def operators_for(file: str) -> list:
+    """The byte operators for a file of this name (the hard links are drawn apart: they work on the folder)."""
     if file.endswith(".parquet"):
         return [op_parquet_values, op_parquet_values, op_parquet_values, op_parquet_bytes, op_parquet_bomb,
                 op_parquet_types, op_parquet_types]
     if file.endswith((".json", ".jsonl")):
-        extra = [op_meta_fps] if file.endswith(".json") and "tracking" not in file else []
+        extra = [op_meta_fps] if file == "meta.json" else []  # a CDF meta
         extra += [op_sidecar_keys, op_sidecar_keys] if file == "tracks_meta.json" else []
         extra += [op_duplicate_key, op_boolean_number, op_encoding] if file.endswith(".json") else []
         return [*JSON_OPERATORS, *TEXT_OPERATORS[:5], *extra]
     return TEXT_OPERATORS
+
+
+HARD_LINK_SHARE = 0.08  # of the mutants: a landed file replaced by a hard link, before the scan or after it
+HARD_LINKS = ("op_hard_link", "op_hard_link_after_scan")
+OPERATOR_NAMES = sorted({op.__name__ for name in ("a.parquet", "a.json", "tracks_meta.json", "meta.json", "a.txt")
+                         for op in operators_for(name)} | set(HARD_LINKS))
+# Mutants nothing may read: more rows than the bound, track keys that collide or repeat (every one of
+# SIDECAR_KEYS fails the ASCII-decimal rule), a file that is also a name of a file outside the lake.
+MUST_REFUSE = {"op_parquet_bomb": "over the limit", "op_sidecar_keys": "", "op_hard_link": "hard link",
+               "op_hard_link_after_scan": "hard link"}
+OUTCOMES = ("read", "refused", "failure")
+
+
+def hard_link(target: Path, file: str, outside: Path) -> str:
+    """Replace the landed ``file`` by a hard link to a copy of it in ``outside`` (a folder outside the lake):
+    the file is then a second name of a file the lake does not own. Returns the text a refusal must not quote:
+    the head of the file's first line with some text."""
+    shutil.rmtree(outside, ignore_errors=True)
+    outside.mkdir(parents=True)
+    shutil.copy2(target / file, outside / file)
+    (target / file).unlink()
+    os.link(outside / file, target / file)
+    lines = (outside / file).read_bytes().decode("utf-8", "replace").splitlines()
+    return next((line.strip()[:40] for line in lines if len(line.strip()) >= 8), "")
 
 
 # -- the check ----------------------------------------------------------------------------------------------
@@ -319,33 +353,70 @@ def check_rows(tracking: pl.DataFrame) -> str | None:
     return None
 
 
-def run_one(lake: Lake, fmt: str, base: Path, rng: random.Random) -> tuple[str, str, str]:
-    """Land one mutant as match ``fuzz``; return (operator, outcome, detail)."""
+def _judge_refusal(name: str, file: str, files: list[str], exc: Exception, secret: str) -> tuple[str, str]:
+    """(outcome, detail) of a mutant refused with ``exc``."""
+    message = str(exc)
+    if name in HARD_LINKS:  # refused on the scan (LandingError) or on the open file (FeedError), by path
+        if file not in message or "hard link" not in message:
+            return "failure", f"{file}: a hard link refused without naming it as one: {message[:300]}"
+        if secret and secret in message:
+            return "failure", f"{file}: the refusal of a hard link quotes the file's content: {message[:300]}"
+        return "refused", f"{file}: {message}"[:300]
+    if not isinstance(exc, FeedError):
+        return "failure", f"{file}: {type(exc).__name__} instead of a FeedError: {message[:300]}"
+    if exc.file not in files and exc.file != "fuzz":
+        return "failure", f"FeedError names {exc.file!r}, not a file of {files}: {message[:300]}"
+    if MUST_REFUSE.get(name, "") not in message:
+        return "failure", f"{file}: refused for another reason than {MUST_REFUSE[name]!r}: {message[:300]}"
+    return "refused", f"{file}: {message}"[:300]
+
+
+def run_one(lake: Lake, fmt: str, base: Path, rng: random.Random, outside: Path) -> tuple[str, str, str]:
+    """Land one mutant as match ``fuzz``; return (operator, outcome, detail). ``outside``: a folder outside the
+    lake on the same file system (for the hard links)."""
     shutil.rmtree(Path(lake.uri) / "landing", ignore_errors=True)  # one mutant landed at a time
     target = Path(lake.uri) / "landing" / fmt / "fuzz"
     shutil.copytree(base, target)
     files = sorted(p.name for p in target.iterdir() if p.is_file())
     file = rng.choice(files)
-    operator = rng.choice(operators_for(file))
-    data = (target / file).read_bytes()
-    (target / file).write_bytes(operator(rng, data))
+    secret = ""
+    if rng.random() < HARD_LINK_SHARE:
+        name = rng.choice(HARD_LINKS)
+        if name == "op_hard_link":
+            secret = hard_link(target, file, outside)
+    else:
+        operator = rng.choice(operators_for(file))
+        name = operator.__name__
+        data = (target / file).read_bytes()
+        (target / file).write_bytes(operator(rng, data))
     started = time.perf_counter()
     try:
         landed = find_match(lake, "fuzz")
+        if name == "op_hard_link_after_scan":  # the same bytes, hashed as one name, read as one of two
+            secret = hard_link(target, file, outside)
         result = read_match(lake, landed)
-    except FeedError as exc:
-        named = exc.file in files or exc.file == "fuzz"
-        outcome = "feed_error" if named else "failure"
-        detail = f"{file}: {exc}"[:300] if named else f"FeedError names {exc.file!r}, not a file of {files}: {exc}"
+    except (FeedError, LandingError) as exc:
+        outcome, detail = _judge_refusal(name, file, files, exc, secret)
     except Exception as exc:  # noqa: BLE001 - the point of the fuzzer
         outcome, detail = "failure", f"{file}: {type(exc).__name__}: {str(exc)[:300]} | {traceback.format_exc()[-600:]}"
     else:
         problem = check_rows(result.tracking)
-        outcome, detail = ("failure", f"{file}: {problem}") if problem else ("ok", file)
+        if name in MUST_REFUSE:
+            problem = f"read, where it must be refused ({name})"
+        outcome, detail = ("failure", f"{file}: {problem}") if problem else ("read", file)
     seconds = time.perf_counter() - started
     if seconds > MAX_SECONDS_PER_MUTANT:
         outcome, detail = "failure", f"{file}: took {seconds:.1f} s (hang?)"
-    return f"{fmt}:{operator.__name__}", outcome, detail
+    return f"{fmt}:{name}", outcome, detail
+
+
+def table(by_operator: dict[str, dict[str, int]]) -> list[str]:
+    """The per-operator counts as fixed-width lines (to quote as they are)."""
+    width = max(len(name) for name in by_operator)
+    lines = [f"{'operator':<{width}}  " + "  ".join(f"{o:>7}" for o in OUTCOMES)]
+    for name, counts in by_operator.items():
+        lines.append(f"{name:<{width}}  " + "  ".join(f"{counts[o]:>7}" for o in OUTCOMES))
+    return lines
 
 
 def fuzz(mutants: int, seed: int) -> dict:
@@ -361,20 +432,25 @@ def fuzz(mutants: int, seed: int) -> dict:
         for number in range(mutants):
             rng = random.Random(seed * 1_000_003 + number)
             fmt, base = rng.choice(bases)
-            operator, outcome, detail = run_one(lake, fmt, base, rng)
+            operator, outcome, detail = run_one(lake, fmt, base, rng, workdir / "outside")
             counts[(operator, outcome)] += 1
             if outcome == "failure":
                 failures.append({"mutant": number, "seed": seed, "base": base.name, "operator": operator,
                                  "detail": detail})
-        by_outcome = Counter()
-        for (_, outcome), n in counts.items():
-            by_outcome[outcome] += n
+        by_outcome = {o: sum(n for (_, outcome), n in counts.items() if outcome == o) for o in OUTCOMES}
+        by_operator = {name: dict.fromkeys(OUTCOMES, 0) for name in OPERATOR_NAMES}  # one that never ran shows 0
+        by_format = {}
+        for (operator, outcome), n in sorted(counts.items()):
+            by_operator[operator.split(":", 1)[1]][outcome] += n
+            by_format.setdefault(operator, dict.fromkeys(OUTCOMES, 0))[outcome] += n
         return {
             "mutants": mutants,
             "seed": seed,
             "seconds": round(time.perf_counter() - started, 1),
-            "outcomes": dict(by_outcome),
-            "by_operator": {f"{op} -> {outcome}": n for (op, outcome), n in sorted(counts.items())},
+            "outcomes": by_outcome,
+            "by_operator": by_operator,
+            "table": table(by_operator),
+            "by_format": by_format,
             "failures": failures,
         }
     finally:
@@ -392,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1_000_000)
     summary = fuzz(args.mutants, seed)
+    print("\n".join(summary["table"]), file=sys.stderr)  # stdout stays one JSON document
     print(json.dumps(summary, indent=1))
     return 1 if summary["failures"] else 0
 

@@ -193,15 +193,25 @@ def test_a_json_download_without_row_boundaries_is_refused_in_bounded_memory(lak
 
 
 def test_fuzzer_200_mutants_in_a_subprocess():
-    """The seeded mutation fuzzer (footy_assets_tests/fuzz.py): 200 mutants over the three formats, every one
-    either valid canonical rows or a FeedError naming its file; a hang fails by the time limit."""
+    """The seeded mutation fuzzer (footy_assets_tests/fuzz.py): 200 mutants over every format, each one either
+    valid canonical rows or a FeedError naming its file; a hang fails by the time limit. Every hostile class ran
+    (a seed that skipped one would pass without testing it), and the ones nothing may read were all refused."""
     done = subprocess.run([sys.executable, "-m", "footy_assets_tests.fuzz", "--mutants", "200", "--seed", "1"],
                           capture_output=True, text=True, timeout=120)
     summary = json.loads(done.stdout)
     assert summary["failures"] == [], json.dumps(summary["failures"][:5], indent=1)
     assert done.returncode == 0
-    assert sum(summary["outcomes"].values()) == 200
-    assert summary["outcomes"].get("feed_error", 0) > 50 and summary["outcomes"].get("ok", 0) > 10
+    assert summary["outcomes"]["failure"] == 0 and sum(summary["outcomes"].values()) == 200
+    assert summary["outcomes"]["refused"] > 50 and summary["outcomes"]["read"] > 10
+    by_operator = summary["by_operator"]
+    assert sum(sum(counts.values()) for counts in by_operator.values()) == 200
+    for name in ("op_hard_link", "op_hard_link_after_scan", "op_parquet_bomb", "op_sidecar_keys",
+                 "op_boolean_number", "op_duplicate_key", "op_encoding"):
+        assert sum(by_operator[name].values()) >= 1, f"{name} never ran: " + "\n".join(summary["table"])
+    for name in ("op_hard_link", "op_hard_link_after_scan", "op_parquet_bomb", "op_sidecar_keys"):
+        assert by_operator[name]["read"] == 0 and by_operator[name]["refused"] >= 1, by_operator[name]
+    assert summary["table"][0].split() == ["operator", "read", "refused", "failure"]
+    assert len(summary["table"]) == len(by_operator) + 1
 
 
 def test_footy_stats_second_ball_in_a_frame_names_row(lake, truth):

@@ -18,7 +18,7 @@ from footy_assets.lake.landing import find_match
 from footy_assets.formats import FeedError
 from footy_assets.lake.delivery import read_match
 
-from .conftest import land_synthetic
+from .conftest import land_sample, land_synthetic
 
 
 def _read(lake, match_id):
@@ -424,6 +424,43 @@ def test_pitch_json_is_read_strictly(lake, truth, text, outcome):
     else:
         error = _refusal(lake, "pitch")
         assert error.file == "pitch.json" and outcome in str(error), str(error)
+
+
+PITCH = '{\n "length": 105,\n "width": 68\n}\n'
+
+
+@pytest.mark.parametrize("text, message, line", [
+    (PITCH.replace(' "width"', ' "length": 120,\n "width"'), "the key 'length' appears twice in one object", 3),
+    (PITCH.replace("105", "NaN"), "NaN is not a JSON number", 2),
+    (PITCH.replace("68", "Infinity"), "Infinity is not a JSON number", 3),
+    (PITCH.replace("68", "1e999"), "1e999 is past the largest number", 3),
+    (PITCH.replace("105", "-1e999"), "1e999 is past the largest number", 2),
+    (PITCH.encode("utf-16"), "is UTF-16 text (byte order mark FF FE)", 1),
+    (PITCH.encode("utf-16-le"), "is UTF-16 or UTF-32 text without a byte order mark", 1),
+    (PITCH.encode("utf-32"), "is UTF-32 text (byte order mark FF FE 00 00)", 1),
+    (b"\xef\xbb\xbf\xef\xbb\xbf" + PITCH.encode(), "not valid JSON", 1),  # one BOM is skipped, not two
+])
+def test_sportvu_pitch_json_hostile_documents_are_refused_with_file_and_line(lake, text, message, line):
+    folder = land_sample(lake, "sportvu", "statsperform_ma25")
+    (folder / "pitch.json").write_bytes(text.encode() if isinstance(text, str) else text)
+    error = _refusal(lake, "statsperform_ma25")
+    assert (error.file, error.line) == ("pitch.json", line) and message in str(error), str(error)
+    assert str(error).startswith(f"pitch.json, line {line}: "), str(error)
+
+
+def test_sportvu_pitch_json_with_a_utf8_bom_reads_its_size(lake):
+    folder = land_sample(lake, "sportvu", "statsperform_ma25")
+    (folder / "pitch.json").write_bytes(b"\xef\xbb\xbf" + PITCH.replace("105", "100").encode())
+    info = _read(lake, "statsperform_ma25").info
+    assert (info.pitch_length_m, info.pitch_width_m) == (100.0, 68.0)
+
+
+@pytest.mark.parametrize("size", ['"105"', '"1_05"', '"\u0661\u0660\u0665"'])
+def test_sportvu_pitch_json_size_given_as_text_is_refused(lake, size):
+    folder = land_sample(lake, "sportvu", "statsperform_ma25")
+    (folder / "pitch.json").write_text(PITCH.replace("105", size), encoding="utf-8")
+    error = _refusal(lake, "statsperform_ma25")
+    assert error.file == "pitch.json" and "length" in str(error), str(error)
 
 
 def test_a_cdf_meta_with_a_key_twice_is_refused_with_its_line(lake):

@@ -251,13 +251,13 @@ def validate_vendor_rows(
 
 def read_pitch_json(delivery: Delivery) -> tuple[float, float]:
     """Pitch size from an optional ``pitch.json`` (``{"length": 105, "width": 68}``), else 105 x 68."""
-    names = {f for f in delivery.names}
-    if "pitch.json" not in names:
+    if "pitch.json" not in delivery.names:
         return 105.0, 68.0
     doc = load_json_document(delivery.read_bytes("pitch.json"), "pitch.json")  # strict, BOM skipped
     try:
-        if any(isinstance(doc[k], bool) for k in ("length", "width")):
-            raise TypeError("a boolean is not a size")
+        # JSON numbers only: float() would also take "105", "1_05" or other scripts' digits written as text
+        if any(isinstance(doc[k], bool) or not isinstance(doc[k], (int, float)) for k in ("length", "width")):
+            raise TypeError("a size must be a JSON number")
         length, width = float(doc["length"]), float(doc["width"])
     except (KeyError, TypeError, ValueError):
         raise FeedError("pitch.json", 'expected {"length": <metres>, "width": <metres>}') from None
