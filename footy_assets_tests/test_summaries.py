@@ -3,9 +3,9 @@
 import polars as pl
 import pytest
 
-from footy_assets.orchestration.assets.summaries import leading_comment, referenced_tables
+from footy_assets.orchestration.assets.summaries import leading_comment, referenced_tables, sql_models
 from footy_assets.orchestration.runner import materialize_lake
-from footy_assets.chain.versions import SQL_DIR
+from footy_assets.chain.versions import MissingModels, model_name, sql_model_files
 
 from .conftest import land_synthetic
 
@@ -74,11 +74,24 @@ def test_team_summary_sums_players_and_possession(lake_with_match):
 
 
 def test_sql_models_declare_their_dependencies():
-    sql = {p.stem: p.read_text() for p in SQL_DIR.glob("*.sql")}
+    sql = {model_name(f): f.read_text() for f in sql_model_files()}
     assert referenced_tables(sql["player_period_summary"]) == ["frame_state", "intervals"]
     assert referenced_tables(sql["player_match_summary"]) == ["player_period_summary"]
     assert referenced_tables(sql["team_match_summary"]) == ["ball_state", "player_match_summary"]
     assert leading_comment(sql["team_match_summary"]).startswith("team_match_summary: one row per team")
+
+
+def test_models_come_from_the_package_and_none_is_an_error(tmp_path):
+    """The models are package data (found wherever the package is installed); a folder without any is refused
+    rather than giving no summary tables."""
+    assert [m.name for m in sql_models()] == ["player_period_summary", "player_match_summary", "team_match_summary"]
+    (tmp_path / "notes.txt").write_text("not a model")
+    with pytest.raises(MissingModels, match="no SQL models"):
+        sql_models(tmp_path)
+    with pytest.raises(MissingModels, match="no SQL models"):
+        sql_models(tmp_path / "missing")
+    (tmp_path / "one.sql").write_text("-- one: a model\nSELECT 1 AS x FROM tracking")
+    assert [(m.name, m.deps) for m in sql_models(tmp_path)] == [("one", ("tracking",))]
 
 
 def test_cli_intervals_and_sql(lake_with_match, capsys, tmp_path):

@@ -113,7 +113,7 @@ ZONES = {"0_2": "[0, 2)", "2_4": "[2, 4)", "4_5_5": "[4, 5.5)", "5_5_7": "[5.5, 
 
 
 class PlayerPeriodSummary(PerMatchTable):
-    """player_period_summary: one row per player per period (dbt_like_sql/player_period_summary.sql)."""
+    """player_period_summary: one row per player per period (chain/sql_models/player_period_summary.sql)."""
 
     player_id: str = pa.Field(str_matches=PLAYER_ID, description=PLAYER_ID_DOC)
     period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5], description=PERIOD_DOC)
@@ -150,7 +150,7 @@ class PlayerPeriodSummary(PerMatchTable):
 
 
 class PlayerMatchSummary(PerMatchTable):
-    """player_match_summary: one row per player per match (dbt_like_sql/player_match_summary.sql)."""
+    """player_match_summary: one row per player per match (chain/sql_models/player_match_summary.sql)."""
 
     player_id: str = pa.Field(str_matches=PLAYER_ID, unique=True, description=PLAYER_ID_DOC)
     team: pl.Int8 = pa.Field(isin=[0, 1], description=TEAM_DOC)
@@ -178,7 +178,7 @@ class PlayerMatchSummary(PerMatchTable):
 
 
 class TeamMatchSummary(PerMatchTable):
-    """team_match_summary: one row per team per match (dbt_like_sql/team_match_summary.sql)."""
+    """team_match_summary: one row per team per match (chain/sql_models/team_match_summary.sql)."""
 
     team: pl.Int8 = pa.Field(isin=[0, 1], unique=True, description=TEAM_DOC)
     players: pl.Int64 = pa.Field(ge=1, description="players of the team seen in the match")

@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 import polars as pl
 
@@ -121,7 +122,8 @@ def _mean_type(dtype: pl.DataType) -> pl.DataType:
 
 
 # -- the catalog of named definitions ----------------------------------------------------------------
-CATALOG_PATH = Path(__file__).resolve().parent / "interval_catalog.json"
+# package data, found through the package wherever it is installed
+CATALOG: Traversable = files("footy_assets.core.metrics") / "interval_catalog.json"
 
 
 @dataclass(frozen=True)
@@ -138,9 +140,9 @@ class Definition:
         return predicate_label(self.column, self.gte, self.lte)
 
 
-def load_catalog(path: Path = CATALOG_PATH) -> list[Definition]:
+def load_catalog(path: Traversable = CATALOG) -> list[Definition]:
     """The named interval definitions (``interval_catalog.json``), checked like a filter request."""
-    doc = json.loads(path.read_text())
+    doc = json.loads(path.read_text(encoding="utf-8"))
     out = []
     for entry in doc["definitions"]:
         definition = Definition(**entry)

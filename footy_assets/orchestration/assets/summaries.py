@@ -1,4 +1,4 @@
-"""Summary tables as SQL models: each ``dbt_like_sql/<table>.sql`` file becomes a partitioned asset.
+"""Summary tables as SQL models: each ``chain/sql_models/<table>.sql`` file becomes a partitioned asset.
 
 A model is one DuckDB ``SELECT`` over the lake's tables with a ``$match_id`` parameter. Its dependencies
 are the tables it reads (parsed from the SQL with sqlglot), its code version is its text's hash, and its
@@ -10,7 +10,7 @@ runs the query, validates the result and writes it with one commit replacing the
 import time
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 import dagster as dg
 import sqlglot
@@ -26,7 +26,7 @@ from footy_assets.lake.store import Lake, check_fingerprint, check_match_id
 from footy_assets.orchestration.metadata import markdown_preview, run_stats
 from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
 from footy_assets.orchestration.resources import LakeResource
-from footy_assets.chain.versions import CODE_VERSIONS, SQL_DIR
+from footy_assets.chain.versions import CODE_VERSIONS, SQL_DIR, model_name, sql_model_files
 
 GROUP = "summaries"
 CONTRACTS = {"player_period_summary": PlayerPeriodSummary, "player_match_summary": PlayerMatchSummary,
@@ -80,7 +80,7 @@ def leading_comment(sql: str) -> str:
 
 @dataclass(frozen=True)
 class SqlModel:
-    """One ``dbt_like_sql/<name>.sql`` file: its query and the tables it reads."""
+    """One ``sql_models/<name>.sql`` file: its query and the tables it reads."""
 
     name: str
     sql: str
@@ -96,10 +96,11 @@ class SqlModel:
                             automation_condition=shared["automation_condition"], partitions_def=match_partitions)
 
 
-def sql_models(folder: Path = SQL_DIR) -> list[SqlModel]:
-    """The models of ``folder``, each after the models it reads (the order a step runs them in)."""
-    found = {path.stem: SqlModel(path.stem, path.read_text(), tuple(referenced_tables(path.read_text())))
-             for path in sorted(folder.glob("*.sql"))}
+def sql_models(folder: Traversable = SQL_DIR) -> list[SqlModel]:
+    """The models of ``folder`` (the package's own by default), each after the models it reads (the order a step
+    runs them in)."""
+    texts = {model_name(file): file.read_text(encoding="utf-8") for file in sql_model_files(folder)}
+    found = {name: SqlModel(name, sql, tuple(referenced_tables(sql))) for name, sql in texts.items()}
     order = TopologicalSorter({name: [d for d in model.deps if d in found] for name, model in found.items()})
     return [found[name] for name in order.static_order()]
 
