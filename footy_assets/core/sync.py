@@ -72,6 +72,7 @@ class SyncParams:
     end_window_s: float = 5.0
     end_near_m: float = 3.0
     kickoff_radius_m: float = 3.0  # the ball within this of the centre spot before a kick-off
+    kickoff_search_s: float = 10.0  # a kick-off not flagged by the feed is looked for this early in the period
     weights: dict = field(default_factory=lambda: {
         KICK: {"near": 0.35, "touch": 0.25, "motion": 0.2, "location": 0.1, "time": 0.1},
         RECEIVE: {"near": 0.35, "touch": 0.25, "motion": 0.2, "location": 0.1, "time": 0.1},
@@ -192,17 +193,17 @@ def _touch_signal(d: _Dense, step: int) -> np.ndarray:
 # -- kick-offs and offsets ----------------------------------------------------------------------------------
 
 
-def _kickoff_slot(d: _Dense, period: int, radius_m: float) -> int | None:
+def _kickoff_slot(d: _Dense, period: int, radius_m: float, search_s: float) -> int | None:
     """The tracking's kick-off in a period: the first frame the feed flags in play (where it flags frames), else
-    the first frame the ball leaves the centre spot (within ``radius_m`` of it, then 0.5 m further within 0.2 s
-    and moving at the next frame)."""
+    the first frame, in the period's first ``search_s``, that the ball leaves the centre spot (within
+    ``radius_m`` of it, then 0.5 m further within 0.2 s and moving at the next frame)."""
     lo = d.first_slot[period]
     hi = lo + d.last_frame[period] - d.first_frame[period] + 1
     flags = d.in_play[lo:hi]
     if (flags >= 0).any():
         live = np.flatnonzero(flags == 1)
         return int(lo + live[0]) if live.size else None
-    xy = d.ball[lo:hi, :2]
+    xy = d.ball[lo:min(hi, lo + round(search_s * d.fps)), :2]
     k = max(1, round(0.2 * d.fps))
     if xy.shape[0] <= k:
         return None
@@ -431,7 +432,7 @@ def synchronise(events: pl.DataFrame, tracking: pl.DataFrame, fps: int, params: 
     ko_events = _kickoff_events(events)
     period_rows, offset = [], {}
     for period in sorted(set(events["period"].to_list())):
-        slot = _kickoff_slot(d, period, p.kickoff_radius_m) if period in d.first_slot else None
+        slot = _kickoff_slot(d, period, p.kickoff_radius_m, p.kickoff_search_s) if period in d.first_slot else None
         ko = ko_events.filter(pl.col("period") == period)
         ko_ms = int(ko["ko_ms"][0]) if ko.height else None
         frame = int(d.frame_of_slot[slot]) if slot is not None else None

@@ -34,6 +34,7 @@ from footy_assets.formats.common import (
     Delivery,
     FeedError,
     excerpt,
+    first_bad_line,
     load_json_document,
     strip_bom,
     text_lines,
@@ -282,8 +283,12 @@ class _Document:
         return value
 
 
-def _json_excerpt(value) -> str:
-    return "nothing" if value is None else excerpt(json.dumps(value), 40)
+def _json_excerpt(value, limit: int = 40) -> str:
+    """A value as its JSON text, shortened and printable, for an error message."""
+    if value is None:
+        return "nothing"
+    text = json.dumps(value)
+    return "".join(ch if ch.isprintable() else "?" for ch in text[:limit]) + ("..." if len(text) > limit else "")
 
 
 def parse_utc(column: pl.Expr) -> pl.Expr:
@@ -566,7 +571,16 @@ def _strict_lines(lines: pl.DataFrame, file: str) -> None:
     try:
         items = load_json_document(document.encode("utf-8"), file)
     except FeedError as exc:
-        raise FeedError(file, exc.what, line=None if exc.line is None else max(exc.line - 1, 1)) from None
+        line = None if exc.line is None else max(exc.line - 1, 1)
+        # a syntax error may surface on a later line of the array (an object left open): the first line that is
+        # not JSON on its own is the one to name
+        full = [""] * int(numbers[-1])
+        for number, text in zip(numbers, lines["text"]):
+            full[number - 1] = text
+        syntax = first_bad_line(full)
+        if syntax is not None and (line is None or syntax[0] <= line):
+            raise FeedError(file, syntax[1], line=syntax[0]) from None
+        raise FeedError(file, exc.what, line=line) from None
     if len(items) != lines.height:  # a line holding two values ("{...}, {...}")
         bad = next((n for n, t in zip(numbers, lines["text"]) if not _one_value(t)), None)
         raise FeedError(file, "expected one JSON object per line", line=bad)
