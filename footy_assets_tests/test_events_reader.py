@@ -192,6 +192,7 @@ LINE = 5  # the hostile value goes into the 5th event (line 5)
     ('"match":{"id":"28116"}', '"match":{"id":"1"}', "match.id '1' differs from line 1's"),
     ('"type":"misc",', '', "event.type is missing"),
     ('"related_event_ids":null', '"related_event_ids":["a",1]', "related_event_ids[]: expected a string"),
+    ('"body_part":null', '"body_part":"elbow"', "'elbow' is not a body part"),
 ])
 def test_hostile_lines_are_refused_with_file_and_line(old, new, what):
     lines = (FOLDER / "footovision_h1" / "events.jsonl").read_text().splitlines()

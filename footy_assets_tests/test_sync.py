@@ -215,6 +215,19 @@ def test_without_a_kick_off_in_tracking_the_offset_is_zero():
     assert "unmatched: actor never within 3 m of the ball in the window" in statuses
 
 
+def test_no_events_or_no_tracking():
+    ev, t = events("footovision_h1"), tracking("footovision_h1")
+    assert sync.synchronise(ev.clear(), t, 25).events.height == 0
+    for result in (sync.synchronise(ev, t.clear(), 25),
+                   sync.synchronise(ev.with_columns(period=pl.lit(2, pl.Int8)), t, 25)):
+        assert dict(result.events.group_by("sync_status").len().iter_rows()) == {
+            "unmatched: not a ball event": 169, "unmatched: no tracking in the period": 34}
+        assert result.events["clock_frame_id"].null_count() == 203
+        EventSync.validate(result.events)
+    assert sync.synchronise(ev.with_columns(period=pl.lit(2, pl.Int8)), t, 25).periods.row(0) == (
+        2, None, "6742527193", 0, "no tracking in the period")
+
+
 def test_ordered_choice_keeps_order_and_kicks_apart():
     slots = np.array([[10, -1], [5, 12], [15, -1]])
     scores = np.array([[0.9, 0], [0.95, 0.5], [0.9, 0]])

@@ -122,7 +122,7 @@ class _Dense:
     ball: np.ndarray  # (slots, 3) x, y, z (NaN where no ball / no height)
     in_play: np.ndarray  # int8 per slot: 1 in play, 0 not, -1 the feed does not say
     players: list[str]
-    px: np.ndarray  # (players, slots) float32
+    px: np.ndarray  # (players + 1, slots) float32; the last row (code -1) all NaN
     py: np.ndarray
 
     def slot(self, period: np.ndarray, frame: np.ndarray) -> np.ndarray:
@@ -140,6 +140,7 @@ def _dense(tracking: pl.DataFrame, fps: int) -> _Dense:
     for p, lo, hi in frames.sort("period").iter_rows():
         first_slot[p], first_frame[p], last_frame[p] = size, lo, hi
         size += hi - lo + 1
+    size = max(size, 1)  # no tracking: one empty slot of no period (so that lookups stay in bounds)
     period_of_slot = np.zeros(size, dtype=np.int8)
     frame_of_slot = np.zeros(size, dtype=np.int64)
     for p, start in first_slot.items():
@@ -167,8 +168,9 @@ def _dense(tracking: pl.DataFrame, fps: int) -> _Dense:
                           pl.col("x_m").cast(pl.Float32).fill_null(np.nan),
                           pl.col("y_m").cast(pl.Float32).fill_null(np.nan)).collect()
     code, slots = people["code"].to_numpy(), people["slot"].to_numpy()
-    d.px = np.full((len(d.players), size), np.nan, dtype=np.float32)
-    d.py = np.full((len(d.players), size), np.nan, dtype=np.float32)
+    # one row more than players, all NaN: the row of code -1 (an actor not in the tracking)
+    d.px = np.full((len(d.players) + 1, size), np.nan, dtype=np.float32)
+    d.py = np.full((len(d.players) + 1, size), np.nan, dtype=np.float32)
     d.px[code, slots] = people["x_m"].to_numpy()
     d.py[code, slots] = people["y_m"].to_numpy()
     return d
@@ -398,6 +400,12 @@ def _end_slots(d: _Dense, touch: np.ndarray, start: np.ndarray, limit: np.ndarra
 # -- the whole ---------------------------------------------------------------------------------------------
 
 
+def _codes(ids: pl.Series, players: list[str]) -> np.ndarray:
+    """Each id's row in the dense player arrays (-1: null or not in the tracking)."""
+    return (ids.replace_strict(players, range(len(players)), default=None, return_dtype=pl.Int64)
+            .fill_null(-1).to_numpy())
+
+
 def ball_event_kind(events: pl.DataFrame) -> pl.Series:
     """``kick``, ``receive`` or ``touch`` for events that involve the ball (by type and sub_type), else null."""
     exact = {f"{t}/{s}": k for (t, s), k in BALL_EVENTS.items() if s is not None}
@@ -442,7 +450,8 @@ def synchronise(events: pl.DataFrame, tracking: pl.DataFrame, fps: int, params: 
                             "kickoff_event_id": ko["ko_id"][0] if ko.height else None,
                             "offset_ms": offset[period],
                             "offset_source": "kick-off" if ko_ms is not None and frame is not None else
-                            ("no kick-off in tracking" if ko_ms is not None else "no kick-off event")})
+                            "no tracking in the period" if period not in d.first_slot else
+                            "no kick-off in tracking" if ko_ms is not None else "no kick-off event"})
     periods = pl.DataFrame(period_rows, schema={"period": pl.Int8, "kickoff_frame_id": pl.Int64,
                                                 "kickoff_event_id": pl.String, "offset_ms": pl.Int64,
                                                 "offset_source": pl.String})
@@ -459,8 +468,7 @@ def synchronise(events: pl.DataFrame, tracking: pl.DataFrame, fps: int, params: 
         centre[rows] = d.first_slot[q] + clock_frame[rows] - first
 
     # 2. candidates of the ball events
-    player_code = {pid: i for i, pid in enumerate(d.players)}
-    actor = np.array([player_code.get(x, -1) if x is not None else -1 for x in events["player_id"].to_list()])
+    actor = _codes(events["player_id"], d.players)
     kinds = kind.to_numpy()
     ball_event = kind.is_not_null().to_numpy() & in_period
     set_piece = events["sub_type"].is_in(list(SET_PIECES)).fill_null(False).to_numpy()
@@ -517,8 +525,9 @@ def synchronise(events: pl.DataFrame, tracking: pl.DataFrame, fps: int, params: 
     later = np.where(synced, slot, np.iinfo(np.int64).max)
     suffix_min = np.minimum.accumulate(later[::-1])[::-1]
     next_slot[:-1] = suffix_min[1:]
-    receiver = np.array([player_code.get(x, -1) if x is not None else -1 for x in
-                         (events["receiver_id"].to_list() if "receiver_id" in events.columns else [None] * n)])
+    receiver = _codes(events["receiver_id"] if "receiver_id" in events.columns else pl.Series([None] * n,
+                                                                                                dtype=pl.String),
+                      d.players)
     end_xy = np.c_[events["x_end_m"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
                    events["y_end_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()]
     start_xy = np.c_[events["x_m"].cast(pl.Float64).fill_null(np.nan).to_numpy(),

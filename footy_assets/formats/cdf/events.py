@@ -43,6 +43,7 @@ from footy_assets.formats.common import (
 EVENTS_FILE, MATCH_FILE, META_FILE = "events.jsonl", "match.json", "meta.json"
 MAX_ABS_M = 100.0  # a location further than this from the centre spot is off any pitch (as tracking's contract)
 CARD_TYPES = ("yellow_card", "red_card", "second_yellow_card")
+BODY_PARTS = ("left_foot", "right_foot", "feet", "head", "hands", "upper_body", "lower_body", "body", "other")
 SENT_OFF = ("red_card", "second_yellow_card")
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"  # RFC 3339: a zone (Z or +02:00) is required; fractions optional
 
@@ -314,8 +315,8 @@ def read_match_sheet(data: bytes, file: str = MATCH_FILE) -> MatchSheet:
     team_ids = tuple(doc.string(("teams", side, "id")) for side in ("home", "away"))
     if team_ids[0] == team_ids[1]:
         doc.refuse(("teams", "away", "id"), f"{excerpt(team_ids[1])} is also the home team's id")
-    team_names = tuple(doc.string(("teams", side, key), required=False) if doc.get(("teams", side, key), None)
-                       is not None else None for side, key in (("home", "short_name"), ("away", "short_name")))
+    team_names = tuple(doc.string(("teams", side, "short_name"), required=False)
+                       or doc.string(("teams", side, "name"), required=False) for side in ("home", "away"))
     people, seen = [], {}
     for team, side in enumerate(("home", "away")):
         jerseys = {}
@@ -667,6 +668,8 @@ def read_events(data: bytes, file: str, sheet: MatchSheet, clock: EventClock | N
         _refuse_first(ev, pl.col(key).is_nan() | (pl.col(key).abs() > MAX_ABS_M), file,
                       lambda r, key=key: f"event.{key} = {r[key]:g} m is off any pitch (more than {MAX_ABS_M:g} m "
                       "from the centre spot)")
+    _refuse_first(ev, pl.col("body_part").is_not_null() & ~pl.col("body_part").is_in(BODY_PARTS), file,
+                  lambda r: f"event.body_part {excerpt(r['body_part'])} is not a body part ({', '.join(BODY_PARTS)})")
     _check_match_ids(ev, file, sheet, vendor_match_ids or {})
     referee = pl.col("type") == "referee"
     for key in ("player_id", "team_id"):
