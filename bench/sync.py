@@ -4,13 +4,15 @@ Builds a synthetic 90-minute, 25 fps match (formats/synthetic.py: 22 players, a 
 tracking rows) and events at its true ball touches: every pass at the frame the ball leaves its passer (with its
 receiver), a kick-off pass at each period's first in-play frame, and non-ball events between them, about 1,700 in
 all. The event clock is the vendor's: each period is off by a constant (+2.3 s, +2.0 s), and each event by its
-own annotation error (late by 0.3 s on average, 0.4 s either way), its location by ~1.5 m.
+own annotation error (late by 0.3 s on average, 0.4 s either way), its location by ~1.5 m; the tracking
+measures every position with an error of 0.1 m (``--noise``).
 
 Prints the time ``synchronise`` takes, the offsets it removed, and how close its frames are to the true ones
 (share within 0 / 1 / 2 frames), then the share of frames that stay the same when the event times are jittered
 again (+-0.5 s) and shifted by 3 s.
 
-Run: ``.venv/bin/python bench/sync.py [--minutes 45]``. Not a timed test: the time depends on the machine.
+Run: ``.venv/bin/python bench/sync.py [--minutes 45] [--noise 0.1]``. Not a timed test: the time depends on the
+machine.
 """
 
 from __future__ import annotations
@@ -29,11 +31,15 @@ BIAS_MS = {1: 2300, 2: 2000}  # the event clock's constant offset per period
 KICKOFF_FRAMES = 50  # frames before each period's kick-off (the feed flags them out of play)
 
 
-def tracking_of(truth: pl.DataFrame, match_id: str, fps: int) -> pl.DataFrame:
+def tracking_of(truth: pl.DataFrame, match_id: str, fps: int, noise_m: float = 0.0, seed: int = 0) -> pl.DataFrame:
     """Canonical tracking rows of the synthetic truth (identified players by team-jersey), the first
-    ``KICKOFF_FRAMES`` frames of each period flagged out of play."""
+    ``KICKOFF_FRAMES`` frames of each period flagged out of play, positions measured with a Gaussian error of
+    ``noise_m`` (m) each way."""
     first = pl.col("frame").min().over("period")
-    return truth.select(
+    rng = np.random.default_rng(seed)
+    tracked = truth.with_columns(x=pl.col("x") + pl.Series(rng.normal(0, noise_m, truth.height)),
+                                 y=pl.col("y") + pl.Series(rng.normal(0, noise_m, truth.height)))
+    return tracked.select(
         match_id=pl.lit(match_id), frame_id="frame", timestamp_ms="timestamp_ms", period="period", role="role",
         team="team", jersey="jersey",
         player_id=pl.when(pl.col("identified") & pl.col("jersey").is_not_null())
@@ -88,7 +94,7 @@ def events_of(tracking: pl.DataFrame, passes: pl.DataFrame, match_id: str, fps: 
         x_m=(pl.col("x") + pl.Series(rng.normal(0, 1.5, n))).cast(pl.Float32),
         y_m=(pl.col("y") + pl.Series(rng.normal(0, 1.5, n))).cast(pl.Float32),
     )
-    others = ball_events.sample(fraction=0.1, seed=seed).with_columns(
+    others = ball_events.sample(fraction=0.17, seed=seed).with_columns(
         type=pl.lit("defending"), sub_type=pl.lit("pressing"), true_frame=pl.lit(None, pl.Int64),
         timestamp_ms=pl.col("timestamp_ms") + 400, receiver_id=pl.lit(None, pl.String))
     keep = ["period", "timestamp_ms", "type", "sub_type", "player_id", "receiver_id", "x_m", "y_m", "true_frame",
@@ -104,12 +110,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=45.0, help="length of each half")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--noise", type=float, default=0.1, help="tracking error (m, standard deviation) added to "
+                        "every position after the true passes are found")
     args = parser.parse_args()
     spec = synthetic.MatchSpec("bench_sync", half_seconds=args.minutes * 60, fps=25, seed=args.seed)
     started = time.perf_counter()
-    tracking = tracking_of(synthetic.generate_truth(spec), spec.match_id, spec.fps)
-    passes = true_passes(tracking)
-    events = events_of(tracking, passes, spec.match_id, spec.fps, args.seed)
+    truth = synthetic.generate_truth(spec)
+    exact = tracking_of(truth, spec.match_id, spec.fps)
+    passes = true_passes(exact)
+    events = events_of(exact, passes, spec.match_id, spec.fps, args.seed)
+    tracking = tracking_of(truth, spec.match_id, spec.fps, args.noise, args.seed) if args.noise else exact
+    del truth, exact
     print(f"match: {tracking.height:,} tracking rows, {events.height:,} events "
           f"({events['true_frame'].is_not_null().sum():,} passes), built in {time.perf_counter() - started:.1f} s")
 
