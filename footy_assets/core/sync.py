@@ -241,8 +241,8 @@ def _window_max(values: np.ndarray, width: int) -> np.ndarray:
 
 
 def _candidates(d: _Dense, touch: np.ndarray, ev: dict, half: int, p: SyncParams):
-    """Score the window of ``half`` frames either side of each event's centre slot; return (frames (n, K) of
-    slots or -1, scores (n, K), best score per event, why-not per event)."""
+    """Score the window of ``half`` frames either side of each event's centre slot: (candidate slots (n, K),
+    -1 where none; their scores 0-1 (n, K); why an event has no candidate)."""
     n = ev["centre"].size
     horizon = max(1, round(p.kick_horizon_s * d.fps))
     offsets = np.arange(-half - horizon, half + horizon + 1)
@@ -456,7 +456,7 @@ def synchronise(events: pl.DataFrame, tracking: pl.DataFrame, fps: int, params: 
                                                 "kickoff_event_id": pl.String, "offset_ms": pl.Int64,
                                                 "offset_source": pl.String})
     period = events["period"].to_numpy().astype(np.int64)
-    offset_ms = np.array([offset[q] for q in period], dtype=np.int64)
+    offset_ms = events["period"].replace_strict(list(offset), list(offset.values()), return_dtype=pl.Int64).to_numpy()
     shifted = events["timestamp_ms"].to_numpy() - offset_ms
     clock_frame = np.round(shifted * fps / 1000).astype(np.int64)
     in_period = np.isin(period, list(d.first_slot))
