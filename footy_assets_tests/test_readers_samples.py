@@ -73,3 +73,45 @@ def test_cdf_v02_and_v03_key_names_read_alike(lake):
     cols = ["role", "team", "track_id", "x_m", "y_m", "z_m"]
     assert a.select(cols).sort("track_id").equals(b.select(cols).sort("track_id"))
     assert a.height == 5 and a.filter(pl.col("role") == "ball")["z_m"][0] == pytest.approx(0.5)
+
+
+def _land_events_sample(lake, name):
+    import shutil
+    from pathlib import Path
+
+    from .conftest import SAMPLES
+
+    target = Path(lake.uri) / "landing" / "cdf" / name
+    shutil.copytree(SAMPLES / "cdf_events" / name, target)
+    return read_match(lake, find_match(lake, name))
+
+
+def test_a_cdf_folder_with_events_and_a_match_sheet_reads_its_tracking_by_name(lake):
+    """tracking.jsonl + meta.json are told apart from events.jsonl + match.json by their names."""
+    result = _land_events_sample(lake, "footovision_h1")
+    t = result.tracking
+    assert result.info.fps == 25 and result.info.files == ["tracking.jsonl", "meta.json"]
+    assert t["frame_id"].n_unique() == 2501 and (t["frame_id"].min(), t["frame_id"].max()) == (0, 2500)
+    players = t.filter(pl.col("role").is_in(["player", "goal_keeper"])).group_by("frame_id", "team").len()
+    assert set(players["len"].to_list()) == {11}
+    ball = t.filter((pl.col("role") == "ball") & (pl.col("frame_id") == 0)).row(0, named=True)
+    assert (ball["x_m"] ** 2 + ball["y_m"] ** 2) ** 0.5 == pytest.approx(0.17, abs=0.01)
+    keepers = t.filter(pl.col("track_id").is_in(["10668", "8681"])).group_by("track_id").agg(pl.col("x_m").mean())
+    assert dict(keepers.iter_rows()) == {"10668": pytest.approx(-45.4, abs=0.1), "8681": pytest.approx(30.8, abs=0.1)}
+
+
+@pytest.mark.parametrize("extra", ["other.jsonl", "tracking_2.jsonl"])
+def test_a_second_unnamed_tracking_file_beside_tracking_jsonl_is_refused(lake, extra):
+    from pathlib import Path
+
+    from footy_assets.formats import FeedError
+
+    from .conftest import SAMPLES
+
+    import shutil
+
+    target = Path(lake.uri) / "landing" / "cdf" / "fv"
+    shutil.copytree(SAMPLES / "cdf_events" / "footovision_h1", target)
+    (target / extra).write_bytes((target / "tracking.jsonl").read_bytes()[:1000])
+    with pytest.raises(FeedError, match=rf"expected tracking.jsonl.*found: .*{extra}"):
+        read_match(lake, find_match(lake, "fv"))

@@ -48,14 +48,20 @@ FRAME_SCHEMA = {
 }
 
 
-def _only_file(delivery: Delivery, suffix: str, what: str) -> str:
-    names = sorted(f for f in delivery.names if f.endswith(suffix))
-    if suffix == ".json":
-        names = [n for n in names if n != "pitch.json"]
-    if len(names) != 1:
-        found = ", ".join(sorted(f for f in delivery.names))
-        raise FeedError(delivery.match_id, f"expected exactly one {what} (*{suffix}), found: {found}")
-    return names[0]
+# Files of a CDF match folder that are not its tracking or meta: event data and the match sheet (read by
+# ``formats.cdf.events``), and an optional pitch size.
+OTHER_FILES = ("events.jsonl", "match.json", "pitch.json")
+
+
+def _only_file(delivery: Delivery, suffix: str, what: str, name: str) -> str:
+    """The folder's file ``name`` (``tracking.jsonl``, ``meta.json``), else its only other ``*suffix`` file that is
+    not event data or a match sheet (a single unnamed pair, as vendors name them: ``1925299_tracking.jsonl``)."""
+    names = sorted(f for f in delivery.names if f.endswith(suffix) and f not in OTHER_FILES)
+    if names == [name] or (name not in names and len(names) == 1):
+        return names[0]
+    found = ", ".join(sorted(delivery.names)) or "nothing"
+    expected = f"{name}, or exactly one {what} (*{suffix}) beside {' / '.join(OTHER_FILES)}"
+    raise FeedError(delivery.match_id, f"expected {expected}; found: {found}")
 
 
 def _type_error(value, dtype: pl.DataType, path: str) -> str | None:
@@ -459,8 +465,8 @@ def _canonical_rows(sheet: pl.DataFrame, f0: int, fps: int) -> tuple[pl.Expr, di
 
 def read(delivery: Delivery) -> ReadResult:
     """Read one CDF match folder into canonical tracking rows."""
-    tracking_file = _only_file(delivery, ".jsonl", "tracking file")
-    meta_file = _only_file(delivery, ".json", "meta file")
+    tracking_file = _only_file(delivery, ".jsonl", "tracking file", "tracking.jsonl")
+    meta_file = _only_file(delivery, ".json", "meta file", "meta.json")
     meta = read_meta(delivery, meta_file)
     frames, objects = parse(delivery, tracking_file)
     fps = meta["fps"]
