@@ -175,13 +175,13 @@ def dagster_reference() -> str:
 
     repo = _repository()
     graph = repo.asset_graph
-    keys = list(graph.toposorted_asset_keys) if hasattr(graph, "toposorted_asset_keys") else sorted(graph.get_all_asset_keys())
+    keys = list(graph.toposorted_asset_keys)
     groups: dict[str, list] = {}
     for key in keys:
         groups.setdefault(graph.get(key).group_name, []).append(key)
     out = ["## Asset groups", "",
-           "Every asset is partitioned by match (the partition key is the `match_id`). Assets of one step are "
-           "computed together: a step that cannot be subset materialises all its assets or none.", ""]
+           ("Every asset is partitioned by match (the partition key is the `match_id`). Assets of one step are "
+            "computed together: a step that cannot be subset materialises all its assets or none."), ""]
     for group, members in groups.items():
         out += [f"### `{group}`", "", "| asset | step | description |", "|---|---|---|"]
         for key in members:
@@ -224,7 +224,7 @@ def interval_catalog() -> str:
     _project_first()
     import json
 
-    import footy_assets.core.metrics as metrics
+    from footy_assets.core import metrics
 
     catalog = json.loads((Path(metrics.__file__).parent / "interval_catalog.json").read_text())
     out = ["| definition | column | predicate | at least | meaning |", "|---|---|---|---|---|"]

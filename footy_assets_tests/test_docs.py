@@ -33,7 +33,7 @@ def _text(path: Path) -> str:
 def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site")
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path_factory.mktemp("dagster_home"))}
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)], check=False,
                           cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
     return out
@@ -85,7 +85,7 @@ def test_the_command_line_page_lists_every_command_and_option(site):
             if isinstance(action, argparse._HelpAction):
                 continue
             for option in action.option_strings or [action.metavar or action.dest]:
-                cell = re.compile(r"<td><code>[^<]*(?<![\w-])%s(?![\w-])" % re.escape(option))
+                cell = re.compile(rf"<td><code>[^<]*(?<![\w-]){re.escape(option)}(?![\w-])")
                 assert cell.search(text), f"footy-assets {name} {option} is not in the command-line reference"
 
 
@@ -116,7 +116,7 @@ def test_the_documents_name_only_files_that_exist():
     """Every repository path in backquotes (``<name>`` placeholders match any name) exists."""
     missing = []
     for doc in DOCUMENTS:
-        for path in re.findall(r"`((?:%s)[\w./<>*-]*)`" % "|".join(map(re.escape, TOP_LEVEL)), _text(doc)):
+        for path in re.findall(rf"`((?:{'|'.join(map(re.escape, TOP_LEVEL))})[\w./<>*-]*)`", _text(doc)):
             pattern = re.sub(r"<[^>]*>", "*", path.rstrip("/"))
             if not any(PROJECT_ROOT.glob(pattern)):
                 missing.append(f"{doc.relative_to(PROJECT_ROOT)}: {path}")

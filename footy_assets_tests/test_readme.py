@@ -34,7 +34,7 @@ DOCUMENTS = [README, *DOCS]
 NEVER_RUN = ("make test", "make dev", "dagster dev",  # the suite itself; servers that run until stopped
              ".venv/bin/mkdocs")  # the site: test_docs.py builds it
 RUN_ONCE = "make demo"  # the clone fixture runs it first; its output is kept for the blocks that show it
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.DOTALL | re.MULTILINE)
 
 
 @dataclass
@@ -109,7 +109,7 @@ def clone(tmp_path_factory) -> tuple[Path, dict, str]:
     if not (PROJECT_ROOT / ".git").exists() or shutil.which("make") is None:
         pytest.skip("needs the project's git checkout and make")
     venv = PROJECT_ROOT / ".venv"
-    if subprocess.run(["make", "-q", ".venv/.installed"], cwd=PROJECT_ROOT, capture_output=True).returncode != 0:
+    if subprocess.run(["make", "-q", ".venv/.installed"], check=False, cwd=PROJECT_ROOT, capture_output=True).returncode:
         pytest.fail("pyproject.toml changed since .venv was installed: run `make install` first "
                     "(the copy shares .venv and must not reinstall it)")
     root = tmp_path_factory.mktemp("readme") / "footy_assets"
@@ -130,7 +130,7 @@ def clone(tmp_path_factory) -> tuple[Path, dict, str]:
 
 
 def _run(command: list[str], root: Path, env: dict, where: str) -> str:
-    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(command, check=False, cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{where} failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done.stdout
 
