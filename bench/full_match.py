@@ -9,7 +9,7 @@ Generates the match in footy_stats format (Parquet) into a temporary lake, then
    of its own for the CDF yardstick), and prints every speed and memory goal with its measured value.
 
 Run: ``make bench`` (or ``.venv/bin/python bench/full_match.py [--format footy_stats|sportvu|cdf|footy_track]``).
-Not a timed test: figures depend on the machine; the README records them with the machine they came from.
+Not a timed test: figures depend on the machine; docs/performance.md records them with the machine they came from.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ again, each by ``footy-assets materialize`` in a fresh process: wall time and pe
 The first run is the chain of a new match; the second writes the new delivery beside the published one, flips
 ``matches`` and drops what the publish supersedes. Run from a checkout of any version of the project
 (``python bench/redelivery.py``, from its root) to compare versions on the same machine; prints one line per run.
-Not a timed test: figures depend on the machine and go to the README's performance section.
+Not a timed test: figures depend on the machine and go to docs/performance.md.
 """
 
 from __future__ import annotations

@@ -3,15 +3,15 @@ table as they are, then ``plan_matches`` timed trusting size+mtime (no file read
 (``footy-assets materialize --rehash``: every file read and hashed again).
 
 Each match holds two files: ``tracking.jsonl`` of ``--kb`` KiB (default 64) and a small ``meta.json``. A full
-match is ~23 MB of Parquet (README, Performance), so the bench also times sha256 over 256 MiB in memory and
+match is ~23 MB of Parquet (docs/performance.md), so the bench also times sha256 over 256 MiB in memory and
 projects the re-hash of 1,000 full matches from it (reading from disk or S3 adds its own time).
 
 ``--ticks`` also times what Dagster bounds at 60 s: a sensor tick with a fresh cursor, one on its cursor and the
 nightly schedule's evaluation (the timings test_planning.py asserted before they failed on a loaded machine; the
 test now counts the files hashed).
 
-Run: ``.venv/bin/python bench/rehash.py [--matches 1000] [--kb 64] [--ticks]``. Not a timed test: the README records the
-figures with the machine they came from.
+Run: ``.venv/bin/python bench/rehash.py [--matches 1000] [--kb 64] [--ticks]``. Not a timed test:
+docs/performance.md records the figures with the machine they came from.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from footy_assets.lake.store import Lake  # noqa: E402
 from footy_assets.chain.planning import plan_matches  # noqa: E402
 from footy_assets_tests.seasons import recorded_season  # noqa: E402
 
-FULL_MATCH_MB = 22.8  # a 90-minute footy_stats download (README, Performance)
+FULL_MATCH_MB = 22.8  # a 90-minute footy_stats download (docs/performance.md)
 
 
 def land(lake: Lake, matches: int, kib: int) -> int:

@@ -7,7 +7,7 @@ projected time for a season of 380 matches. With ``--s3 s3://bucket/prefix`` the
 the lake is on S3 (the standard ``AWS_*`` variables say where).
 
 Run: ``.venv/bin/python bench/season.py [--matches 20] [--workers 2] [--minutes 45] [--s3 s3://bucket/prefix]``.
-Not a timed test: the README records the figures with the machine they came from.
+Not a timed test: docs/performance.md records the figures with the machine they came from.
 """
 
 from __future__ import annotations

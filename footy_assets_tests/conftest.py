@@ -1,4 +1,4 @@
-"""Shared fixtures: the real samples in ../shared/data, small synthetic matches, temporary lakes."""
+"""Shared fixtures: the real vendor samples (samples/), small synthetic matches, temporary lakes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from footy_assets.formats import synthetic
 from footy_assets.lake.store import PROJECT_ROOT, Lake
 
-SAMPLES = Path(__file__).resolve().parent / "samples"  # a copy of ../shared/data (see samples/README.md)
+SAMPLES = Path(__file__).resolve().parent / "samples"  # the real vendor samples (see samples/README.md)
 SHARED_DATA = (PROJECT_ROOT.parent / "shared" / "data").resolve()
 SMALL = synthetic.MatchSpec("syn", half_seconds=40.0, fps=25, seed=3)
 
@@ -35,7 +35,7 @@ def land_sample(lake: Lake, fmt: str, name: str, as_name: str | None = None) -> 
     """Copy a real sample folder into the lake's landing zone."""
     target = Path(lake.uri) / "landing" / fmt / (as_name or name)
     shutil.copytree(SAMPLES / fmt / name, target)
-    for f in target.iterdir():  # shared/ is read-only; the copies must be editable by tests
+    for f in target.iterdir():  # the copies must be editable by tests, whatever the samples' modes
         f.chmod(0o644)
     target.chmod(0o755)
     return target

@@ -45,7 +45,7 @@ def test_dg_lists_the_definitions():
     for name in ("raw_feed", "tracking", "frame_state", "intervals", "match_quality", "team_match_summary", "matches",
                  "automation_condition_sensor"):
         assert name in out.stdout
-    # as the README runs it: no telemetry banner, no virtual-environment warning
+    # as docs/getting-started.md runs it: no telemetry banner, no virtual-environment warning
     assert "Telemetry" not in out.stdout + out.stderr and "virtual environment" not in out.stdout + out.stderr
 
 

@@ -109,7 +109,7 @@ def _pins() -> dict[str, str]:
 def test_the_chart_makes_no_postgres_secret_and_reads_the_documented_one(values, values_text):
     assert values.get("generatePostgresqlPasswordSecret") is False
     name = values["global"]["postgresqlSecretName"]
-    for where, text in (("values.yaml", values_text), ("README.md", (PROJECT_ROOT / "README.md").read_text())):
+    for where, text in (("values.yaml", values_text), ("docs/operations/kubernetes.md", (PROJECT_ROOT / "docs/operations/kubernetes.md").read_text())):
         secrets = created_secrets(text)
         assert PG_PASSWORD_KEY in secrets.get(name, set()), f"{where} does not create {name} with {PG_PASSWORD_KEY}"
     # the chart's own password is not used: no password in the values file
@@ -127,7 +127,7 @@ def test_every_secret_the_pods_read_is_created(values, values_text):
 
 def test_the_chart_version_is_the_pinned_dagster_release(values_text):
     dagster = _pins()["dagster"]
-    for where, text in (("values.yaml", values_text), ("README.md", (PROJECT_ROOT / "README.md").read_text())):
+    for where, text in (("values.yaml", values_text), ("docs/operations/kubernetes.md", (PROJECT_ROOT / "docs/operations/kubernetes.md").read_text())):
         pinned = chart_versions(text)
         assert pinned and set(pinned) == {dagster}, f"{where}: helm install pins {pinned}, dagster is {dagster}"
 

@@ -1,5 +1,5 @@
-"""Hostile feeds get a clear error naming the file and the line or row: every case the issue tracker listed,
-plus NaN, infinities and numbers past float32 / int16 in every format, and the memory limits."""
+"""Hostile feeds get a clear error naming the file and the line or row: truncated and malformed files, wrong JSON
+types, bad encodings, NaN, infinities and numbers past float32 / int16 in every format, and the memory limits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Readers on the real vendor samples reproduce the facts of shared/data/README.md."""
+"""Readers on the real vendor samples reproduce what is known of each sample: its frames, frame
+rate, players, roles and direction of play."""
 
 import polars as pl
 import pytest

@@ -10,7 +10,7 @@ Delta commits one table at a time and a match spans eight tables, so:
   named them (``reader_hold_hours``): at the next publish of the match, those the previous publish superseded if
   it is that old; by ``upkeep`` the rest.
 
-Readers (``footy-assets sql``, ``intervals``, ``export``, a direct Delta reader following the README) read the
+Readers (``footy-assets sql``, ``intervals``, ``export``, a direct Delta reader following docs/concepts/lake.md) read the
 ``matches`` row first, then the rows of each table whose fingerprint is the one it publishes: before the flip
 they see the old delivery whole, after it the new one, and a chain that fails half-way changes nothing they see.
 """

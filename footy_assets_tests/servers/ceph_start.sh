@@ -1,5 +1,5 @@
 #!/bin/bash
-# Single-node Ceph for the S3 tests (after shared/scale/setup_ceph.sh): MON_PORT and RGW_PORT choose the ports.
+# Single-node Ceph for the S3 tests: MON_PORT and RGW_PORT choose the ports.
 # Single-node Ceph (mon + memstore OSD + RGW) on 127.0.0.1, no systemd, no cephx.
 set -euo pipefail
 D=${CEPH_DIR:?set CEPH_DIR to an empty folder}

@@ -1,6 +1,6 @@
 """Canonical tracking -> the vendor's tracking download (the vendor's tracking-download API).
 
-Columns and types exactly as the seed: ``timestamp`` int32 (ms), ``role``, ``player_id`` (``"0-10"`` or null),
+Columns and types exactly as the vendor's download: ``timestamp`` int32 (ms), ``role``, ``player_id`` (``"0-10"`` or null),
 ``player_id_conf`` float16, ``x``/``y`` int16 centimetres from the bottom-left corner, ``bbox_x``/``bbox_y``
 int16 pixels. Positions are the canonical ones (home attacking towards x = 105 m in every period): the
 download does not promise a direction, and readers decide it from the goal keepers. Rows without a pitch

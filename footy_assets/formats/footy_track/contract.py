@@ -1,5 +1,5 @@
-"""Rows of a footy_track ``tracks.parquet`` (the video tracker's documented output format, section 4.1): one row per
-Detection of the video tracker."""
+"""Rows of a footy_track ``tracks.parquet`` (the video tracker's documented output format): one row per
+detection of the video tracker."""
 
 import pandera.polars as pa
 import polars as pl
