@@ -1,8 +1,12 @@
 """Sensor, declarative automation, backfill schedule and asset checks, with a real Dagster instance."""
 
 import json
+import logging
 import os
+import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +14,7 @@ import polars as pl
 
 from footy_assets.core import quality
 from footy_assets.chain import versions
+from footy_assets.orchestration.automation.conditions import WHOLE_CHAIN_TAG, chain_condition
 from footy_assets.orchestration.automation.schedule import backfill_requests, stale_backfill_schedule
 from footy_assets.orchestration.automation.sensor import landing_sensor, scan_for_runs
 from footy_assets.definitions import RESOURCES, all_assets, defs
@@ -87,6 +92,124 @@ def test_eager_automation_refreshes_downstream_of_a_new_delivery(lake, instance,
                   "matches"}
     # the whole chain below the new delivery, for that match only, in one evaluation
     assert {k: v for k, v in requested.items() if v} == {k: {"m1"} for k in downstream}
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+WAIT_S = 300  # how long a paused run or tick waits for the other before the test fails (never reached when it passes)
+
+
+def _job_run(instance, lake, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+    """The run of match_job the daemon launches for ``request``, in this process."""
+    return defs.resolve_job_def("match_job").execute_in_process(
+        partition_key=request.partition_key, tags=request.tags, instance=instance, run_config=QUIET,
+        resources={"lake": LakeResource(lake_uri=lake.uri)}, raise_on_error=False)
+
+
+def _wait_letting_go_of_logging(event: threading.Event, what: str) -> None:
+    """Wait for ``event`` without the logging handlers' locks this thread holds: Dagster stores a run's events
+    from inside the run's logging handlers, and another run's start takes every handler's lock (its logging
+    configuration), so a run waiting with them would hold up every run started after it."""
+    held, frame = [], sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is logging.Handler.handle.__code__:
+            held.append(frame.f_locals["self"])
+        frame = frame.f_back
+    for handler in held:
+        handler.release()
+    try:
+        if not event.wait(WAIT_S):
+            raise AssertionError(f"waited {WAIT_S} s for {what}")
+    finally:
+        for handler in reversed(held):
+            handler.acquire()
+
+
+def _requested(result) -> dict[str, set[str]]:
+    keys = defs.resolve_asset_graph().get_all_asset_keys()
+    return {key.to_user_string(): set(result.get_requested_partitions(key)) for key in keys
+            if result.get_requested_partitions(key)}
+
+
+def test_no_second_run_after_a_backfill(lake, instance, truth, monkeypatch):
+    """A backfill's runs of match_job for m1 and m2 side by side, and an automation tick overlapping them as the
+    daemon's ticks do: the tick fetches the asset records when both runs have written frame_state (m2's last),
+    and both write intervals before the tick asks whether intervals is still in progress. Nothing is requested:
+    each run writes every asset of its match itself. A tracking re-materialised alone afterwards still refreshes
+    everything below it, for that match only."""
+    # Dagster's evaluator: its fetch of the asset records starts a tick
+    from dagster._core.definitions.declarative_automation.automation_condition_evaluator import (
+        AutomationConditionEvaluator,
+    )
+
+    for match_id in ("m0", "m1", "m2"):
+        land_synthetic(lake, "footy_stats", match_id, truth)
+    requests, missing = backfill_requests(lake, instance)  # what the nightly schedule requests
+    instance.add_dynamic_partitions("match_id", missing)
+    request = {r.partition_key: r for r in requests}
+    assert _job_run(instance, lake, request["m0"]).success  # an earlier night: the instance has events
+    previous = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert _requested(previous) == {}
+
+    wrote = {(m, a): threading.Event() for m in ("m1", "m2") for a in ("frame_state", "intervals")}
+    tick_fetched = threading.Event()
+    store_event = instance.event_log_storage.store_event
+
+    def store_and_pause(event):  # each run waits after frame_state until the tick has fetched the asset records
+        store_event(event)
+        written = event.dagster_event
+        if written is not None and written.is_step_materialization:
+            reached = wrote.get((written.partition, written.asset_key.to_user_string()))
+            if reached is not None:
+                reached.set()
+                if written.asset_key == dg.AssetKey("frame_state"):
+                    _wait_letting_go_of_logging(tick_fetched, "the tick")
+
+    fetch = AutomationConditionEvaluator.prefetch
+
+    def fetch_then_let_the_runs_go_on(self):
+        fetch(self)
+        tick_fetched.set()
+        for match_id in ("m1", "m2"):
+            if not wrote[match_id, "intervals"].wait(WAIT_S):
+                raise AssertionError(f"{match_id}'s run did not write intervals")
+
+    monkeypatch.setattr(instance.event_log_storage, "store_event", store_and_pause)
+    with ThreadPoolExecutor(2) as pool:
+        try:
+            runs = []
+            for match_id in ("m1", "m2"):  # m2's run starts once m1's waits: m2 writes frame_state last
+                runs.append(pool.submit(_job_run, instance, lake, request[match_id]))
+                assert wrote[match_id, "frame_state"].wait(WAIT_S)
+            monkeypatch.setattr(AutomationConditionEvaluator, "prefetch", fetch_then_let_the_runs_go_on)
+            racing = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=previous.cursor)
+            monkeypatch.setattr(AutomationConditionEvaluator, "prefetch", fetch)
+            assert all(run.result(WAIT_S).success for run in runs)
+        finally:
+            tick_fetched.set()  # a failure above does not leave a run waiting
+    monkeypatch.setattr(instance.event_log_storage, "store_event", store_event)
+    assert _requested(racing) == {}  # was {"intervals": {"m1", "m2"}}: second runs rewriting intervals alone
+    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=racing.cursor)
+    assert _requested(after) == {}
+
+    resources = {**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)}
+    assert dg.materialize(all_assets, partition_key="m1", instance=instance, resources=resources, run_config=QUIET,
+                          selection=dg.AssetSelection.assets("raw_feed", "tracking")).success
+    refresh = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after.cursor)
+    assert _requested(refresh) == {k: {"m1"} for k in (
+        "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary", "player_match_summary",
+        "team_match_summary", "matches")}
+
+
+def test_the_chain_is_automated_and_every_match_job_run_is_a_whole_chain_run():
+    job = defs.resolve_job_def("match_job")
+    assert job.run_tags[WHOLE_CHAIN_TAG] and job.tags[WHOLE_CHAIN_TAG]  # sensor and schedule runs; job backfills
+    graph = defs.resolve_asset_graph()
+    automated = {key.to_user_string() for key in graph.get_all_asset_keys()
+                 if graph.get(key).automation_condition == chain_condition()}
+    unautomated = {key.to_user_string() for key in graph.get_all_asset_keys()
+                   if graph.get(key).automation_condition is None}
+    assert unautomated == {"raw_feed", "tracking", "vendor_exports"}  # landed by the sensor; exports by hand
+    assert automated == {key.to_user_string() for key in graph.get_all_asset_keys()} - unautomated
 
 
 def test_backfill_selects_missing_and_stale_matches(lake, instance, truth, monkeypatch):

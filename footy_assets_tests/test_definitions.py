@@ -1,5 +1,7 @@
 """The Definitions object that dagster dev and dg load."""
 
+import itertools
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -68,10 +70,61 @@ def test_every_table_column_is_described_in_the_catalog():
     assert tables == 9  # tracking, frame_state, ball_state, intervals, match_quality, 3 summaries, matches
 
 
-def test_groups_sort_in_the_order_data_flows():
-    """The UI lists asset groups by name: the names must sort as the layers run."""
+FLOW = ["ingest", "metrics", "summaries", "publish", "vendor_exports"]
+
+
+def test_groups_follow_the_flow_left_to_right():
+    """Group-level lineage (the UI's collapsed groups) has no cycle and reads in the order data flows: each group
+    feeds the next, and none feeds an earlier one."""
     graph = defs.resolve_asset_graph()
-    group = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert (group["tracking"], group["frame_state"], group["player_match_summary"]) == ("ingest", "metrics", "summaries")
-    flow = [group["raw_feed"], group["frame_state"], group["team_match_summary"], group["vendor_exports"]]
-    assert sorted(set(group.values())) == flow
+    group = {key: graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    edges = {(group[parent], group[key]) for key in group for parent in graph.get(key).parent_keys
+             if group[parent] != group[key]}
+    assert set(group.values()) == set(FLOW)
+    assert all(FLOW.index(a) < FLOW.index(b) for a, b in edges), edges  # acyclic, in this order
+    assert set(itertools.pairwise(FLOW)) <= edges  # the only order that holds
+    assert (group[dg.AssetKey("tracking")], group[dg.AssetKey("frame_state")], group[dg.AssetKey("intervals")],
+            group[dg.AssetKey("team_match_summary")], group[dg.AssetKey("matches")]) == (
+        "ingest", "metrics", "metrics", "summaries", "publish")
+
+
+def test_regrouping_keeps_keys_checks_and_code_versions():
+    """Groups are not part of an asset's identity: the keys, check names and code versions a lake's matches
+    were recorded with stay as they were, so the stored matches stay unchanged."""
+    from footy_assets.chain.versions import CODE_VERSIONS
+
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        name = key.to_user_string()
+        assert graph.get(key).code_version == CODE_VERSIONS.get(name, "1"), name  # vendor_exports: "1"
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert checks == {("tracking", "no_duplicate_player_frames"), ("tracking", "positions_on_pitch"),
+                      ("tracking", "ball_tracked"), ("frame_state", "speeds_plausible"),
+                      ("frame_state", "covers_tracking")}
+
+
+LAUNCH = re.compile(r"dg launch --(assets|job) ('[^']*'|[\w:,*+-]+)")
+BACKFILL = re.compile(r"dagster job backfill .*?-j (\w+)")
+
+
+def test_the_docs_launch_the_chain_or_the_exports():
+    """Every ``dg launch`` and ``dagster job backfill`` the README and the docs give builds either a match's chain (the 10
+    assets match_job runs) or its exports alone, resolved as dg resolves them; ``*`` would build both."""
+    from footy_assets.orchestration.registry import chain_assets
+
+    graph = defs.resolve_asset_graph()
+    chain = {key for asset in chain_assets for key in asset.keys}
+    exports = {dg.AssetKey("vendor_exports")}
+    assert len(chain) == 10 and not chain & exports
+
+    def resolve(kind: str, target: str) -> set:
+        if kind == "job":
+            return set(defs.resolve_job_def(target).asset_layer.selected_asset_keys)
+        return set(dg.AssetSelection.from_coercible(target.strip("'").split(",")).resolve(graph))  # as dg launch
+
+    readme = "\n".join(p.read_text() for p in [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").rglob("*.md"))])
+    launched = {match.group(0): resolve(*match.groups()) for match in LAUNCH.finditer(readme)}
+    launched |= {match.group(0): resolve("job", match.group(1)) for match in BACKFILL.finditer(readme)}
+    assert {line for line, keys in launched.items() if keys not in (chain, exports)} == set()
+    assert chain in launched.values() and exports in launched.values()
+    assert resolve("assets", "'*'") == chain | exports

@@ -11,10 +11,12 @@ from footy_assets.orchestration.assets.derived import derived_assets
 from footy_assets.orchestration.assets.exports import export_assets
 from footy_assets.orchestration.assets.ingest import ingest_assets
 from footy_assets.orchestration.assets.summaries import summary_assets
+from footy_assets.orchestration.automation.conditions import with_chain_condition
 from footy_assets.orchestration.resources import LakeResource
 
-# a match's chain (what materialize, the sensor's runs and backfills compute) and everything Dagster serves
-chain_assets = [*ingest_assets, *derived_assets, *summary_assets]
+# a match's chain (what materialize, the sensor's runs and backfills compute) and everything Dagster serves; the
+# chain's automation is eager, leaving out the updates of whole-chain runs (automation/conditions.py)
+chain_assets = with_chain_condition([*ingest_assets, *derived_assets, *summary_assets])
 all_assets = [*chain_assets, *export_assets]
 
 # DuckDB works in memory: the SQL models read the lake's Delta tables through Arrow datasets.

@@ -32,7 +32,7 @@ from footy_assets.core.quality import MAX_PLAUSIBLE_SPEED_MPS
 from footy_assets.orchestration.resources import LakeResource
 from footy_assets.chain.versions import CODE_VERSIONS
 
-GROUP = "metrics"  # groups are listed by name in the UI: ingest, metrics, summaries
+GROUP = "metrics"  # the groups in the order data flows: ingest, metrics, summaries, publish, vendor_exports
 
 INTERVALS_SCHEMA: dict[str, pl.DataType] = {
     "match_id": pl.String,

@@ -15,7 +15,7 @@ from footy_assets.orchestration.metadata import run_stats
 from footy_assets.orchestration.partitions import per_match
 from footy_assets.orchestration.resources import LakeResource
 
-GROUP = "vendor_exports"  # listed after ingest, metrics and summaries (the UI sorts groups by name)
+GROUP = "vendor_exports"  # after publish: exports read the published match; not in match_job
 
 
 @dg.asset(

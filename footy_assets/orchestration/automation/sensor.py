@@ -134,7 +134,8 @@ def dead_cli_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
 AUTOMATION_INTERVAL_S = int(os.environ.get("FOOTY_AUTOMATION_INTERVAL_S", "30"))
 
 # Declarative automation runs by default (Dagster's own default sensor starts STOPPED): re-materialising
-# tracking of a match, in the UI or anywhere, refreshes that match's downstream assets (their eager conditions).
+# tracking of a match, in the UI or anywhere, refreshes that match's downstream assets (conditions.py: eager,
+# except after a run of match_job, which writes them itself).
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "automation_condition_sensor",
     target=dg.AssetSelection.all(),
@@ -142,5 +143,5 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     minimum_interval_seconds=AUTOMATION_INTERVAL_S,
     description="Evaluates every asset's automation condition (eager below tracking): a new tracking "
     "materialisation of a match refreshes that match's frame_state, ball_state, intervals, quality, summaries "
-    "and matches.",
+    "and matches. A run of match_job (sensor, nightly backfill, job backfill) writes them itself: no second run.",
 )
