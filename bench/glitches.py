@@ -26,7 +26,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from footy_assets import synthetic  # noqa: E402
+from footy_assets.formats import synthetic  # noqa: E402
 from footy_assets.lake.store import Lake  # noqa: E402
 from footy_assets.lake.landing import find_match  # noqa: E402
 from footy_assets.core.metrics import kinematics as K  # noqa: E402
