@@ -86,6 +86,7 @@ def _materialize(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, asse
     from footy_assets.orchestration.instance import process_tags
     from footy_assets.orchestration.registry import RESOURCES, chain_assets
     from footy_assets.orchestration.resources import LakeResource
+    from footy_assets.orchestration.tags import FINGERPRINT_TAG, TRIGGER_TAG
 
     return dg.materialize(
         assets or chain_assets,
@@ -96,7 +97,7 @@ def _materialize(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, asse
         # The CLI prints one line per match; Dagster's event log stays in the instance (and the UI).
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         # who runs it: a later process marks the run failed if this one dies (instance.sweep_dead_runs)
-        tags={"footy_assets/fingerprint": plan.fingerprint or "", "footy_assets/trigger": "cli", **process_tags()},
+        tags={FINGERPRINT_TAG: plan.fingerprint or "", TRIGGER_TAG: "cli", **process_tags()},
     )
 
 

@@ -4,8 +4,6 @@ import dagster as dg
 
 from footy_assets.orchestration.partitions import match_partitions
 
-MATCH_TAG = "footy_assets/match"
-
 match_job = dg.define_asset_job(
     "match_job",
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups("vendor_exports"),
