@@ -1,6 +1,6 @@
 """Declared once: each table by its pandera contract (the schema the lake stores is derived from it), each asset
-check by its declaration in the chain (the audit runs it, Dagster shows it), each run tag's key in orchestration/tags.py;
-and the chain's steps compute without Dagster what the assets store."""
+check by its declaration in the chain (the audit runs it, Dagster shows it), each run tag's key in
+orchestration/tags.py; and the chain's steps compute without Dagster what the assets store."""
 
 import re
 from pathlib import Path
@@ -13,14 +13,13 @@ from footy_assets.chain import checks
 from footy_assets.chain.audit import audit_delivery
 from footy_assets.chain.checks import Outcome, refusal_message
 from footy_assets.chain.metrics import MetricsStep
-from footy_assets.lake.landing import find_match
-
 from footy_assets.core.canonical import TRACKING_SCHEMA
 from footy_assets.core.contracts.derived import (BallState, FrameState, Intervals, MatchQuality, PlayerMatchSummary,
                                                  PlayerPeriodSummary, TeamMatchSummary)
 from footy_assets.core.contracts.matches import Matches
 from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.core.contracts.validation import dtypes
+from footy_assets.lake.landing import find_match
 from footy_assets.orchestration.runner import materialize_lake
 
 from .conftest import land_synthetic
@@ -37,8 +36,8 @@ def _as_stored(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
 
 @pytest.fixture(scope="module")
 def materialised(tmp_path_factory, truth):
-    """A lake holding one materialised match (a small synthetic footy_track feed: every column of tracking is
-    filled somewhere, boxes included)."""
+    """A lake holding one materialised match (a small synthetic footy_track feed: boxes and their sizes
+    included)."""
     import dagster as dg
     from dagster._core.storage.defs_state.base import _current_storage
 
@@ -95,7 +94,8 @@ def test_the_asset_check_specs_are_the_declared_checks():
     assert set(specs) == set(declared)
     for key, spec in specs.items():
         assert (spec.blocking, spec.description) == (declared[key].blocking, declared[key].description), key
-    assert [c.name for c in checks.TRACKING_CHECKS if c.blocking] == ["no_duplicate_player_frames", "positions_on_pitch"]
+    blocking = [c.name for c in checks.TRACKING_CHECKS if c.blocking]
+    assert blocking == ["no_duplicate_player_frames", "positions_on_pitch"]
     assert [c.name for c in checks.FRAME_STATE_CHECKS if c.blocking] == ["covers_tracking"]
 
 
@@ -142,3 +142,25 @@ def test_the_metrics_step_computes_without_dagster_what_the_lake_stores(material
     assert [found.name for found in frame_state.checks] == ["speeds_plausible", "covers_tracking"]
     assert frame_state.refused == [] and frame_state.picture.startswith(b"\x89PNG")
     assert frame_state.facts["frames"] == frame_state.frame["frame_id"].n_unique()
+
+
+def test_a_blocking_check_refuses_the_delivery_with_one_line_and_writes_nothing(lake, truth, instance):
+    home_players = (pl.col("role") == "player") & (pl.col("team") == 0)
+    player = truth.filter((pl.col("frame") == 10) & home_players).row(0, named=True)
+    moved = (pl.col("frame") == 10) & (pl.col("team") == 0) & (pl.col("jersey") == player["jersey"])
+    land_synthetic(lake, "sportvu", "m_off", truth.with_columns(x=pl.when(moved).then(70.0).otherwise(pl.col("x"))))
+    [outcome] = materialize_lake(lake, instance, progress=lambda line: None)
+    assert not outcome.ok
+    assert (f"m_off: delivery refused, nothing written (tracking.txt): check positions_on_pitch failed "
+            f"(rows_off_pitch = 1, margin_m = 5.0); first: {{\"frame_id\": 10, \"role\": \"player\", "
+            f"\"player_id\": \"0-{player['jersey']}\"") in outcome.error
+    assert lake.open_table("tracking") is None
+    import dagster as dg
+
+    found = {}
+    for record in instance.get_event_records(dg.EventRecordsFilter(dg.DagsterEventType.ASSET_CHECK_EVALUATION)):
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        found[evaluation.check_name] = (evaluation.passed, evaluation.severity)
+    assert found == {"no_duplicate_player_frames": (True, dg.AssetCheckSeverity.ERROR),
+                     "positions_on_pitch": (False, dg.AssetCheckSeverity.ERROR),
+                     "ball_tracked": (True, dg.AssetCheckSeverity.WARN)}

@@ -80,8 +80,7 @@ FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")  # the vendor formats
 # Descriptions of the columns many tables share: unit first, then meaning, then when the column is null (the
 # Dagster catalog shows them beside each column, and the docs' column tables are generated from them).
 MATCH_ID_DOC = "the match: its landing folder's name, the partition key"
-FRAME_ID_DOC = ("frame number on the match clock: round(timestamp_ms x fps / 1000), so frames of one match "
-                "are comparable across objects")
+FRAME_ID_DOC = "frame number on the match clock: round(timestamp_ms x fps / 1000), the same for every object"
 TIMESTAMP_DOC = ("ms on the match clock, half-time breaks included: footy_stats and footy_track the vendor's "
                  "clock as delivered (footy_track: continuous_time_s x 1000), sportvu and cdf since the first "
                  "frame of period 1")

@@ -11,6 +11,9 @@ PERIOD_STRUCT = pl.Struct({"period": pl.Int8, "first_frame": pl.Int64, "last_fra
 
 
 class Matches(Contract):
+    """matches: one row per match, written last in its chain and only when every table of the match holds the
+    delivery it names: the publish marker readers read first."""
+
     match_id: str = pa.Field(unique=True, str_matches=MATCH_ID, description=MATCH_ID_DOC)
     format: str = pa.Field(isin=list(FORMATS), description="the vendor format (the landing folder it came from): "
                            + ", ".join(FORMATS))

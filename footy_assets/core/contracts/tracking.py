@@ -13,6 +13,10 @@ MAX_ABS_POSITION_M = 100.0  # nothing tracked is 100 m from the centre spot
 
 
 class Tracking(PerMatchTable):
+    """tracking: one row per object (player, goal keeper, ball, referee) per frame, from whichever vendor format the
+    match was delivered in: metres from the centre spot, the home team attacking +x in every period, frames outside
+    the periods left out."""
+
     frame_id: pl.Int64 = pa.Field(ge=0, description=FRAME_ID_DOC + "; one row per object and frame")
     timestamp_ms: pl.Int64 = pa.Field(ge=0, description=TIMESTAMP_DOC)
     period: pl.Int8 = pa.Field(isin=[1, 2, 3, 4, 5], description=PERIOD_DOC)
