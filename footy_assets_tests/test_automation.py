@@ -14,7 +14,8 @@ import polars as pl
 
 from footy_assets.core import quality
 from footy_assets.chain import versions
-from footy_assets.orchestration.automation.conditions import WHOLE_CHAIN_TAG, chain_condition
+from footy_assets.orchestration.automation.conditions import chain_condition
+from footy_assets.orchestration.tags import WHOLE_CHAIN_TAG
 from footy_assets.orchestration.automation.schedule import backfill_requests, stale_backfill_schedule
 from footy_assets.orchestration.automation.sensor import landing_sensor, scan_for_runs
 from footy_assets.definitions import RESOURCES, all_assets, defs

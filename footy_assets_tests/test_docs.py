@@ -22,7 +22,7 @@ from footy_assets.lake.store import PROJECT_ROOT
 DOCUMENTS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").rglob("*.md"))]
 # references that resolve nowhere in the repository: the rule itself belongs in the text instead
 UNRESOLVED = re.compile(r"CONTRACTS[ .§]|\b[Ii]ssue #?\d|\.\./shared|\bshared/|\b[Ss]eed (§|section|doc)")
-TOP_LEVEL = ("footy_assets/", "footy_assets_tests/", "bench/", "deploy/", "docs/", "dbt_like_sql/")
+TOP_LEVEL = ("footy_assets/", "footy_assets_tests/", "bench/", "deploy/", "docs/")
 
 
 def _text(path: Path) -> str:

@@ -8,11 +8,14 @@ asset then takes that audit (``prefetch``) instead of doing it again.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from footy_assets.chain import prefetch
+from footy_assets.chain.checks import (BALL_TRACKED, NO_DUPLICATE_PLAYER_FRAMES, POSITIONS_ON_PITCH, TRACKING_CHECKS,
+                                       Check, Outcome, outcome)
 from footy_assets.core import quality
 from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.lake.store import Lake
@@ -20,21 +23,38 @@ from footy_assets.lake.landing import LandedMatch
 from footy_assets.formats import FeedInfo
 from footy_assets.lake.delivery import read_match
 
-# the tracking checks, in the order the asset declares and reports them (assets/ingest.py: TRACKING_CHECKS)
-TRACKING_CHECK_NAMES = ("no_duplicate_player_frames", "positions_on_pitch", "ball_tracked")
+# how each tracking check is run on the validated rows and what the reader found
+_RUNS: dict[Check, Callable[[pl.DataFrame, FeedInfo], tuple[bool, dict]]] = {
+    NO_DUPLICATE_PLAYER_FRAMES: lambda frame, info: quality.no_duplicate_player_frames(frame),
+    POSITIONS_ON_PITCH: lambda frame, info: quality.positions_on_pitch(frame, info.pitch_length_m,
+                                                                       info.pitch_width_m),
+    BALL_TRACKED: lambda frame, info: quality.ball_tracked(frame),
+}
 
 
 @dataclass
 class Audit:
-    """One delivery's canonical rows (validated) and what was found: ``checks`` is (name, passed, metadata)
-    per tracking check, in ``TRACKING_CHECK_NAMES`` order; seconds are wall time."""
+    """One delivery's canonical rows (validated) and what was found: ``checks`` has the outcome of each tracking
+    check, in ``TRACKING_CHECKS`` order; ``facts`` what the tracking asset reports of the rows; seconds are wall
+    time."""
 
-    tracking: pl.DataFrame
+    tracking: pl.DataFrame | None
     info: FeedInfo
-    checks: list[tuple[str, bool, dict]]
+    checks: list[Outcome]
     read_seconds: float
     validate_seconds: float
     landed: LandedMatch  # the delivery as read: publish under its fingerprint (the hash of the bytes parsed)
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def refused(self) -> list[Outcome]:
+        """The blocking checks that failed: nothing of the delivery may be written."""
+        return [o for o in self.checks if o.refuses]
+
+    def take_tracking(self) -> pl.DataFrame:
+        """The validated rows, no longer held by the audit (the caller's reference is the only one: peak memory)."""
+        frame, self.tracking = self.tracking, None
+        return frame
 
 
 def audit_delivery(lake: Lake, landed: LandedMatch) -> Audit:
@@ -47,11 +67,10 @@ def audit_delivery(lake: Lake, landed: LandedMatch) -> Audit:
     info, read_landed = result.info, result.landed
     del result  # the validated frame is all that is needed from here (peak memory)
     validated = time.perf_counter()
-    outcomes = (quality.no_duplicate_player_frames(frame),
-                quality.positions_on_pitch(frame, info.pitch_length_m, info.pitch_width_m),
-                quality.ball_tracked(frame))
-    checks = [(name, passed, metadata) for name, (passed, metadata) in zip(TRACKING_CHECK_NAMES, outcomes)]
-    return Audit(frame, info, checks, read - started, validated - read, read_landed)
+    checks = [outcome(check, _RUNS[check](frame, info)) for check in TRACKING_CHECKS]
+    facts = {"frames": frame["frame_id"].n_unique(), "fps": info.fps,
+             "periods": sorted(frame["period"].unique().to_list()), "fingerprint": read_landed.fingerprint}
+    return Audit(frame, info, checks, read - started, validated - read, read_landed, facts)
 
 
 def audit_ahead(lake: Lake, landed: LandedMatch) -> None:

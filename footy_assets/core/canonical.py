@@ -9,48 +9,24 @@ from __future__ import annotations
 
 import polars as pl
 
-ROLES = ("player", "goal_keeper", "ball", "referee")
+from footy_assets.core.contracts.tracking import MAX_ABS_POSITION_M, Tracking
+from footy_assets.core.contracts.validation import dtypes
 
 
 def fingerprint_column(fingerprint: str | None) -> pl.Expr:
     """The delivery's fingerprint as a column: one category, so millions of rows cost 4 bytes each (not 64) and
     the contract's checks look at one distinct value; stored in Delta as a dictionary-encoded string."""
     return pl.lit(fingerprint, dtype=pl.String).cast(pl.Categorical).alias("fingerprint")
+
+
 PERIOD_GAP_MS = 300_000  # a gap this long without frames starts a new period (footy_stats)
 DEFAULT_PITCH = (105.0, 68.0)
 
 # the match minute at which each period starts (5: the shoot-out, after 120 minutes)
 MINUTE_AT_PERIOD_START: dict[int, int] = {1: 0, 2: 45, 3: 90, 4: 105, 5: 120}
 
-TRACKING_SCHEMA: dict[str, pl.DataType] = {
-    "match_id": pl.String,
-    "frame_id": pl.Int64,
-    "timestamp_ms": pl.Int64,
-    "period": pl.Int8,
-    "role": pl.String,
-    "team": pl.Int8,
-    "jersey": pl.Int16,
-    "player_id": pl.String,
-    "track_id": pl.String,
-    "x_m": pl.Float32,
-    "y_m": pl.Float32,
-    "z_m": pl.Float32,
-    "id_confidence": pl.Float32,
-    "bbox_x": pl.Int16,
-    "bbox_y": pl.Int16,
-    # footy_track: the box's size in pixels (with bbox_x/bbox_y, its bottom centre: the MOT export needs both)
-    "bbox_w": pl.Int16,
-    "bbox_h": pl.Int16,
-    "source_format": pl.String,
-    # An addition to the canonical columns: the feed's own ball-in-play flag for the frame, where the feed gives one
-    # (CDF ball_status / ball.status, SportVU's pause flag); null otherwise. ball_state reads it.
-    "in_play": pl.Boolean,
-    # footy_track: the tracker filled the box from its prediction (a Lost-state track), no detection
-    "interpolated": pl.Boolean,
-    # The sha256 fingerprint of the landed delivery these rows came from. Every per-match
-    # table carries the fingerprint of the delivery it was computed from; ``matches`` publishes one.
-    "fingerprint": pl.Categorical,
-}
+# the table's columns, dtypes and order: declared once, by its contract
+TRACKING_SCHEMA: dict[str, pl.DataType] = dtypes(Tracking)
 
 
 def estimate_fps(timestamps_ms: pl.Series) -> int:
@@ -126,9 +102,6 @@ def orient(frame: pl.LazyFrame | pl.DataFrame, flips: dict[int, bool]) -> pl.Laz
     # Float32 signs: a Float32 position stays Float32 (x -1 is exact), no float64 copy of the column
     sign = pl.when(pl.col("period").is_in(flipped)).then(pl.lit(-1.0, pl.Float32)).otherwise(pl.lit(1.0, pl.Float32))
     return frame.lazy().with_columns(x_m=pl.col("x_m") * sign, y_m=pl.col("y_m") * sign)
-
-
-MAX_ABS_POSITION_M = 100.0  # the canonical contract's bound: nothing tracked is 100 m from the centre spot
 
 
 def first_out_of_bounds(frame: pl.LazyFrame | pl.DataFrame, locator: str) -> dict | None:

@@ -13,38 +13,15 @@ from dataclasses import asdict
 
 import polars as pl
 
+from footy_assets.core.contracts.matches import Matches
+from footy_assets.core.contracts.validation import dtypes
 from footy_assets.lake.store import Lake, check_match_id, unreadable
 from footy_assets.lake.landing import LandedMatch
 from footy_assets.formats.common import FeedInfo
 
 RAW_FEED_DIR = "_raw_feed"
 
-PERIOD_STRUCT = pl.Struct({"period": pl.Int8, "first_frame": pl.Int64, "last_frame": pl.Int64, "frames": pl.Int64})
-MATCHES_SCHEMA: dict[str, pl.DataType] = {
-    "match_id": pl.String,
-    "format": pl.String,
-    "fps": pl.Int32,
-    "pitch_length_m": pl.Float32,
-    "pitch_width_m": pl.Float32,
-    "periods": pl.List(PERIOD_STRUCT),
-    "frames": pl.Int64,
-    "frames_outside_play": pl.Int64,
-    "flipped_periods": pl.List(pl.Int8),
-    "fingerprint": pl.String,
-    "files": pl.String,  # JSON: [{"name", "size_bytes", "sha256"}]
-    "landed_bytes": pl.Int64,
-    "vendor_rows": pl.Int64,
-    "rows": pl.Int64,
-    "rows_player": pl.Int64,
-    "rows_goal_keeper": pl.Int64,
-    "rows_ball": pl.Int64,
-    "rows_referee": pl.Int64,
-    "rows_unidentified": pl.Int64,  # player and goal keeper rows without a player_id
-    "rows_interpolated": pl.Int64,  # footy_track: boxes the tracker predicted (lost tracks)
-    "vendor_rows_dropped": pl.Int64,  # vendor rows left out of tracking (labels without a role, extra balls)
-    "code_versions": pl.String,  # JSON: {asset: code_version}
-    "materialized_at_ms": pl.Int64,  # Unix epoch ms (an integer: no timestamp type, for every reader)
-}
+MATCHES_SCHEMA: dict[str, pl.DataType] = dtypes(Matches)  # declared once, by the contract
 
 
 def raw_feed_record_uri(lake: Lake, match_id: str) -> str:

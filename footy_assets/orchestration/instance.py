@@ -22,6 +22,7 @@ from pathlib import Path
 
 from footy_assets.lake.locks import exclusive, process_alive, process_start_time
 from footy_assets.lake.store import PROJECT_ROOT
+from footy_assets.orchestration.tags import HOST_TAG, PID_TAG, START_TAG
 
 INSTANCE_YAML = """\
 # Written by footy_assets (footy_assets/orchestration/instance.py); edit freely, it is not overwritten.
@@ -82,9 +83,6 @@ def instance_yaml() -> str:
         return INSTANCE_YAML
     shared = INSTANCE_YAML.split("run_queue:")[0]  # the queue is configured with the storage below
     return shared + POSTGRES_YAML.format(url_env=POSTGRES_ENV, max_runs=max_concurrent_runs())
-
-
-PID_TAG, START_TAG, HOST_TAG = "footy_assets/pid", "footy_assets/pid_start", "footy_assets/host"
 
 
 def ensure_dagster_home() -> Path:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
+from footy_assets.core.contracts.validation import dtypes
+
 
 def markdown_preview(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
     """The first ``rows`` rows as a Markdown table (a handful of rows: no hot path)."""
@@ -17,11 +19,11 @@ def markdown_preview(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
 
 
 def column_schema(schema: dict[str, pl.DataType] | None, contract=None) -> dg.TableSchema:
-    """The table's columns for the Dagster catalog: names and types from ``schema`` (else the contract's), with
-    the contract's description of each (unit and meaning)."""
+    """The table's columns for the Dagster catalog: names and types from ``schema`` (else the contract's,
+    ``dtypes``), with the contract's description of each (unit, meaning, when null)."""
     columns = contract.to_schema().columns if contract is not None else {}
     if schema is None:
-        schema = {name: column.dtype for name, column in columns.items()}
+        schema = dtypes(contract)
     return dg.TableSchema(columns=[
         dg.TableColumn(name, str(dtype), description=(columns[name].description if name in columns else None))
         for name, dtype in schema.items()])

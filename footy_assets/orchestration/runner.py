@@ -83,10 +83,10 @@ def _instance_defs_state(instance: dg.DagsterInstance):
 
 
 def _materialize(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, assets: list | None):
-    from footy_assets.orchestration.automation.conditions import WHOLE_CHAIN_TAG
     from footy_assets.orchestration.instance import process_tags
     from footy_assets.orchestration.registry import RESOURCES, chain_assets
     from footy_assets.orchestration.resources import LakeResource
+    from footy_assets.orchestration.tags import FINGERPRINT_TAG, TRIGGER_TAG, WHOLE_CHAIN_TAG
 
     # a run of the whole chain: the automation sensor does not answer its writes with a run of its own
     whole = {WHOLE_CHAIN_TAG: "true"} if assets is None else {}
@@ -100,8 +100,7 @@ def _materialize(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, asse
         # The CLI prints one line per match; Dagster's event log stays in the instance (and the UI).
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         # who runs it: a later process marks the run failed if this one dies (instance.sweep_dead_runs)
-        tags={"footy_assets/fingerprint": plan.fingerprint or "", "footy_assets/trigger": "cli", **whole,
-              **process_tags()},
+        tags={FINGERPRINT_TAG: plan.fingerprint or "", TRIGGER_TAG: "cli", **whole, **process_tags()},
     )
 
 

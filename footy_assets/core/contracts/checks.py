@@ -75,17 +75,23 @@ def single_delivery(lf: pl.LazyFrame) -> pl.LazyFrame:
                   lf.select(pl.col("fingerprint").null_count() == 0))
 
 
-# Descriptions of the columns many tables share (the Dagster catalog shows them beside each column).
-MATCH_ID_DOC = "the match (the landing folder's name); the partition key"
-FRAME_ID_DOC = "frame number on the match clock: round(timestamp_ms x fps / 1000)"
-TIMESTAMP_DOC = ("ms, match clock as delivered (footy_stats) or since the first frame of period 1 (sportvu, cdf); "
-                 "breaks included")
-PERIOD_DOC = "1 and 2 the halves, 3 and 4 extra time, 5 the shoot-out"
+FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")  # the vendor formats a match may be delivered in
+
+# Descriptions of the columns many tables share: unit first, then meaning, then when the column is null (the
+# Dagster catalog shows them beside each column, and the docs' column tables are generated from them).
+MATCH_ID_DOC = "the match: its landing folder's name, the partition key"
+FRAME_ID_DOC = "frame number on the match clock: round(timestamp_ms x fps / 1000), the same for every object"
+TIMESTAMP_DOC = ("ms on the match clock, half-time breaks included: footy_stats and footy_track the vendor's "
+                 "clock as delivered (footy_track: continuous_time_s x 1000), sportvu and cdf since the first "
+                 "frame of period 1")
+PERIOD_DOC = "1 and 2 the halves, 3 and 4 extra time, 5 the shoot-out (frames outside the periods are not kept)"
 TEAM_DOC = "0 home, 1 away"
-PLAYER_ID_DOC = "'{team}-{jersey}', e.g. '0-10'"
-FINGERPRINT_DOC = "sha256 of the landed delivery the rows were computed from (the matches row publishes one)"
-X_DOC = "m from the centre spot along the touchline; the home team attacks towards +x in every period"
-Y_DOC = "m from the centre spot towards the top touchline"
+PLAYER_ID_DOC = "the player: '{team}-{jersey}', e.g. '0-10'"
+FINGERPRINT_DOC = ("sha256 (64 hex digits) of the landed delivery the rows were computed from; the matches row "
+                   "publishes one delivery per match")
+X_DOC = ("m from the centre spot along the touchline, positive towards the away goal: the home team attacks "
+         "towards +x in every period (the reader rotates the periods where it does not)")
+Y_DOC = "m from the centre spot across the pitch, positive towards the top touchline"
 
 
 def described(model: type[pa.DataFrameModel]) -> dict[str, str]:

@@ -13,6 +13,8 @@ only ever say "valid" where pandera would: it is at least as strict.
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
@@ -30,6 +32,21 @@ class Contract(pa.DataFrameModel):
             return check_obj
         return super().validate(check_obj, head=head, tail=tail, sample=sample, random_state=random_state,
                                 lazy=lazy, inplace=inplace)
+
+
+def dtypes(model: type[pa.DataFrameModel]) -> dict[str, pl.DataType]:
+    """The polars schema a contract declares: {column: dtype} in its declared order. A table is declared once,
+    by its contract; the lake writes (and casts to) this schema, so it is the stored table's."""
+    return dict(_dtypes(model))
+
+
+@cache
+def _dtypes(model: type[pa.DataFrameModel]) -> tuple[tuple[str, pl.DataType], ...]:
+    columns = model.to_schema().columns
+    missing = [name for name, column in columns.items() if column.dtype is None]
+    if missing:
+        raise TypeError(f"{model.__name__}: no dtype declared for {', '.join(missing)}")
+    return tuple((name, column.dtype.type) for name, column in columns.items())
 
 
 def passes(schema, frame: pl.DataFrame) -> bool:

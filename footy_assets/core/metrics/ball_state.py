@@ -13,23 +13,13 @@ from __future__ import annotations
 import polars as pl
 
 from footy_assets.core.canonical import fingerprint_column
+from footy_assets.core.contracts.derived import BallState
+from footy_assets.core.contracts.validation import dtypes
 from footy_assets.core.metrics.frame_state import ball_positions, distance_to_ball, identified_players, is_located_ball
 
 CONTROL_RADIUS_M = 1.5
 
-BALL_STATE_SCHEMA: dict[str, pl.DataType] = {
-    "match_id": pl.String,
-    "frame_id": pl.Int64,
-    "timestamp_ms": pl.Int64,
-    "period": pl.Int8,
-    "x_m": pl.Float32,
-    "y_m": pl.Float32,
-    "z_m": pl.Float32,
-    "in_play": pl.Boolean,
-    "possession_team": pl.Int8,
-    "possession_player_id": pl.String,
-    "fingerprint": pl.Categorical,
-}
+BALL_STATE_SCHEMA: dict[str, pl.DataType] = dtypes(BallState)  # declared once, by the contract
 
 
 def closest_in_control(tracking: pl.DataFrame, radius_m: float = CONTROL_RADIUS_M) -> pl.DataFrame:

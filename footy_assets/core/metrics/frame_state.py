@@ -1,17 +1,6 @@
 """frame_state: one row per identified player or goal keeper per frame.
 
-| column | unit | definition |
-|---|---|---|
-| period_time_s | s | time since the start of the period (its first frame in tracking) |
-| match_minute | min | the match minute as event data counts it: 0 at kick-off, 45 at the start of the second half |
-| speed_mps | m/s | Savitzky-Golay (window 9, order 2) first derivative of x_m and y_m per track segment, hypot |
-| valid | bool | speed_mps can be trusted: not null, and its SG window holds no raw step faster than 12 m/s, no speed above 12 m/s and no \|accel_mps2\| above 12 m/s^2 |
-| accel_mps2 | m/s^2 | tangential acceleration: SG(9, 2) acceleration projected on the velocity (d speed / dt) |
-| distance_m | m | distance covered in the frame: speed_mps / fps on valid frames, null on the others |
-| nearest_opp_id | | player_id of the closest player of the other team in the frame (ties: smallest id) |
-| nearest_opp_dist_m | m | Euclidean distance to nearest_opp_id (unsmoothed x_m, y_m) |
-| ball_dist_m | m | distance to the ball in the frame; null when the frame has no ball |
-| fps | 1/s | frames per second of the feed |
+Its columns, units and meaning: ``FrameState`` in ``footy_assets/core/contracts/derived.py``.
 """
 
 from __future__ import annotations
@@ -20,32 +9,13 @@ import numpy as np
 import polars as pl
 
 from footy_assets.core.canonical import fingerprint_column
+from footy_assets.core.contracts.derived import FrameState
+from footy_assets.core.contracts.validation import dtypes
 from footy_assets.core.metrics.clock import match_minute, period_starts, period_time_s
 from footy_assets.core.metrics.kinematics import kinematics
 from footy_assets.core.metrics.nearest import nearest_opponent
 
-FRAME_STATE_SCHEMA: dict[str, pl.DataType] = {
-    "match_id": pl.String,
-    "frame_id": pl.Int64,
-    "timestamp_ms": pl.Int64,
-    "period": pl.Int8,
-    "period_time_s": pl.Float32,
-    "match_minute": pl.Int16,
-    "player_id": pl.String,
-    "team": pl.Int8,
-    "role": pl.String,
-    "x_m": pl.Float32,
-    "y_m": pl.Float32,
-    "speed_mps": pl.Float32,
-    "valid": pl.Boolean,
-    "accel_mps2": pl.Float32,
-    "distance_m": pl.Float32,
-    "nearest_opp_id": pl.String,
-    "nearest_opp_dist_m": pl.Float32,
-    "ball_dist_m": pl.Float32,
-    "fps": pl.Int16,
-    "fingerprint": pl.Categorical,
-}
+FRAME_STATE_SCHEMA: dict[str, pl.DataType] = dtypes(FrameState)  # declared once, by the contract
 PEOPLE = ("player", "goal_keeper")
 
 

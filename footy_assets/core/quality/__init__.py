@@ -1,7 +1,7 @@
 """Data-quality checks per match: pure functions over polars frames, wired into assets as asset checks.
 
 Each returns ``(passed, metadata)``. Which checks block downstream assets is decided where they are
-declared (assets/ingest.py, assets/derived.py): a failure that would poison downstream numbers blocks.
+declared (footy_assets/chain/checks.py): a failure that would poison downstream numbers blocks.
 """
 
 from __future__ import annotations

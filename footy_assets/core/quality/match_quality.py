@@ -4,19 +4,7 @@ One row per period and identified player, one per period and team with a null pl
 totals, its unidentified rows included), and one per period with team and player_id null (the whole match:
 people whose team is unknown too). Pure polars over one match's tracking and frame_state rows.
 
-| column | unit | meaning |
-|---|---|---|
-| rows | | tracked rows (player-frames; a team row: all the team's rows, identified or not) |
-| minutes_tracked | min | rows / fps / 60 |
-| frames_without_ball | | the player's frames in which the ball is not tracked (team: the team's frames) |
-| dropouts | | segment breaks: a player missing for one frame or more and back in the same period |
-| dropout_s | s | total length of those breaks |
-| invalid_frames | | frame_state rows whose speed cannot be trusted (valid = false; short segments included) |
-| invalid_share | 0-1 | invalid_frames / identified rows |
-| unidentified_share | 0-1 | team and match rows: share of their rows without a player_id |
-| id_confidence_p10/p50/p90 | 0-1 | quantiles of the vendor's identification confidence; null where it gives none |
-| rows_off_pitch | | rows outside the pitch lines |
-| top_speed_mps | m/s | the highest valid speed |
+Its columns, units and meaning: ``MatchQuality`` in ``footy_assets/core/contracts/derived.py``.
 """
 
 from __future__ import annotations
@@ -24,27 +12,10 @@ from __future__ import annotations
 import polars as pl
 
 from footy_assets.core.canonical import fingerprint_column
+from footy_assets.core.contracts.derived import MatchQuality
+from footy_assets.core.contracts.validation import dtypes
 
-MATCH_QUALITY_SCHEMA: dict[str, pl.DataType] = {
-    "match_id": pl.String,
-    "period": pl.Int8,
-    "team": pl.Int8,
-    "player_id": pl.String,
-    "rows": pl.Int64,
-    "minutes_tracked": pl.Float64,
-    "frames_without_ball": pl.Int64,
-    "dropouts": pl.Int64,
-    "dropout_s": pl.Float64,
-    "invalid_frames": pl.Int64,
-    "invalid_share": pl.Float64,
-    "unidentified_share": pl.Float64,
-    "id_confidence_p10": pl.Float64,
-    "id_confidence_p50": pl.Float64,
-    "id_confidence_p90": pl.Float64,
-    "rows_off_pitch": pl.Int64,
-    "top_speed_mps": pl.Float64,
-    "fingerprint": pl.Categorical,
-}
+MATCH_QUALITY_SCHEMA: dict[str, pl.DataType] = dtypes(MatchQuality)  # declared once, by the contract
 PEOPLE = ("player", "goal_keeper")
 
 

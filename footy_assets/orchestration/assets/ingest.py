@@ -11,19 +11,20 @@ import time
 import dagster as dg
 
 from footy_assets.orchestration.assets.claim import hold_match, release_match
-from footy_assets.orchestration.assets.derived import tracking_scan
-from footy_assets.chain.audit import TRACKING_CHECK_NAMES, audited
+from footy_assets.chain import checks
+from footy_assets.chain.audit import audited
+from footy_assets.chain.checks import refusal_message
+from footy_assets.chain.publishing import matches_row, publish
 from footy_assets.core.canonical import TRACKING_SCHEMA
 from footy_assets.core.contracts.matches import Matches
 from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.lake.store import Lake
 from footy_assets.lake.landing import find_match
-from footy_assets.lake.matches import MATCHES_SCHEMA, match_row, raw_feed_record, raw_feed_record_uri
+from footy_assets.lake.matches import MATCHES_SCHEMA, raw_feed_record, raw_feed_record_uri
+from footy_assets.orchestration.assets.results import check_result, check_specs, inputs_ready
 from footy_assets.orchestration.metadata import column_schema, markdown_preview, run_stats
 from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
-from footy_assets.lake.publish import (PER_MATCH_TABLES, NotPublished, check_publishable, prune_superseded,
-                                  published_row, reader_hold_hours)
-from footy_assets.core.quality import MAX_BALL_MISSING_SHARE, PITCH_MARGIN_M
+from footy_assets.lake.publish import PER_MATCH_TABLES
 from footy_assets.orchestration.resources import LakeResource
 from footy_assets.chain.versions import CODE_VERSIONS
 
@@ -51,20 +52,7 @@ TRACKING = dg.AssetSpec(
 )
 
 
-TRACKING_CHECKS = [
-    dg.AssetCheckSpec("no_duplicate_player_frames", asset="tracking", partitions_def=match_partitions, blocking=True,
-                      description="No player_id twice in one frame."),
-    dg.AssetCheckSpec("positions_on_pitch", asset="tracking", partitions_def=match_partitions, blocking=True,
-                      description=f"Players, goal keepers and referees within the pitch plus {PITCH_MARGIN_M:g} m."),
-    dg.AssetCheckSpec("ball_tracked", asset="tracking", partitions_def=match_partitions,
-                      description=f"Warning only: the ball is missing from more than {MAX_BALL_MISSING_SHARE:.0%} "
-                      "of the frames. A few frames without it are normal (occlusions); the count and the first "
-                      "of them are in the metadata."),
-]
-
-
-BLOCKING_CHECKS = {spec.name for spec in TRACKING_CHECKS if spec.blocking}
-assert tuple(spec.name for spec in TRACKING_CHECKS) == TRACKING_CHECK_NAMES  # the audit computes them in this order
+TRACKING_CHECKS = check_specs(checks.TRACKING_CHECKS)
 
 
 @dg.multi_asset(specs=[RAW_FEED, TRACKING], check_specs=TRACKING_CHECKS, partitions_def=match_partitions,
@@ -79,15 +67,14 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     landed = find_match(lake.lake, match_id)
     context.log.info(f"{match_id}: {landed.format}, {len(landed.files)} file(s), {landed.total_bytes:,} bytes")
     audit = audited(lake.lake, landed)  # read, contract and checks (done ahead by the CLI for its first match)
-    landed = audit.landed  # as read: a file written to since it was hashed above is published as parsed
-    frame, info = audit.tracking, audit.info
-    audit.tracking = None  # the frame is held here only (peak memory)
-    checks = list(tracking_checks(audit.checks))
-    refused = [c for c in checks if not c.passed and c.check_name in BLOCKING_CHECKS]
-    if refused:
-        yield from checks  # recorded against the partition, so the UI shows why
-        raise dg.Failure(refusal_message(match_id, info.files, refused[0]),
-                         metadata={"refused_by": [c.check_name for c in refused]})
+    # the delivery as read: a file written to since it was hashed above is published as parsed
+    landed, info = audit.landed, audit.info
+    frame = audit.take_tracking()  # the frame is held here only (peak memory)
+    results = [check_result(found) for found in audit.checks]
+    if audit.refused:
+        yield from results  # recorded against the partition, so the UI shows why
+        raise dg.Failure(refusal_message(match_id, info.files, audit.refused[0]),
+                         metadata={"refused_by": [found.name for found in audit.refused]})
     validated = time.perf_counter()
     hold_match(context, lake.lake)  # one run writes a match at a time, whoever launched it
     # the new delivery goes beside the published one (its own partition): readers see the old one until
@@ -115,10 +102,7 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
         asset_key="tracking",
         metadata={
             "dagster/row_count": frame.height,
-            "frames": frame["frame_id"].n_unique(),
-            "fps": info.fps,
-            "periods": sorted(frame["period"].unique().to_list()),
-            "fingerprint": landed.fingerprint,
+            **audit.facts,
             "delta_version": version,
             "read_seconds": round(audit.read_seconds, 3),
             "validate_seconds": round(audit.validate_seconds, 3),
@@ -127,26 +111,7 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
             "preview": markdown_preview(frame),
         },
     )
-    yield from checks
-
-
-def refusal_message(match_id: str, files: list[str], check: dg.AssetCheckResult) -> str:
-    """One line: which delivery, which check, and the first offending rows."""
-    meta = {k: v.value for k, v in check.metadata.items()}
-    examples = meta.get("examples") or []
-    first = f"; first: {json.dumps(examples[0], default=str)}" if examples else ""
-    counts = ", ".join(f"{k} = {v}" for k, v in meta.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
-    return (f"{match_id}: delivery refused, nothing written ({', '.join(files)}): check {check.check_name} "
-            f"failed ({counts}){first}")
-
-
-def tracking_checks(outcomes: list[tuple[str, bool, dict]]):
-    """The asset checks of one match's tracking rows from the audit's outcomes (duplicates and positions
-    refuse the delivery; the ball's coverage warns)."""
-    for name, passed, metadata in outcomes:
-        severity = dg.AssetCheckSeverity.ERROR if name in BLOCKING_CHECKS else dg.AssetCheckSeverity.WARN
-        yield dg.AssetCheckResult(asset_key="tracking", check_name=name, passed=passed, severity=severity,
-                                  metadata=metadata)
+    yield from results
 
 
 @dg.asset(
@@ -169,27 +134,9 @@ def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
 def _publish(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeResult:
     started = time.perf_counter()
     match_id = context.partition_key
-    record = lake.read_json(raw_feed_record_uri(lake, match_id))
-    if record is None:
-        raise dg.Failure(f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed first")
-    fingerprint = record["fingerprint"]
-    try:  # the publish marker: only when every table of the match holds this delivery
-        check_publishable(lake, match_id, fingerprint)
-    except NotPublished as exc:
-        raise dg.Failure(str(exc)) from None
-    stored = tracking_scan(lake, match_id, fingerprint).select(
-        "frame_id", "period", "role", "player_id", "interpolated")
-    row = Matches.validate(match_row(record, stored, CODE_VERSIONS))
-    previous = published_row(lake, match_id, ["fingerprint", "materialized_at_ms"])
-    hold_ms = reader_hold_hours() * 3600 * 1000
-    version = lake.write_match("matches", match_id, row, MATCHES_SCHEMA)  # the flip
-    # The delivery just superseded stays for readers that read the marker a moment ago; those the previous
-    # publish superseded go once that publish is older than a reader may hold a marker (else upkeep drops them).
-    dropped = {}
-    if previous is None:  # the first publish: no marker ever named another delivery (failed attempts): drop them
-        dropped = prune_superseded(lake, match_id, keep={fingerprint})
-    elif time.time() * 1000 - (previous["materialized_at_ms"] or 0) >= hold_ms:
-        dropped = prune_superseded(lake, match_id, keep={fingerprint, previous["fingerprint"]})
+    with inputs_ready():
+        record, row = matches_row(lake, match_id)
+    version, dropped = publish(lake, match_id, row)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": 1,

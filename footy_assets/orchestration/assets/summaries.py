@@ -7,7 +7,6 @@ materialisable): for each, in dependency order, the step gives DuckDB the match'
 runs the query, validates the result and writes it with one commit replacing the match's rows.
 """
 
-import time
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from importlib.resources.abc import Traversable
@@ -17,12 +16,11 @@ import sqlglot
 from dagster_duckdb import DuckDBResource
 from sqlglot import exp
 
-import polars as pl
-
 from footy_assets.orchestration.assets.claim import hold_match
-from footy_assets.orchestration.assets.derived import delivery_of
+from footy_assets.orchestration.assets.results import inputs_ready
+from footy_assets.chain.summaries import model_rows, register_match_rows  # noqa: F401 (register_match_rows: re-exported)
 from footy_assets.core.contracts.derived import PlayerMatchSummary, PlayerPeriodSummary, TeamMatchSummary
-from footy_assets.lake.store import Lake, check_fingerprint, check_match_id
+from footy_assets.lake.store import Lake
 from footy_assets.orchestration.metadata import markdown_preview, run_stats
 from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
 from footy_assets.orchestration.resources import LakeResource
@@ -38,35 +36,6 @@ def referenced_tables(sql: str) -> list[str]:
     tree = sqlglot.parse_one(sql, read="duckdb")
     ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
     return sorted({t.name for t in tree.find_all(exp.Table)} - ctes)
-
-
-def register_match_rows(con, lake: Lake, table: str, match_id: str, fingerprint: str) -> bool:
-    """Make ``table`` in the DuckDB connection ``con`` hold the rows of one delivery of ``match_id`` (the models
-    filter on the match anyway); False when the table does not exist.
-
-    On a local lake DuckDB reads the match's current Parquet files itself: for frame_state of a full match
-    0.15 s and 90 MB, against 0.33 s and 380 MB through an Arrow dataset (which reads ahead whole row groups of
-    every column). An object store, or files whose columns are not the table's (a column added since they were
-    written), go through the table's Arrow dataset, which fills what is missing with nulls.
-    """
-    dt = lake.open_table(table)
-    if dt is None:
-        return False
-    partition = [("match_id", "=", check_match_id(match_id)), ("fingerprint", "=", check_fingerprint(fingerprint))]
-    files = dt.file_uris(file_pruning_predicate=partition) if lake.is_local else []
-    if files:
-        listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
-        rows = f"read_parquet({listed}, hive_partitioning = false)"  # the partition's values: given below
-        stored = [f.name for f in dt.schema().fields if f.name not in ("match_id", "fingerprint")]
-        if [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall()] == stored:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW \"{table}\" AS SELECT '{match_id}' AS match_id, "
-                        f"'{fingerprint}' AS fingerprint, * FROM {rows}")
-            return True
-    dataset = lake.dataset(table)
-    con.register(f"_{table}_dataset", dataset)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW \"{table}\" AS SELECT * FROM \"_{table}_dataset\" "
-                f"WHERE match_id = '{match_id}' AND fingerprint = '{fingerprint}'")
-    return True
 
 
 def leading_comment(sql: str) -> str:
@@ -131,22 +100,11 @@ def summary_models(context: dg.AssetExecutionContext, lake: LakeResource, duckdb
 def run_model(con, lake: Lake, model: SqlModel, match_id: str, registered: set[str] | None = None
               ) -> dg.MaterializeResult:
     """Run one model for one match on ``con`` and replace the match's rows of its table. ``registered``: the
-    tables already registered on ``con`` by earlier models of the step (each is registered once, and again
-    only after a model of the step has written it; on an object store a registration is a few requests)."""
-    started = time.perf_counter()
+    tables already registered on ``con`` by earlier models of the step (``chain.summaries.model_rows``)."""
     registered = set() if registered is None else registered
-    fingerprint = delivery_of(lake, match_id, list(model.deps))  # the inputs must come from one delivery
-    for table in model.deps:
-        if table in registered:
-            continue
-        if not register_match_rows(con, lake, table, match_id, fingerprint):
-            raise dg.Failure(f"{model.name}: table {table} does not exist yet: materialise it first")
-        registered.add(table)
-    frame = con.sql(model.sql, params={"match_id": match_id}).pl()
-    frame = frame.with_columns(fingerprint=pl.lit(fingerprint, dtype=pl.String))
-    contract = CONTRACTS.get(model.name)
-    if contract is not None:
-        frame = contract.validate(frame)
+    with inputs_ready():
+        frame, fingerprint, started = model_rows(con, lake, model.name, model.sql, model.deps, match_id,
+                                                 CONTRACTS.get(model.name), registered)
     version = lake.write_delivery(model.name, match_id, fingerprint, frame)
     registered.discard(model.name)  # a later model reading this one registers its new rows
     return dg.MaterializeResult(asset_key=model.name, metadata={

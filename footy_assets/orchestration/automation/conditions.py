@@ -19,8 +19,9 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from footy_assets.orchestration.tags import WHOLE_CHAIN_TAG
+
 # on every run of match_job (a job's tags are given to each of its runs, however launched)
-WHOLE_CHAIN_TAG = "footy_assets/whole_chain"
 
 
 def chain_condition() -> dg.AutomationCondition:

@@ -14,7 +14,8 @@ from datetime import datetime
 
 import dagster as dg
 
-from footy_assets.orchestration.automation.jobs import MATCH_TAG, match_job
+from footy_assets.orchestration.automation.jobs import match_job
+from footy_assets.orchestration.tags import MATCH_TAG, STATUS_TAG, TRIGGER_TAG
 from footy_assets.lake.store import Lake
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
 from footy_assets.orchestration.runner import plan_matches
@@ -37,7 +38,7 @@ def backfill_requests(lake: Lake, instance: dg.DagsterInstance,
         dg.RunRequest(
             run_key=f"backfill:{stamp}:{p.match_id}:{p.fingerprint}",
             partition_key=p.match_id,
-            tags={MATCH_TAG: p.match_id, "footy_assets/trigger": "backfill", "footy_assets/status": p.status},
+            tags={MATCH_TAG: p.match_id, TRIGGER_TAG: "backfill", STATUS_TAG: p.status},
         )
         for p in plans if p.needs_work
     ]

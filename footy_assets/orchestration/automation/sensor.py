@@ -14,7 +14,8 @@ import os
 
 import dagster as dg
 
-from footy_assets.orchestration.automation.jobs import MATCH_TAG, match_job
+from footy_assets.orchestration.automation.jobs import match_job
+from footy_assets.orchestration.tags import FINGERPRINT_TAG, MATCH_TAG, TRIGGER_TAG
 from footy_assets.lake.store import Lake
 from footy_assets.lake.landing import LandedMatch, LandingError, landed_files, list_match_folders, stat_signature
 from footy_assets.lake.matches import read_matches
@@ -77,7 +78,7 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
         requests.append(dg.RunRequest(
             run_key=f"{match_id}:{fingerprint}",
             partition_key=match_id,
-            tags={MATCH_TAG: match_id, "footy_assets/fingerprint": fingerprint, "footy_assets/trigger": "sensor"},
+            tags={MATCH_TAG: match_id, FINGERPRINT_TAG: fingerprint, TRIGGER_TAG: "sensor"},
         ))
     partitions_request = ([match_partitions_request(new_partitions)] if new_partitions else [])
     withdrawn = withdrawn_matches(context, known, usable, refused)

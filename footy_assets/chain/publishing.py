@@ -1,0 +1,50 @@
+"""The last step of a match's chain, without Dagster: the ``matches`` row of the delivery every table of the
+match holds (``matches_row``), and its publish (``publish``): the one commit that flips readers to the new delivery,
+then the superseded deliveries no reader can still be reading dropped."""
+
+from __future__ import annotations
+
+import time
+
+import polars as pl
+
+from footy_assets.chain.inputs import NotReady, tracking_scan
+from footy_assets.chain.versions import CODE_VERSIONS
+from footy_assets.core.contracts.matches import Matches
+from footy_assets.lake.matches import MATCHES_SCHEMA, match_row, raw_feed_record_uri
+from footy_assets.lake.publish import (NotPublished, check_publishable, prune_superseded, published_row,
+                                       reader_hold_hours)
+from footy_assets.lake.store import Lake
+
+
+def matches_row(lake: Lake, match_id: str) -> tuple[dict, pl.DataFrame]:
+    """(the raw-feed record, the validated ``matches`` row) of the delivery raw_feed recorded last; NotReady when
+    raw_feed has not recorded the match or a table of the match does not hold that delivery."""
+    record = lake.read_json(raw_feed_record_uri(lake, match_id))
+    if record is None:
+        raise NotReady(f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed first")
+    fingerprint = record["fingerprint"]
+    try:  # the publish marker: only when every table of the match holds this delivery
+        check_publishable(lake, match_id, fingerprint)
+    except NotPublished as exc:
+        raise NotReady(str(exc)) from None
+    stored = tracking_scan(lake, match_id, fingerprint).select(
+        "frame_id", "period", "role", "player_id", "interpolated")
+    return record, Matches.validate(match_row(record, stored, CODE_VERSIONS))
+
+
+def publish(lake: Lake, match_id: str, row: pl.DataFrame) -> tuple[int, dict[str, list[str]]]:
+    """Write the match's ``matches`` row (the flip) and drop the deliveries no reader can still be reading:
+    (the Delta version written, {table: deliveries dropped})."""
+    fingerprint = row["fingerprint"][0]
+    previous = published_row(lake, match_id, ["fingerprint", "materialized_at_ms"])
+    hold_ms = reader_hold_hours() * 3600 * 1000
+    version = lake.write_match("matches", match_id, row, MATCHES_SCHEMA)  # the flip
+    # The delivery just superseded stays for readers that read the marker a moment ago; those the previous
+    # publish superseded go once that publish is older than a reader may hold a marker (else upkeep drops them).
+    dropped = {}
+    if previous is None:  # the first publish: no marker ever named another delivery (failed attempts): drop them
+        dropped = prune_superseded(lake, match_id, keep={fingerprint})
+    elif time.time() * 1000 - (previous["materialized_at_ms"] or 0) >= hold_ms:
+        dropped = prune_superseded(lake, match_id, keep={fingerprint, previous["fingerprint"]})
+    return version, dropped
