@@ -15,8 +15,8 @@ from footy_assets.lake.store import PROJECT_ROOT
 def test_assets_and_partitions():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality",
-                    "player_period_summary", "player_match_summary", "team_match_summary", "matches", "vendor_exports"}
+    assert keys == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "events",
+                    "lineups", "player_period_summary", "player_match_summary", "team_match_summary", "matches", "vendor_exports"}
     for key in keys:
         node = graph.get(dg.AssetKey(key))
         assert isinstance(node.partitions_def, dg.DynamicPartitionsDefinition)
@@ -67,7 +67,8 @@ def test_every_table_column_is_described_in_the_catalog():
         undescribed = [c.name for c in columns if not (c.description or "").strip()]
         assert not undescribed, (key, undescribed)
         assert columns[0].name == "match_id"
-    assert tables == 9  # tracking, frame_state, ball_state, intervals, match_quality, 3 summaries, matches
+    assert tables == 11  # tracking, frame_state, ball_state, intervals, match_quality, events, lineups, 3 summaries,
+    # matches
 
 
 FLOW = ["ingest", "metrics", "summaries", "publish", "vendor_exports"]
@@ -100,7 +101,8 @@ def test_regrouping_keeps_keys_checks_and_code_versions():
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert checks == {("tracking", "no_duplicate_player_frames"), ("tracking", "positions_on_pitch"),
                       ("tracking", "ball_tracked"), ("frame_state", "speeds_plausible"),
-                      ("frame_state", "covers_tracking")}
+                      ("frame_state", "covers_tracking"), ("events", "events_in_tracking"),
+                      ("events", "ball_events_synced")}
 
 
 LAUNCH = re.compile(r"dg launch --(assets|job) ('[^']*'|[\w:,*+-]+)")
@@ -108,14 +110,14 @@ BACKFILL = re.compile(r"dagster job backfill .*?-j (\w+)")
 
 
 def test_the_docs_launch_the_chain_or_the_exports():
-    """Every ``dg launch`` and ``dagster job backfill`` the README and the docs give builds either a match's chain (the 10
+    """Every ``dg launch`` and ``dagster job backfill`` the README and the docs give builds either a match's chain (the 12
     assets match_job runs) or its exports alone, resolved as dg resolves them; ``*`` would build both."""
     from footy_assets.orchestration.registry import chain_assets
 
     graph = defs.resolve_asset_graph()
     chain = {key for asset in chain_assets for key in asset.keys}
     exports = {dg.AssetKey("vendor_exports")}
-    assert len(chain) == 10 and not chain & exports
+    assert len(chain) == 12 and not chain & exports
 
     def resolve(kind: str, target: str) -> set:
         if kind == "job":

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from pandera.errors import SchemaError
 
-from footy_assets.core.contracts.events import Events, Lineups
+from footy_assets.core.contracts.events import DeliveredEvents as Events, Lineups
 from footy_assets.formats.cdf import events as cdf_events
 from footy_assets.formats.common import Delivery, FeedError
 

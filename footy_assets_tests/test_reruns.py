@@ -22,7 +22,7 @@ from footy_assets.lake.publish import PER_MATCH_TABLES
 from footy_assets.core.quality.match_quality import build_match_quality
 from footy_assets.lake.delivery import read_match
 
-from .conftest import land_sample
+from .conftest import SAMPLES, land_sample
 
 
 def _bits(frame: pl.DataFrame) -> list:
@@ -110,6 +110,9 @@ def test_a_delivery_materialised_into_two_lakes_gives_the_same_bytes(tmp_path, i
     times, so even ``matches.files`` agrees): every table's rows are the same, bit for bit."""
     landing = tmp_path / "delivery"
     synthetic.write_match(landing, "footy_stats", synthetic.MatchSpec("m1", half_seconds=120.0, seed=4))
+    (landing / "events" / "m1").mkdir(parents=True)  # with event data: the events and lineups tables too
+    for name in ("events.jsonl", "match.json"):
+        shutil.copy2(SAMPLES / "cdf_events" / "footovision_h1" / name, landing / "events" / "m1" / name)
     tables = []
     for name in ("a", "b"):
         root = tmp_path / name

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -20,8 +20,9 @@ from footy_assets.core import quality
 from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.lake.store import Lake
 from footy_assets.lake.landing import LandedMatch
-from footy_assets.formats import FeedInfo
-from footy_assets.lake.delivery import read_match
+from footy_assets.chain.events import read_event_data
+from footy_assets.formats import FeedInfo, read_files
+from footy_assets.lake.delivery import read_delivery, read_events_delivery
 
 # how each tracking check is run on the validated rows and what the reader found
 _RUNS: dict[Check, Callable[[pl.DataFrame, FeedInfo], tuple[bool, dict]]] = {
@@ -61,7 +62,15 @@ def audit_delivery(lake: Lake, landed: LandedMatch) -> Audit:
     """Read, validate and check ``landed`` (a ``FeedError`` or pandera's error when it cannot be used; a check
     that fails is reported, not raised: the caller decides)."""
     started = time.perf_counter()
-    result = read_match(lake, landed)  # parses and validates the vendor rows, then normalises
+    read_landed, delivery = read_delivery(lake, landed)
+    # the event data is part of the delivery: read (and hashed) with it, and a bad line refuses the whole delivery
+    read_landed, events, where = read_events_delivery(lake, read_landed, delivery)
+    if events is not None:
+        read_event_data(events, where)
+    delivery = replace(delivery, fingerprint=read_landed.fingerprint)
+    result = read_files(read_landed.format, delivery)  # parses and validates the vendor rows, then normalises
+    result.landed = read_landed
+    del delivery
     read = time.perf_counter()
     frame = Tracking.validate(result.tracking)
     info, read_landed = result.info, result.landed

@@ -1,6 +1,6 @@
 """The asset checks, each declared once: its name, the asset it checks, whether a failure blocks (refuses the
 delivery before anything of it is written) and what it checks. The chain runs them before its commits (``audit``
-for tracking, ``metrics`` for frame_state); the orchestration layer declares an ``AssetCheckSpec`` and reports an
+for tracking, ``metrics`` for frame_state, ``events`` for events); the orchestration layer declares an ``AssetCheckSpec`` and reports an
 ``AssetCheckResult`` from each. The checks themselves are pure functions in ``footy_assets.core.quality``.
 """
 
@@ -35,10 +35,23 @@ SPEEDS_PLAUSIBLE = Check("speeds_plausible", "frame_state", False,
 COVERS_TRACKING = Check("covers_tracking", "frame_state", True,
                         "One frame_state row for every identified player row of tracking.")
 
+# above this share of ball events left unmatched the sync is reported (a warning): the events and tracking may not
+# be of the same match or clip, their clocks may disagree past the sync's windows, or the actors are not tracked
+MAX_UNMATCHED_SHARE = 0.25
+EVENTS_IN_TRACKING = Check("events_in_tracking", "events", False,
+                           "Warning only: every event lies inside a period of the tracking (its frame at the event's "
+                           "time, clock offset removed, between the period's first and last frame). Events of a clip's "
+                           "untracked minutes are kept, unsynced; the count and the first of them are in the metadata.")
+BALL_EVENTS_SYNCED = Check("ball_events_synced", "events", False,
+                           f"Warning only: at most {MAX_UNMATCHED_SHARE:.0%} of the ball events (passes, shots, "
+                           "duels, recoveries, ...) are left unmatched by the synchronisation; the share and the "
+                           "reasons are in the metadata.")
+
 # in the order each asset declares and reports them
 TRACKING_CHECKS = (NO_DUPLICATE_PLAYER_FRAMES, POSITIONS_ON_PITCH, BALL_TRACKED)
 FRAME_STATE_CHECKS = (SPEEDS_PLAUSIBLE, COVERS_TRACKING)
-CHECKS = {check.name: check for check in (*TRACKING_CHECKS, *FRAME_STATE_CHECKS)}
+EVENTS_CHECKS = (EVENTS_IN_TRACKING, BALL_EVENTS_SYNCED)
+CHECKS = {check.name: check for check in (*TRACKING_CHECKS, *FRAME_STATE_CHECKS, *EVENTS_CHECKS)}
 
 
 class Outcome(NamedTuple):

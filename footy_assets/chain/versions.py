@@ -17,6 +17,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 
 from footy_assets.core.metrics.intervals import CATALOG
+from footy_assets.core.sync import SyncParams
 from footy_assets.core.metrics.kinematics import MAX_ACCEL_MPS2, MAX_SPEED_MPS, MAX_STEP_SPEED_MPS, SMOOTHER
 
 SQL_DIR: Traversable = files("footy_assets.chain") / "sql_models"
@@ -57,7 +58,10 @@ CODE_VERSIONS: dict[str, str] = {
                     f"+speed{MAX_SPEED_MPS:g}+accel{MAX_ACCEL_MPS2:g}"),
     "ball_state": "2",
     "intervals": f"4+catalog.{_digest(CATALOG.read_bytes())}",  # 4: sums over runs in float64, fixed order
-    "match_quality": "2",  # 2: totals of dropout_s from whole frames (the same bits on every run)
+    "match_quality": "2",
+    # events and lineups: a version missing from a stored match's matches row makes that match stale once
+    "events": f"1+sync.{_digest(repr(SyncParams()).encode())}",  # the synchroniser's constants
+    "lineups": "1",  # 2: totals of dropout_s from whole frames (the same bits on every run)
     **_sql_versions(),
     "matches": "3",
 }

@@ -7,11 +7,18 @@ matches exist, which folder names are refused, and what a delivery's fingerprint
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from footy_assets.lake.store import MATCH_ID_PATTERN, InvalidMatchId, Lake, check_match_id
 
 FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")
+# Event data (CDF events.jsonl + match.json, meta.json optional) for a match whose tracking came in any format:
+# not a tracking format, so a match may be landed under a format and here at once. Its files join the match's
+# delivery under this prefix (``LandedMatch.event_files``).
+EVENTS = "events"
+EVENT_PREFIX = "events/"
+# the event files of a CDF match folder (beside tracking.jsonl + meta.json)
+CDF_EVENT_FILES = ("events.jsonl", "match.json")
 
 
 class LandingError(ValueError):
@@ -34,18 +41,27 @@ class LandedMatch:
     format: str
     uri: str
     files: tuple[LandedFile, ...]
+    # the files of landing/events/<match_id>/, by their names there (none: the delivery is its folder alone)
+    event_files: tuple[LandedFile, ...] = ()
+    events_uri: str | None = None
+
+    @property
+    def all_files(self) -> tuple[LandedFile, ...]:
+        """The delivery's files: the match folder's, then the events folder's named ``events/<name>``."""
+        return self.files + tuple(replace(f, name=EVENT_PREFIX + f.name) for f in self.event_files)
 
     @property
     def fingerprint(self) -> str:
-        """sha256 over the sorted (name, sha256) pairs: changes when any file is added, removed or edited."""
+        """sha256 over the sorted (name, sha256) pairs of ``all_files``: changes when any file is added, removed or
+        edited (a match without an events folder keeps the fingerprint of its folder alone)."""
         digest = hashlib.sha256()
-        for f in sorted(self.files, key=lambda f: f.name):
+        for f in sorted(self.all_files, key=lambda f: f.name):
             digest.update(f"{f.name}\0{f.sha256}\n".encode())
         return digest.hexdigest()
 
     @property
     def total_bytes(self) -> int:
-        return sum(f.size_bytes for f in self.files)
+        return sum(f.size_bytes for f in self.all_files)
 
     def file_uri(self, name: str) -> str:
         return f"{self.uri}/{name}"
@@ -76,7 +92,7 @@ def _match_folders(lake: Lake) -> tuple[list[tuple[str, str, str]], dict[str, st
     Links are refused and named, never followed: nothing outside the lake is read because of a name.
     """
     out, refused = [], {}
-    for where in ("landing", *(f"landing/{fmt}" for fmt in FORMATS)):
+    for where in ("landing", *(f"landing/{fmt}" for fmt in (*FORMATS, EVENTS))):
         kind = lake.kind_of(lake.join(where))
         if kind in UNSAFE:
             refused[where] = f"{where} is {UNSAFE[kind]}: refused, not followed"
@@ -92,6 +108,48 @@ def _match_folders(lake: Lake) -> tuple[list[tuple[str, str, str]], dict[str, st
                 key = entry.name if MATCH_ID_PATTERN.fullmatch(entry.name) else f"{fmt}/{entry.name}"
                 refused[key] = f"landing/{fmt}/{entry.name} is {UNSAFE[entry.kind]}: refused, not followed"
     return out, refused
+
+
+def events_folders(lake: Lake) -> tuple[dict[str, str], dict[str, str]]:
+    """({match_id: uri} of the folders under landing/events/, refused entries): no file is read. A folder whose
+    match is not landed under a tracking format waits for it (it is not refused)."""
+    usable, refused = {}, {}
+    where = f"landing/{EVENTS}"
+    kind = lake.kind_of(lake.join(where))
+    if lake.kind_of(lake.join("landing")) in UNSAFE or kind in UNSAFE:
+        return usable, refused  # named by _match_folders
+    for entry in lake.entries(lake.landing_uri(EVENTS)):
+        if entry.name.startswith("."):
+            continue
+        if entry.kind in UNSAFE:
+            refused[f"{EVENTS}/{entry.name}"] = f"{where}/{entry.name} is {UNSAFE[entry.kind]}: refused, not followed"
+        elif entry.kind == "dir":
+            try:
+                check_match_id(entry.name)
+            except InvalidMatchId as exc:
+                refused[f"{EVENTS}/{entry.name}"] = str(exc)
+                continue
+            usable[entry.name] = lake.landing_uri(EVENTS) + "/" + entry.name
+    return usable, refused
+
+
+def with_events(lake: Lake, landed: LandedMatch, events_uri: str | None,
+                known: dict[str, tuple[int, int, str]] | None = None) -> LandedMatch:
+    """``landed`` with the files of its events folder (``events_uri``, None when there is none); ``known`` as
+    ``landed_files``, with the events folder's files under ``events/<name>``. ``LandingError`` when the events
+    folder holds no file or the match folder already has event data (one delivery of the events, not two)."""
+    if events_uri is None:
+        return landed
+    where = events_uri[len(lake.uri) + 1 :]
+    beside = sorted(f.name for f in landed.files if f.name in CDF_EVENT_FILES)
+    if beside:
+        raise LandingError(f"match {landed.match_id!r} has event data in landing/{landed.format}/{landed.match_id} "
+                           f"({', '.join(beside)}) and in {where}: remove one of them")
+    known_events = {name[len(EVENT_PREFIX):]: v for name, v in (known or {}).items() if name.startswith(EVENT_PREFIX)}
+    files = landed_files(lake, events_uri, known=known_events)
+    if not files:
+        raise LandingError(f"{where} holds no files")
+    return replace(landed, event_files=files, events_uri=events_uri)
 
 
 def landed_files(lake: Lake, folder_uri: str, with_hashes: bool = True,
@@ -173,20 +231,24 @@ def scan_landing(lake: Lake, only: set[str] | None = None,
     """
     scan = LandingScan()
     usable, scan.refused = list_match_folders(lake)
+    events, refused_events = events_folders(lake)
+    scan.refused.update(refused_events)
     if only is not None:
         scan.refused = {k: v for k, v in scan.refused.items() if k in only or "/" in k}
     for match_id, (fmt, uri) in usable.items():
         if only is not None and match_id not in only:
             continue
+        recorded = (known or {}).get(match_id)
         try:
-            files = landed_files(lake, uri, known=(known or {}).get(match_id))
+            files = landed_files(lake, uri, known=recorded)
+            if not files:
+                scan.refused[match_id] = f"landing/{fmt}/{match_id} holds no files"
+                continue
+            landed = with_events(lake, LandedMatch(match_id, fmt, uri, files), events.get(match_id), recorded)
         except LandingError as exc:  # this match only: planning goes on for the others
             scan.refused[match_id] = str(exc)
             continue
-        if not files:
-            scan.refused[match_id] = f"landing/{fmt}/{match_id} holds no files"
-            continue
-        scan.matches[match_id] = LandedMatch(match_id, fmt, uri, files)
+        scan.matches[match_id] = landed
     return scan
 
 

@@ -33,7 +33,7 @@ def raw_feed_record(landed: LandedMatch, info: FeedInfo) -> dict:
     return {
         "match_id": landed.match_id,
         "format": landed.format,
-        "files": [asdict(f) for f in landed.files],
+        "files": [asdict(f) for f in landed.all_files],  # the events folder's as events/<name>
         "fingerprint": landed.fingerprint,
         "landed_bytes": landed.total_bytes,
         "feed": asdict(info),

@@ -1,6 +1,6 @@
 """Write-audit-publish across a match's tables: readers always see one whole delivery.
 
-Delta commits one table at a time and a match spans eight tables, so:
+Delta commits one table at a time and a match spans ten tables, so:
 * a delivery is audited (vendor schema, canonical contract, every blocking check) before its first commit;
 * every per-match table keeps each delivery of a match in a partition of its own (``match_id``,
   ``fingerprint``): a new delivery is written *beside* the published one, never over it;
@@ -26,8 +26,8 @@ import os
 from footy_assets.lake.store import Lake, SettingError, TableUnreadable, unreadable
 from footy_assets.lake.matches import raw_feed_record_uri
 
-PER_MATCH_TABLES = ("tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary",
-                    "player_match_summary", "team_match_summary")
+PER_MATCH_TABLES = ("tracking", "frame_state", "ball_state", "intervals", "match_quality", "events", "lineups",
+                    "player_period_summary", "player_match_summary", "team_match_summary")
 
 
 READER_HOLD_ENV = "FOOTY_READER_HOLD_HOURS"

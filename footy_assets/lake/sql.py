@@ -38,6 +38,24 @@ from footy_assets.lake.publish import PER_MATCH_TABLES
 TABLES = (*PER_MATCH_TABLES, "matches")
 RAW_PREFIX = "_all_"  # every stored row, published or not: for diagnosing a failed chain
 
+# Views over the published tables: each event at its synced frames, with the acting player's frame_state row at
+# frame_id, the receiver's at frame_id_end and the ball_state row at frame_id (unsynced events: nulls there).
+VIEWS = {
+    "event_frames": (("events", "frame_state", "ball_state"), """
+        SELECT e.*,
+               a.speed_mps AS actor_speed_mps, a.accel_mps2 AS actor_accel_mps2, a.valid AS actor_valid,
+               a.nearest_opp_id AS actor_nearest_opp_id, a.nearest_opp_dist_m AS actor_nearest_opp_dist_m,
+               a.ball_dist_m AS actor_ball_dist_m,
+               r.x_m AS receiver_x_m, r.y_m AS receiver_y_m, r.speed_mps AS receiver_speed_mps,
+               r.nearest_opp_id AS receiver_nearest_opp_id, r.nearest_opp_dist_m AS receiver_nearest_opp_dist_m,
+               b.z_m AS ball_z_m, b.in_play AS ball_in_play, b.possession_team, b.possession_player_id
+        FROM events AS e
+        LEFT JOIN frame_state AS a ON a.match_id = e.match_id AND a.frame_id = e.frame_id AND a.player_id = e.player_id
+        LEFT JOIN frame_state AS r ON r.match_id = e.match_id AND r.frame_id = e.frame_id_end
+             AND r.player_id = e.receiver_id
+        LEFT JOIN ball_state AS b ON b.match_id = e.match_id AND b.frame_id = e.frame_id"""),
+}
+
 
 class QueryRefused(ValueError):
     """A statement that ``footy-assets sql`` does not run (not one read-only query)."""
@@ -198,6 +216,9 @@ def connect(lake: Lake, unreadable: dict[str, Exception] | None = None, limits: 
             con.execute(
                 f'CREATE TEMP VIEW "{name}" AS SELECT t.* FROM "_published_{name}" AS t '
                 f'SEMI JOIN "{RAW_PREFIX}matches" AS m ON t.match_id = m.match_id AND t.fingerprint = m.fingerprint')
+    for view, (needs, query) in VIEWS.items():  # only over tables that could be opened
+        if all(name in present for name in needs):
+            con.execute(f'CREATE TEMP VIEW "{view}" AS {query}')
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con

@@ -1,4 +1,4 @@
-"""Contracts of the event tables: ``events`` (one row per delivered event), ``lineups`` (one row per person on the
+"""Contracts of the event tables: ``events`` (one row per delivered event, synchronised), ``lineups`` (one row per person on the
 match sheet) and the synchronisation of events with tracking (one row per event)."""
 
 import pandera.polars as pa
@@ -27,7 +27,10 @@ EVENT_PERIOD_TIME_DOC = "s since the start of the period on the tracking's timel
 M_FROM_CENTRE = 100.0  # a location further than this from the centre spot is off any pitch
 
 
-class Events(PerMatchTable):
+class EventFields(PerMatchTable):
+    """The columns of a delivered event, as the reader gives them (``DeliveredEvents``) and as the lake's ``events``
+    table keeps them with their synchronisation (``Events``)."""
+
     event_id: str = pa.Field(unique=True, description="the vendor's event id")
     event_index: pl.Int32 = pa.Field(ge=0, unique=True, description="0-based position in the delivered file: the "
                                      "order of play the vendor gives (the sync keeps it)")
@@ -66,12 +69,49 @@ class Events(PerMatchTable):
     body_part: str = pa.Field(nullable=True, description="as delivered (feet, left_foot, head, hands, ...)")
     related_event_ids: pl.List(pl.String) = pa.Field(nullable=True, description="the vendor's ids of related "
                                                      "events (a duel's other half, a pass's reception)")
-    fingerprint: pl.Categorical = pa.Field(description=FINGERPRINT_DOC)
 
     @pa.dataframe_check(error="player_id and receiver_id must look like '0-10'")
     def ids_format(cls, data) -> pl.LazyFrame:
         return all_of(distinct_values_match(data.lazyframe, "player_id", PLAYER_ID),
                       distinct_values_match(data.lazyframe, "receiver_id", PLAYER_ID))
+
+
+class DeliveredEvents(EventFields):
+    """The events of one delivery as read (``formats.cdf.events``), before they are synchronised."""
+
+    fingerprint: pl.Categorical = pa.Field(description=FINGERPRINT_DOC)
+
+
+class Events(EventFields):
+    """The ``events`` table: one row per delivered event, with where it happened in the match's tracking."""
+
+    frame_id: pl.Int64 = pa.Field(nullable=True, description="tracking frame_id where the event started; null "
+                                  "unless synced")
+    frame_id_end: pl.Int64 = pa.Field(nullable=True, description="tracking frame_id where a pass or shot reached "
+                                      "its receiver or end location; null where not found or not applicable")
+    clock_frame_id: pl.Int64 = pa.Field(nullable=True, description="the frame at the event's time once its "
+                                        "period's offset is removed (every event; null outside the tracking's "
+                                        "periods)")
+    sync_score: pl.Float32 = pa.Field(nullable=True, ge=0.0, le=1.0, description="0-1: how well the frame fits "
+                                      "the event (player at the ball, a touch, the ball's motion, location, "
+                                      "time); null unless synced")
+    sync_status: str = pa.Field(str_matches=r"^(synced|unmatched: .+)$", description="synced, or 'unmatched: "
+                                "<reason>' (not a ball event, actor not tracked, no candidate frame, ...)")
+    offset_ms: pl.Int64 = pa.Field(description="ms removed from the event's clock: its period's event clock minus "
+                                   "the tracking's, measured at the kick-off")
+    player_x_m: pl.Float32 = pa.Field(nullable=True, description="the acting player's tracked position at "
+                                      "frame_id: " + X_DOC)
+    player_y_m: pl.Float32 = pa.Field(nullable=True, description="the acting player's tracked position at "
+                                      "frame_id: " + Y_DOC)
+    ball_x_m: pl.Float32 = pa.Field(nullable=True, description="the ball at frame_id: " + X_DOC)
+    ball_y_m: pl.Float32 = pa.Field(nullable=True, description="the ball at frame_id: " + Y_DOC)
+    fingerprint: pl.Categorical = pa.Field(description=FINGERPRINT_DOC)
+
+    @pa.dataframe_check(error="a synced event has a frame and a score; an unmatched one neither")
+    def frame_when_synced(cls, data) -> pl.LazyFrame:
+        synced = pl.col("sync_status") == "synced"
+        return data.lazyframe.select((synced == pl.col("frame_id").is_not_null()).all()
+                                     & (synced == pl.col("sync_score").is_not_null()).all())
 
 
 class Lineups(PerMatchTable):

@@ -10,6 +10,7 @@ is gone (a withdrawn delivery) is removed from the instance; its rows stay in th
 """
 
 import json
+from dataclasses import replace
 import os
 
 import dagster as dg
@@ -17,7 +18,8 @@ import dagster as dg
 from footy_assets.orchestration.automation.jobs import match_job
 from footy_assets.orchestration.tags import FINGERPRINT_TAG, MATCH_TAG, TRIGGER_TAG
 from footy_assets.lake.store import Lake
-from footy_assets.lake.landing import LandedMatch, LandingError, landed_files, list_match_folders, stat_signature
+from footy_assets.lake.landing import (LandedMatch, LandingError, events_folders, landed_files, list_match_folders,
+                                      stat_signature, with_events)
 from footy_assets.lake.matches import read_matches
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
 from footy_assets.orchestration.runner import recorded_files, stored_status
@@ -36,6 +38,8 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
     """One sensor tick over ``lake`` (kept apart from the decorator for tests)."""
     cursor = _load_cursor(context.cursor)
     usable, refused = list_match_folders(lake)
+    events, refused_events = events_folders(lake)
+    refused.update(refused_events)
     for key, reason in sorted(refused.items()):
         context.log.warning(f"landing/{key}: not materialised: {reason}")
     known = set(context.instance.get_dynamic_partitions(MATCH_PARTITIONS_NAME))
@@ -45,6 +49,9 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
     for match_id, (fmt, uri) in usable.items():
         try:
             files = landed_files(lake, uri, with_hashes=False)
+            if match_id in events:  # the events folder's files are part of the delivery
+                files += tuple(replace(f, name=f"events/{f.name}")
+                               for f in landed_files(lake, events[match_id], with_hashes=False))
         except LandingError as exc:  # a link, FIFO or unreadable file: this match only, the tick goes on
             context.log.warning(f"landing/{fmt}/{match_id}: not materialised: {exc}")
             continue
@@ -59,7 +66,8 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
         try:
             # files whose size and modification time the lake recorded are not read again (a fresh cursor)
             recorded = recorded_files(stored[match_id]) if match_id in stored else None
-            landed = LandedMatch(match_id, fmt, uri, landed_files(lake, uri, known=recorded))
+            landed = with_events(lake, LandedMatch(match_id, fmt, uri, landed_files(lake, uri, known=recorded)),
+                                 events.get(match_id), recorded)
         except LandingError as exc:
             context.log.warning(f"landing/{fmt}/{match_id}: not materialised: {exc}")
             continue
