@@ -90,7 +90,7 @@ def test_the_asset_check_specs_are_the_declared_checks():
     graph = defs.get_repository_def().asset_graph
     specs = {(graph.get_check_spec(key).asset_key.to_user_string(), key.name): graph.get_check_spec(key)
              for key in graph.asset_check_keys}
-    declared = {(check.asset, check.name): check for check in (*checks.TRACKING_CHECKS, *checks.FRAME_STATE_CHECKS)}
+    declared = {(check.asset, check.name): check for check in checks.CHECKS.values()}
     assert set(specs) == set(declared)
     for key, spec in specs.items():
         assert (spec.blocking, spec.description) == (declared[key].blocking, declared[key].description), key

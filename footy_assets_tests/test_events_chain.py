@@ -72,6 +72,9 @@ def test_a_cdf_folder_with_events_publishes_synced_events_and_the_lineup(footovi
     assert passes["actor_speed_mps"].null_count() == 0 and passes["actor_ball_dist_m"].median() < 2.0
     received = passes.filter(pl.col("receiver_id").is_not_null())
     assert received.height > 5 and received["receiver_nearest_opp_dist_m"].null_count() == 0
+    # the summaries name the players of the lineup
+    names = dict(run_sql(lake, "SELECT player_id, player_name FROM player_match_summary").iter_rows())
+    assert len(names) == 22 and names["0-1"] == "BART VERBRUGGEN" and None not in names.values()
     # the same delivery again: nothing to do
     assert [p.status for p in plan_matches(lake)] == ["unchanged"]
 
@@ -142,6 +145,8 @@ def test_a_match_without_events_has_none_and_keeps_its_fingerprint(lake, instanc
     assert published_fingerprint(lake, "syn2") == digest.hexdigest()  # the folder's files alone, as before
     assert _count(lake, "events", "syn2") == 0 and _count(lake, "lineups", "syn2") == 0
     assert _count(lake, "frame_state", "syn2") > 0
+    names = run_sql(lake, "SELECT player_name FROM player_match_summary WHERE match_id = 'syn2'")["player_name"]
+    assert names.len() > 0 and names.null_count() == names.len()  # no lineup: no names
     row = run_sql(lake, "SELECT code_versions FROM matches").item()
     assert {"events", "lineups"} <= set(json.loads(row))
     assert [p.status for p in plan_matches(lake)] == ["unchanged"]

@@ -76,7 +76,7 @@ def test_team_summary_sums_players_and_possession(lake_with_match):
 def test_sql_models_declare_their_dependencies():
     sql = {model_name(f): f.read_text() for f in sql_model_files()}
     assert referenced_tables(sql["player_period_summary"]) == ["frame_state", "intervals"]
-    assert referenced_tables(sql["player_match_summary"]) == ["player_period_summary"]
+    assert referenced_tables(sql["player_match_summary"]) == ["lineups", "player_period_summary"]
     assert referenced_tables(sql["team_match_summary"]) == ["ball_state", "player_match_summary"]
     assert leading_comment(sql["team_match_summary"]).startswith("team_match_summary: one row per team")
 

@@ -5,7 +5,9 @@
 -- the zone distances add up to distance_m. Only valid frames count (frame_state.valid); top_speed_mps is the
 -- top valid speed. sprints, high_speed_runs, accelerations and decelerations count the intervals of those
 -- definitions. Float sums are exact (DECIMAL(38,24)): the same bits whatever order DuckDB adds them in;
--- a tie of the role goes to the earlier period.
+-- a tie of the role goes to the earlier period. player_name is his short name on the match sheet (table lineups),
+-- null where the match has no lineup or he is not on it.
+WITH per_player AS (
 SELECT
     match_id,
     player_id,
@@ -29,4 +31,8 @@ SELECT
 FROM player_period_summary
 WHERE match_id = $match_id
 GROUP BY match_id, player_id
-ORDER BY team, player_id
+)
+SELECT p.match_id, p.player_id, l.short_name AS player_name, p.* EXCLUDE (match_id, player_id)
+FROM per_player AS p
+LEFT JOIN (SELECT player_id, short_name FROM lineups WHERE match_id = $match_id) AS l ON l.player_id = p.player_id
+ORDER BY p.team, p.player_id

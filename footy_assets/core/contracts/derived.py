@@ -195,6 +195,8 @@ class PlayerMatchSummary(PerMatchTable):
     (chain/sql_models/player_match_summary.sql)."""
 
     player_id: str = pa.Field(str_matches=PLAYER_ID, unique=True, description=PLAYER_ID_DOC)
+    player_name: str = pa.Field(nullable=True, description="his short name on the match sheet (lineups."
+                                "short_name); null where the match has no lineup or he is not on it")
     team: pl.Int8 = pa.Field(isin=[0, 1], description=TEAM_DOC)
     role: str = pa.Field(isin=["player", "goal_keeper"], description="player or goal_keeper: his role in the "
                          "period he played longest in")
