@@ -152,3 +152,38 @@ def test_a_match_without_events_has_none_and_keeps_its_fingerprint(lake, instanc
     assert [p.status for p in plan_matches(lake)] == ["unchanged"]
     outcomes = _run(lake, instance)
     assert [o.ok for o in outcomes] == [True]
+
+
+def test_the_sensor_sees_events_landed_on_their_own(lake, instance, truth):
+    """The landing sensor fingerprints a match with its events folder as planning does: a published match is not
+    requested again, and events landed (or changed) later request a run of the match."""
+    import dagster as dg
+
+    from footy_assets.orchestration.automation.sensor import scan_for_runs
+
+    land_synthetic(lake, "footy_stats", "syn3", truth.head(3000))
+    events_dir = _land(FOOTOVISION, Path(lake.uri) / "landing" / "events" / "syn3", ("events.jsonl", "match.json"))
+    first = scan_for_runs(dg.build_sensor_context(instance=instance), lake)
+    assert [r.partition_key for r in first.run_requests] == ["syn3"]
+    assert first.run_requests[0].run_key == f"syn3:{find_match(lake, 'syn3').fingerprint}"
+    assert [o.ok for o in _run(lake, instance)] == [True]
+    with dg.instance_for_test() as fresh:  # a fresh cursor: the lake already holds this delivery
+        assert not scan_for_runs(dg.build_sensor_context(instance=fresh), lake).run_requests
+    (events_dir / "match.json").write_bytes((FOOTOVISION / "match.json").read_bytes() + b"\n")
+    again = scan_for_runs(dg.build_sensor_context(instance=instance, cursor=first.cursor), lake)
+    assert [r.partition_key for r in again.run_requests] == ["syn3"]
+
+
+def test_the_event_checks_warn_on_events_the_tracking_does_not_cover(lake, instance, truth):
+    """100 s of another match's events over 80 s of synthetic tracking: both checks warn, nothing is refused."""
+    from footy_assets.chain.events import EventsStep
+
+    land_synthetic(lake, "footy_stats", "syn4", truth)
+    _land(FOOTOVISION, Path(lake.uri) / "landing" / "events" / "syn4", ("events.jsonl", "match.json"))
+    assert [o.ok for o in _run(lake, instance)] == [True]
+    table = EventsStep(lake, "syn4").events()
+    found = {o.name: o for o in table.checks}
+    assert not found["events_in_tracking"].passed and not found["events_in_tracking"].refuses
+    assert 0 < found["events_in_tracking"].metadata["outside_tracking"] < 203
+    assert not found["ball_events_synced"].passed and found["ball_events_synced"].metadata["ball_events"] == 34
+    assert table.frame.height == 203 and not table.refused
