@@ -143,8 +143,8 @@ def test_assets_materialize_directly_with_metadata(landed, instance):
                             resources={**RESOURCES, "lake": LakeResource(lake_uri=landed.uri)})
     assert result.success
     mats = {e.asset_key.to_user_string(): e.materialization for e in result.get_asset_materialization_events()}
-    assert set(mats) == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality",
-                         "player_period_summary", "player_match_summary", "team_match_summary", "matches",
+    assert set(mats) == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "events",
+                         "lineups", "player_period_summary", "player_match_summary", "team_match_summary", "matches",
                          "vendor_exports"}
     # the exports asset, launched with everything, writes the published match back out
     exported = Path(landed.uri) / "_exports" / "m_fs"

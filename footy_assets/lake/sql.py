@@ -216,8 +216,9 @@ def connect(lake: Lake, unreadable: dict[str, Exception] | None = None, limits: 
             con.execute(
                 f'CREATE TEMP VIEW "{name}" AS SELECT t.* FROM "_published_{name}" AS t '
                 f'SEMI JOIN "{RAW_PREFIX}matches" AS m ON t.match_id = m.match_id AND t.fingerprint = m.fingerprint')
-    for view, (needs, query) in VIEWS.items():  # only over tables that could be opened
-        if all(name in present for name in needs):
+    views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
+    for view, (needs, query) in VIEWS.items():  # only over the tables' views (none while matches is unreadable)
+        if all(name in views for name in needs):
             con.execute(f'CREATE TEMP VIEW "{view}" AS {query}')
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
