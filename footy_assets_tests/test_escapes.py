@@ -9,21 +9,21 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from footy_assets.chain import audit as audit_module
-from footy_assets.orchestration.assets import ingest
-from footy_assets.lake.store import PROJECT_ROOT, Lake
-from footy_assets.lake.landing import find_match
-from footy_assets.orchestration.runner import materialize_lake
-from footy_assets.lake.publish import published_fingerprint
 from footy_assets.formats import FeedError
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.publish import published_fingerprint
+from footy_assets.lake.store import PROJECT_ROOT, Lake
+from footy_assets.orchestration.assets import ingest
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets_tests.helpers import SAMPLES, land_sample, land_synthetic, materialized, run_cli
 
-from .conftest import SAMPLES, land_sample, land_synthetic
+pytestmark = pytest.mark.slow  # CLI processes and materialised lakes throughout
 
 SECRET = "footy-secret-4b1e0d"
 
@@ -34,21 +34,17 @@ def _tree(folder: Path) -> dict[str, str]:
 
 
 def _cli(*args: str, tmp: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DAGSTER_HOME": str(tmp / "dagster_home")}
-    return subprocess.run([sys.executable, "-m", "footy_assets.cli", *args], capture_output=True, text=True,
-                          timeout=300, env=env, cwd=PROJECT_ROOT)
+    return run_cli(*args, home=tmp / "dagster_home", timeout=300, cwd=PROJECT_ROOT)
 
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, truth) -> Lake:
     """A lake with two published matches: m_a (footy_stats) and m_b (cdf)."""
-    lake = Lake.from_env(str(tmp_path_factory.mktemp("escapes") / "lake"))
-    land_synthetic(lake, "footy_stats", "m_a", truth)
-    land_synthetic(lake, "cdf", "m_b", truth)
-    with dg.instance_for_test() as instance:
-        outcomes = materialize_lake(lake, instance, progress=lambda _: None)
-    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
-    return lake
+    def land(lake: Lake) -> None:
+        land_synthetic(lake, "footy_stats", "m_a", truth)
+        land_synthetic(lake, "cdf", "m_b", truth)
+
+    return materialized(tmp_path_factory.mktemp("escapes") / "lake", land)
 
 
 # -- export ------------------------------------------------------------------------------------------------

@@ -7,14 +7,14 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from footy_assets import cli
-from footy_assets.orchestration.automation.sensor import scan_for_runs
-from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
 from footy_assets.lake.publish import PER_MATCH_TABLES
 from footy_assets.lake.sql import run_sql
-
-from .conftest import land_synthetic
+from footy_assets.orchestration.automation.sensor import scan_for_runs
+from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
+from footy_assets_tests.helpers import land_synthetic
 
 
 def _tick(instance, lake, cursor=None):
@@ -56,6 +56,7 @@ def _counts(lake, match_id: str) -> dict[str, int]:
             for t in (*PER_MATCH_TABLES, "matches")}
 
 
+@pytest.mark.slow
 def test_forget_removes_the_partition_then_explicitly_the_rows(lake, truth, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     land_synthetic(lake, "footy_stats", "m1", truth)

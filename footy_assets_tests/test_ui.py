@@ -22,8 +22,9 @@ import pytest
 
 from footy_assets.lake.store import PROJECT_ROOT, Lake
 from footy_assets.orchestration.runner import materialize_lake
+from footy_assets_tests.helpers import land_synthetic
 
-from .conftest import land_synthetic
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 ASSETS = {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary",
           "player_match_summary", "team_match_summary", "matches", "vendor_exports"}
