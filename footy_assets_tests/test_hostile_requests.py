@@ -85,7 +85,6 @@ def test_spilling_goes_to_a_private_bounded_folder_never_the_working_directory(t
     assert run_sql(empty_lake, "SELECT count(*) AS n FROM range(1000)", SqlLimits(memory_limit="64MB"))["n"][0] == 1000
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("env, message", [
     ({"FOOTY_SQL_TIMEOUT_S": "soon"}, "FOOTY_SQL_TIMEOUT_S must be a number of seconds above 0, got 'soon'"),
     ({"FOOTY_SQL_TIMEOUT_S": "0"}, "FOOTY_SQL_TIMEOUT_S must be"),

@@ -7,10 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-pytestmark = pytest.mark.slow  # lint-imports on a copy of the package, in processes of their own
-
 ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command as c; "
                 "sys.exit(c())"]

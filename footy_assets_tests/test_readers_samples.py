@@ -3,11 +3,19 @@
 import polars as pl
 import pytest
 
-from footy_assets_tests.helpers import read_sample
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.delivery import read_match
+
+from .conftest import land_sample
+
+
+def _read(lake, fmt, name):
+    land_sample(lake, fmt, name)
+    return read_match(lake, find_match(lake, name))
 
 
 def test_sportvu_statsperform_facts(lake):
-    result = read_sample(lake, "sportvu", "statsperform_ma25")
+    result = _read(lake, "sportvu", "statsperform_ma25")
     t = result.tracking
     assert result.info.vendor_rows == 93
     assert result.info.fps == 10
@@ -34,7 +42,7 @@ def test_sportvu_statsperform_facts(lake):
 
 
 def test_sportvu_roles_and_direction(lake):
-    t = read_sample(lake, "sportvu", "statsperform_ma25").tracking
+    t = _read(lake, "sportvu", "statsperform_ma25").tracking
     assert set(t["role"].unique()) == {"player", "goal_keeper", "ball", "referee"}
     assert t.filter(pl.col("role") == "referee")["team"].null_count() == t.filter(pl.col("role") == "referee").height
     gk = t.filter((pl.col("role") == "goal_keeper") & (pl.col("team") == 0)).group_by("period").agg(pl.col("x_m").mean())
@@ -42,7 +50,7 @@ def test_sportvu_roles_and_direction(lake):
 
 
 def test_cdf_skillcorner_facts(lake):
-    result = read_sample(lake, "cdf", "skillcorner_1925299")
+    result = _read(lake, "cdf", "skillcorner_1925299")
     t = result.tracking
     assert result.info.fps == 10
     assert t["frame_id"].n_unique() == 101
@@ -60,8 +68,8 @@ def test_cdf_skillcorner_facts(lake):
 
 
 def test_cdf_v02_and_v03_key_names_read_alike(lake):
-    a = read_sample(lake, "cdf", "validator_v0_2_3").tracking
-    b = read_sample(lake, "cdf", "validator_v0_3_2").tracking
+    a = _read(lake, "cdf", "validator_v0_2_3").tracking
+    b = _read(lake, "cdf", "validator_v0_3_2").tracking
     cols = ["role", "team", "track_id", "x_m", "y_m", "z_m"]
     assert a.select(cols).sort("track_id").equals(b.select(cols).sort("track_id"))
     assert a.height == 5 and a.filter(pl.col("role") == "ball")["z_m"][0] == pytest.approx(0.5)

@@ -3,16 +3,25 @@
 import polars as pl
 import pytest
 
-from footy_assets.chain.versions import SQL_DIR
 from footy_assets.orchestration.assets.summaries import leading_comment, referenced_tables
-from footy_assets_tests.helpers import land_synthetic, materialized
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.chain.versions import SQL_DIR
+
+from .conftest import land_synthetic
 
 
 @pytest.fixture(scope="module")
 def lake_with_match(tmp_path_factory, truth):
-    """A sportvu delivery of the synthetic truth as m1, materialised once for the module (the tests only read)."""
-    return materialized(tmp_path_factory.mktemp("summaries") / "lake",
-                        lambda lake: land_synthetic(lake, "sportvu", "m1", truth))
+    import dagster as dg
+
+    from footy_assets.lake.store import Lake
+
+    lake = Lake.from_env(str(tmp_path_factory.mktemp("summaries")))
+    land_synthetic(lake, "sportvu", "m1", truth)
+    with dg.instance_for_test() as instance:
+        outcomes = materialize_lake(lake, instance, progress=lambda _: None)
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+    return lake
 
 
 def _table(lake, name):
@@ -172,9 +181,10 @@ def test_models_read_a_match_the_same_from_its_parquet_files_and_from_the_arrow_
     go through the dataset, which gives the column as null."""
     import duckdb
 
-    from footy_assets.lake.publish import published_fingerprint
-    from footy_assets.lake.store import Lake
     from footy_assets.orchestration.assets.summaries import register_match_rows
+    from footy_assets.lake.store import Lake
+
+    from footy_assets.lake.publish import published_fingerprint
 
     lake = lake_with_match
     fingerprint = published_fingerprint(lake, "m1")
