@@ -113,7 +113,7 @@ def test_upkeep_and_forget_wait_for_a_live_holder_then_give_up_with_one_line(lak
     assert subprocess.run([*CLI, "materialize"], env=_env(lake, home), capture_output=True, timeout=600).returncode == 0
     # a second process holds m1 (an upkeep of another terminal, alive)
     holder_proc = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from footy_assets import claims; from footy_assets.lake.store import Lake\n"
+        "import sys, time; from footy_assets.lake import claims; from footy_assets.lake.store import Lake\n"
         f"claims.claim(Lake({lake.uri!r}), 'm1', claims.this_process('upkeep'), lambda h: True)\n"
         "print('held', flush=True); time.sleep(120)")], stdout=subprocess.PIPE, text=True)
     try:
