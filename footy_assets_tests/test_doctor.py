@@ -144,7 +144,7 @@ def test_a_damaged_unpublished_delivery_is_dropped(lake, two_matches, instance, 
     Path(victim).write_bytes(b"not parquet")
     assert run_sql(lake, "SELECT count(*) FROM tracking").item() == counts["tracking"]  # readers unaffected
     doctor = _cli(lake, home, "doctor")
-    assert doctor.returncode == 1 and other[:12] not in "" and "nobody reads" in doctor.stdout, doctor.stdout
+    assert doctor.returncode == 1 and other[:12] in doctor.stdout and "nobody reads" in doctor.stdout, doctor.stdout
     repaired = _cli(lake, home, "doctor", "--repair")
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     assert set(lake.deliveries("tracking", "m1")) == {published}
