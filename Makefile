@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test fuzz dev bench clean-lake
+.PHONY: install demo check test fuzz dev bench clean-lake
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,12 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/footy-assets demo
 
-test: install
+check: install  # the inner loop (a few minutes): lint, the layer contract, the tests not marked slow or server
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -m "not slow and not server"
+
+test: install  # the whole suite
 	$(BIN)/python -m pytest
 
 fuzz: install  # the readers' mutation fuzzer, 10x what the test suite runs, with a new seed

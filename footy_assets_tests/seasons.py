@@ -4,16 +4,17 @@ planning tests and ``bench/rehash.py`` build it the same way."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 from deltalake import write_deltalake
 
-from footy_assets.lake.store import Lake
+from footy_assets.chain.versions import CODE_VERSIONS
 from footy_assets.lake.landing import LandedMatch, landed_files
 from footy_assets.lake.matches import MATCHES_SCHEMA
-from footy_assets.chain.versions import CODE_VERSIONS
+from footy_assets.lake.store import Lake
 
 
 def recorded_season(lake: Lake, matches: int, tracking: Callable[[int], bytes]) -> int:
@@ -39,3 +40,14 @@ def recorded_season(lake: Lake, matches: int, tracking: Callable[[int], bytes]) 
     write_deltalake(lake.table_uri("matches"), pl.DataFrame(rows, schema=MATCHES_SCHEMA).to_arrow(),
                     partition_by=["match_id"])
     return total
+
+
+def same_size_change_with_old_time(path: Path) -> None:
+    """Edit a file without changing its size, then put its old modification time back (as rsync -a, cp -p or
+    tar x leave a re-delivered file)."""
+    before = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-2:-1] = b"7" if data[-2:-1] != b"7" else b"8"
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns

@@ -8,16 +8,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from footy_assets.lake.store import InvalidMatchId, check_match_id
-from footy_assets.lake.landing import LandingError, find_match, scan_landing
 from footy_assets.formats import FeedError
-from footy_assets.lake.delivery import read_match
-
-from .conftest import land_sample, land_synthetic
-
-
-def _read(lake, match_id):
-    return read_match(lake, find_match(lake, match_id))
+from footy_assets.lake.landing import LandingError, find_match, scan_landing
+from footy_assets.lake.store import InvalidMatchId, check_match_id
+from footy_assets_tests.helpers import land_sample, land_synthetic, read_landed
 
 
 def _replace_line(path: Path, number: int, text: str) -> None:
@@ -40,7 +34,7 @@ def test_sportvu_bad_line_names_file_and_line(lake, bad, what):
     folder = land_sample(lake, "sportvu", "statsperform_ma25")
     _replace_line(folder / "tracking.txt", 7, bad)
     with pytest.raises(FeedError) as err:
-        _read(lake, "statsperform_ma25")
+        read_landed(lake, "statsperform_ma25")
     message = str(err.value)
     assert message.startswith("tracking.txt, line 7: "), message
     assert what in message
@@ -50,7 +44,7 @@ def test_sportvu_tolerates_spaces_in_numbers(lake):
     folder = land_sample(lake, "sportvu", "statsperform_ma25")
     path = folder / "tracking.txt"
     path.write_text(path.read_text().replace(",2,30.595,", ",2, 30.595,").replace(",32,68.689", ", 32,68.689"))
-    t = _read(lake, "statsperform_ma25").tracking
+    t = read_landed(lake, "statsperform_ma25").tracking
     assert t.filter(pl.col("player_id") == "0-32").height == 93 - 1
 
 
@@ -61,7 +55,7 @@ def test_footy_stats_json_bad_object_names_row(lake, truth):
     lines[11] = lines[11].replace('"timestamp":', '"timestamp" ')  # row 10 (0-based) broken
     path.write_text("\n".join(lines))
     with pytest.raises(FeedError) as err:
-        _read(lake, "m1")
+        read_landed(lake, "m1")
     assert str(err.value).startswith("tracking.json, row 10: row object not valid JSON"), str(err.value)
 
 
@@ -72,7 +66,7 @@ def test_footy_stats_parquet_bad_value_names_row(lake, truth):
     roles[123] = "coach"
     pq.write_table(table.set_column(1, "role", pa.array(roles)), folder / "tracking.parquet")
     with pytest.raises(FeedError) as err:
-        _read(lake, "m1")
+        read_landed(lake, "m1")
     assert str(err.value).startswith("tracking.parquet, row 123: role = 'coach' fails isin"), str(err.value)
 
 
@@ -81,10 +75,10 @@ def test_footy_stats_missing_column_and_not_parquet(lake, truth):
     table = pq.read_table(folder / "tracking.parquet").drop(["x"])
     pq.write_table(table, folder / "tracking.parquet")
     with pytest.raises(FeedError, match=r"tracking.parquet: missing column\(s\) x"):
-        _read(lake, "m1")
+        read_landed(lake, "m1")
     (folder / "tracking.parquet").write_text("this is not parquet")
     with pytest.raises(FeedError, match="tracking.parquet: not a readable Parquet file"):
-        _read(lake, "m1")
+        read_landed(lake, "m1")
 
 
 def test_footy_stats_duplicate_player_in_frame(lake, truth):
@@ -92,7 +86,7 @@ def test_footy_stats_duplicate_player_in_frame(lake, truth):
     table = pq.read_table(folder / "tracking.parquet")
     pq.write_table(pa.concat_tables([table, table.slice(40, 1)]), folder / "tracking.parquet")
     with pytest.raises(FeedError, match=r"tracking.parquet, row \d+: player \d-\d+ appears twice at timestamp"):
-        _read(lake, "m1")
+        read_landed(lake, "m1")
 
 
 def test_cdf_bad_line_and_meta(lake):
@@ -102,12 +96,12 @@ def test_cdf_bad_line_and_meta(lake):
     lines[41] = lines[41][:200]  # line 42 cut short
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(FeedError, match=r"^tracking.jsonl, line 42: not valid JSON"):
-        _read(lake, "skillcorner_1925299")
+        read_landed(lake, "skillcorner_1925299")
     meta = json.loads((folder / "meta.json").read_text())
     del meta["meta"]["tracking"]["fps"]
     (folder / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(FeedError, match=r"^meta.json: meta.tracking.fps must be a frame rate"):
-        _read(lake, "skillcorner_1925299")
+        read_landed(lake, "skillcorner_1925299")
 
 
 def test_cdf_unknown_period_names_line(lake):
@@ -117,7 +111,7 @@ def test_cdf_unknown_period_names_line(lake):
     lines[4] = lines[4].replace('"first_half"', '"third_half"')
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(FeedError, match=r"^tracking.jsonl, line 5: period_name = 'third_half'"):
-        _read(lake, "skillcorner_1925299")
+        read_landed(lake, "skillcorner_1925299")
 
 
 def test_cdf_player_twice_in_a_frame_names_the_line(lake):
@@ -130,7 +124,7 @@ def test_cdf_player_twice_in_a_frame_names_the_line(lake):
     path.write_text("\n".join(lines) + "\n")
     player = frame["teams"]["away"]["players"][0]["id"]
     with pytest.raises(FeedError, match=rf"^tracking.jsonl, line 7: object '{player}' appears twice in one frame"):
-        _read(lake, "skillcorner_1925299")
+        read_landed(lake, "skillcorner_1925299")
 
 
 def test_cdf_sheet_giving_two_players_one_jersey_is_refused(lake):
@@ -143,11 +137,11 @@ def test_cdf_sheet_giving_two_players_one_jersey_is_refused(lake):
     second["jersey_number"] = first["jersey_number"]
     (folder / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(FeedError, match=rf"^meta.json: two players share jersey 0-{first['jersey_number']} in frame"):
-        _read(lake, "skillcorner_1925299")
+        read_landed(lake, "skillcorner_1925299")
     home.append(dict(home[0]))  # one id listed twice
     (folder / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(FeedError, match=rf"^meta.json: teams.home.players lists id '{home[0]['id']}' twice"):
-        _read(lake, "skillcorner_1925299")
+        read_landed(lake, "skillcorner_1925299")
 
 
 def test_cdf_repeat_search_is_exact_in_and_out_of_frame_order():

@@ -4,18 +4,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
-import sys
+from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from footy_assets import cli
-from footy_assets.lake.store import Lake
-from footy_assets.orchestration.runner import materialize_lake
-
-from .conftest import land_sample
+from footy_assets_tests.helpers import CLI, copy_lake, run_cli
+from footy_assets_tests.seasons import same_size_change_with_old_time
 
 
 def test_every_argument_has_help_and_the_description_is_plain():
@@ -35,7 +31,7 @@ def test_every_argument_has_help_and_the_description_is_plain():
     (["intervals", "--match", "m", "--request", "{}", "--lake", "/no/such/lake"], "no lake at"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(argv, message):
-    done = subprocess.run([sys.executable, "-m", "footy_assets.cli", *argv], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([*CLI, *argv], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
 
 
@@ -46,26 +42,19 @@ def test_sql_on_a_lake_without_tables_says_so(tmp_path, capsys):
     assert "holds no tables yet" in err and "duckdb_indexes" not in err and err.count("\n") == 1
 
 
-@pytest.fixture(scope="module")
-def lake_with_sample(tmp_path_factory) -> Lake:
-    lake = Lake.from_env(str(tmp_path_factory.mktemp("cli") / "lake"))
-    land_sample(lake, "cdf", "skillcorner_1925299")
-    with dg.instance_for_test() as instance:
-        assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
-    return lake
-
-
-def test_csv_encodes_nested_columns_as_json_and_keeps_integer_sums(lake_with_sample, capsys):
+@pytest.mark.slow
+def test_csv_encodes_nested_columns_as_json_and_keeps_integer_sums(skillcorner_lake, capsys):
     query = "SELECT match_id, periods, sum(rows) AS rows_sum, sum(frames) AS frames_sum FROM matches GROUP BY ALL"
-    assert cli.main(["sql", "--lake", lake_with_sample.uri, query, "--format", "csv"]) == 0
+    assert cli.main(["sql", "--lake", skillcorner_lake.uri, query, "--format", "csv"]) == 0
     header, row = capsys.readouterr().out.splitlines()
     assert header == "match_id,periods,rows_sum,frames_sum"
     assert row.startswith('skillcorner_1925299,"[{""period"": 1, ""first_frame"": ') and row.endswith(",101")
 
 
-def test_floats_print_as_stored(lake_with_sample, capsys):
+@pytest.mark.slow
+def test_floats_print_as_stored(skillcorner_lake, capsys):
     query = "SELECT CAST(202.64 AS FLOAT)::DOUBLE AS f, sum(x) AS s FROM (VALUES (1), (2)) AS t(x)"
-    assert cli.main(["sql", "--lake", lake_with_sample.uri, query, "--format", "csv"]) == 0
+    assert cli.main(["sql", "--lake", skillcorner_lake.uri, query, "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines() == ["f,s", "202.64,3"]
 
 
@@ -92,19 +81,13 @@ def test_dg_telemetry_is_off_in_the_project_settings():
     assert settings["telemetry"] == {"enabled": False}
 
 
-def test_materialize_rehash_sees_a_same_size_change_with_its_old_time(lake, instance, truth, tmp_path):
-    from footy_assets.orchestration.runner import materialize_lake
-
-    from .conftest import land_synthetic
-    from .test_planning import _same_size_change_with_old_time
-
-    folder = land_synthetic(lake, "cdf", "m1", truth)
-    assert [o.ok for o in materialize_lake(lake, instance, progress=lambda s: None)] == [True]
-    _same_size_change_with_old_time(folder / "meta.json")
-    env = dict(os.environ, DAGSTER_HOME=str(tmp_path / "home"))
-    run = lambda *extra: subprocess.run([sys.executable, "-m", "footy_assets.cli", "materialize", "--lake", lake.uri,
-                                         "--workers", "1", *extra], capture_output=True, text=True, timeout=300, env=env)
-    trusted = run()
+@pytest.mark.slow
+def test_materialize_rehash_sees_a_same_size_change_with_its_old_time(lake, two_published, tmp_path):
+    copy_lake(two_published, Path(lake.uri))  # m1 (cdf) and m2 published, their files' times as recorded
+    same_size_change_with_old_time(Path(lake.uri) / "landing" / "cdf" / "m1" / "meta.json")
+    home = tmp_path / "home"
+    trusted = run_cli("materialize", "--workers", "1", lake=lake, home=home, timeout=300)
     assert trusted.returncode == 0 and "skip    m1 (cdf): unchanged" in trusted.stdout, trusted.stdout + trusted.stderr
-    rehashed = run("--rehash")  # the edit breaks meta.json, so the run itself may fail: the plan is what counts
+    # the edit breaks meta.json, so the run itself may fail: the plan is what counts
+    rehashed = run_cli("materialize", "--workers", "1", "--rehash", lake=lake, home=home, timeout=300)
     assert "1 to materialise" in rehashed.stdout and "m1 (cdf, changed)" in rehashed.stdout, rehashed.stdout

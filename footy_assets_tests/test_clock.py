@@ -6,8 +6,7 @@ import pytest
 
 from footy_assets.core.metrics import clock
 from footy_assets.formats.sportvu.reader import period_starts_from_game_clock
-
-from .test_readers_samples import _read
+from footy_assets_tests.helpers import read_sample
 
 
 def test_match_minute_counts_as_event_data_does():
@@ -37,6 +36,6 @@ def test_real_samples_period_starts(lake):
     """StatsPerform's second half starts 0.4 s before its first message (its game clock); SkillCorner's CDF meta
     gives start frames; the validator's v0.2.3 example has a frame outside its meta's first half, so its meta
     is not believed for the clock."""
-    assert _read(lake, "sportvu", "statsperform_ma25").info.period_start_ms == {"1": 0, "2": 3_600_000}
-    assert _read(lake, "cdf", "skillcorner_1925299").info.period_start_ms == {"1": 0, "2": 3_023_000}
-    assert _read(lake, "cdf", "validator_v0_2_3").info.period_start_ms == {}
+    assert read_sample(lake, "sportvu", "statsperform_ma25").info.period_start_ms == {"1": 0, "2": 3_600_000}
+    assert read_sample(lake, "cdf", "skillcorner_1925299").info.period_start_ms == {"1": 0, "2": 3_023_000}
+    assert read_sample(lake, "cdf", "validator_v0_2_3").info.period_start_ms == {}

@@ -8,7 +8,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,13 +16,13 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from footy_assets.lake.store import Lake
 from footy_assets.lake.landing import find_match
 from footy_assets.lake.publish import PER_MATCH_TABLES, published_rows
+from footy_assets.lake.store import Lake
+from footy_assets_tests.helpers import CLI, copy_lake, land_sample, land_synthetic
 
-from .conftest import land_sample, land_synthetic
+pytestmark = pytest.mark.slow
 
-CLI = [sys.executable, "-m", "footy_assets.cli"]
 
 
 def _env(home: Path) -> dict:
@@ -143,13 +142,9 @@ def test_a_run_of_a_dead_process_is_marked_failed_by_the_daemon_sensor(lake, tmp
 
 
 @pytest.fixture(scope="module")
-def materialised_lake(tmp_path_factory):
-    from footy_assets.orchestration.runner import materialize_lake
-
-    lake = Lake.from_env(str(tmp_path_factory.mktemp("exits") / "lake"))
-    land_sample(lake, "cdf", "skillcorner_1925299")
-    with dg.instance_for_test() as instance:
-        assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
+def materialised_lake(tmp_path_factory, skillcorner_lake):
+    """The real sample published (a copy of the session's) and a broken delivery landed beside it."""
+    lake = copy_lake(skillcorner_lake, tmp_path_factory.mktemp("exits") / "lake")
     broken = land_sample(lake, "cdf", "validator_v0_3_2", as_name="broken")
     (broken / "tracking.jsonl").write_text('{"frame_id": "not a number"}\n')
     return lake

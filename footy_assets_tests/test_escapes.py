@@ -9,21 +9,21 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from footy_assets.chain import audit as audit_module
-from footy_assets.orchestration.assets import ingest
-from footy_assets.lake.store import PROJECT_ROOT, Lake
-from footy_assets.lake.landing import find_match
-from footy_assets.orchestration.runner import materialize_lake
-from footy_assets.lake.publish import published_fingerprint
 from footy_assets.formats import FeedError
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.publish import published_fingerprint
+from footy_assets.lake.store import PROJECT_ROOT, Lake
+from footy_assets.orchestration.assets import ingest
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets_tests.helpers import SAMPLES, copy_lake, land_sample, land_synthetic, run_cli
 
-from .conftest import SAMPLES, land_sample, land_synthetic
+pytestmark = pytest.mark.slow  # CLI processes and materialised lakes throughout
 
 SECRET = "footy-secret-4b1e0d"
 
@@ -34,21 +34,14 @@ def _tree(folder: Path) -> dict[str, str]:
 
 
 def _cli(*args: str, tmp: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DAGSTER_HOME": str(tmp / "dagster_home")}
-    return subprocess.run([sys.executable, "-m", "footy_assets.cli", *args], capture_output=True, text=True,
-                          timeout=300, env=env, cwd=PROJECT_ROOT)
+    return run_cli(*args, home=tmp / "dagster_home", timeout=300, cwd=PROJECT_ROOT)
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, truth) -> Lake:
-    """A lake with two published matches: m_a (footy_stats) and m_b (cdf)."""
-    lake = Lake.from_env(str(tmp_path_factory.mktemp("escapes") / "lake"))
-    land_synthetic(lake, "footy_stats", "m_a", truth)
-    land_synthetic(lake, "cdf", "m_b", truth)
-    with dg.instance_for_test() as instance:
-        outcomes = materialize_lake(lake, instance, progress=lambda _: None)
-    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
-    return lake
+def published(tmp_path_factory, two_published) -> Lake:
+    """A lake with two published matches: m1 (cdf) and m2 (footy_stats), a copy of the session's (the tests write
+    into its landing zone)."""
+    return copy_lake(two_published, tmp_path_factory.mktemp("escapes") / "lake")
 
 
 # -- export ------------------------------------------------------------------------------------------------
@@ -56,21 +49,21 @@ def published(tmp_path_factory, truth) -> Lake:
 @pytest.mark.parametrize("how", ["direct", "dotdot", "link"])
 def test_export_never_writes_into_an_existing_match_folder(published, tmp_path, how):
     landing = Path(published.uri) / "landing"
-    before = _tree(landing / "cdf" / "m_b")
-    output = {"direct": landing / "cdf" / "m_b",
-              "dotdot": Path(f"{landing}/footy_stats/m_a/../../cdf/m_b"),
+    before = _tree(landing / "cdf" / "m1")
+    output = {"direct": landing / "cdf" / "m1",
+              "dotdot": Path(f"{landing}/footy_stats/m2/../../cdf/m1"),
               "link": landing / "cdf" / "alias"}[how]
     if how == "link":
-        os.symlink(landing / "cdf" / "m_b", output)
+        os.symlink(landing / "cdf" / "m1", output)
     try:
-        done = _cli("export", "--lake", published.uri, "--match", "m_a", "--format", "cdf", "--output",
+        done = _cli("export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--output",
                     str(output), tmp=tmp_path)
     finally:
         if how == "link":
             os.unlink(output)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "Traceback" not in done.stderr and done.stderr.startswith("error: --output ")
-    assert _tree(landing / "cdf" / "m_b") == before
+    assert _tree(landing / "cdf" / "m1") == before
 
 
 def test_export_under_landing_through_a_link_out_of_the_lake_is_refused(published, tmp_path):
@@ -79,7 +72,7 @@ def test_export_under_landing_through_a_link_out_of_the_lake_is_refused(publishe
     link = Path(published.uri) / "landing" / "elsewhere"
     os.symlink(outside, link)
     try:
-        done = _cli("export", "--lake", published.uri, "--match", "m_a", "--format", "cdf", "--output",
+        done = _cli("export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--output",
                     str(link / "new_match"), tmp=tmp_path)
     finally:
         os.unlink(link)
@@ -91,7 +84,7 @@ def test_export_under_landing_through_a_link_out_of_the_lake_is_refused(publishe
 def test_export_lands_a_new_match_folder(published, tmp_path):
     target = Path(published.uri) / "landing" / "cdf" / "m_new"
     try:
-        done = _cli("export", "--lake", published.uri, "--match", "m_a", "--format", "cdf", "--output",
+        done = _cli("export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--output",
                     str(target), tmp=tmp_path)
         assert done.returncode == 0, done.stderr[-2000:]
         assert sorted(p.name for p in target.iterdir()) == ["meta.json", "tracking.jsonl"]  # no temporary left
@@ -104,7 +97,7 @@ def test_export_to_a_file_is_a_usage_error(published, tmp_path, target):
     path = tmp_path / "a_file" if target == "file" else Path(target)
     if target == "file":
         path.write_text("mine\n")
-    done = _cli("export", "--lake", published.uri, "--match", "m_a", "--format", "cdf", "--output", str(path),
+    done = _cli("export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--output", str(path),
                 tmp=tmp_path)
     assert done.returncode == 2, done.stderr[-2000:]
     assert done.stderr.strip() == f"error: --output {path} exists and is not a folder: name a folder (it is " \
@@ -117,7 +110,7 @@ def test_export_never_replaces_a_file_unless_asked(published, tmp_path):
     folder = tmp_path / "out"
     folder.mkdir()
     (folder / "tracking.jsonl").write_text("mine\n")
-    args = ["export", "--lake", published.uri, "--match", "m_a", "--format", "cdf", "--output", str(folder)]
+    args = ["export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--output", str(folder)]
     done = _cli(*args, tmp=tmp_path)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "already holds tracking.jsonl" in done.stderr and "--overwrite" in done.stderr
@@ -126,8 +119,8 @@ def test_export_never_replaces_a_file_unless_asked(published, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert (folder / "tracking.jsonl").read_text() != "mine\n" and (folder / "meta.json").exists()
     # --overwrite never reaches into the lake
-    done = _cli("export", "--lake", published.uri, "--match", "m_a", "--format", "cdf", "--overwrite", "--output",
-                str(Path(published.uri) / "landing" / "cdf" / "m_b"), tmp=tmp_path)
+    done = _cli("export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--overwrite", "--output",
+                str(Path(published.uri) / "landing" / "cdf" / "m1"), tmp=tmp_path)
     assert done.returncode == 2, done.stderr[-2000:]
 
 

@@ -9,20 +9,19 @@ import shutil
 import warnings
 from pathlib import Path
 
-import dagster as dg
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
 from footy_assets import cli
-from footy_assets.lake.exports import ExportError, export_match
-from footy_assets.lake.store import Lake
-from footy_assets.lake.landing import find_match
-from footy_assets.orchestration.runner import materialize_lake
 from footy_assets.lake.delivery import read_match
+from footy_assets.lake.exports import ExportError, export_match
+from footy_assets.lake.landing import find_match
 from footy_assets.lake.sql import run_sql
+from footy_assets.lake.store import Lake
+from footy_assets_tests.helpers import land_synthetic, materialized
 
-from .conftest import land_synthetic
+pytestmark = pytest.mark.slow  # every test reads the lake the module materialises
 
 SOURCES = ("footy_stats", "sportvu", "cdf", "footy_track")
 # export format -> (landing format, position rounding in m): CDF keeps centimetres, the download whole cm
@@ -31,14 +30,13 @@ ROUND_TRIPS = {"cdf": ("cdf", 0.0051), "tracking_download": ("footy_stats", 0.00
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory, truth) -> Lake:
-    lake = Lake.from_env(str(tmp_path_factory.mktemp("exports") / "lake"))
-    for fmt in SOURCES:
-        land_synthetic(lake, fmt, f"src_{fmt}", truth)
-    land_synthetic(lake, "footy_track", "src_image_only", truth, homography=False)
-    with dg.instance_for_test() as instance:
-        outcomes = materialize_lake(lake, instance, progress=lambda _: None)
-    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
-    return lake
+    """One match per source format and a footy_track match without pitch positions, materialised once."""
+    def land(lake: Lake) -> None:
+        for fmt in SOURCES:
+            land_synthetic(lake, fmt, f"src_{fmt}", truth)
+        land_synthetic(lake, "footy_track", "src_image_only", truth, homography=False)
+
+    return materialized(tmp_path_factory.mktemp("exports") / "lake", land)
 
 
 def _validate(validator, path: Path) -> list[str]:

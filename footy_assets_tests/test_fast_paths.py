@@ -14,7 +14,7 @@ from footy_assets.formats.cdf import reader as cdf
 from footy_assets.lake.delivery import read_match
 from footy_assets.formats.common import FeedError, check_line_lengths, scan_lines, text_lines
 
-from .conftest import land_sample
+from footy_assets_tests.helpers import land_sample
 
 
 def _cases(seed: int, count: int) -> list[bytes]:

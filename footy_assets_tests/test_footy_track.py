@@ -12,17 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from footy_assets.lake.landing import find_match
-from footy_assets.orchestration.runner import materialize_lake
 from footy_assets.formats import FeedError
-from footy_assets.lake.delivery import read_match
 from footy_assets.lake.sql import run_sql
-
-from .conftest import land_synthetic
-
-
-def _read(lake, match_id):
-    return read_match(lake, find_match(lake, match_id))
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets_tests.helpers import land_synthetic, read_landed
 
 
 def _folder(lake, match_id) -> Path:
@@ -34,7 +27,7 @@ def test_identity_follows_reid_chains_and_unidentified_tracks_stay(lake, truth):
     meta = json.loads((_folder(lake, "ft") / "tracks_meta.json").read_text())
     children = {int(k): t["reid_parent_track_id"] for k, t in meta["tracks"].items() if t["reid_parent_track_id"]}
     assert len(children) == 2 and all(meta["tracks"][str(c)]["jersey_number"] is None for c in children)
-    tracking = _read(lake, "ft").tracking
+    tracking = read_landed(lake, "ft").tracking
     for child, parent in children.items():  # a re-identified track carries its parent's identity
         ids = tracking.filter(pl.col("track_id").is_in([str(child), str(parent)]))["player_id"].unique().to_list()
         assert len(ids) == 1 and ids[0] is not None
@@ -47,6 +40,7 @@ def test_identity_follows_reid_chains_and_unidentified_tracks_stay(lake, truth):
     assert "staff" not in tracking["role"].to_list()
 
 
+@pytest.mark.slow
 def test_without_a_homography_positions_are_null_and_the_chain_still_publishes(lake, truth):
     land_synthetic(lake, "footy_track", "ft_image", truth, homography=False)
     land_synthetic(lake, "footy_track", "ft_pitch", truth)
@@ -115,7 +109,7 @@ def test_each_seed_invariant_broken_is_refused_naming_file_and_row(lake, truth, 
     else:
         _meta(folder, change)
     with pytest.raises(FeedError) as caught:
-        _read(lake, "bad")
+        read_landed(lake, "bad")
     error = caught.value
     where = "tracks.parquet" if message.startswith("track 5") else file
     assert error.file == where and message in str(error), str(error)

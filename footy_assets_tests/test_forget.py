@@ -7,14 +7,14 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from footy_assets import cli
-from footy_assets.orchestration.automation.sensor import scan_for_runs
-from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
 from footy_assets.lake.publish import PER_MATCH_TABLES
 from footy_assets.lake.sql import run_sql
-
-from .conftest import land_synthetic
+from footy_assets.orchestration.automation.sensor import scan_for_runs
+from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
+from footy_assets_tests.helpers import copy_lake, land_synthetic
 
 
 def _tick(instance, lake, cursor=None):
@@ -56,18 +56,19 @@ def _counts(lake, match_id: str) -> dict[str, int]:
             for t in (*PER_MATCH_TABLES, "matches")}
 
 
-def test_forget_removes_the_partition_then_explicitly_the_rows(lake, truth, tmp_path, monkeypatch, capsys):
+@pytest.mark.slow
+def test_forget_removes_the_partition_then_explicitly_the_rows(lake, two_published, tmp_path, monkeypatch,
+                                                                capsys):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
-    land_synthetic(lake, "footy_stats", "m1", truth)
-    land_synthetic(lake, "sportvu", "m2", truth)
-    assert cli.main(["materialize", "--lake", lake.uri]) == 0
+    copy_lake(two_published, Path(lake.uri))  # m1 (cdf) and m2 (footy_stats) published
+    assert cli.main(["materialize", "--lake", lake.uri]) == 0  # nothing to do: the instance learns the partitions
     m2_before = _counts(lake, "m2")
     assert all(n > 0 for n in _counts(lake, "m1").values())
 
     assert cli.main(["forget", "m1", "--lake", lake.uri]) == 2  # still landed: it would come back
-    assert "landing/footy_stats/m1 still holds the delivery" in capsys.readouterr().err
+    assert "landing/cdf/m1 still holds the delivery" in capsys.readouterr().err
 
-    shutil.rmtree(Path(lake.uri) / "landing" / "footy_stats" / "m1")
+    shutil.rmtree(Path(lake.uri) / "landing" / "cdf" / "m1")
     assert cli.main(["forget", "m1", "--lake", lake.uri]) == 0
     out = capsys.readouterr().out
     assert "partition removed from the Dagster instance" in out and "stay in the lake" in out

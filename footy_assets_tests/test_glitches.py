@@ -9,14 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 from scipy.signal import savgol_filter
 
-from footy_assets.formats import synthetic
 from footy_assets.core.metrics.kinematics import MAX_ACCEL_MPS2, MAX_SPEED_MPS, kinematics
-from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.formats import synthetic
 from footy_assets.lake.sql import run_sql
-
-from .conftest import SAMPLES, land_sample
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets_tests.helpers import SAMPLES, land_sample
 
 OLD_RULE = {"max_speed_mps": np.inf, "max_accel_mps2": np.inf}  # steps only: the rule before speed and acceleration
 OUT_AND_BACK = np.cumsum([1.1, 1.1, 1.1, -1.1, -1.1, -1.1, -1.1, -1.1])  # steps of 1.1 m: 11 m/s at 10 fps
@@ -97,6 +97,7 @@ def _positions(path: Path, player_id: str) -> np.ndarray:
     return np.array(out, dtype=float)
 
 
+@pytest.mark.slow
 def test_real_sample_with_sub_threshold_glitches_shows_no_impossible_speed(lake, instance):
     """The real SkillCorner sample (10 fps) with two glitches no raw step above 12 m/s betrays: one player jitters
     out and back in the last 8 frames of his track (the edge's parabola makes ~20 m/s of it), another in the
@@ -133,6 +134,7 @@ def test_real_sample_with_sub_threshold_glitches_shows_no_impossible_speed(lake,
     assert quality[0] <= 12.5 and quality[1] <= 0.03  # at least 97 % of the frames stay valid
 
 
+@pytest.mark.slow
 def test_real_samples_keep_their_frames_valid(lake, instance):
     """The real samples as delivered: every frame with a speed stays valid (footovision_h1 is read as a CDF match:
     its tracking.jsonl and meta.json only)."""

@@ -5,29 +5,22 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from footy_assets import cli
-from footy_assets.lake.store import Lake
-from footy_assets.orchestration.runner import materialize_lake
 from footy_assets.lake.sql import QueryRefused, QueryStopped, SqlLimits, SqlLimitsInvalid, run_sql
-
-from .conftest import land_sample
+from footy_assets.lake.store import Lake
+from footy_assets_tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cli(args: list[str], cwd: Path, timeout: float = 60, **env) -> subprocess.CompletedProcess:
     """footy-assets in a fresh process; ``timeout`` bounds the test, the query's own timeout must come first."""
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), **env}
-    return subprocess.run([sys.executable, "-m", "footy_assets.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd, env=environment)
+    return run_cli(*args, env={"PYTHONPATH": str(ROOT), **env}, timeout=timeout, cwd=cwd)
 
 
 @pytest.fixture
@@ -37,6 +30,7 @@ def empty_lake(tmp_path) -> Lake:
 
 
 # -- time -----------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("query", [
     "SELECT count(*) FROM range(1000000000000)",
     "SELECT count(*) FROM range(100000) a, range(100000) b, range(100000) c",  # a three-way cross join
@@ -50,11 +44,13 @@ def test_a_query_is_stopped_by_its_timeout(tmp_path, empty_lake, query):
 
 
 # -- memory and temporary files ------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_query_is_stopped_by_its_memory_limit(tmp_path, empty_lake):
     query = "SELECT length(string_agg('xxxxxxxxxx', '')) FROM range(300000000)"  # 3 GB of text
     done = _cli(["sql", "--lake", empty_lake.uri, query], cwd=tmp_path, timeout=120, FOOTY_SQL_MEMORY_LIMIT="200MB")
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
-    assert done.stderr.startswith("query stopped: the query needs memory past FOOTY_SQL_MEMORY_LIMIT 200MB"), done.stderr
+    stopped = "query stopped: the query needs memory past FOOTY_SQL_MEMORY_LIMIT 200MB"
+    assert done.stderr.startswith(stopped), done.stderr
 
 
 def test_the_default_memory_limit_is_set(empty_lake):
@@ -113,12 +109,13 @@ def test_limits_from_env(monkeypatch):
 
 
 # -- the home directory ---------------------------------------------------------------------------------------
-def test_errors_do_not_reveal_the_home_directory(tmp_path, lake_with_sample):
+@pytest.mark.slow
+def test_errors_do_not_reveal_the_home_directory(tmp_path, skillcorner_lake):
     home = tmp_path / "home" / "someone"
     (home / "data").mkdir(parents=True)
     (home / "data" / "x.csv").write_text("a\n1\n")
     query = f"SELECT * FROM read_csv('{home}/data/x.csv')"
-    done = _cli(["sql", "--lake", lake_with_sample.uri, query], cwd=home, HOME=str(home))
+    done = _cli(["sql", "--lake", skillcorner_lake.uri, query], cwd=home, HOME=str(home))
     assert done.returncode == 2, done.stderr
     assert str(home) not in done.stderr and "someone" not in done.stderr, done.stderr
     assert "~/data/x.csv" in done.stderr, done.stderr
@@ -136,8 +133,10 @@ def test_a_read_only_pivot_is_run(empty_lake, query):
     assert result.rows() == [(18, 12, 15)] and result.columns == ["0", "1", "2"]
 
 
-def test_pivot_over_a_table(lake_with_sample):
-    result = run_sql(lake_with_sample, "PIVOT (SELECT period, role FROM tracking) ON role USING count(*) ORDER BY period")
+@pytest.mark.slow
+def test_pivot_over_a_table(skillcorner_lake):
+    query = "PIVOT (SELECT period, role FROM tracking) ON role USING count(*) ORDER BY period"
+    result = run_sql(skillcorner_lake, query)
     assert "ball" in result.columns and result["period"].to_list() == [1, 2]
 
 
@@ -157,15 +156,7 @@ def test_everything_else_around_a_pivot_is_refused(empty_lake, query, tmp_path, 
 
 
 # -- intervals ------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def lake_with_sample(tmp_path_factory) -> Lake:
-    lake = Lake.from_env(str(tmp_path_factory.mktemp("hostile") / "lake"))
-    land_sample(lake, "cdf", "skillcorner_1925299")
-    with dg.instance_for_test() as instance:
-        assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
-    return lake
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("change, message", [
     ({"gte": 9, "lte": 1}, "error: filters[0]: gte 9 is above lte 1: no value can match"),
     ({"gte": 7, "gtee": 9}, "error: filters[0]: unknown key(s) 'gtee' in a frame_state filter"),
@@ -173,15 +164,15 @@ def lake_with_sample(tmp_path_factory) -> Lake:
     ({"ball": {"type": "ball_location", "x_min": 90, "x_max": 10}},
      "error: filters[1]: x_min 90 is above x_max 10: no value can match"),
 ])
-def test_malformed_intervals_requests_exit_2_naming_the_field(lake_with_sample, capsys, change, message):
+def test_malformed_intervals_requests_exit_2_naming_the_field(skillcorner_lake, capsys, change, message):
     from footy_assets.lake.filter import filter_intervals
     from footy_assets.lake.sql import run_sql as sql
 
-    player = sql(lake_with_sample, "SELECT min(player_id) AS p FROM frame_state WHERE player_id LIKE '0-%'")["p"][0]
+    player = sql(skillcorner_lake, "SELECT min(player_id) AS p FROM frame_state WHERE player_id LIKE '0-%'")["p"][0]
     spec = {"type": "frame_state", "players": [player], "column": "speed_mps", "gte": 0.0}
-    assert filter_intervals("skillcorner_1925299", {"filters": [spec]}, lake_with_sample)  # well-formed: answered
+    assert filter_intervals("skillcorner_1925299", {"filters": [spec]}, skillcorner_lake)  # well-formed: answered
     filters = [spec, change["ball"]] if "ball" in change else [{**spec, **change}]
-    code = cli.main(["intervals", "--lake", lake_with_sample.uri, "--match", "skillcorner_1925299", "--request",
+    code = cli.main(["intervals", "--lake", skillcorner_lake.uri, "--match", "skillcorner_1925299", "--request",
                      json.dumps({"filters": filters})])
     captured = capsys.readouterr()
     assert code == 2 and captured.out == "", captured

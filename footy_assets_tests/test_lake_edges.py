@@ -8,39 +8,32 @@ import glob
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from footy_assets.lake import claims
-from footy_assets.orchestration.runner import materialize_lake
 from footy_assets.lake.sql import run_sql
+from footy_assets_tests.helpers import CLI, cli_env, copy_lake, land_synthetic, one_line_error, run_cli
 
-from .conftest import land_synthetic
+pytestmark = pytest.mark.slow
 
-CLI = [sys.executable, "-m", "footy_assets.cli"]
 REQUEST = json.dumps({"filters": [{"type": "frame_state", "players": ["0-4"], "column": "speed_mps", "gte": 0.0}]})
 
 
 def _cli(lake, home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args, "--lake", lake.uri], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "DAGSTER_HOME": str(home), **(env or {})})
+    return run_cli(*args, lake=lake, home=home, env=env)
 
 
 def _one_line(done: subprocess.CompletedProcess, code: int, *words: str) -> None:
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert done.returncode == code and len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
+    one_line_error(done, *words, code=code)
 
 
 @pytest.fixture
-def published(lake, instance, truth, tmp_path):
-    land_synthetic(lake, "cdf", "m1", truth)
-    land_synthetic(lake, "footy_stats", "m2", truth)
-    assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
+def published(lake, two_published, tmp_path):
+    """m1 (cdf) and m2 (footy_stats) published, in a copy of the session's lake: the CLI's home."""
+    copy_lake(two_published, Path(lake.uri))
     return tmp_path / "home"
 
 
@@ -134,6 +127,5 @@ def test_a_reader_hold_that_is_not_hours_is_refused_in_one_line(lake, published,
 
 def test_an_s3_setting_that_is_not_a_number_is_a_usage_error(tmp_path):
     done = subprocess.run([*CLI, "sql", "SELECT 1", "--lake", "s3://bucket/lake"], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "DAGSTER_HOME": str(tmp_path / "home"),
-                                            "FOOTY_S3_CONNECT_TIMEOUT_S": "abc"})
+                          timeout=120, env=cli_env(tmp_path / "home", FOOTY_S3_CONNECT_TIMEOUT_S="abc"))
     _one_line(done, 2, "FOOTY_S3_CONNECT_TIMEOUT_S")

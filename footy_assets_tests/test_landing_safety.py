@@ -6,17 +6,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from footy_assets.orchestration.automation.sensor import scan_for_runs
 from footy_assets.lake.store import Lake
+from footy_assets.orchestration.automation.sensor import scan_for_runs
 from footy_assets.orchestration.runner import materialize_lake, plan_matches
-
-from .conftest import SAMPLES, land_sample
+from footy_assets_tests.helpers import CLI, SAMPLES, cli_env, land_sample, run_cli
 
 SECRET = "footy-secret-7f3a9c"
 
@@ -36,6 +34,7 @@ def outside(tmp_path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_a_linked_match_folder_is_refused_and_others_go_on(lake, instance, outside):
     land_sample(lake, "cdf", "validator_v0_3_2")
     os.symlink(outside / "match", Path(lake.uri) / "landing" / "cdf" / "linked")
@@ -46,6 +45,7 @@ def test_a_linked_match_folder_is_refused_and_others_go_on(lake, instance, outsi
     assert lake.read_match("tracking", "linked").num_rows == 0
 
 
+@pytest.mark.slow
 def test_a_linked_file_is_refused_without_printing_what_it_points_to(lake, instance, outside, capsys):
     folder = land_sample(lake, "sportvu", "statsperform_ma25", as_name="m_link")
     (folder / "tracking.txt").unlink()
@@ -66,14 +66,13 @@ def test_a_linked_file_is_refused_without_printing_what_it_points_to(lake, insta
     assert not any(SECRET in (e.message or "") for e in events)
 
 
+@pytest.mark.slow
 def test_a_fifo_is_refused_without_being_opened(lake, tmp_path):
     folder = land_sample(lake, "sportvu", "statsperform_ma25", as_name="m_fifo")
     (folder / "tracking.txt").unlink()
     os.mkfifo(folder / "tracking.txt")  # opening it for reading would block forever
     land_sample(lake, "cdf", "validator_v0_2_3")
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home")}
-    done = subprocess.run([sys.executable, "-m", "footy_assets.cli", "materialize", "--lake", lake.uri],
-                          capture_output=True, text=True, timeout=120, env=env)
+    done = run_cli("materialize", lake=lake, home=tmp_path / "home", timeout=120)
     assert done.returncode == 1, done.stderr[-2000:]
     assert "landing/sportvu/m_fifo/tracking.txt is not a regular file" in done.stdout
     assert "ok      validator_v0_2_3" in done.stdout
@@ -114,6 +113,7 @@ def _without_read_override() -> list[str] | None:
             "--inh-caps=-dac_override,-dac_read_search", "--"]
 
 
+@pytest.mark.slow
 def test_an_unreadable_file_fails_its_own_match_only(lake, tmp_path):
     prefix = _without_read_override()
     if prefix is None:
@@ -122,9 +122,8 @@ def test_an_unreadable_file_fails_its_own_match_only(lake, tmp_path):
     bad = land_sample(lake, "cdf", "validator_v0_2_3", as_name="m_unreadable")
     (bad / "meta.json").chmod(0o000)
     try:
-        env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home")}
-        done = subprocess.run([*prefix, sys.executable, "-m", "footy_assets.cli", "materialize", "--lake", lake.uri],
-                              capture_output=True, text=True, timeout=180, env=env)
+        done = subprocess.run([*prefix, *CLI, "materialize", "--lake", lake.uri], capture_output=True, text=True,
+                              timeout=180, env=cli_env(tmp_path / "home"))
     finally:
         (bad / "meta.json").chmod(0o644)
     assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]

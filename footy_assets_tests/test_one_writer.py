@@ -15,12 +15,14 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from footy_assets.lake import claims
 from footy_assets.formats import synthetic
-from footy_assets.lake.store import PROJECT_ROOT, Lake
+from footy_assets.lake import claims
 from footy_assets.lake.sql import run_sql
+from footy_assets.lake.store import PROJECT_ROOT, Lake
+from footy_assets_tests.helpers import CLI
 
-CLI = [sys.executable, "-m", "footy_assets.cli"]
+pytestmark = pytest.mark.slow
+
 DG = str(Path(sys.executable).parent / "dg")
 SPEC = synthetic.MatchSpec("m1", half_seconds=240.0, fps=25, seed=9)  # a run longer than a CLI start
 
@@ -104,7 +106,7 @@ def test_a_cli_run_waits_for_a_dg_launch_run_of_the_same_match(lake, tmp_path):
 
 
 def test_upkeep_and_forget_wait_for_a_live_holder_then_give_up_with_one_line(lake, tmp_path, truth):
-    from .conftest import land_synthetic
+    from footy_assets_tests.helpers import land_synthetic
 
     home = tmp_path / "home"
     land_synthetic(lake, "footy_stats", "m1", truth)

@@ -19,8 +19,9 @@ import dagster as dg
 import pytest
 
 from footy_assets.lake.store import PROJECT_ROOT, Lake
+from footy_assets_tests.helpers import CLI, land_synthetic
 
-from .conftest import land_synthetic
+pytestmark = pytest.mark.slow
 
 
 def _free_port() -> int:
@@ -67,6 +68,7 @@ def _stop(daemon: subprocess.Popen, log) -> None:
         os.killpg(daemon.pid, signal.SIGKILL)
     log.close()
 
+@pytest.mark.server
 def test_four_matches_through_the_sensor_and_the_daemon_two_at_a_time(postgres, tmp_path, truth):
     home, lake = tmp_path / "home", Lake.from_env(str(tmp_path / "lake"))
     env = dict(os.environ, DAGSTER_HOME=str(home), FOOTY_DATA_LAKE=lake.uri, FOOTY_POSTGRES_URL=postgres,
@@ -114,6 +116,7 @@ def test_four_matches_through_the_sensor_and_the_daemon_two_at_a_time(postgres, 
     assert run_sql(lake, "SELECT count(*) AS n FROM matches")["n"][0] == 4
 
 
+@pytest.mark.server
 def test_the_daemon_starts_on_a_home_written_without_max_concurrent_runs(postgres, tmp_path):
     """FOOTY_MAX_CONCURRENT_RUNS unset when the home is written and when the daemon starts: the queue's limit is
     the number of cores, written into dagster.yaml, and every daemon (the run queue's included) beats."""
@@ -154,7 +157,7 @@ def test_the_daemon_starts_on_a_home_written_without_max_concurrent_runs(postgre
 def test_a_bad_max_concurrent_runs_is_one_line(tmp_path):
     env = dict(os.environ, DAGSTER_HOME=str(tmp_path / "home"), FOOTY_POSTGRES_URL="postgresql+psycopg2://x@h/db",
                FOOTY_MAX_CONCURRENT_RUNS="four")
-    done = subprocess.run([sys.executable, "-m", "footy_assets.cli", "forget", "m1", "--lake", str(tmp_path)],
+    done = subprocess.run([*CLI, "forget", "m1", "--lake", str(tmp_path)],
                           env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip() == "error: FOOTY_MAX_CONCURRENT_RUNS='four' is not a positive whole number of runs"

@@ -12,17 +12,12 @@ import pytest
 from scipy.signal import savgol_filter
 
 from footy_assets.lake.matches import raw_feed_record_uri
-from footy_assets.orchestration.runner import materialize_lake
 from footy_assets.lake.publish import PER_MATCH_TABLES
 from footy_assets.lake.sql import run_sql
-
-from .conftest import SAMPLES, land_sample, land_synthetic
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets_tests.helpers import SAMPLES, land_sample, land_synthetic, quiet
 
 TABLES = (*PER_MATCH_TABLES, "matches")
-
-
-def _quiet(_line):
-    pass
 
 
 def _snapshot(lake, match_id: str) -> dict[str, pl.DataFrame]:
@@ -39,9 +34,10 @@ def _assert_same(before: dict, after: dict) -> None:
         assert after[table].equals(rows), f"{table} changed"
 
 
+@pytest.mark.slow
 def test_off_pitch_redelivery_keeps_every_table(lake, instance, truth):
     land_synthetic(lake, "footy_stats", "m1", truth)
-    assert all(o.ok for o in materialize_lake(lake, instance, progress=_quiet))
+    assert all(o.ok for o in materialize_lake(lake, instance, progress=quiet))
     before = _snapshot(lake, "m1")
     assert all(before[t].height > 0 for t in ("tracking", "frame_state", "intervals", "match_quality"))
     record = lake.read_bytes(raw_feed_record_uri(lake, "m1"))
@@ -66,6 +62,7 @@ def test_off_pitch_redelivery_keeps_every_table(lake, instance, truth):
     assert evaluation.passed is False and evaluation.partition == "m1"  # the UI shows why
 
 
+@pytest.mark.slow
 def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth, monkeypatch):
     """tracking holds a new delivery while the derived tables hold only the old one: every reader still sees the
     old delivery whole (tracking included), matches refuses to publish, and a rerun converges; the delivery it
@@ -74,7 +71,7 @@ def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth, monkeyp
     from footy_assets.orchestration.resources import LakeResource
 
     land_synthetic(lake, "cdf", "m1", truth)
-    materialize_lake(lake, instance, progress=_quiet)
+    materialize_lake(lake, instance, progress=quiet)
     old_fp = run_sql(lake, "SELECT fingerprint FROM matches").item()
     old = {t: run_sql(lake, f"SELECT count(*) AS n FROM {t}").item() for t in PER_MATCH_TABLES}
     land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * 0.9))
@@ -93,8 +90,8 @@ def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth, monkeyp
     # every reader sees the old delivery whole
     assert {t: run_sql(lake, f"SELECT count(*) AS n FROM {t}").item() for t in PER_MATCH_TABLES} == old
     assert run_sql(lake, "SELECT DISTINCT fingerprint FROM tracking")["fingerprint"].to_list() == [old_fp]
-    from footy_assets.lake.filter import filter_intervals
     from footy_assets.lake.exports import published_match
+    from footy_assets.lake.filter import filter_intervals
 
     player = run_sql(lake, "SELECT min(player_id) AS p FROM frame_state").item()
     request = {"filters": [{"type": "frame_state", "players": [player], "column": "speed_mps", "gte": 0.0}]}
@@ -104,7 +101,7 @@ def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth, monkeyp
     assert tracking["fingerprint"].unique().to_list() == [old_fp]
     # a rerun converges: the new delivery is published whole, the old one is kept beside it for readers that
     # read the marker before the flip
-    outcomes = materialize_lake(lake, instance, progress=_quiet)
+    outcomes = materialize_lake(lake, instance, progress=quiet)
     assert [(o.ok, o.plan.status) for o in outcomes] == [(True, "changed")]
     fps = run_sql(lake, " UNION ".join(f"SELECT DISTINCT fingerprint FROM {t}" for t in TABLES))
     assert fps["fingerprint"].to_list() == [new_fp]
@@ -112,22 +109,23 @@ def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth, monkeyp
     # a third delivery right after: the first was superseded a moment ago (a reader may still hold the marker
     # that named it): every delivery stays
     land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * 0.8))
-    assert all(o.ok for o in materialize_lake(lake, instance, progress=_quiet))
+    assert all(o.ok for o in materialize_lake(lake, instance, progress=quiet))
     third = run_sql(lake, "SELECT fingerprint FROM matches").item()
     assert all(set(lake.deliveries(t, "m1")) == {old_fp, new_fp, third} for t in PER_MATCH_TABLES)
     # once no reader can hold those markers (FOOTY_READER_HOLD_HOURS=0 here), the next publish drops what the
     # previous one superseded and keeps what it supersedes itself
     monkeypatch.setenv("FOOTY_READER_HOLD_HOURS", "0")
     land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * 0.7))
-    assert all(o.ok for o in materialize_lake(lake, instance, progress=_quiet))
+    assert all(o.ok for o in materialize_lake(lake, instance, progress=quiet))
     fourth = run_sql(lake, "SELECT fingerprint FROM matches").item()
     assert all(set(lake.deliveries(t, "m1")) == {third, fourth} for t in PER_MATCH_TABLES)
 
 
+@pytest.mark.slow
 def test_the_intervals_filter_refuses_an_unpublished_match(lake, instance, truth):
     """Tracking and frame_state written, the chain stopped before matches: nothing is published, no answer."""
-    from footy_assets.lake.filter import filter_intervals
     from footy_assets.core.metrics.intervals import FilterError
+    from footy_assets.lake.filter import filter_intervals
     from footy_assets.orchestration.registry import RESOURCES, all_assets
     from footy_assets.orchestration.resources import LakeResource
 
@@ -141,6 +139,7 @@ def test_the_intervals_filter_refuses_an_unpublished_match(lake, instance, truth
         filter_intervals("m1", request, lake)
 
 
+@pytest.mark.slow
 def test_every_real_sample_materialises_end_to_end(lake, instance):
     landed = []
     from footy_assets.formats import READERS
@@ -150,7 +149,7 @@ def test_every_real_sample_materialises_end_to_end(lake, instance):
             for match in sorted(p for p in fmt_dir.iterdir() if p.is_dir()):
                 land_sample(lake, fmt_dir.name, match.name)
                 landed.append(match.name)
-    outcomes = materialize_lake(lake, instance, progress=_quiet)
+    outcomes = materialize_lake(lake, instance, progress=quiet)
     assert {o.plan.match_id: (o.ok, o.error) for o in outcomes} == {m: (True, None) for m in landed}
     counts = run_sql(lake, "SELECT match_id, rows, frames FROM matches ORDER BY match_id")
     assert counts["match_id"].to_list() == sorted(landed)
@@ -182,12 +181,13 @@ def _jump(path: Path, frame_line: int, player_id: str, dx: float) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+@pytest.mark.slow
 def test_a_jump_in_a_real_sample_does_not_make_a_top_speed(lake, instance):
     folder = land_sample(lake, "cdf", "skillcorner_1925299")
     first = json.loads((folder / "tracking.jsonl").read_text().splitlines()[0])
     victim = str(first["teams"]["home"]["players"][3]["id"])
     _jump(folder / "tracking.jsonl", 30, victim, 40.0)  # one frame 40 m away: an identity swap
-    assert all(o.ok for o in materialize_lake(lake, instance, progress=_quiet))
+    assert all(o.ok for o in materialize_lake(lake, instance, progress=quiet))
     jersey = run_sql(lake, f"SELECT DISTINCT player_id FROM tracking WHERE track_id = '{victim}'").item()
     state = run_sql(lake, f"SELECT frame_id, period, x_m, y_m, speed_mps, valid FROM frame_state "
                           f"WHERE player_id = '{jersey}' ORDER BY frame_id")
@@ -212,9 +212,9 @@ def test_a_jump_in_a_real_sample_does_not_make_a_top_speed(lake, instance):
 
 @pytest.mark.parametrize("table", ["intervals", "ball_state"])
 def test_empty_derived_tables_pass_their_contract(table):
-    from footy_assets.orchestration.assets.derived import INTERVALS_SCHEMA
     from footy_assets.core.contracts.derived import BallState, Intervals
     from footy_assets.core.metrics.ball_state import BALL_STATE_SCHEMA
+    from footy_assets.orchestration.assets.derived import INTERVALS_SCHEMA
 
     contract, schema = {"intervals": (Intervals, INTERVALS_SCHEMA), "ball_state": (BallState, BALL_STATE_SCHEMA)}[table]
     assert contract.validate(pl.DataFrame(schema=schema)).height == 0
@@ -223,12 +223,11 @@ def test_empty_derived_tables_pass_their_contract(table):
 def test_match_quality_counts_the_known_dropout_and_unidentified_rows(lake, truth):
     """Pure function on a synthetic delivery: home #6 is missing for one second in period 1 (a drop-out), away
     #10's jersey is unreadable for a while (unidentified rows of team 1)."""
-    from footy_assets.lake.landing import find_match
+    from footy_assets.core.contracts.derived import MatchQuality
     from footy_assets.core.metrics.frame_state import build_frame_state
     from footy_assets.core.quality.match_quality import build_match_quality
     from footy_assets.lake.delivery import read_match
-
-    from footy_assets.core.contracts.derived import MatchQuality
+    from footy_assets.lake.landing import find_match
 
     land_synthetic(lake, "cdf", "m1", truth)
     tracking = read_match(lake, find_match(lake, "m1")).tracking

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,13 +15,15 @@ import polars as pl
 import pytest
 
 from footy_assets.formats import synthetic
-from footy_assets.lake.filter import filter_intervals
 from footy_assets.lake.exports import render
-from footy_assets.lake.store import Lake
+from footy_assets.lake.filter import filter_intervals
 from footy_assets.lake.publish import PER_MATCH_TABLES
 from footy_assets.lake.sql import run_sql
+from footy_assets.lake.store import Lake
+from footy_assets_tests.helpers import CLI
 
-CLI = [sys.executable, "-m", "footy_assets.cli"]
+pytestmark = pytest.mark.slow
+
 SPEC = synthetic.MatchSpec("m1", half_seconds=90.0, fps=25, seed=5)
 
 

@@ -11,10 +11,9 @@ import pytest
 
 from footy_assets.chain import prefetch
 from footy_assets.chain.audit import audit_ahead, audit_delivery, audited
-from footy_assets.lake.landing import find_match
 from footy_assets.formats import FeedError
-
-from .conftest import land_synthetic
+from footy_assets.lake.landing import find_match
+from footy_assets_tests.helpers import land_synthetic
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +77,7 @@ def test_planning_and_auditing_do_not_import_dagster():
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_a_delivery_withdrawn_while_dagster_starts_fails_that_match_only(lake, truth, tmp_path, monkeypatch, capsys):
     """The CLI audits the first match ahead; if its folder is removed before the run, the run fails with the
     landing error (not with the audit done ahead), the other match is materialised, and nothing stays held."""

@@ -4,10 +4,7 @@ import polars as pl
 import pytest
 
 from footy_assets.core.contracts.tracking import Tracking
-from footy_assets.lake.landing import find_match
-from footy_assets.lake.delivery import read_match
-
-from .conftest import land_synthetic
+from footy_assets_tests.helpers import land_synthetic, new_lake, read_landed
 
 VARIANTS = {
     "fs_parquet": ("footy_stats", {}),
@@ -24,13 +21,12 @@ ROUNDING_M = {"footy_stats": 0.005, "sportvu": 0.0005, "cdf": 0.005, "footy_trac
 
 @pytest.fixture(scope="module")
 def read_all(tmp_path_factory, truth):
-    from footy_assets.lake.store import Lake
-
-    lake = Lake.from_env(str(tmp_path_factory.mktemp("agree")))
+    """Every variant landed and read once for the module: {match_id: ReadResult}."""
+    lake = new_lake(tmp_path_factory.mktemp("agree") / "lake")
     out = {}
     for match_id, (fmt, kw) in VARIANTS.items():
         land_synthetic(lake, fmt, match_id, truth, **kw)
-        out[match_id] = read_match(lake, find_match(lake, match_id))
+        out[match_id] = read_landed(lake, match_id)
     return out
 
 

@@ -11,18 +11,17 @@ import numpy as np
 import polars as pl
 import pytest
 
-from footy_assets.formats import synthetic
-from footy_assets.lake.landing import find_match
-from footy_assets.lake.store import Lake
 from footy_assets.core.metrics.ball_state import build_ball_state
 from footy_assets.core.metrics.frame_state import build_frame_state
 from footy_assets.core.metrics.intervals import catalog_intervals, load_catalog
-from footy_assets.orchestration.runner import materialize_lake
-from footy_assets.lake.publish import PER_MATCH_TABLES
 from footy_assets.core.quality.match_quality import build_match_quality
+from footy_assets.formats import synthetic
 from footy_assets.lake.delivery import read_match
-
-from .conftest import land_sample
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.publish import PER_MATCH_TABLES
+from footy_assets.lake.store import Lake
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets_tests.helpers import land_sample
 
 
 def _bits(frame: pl.DataFrame) -> list:
@@ -38,7 +37,7 @@ def _bits(frame: pl.DataFrame) -> list:
     return out
 
 
-@pytest.fixture(scope="module", params=["sportvu_sample", "synthetic"])
+@pytest.fixture(scope="module", params=["sportvu_sample", pytest.param("synthetic", marks=pytest.mark.slow)])
 def match(request, tmp_path_factory):
     """(tracking, fps, pitch) of a real sample and of a synthetic match of 2 x 5 minutes (330,000 rows)."""
     root = tmp_path_factory.mktemp("reruns") / "lake"
@@ -105,6 +104,7 @@ def _tables(root: Path) -> dict[str, pl.DataFrame]:
     return out
 
 
+@pytest.mark.slow
 def test_a_delivery_materialised_into_two_lakes_gives_the_same_bytes(tmp_path, instance):
     """The whole chain twice, each into a lake of its own (the same files, copied with their modification
     times, so even ``matches.files`` agrees): every table's rows are the same, bit for bit."""

@@ -20,11 +20,12 @@ import pytest
 
 from footy_assets import cli
 from footy_assets.formats import synthetic
+from footy_assets.lake.sql import run_sql
 from footy_assets.lake.store import Lake
 from footy_assets.orchestration.runner import materialize_lake
-from footy_assets.lake.sql import run_sql
+from footy_assets_tests.helpers import CLI, SMALL
 
-from .conftest import SMALL
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 SERVERS = Path(__file__).resolve().parent / "servers"
 
@@ -122,7 +123,7 @@ def test_demo_on_ceph(rgw, tmp_path):
 
 def _cli(rgw, home: Path, *args: str, **kw) -> subprocess.Popen:
     env = {**os.environ, **rgw["env"], "DAGSTER_HOME": str(home)}
-    return subprocess.Popen([sys.executable, "-m", "footy_assets.cli", *args], env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, **kw)
 
 

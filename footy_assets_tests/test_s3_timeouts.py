@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import threading
 
 import pytest
 
-CLI = [sys.executable, "-m", "footy_assets.cli"]
+from footy_assets_tests.helpers import CLI
+
+pytestmark = pytest.mark.slow  # a CLI process per command
+
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from .conftest import SAMPLES, SHARED_DATA
+from footy_assets_tests.helpers import SAMPLES, SHARED_DATA
 
 
 def _digests(root):

@@ -10,11 +10,8 @@ import re
 import polars as pl
 import pytest
 
-from footy_assets.lake.landing import find_match
 from footy_assets.formats import FeedError
-from footy_assets.lake.delivery import read_match
-
-from .conftest import land_sample
+from footy_assets_tests.helpers import land_sample, new_lake, read_landed, read_sample
 
 LINE = 50  # a message in play (second half), with players and a ball
 
@@ -27,7 +24,7 @@ def _with_ball_part(lake, make) -> tuple[pl.DataFrame, str]:
     objects, ball = re.fullmatch(r"(.*;):([^;:]*);", lines[LINE - 1]).groups()
     lines[LINE - 1] = make(objects, ball)
     path.write_text("\n".join(lines) + "\n")
-    return read_match(lake, find_match(lake, "statsperform_ma25")).tracking, lines[LINE - 1]
+    return read_landed(lake, "statsperform_ma25").tracking, lines[LINE - 1]
 
 
 def _frame_of_line(reference: pl.DataFrame) -> int:
@@ -35,15 +32,10 @@ def _frame_of_line(reference: pl.DataFrame) -> int:
     return reference["frame_id"].unique().sort()[LINE - 1]
 
 
-@pytest.fixture
-def reference(tmp_path_factory):
-    from footy_assets.lake.store import Lake
-
-    root = tmp_path_factory.mktemp("ref") / "lake"
-    (root / "landing").mkdir(parents=True)
-    lake = Lake.from_env(str(root))
-    land_sample(lake, "sportvu", "statsperform_ma25")
-    return read_match(lake, find_match(lake, "statsperform_ma25")).tracking
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> pl.DataFrame:
+    """The sample as delivered, read once for the module (the tests only compare against it)."""
+    return read_sample(new_lake(tmp_path_factory.mktemp("ref") / "lake"), "sportvu", "statsperform_ma25").tracking
 
 
 @pytest.mark.parametrize("form", [
@@ -84,7 +76,7 @@ def test_every_message_without_a_ball(lake, reference):
     path = folder / "tracking.txt"
     text = re.sub(r":[^;:\n]*;$", ":", path.read_text(), flags=re.M)
     path.write_text(text)
-    tracking = read_match(lake, find_match(lake, "statsperform_ma25")).tracking
+    tracking = read_landed(lake, "statsperform_ma25").tracking
     assert tracking.filter(pl.col("role") == "ball").height == 0
     assert tracking.height == reference.filter(pl.col("role") != "ball").height
 

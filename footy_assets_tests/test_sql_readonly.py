@@ -12,22 +12,8 @@ import polars as pl
 import pytest
 
 from footy_assets import cli
-from footy_assets.orchestration.runner import materialize_lake
 
-from .conftest import land_sample
-
-
-@pytest.fixture(scope="module")
-def lake_with_sample(tmp_path_factory):
-    import dagster as dg
-
-    from footy_assets.lake.store import Lake
-
-    lake = Lake.from_env(str(tmp_path_factory.mktemp("ro") / "lake"))
-    land_sample(lake, "cdf", "skillcorner_1925299")
-    with dg.instance_for_test() as instance:
-        assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
-    return lake
+pytestmark = pytest.mark.slow  # the real sample materialised (once per session: skillcorner_lake)
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -56,10 +42,10 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("query", HOSTILE)
-def test_hostile_sql_is_refused_and_writes_nothing(lake_with_sample, tmp_path, capsys, query):
-    lake_root = Path(lake_with_sample.uri)
+def test_hostile_sql_is_refused_and_writes_nothing(skillcorner_lake, tmp_path, capsys, query):
+    lake_root = Path(skillcorner_lake.uri)
     before = _tree(lake_root)
-    status = cli.main(["sql", "--lake", lake_with_sample.uri, query.format(out=tmp_path, lake=lake_root)])
+    status = cli.main(["sql", "--lake", skillcorner_lake.uri, query.format(out=tmp_path, lake=lake_root)])
     err = capsys.readouterr().err
     assert status == 2
     assert len(err.strip().splitlines()) <= 3 and err.strip()
@@ -67,25 +53,26 @@ def test_hostile_sql_is_refused_and_writes_nothing(lake_with_sample, tmp_path, c
     assert _tree(lake_root) == before
 
 
-def test_output_inside_the_lake_is_refused(lake_with_sample, capsys, tmp_path):
-    lake_root = Path(lake_with_sample.uri)
+def test_output_inside_the_lake_is_refused(skillcorner_lake, capsys, tmp_path):
+    lake_root = Path(skillcorner_lake.uri)
     before = _tree(lake_root)
     for target in (lake_root / "tracking" / "x.csv", lake_root / "new.parquet"):
-        assert cli.main(["sql", "--lake", lake_with_sample.uri, "SELECT 1 AS a", "-o", str(target)]) == 2
+        assert cli.main(["sql", "--lake", skillcorner_lake.uri, "SELECT 1 AS a", "-o", str(target)]) == 2
         assert "inside the lake" in capsys.readouterr().err
     link = tmp_path / "link"
     os.symlink(lake_root / "matches", link)  # a link into the lake is resolved first
-    assert cli.main(["sql", "--lake", lake_with_sample.uri, "SELECT 1 AS a", "-o", str(link / "x.csv")]) == 2
+    assert cli.main(["sql", "--lake", skillcorner_lake.uri, "SELECT 1 AS a", "-o", str(link / "x.csv")]) == 2
     assert _tree(lake_root) == before
 
 
-def test_read_only_queries_still_work(lake_with_sample, capsys):
+def test_read_only_queries_still_work(skillcorner_lake, capsys):
     for query in ("SELECT count(*) AS n FROM tracking", "WITH x AS (SELECT 1 AS a) SELECT * FROM x", "VALUES (1)",
                   "DESCRIBE frame_state", "FROM matches SELECT match_id"):
-        assert cli.main(["sql", "--lake", lake_with_sample.uri, query, "--format", "json"]) == 0, query
+        assert cli.main(["sql", "--lake", skillcorner_lake.uri, query, "--format", "json"]) == 0, query
     capsys.readouterr()
-    assert cli.main(["sql", "--lake", lake_with_sample.uri, "SELECT count(*) AS n FROM tracking", "--format", "csv"]) == 0
-    rows = pl.from_arrow(lake_with_sample.read_match("matches", "skillcorner_1925299"))["rows"].item()
+    query = "SELECT count(*) AS n FROM tracking"
+    assert cli.main(["sql", "--lake", skillcorner_lake.uri, query, "--format", "csv"]) == 0
+    rows = pl.from_arrow(skillcorner_lake.read_match("matches", "skillcorner_1925299"))["rows"].item()
     assert capsys.readouterr().out.splitlines() == ["n", str(rows)]
 
 
@@ -96,19 +83,19 @@ def test_read_only_queries_still_work(lake_with_sample, capsys):
     ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ('{"filters": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
 ])
-def test_hostile_interval_requests_exit_2(lake_with_sample, capsys, request_text, message):
-    status = cli.main(["intervals", "--lake", lake_with_sample.uri, "--match", "skillcorner_1925299",
+def test_hostile_interval_requests_exit_2(skillcorner_lake, capsys, request_text, message):
+    status = cli.main(["intervals", "--lake", skillcorner_lake.uri, "--match", "skillcorner_1925299",
                        "--request", request_text])
     err = capsys.readouterr().err
     assert status == 2, err[:300]
     assert message in err and len(err) < 1000, err[:300]
 
 
-def test_a_normal_interval_request_still_answers(lake_with_sample, capsys):
-    player = pl.from_arrow(lake_with_sample.read_match("frame_state", "skillcorner_1925299"))["player_id"][0]
+def test_a_normal_interval_request_still_answers(skillcorner_lake, capsys):
+    player = pl.from_arrow(skillcorner_lake.read_match("frame_state", "skillcorner_1925299"))["player_id"][0]
     request = {"filters": [{"type": "frame_state", "players": [player], "column": "speed_mps", "lte": 50.0,
                             "min_duration_ms": 0}]}
-    assert cli.main(["intervals", "--lake", lake_with_sample.uri, "--match", "skillcorner_1925299",
+    assert cli.main(["intervals", "--lake", skillcorner_lake.uri, "--match", "skillcorner_1925299",
                      "--request", json.dumps(request)]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer and {a["player_id"] for a in answer} == {player}

@@ -28,6 +28,7 @@ def _table(lake, name):
     return pl.from_arrow(lake.read_match(name, "m1"))
 
 
+@pytest.mark.slow
 def test_zone_distances_add_up_to_the_total(lake_with_match):
     players = _table(lake_with_match, "player_match_summary")
     zones = [c for c in players.columns if c.startswith("distance_") and c.endswith("_mps_m")]
@@ -41,6 +42,7 @@ def test_zone_distances_add_up_to_the_total(lake_with_match):
     assert ((joined["distance_m"] - joined["distance_m_right"]).abs() < 1e-3).all()
 
 
+@pytest.mark.slow
 def test_counts_equal_the_intervals(lake_with_match):
     players = _table(lake_with_match, "player_match_summary")
     iv = _table(lake_with_match, "intervals")
@@ -51,6 +53,7 @@ def test_counts_equal_the_intervals(lake_with_match):
     assert players["sprints"].sum() > 0
 
 
+@pytest.mark.slow
 def test_minutes_and_top_speed(lake_with_match, truth):
     players = _table(lake_with_match, "player_match_summary")
     gk = players.filter(pl.col("player_id") == "0-1").row(0, named=True)
@@ -60,6 +63,7 @@ def test_minutes_and_top_speed(lake_with_match, truth):
     assert dict(top.iter_rows()) == pytest.approx({r["player_id"]: r["top_speed_mps"] for r in players.iter_rows(named=True)})
 
 
+@pytest.mark.slow
 def test_team_summary_sums_players_and_possession(lake_with_match):
     players = _table(lake_with_match, "player_match_summary")
     teams = _table(lake_with_match, "team_match_summary").sort("team")
@@ -94,6 +98,7 @@ def test_models_come_from_the_package_and_none_is_an_error(tmp_path):
     assert [(m.name, m.deps) for m in sql_models(tmp_path)] == [("one", ("tracking",))]
 
 
+@pytest.mark.slow
 def test_cli_intervals_and_sql(lake_with_match, capsys, tmp_path):
     import json
 
@@ -139,6 +144,7 @@ def test_cli_intervals_and_sql(lake_with_match, capsys, tmp_path):
     assert cli.main(["sql", "--lake", lake_with_match.uri, "SELECT * FROM no_such_table"]) == 2
 
 
+@pytest.mark.slow
 def test_clock_within_the_period(lake_with_match):
     """The second half starts 15 min after the first ends (synthetic break): its clock restarts at 0 and its
     match minutes at 45."""
@@ -157,6 +163,7 @@ def test_clock_within_the_period(lake_with_match):
     assert set(iv.filter(pl.col("period") == 2)["match_minute"].unique().to_list()) == {45}
 
 
+@pytest.mark.slow
 def test_period_summary_roles_and_minutes_on_the_pitch(lake_with_match):
     """Home #9 goes off and #14 comes on half-way through the 40-second second half (synthetic truth)."""
     periods = _table(lake_with_match, "player_period_summary")
@@ -180,6 +187,7 @@ def test_period_summary_roles_and_minutes_on_the_pitch(lake_with_match):
     assert (joined["sprints"] == joined["sprints_right"]).all()
 
 
+@pytest.mark.slow
 def test_models_read_a_match_the_same_from_its_parquet_files_and_from_the_arrow_dataset(lake_with_match, tmp_path):
     """On a local lake DuckDB reads the match's current Parquet files itself (less memory than an Arrow
     dataset); the rows are the dataset's. Files missing a column of the table (written before it was added)

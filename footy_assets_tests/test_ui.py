@@ -22,13 +22,17 @@ import pytest
 
 from footy_assets.lake.store import PROJECT_ROOT, Lake
 from footy_assets.orchestration.runner import materialize_lake
+from footy_assets_tests.helpers import land_synthetic
 
-from .conftest import land_synthetic
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 ASSETS = {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary",
           "player_match_summary", "team_match_summary", "matches", "vendor_exports"}
 CHAIN = ASSETS - {"vendor_exports"}  # a match's chain; exports are launched by hand
 ARTIFACTS = PROJECT_ROOT / ".artifacts" / "ui"
+# How long a wait for the daemon may take before the test calls it stuck (s): a bound on a hang, never a measure
+# (a run and two automation ticks take under a minute on a quiet machine, minutes on a loaded one).
+WAIT_S = 600
 
 
 def _free_port() -> int:
@@ -80,7 +84,7 @@ def served(tmp_path_factory, truth):
         # not from the project root: Dagster would load its .env, whose DAGSTER_HOME overrides this test's
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.time() + 180
+        deadline = time.time() + WAIT_S
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5)
@@ -114,14 +118,14 @@ def test_graphql_shows_assets_partitions_and_latest_materialisation(served):
 def test_a_dropped_match_is_materialised_by_the_sensor(served, truth):
     port, lake = served["port"], served["lake"]
     land_synthetic(lake, "cdf", "m2", truth)
-    deadline = time.time() + 240
+    deadline = time.time() + WAIT_S
     while time.time() < deadline:
         latest = _nodes(port)["matches"]["assetMaterializations"]
         if latest and latest[0]["partition"] == "m2":
             break
         time.sleep(3)
     else:
-        pytest.fail("the sensor did not materialise m2 within 240 s")
+        pytest.fail(f"the sensor did not materialise m2 within {WAIT_S} s")
     nodes = _nodes(port)
     assert all(node["partitionKeys"] == ["m1", "m2"] for node in nodes.values())
     run_ids = {node["assetMaterializations"][0]["runId"] for name, node in nodes.items() if name in CHAIN}
@@ -163,7 +167,7 @@ def test_automation_runs_by_default_and_refreshes_downstream_of_tracking(served)
         assert result.success
     downstream = ("frame_state", "ball_state", "intervals", "match_quality", "player_period_summary", "player_match_summary",
                   "team_match_summary", "matches")
-    deadline = time.time() + 240
+    deadline = time.time() + WAIT_S
     while time.time() < deadline:
         nodes = _nodes(port)
         fresh = {n for n in downstream if nodes[n]["assetMaterializations"]
@@ -173,7 +177,7 @@ def test_automation_runs_by_default_and_refreshes_downstream_of_tracking(served)
             break
         time.sleep(3)
     else:
-        pytest.fail(f"automation refreshed only {sorted(fresh)} of m1's downstream within 240 s")
+        pytest.fail(f"automation refreshed only {sorted(fresh)} of m1's downstream within {WAIT_S} s")
 
 
 def _chromium() -> str | None:

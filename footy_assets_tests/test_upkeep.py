@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,22 +13,20 @@ import pytest
 from deltalake import write_deltalake
 
 from footy_assets import cli
-from footy_assets.orchestration.automation.upkeep import lake_upkeep_job
-from footy_assets.orchestration.runner import materialize_lake
-from footy_assets.orchestration.resources import LakeResource
 from footy_assets.lake.upkeep import files_per_match, upkeep_lake
+from footy_assets.orchestration.automation.upkeep import lake_upkeep_job
+from footy_assets.orchestration.resources import LakeResource
+from footy_assets_tests.helpers import CLI, copy_lake, quiet
 
-from .conftest import land_synthetic
+pytestmark = pytest.mark.slow  # a published lake, the CLI in processes of its own
 
 
 def _parquet_on_disk(lake, table) -> int:
     return sum(1 for p in (Path(lake.uri) / table).rglob("*.parquet") if "_delta_log" not in p.parts)
 
 
-def test_upkeep_compacts_checkpoints_and_vacuums(lake, instance, truth, capsys):
-    land_synthetic(lake, "footy_stats", "m1", truth)
-    land_synthetic(lake, "cdf", "m2", truth)
-    assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
+def test_upkeep_compacts_checkpoints_and_vacuums(lake, two_published, capsys):
+    copy_lake(two_published, Path(lake.uri))  # m1 and m2 published, one file per match and table
     before = pl.read_delta(lake.table_uri("tracking")).sort("match_id", "frame_id", "role", "track_id", "player_id")
     # a partition with several files: m1's rows rewritten as three appended pieces (as a split write leaves them)
     m1 = before.filter(pl.col("match_id") == "m1")
@@ -67,8 +64,8 @@ def test_upkeep_compacts_checkpoints_and_vacuums(lake, instance, truth, capsys):
 def _upkeep(tmp_path, *argv, **env):
     (tmp_path / "lake").mkdir(exist_ok=True)
     environ = {k: v for k, v in os.environ.items() if k != "FOOTY_READER_HOLD_HOURS"} | env
-    return subprocess.run([sys.executable, "-m", "footy_assets.cli", "upkeep", "--lake", str(tmp_path / "lake"), *argv],
-                          capture_output=True, text=True, timeout=120, env=environ)
+    return subprocess.run([*CLI, "upkeep", "--lake", str(tmp_path / "lake"), *argv], capture_output=True, text=True,
+                          timeout=120, env=environ)
 
 
 def test_a_negative_retention_is_refused_in_one_line(tmp_path):
@@ -91,10 +88,9 @@ def test_a_retention_shorter_than_a_reader_holds_is_warned_and_still_runs(tmp_pa
     assert held.returncode == 0 and "than the 3 h a reader may hold" in held.stderr, held.stderr
 
 
-def test_upkeep_refuses_a_negative_retention_before_touching_a_table(lake, instance, truth):
-    land_synthetic(lake, "footy_stats", "m1", truth)
-    materialize_lake(lake, instance, progress=lambda s: None)
+def test_upkeep_refuses_a_negative_retention_before_touching_a_table(lake, two_published):
+    copy_lake(two_published, Path(lake.uri))
     before = lake.open_table("tracking").version()
     with pytest.raises(ValueError, match="cannot be negative"):
-        upkeep_lake(lake, -1, progress=lambda s: None)
+        upkeep_lake(lake, -1, progress=quiet)
     assert lake.open_table("tracking").version() == before

@@ -9,14 +9,15 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from footy_assets.definitions import defs
-from footy_assets.lake.store import Lake
 from footy_assets.lake.sql import run_sql
+from footy_assets.lake.store import Lake
+from footy_assets_tests.helpers import land_synthetic
 
-from .conftest import land_synthetic
 
-
+@pytest.mark.slow
 def test_materialize_with_two_workers(tmp_path, truth):
     lake = Lake.from_env(str(tmp_path / "lake"))
     for number, fmt in enumerate(("footy_stats", "sportvu", "cdf", "footy_track")):
