@@ -1,3 +1,4 @@
+import pytest
 """Sensor, declarative automation, backfill schedule and asset checks, with a real Dagster instance."""
 
 import json
@@ -61,6 +62,7 @@ def test_sensor_new_unchanged_touched_changed_invalid(lake, instance, truth):
     assert set(json.loads(changed.cursor)) == {"m1"}  # refused folders never enter the cursor
 
 
+@pytest.mark.slow
 def test_sensor_skips_what_the_lake_already_holds(lake, instance, truth):
     land_synthetic(lake, "footy_stats", "m1", truth)
     materialize_lake(lake, instance, progress=lambda _: None)
@@ -77,6 +79,7 @@ def test_the_sensor_definition_runs_with_its_resource(lake, instance, truth):
     assert [r.partition_key for r in result.run_requests] == ["m9"]
 
 
+@pytest.mark.slow
 def test_eager_automation_refreshes_downstream_of_a_new_delivery(lake, instance, truth):
     land_synthetic(lake, "footy_stats", "m1", truth)
     instance.add_dynamic_partitions("match_id", ["m1", "m2"])  # m2: registered, nothing delivered
@@ -131,6 +134,7 @@ def _requested(result) -> dict[str, set[str]]:
             if result.get_requested_partitions(key)}
 
 
+@pytest.mark.slow
 def test_no_second_run_after_a_backfill(lake, instance, truth, monkeypatch):
     """A backfill's runs of match_job for m1 and m2 side by side, and an automation tick overlapping them as the
     daemon's ticks do: the tick fetches the asset records when both runs have written frame_state (m2's last),
@@ -213,6 +217,7 @@ def test_the_chain_is_automated_and_every_match_job_run_is_a_whole_chain_run():
     assert automated == {key.to_user_string() for key in graph.get_all_asset_keys()} - unautomated
 
 
+@pytest.mark.slow
 def test_backfill_selects_missing_and_stale_matches(lake, instance, truth, monkeypatch):
     land_synthetic(lake, "footy_stats", "m1", truth)
     land_synthetic(lake, "sportvu", "m2", truth)
@@ -262,6 +267,7 @@ def test_check_functions_fail_on_crafted_data():
                                                                        "tracking_player_rows": 2})
 
 
+@pytest.mark.slow
 def test_blocking_check_stops_downstream(lake, instance, truth):
     # a player far off the pitch: the blocking check fails before tracking is written (write-audit-publish)
     bad = truth.with_columns(x=pl.when((pl.col("track") == "h05") & (pl.col("frame") == 100))
@@ -278,6 +284,7 @@ def test_blocking_check_stops_downstream(lake, instance, truth):
     assert lake.open_table("matches") is None  # the match is not recorded as done
 
 
+@pytest.mark.slow
 def test_passing_checks_are_recorded_per_partition(lake, instance, truth):
     land_synthetic(lake, "footy_stats", "m1", truth)
     assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))

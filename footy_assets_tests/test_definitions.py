@@ -1,3 +1,4 @@
+import pytest
 """The Definitions object that dagster dev and dg load."""
 
 import itertools
@@ -39,6 +40,7 @@ def test_smoother_and_catalog_are_in_code_versions():
     assert "+sql." in graph.get(dg.AssetKey("player_match_summary")).code_version
 
 
+@pytest.mark.slow
 def test_dg_lists_the_definitions():
     dg_cli = Path(sys.executable).parent / "dg"
     out = subprocess.run([str(dg_cli), "list", "defs"], cwd=PROJECT_ROOT, capture_output=True, text=True,

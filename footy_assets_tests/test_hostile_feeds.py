@@ -192,6 +192,7 @@ def test_a_json_download_without_row_boundaries_is_refused_in_bounded_memory(lak
     assert message.startswith("tracking.json: a row object longer than 65,536 bytes"), message
 
 
+@pytest.mark.slow
 def test_fuzzer_200_mutants_in_a_subprocess():
     """The seeded mutation fuzzer (footy_assets_tests/fuzz.py): 200 mutants over every format, each one either
     valid canonical rows or a FeedError naming its file; a hang fails by the time limit. Every hostile class ran

@@ -73,6 +73,7 @@ print(json.dumps({"rows": ids.height, "teams": ids["team"].unique().to_list(),
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tracks", [3_000, 100_000])
 def test_reid_chains_resolve_in_linear_time(tracks):
     """3,000 tracks each naming the next as parent took > 90 s (cubic); 100,000 now resolve at once. The
@@ -138,6 +139,7 @@ def test_parquet_over_the_bounds_is_refused_from_its_footer(lake, truth, monkeyp
     assert read == []
 
 
+@pytest.mark.slow
 def test_a_zstd_bomb_of_identical_rows_is_refused_with_the_default_bounds(lake, truth, monkeypatch):
     """A few MB of zstd holding 21 M identical rows (the reported bomb had 60 M in 1.7 MB): refused by the
     default row bound before anything is decompressed."""

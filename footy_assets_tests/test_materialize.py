@@ -14,6 +14,8 @@ from footy_assets.orchestration.resources import LakeResource
 
 from .conftest import land_sample, land_synthetic
 
+pytestmark = pytest.mark.slow
+
 TABLES = ("tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary", "player_match_summary", "team_match_summary",
           "matches")
 

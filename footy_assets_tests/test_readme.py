@@ -95,6 +95,7 @@ def assert_shows(expected: str, actual: str, where: str) -> None:
         at = found + 1
 
 
+@pytest.mark.slow
 def test_assert_shows_can_fail():
     assert_shows("a\n...\ndone in … s: 4 materialised", "a\nb\ndone in 12.5 s: 4 materialised\n", "here")
     for wrong in ("done in … s: 3 materialised", "b\na", "a … c"):
@@ -139,6 +140,7 @@ def _name(path: Path) -> str:
     return path.relative_to(PROJECT_ROOT).as_posix()
 
 
+@pytest.mark.slow
 def test_blocks_parse():
     blocks = readme_blocks(README.read_text())
     assert blocks[0].lang == "bash" and "make demo" in blocks[0].body
@@ -150,6 +152,7 @@ def test_blocks_parse():
     assert any(cmd == RUN_ONCE and "4 materialised" in out for cmd, out in commands)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("document", DOCUMENTS, ids=_name)
 def test_every_command_runs_as_written(clone, document):
     root, env, demo = clone

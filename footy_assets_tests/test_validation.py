@@ -97,6 +97,7 @@ def mutants(frame: pl.DataFrame, contract):
             pl.when(first).then(pl.lit("other")).otherwise(pl.col("match_id")).alias("match_id"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", list(CONTRACTS))
 def test_valid_tables_take_the_shortcut(tables, table):
     frame, contract = tables[table], CONTRACTS[table]
@@ -105,6 +106,7 @@ def test_valid_tables_take_the_shortcut(tables, table):
     assert contract.validate(frame) is frame  # returned as is: pandera did not run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", list(CONTRACTS))
 def test_the_shortcut_never_passes_what_pandera_refuses(tables, table):
     frame, contract = tables[table], CONTRACTS[table]
