@@ -40,14 +40,16 @@ def lake(tmp_path: Path) -> Lake:
 def skillcorner_lake(tmp_path_factory) -> Lake:
     """The real SkillCorner sample (cdf, 10 fps) materialised once for the session, for tests that only read it
     (a test that writes to it takes a copy: ``helpers.copy_lake``)."""
-    return materialized(tmp_path_factory.mktemp("skillcorner") / "lake",
-                        lambda lake: land_sample(lake, "cdf", "skillcorner_1925299"))
+    return materialized(
+        tmp_path_factory.mktemp("skillcorner") / "lake", lambda lake: land_sample(lake, "cdf", "skillcorner_1925299")
+    )
 
 
 @pytest.fixture(scope="session")
 def two_published(tmp_path_factory, truth) -> Lake:
     """m1 (cdf) and m2 (footy_stats) of the synthetic truth, published, once for the session: never written to;
     tests that damage a lake copy it (``helpers.copy_lake``)."""
+
     def land(lake: Lake) -> None:
         land_synthetic(lake, "cdf", "m1", truth)
         land_synthetic(lake, "footy_stats", "m2", truth)

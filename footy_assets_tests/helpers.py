@@ -90,21 +90,36 @@ def cli_env(home: Path | None, **env: str) -> dict[str, str]:
     return {**os.environ, **({"DAGSTER_HOME": str(home)} if home is not None else {}), **env}
 
 
-def run_cli(*args: str, lake: Lake | None = None, home: Path | None = None, env: dict | None = None,
-            timeout: float = 600, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str,
+    lake: Lake | None = None,
+    home: Path | None = None,
+    env: dict | None = None,
+    timeout: float = 600,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess:
     """``footy-assets ARGS [--lake LAKE]`` in a fresh process with its instance at ``home`` (else the one
     DAGSTER_HOME names); ``timeout`` (s) only turns a hang into a failure."""
     lake_args = ["--lake", lake.uri] if lake is not None else []
-    return subprocess.run([*CLI, *args, *lake_args], capture_output=True, text=True, timeout=timeout,
-                          env=cli_env(home, **(env or {})), cwd=cwd)
+    return subprocess.run(
+        [*CLI, *args, *lake_args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=cli_env(home, **(env or {})),
+        cwd=cwd,
+    )
 
 
 def one_line_error(done: subprocess.CompletedProcess, *words: str, code: int | None = None) -> str:
     """The command failed (with exit status ``code`` when given) with exactly one line on stderr naming every one
     of ``words`` and no traceback; the line."""
     lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert done.returncode != 0 if code is None else done.returncode == code, (done.returncode, done.stdout,
-                                                                               done.stderr)
+    assert done.returncode != 0 if code is None else done.returncode == code, (
+        done.returncode,
+        done.stdout,
+        done.stderr,
+    )
     assert len(lines) == 1, done.stderr
     assert "Traceback" not in done.stderr and "clone3" not in done.stderr, done.stderr
     for word in words:

@@ -30,15 +30,36 @@ def recorded_season(lake: Lake, matches: int, tracking: Callable[[int], bytes]) 
         files = landed_files(lake, lake.landing_uri("cdf", match_id))
         landed = LandedMatch(match_id, "cdf", lake.landing_uri("cdf", match_id), files)
         total += landed.total_bytes
-        rows.append({"match_id": match_id, "format": "cdf", "fps": 25, "pitch_length_m": 105.0, "pitch_width_m": 68.0,
-                     "periods": [], "frames": 1, "frames_outside_play": 0, "flipped_periods": [],
-                     "fingerprint": landed.fingerprint,
-                     "files": json.dumps([f.__dict__ for f in files]), "landed_bytes": landed.total_bytes,
-                     "vendor_rows": 1, "rows": 1, "rows_player": 1, "rows_goal_keeper": 0, "rows_ball": 0,
-                     "rows_referee": 0, "rows_unidentified": 0, "rows_interpolated": 0, "vendor_rows_dropped": 0,
-                     "code_versions": json.dumps(CODE_VERSIONS, sort_keys=True), "materialized_at_ms": 0})
-    write_deltalake(lake.table_uri("matches"), pl.DataFrame(rows, schema=MATCHES_SCHEMA).to_arrow(),
-                    partition_by=["match_id"])
+        rows.append(
+            {
+                "match_id": match_id,
+                "format": "cdf",
+                "fps": 25,
+                "pitch_length_m": 105.0,
+                "pitch_width_m": 68.0,
+                "periods": [],
+                "frames": 1,
+                "frames_outside_play": 0,
+                "flipped_periods": [],
+                "fingerprint": landed.fingerprint,
+                "files": json.dumps([f.__dict__ for f in files]),
+                "landed_bytes": landed.total_bytes,
+                "vendor_rows": 1,
+                "rows": 1,
+                "rows_player": 1,
+                "rows_goal_keeper": 0,
+                "rows_ball": 0,
+                "rows_referee": 0,
+                "rows_unidentified": 0,
+                "rows_interpolated": 0,
+                "vendor_rows_dropped": 0,
+                "code_versions": json.dumps(CODE_VERSIONS, sort_keys=True),
+                "materialized_at_ms": 0,
+            }
+        )
+    write_deltalake(
+        lake.table_uri("matches"), pl.DataFrame(rows, schema=MATCHES_SCHEMA).to_arrow(), partition_by=["match_id"]
+    )
     return total
 
 

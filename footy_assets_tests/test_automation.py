@@ -1,4 +1,3 @@
-import pytest
 """Sensor, declarative automation, backfill schedule and asset checks, with a real Dagster instance."""
 
 import json
@@ -8,20 +7,22 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
+import pytest
 
-from footy_assets.core import quality
 from footy_assets.chain import versions
+from footy_assets.core import quality
+from footy_assets.definitions import RESOURCES, all_assets, defs
 from footy_assets.orchestration.automation.conditions import chain_condition
-from footy_assets.orchestration.tags import WHOLE_CHAIN_TAG
 from footy_assets.orchestration.automation.schedule import backfill_requests, stale_backfill_schedule
 from footy_assets.orchestration.automation.sensor import landing_sensor, scan_for_runs
-from footy_assets.definitions import RESOURCES, all_assets, defs
-from footy_assets.orchestration.runner import materialize_lake
 from footy_assets.orchestration.resources import LakeResource
+from footy_assets.orchestration.runner import materialize_lake
+from footy_assets.orchestration.tags import WHOLE_CHAIN_TAG
 
 from .conftest import land_synthetic
 
@@ -86,14 +87,29 @@ def test_eager_automation_refreshes_downstream_of_a_new_delivery(lake, instance,
     before = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the daemon's previous tick
     assert before.total_requested == 0
     resources = {**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)}
-    ingest = dg.materialize(all_assets, partition_key="m1", instance=instance, resources=resources,
-                            selection=dg.AssetSelection.assets("raw_feed", "tracking"))
+    ingest = dg.materialize(
+        all_assets,
+        partition_key="m1",
+        instance=instance,
+        resources=resources,
+        selection=dg.AssetSelection.assets("raw_feed", "tracking"),
+    )
     assert ingest.success
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
-    requested = {key.to_user_string(): set(result.get_requested_partitions(key))
-                 for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    downstream = {"frame_state", "ball_state", "intervals", "match_quality", "player_period_summary", "player_match_summary", "team_match_summary",
-                  "matches"}
+    requested = {
+        key.to_user_string(): set(result.get_requested_partitions(key))
+        for key in defs.resolve_asset_graph().get_all_asset_keys()
+    }
+    downstream = {
+        "frame_state",
+        "ball_state",
+        "intervals",
+        "match_quality",
+        "player_period_summary",
+        "player_match_summary",
+        "team_match_summary",
+        "matches",
+    }
     # the whole chain below the new delivery, for that match only, in one evaluation
     assert {k: v for k, v in requested.items() if v} == {k: {"m1"} for k in downstream}
 
@@ -105,8 +121,13 @@ WAIT_S = 300  # how long a paused run or tick waits for the other before the tes
 def _job_run(instance, lake, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
     """The run of match_job the daemon launches for ``request``, in this process."""
     return defs.resolve_job_def("match_job").execute_in_process(
-        partition_key=request.partition_key, tags=request.tags, instance=instance, run_config=QUIET,
-        resources={"lake": LakeResource(lake_uri=lake.uri)}, raise_on_error=False)
+        partition_key=request.partition_key,
+        tags=request.tags,
+        instance=instance,
+        run_config=QUIET,
+        resources={"lake": LakeResource(lake_uri=lake.uri)},
+        raise_on_error=False,
+    )
 
 
 def _wait_letting_go_of_logging(event: threading.Event, what: str) -> None:
@@ -130,8 +151,11 @@ def _wait_letting_go_of_logging(event: threading.Event, what: str) -> None:
 
 def _requested(result) -> dict[str, set[str]]:
     keys = defs.resolve_asset_graph().get_all_asset_keys()
-    return {key.to_user_string(): set(result.get_requested_partitions(key)) for key in keys
-            if result.get_requested_partitions(key)}
+    return {
+        key.to_user_string(): set(result.get_requested_partitions(key))
+        for key in keys
+        if result.get_requested_partitions(key)
+    }
 
 
 @pytest.mark.slow
@@ -197,22 +221,42 @@ def test_no_second_run_after_a_backfill(lake, instance, truth, monkeypatch):
     assert _requested(after) == {}
 
     resources = {**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)}
-    assert dg.materialize(all_assets, partition_key="m1", instance=instance, resources=resources, run_config=QUIET,
-                          selection=dg.AssetSelection.assets("raw_feed", "tracking")).success
+    assert dg.materialize(
+        all_assets,
+        partition_key="m1",
+        instance=instance,
+        resources=resources,
+        run_config=QUIET,
+        selection=dg.AssetSelection.assets("raw_feed", "tracking"),
+    ).success
     refresh = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after.cursor)
-    assert _requested(refresh) == {k: {"m1"} for k in (
-        "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary", "player_match_summary",
-        "team_match_summary", "matches")}
+    assert _requested(refresh) == {
+        k: {"m1"}
+        for k in (
+            "frame_state",
+            "ball_state",
+            "intervals",
+            "match_quality",
+            "player_period_summary",
+            "player_match_summary",
+            "team_match_summary",
+            "matches",
+        )
+    }
 
 
 def test_the_chain_is_automated_and_every_match_job_run_is_a_whole_chain_run():
     job = defs.resolve_job_def("match_job")
     assert job.run_tags[WHOLE_CHAIN_TAG] and job.tags[WHOLE_CHAIN_TAG]  # sensor and schedule runs; job backfills
     graph = defs.resolve_asset_graph()
-    automated = {key.to_user_string() for key in graph.get_all_asset_keys()
-                 if graph.get(key).automation_condition == chain_condition()}
-    unautomated = {key.to_user_string() for key in graph.get_all_asset_keys()
-                   if graph.get(key).automation_condition is None}
+    automated = {
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).automation_condition == chain_condition()
+    }
+    unautomated = {
+        key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).automation_condition is None
+    }
     assert unautomated == {"raw_feed", "tracking", "vendor_exports"}  # landed by the sensor; exports by hand
     assert automated == {key.to_user_string() for key in graph.get_all_asset_keys()} - unautomated
 
@@ -228,11 +272,16 @@ def test_backfill_selects_missing_and_stale_matches(lake, instance, truth, monke
     monkeypatch.setitem(versions.CODE_VERSIONS, "frame_state", "1+sg11.3")  # a new smoother
     requests, _ = backfill_requests(lake, instance)
     assert sorted((r.partition_key, r.tags["footy_assets/status"]) for r in requests) == [
-        ("m1", "stale"), ("m2", "new")]
-    from datetime import datetime, timezone
+        ("m1", "stale"),
+        ("m2", "new"),
+    ]
+    from datetime import datetime
 
-    context = dg.build_schedule_context(instance=instance, resources={"lake": LakeResource(lake_uri=lake.uri)},
-                                        scheduled_execution_time=datetime(2026, 11, 24, 3, tzinfo=timezone.utc))
+    context = dg.build_schedule_context(
+        instance=instance,
+        resources={"lake": LakeResource(lake_uri=lake.uri)},
+        scheduled_execution_time=datetime(2026, 11, 24, 3, tzinfo=UTC),
+    )
     run_requests = list(stale_backfill_schedule(context))
     assert sorted(r.partition_key for r in run_requests) == ["m1", "m2"]
     assert "m2" in instance.get_dynamic_partitions("match_id")
@@ -251,9 +300,17 @@ def _frame(**columns):
 
 
 def test_check_functions_fail_on_crafted_data():
-    tracking = _frame(frame_id=[1, 1, 2, 3], period=[1, 1, 1, 1], role=["player", "player", "ball", "referee"],
-                      team=[0, 0, None, None], jersey=[4, 4, None, None], player_id=["0-4", "0-4", None, None],
-                      track_id=[None] * 4, x_m=[0.0, 0.0, 0.0, 70.0], y_m=[0.0] * 4)
+    tracking = _frame(
+        frame_id=[1, 1, 2, 3],
+        period=[1, 1, 1, 1],
+        role=["player", "player", "ball", "referee"],
+        team=[0, 0, None, None],
+        jersey=[4, 4, None, None],
+        player_id=["0-4", "0-4", None, None],
+        track_id=[None] * 4,
+        x_m=[0.0, 0.0, 0.0, 70.0],
+        y_m=[0.0] * 4,
+    )
     passed, meta = quality.no_duplicate_player_frames(tracking)
     assert not passed and meta["duplicated_player_frames"] == 1
     passed, meta = quality.positions_on_pitch(tracking, 105, 68)
@@ -263,21 +320,25 @@ def test_check_functions_fail_on_crafted_data():
     state = _frame(frame_id=[1, 2, 3], player_id=["0-4"] * 3, speed_mps=[5.0, 13.5, 12.5])
     passed, meta = quality.speeds_plausible(state)
     assert not passed and meta["frames_above_limit"] == 2 and meta["worst_frames"][0]["speed_mps"] == 13.5
-    assert quality.frame_state_covers_tracking(1, tracking) == (False, {"frame_state_rows": 1,
-                                                                       "tracking_player_rows": 2})
+    assert quality.frame_state_covers_tracking(1, tracking) == (
+        False,
+        {"frame_state_rows": 1, "tracking_player_rows": 2},
+    )
 
 
 @pytest.mark.slow
 def test_blocking_check_stops_downstream(lake, instance, truth):
     # a player far off the pitch: the blocking check fails before tracking is written (write-audit-publish)
-    bad = truth.with_columns(x=pl.when((pl.col("track") == "h05") & (pl.col("frame") == 100))
-                             .then(pl.lit(80.0)).otherwise(pl.col("x")))
+    bad = truth.with_columns(
+        x=pl.when((pl.col("track") == "h05") & (pl.col("frame") == 100)).then(pl.lit(80.0)).otherwise(pl.col("x"))
+    )
     land_synthetic(lake, "cdf", "m1", bad)
     outcomes = materialize_lake(lake, instance, progress=lambda _: None)
     assert not outcomes[0].ok and "positions_on_pitch" in outcomes[0].error
     check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        [dg.AssetCheckKey(dg.AssetKey("tracking"), "positions_on_pitch")])
-    evaluation = list(check.values())[0].event.dagster_event.event_specific_data
+        [dg.AssetCheckKey(dg.AssetKey("tracking"), "positions_on_pitch")]
+    )
+    evaluation = next(iter(check.values())).event.dagster_event.event_specific_data
     assert evaluation.passed is False and evaluation.partition == "m1"
     assert lake.open_table("tracking") is None  # audited before the first commit: nothing written
     assert lake.open_table("frame_state") is None
@@ -288,9 +349,10 @@ def test_blocking_check_stops_downstream(lake, instance, truth):
 def test_passing_checks_are_recorded_per_partition(lake, instance, truth):
     land_synthetic(lake, "footy_stats", "m1", truth)
     assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
-    keys = [dg.AssetCheckKey(dg.AssetKey("tracking"), n) for n in
-            ("no_duplicate_player_frames", "positions_on_pitch", "ball_tracked")] + [
-        dg.AssetCheckKey(dg.AssetKey("frame_state"), n) for n in ("speeds_plausible", "covers_tracking")]
+    keys = [
+        dg.AssetCheckKey(dg.AssetKey("tracking"), n)
+        for n in ("no_duplicate_player_frames", "positions_on_pitch", "ball_tracked")
+    ] + [dg.AssetCheckKey(dg.AssetKey("frame_state"), n) for n in ("speeds_plausible", "covers_tracking")]
     records = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
     results = {k.name: r.event.dagster_event.event_specific_data for k, r in records.items()}
     assert results["no_duplicate_player_frames"].passed and results["covers_tracking"].passed

@@ -77,7 +77,7 @@ def test_footy_stats_missing_column_and_not_parquet(lake, truth):
     with pytest.raises(FeedError, match=r"tracking.parquet: missing column\(s\) x"):
         read_landed(lake, "m1")
     (folder / "tracking.parquet").write_text("this is not parquet")
-    with pytest.raises(FeedError, match="tracking.parquet: not a readable Parquet file"):
+    with pytest.raises(FeedError, match=r"tracking\.parquet: not a readable Parquet file"):
         read_landed(lake, "m1")
 
 

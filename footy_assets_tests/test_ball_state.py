@@ -7,18 +7,31 @@ from footy_assets.core.metrics.ball_state import build_ball_state
 
 
 def _frame(frame_id, ball, players, in_play=None, period=1):
-    rows = [{"frame_id": frame_id, "role": "ball", "x_m": ball[0], "y_m": ball[1], "in_play": in_play,
-             "period": period}]
+    rows = [
+        {"frame_id": frame_id, "role": "ball", "x_m": ball[0], "y_m": ball[1], "in_play": in_play, "period": period}
+    ]
     for pid, x, y in players:
         team, jersey = (int(v) for v in pid.split("-"))
-        rows.append({"frame_id": frame_id, "role": "player", "team": team, "jersey": jersey, "player_id": pid,
-                     "x_m": x, "y_m": y, "in_play": in_play, "period": period})
+        rows.append(
+            {
+                "frame_id": frame_id,
+                "role": "player",
+                "team": team,
+                "jersey": jersey,
+                "player_id": pid,
+                "x_m": x,
+                "y_m": y,
+                "in_play": in_play,
+                "period": period,
+            }
+        )
     return rows
 
 
 def _tracking(rows):
-    frame = pl.DataFrame(rows).with_columns(match_id=pl.lit("m"), source_format=pl.lit("cdf"),
-                                            timestamp_ms=pl.col("frame_id") * 40)
+    frame = pl.DataFrame(rows).with_columns(
+        match_id=pl.lit("m"), source_format=pl.lit("cdf"), timestamp_ms=pl.col("frame_id") * 40
+    )
     for name, dtype in TRACKING_SCHEMA.items():
         if name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(name))

@@ -18,18 +18,25 @@ def test_every_argument_has_help_and_the_description_is_plain():
     parser = cli.build_parser()
     assert "``" not in (parser.description or "")
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    missing = [f"{name} {action.dest}" for name, p in sub.choices.items() for action in p._actions
-               if not isinstance(action, argparse._HelpAction) and not action.help]
+    missing = [
+        f"{name} {action.dest}"
+        for name, p in sub.choices.items()
+        for action in p._actions
+        if not isinstance(action, argparse._HelpAction) and not action.help
+    ]
     assert missing == []
     assert {c.dest for c in sub._choices_actions} == set(sub.choices) and all(c.help for c in sub._choices_actions)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["materialize", "--lake", "/no/such/lake"], "no lake at /no/such/lake"),
-    (["sql", "SELECT 1", "--lake", "s3//bucket/x"], "looks like a mistyped URI"),
-    (["sql", "SELECT 1", "--lake", "gs://bucket/x"], "unsupported lake URI"),
-    (["intervals", "--match", "m", "--request", "{}", "--lake", "/no/such/lake"], "no lake at"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["materialize", "--lake", "/no/such/lake"], "no lake at /no/such/lake"),
+        (["sql", "SELECT 1", "--lake", "s3//bucket/x"], "looks like a mistyped URI"),
+        (["sql", "SELECT 1", "--lake", "gs://bucket/x"], "unsupported lake URI"),
+        (["intervals", "--match", "m", "--request", "{}", "--lake", "/no/such/lake"], "no lake at"),
+    ],
+)
 def test_usage_errors_are_one_line_and_exit_2(argv, message):
     done = subprocess.run([*CLI, *argv], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr

@@ -10,8 +10,10 @@ from footy_assets_tests.helpers import read_sample
 
 
 def test_match_minute_counts_as_event_data_does():
-    frame = pl.DataFrame({"period": [1, 1, 1, 2, 2, 3, 4], "t": [0.0, 59.99, 2820.0, 0.0, 61.0, 0.0, 899.0]},
-                         schema={"period": pl.Int8, "t": pl.Float32})
+    frame = pl.DataFrame(
+        {"period": [1, 1, 1, 2, 2, 3, 4], "t": [0.0, 59.99, 2820.0, 0.0, 61.0, 0.0, 899.0]},
+        schema={"period": pl.Int8, "t": pl.Float32},
+    )
     minutes = frame.select(clock.match_minute(pl.col("t")).alias("minute"))["minute"].to_list()
     assert minutes == [0, 0, 47, 45, 46, 90, 119]  # added time keeps counting: 47 in the first half
 
@@ -27,8 +29,13 @@ def test_a_feed_start_is_used_only_when_it_is_not_after_the_first_frame():
 def test_sportvu_game_clock_restarting_or_continuing_at_half_time(second_half_clock_ms):
     """The second half's first message is 0.4 s into the half, its clock restarting at 0 or continuing at 45:00."""
     system = [1_000, 1_040, 5_000_400, 5_000_440]
-    play = pl.DataFrame({"half": [1, 1, 2, 2], "system_time_ms": system,
-                         "match_ms": [0, 40, second_half_clock_ms + 400, second_half_clock_ms + 440]})
+    play = pl.DataFrame(
+        {
+            "half": [1, 1, 2, 2],
+            "system_time_ms": system,
+            "match_ms": [0, 40, second_half_clock_ms + 400, second_half_clock_ms + 440],
+        }
+    )
     assert period_starts_from_game_clock(play, t0=1_000) == {"1": 0, "2": 4_999_000}
 
 

@@ -24,7 +24,6 @@ from footy_assets_tests.helpers import CLI, copy_lake, land_sample, land_synthet
 pytestmark = pytest.mark.slow
 
 
-
 def _env(home: Path) -> dict:
     return {**os.environ, "DAGSTER_HOME": str(home), "PYTHONFAULTHANDLER": "1"}
 
@@ -46,8 +45,16 @@ def test_four_processes_on_a_new_instance(lake, tmp_path):
     land_sample(lake, "cdf", "validator_v0_3_2")
     land_sample(lake, "cdf", "skillcorner_1925299")
     home = tmp_path / "home"  # does not exist yet: the four processes create it together
-    procs = [subprocess.Popen([*CLI, "materialize", "--lake", lake.uri], env=_env(home), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [*CLI, "materialize", "--lake", lake.uri],
+            env=_env(home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     results = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [r[1][-1500:] for r in results]
     out = "".join(r[0] for r in results)
@@ -60,8 +67,14 @@ def test_four_processes_on_a_new_instance(lake, tmp_path):
 
 def _cli_in_own_group(lake: Lake, home: Path) -> subprocess.Popen:
     """``footy-assets materialize`` in a process group of its own (it and the helpers Dagster starts)."""
-    return subprocess.Popen([*CLI, "materialize", "--lake", lake.uri], env=_env(home), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [*CLI, "materialize", "--lake", lake.uri],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -93,8 +106,9 @@ def test_sigkill_at_random_moments_then_a_rerun_converges(lake, tmp_path, truth)
         if kills >= 3:
             break
     assert kills >= 3 and redelivered
-    final = subprocess.run([*CLI, "materialize", "--lake", lake.uri], env=_env(home), capture_output=True, text=True,
-                           timeout=300)
+    final = subprocess.run(
+        [*CLI, "materialize", "--lake", lake.uri], env=_env(home), capture_output=True, text=True, timeout=300
+    )
     assert final.returncode == 0, final.stdout[-2000:] + final.stderr[-2000:]
     assert all(r.status.value not in ("STARTED", "STARTING") for r in _runs(home))
     fingerprint = _landed_fingerprint(lake, "m1")
@@ -105,8 +119,13 @@ def test_sigkill_at_random_moments_then_a_rerun_converges(lake, tmp_path, truth)
     # the content equals a clean run of the same delivery in a fresh lake
     clean = Lake.from_env(str(tmp_path / "clean"))
     shutil.copytree(Path(lake.uri) / "landing", Path(clean.uri) / "landing")
-    done = subprocess.run([*CLI, "materialize", "--lake", clean.uri], env=_env(tmp_path / "home2"),
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*CLI, "materialize", "--lake", clean.uri],
+        env=_env(tmp_path / "home2"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0
     for table in ("tracking", "frame_state", "intervals", "player_match_summary"):
         a = published_rows(lake, table, "m1", fingerprint)
@@ -155,14 +174,28 @@ def test_error_paths_exit_with_their_own_status_50_times(materialised_lake, tmp_
     lake = materialised_lake.uri
     commands = {
         "sql": ([*CLI, "sql", "--lake", lake, "SELECT * FROM no_such_table"], 2),
-        "intervals": ([*CLI, "intervals", "--lake", lake, "--match", "skillcorner_1925299", "--request",
-                       '{"filters": [{"type": "frame_state", "players": ["9-99"], "column": "speed_mps", "gte": 1}]}'],
-                      2),
+        "intervals": (
+            [
+                *CLI,
+                "intervals",
+                "--lake",
+                lake,
+                "--match",
+                "skillcorner_1925299",
+                "--request",
+                '{"filters": [{"type": "frame_state", "players": ["9-99"], "column": "speed_mps", "gte": 1}]}',
+            ],
+            2,
+        ),
         "materialize": ([*CLI, "materialize", "--lake", lake, "--match", "broken"], 1),
     }
     env = _env(tmp_path / "home")
-    subprocess.run([*CLI, "materialize", "--lake", lake, "--match", "skillcorner_1925299"], env=env,
-                   capture_output=True, timeout=300)  # create the instance once
+    subprocess.run(
+        [*CLI, "materialize", "--lake", lake, "--match", "skillcorner_1925299"],
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )  # create the instance once
 
     def run(name):
         argv, _ = commands[name]

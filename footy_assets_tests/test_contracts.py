@@ -5,8 +5,8 @@ import polars as pl
 import pytest
 
 from footy_assets.core.contracts.tracking import Tracking
-from footy_assets.lake.landing import find_match
 from footy_assets.lake.delivery import read_match
+from footy_assets.lake.landing import find_match
 
 from .conftest import land_synthetic
 
@@ -28,9 +28,22 @@ def test_good_rows_pass(good):
     "change, problem",
     [
         (pl.col("x_m").cast(pl.Float64), "to have type Float32"),
-        (pl.when(pl.int_range(pl.len()) == 5).then(pl.lit(250.0)).otherwise(pl.col("x_m")).cast(pl.Float32).alias("x_m"), "x_m"),
+        (
+            pl.when(pl.int_range(pl.len()) == 5)
+            .then(pl.lit(250.0))
+            .otherwise(pl.col("x_m"))
+            .cast(pl.Float32)
+            .alias("x_m"),
+            "x_m",
+        ),
         (pl.when(pl.col("role") == "ball").then(pl.lit("bal")).otherwise(pl.col("role")).alias("role"), "role"),
-        (pl.when(pl.col("player_id").is_not_null()).then(pl.lit("1-99")).otherwise(pl.col("player_id")).alias("player_id"), "player_id"),
+        (
+            pl.when(pl.col("player_id").is_not_null())
+            .then(pl.lit("1-99"))
+            .otherwise(pl.col("player_id"))
+            .alias("player_id"),
+            "player_id",
+        ),
         (pl.lit(0, dtype=pl.Int8).alias("period"), "period"),
     ],
 )
@@ -58,7 +71,8 @@ def test_frame_state_contract_rejects_bad_rows(good):
 
     state = FrameState.validate(build_frame_state(good, 25))
     wrong_team = state.with_columns(
-        nearest_opp_id=pl.when(pl.col("team") == 0).then(pl.lit("0-5")).otherwise(pl.col("nearest_opp_id")))
+        nearest_opp_id=pl.when(pl.col("team") == 0).then(pl.lit("0-5")).otherwise(pl.col("nearest_opp_id"))
+    )
     with pytest.raises((pa.errors.SchemaError, pa.errors.SchemaErrors), match="other team"):
         FrameState.validate(wrong_team)
     negative = state.with_columns(speed_mps=pl.lit(-1.0, dtype=pl.Float32))

@@ -14,8 +14,15 @@ from footy_assets.chain.audit import audit_delivery
 from footy_assets.chain.checks import Outcome, refusal_message
 from footy_assets.chain.metrics import MetricsStep
 from footy_assets.core.canonical import TRACKING_SCHEMA
-from footy_assets.core.contracts.derived import (BallState, FrameState, Intervals, MatchQuality, PlayerMatchSummary,
-                                                 PlayerPeriodSummary, TeamMatchSummary)
+from footy_assets.core.contracts.derived import (
+    BallState,
+    FrameState,
+    Intervals,
+    MatchQuality,
+    PlayerMatchSummary,
+    PlayerPeriodSummary,
+    TeamMatchSummary,
+)
 from footy_assets.core.contracts.matches import Matches
 from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.core.contracts.validation import dtypes
@@ -24,9 +31,17 @@ from footy_assets.orchestration.runner import materialize_lake
 
 from .conftest import land_synthetic
 
-CONTRACTS = {"tracking": Tracking, "frame_state": FrameState, "ball_state": BallState, "intervals": Intervals,
-             "match_quality": MatchQuality, "player_period_summary": PlayerPeriodSummary,
-             "player_match_summary": PlayerMatchSummary, "team_match_summary": TeamMatchSummary, "matches": Matches}
+CONTRACTS = {
+    "tracking": Tracking,
+    "frame_state": FrameState,
+    "ball_state": BallState,
+    "intervals": Intervals,
+    "match_quality": MatchQuality,
+    "player_period_summary": PlayerPeriodSummary,
+    "player_match_summary": PlayerMatchSummary,
+    "team_match_summary": TeamMatchSummary,
+    "matches": Matches,
+}
 
 
 def _as_stored(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
@@ -57,8 +72,9 @@ def materialised(tmp_path_factory, truth):
 def test_the_schema_of_a_table_is_its_contract_in_declared_order():
     assert list(TRACKING_SCHEMA) == list(Tracking.to_schema().columns)
     assert TRACKING_SCHEMA["fingerprint"] == pl.Categorical and TRACKING_SCHEMA["jersey"] == pl.Int16
-    assert dtypes(Matches)["periods"] == pl.List(pl.Struct({"period": pl.Int8, "first_frame": pl.Int64,
-                                                            "last_frame": pl.Int64, "frames": pl.Int64}))
+    assert dtypes(Matches)["periods"] == pl.List(
+        pl.Struct({"period": pl.Int8, "first_frame": pl.Int64, "last_frame": pl.Int64, "frames": pl.Int64})
+    )
     assert dtypes(Tracking) is not dtypes(Tracking)  # a copy each time: a caller may change its own
 
 
@@ -88,8 +104,10 @@ def test_the_asset_check_specs_are_the_declared_checks():
     from footy_assets.definitions import defs
 
     graph = defs.get_repository_def().asset_graph
-    specs = {(graph.get_check_spec(key).asset_key.to_user_string(), key.name): graph.get_check_spec(key)
-             for key in graph.asset_check_keys}
+    specs = {
+        (graph.get_check_spec(key).asset_key.to_user_string(), key.name): graph.get_check_spec(key)
+        for key in graph.asset_check_keys
+    }
     declared = {(check.asset, check.name): check for check in (*checks.TRACKING_CHECKS, *checks.FRAME_STATE_CHECKS)}
     assert set(specs) == set(declared)
     for key, spec in specs.items():
@@ -110,22 +128,27 @@ def test_the_audit_runs_the_declared_tracking_checks_in_their_order(lake, truth)
 
 
 def test_a_failing_check_refuses_only_when_it_blocks():
-    off = Outcome("positions_on_pitch", False, {"rows_off_pitch": 2, "margin_m": 5.0,
-                                                "examples": [{"frame_id": 7, "x_m": 80.0}]})
+    off = Outcome(
+        "positions_on_pitch", False, {"rows_off_pitch": 2, "margin_m": 5.0, "examples": [{"frame_id": 7, "x_m": 80.0}]}
+    )
     assert off.refuses and off.check is checks.POSITIONS_ON_PITCH
     assert not Outcome("ball_tracked", False, {"frames_without_ball": 900}).refuses
     assert not Outcome("positions_on_pitch", True, {}).refuses
     assert refusal_message("m1", ["tracking.txt"], off) == (
-        'm1: delivery refused, nothing written (tracking.txt): check positions_on_pitch failed '
-        '(rows_off_pitch = 2, margin_m = 5.0); first: {"frame_id": 7, "x_m": 80.0}')
+        "m1: delivery refused, nothing written (tracking.txt): check positions_on_pitch failed "
+        '(rows_off_pitch = 2, margin_m = 5.0); first: {"frame_id": 7, "x_m": 80.0}'
+    )
 
 
 def test_run_tag_keys_are_written_in_one_place():
     root = Path(__file__).resolve().parents[1] / "footy_assets"
     literal = re.compile(r"""["']footy_assets/[a-z_]+["']""")
-    found = [f"{path.relative_to(root)}:{number}" for path in sorted(root.rglob("*.py"))
-             for number, line in enumerate(path.read_text().splitlines(), 1)
-             if literal.search(line) and path.name != "tags.py"]
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if literal.search(line) and path.name != "tags.py"
+    ]
     assert found == []
 
 
@@ -151,9 +174,11 @@ def test_a_blocking_check_refuses_the_delivery_with_one_line_and_writes_nothing(
     land_synthetic(lake, "sportvu", "m_off", truth.with_columns(x=pl.when(moved).then(70.0).otherwise(pl.col("x"))))
     [outcome] = materialize_lake(lake, instance, progress=lambda line: None)
     assert not outcome.ok
-    assert (f"m_off: delivery refused, nothing written (tracking.txt): check positions_on_pitch failed "
-            f"(rows_off_pitch = 1, margin_m = 5.0); first: {{\"frame_id\": 10, \"role\": \"player\", "
-            f"\"player_id\": \"0-{player['jersey']}\"") in outcome.error
+    assert (
+        f"m_off: delivery refused, nothing written (tracking.txt): check positions_on_pitch failed "
+        f'(rows_off_pitch = 1, margin_m = 5.0); first: {{"frame_id": 10, "role": "player", '
+        f'"player_id": "0-{player["jersey"]}"'
+    ) in outcome.error
     assert lake.open_table("tracking") is None
     import dagster as dg
 
@@ -161,6 +186,8 @@ def test_a_blocking_check_refuses_the_delivery_with_one_line_and_writes_nothing(
     for record in instance.get_event_records(dg.EventRecordsFilter(dg.DagsterEventType.ASSET_CHECK_EVALUATION)):
         evaluation = record.event_log_entry.dagster_event.event_specific_data
         found[evaluation.check_name] = (evaluation.passed, evaluation.severity)
-    assert found == {"no_duplicate_player_frames": (True, dg.AssetCheckSeverity.ERROR),
-                     "positions_on_pitch": (False, dg.AssetCheckSeverity.ERROR),
-                     "ball_tracked": (True, dg.AssetCheckSeverity.WARN)}
+    assert found == {
+        "no_duplicate_player_frames": (True, dg.AssetCheckSeverity.ERROR),
+        "positions_on_pitch": (False, dg.AssetCheckSeverity.ERROR),
+        "ball_tracked": (True, dg.AssetCheckSeverity.WARN),
+    }

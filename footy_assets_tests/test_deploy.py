@@ -24,28 +24,107 @@ PG_PASSWORD_KEY = "postgresql-password"  # the key of the secret every Dagster p
 
 # The keys the chart accepts in the sections these values set (a dict: nested sections; a set: leaf keys).
 _TAG_LIMIT = {"key", "value", "limit"}
-_USER_DEPLOYMENT = {"name", "image", "port", "dagsterApiGrpcArgs", "codeServerArgs", "includeConfigInLaunchedRuns",
-                    "env", "envConfigMaps", "envSecrets", "annotations", "nodeSelector", "affinity", "tolerations",
-                    "podSecurityContext", "securityContext", "resources", "livenessProbe", "readinessProbe",
-                    "startupProbe", "labels", "volumeMounts", "volumes", "schedulerName"}
+_USER_DEPLOYMENT = {
+    "name",
+    "image",
+    "port",
+    "dagsterApiGrpcArgs",
+    "codeServerArgs",
+    "includeConfigInLaunchedRuns",
+    "env",
+    "envConfigMaps",
+    "envSecrets",
+    "annotations",
+    "nodeSelector",
+    "affinity",
+    "tolerations",
+    "podSecurityContext",
+    "securityContext",
+    "resources",
+    "livenessProbe",
+    "readinessProbe",
+    "startupProbe",
+    "labels",
+    "volumeMounts",
+    "volumes",
+    "schedulerName",
+}
 CHART_KEYS = {
-    "global": {"postgresqlSecretName", "dagsterHome", "serviceAccountName", "celeryConfigSecretName",
-               "dagsterInstanceConfigMap"},
+    "global": {
+        "postgresqlSecretName",
+        "dagsterHome",
+        "serviceAccountName",
+        "celeryConfigSecretName",
+        "dagsterInstanceConfigMap",
+    },
     "generatePostgresqlPasswordSecret": set(),
-    "dagster-user-deployments": {"enabled": set(), "enableSubchart": set(), "imagePullSecrets": set(),
-                                 "deployments": [_USER_DEPLOYMENT]},
-    "runLauncher": {"type": set(), "config": {"k8sRunLauncher": {
-        "image", "imagePullPolicy", "jobNamespace", "loadInclusterConfig", "kubeconfigFile", "envConfigMaps",
-        "envSecrets", "envVars", "volumeMounts", "volumes", "labels", "failPodOnRunFailure", "resources",
-        "schedulerName", "securityContext", "runK8sConfig"}}},
-    "postgresql": {"postgresqlScheme", "image", "enabled", "postgresqlHost", "postgresqlUsername", "postgresqlPassword",
-                   "postgresqlDatabase", "postgresqlParams", "service"},
-    "dagsterDaemon": {"enabled": set(), "image": set(), "heartbeatTolerance": set(), "env": set(),
-                      "envConfigMaps": set(), "envSecrets": set(), "runMonitoring": set(), "runRetries": set(),
-                      "sensors": set(), "schedules": set(), "resources": set(), "annotations": set(),
-                      "runCoordinator": {"enabled": set(), "type": set(), "config": {"queuedRunCoordinator": {
-                          "maxConcurrentRuns": set(), "dequeueIntervalSeconds": set(), "dequeueNumWorkers": set(),
-                          "dequeueUseThreads": set(), "tagConcurrencyLimits": [_TAG_LIMIT]}}}},
+    "dagster-user-deployments": {
+        "enabled": set(),
+        "enableSubchart": set(),
+        "imagePullSecrets": set(),
+        "deployments": [_USER_DEPLOYMENT],
+    },
+    "runLauncher": {
+        "type": set(),
+        "config": {
+            "k8sRunLauncher": {
+                "image",
+                "imagePullPolicy",
+                "jobNamespace",
+                "loadInclusterConfig",
+                "kubeconfigFile",
+                "envConfigMaps",
+                "envSecrets",
+                "envVars",
+                "volumeMounts",
+                "volumes",
+                "labels",
+                "failPodOnRunFailure",
+                "resources",
+                "schedulerName",
+                "securityContext",
+                "runK8sConfig",
+            }
+        },
+    },
+    "postgresql": {
+        "postgresqlScheme",
+        "image",
+        "enabled",
+        "postgresqlHost",
+        "postgresqlUsername",
+        "postgresqlPassword",
+        "postgresqlDatabase",
+        "postgresqlParams",
+        "service",
+    },
+    "dagsterDaemon": {
+        "enabled": set(),
+        "image": set(),
+        "heartbeatTolerance": set(),
+        "env": set(),
+        "envConfigMaps": set(),
+        "envSecrets": set(),
+        "runMonitoring": set(),
+        "runRetries": set(),
+        "sensors": set(),
+        "schedules": set(),
+        "resources": set(),
+        "annotations": set(),
+        "runCoordinator": {
+            "enabled": set(),
+            "type": set(),
+            "config": {
+                "queuedRunCoordinator": {
+                    "maxConcurrentRuns": set(),
+                    "dequeueIntervalSeconds": set(),
+                    "dequeueNumWorkers": set(),
+                    "dequeueUseThreads": set(),
+                    "tagConcurrencyLimits": [_TAG_LIMIT],
+                }
+            },
+        },
+    },
     "telemetry": {"enabled"},
 }
 RUN_K8S_CONFIG = {"containerConfig", "podSpecConfig", "podTemplateSpecMetadata", "jobSpecConfig", "jobMetadata"}
@@ -109,7 +188,10 @@ def _pins() -> dict[str, str]:
 def test_the_chart_makes_no_postgres_secret_and_reads_the_documented_one(values, values_text):
     assert values.get("generatePostgresqlPasswordSecret") is False
     name = values["global"]["postgresqlSecretName"]
-    for where, text in (("values.yaml", values_text), ("docs/operations/kubernetes.md", (PROJECT_ROOT / "docs/operations/kubernetes.md").read_text())):
+    for where, text in (
+        ("values.yaml", values_text),
+        ("docs/operations/kubernetes.md", (PROJECT_ROOT / "docs/operations/kubernetes.md").read_text()),
+    ):
         secrets = created_secrets(text)
         assert PG_PASSWORD_KEY in secrets.get(name, set()), f"{where} does not create {name} with {PG_PASSWORD_KEY}"
     # the chart's own password is not used: no password in the values file
@@ -127,7 +209,10 @@ def test_every_secret_the_pods_read_is_created(values, values_text):
 
 def test_the_chart_version_is_the_pinned_dagster_release(values_text):
     dagster = _pins()["dagster"]
-    for where, text in (("values.yaml", values_text), ("docs/operations/kubernetes.md", (PROJECT_ROOT / "docs/operations/kubernetes.md").read_text())):
+    for where, text in (
+        ("values.yaml", values_text),
+        ("docs/operations/kubernetes.md", (PROJECT_ROOT / "docs/operations/kubernetes.md").read_text()),
+    ):
         pinned = chart_versions(text)
         assert pinned and set(pinned) == {dagster}, f"{where}: helm install pins {pinned}, dagster is {dagster}"
 
@@ -139,9 +224,16 @@ def test_every_key_is_one_the_chart_knows(values):
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     assert values["dagsterDaemon"]["runCoordinator"]["type"] == "QueuedRunCoordinator"
     # the checker itself: a misspelt key is found where it is
-    assert unknown_keys({"dagsterDaemon": {"runCoordinator": {"config": {"queuedRunCoordinator": {
-        "tagConcurrencyLimits": [{"key": "k", "limits": 1}]}}}}}, CHART_KEYS) == [
-        "dagsterDaemon.runCoordinator.config.queuedRunCoordinator.tagConcurrencyLimits[0].limits"]
+    assert unknown_keys(
+        {
+            "dagsterDaemon": {
+                "runCoordinator": {
+                    "config": {"queuedRunCoordinator": {"tagConcurrencyLimits": [{"key": "k", "limits": 1}]}}
+                }
+            }
+        },
+        CHART_KEYS,
+    ) == ["dagsterDaemon.runCoordinator.config.queuedRunCoordinator.tagConcurrencyLimits[0].limits"]
     assert unknown_keys({"generatePostgresSecret": False}, CHART_KEYS) == ["generatePostgresSecret"]
 
 

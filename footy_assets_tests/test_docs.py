@@ -33,8 +33,15 @@ def _text(path: Path) -> str:
 def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site")
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path_factory.mktemp("dagster_home"))}
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)], check=False,
-                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        check=False,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
     return out
 
@@ -49,16 +56,23 @@ def _contracts() -> list[type]:
     from footy_assets.lake.sql import TABLES
 
     modules = [importlib.import_module(f"{package.__name__}.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
-    return [cls for module in modules for _, cls in inspect.getmembers(module, inspect.isclass)
-            if cls.__module__ == module.__name__ and issubclass(cls, pa.DataFrameModel) and not cls.__subclasses__()
-            and re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower() in TABLES]
+    return [
+        cls
+        for module in modules
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if cls.__module__ == module.__name__
+        and issubclass(cls, pa.DataFrameModel)
+        and not cls.__subclasses__()
+        and re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower() in TABLES
+    ]
 
 
 def test_every_table_page_lists_every_column_of_its_contract(site):
     from footy_assets.lake.sql import TABLES
 
-    pages = {p.name: _page(site, f"reference/tables/{p.name}") for p in (site / "reference/tables").iterdir()
-             if p.is_dir()}
+    pages = {
+        p.name: _page(site, f"reference/tables/{p.name}") for p in (site / "reference/tables").iterdir() if p.is_dir()
+    }
     assert set(pages) == set(TABLES), "one generated page per table of the lake"
     contracts = _contracts()
     assert len(contracts) == len(TABLES)
@@ -95,8 +109,11 @@ def _definitions():
     from footy_assets.definitions import defs
 
     repo = defs.get_repository_def()
-    return ({j.name for j in repo.get_all_jobs()}, {s.name for s in repo.schedule_defs},
-            {s.name for s in repo.sensor_defs})
+    return (
+        {j.name for j in repo.get_all_jobs()},
+        {s.name for s in repo.schedule_defs},
+        {s.name for s in repo.sensor_defs},
+    )
 
 
 def test_the_dagster_page_lists_every_job_schedule_and_sensor(site):
@@ -108,9 +125,12 @@ def test_the_dagster_page_lists_every_job_schedule_and_sensor(site):
 
 def test_the_documents_name_only_jobs_schedules_and_sensors_that_exist():
     jobs, schedules, sensors = _definitions()
-    wrong = [f"{doc.relative_to(PROJECT_ROOT)}: {name}" for doc in DOCUMENTS
-             for name in re.findall(r"`(\w+_(?:job|schedule|sensor))`", _text(doc))
-             if name not in jobs | schedules | sensors]
+    wrong = [
+        f"{doc.relative_to(PROJECT_ROOT)}: {name}"
+        for doc in DOCUMENTS
+        for name in re.findall(r"`(\w+_(?:job|schedule|sensor))`", _text(doc))
+        if name not in jobs | schedules | sensors
+    ]
     assert not wrong, "not in footy_assets.definitions: " + ", ".join(wrong)
 
 
@@ -126,8 +146,11 @@ def test_the_documents_name_only_files_that_exist():
 
 
 def test_every_setting_is_documented_and_every_documented_setting_exists():
-    code = {name for path in (PROJECT_ROOT / "footy_assets").rglob("*.py")
-            for name in re.findall(r"FOOTY_[A-Z0-9_]*[A-Z0-9]", _text(path))}
+    code = {
+        name
+        for path in (PROJECT_ROOT / "footy_assets").rglob("*.py")
+        for name in re.findall(r"FOOTY_[A-Z0-9_]*[A-Z0-9]", _text(path))
+    }
     code -= {"FOOTY_SQL"}  # a prefix the SQL limits are built from
     settings = set(re.findall(r"FOOTY_[A-Z0-9_]*[A-Z0-9]", _text(PROJECT_ROOT / "docs/reference/settings.md")))
     assert code - settings == set(), "read by the code, missing from docs/reference/settings.md"
@@ -136,6 +159,10 @@ def test_every_setting_is_documented_and_every_documented_setting_exists():
 
 
 def test_the_documents_cite_nothing_outside_the_repository():
-    found = [f"{doc.relative_to(PROJECT_ROOT)}:{number}: {line.strip()}" for doc in DOCUMENTS
-             for number, line in enumerate(_text(doc).splitlines(), 1) if UNRESOLVED.search(line)]
+    found = [
+        f"{doc.relative_to(PROJECT_ROOT)}:{number}: {line.strip()}"
+        for doc in DOCUMENTS
+        for number, line in enumerate(_text(doc).splitlines(), 1)
+        if UNRESOLVED.search(line)
+    ]
     assert not found, "\n".join(found)

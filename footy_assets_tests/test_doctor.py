@@ -58,8 +58,10 @@ def test_a_truncated_checkpoint_is_named_and_repaired(lake, two_matches):
     done = _cli(lake, home, "sql", "SELECT count(*) AS n FROM frame_state", "--format", "csv")
     assert done.returncode == 0 and int(done.stdout.splitlines()[-1]) == counts["frame_state"]
     one_line_error(_cli(lake, home, "sql", "SELECT count(*) FROM tracking"), "tracking", "doctor")
-    one_line_error(_cli(lake, home, "export", "--match", "m1", "--format", "cdf", "--output",
-                         str(Path(lake.uri).parent / "out")), "tracking")
+    one_line_error(
+        _cli(lake, home, "export", "--match", "m1", "--format", "cdf", "--output", str(Path(lake.uri).parent / "out")),
+        "tracking",
+    )
     doctor = _cli(lake, home, "doctor")
     assert doctor.returncode == 1
     assert "checkpoint at version" in doctor.stdout and "footy-assets doctor --repair" in doctor.stdout
@@ -74,8 +76,11 @@ def test_a_deleted_data_file_is_named_and_rebuilt_from_the_landed_delivery(lake,
     published = run_sql(lake, "SELECT fingerprint FROM matches WHERE match_id = 'm1'").item()
     [victim] = glob.glob(f"{lake.uri}/tracking/match_id=m1/fingerprint={published}/*.parquet")
     os.unlink(victim)
-    one_line_error(_cli(lake, home, "export", "--match", "m1", "--format", "cdf", "--output",
-                         str(Path(lake.uri).parent / "out")), "tracking", "doctor")
+    one_line_error(
+        _cli(lake, home, "export", "--match", "m1", "--format", "cdf", "--output", str(Path(lake.uri).parent / "out")),
+        "tracking",
+        "doctor",
+    )
     # the other match and the other tables are untouched
     assert run_sql(lake, "SELECT count(*) FROM frame_state WHERE match_id = 'm1'").item() > 0
     doctor = _cli(lake, home, "doctor")
@@ -136,8 +141,9 @@ def test_a_damaged_unpublished_delivery_is_dropped(lake, two_matches, instance, 
     home, counts = two_matches
     land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * 0.9))
     ingest = [a for a in all_assets if dg.AssetKey("tracking") in a.keys]
-    assert dg.materialize(ingest, partition_key="m1", instance=instance,
-                          resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)}).success
+    assert dg.materialize(
+        ingest, partition_key="m1", instance=instance, resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)}
+    ).success
     published = run_sql(lake, "SELECT fingerprint FROM matches WHERE match_id = 'm1'").item()
     [other] = [f for f in lake.deliveries("tracking", "m1") if f != published]
     [victim] = glob.glob(f"{lake.uri}/tracking/match_id=m1/fingerprint={other}/*.parquet")
@@ -203,8 +209,9 @@ def test_a_read_only_lake_gives_one_line_per_command(lake, two_matches, truth):
             done = _cli(lake, home, *args)
             assert done.returncode == 1, (args, done.stdout, done.stderr)
             assert "Traceback" not in done.stdout + done.stderr, (args, done.stderr)
-            said = [line for line in done.stdout.splitlines() + done.stderr.splitlines()
-                    if "Read-only file system" in line]
+            said = [
+                line for line in done.stdout.splitlines() + done.stderr.splitlines() if "Read-only file system" in line
+            ]
             assert said, (args, done.stdout, done.stderr)
         assert run_sql(lake, "SELECT count(*) FROM matches").item() == 2  # reading still works
         assert _cli(lake, home, "doctor").returncode == 0  # and nothing is damaged

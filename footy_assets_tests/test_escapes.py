@@ -46,18 +46,22 @@ def published(tmp_path_factory, two_published) -> Lake:
 
 # -- export ------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("how", ["direct", "dotdot", "link"])
 def test_export_never_writes_into_an_existing_match_folder(published, tmp_path, how):
     landing = Path(published.uri) / "landing"
     before = _tree(landing / "cdf" / "m1")
-    output = {"direct": landing / "cdf" / "m1",
-              "dotdot": Path(f"{landing}/footy_stats/m2/../../cdf/m1"),
-              "link": landing / "cdf" / "alias"}[how]
+    output = {
+        "direct": landing / "cdf" / "m1",
+        "dotdot": Path(f"{landing}/footy_stats/m2/../../cdf/m1"),
+        "link": landing / "cdf" / "alias",
+    }[how]
     if how == "link":
         os.symlink(landing / "cdf" / "m1", output)
     try:
-        done = _cli("export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--output",
-                    str(output), tmp=tmp_path)
+        done = _cli(
+            "export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--output", str(output), tmp=tmp_path
+        )
     finally:
         if how == "link":
             os.unlink(output)
@@ -72,8 +76,18 @@ def test_export_under_landing_through_a_link_out_of_the_lake_is_refused(publishe
     link = Path(published.uri) / "landing" / "elsewhere"
     os.symlink(outside, link)
     try:
-        done = _cli("export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--output",
-                    str(link / "new_match"), tmp=tmp_path)
+        done = _cli(
+            "export",
+            "--lake",
+            published.uri,
+            "--match",
+            "m2",
+            "--format",
+            "cdf",
+            "--output",
+            str(link / "new_match"),
+            tmp=tmp_path,
+        )
     finally:
         os.unlink(link)
     assert done.returncode == 2, done.stderr[-2000:]
@@ -84,8 +98,9 @@ def test_export_under_landing_through_a_link_out_of_the_lake_is_refused(publishe
 def test_export_lands_a_new_match_folder(published, tmp_path):
     target = Path(published.uri) / "landing" / "cdf" / "m_new"
     try:
-        done = _cli("export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--output",
-                    str(target), tmp=tmp_path)
+        done = _cli(
+            "export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--output", str(target), tmp=tmp_path
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         assert sorted(p.name for p in target.iterdir()) == ["meta.json", "tracking.jsonl"]  # no temporary left
     finally:
@@ -97,11 +112,14 @@ def test_export_to_a_file_is_a_usage_error(published, tmp_path, target):
     path = tmp_path / "a_file" if target == "file" else Path(target)
     if target == "file":
         path.write_text("mine\n")
-    done = _cli("export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--output", str(path),
-                tmp=tmp_path)
+    done = _cli(
+        "export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--output", str(path), tmp=tmp_path
+    )
     assert done.returncode == 2, done.stderr[-2000:]
-    assert done.stderr.strip() == f"error: --output {path} exists and is not a folder: name a folder (it is " \
-                                  "created if missing)"
+    assert (
+        done.stderr.strip() == f"error: --output {path} exists and is not a folder: name a folder (it is "
+        "created if missing)"
+    )
     if target == "file":
         assert path.read_text() == "mine\n"
 
@@ -119,12 +137,24 @@ def test_export_never_replaces_a_file_unless_asked(published, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert (folder / "tracking.jsonl").read_text() != "mine\n" and (folder / "meta.json").exists()
     # --overwrite never reaches into the lake
-    done = _cli("export", "--lake", published.uri, "--match", "m2", "--format", "cdf", "--overwrite", "--output",
-                str(Path(published.uri) / "landing" / "cdf" / "m1"), tmp=tmp_path)
+    done = _cli(
+        "export",
+        "--lake",
+        published.uri,
+        "--match",
+        "m2",
+        "--format",
+        "cdf",
+        "--overwrite",
+        "--output",
+        str(Path(published.uri) / "landing" / "cdf" / "m1"),
+        tmp=tmp_path,
+    )
     assert done.returncode == 2, done.stderr[-2000:]
 
 
 # -- landing: hard links, swapped folders, bytes changed between hash and parse ------------------------------
+
 
 def _outcomes(lake: Lake) -> tuple[dict, str]:
     lines: list[str] = []
@@ -147,6 +177,7 @@ def test_a_hard_link_is_refused_without_reading_it(lake, tmp_path):
 
 def _after_hashing(monkeypatch, change):
     """Run ``change(landed)`` between the ingest's hash of the landed files and its read of them."""
+
     def find_then_change(lake, match_id):
         landed = find_match(lake, match_id)
         change(landed)
@@ -174,6 +205,7 @@ def _swap_for_link(folder: Path, target: Path, aside: Path):
     def change(landed):
         folder.rename(aside)
         os.symlink(target, folder)
+
     return change
 
 
@@ -182,7 +214,8 @@ def test_a_match_folder_swapped_for_a_link_after_hashing_is_refused(lake, tmp_pa
     aside = tmp_path / "aside"
     (other_match / "meta.json").rename(other_match / next(p.name for p in folder.iterdir() if "meta" in p.name))
     (other_match / "tracking.jsonl").rename(
-        other_match / next(p.name for p in folder.iterdir() if p.name.endswith(".jsonl")))
+        other_match / next(p.name for p in folder.iterdir() if p.name.endswith(".jsonl"))
+    )
     _after_hashing(monkeypatch, _swap_for_link(folder, other_match, aside))
     outcomes, _ = _outcomes(lake)
     assert not outcomes["m_swap"].ok

@@ -36,25 +36,56 @@ def utc(text: str) -> datetime:
 
 
 FOOTOVISION_TYPES = {
-    ("misc", "footovision_930_1005"): 61, ("misc", "footovision_930"): 23, ("pass", None): 18,
-    ("defending", "pressing"): 12, ("misc", "footovision_1005"): 11, ("misc", "carry"): 10,
-    ("misc", "footovision_15_418"): 8, ("misc", "footovision_931"): 8, ("misc", "footovision_931_933"): 8,
-    ("misc", "footovision_5"): 6, ("misc", "footovision_775"): 5, ("misc", "footovision_15_418_541"): 4,
-    ("misc", "footovision_932"): 4, ("misc", "footovision_933"): 4, ("misc", "recovery"): 3, ("misc", "ball_out"): 2,
-    ("misc", "footovision_531_765_921"): 2, ("pass", "throw_in"): 2, ("referee", "period_start"): 2,
+    ("misc", "footovision_930_1005"): 61,
+    ("misc", "footovision_930"): 23,
+    ("pass", None): 18,
+    ("defending", "pressing"): 12,
+    ("misc", "footovision_1005"): 11,
+    ("misc", "carry"): 10,
+    ("misc", "footovision_15_418"): 8,
+    ("misc", "footovision_931"): 8,
+    ("misc", "footovision_931_933"): 8,
+    ("misc", "footovision_5"): 6,
+    ("misc", "footovision_775"): 5,
+    ("misc", "footovision_15_418_541"): 4,
+    ("misc", "footovision_932"): 4,
+    ("misc", "footovision_933"): 4,
+    ("misc", "recovery"): 3,
+    ("misc", "ball_out"): 2,
+    ("misc", "footovision_531_765_921"): 2,
+    ("pass", "throw_in"): 2,
+    ("referee", "period_start"): 2,
     ("misc", "footovision_505_520_521_530_531_543_548_682_688_748"): 1,
-    ("misc", "footovision_514_531_547_920_921"): 1, ("misc", "footovision_582"): 1,
-    ("misc", "footovision_593_604_670_710"): 1, ("misc", "footovision_602_619_1006"): 1,
-    ("misc", "footovision_641"): 1, ("misc", "footovision_689_695"): 1, ("misc", "footovision_779_941"): 1,
-    ("misc", "footovision_823_832"): 1, ("pass", "kick_off"): 1,
+    ("misc", "footovision_514_531_547_920_921"): 1,
+    ("misc", "footovision_582"): 1,
+    ("misc", "footovision_593_604_670_710"): 1,
+    ("misc", "footovision_602_619_1006"): 1,
+    ("misc", "footovision_641"): 1,
+    ("misc", "footovision_689_695"): 1,
+    ("misc", "footovision_779_941"): 1,
+    ("misc", "footovision_823_832"): 1,
+    ("pass", "kick_off"): 1,
 }
 
 SPORTEC_TYPES = {
-    ("shot", None): 6, ("pass", "kick_off"): 3, ("misc", "ground_duel"): 2, ("referee", "final_whistle"): 2,
-    ("referee", "foul"): 2, ("defending", "interception"): 1, ("misc", "chance_without_shot"): 1,
-    ("misc", "nutmeg"): 1, ("misc", "other_ball_action"): 1, ("pass", None): 1, ("pass", "corner_kick"): 1,
-    ("pass", "cross"): 1, ("pass", "free_kick"): 1, ("pass", "goal_kick"): 1, ("pass", "throw_in"): 1,
-    ("referee", "caution"): 1, ("referee", "goal_disallowed"): 1, ("referee", "offside"): 1,
+    ("shot", None): 6,
+    ("pass", "kick_off"): 3,
+    ("misc", "ground_duel"): 2,
+    ("referee", "final_whistle"): 2,
+    ("referee", "foul"): 2,
+    ("defending", "interception"): 1,
+    ("misc", "chance_without_shot"): 1,
+    ("misc", "nutmeg"): 1,
+    ("misc", "other_ball_action"): 1,
+    ("pass", None): 1,
+    ("pass", "corner_kick"): 1,
+    ("pass", "cross"): 1,
+    ("pass", "free_kick"): 1,
+    ("pass", "goal_kick"): 1,
+    ("pass", "throw_in"): 1,
+    ("referee", "caution"): 1,
+    ("referee", "goal_disallowed"): 1,
+    ("referee", "offside"): 1,
 }
 
 
@@ -83,8 +114,11 @@ def test_footovision_events_facts():
     assert (kick_off["x_m"], kick_off["y_m"]) == (0.0, 0.0)
     assert (kick_off["x_end_m"], kick_off["y_end_m"]) == (pytest.approx(-41.69), 34.0)
     assert (kick_off["team"], kick_off["vendor_person_id"], kick_off["player_id"]) == (1, "8102", "1-8")
-    assert (kick_off["is_successful"], kick_off["outcome_type"], kick_off["body_part"]) == (False, "unsuccessful",
-                                                                                             "feet")
+    assert (kick_off["is_successful"], kick_off["outcome_type"], kick_off["body_part"]) == (
+        False,
+        "unsuccessful",
+        "feet",
+    )
     referee = ev.filter(pl.col("type") == "referee")
     assert referee["vendor_person_id"].to_list() == ["17341", "17341"]  # official_id
     assert referee["player_id"].null_count() == 2
@@ -105,7 +139,11 @@ def test_footovision_lineups_facts():
     assert players["goals"].sum() == 3
     welbeck = players.filter(pl.col("vendor_person_id") == "628").row(0, named=True)
     assert (welbeck["player_id"], welbeck["last_name"], welbeck["goals"], welbeck["yellow_cards"]) == (
-        "0-18", "WELBECK", 2, 1)
+        "0-18",
+        "WELBECK",
+        2,
+        1,
+    )
     assert welbeck["minute_off"] == 82  # off for Rutter at 14:27:44, 37 min into the second half
     assert players["minute_on"].is_not_null().sum() == 11 + 11 + 9  # starters at 0 and nine substitutes
     assert players.filter(~pl.col("is_starter"))["minute_on"].sort().to_list() == [7, 62, 75, 75, 75, 75, 82, 82, 90]
@@ -146,8 +184,9 @@ def test_v02_key_names():
     text = (FOLDER / "footovision_h1" / "events.jsonl").read_text()
     v02 = text.replace('"is_successful":', '"outcome":').replace('"outcome_type":', '"outcome_detailed":')
     sheet = json.loads((FOLDER / "footovision_h1" / "match.json").read_text())
-    sheet["referees"] = [{**{k: v for k, v in o.items() if k != "type"}, "official_type": o["type"]}
-                         for o in sheet.pop("officials")]
+    sheet["referees"] = [
+        {**{k: v for k, v in o.items() if k != "type"}, "official_type": o["type"]} for o in sheet.pop("officials")
+    ]
     result = read("footovision_h1", replace={"events.jsonl": v02.encode(), "match.json": json.dumps(sheet).encode()})
     expected = read("footovision_h1")
     assert result.events.equals(expected.events)
@@ -170,30 +209,33 @@ def test_without_meta_the_periods_start_at_their_first_event():
 
 
 def test_a_delivery_without_the_match_sheet_is_refused():
-    with pytest.raises(FeedError, match="expected match.json"):
+    with pytest.raises(FeedError, match=r"expected match\.json"):
         cdf_events.read(delivery("footovision_h1", "events.jsonl", "meta.json"))
 
 
 LINE = 5  # the hostile value goes into the 5th event (line 5)
 
 
-@pytest.mark.parametrize("old,new,what", [
-    ('"match_clock":"00:01.48"}}', '"match_clock":"00:01.48"}', "not valid JSON"),
-    ('"type":"misc"', '"type":"misc","type":"pass"', "the key 'type' appears twice"),
-    ('"x":-4.3', '"x":NaN', "NaN is not a JSON number"),
-    ('"x":-4.3', '"x":1e999', "past the largest number"),
-    ('"x":-4.3', '"x":"-4.3"', "event.x: expected a number, found a string"),
-    ('"type":"misc"', '"type":true', "event.type: expected a string"),
-    ('"id":"6742539218"', '"id":6742539218', "event.id: expected a string, found a number"),
-    ('"period":"first_half"', '"period":"third_half"', "'third_half' is not a period"),
-    ('2026-03-21T12:45:01.480Z', '2026-03-21 12:45:01', "is not a date-time with a zone"),
-    ('"team_id":"78"', '"team_id":"99"', "'99' is neither the home team"),
-    ('"x":-4.3', '"x":-140.3', "off any pitch"),
-    ('"match":{"id":"28116"}', '"match":{"id":"1"}', "match.id '1' differs from line 1's"),
-    ('"type":"misc",', '', "event.type is missing"),
-    ('"related_event_ids":null', '"related_event_ids":["a",1]', "related_event_ids[]: expected a string"),
-    ('"body_part":null', '"body_part":"elbow"', "'elbow' is not a body part"),
-])
+@pytest.mark.parametrize(
+    "old,new,what",
+    [
+        ('"match_clock":"00:01.48"}}', '"match_clock":"00:01.48"}', "not valid JSON"),
+        ('"type":"misc"', '"type":"misc","type":"pass"', "the key 'type' appears twice"),
+        ('"x":-4.3', '"x":NaN', "NaN is not a JSON number"),
+        ('"x":-4.3', '"x":1e999', "past the largest number"),
+        ('"x":-4.3', '"x":"-4.3"', "event.x: expected a number, found a string"),
+        ('"type":"misc"', '"type":true', "event.type: expected a string"),
+        ('"id":"6742539218"', '"id":6742539218', "event.id: expected a string, found a number"),
+        ('"period":"first_half"', '"period":"third_half"', "'third_half' is not a period"),
+        ("2026-03-21T12:45:01.480Z", "2026-03-21 12:45:01", "is not a date-time with a zone"),
+        ('"team_id":"78"', '"team_id":"99"', "'99' is neither the home team"),
+        ('"x":-4.3', '"x":-140.3', "off any pitch"),
+        ('"match":{"id":"28116"}', '"match":{"id":"1"}', "match.id '1' differs from line 1's"),
+        ('"type":"misc",', "", "event.type is missing"),
+        ('"related_event_ids":null', '"related_event_ids":["a",1]', "related_event_ids[]: expected a string"),
+        ('"body_part":null', '"body_part":"elbow"', "'elbow' is not a body part"),
+    ],
+)
 def test_hostile_lines_are_refused_with_file_and_line(old, new, what):
     lines = (FOLDER / "footovision_h1" / "events.jsonl").read_text().splitlines()
     assert old in lines[LINE - 1]
@@ -229,15 +271,30 @@ def test_hostile_line_shapes():
     assert caught.value.line == 7  # the 4th event, after three blank lines
 
 
-@pytest.mark.parametrize("old,new,path,what", [
-    ('"jersey_number": 5,', '"jersey_number": "5",', '"jersey_number": "5",',
-     'teams.home.players[1].jersey_number must be a whole number in 0..999, found "5"'),
-    ('"in_player_id": "8300"', '"in_player_id": "999"', '"in_player_id": "999"',
-     "events.substitutions[0].in_player_id '999' is on no team sheet"),
-    ('"type": "yellow_card"', '"type": "blue_card"', '"type": "blue_card"', "is not a card"),
-    ('"is_starter": true,', '"is_starter": true, "is_starter": false,', '"is_starter": false',
-     "the key 'is_starter' appears twice"),
-])
+@pytest.mark.parametrize(
+    "old,new,path,what",
+    [
+        (
+            '"jersey_number": 5,',
+            '"jersey_number": "5",',
+            '"jersey_number": "5",',
+            'teams.home.players[1].jersey_number must be a whole number in 0..999, found "5"',
+        ),
+        (
+            '"in_player_id": "8300"',
+            '"in_player_id": "999"',
+            '"in_player_id": "999"',
+            "events.substitutions[0].in_player_id '999' is on no team sheet",
+        ),
+        ('"type": "yellow_card"', '"type": "blue_card"', '"type": "blue_card"', "is not a card"),
+        (
+            '"is_starter": true,',
+            '"is_starter": true, "is_starter": false,',
+            '"is_starter": false',
+            "the key 'is_starter' appears twice",
+        ),
+    ],
+)
 def test_hostile_match_sheet_values_name_their_line(old, new, path, what):
     text = json.dumps(json.loads((FOLDER / "footovision_h1" / "match.json").read_text()), indent=1)
     edited = text.replace(old, new, 1)
@@ -253,8 +310,9 @@ def test_contracts_refuse_bad_rows():
         Events.validate(ev.with_columns(player_id=pl.lit("home-8")))
     lineups = read("footovision_h1").lineups
     with pytest.raises(SchemaError, match="player_id"):
-        Lineups.validate(lineups.with_columns(player_id=pl.when(pl.col("role") == "player")
-                                              .then(pl.lit("0-1")).otherwise(None)))
+        Lineups.validate(
+            lineups.with_columns(player_id=pl.when(pl.col("role") == "player").then(pl.lit("0-1")).otherwise(None))
+        )
 
 
 def test_line_of_locates_nested_values():

@@ -31,6 +31,7 @@ ROUND_TRIPS = {"cdf": ("cdf", 0.0051), "tracking_download": ("footy_stats", 0.00
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory, truth) -> Lake:
     """One match per source format and a footy_track match without pitch positions, materialised once."""
+
     def land(lake: Lake) -> None:
         for fmt in SOURCES:
             land_synthetic(lake, fmt, f"src_{fmt}", truth)
@@ -72,8 +73,15 @@ def test_tracking_download_has_the_seeds_types(lake, tmp_path):
     export_match(lake, "src_cdf", "tracking_download", str(tmp_path / "pq"))
     schema = pq.read_schema(tmp_path / "pq" / "tracking.parquet")
     assert [(f.name, str(f.type)) for f in schema] == [
-        ("timestamp", "int32"), ("role", "string"), ("player_id", "string"), ("player_id_conf", "halffloat"),
-        ("x", "int16"), ("y", "int16"), ("bbox_x", "int16"), ("bbox_y", "int16")]
+        ("timestamp", "int32"),
+        ("role", "string"),
+        ("player_id", "string"),
+        ("player_id_conf", "halffloat"),
+        ("x", "int16"),
+        ("y", "int16"),
+        ("bbox_x", "int16"),
+        ("bbox_y", "int16"),
+    ]
     export_match(lake, "src_cdf", "tracking_download", str(tmp_path / "json"), json_download=True)
     rows = json.loads((tmp_path / "json" / "tracking.json").read_text())
     assert isinstance(rows, list) and set(rows[0]) == {f.name for f in schema}
@@ -83,8 +91,11 @@ def test_tracking_download_has_the_seeds_types(lake, tmp_path):
 
 def test_mot_export_of_a_footy_track_match(lake, tmp_path):
     export_match(lake, "src_footy_track", "mot", str(tmp_path))
-    mot = pl.read_csv(tmp_path / "mot.csv", has_header=False,
-                      new_columns=["frame", "id", "left", "top", "width", "height", "conf", "x", "y", "z"])
+    mot = pl.read_csv(
+        tmp_path / "mot.csv",
+        has_header=False,
+        new_columns=["frame", "id", "left", "top", "width", "height", "conf", "x", "y", "z"],
+    )
     tracking = run_sql(lake, "SELECT * FROM tracking WHERE match_id = 'src_footy_track'")
     assert mot.height == tracking.height and mot["frame"].min() == 1  # 1-indexed
     first = tracking.filter(pl.col("frame_id") == 0).sort(pl.col("track_id").cast(pl.Int64)).row(0, named=True)
@@ -101,11 +112,15 @@ def test_mot_export_of_a_footy_track_match(lake, tmp_path):
 
 
 def _identified(lake: Lake, match_id: str) -> pl.DataFrame:
-    rows = run_sql(lake, f"SELECT frame_id, timestamp_ms, period, player_id, role, x_m, y_m FROM tracking "
-                         f"WHERE match_id = '{match_id}' AND player_id IS NOT NULL")
+    rows = run_sql(
+        lake,
+        f"SELECT frame_id, timestamp_ms, period, player_id, role, x_m, y_m FROM tracking "
+        f"WHERE match_id = '{match_id}' AND player_id IS NOT NULL",
+    )
     # the clock's origin may differ (CDF counts from the first frame): compare from each side's first frame
-    return rows.with_columns(pl.col("frame_id") - pl.col("frame_id").min(),
-                             pl.col("timestamp_ms") - pl.col("timestamp_ms").min())
+    return rows.with_columns(
+        pl.col("frame_id") - pl.col("frame_id").min(), pl.col("timestamp_ms") - pl.col("timestamp_ms").min()
+    )
 
 
 @pytest.mark.parametrize("export", list(ROUND_TRIPS))
@@ -114,14 +129,24 @@ def test_round_trip_gives_the_same_canonical_rows(lake, source, export, tmp_path
     landing_format, rounding = ROUND_TRIPS[export]
     new_id = f"rt_{source}_{export}"
     folder = Path(lake.uri) / "landing" / landing_format / new_id
-    assert cli.main(["export", "--lake", lake.uri, "--match", f"src_{source}", "--format", export,
-                     "--output", str(folder)]) == 0
+    assert (
+        cli.main(
+            ["export", "--lake", lake.uri, "--match", f"src_{source}", "--format", export, "--output", str(folder)]
+        )
+        == 0
+    )
     result = read_match(lake, find_match(lake, new_id))  # the reader of the landing format, as materialise does
     shutil.rmtree(folder)  # (not left for the other tests' lake)
     before = _identified(lake, f"src_{source}")
     after = result.tracking.filter(pl.col("player_id").is_not_null()).select(
-        pl.col("frame_id") - pl.col("frame_id").min(), pl.col("timestamp_ms") - pl.col("timestamp_ms").min(),
-        "period", "player_id", "role", "x_m", "y_m")
+        pl.col("frame_id") - pl.col("frame_id").min(),
+        pl.col("timestamp_ms") - pl.col("timestamp_ms").min(),
+        "period",
+        "player_id",
+        "role",
+        "x_m",
+        "y_m",
+    )
     joined = before.join(after, on=["frame_id", "player_id"], how="full", coalesce=True)
     assert joined.height == before.height == after.height
     assert (joined["timestamp_ms"] == joined["timestamp_ms_right"]).all()
@@ -132,6 +157,20 @@ def test_round_trip_gives_the_same_canonical_rows(lake, source, export, tmp_path
 
 
 def test_export_refuses_an_output_among_the_lakes_tables(lake, capsys):
-    assert cli.main(["export", "--lake", lake.uri, "--match", "src_cdf", "--format", "cdf",
-                     "--output", str(Path(lake.uri) / "tracking")]) == 2
+    assert (
+        cli.main(
+            [
+                "export",
+                "--lake",
+                lake.uri,
+                "--match",
+                "src_cdf",
+                "--format",
+                "cdf",
+                "--output",
+                str(Path(lake.uri) / "tracking"),
+            ]
+        )
+        == 2
+    )
     assert "inside the lake" in capsys.readouterr().err

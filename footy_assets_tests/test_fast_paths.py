@@ -9,18 +9,29 @@ import numpy as np
 import polars as pl
 import pytest
 
-from footy_assets.lake.landing import find_match
 from footy_assets.formats.cdf import reader as cdf
-from footy_assets.lake.delivery import read_match
 from footy_assets.formats.common import FeedError, check_line_lengths, scan_lines, text_lines
-
+from footy_assets.lake.delivery import read_match
+from footy_assets.lake.landing import find_match
 from footy_assets_tests.helpers import land_sample
 
 
 def _cases(seed: int, count: int) -> list[bytes]:
     rng = random.Random(seed)
-    fixed = [b"", b"a", b"a\n", b"a\n\nb", b"\n\n", b"  \n{}\n \r\n{}\n", b"x" * 100 + b"\n  \t\n" + b"y",
-             "é;ü\n\nà".encode(), b"{}\r\n\r\n{}", b"\x0b", b"a\x0c\n", b" {}\n{}"]
+    fixed = [
+        b"",
+        b"a",
+        b"a\n",
+        b"a\n\nb",
+        b"\n\n",
+        b"  \n{}\n \r\n{}\n",
+        b"x" * 100 + b"\n  \t\n" + b"y",
+        "é;ü\n\nà".encode(),
+        b"{}\r\n\r\n{}",
+        b"\x0b",
+        b"a\x0c\n",
+        b" {}\n{}",
+    ]
     return fixed + [bytes(rng.choice(b"ab \n\r\t\x0b\x0c{}") for _ in range(rng.randint(0, 60))) for _ in range(count)]
 
 
@@ -31,7 +42,8 @@ def test_line_numbers_are_those_of_the_non_blank_lines():
             assert scan_lines(data, "f", chunk_bytes=chunk).tolist() == expected, data
         lines = text_lines(data, "f")
         assert list(zip(lines["line"].to_list(), lines["text"].to_list())) == [
-            (i + 1, line.decode().rstrip("\r\n")) for i, line in enumerate(data.split(b"\n")) if line.strip()]
+            (i + 1, line.decode().rstrip("\r\n")) for i, line in enumerate(data.split(b"\n")) if line.strip()
+        ]
 
 
 def test_the_first_line_over_the_limit_is_named(monkeypatch):
@@ -99,8 +111,11 @@ def test_sportvu_keeps_each_message_in_order_ball_last(lake):
     interleave them)."""
     land_sample(lake, "sportvu", "statsperform_ma25")
     tracking = read_match(lake, find_match(lake, "statsperform_ma25")).tracking
-    positions = tracking.with_row_index("i").group_by("frame_id").agg(
-        last=pl.col("i").max(), ball=pl.col("i").filter(pl.col("role") == "ball").first())
+    positions = (
+        tracking.with_row_index("i")
+        .group_by("frame_id")
+        .agg(last=pl.col("i").max(), ball=pl.col("i").filter(pl.col("role") == "ball").first())
+    )
     framed = positions.filter(pl.col("ball").is_not_null())
     assert framed.height > 50
     assert (framed["ball"] == framed["last"]).all()
@@ -111,10 +126,22 @@ def test_delta_write_commits_stats_and_reads_back(lake):
     the commit's statistics are right, and rewriting the match replaces its file."""
     import duckdb
 
-    schema = {"match_id": pl.String, "frame_id": pl.Int64, "speed_mps": pl.Float32, "player_id": pl.String,
-              "fingerprint": pl.Categorical}
-    frame = pl.DataFrame({"match_id": ["m1"] * 4, "frame_id": [3, 1, 2, 9], "speed_mps": [1.5, None, 7.25, 0.0],
-                          "player_id": ["0-1", "1-9", None, "0-1"], "fingerprint": ["a" * 64] * 4})
+    schema = {
+        "match_id": pl.String,
+        "frame_id": pl.Int64,
+        "speed_mps": pl.Float32,
+        "player_id": pl.String,
+        "fingerprint": pl.Categorical,
+    }
+    frame = pl.DataFrame(
+        {
+            "match_id": ["m1"] * 4,
+            "frame_id": [3, 1, 2, 9],
+            "speed_mps": [1.5, None, 7.25, 0.0],
+            "player_id": ["0-1", "1-9", None, "0-1"],
+            "fingerprint": ["a" * 64] * 4,
+        }
+    )
     first = lake.write_match("scores", "m1", frame, schema)
     lake.write_match("scores", "m2", frame.with_columns(match_id=pl.lit("m2")), schema)
     second = lake.write_match("scores", "m1", frame.with_columns(pl.col("frame_id") + 100), schema)
@@ -149,8 +176,9 @@ def test_concurrent_writers_each_get_the_version_of_their_own_commit(lake):
 
     def write(i: int) -> tuple[str, int]:
         match_id = f"m{i:02d}"
-        return match_id, lake.write_match("race", match_id, pl.DataFrame({"match_id": [match_id], "value": [i]}),
-                                          schema)
+        return match_id, lake.write_match(
+            "race", match_id, pl.DataFrame({"match_id": [match_id], "value": [i]}), schema
+        )
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         written = list(pool.map(write, range(1, 25)))

@@ -52,13 +52,14 @@ def test_an_empty_landing_zone_withdraws_nothing(lake, instance, truth):
 
 
 def _counts(lake, match_id: str) -> dict[str, int]:
-    return {t: run_sql(lake, f"SELECT count(*) AS n FROM _all_{t} WHERE match_id = '{match_id}'")["n"][0]
-            for t in (*PER_MATCH_TABLES, "matches")}
+    return {
+        t: run_sql(lake, f"SELECT count(*) AS n FROM _all_{t} WHERE match_id = '{match_id}'")["n"][0]
+        for t in (*PER_MATCH_TABLES, "matches")
+    }
 
 
 @pytest.mark.slow
-def test_forget_removes_the_partition_then_explicitly_the_rows(lake, two_published, tmp_path, monkeypatch,
-                                                                capsys):
+def test_forget_removes_the_partition_then_explicitly_the_rows(lake, two_published, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     copy_lake(two_published, Path(lake.uri))  # m1 (cdf) and m2 (footy_stats) published
     assert cli.main(["materialize", "--lake", lake.uri]) == 0  # nothing to do: the instance learns the partitions

@@ -35,9 +35,21 @@ def _random_tracks(seed: int = 5) -> pl.DataFrame:
                         y += rng.normal(0, 0.2)
                         # substitution: in period 2 jersey 6 of team 0 becomes 16 after frame 5100
                         j = 16 if (team, jersey, period) == (0, 6, 2) and frame > 5100 else jersey
-                        rows.append({"match_id": "m", "frame_id": frame, "timestamp_ms": frame * 40, "period": period,
-                                     "role": "goal_keeper" if jersey == 1 else "player", "team": team, "jersey": j,
-                                     "player_id": f"{team}-{j}", "x_m": x, "y_m": y, "source_format": "cdf"})
+                        rows.append(
+                            {
+                                "match_id": "m",
+                                "frame_id": frame,
+                                "timestamp_ms": frame * 40,
+                                "period": period,
+                                "role": "goal_keeper" if jersey == 1 else "player",
+                                "team": team,
+                                "jersey": j,
+                                "player_id": f"{team}-{j}",
+                                "x_m": x,
+                                "y_m": y,
+                                "source_format": "cdf",
+                            }
+                        )
                         frame += 1
                     frame += int(rng.integers(1, 4))
     return _tracking(rows)
@@ -48,7 +60,7 @@ def test_speed_matches_scipy_per_segment():
     fs = build_frame_state(tracking, FPS)
     assert fs.height == tracking.height
     checked = 0
-    for (player, period), rows in fs.sort("frame_id").group_by(["player_id", "period"]):
+    for (_player, _period), rows in fs.sort("frame_id").group_by(["player_id", "period"]):
         frames = rows["frame_id"].to_numpy()
         cuts = np.flatnonzero(np.diff(frames) != 1) + 1
         for seg in np.split(np.arange(rows.height), cuts):
@@ -74,8 +86,9 @@ def test_speed_of_float64_core_matches_scipy_to_1e_6():
     x, y = rng.normal(0, 1, n).cumsum(), rng.normal(0, 1, n).cumsum()
     k = kinematics(np.zeros(n, np.int32), np.ones(n, np.int8), frame, x, y, FPS)
     for a, b in ((0, 200), (207, 500)):
-        ref = np.hypot(savgol_filter(x[a:b], 9, 2, deriv=1, delta=1 / FPS),
-                       savgol_filter(y[a:b], 9, 2, deriv=1, delta=1 / FPS))
+        ref = np.hypot(
+            savgol_filter(x[a:b], 9, 2, deriv=1, delta=1 / FPS), savgol_filter(y[a:b], 9, 2, deriv=1, delta=1 / FPS)
+        )
         assert np.max(np.abs(k.speed_mps[a:b] - ref)) < 1e-6
     assert np.isnan(k.speed_mps[200:207]).all()
     # accel is d(speed)/dt: compare with scipy's derivative of the speed on a smooth track
@@ -107,8 +120,9 @@ def _brute_force(tracking: pl.DataFrame) -> dict:
             for o in rows:
                 if o["team"] == r["team"]:
                     continue
-                d = float(np.hypot(np.float64(r["x_m"]) - np.float64(o["x_m"]),
-                                   np.float64(r["y_m"]) - np.float64(o["y_m"])))
+                d = float(
+                    np.hypot(np.float64(r["x_m"]) - np.float64(o["x_m"]), np.float64(r["y_m"]) - np.float64(o["y_m"]))
+                )
                 if best is None or d < best[0] or (d == best[0] and o["player_id"] < best[1]):
                     best = (d, o["player_id"])
             out[(frame, r["player_id"])] = best
@@ -119,12 +133,34 @@ def test_nearest_opponent_equals_brute_force_with_ties():
     tracking = _random_tracks(seed=9)
     # exact ties: in frame 10, put 1-10 and 1-2 at the same distance from 0-3 ("1-10" < "1-2" in string order)
     extra = [
-        {"match_id": "m", "frame_id": 10_000, "timestamp_ms": 400_000, "period": 2, "role": "player", "team": t,
-         "jersey": j, "player_id": f"{t}-{j}", "x_m": x, "y_m": y, "source_format": "cdf"}
+        {
+            "match_id": "m",
+            "frame_id": 10_000,
+            "timestamp_ms": 400_000,
+            "period": 2,
+            "role": "player",
+            "team": t,
+            "jersey": j,
+            "player_id": f"{t}-{j}",
+            "x_m": x,
+            "y_m": y,
+            "source_format": "cdf",
+        }
         for t, j, x, y in ((0, 3, 0.0, 0.0), (1, 10, 3.0, 0.0), (1, 2, -3.0, 0.0), (1, 5, 0.0, 3.0))
     ] + [  # a frame with only one team: no opponent
-        {"match_id": "m", "frame_id": 10_001, "timestamp_ms": 400_040, "period": 2, "role": "player", "team": 0,
-         "jersey": 3, "player_id": "0-3", "x_m": 1.0, "y_m": 1.0, "source_format": "cdf"}
+        {
+            "match_id": "m",
+            "frame_id": 10_001,
+            "timestamp_ms": 400_040,
+            "period": 2,
+            "role": "player",
+            "team": 0,
+            "jersey": 3,
+            "player_id": "0-3",
+            "x_m": 1.0,
+            "y_m": 1.0,
+            "source_format": "cdf",
+        }
     ]
     tracking = pl.concat([tracking, _tracking(extra)])
     fs = build_frame_state(tracking, FPS)
@@ -144,14 +180,53 @@ def test_nearest_opponent_equals_brute_force_with_ties():
 
 def test_ball_distance_and_unidentified_players_are_left_out():
     rows = [
-        {"match_id": "m", "frame_id": 0, "timestamp_ms": 0, "period": 1, "role": "ball", "x_m": 1.0, "y_m": 1.0,
-         "source_format": "cdf"},
-        {"match_id": "m", "frame_id": 0, "timestamp_ms": 0, "period": 1, "role": "player", "team": 0, "jersey": 4,
-         "player_id": "0-4", "x_m": 4.0, "y_m": 5.0, "source_format": "cdf"},
-        {"match_id": "m", "frame_id": 0, "timestamp_ms": 0, "period": 1, "role": "player", "team": 1,
-         "x_m": 0.0, "y_m": 0.0, "source_format": "cdf"},
-        {"match_id": "m", "frame_id": 1, "timestamp_ms": 40, "period": 1, "role": "player", "team": 0, "jersey": 4,
-         "player_id": "0-4", "x_m": 4.0, "y_m": 5.0, "source_format": "cdf"},
+        {
+            "match_id": "m",
+            "frame_id": 0,
+            "timestamp_ms": 0,
+            "period": 1,
+            "role": "ball",
+            "x_m": 1.0,
+            "y_m": 1.0,
+            "source_format": "cdf",
+        },
+        {
+            "match_id": "m",
+            "frame_id": 0,
+            "timestamp_ms": 0,
+            "period": 1,
+            "role": "player",
+            "team": 0,
+            "jersey": 4,
+            "player_id": "0-4",
+            "x_m": 4.0,
+            "y_m": 5.0,
+            "source_format": "cdf",
+        },
+        {
+            "match_id": "m",
+            "frame_id": 0,
+            "timestamp_ms": 0,
+            "period": 1,
+            "role": "player",
+            "team": 1,
+            "x_m": 0.0,
+            "y_m": 0.0,
+            "source_format": "cdf",
+        },
+        {
+            "match_id": "m",
+            "frame_id": 1,
+            "timestamp_ms": 40,
+            "period": 1,
+            "role": "player",
+            "team": 0,
+            "jersey": 4,
+            "player_id": "0-4",
+            "x_m": 4.0,
+            "y_m": 5.0,
+            "source_format": "cdf",
+        },
     ]
     fs = build_frame_state(_tracking(rows), FPS)
     assert fs["player_id"].to_list() == ["0-4", "0-4"]
@@ -170,7 +245,7 @@ def _expected_invalid(k, step_rows) -> list[int]:
     rows = set(step_rows)
     for i in range(n):
         begin = min(max(i - 4, 0), n - 9)
-        if bad[begin:begin + 9].any():
+        if bad[begin : begin + 9].any():
             rows.add(i)
     return sorted(rows)
 
@@ -193,8 +268,8 @@ def test_valid_is_false_exactly_where_the_window_spans_a_glitch():
     x2 = np.arange(30) * 2.0 / FPS
     x2[2] += 3.0
     k2 = kinematics(np.zeros(30, np.int32), np.ones(30, np.int8), np.arange(30), x2, np.zeros(30), FPS)
-    assert np.flatnonzero(~k2.valid).tolist() == _expected_invalid(k2, range(0, 7))
-    assert set(range(0, 7)) <= set(np.flatnonzero(~k2.valid))
+    assert np.flatnonzero(~k2.valid).tolist() == _expected_invalid(k2, range(7))
+    assert set(range(7)) <= set(np.flatnonzero(~k2.valid))
     # short segments have no speed and are never valid
     k3 = kinematics(np.zeros(5, np.int32), np.ones(5, np.int8), np.arange(5), np.zeros(5), np.zeros(5), FPS)
     assert not k3.valid.any()
@@ -213,4 +288,6 @@ def test_savgol_coefficients_are_scipys(window, polyorder):
                 np.testing.assert_allclose(
                     savgol_coefficients(window, polyorder, deriv, delta, pos),
                     savgol_coeffs(window, polyorder, deriv=deriv, delta=delta, pos=pos, use="dot"),
-                    rtol=1e-12, atol=1e-9)
+                    rtol=1e-12,
+                    atol=1e-9,
+                )

@@ -45,7 +45,7 @@ def test_edge_jitter_under_the_step_threshold_is_invalid():
     np.testing.assert_allclose(new.speed_mps, np.abs(savgol_filter(x, 9, 2, deriv=1, delta=1 / fps)), atol=1e-9)
     assert new.speed_mps[new.valid].max() <= MAX_SPEED_MPS
     assert np.abs(new.accel_mps2[new.valid]).max() <= MAX_ACCEL_MPS2
-    assert new.valid[:n - 20].all()  # the jog before stays valid
+    assert new.valid[: n - 20].all()  # the jog before stays valid
 
 
 def test_interior_jitter_is_invalid_by_its_acceleration_and_exactly_over_the_window():
@@ -68,8 +68,14 @@ def test_synthetic_truth_stays_valid():
         truth = synthetic.generate_truth(synthetic.MatchSpec("syn", half_seconds=120.0, fps=fps, seed=5))
         people = truth.filter(pl.col("role").is_in(["player", "goal_keeper"]))
         code = people["track"].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
-        k = kinematics(code, people["period"].to_numpy(), people["frame"].to_numpy(), people["x"].to_numpy(),
-                       people["y"].to_numpy(), fps)
+        k = kinematics(
+            code,
+            people["period"].to_numpy(),
+            people["frame"].to_numpy(),
+            people["x"].to_numpy(),
+            people["y"].to_numpy(),
+            fps,
+        )
         known = ~np.isnan(k.speed_mps)
         assert k.valid[known].all()
         assert 7.0 <= np.nanmax(k.speed_mps) <= 10.5
@@ -92,8 +98,14 @@ def _positions(path: Path, player_id: str) -> np.ndarray:
     out = []
     for line in path.read_text().splitlines():
         doc = json.loads(line)
-        out.append(next((p["x"], p["y"]) for side in ("home", "away") for p in doc["teams"][side]["players"]
-                        if str(p["id"]) == player_id))
+        out.append(
+            next(
+                (p["x"], p["y"])
+                for side in ("home", "away")
+                for p in doc["teams"][side]["players"]
+                if str(p["id"]) == player_id
+            )
+        )
     return np.array(out, dtype=float)
 
 
@@ -109,8 +121,9 @@ def test_real_sample_with_sub_threshold_glitches_shows_no_impossible_speed(lake,
     xy = _positions(tracking, edge)  # stands where he is at frame 92, then out and back along x
     _edit_player(tracking, edge, {93 + k: (xy[92, 0] + d, xy[92, 1]) for k, d in enumerate(OUT_AND_BACK)})
     xy = _positions(tracking, middle)  # 2.1 m out and back within 0.6 s of his own run
-    _edit_player(tracking, middle, {40 + k: (xy[40 + k, 0] + d, xy[40 + k, 1])
-                                    for k, d in enumerate([0.7, 1.4, 2.1, 1.4, 0.7])})
+    _edit_player(
+        tracking, middle, {40 + k: (xy[40 + k, 0] + d, xy[40 + k, 1]) for k, d in enumerate([0.7, 1.4, 2.1, 1.4, 0.7])}
+    )
     periods = np.array([json.loads(line)["period"] for line in tracking.read_text().splitlines()])
     for victim in (edge, middle):
         steps = np.hypot(*np.diff(_positions(tracking, victim), axis=0).T)[periods[1:] == periods[:-1]]
@@ -122,15 +135,18 @@ def test_real_sample_with_sub_threshold_glitches_shows_no_impossible_speed(lake,
     assert top <= 12.5  # ... and the summary showed it
     assert run_sql(lake, "SELECT max(top_speed_mps) AS v FROM player_period_summary").item() <= 12.5
     assert run_sql(lake, "SELECT max(top_speed_mps) AS v FROM team_match_summary").item() <= 12.5
-    peaks = run_sql(lake, "SELECT \"column\", max(abs(peak)) AS peak FROM intervals GROUP BY ALL")
+    peaks = run_sql(lake, 'SELECT "column", max(abs(peak)) AS peak FROM intervals GROUP BY ALL')
     for column, peak in peaks.iter_rows():
         assert column != "speed_mps" or peak <= 12.5
         assert column != "accel_mps2" or peak <= MAX_ACCEL_MPS2
-    valid = run_sql(lake, "SELECT max(speed_mps) AS v, max(abs(accel_mps2)) AS a, avg(valid::INT) AS share "
-                          "FROM frame_state WHERE valid").row(0)
+    valid = run_sql(
+        lake,
+        "SELECT max(speed_mps) AS v, max(abs(accel_mps2)) AS a, avg(valid::INT) AS share FROM frame_state WHERE valid",
+    ).row(0)
     assert valid[0] <= MAX_SPEED_MPS and valid[1] <= MAX_ACCEL_MPS2
-    quality = run_sql(lake, "SELECT max(top_speed_mps) AS v, max(invalid_share) AS s FROM match_quality "
-                            "WHERE team IS NULL").row(0)
+    quality = run_sql(
+        lake, "SELECT max(top_speed_mps) AS v, max(invalid_share) AS s FROM match_quality WHERE team IS NULL"
+    ).row(0)
     assert quality[0] <= 12.5 and quality[1] <= 0.03  # at least 97 % of the frames stay valid
 
 
@@ -145,8 +161,11 @@ def test_real_samples_keep_their_frames_valid(lake, instance):
         shutil.copy(SAMPLES / "cdf_events" / "footovision_h1" / name, target / name)
         (target / name).chmod(0o644)
     assert all(o.ok for o in materialize_lake(lake, instance, progress=_quiet))
-    shares = run_sql(lake, "SELECT match_id, max(invalid_share) AS s, max(top_speed_mps) AS v FROM match_quality "
-                           "WHERE team IS NULL GROUP BY match_id ORDER BY match_id")
+    shares = run_sql(
+        lake,
+        "SELECT match_id, max(invalid_share) AS s, max(top_speed_mps) AS v FROM match_quality "
+        "WHERE team IS NULL GROUP BY match_id ORDER BY match_id",
+    )
     assert shares["match_id"].to_list() == ["footovision_h1", "skillcorner_1925299"]
     assert shares["s"].max() <= 0.03 and shares["v"].max() <= 12.5
     assert run_sql(lake, "SELECT count(*) FROM frame_state WHERE NOT valid AND speed_mps IS NOT NULL").item() == 0

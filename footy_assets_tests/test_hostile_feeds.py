@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from footy_assets.lake.landing import find_match
 from footy_assets.formats import FeedError
 from footy_assets.lake.delivery import read_match
+from footy_assets.lake.landing import find_match
 
 from .conftest import land_sample, land_synthetic
 
@@ -81,11 +81,14 @@ def test_cdf_ball_z_past_float32(lake):
     assert message.startswith("tracking.jsonl, line 12: z = ") and "1e+308" in message, message
 
 
-@pytest.mark.parametrize("value, expected", [
-    (float("nan"), "line 20: not valid JSON (NaN is not a JSON number)"),
-    (float("inf"), "line 20: not valid JSON (Infinity is not a JSON number)"),
-    (1e39, "line 20: x = "),  # valid JSON, past float32: the vendor contract bounds it
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (float("nan"), "line 20: not valid JSON (NaN is not a JSON number)"),
+        (float("inf"), "line 20: not valid JSON (Infinity is not a JSON number)"),
+        (1e39, "line 20: x = "),  # valid JSON, past float32: the vendor contract bounds it
+    ],
+)
 def test_cdf_non_finite_player_x(lake, value, expected):
     folder = land_sample(lake, "cdf", "skillcorner_1925299")
     _edit_jsonl(folder / "tracking.jsonl", 20, lambda d: d["teams"]["away"]["players"][2].update(x=value))
@@ -93,9 +96,14 @@ def test_cdf_non_finite_player_x(lake, value, expected):
     assert message.startswith(f"tracking.jsonl, {expected}"), message
 
 
-@pytest.mark.parametrize("value, expected", [("abc", "expected a finite number, found \"abc\""),
-                                             ([1, 2], "expected a finite number, found [1, 2]"),
-                                             (True, "expected a finite number, found true")])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("abc", 'expected a finite number, found "abc"'),
+        ([1, 2], "expected a finite number, found [1, 2]"),
+        (True, "expected a finite number, found true"),
+    ],
+)
 def test_cdf_wrong_json_type_names_line_and_path(lake, value, expected):
     folder = land_sample(lake, "cdf", "skillcorner_1925299")
     _edit_jsonl(folder / "tracking.jsonl", 33, lambda d: d["teams"]["home"]["players"][5].update(y=value))
@@ -116,8 +124,10 @@ def test_cdf_meta_fps_contradicts_timestamps(lake):
     meta["meta"]["tracking"]["fps"] = 25  # the frames are 100 ms apart: 10 fps
     (folder / "meta.json").write_text(json.dumps(meta))
     message = _error(lake, "skillcorner_1925299")
-    assert message == ("meta.json: meta.tracking.fps = 25 contradicts the timestamps of tracking.jsonl: consecutive "
-                       "frames are 100 ms apart (10 fps)"), message
+    assert message == (
+        "meta.json: meta.tracking.fps = 25 contradicts the timestamps of tracking.jsonl: consecutive "
+        "frames are 100 ms apart (10 fps)"
+    ), message
 
 
 @pytest.mark.parametrize("jersey", [40000, -1, "10", 7.5, True])
@@ -146,18 +156,25 @@ def test_footy_stats_json_nan_names_row(lake, truth):
     assert message.startswith("tracking.json, row ") and "NaN is not a JSON number" in message, message
 
 
-@pytest.mark.parametrize("column, value, what", [
-    ("player_id_conf", float("nan"), "player_id_conf"),
-    ("player_id_conf", float("inf"), "player_id_conf"),
-    ("bbox_x", 40000, "bbox_x = 40000 is not a Int16"),
-    ("x", 2**40, "x = 1099511627776 is not a Int32"),
-])
+@pytest.mark.parametrize(
+    "column, value, what",
+    [
+        ("player_id_conf", float("nan"), "player_id_conf"),
+        ("player_id_conf", float("inf"), "player_id_conf"),
+        ("bbox_x", 40000, "bbox_x = 40000 is not a Int16"),
+        ("x", 2**40, "x = 1099511627776 is not a Int32"),
+    ],
+)
 def test_footy_stats_parquet_hostile_values_name_row(lake, truth, column, value, what):
     folder = land_synthetic(lake, "footy_stats", "m1", truth.head(300))
     frame = pl.read_parquet(folder / "tracking.parquet")
     dtype = pl.Float64 if isinstance(value, float) else pl.Int64
-    frame = frame.with_columns(pl.when(pl.int_range(pl.len()) == 17).then(pl.lit(value, dtype))
-                               .otherwise(pl.col(column).cast(dtype)).alias(column))
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 17)
+        .then(pl.lit(value, dtype))
+        .otherwise(pl.col(column).cast(dtype))
+        .alias(column)
+    )
     frame.write_parquet(folder / "tracking.parquet")
     message = _error(lake, "m1")
     assert message.startswith("tracking.parquet, row 17: ") and what in message, message
@@ -197,8 +214,12 @@ def test_fuzzer_200_mutants_in_a_subprocess():
     """The seeded mutation fuzzer (footy_assets_tests/fuzz.py): 200 mutants over every format, each one either
     valid canonical rows or a FeedError naming its file; a hang fails by the time limit. Every hostile class ran
     (a seed that skipped one would pass without testing it), and the ones nothing may read were all refused."""
-    done = subprocess.run([sys.executable, "-m", "footy_assets_tests.fuzz", "--mutants", "200", "--seed", "1"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "footy_assets_tests.fuzz", "--mutants", "200", "--seed", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     summary = json.loads(done.stdout)
     assert summary["failures"] == [], json.dumps(summary["failures"][:5], indent=1)
     assert done.returncode == 0
@@ -206,8 +227,15 @@ def test_fuzzer_200_mutants_in_a_subprocess():
     assert summary["outcomes"]["refused"] > 50 and summary["outcomes"]["read"] > 10
     by_operator = summary["by_operator"]
     assert sum(sum(counts.values()) for counts in by_operator.values()) == 200
-    for name in ("op_hard_link", "op_hard_link_after_scan", "op_parquet_bomb", "op_sidecar_keys",
-                 "op_boolean_number", "op_duplicate_key", "op_encoding"):
+    for name in (
+        "op_hard_link",
+        "op_hard_link_after_scan",
+        "op_parquet_bomb",
+        "op_sidecar_keys",
+        "op_boolean_number",
+        "op_duplicate_key",
+        "op_encoding",
+    ):
         assert sum(by_operator[name].values()) >= 1, f"{name} never ran: " + "\n".join(summary["table"])
     for name in ("op_hard_link", "op_hard_link_after_scan", "op_parquet_bomb", "op_sidecar_keys"):
         assert by_operator[name]["read"] == 0 and by_operator[name]["refused"] >= 1, by_operator[name]
@@ -241,7 +269,8 @@ def test_messages_quote_a_short_excerpt_only(lake, truth):
     folder = land_synthetic(lake, "footy_stats", "m1", truth.head(300))
     frame = pl.read_parquet(folder / "tracking.parquet")
     secret = "SECRET" * 2000
-    frame.with_columns(player_id=pl.when(pl.int_range(pl.len()) == 5).then(pl.lit(secret))
-                       .otherwise(pl.col("player_id"))).write_parquet(folder / "tracking.parquet")
+    frame.with_columns(
+        player_id=pl.when(pl.int_range(pl.len()) == 5).then(pl.lit(secret)).otherwise(pl.col("player_id"))
+    ).write_parquet(folder / "tracking.parquet")
     message = _error(lake, "m1")
     assert message.startswith("tracking.parquet, row 5: player_id = 'SECRETSECRET") and len(message) < 250, message

@@ -31,16 +31,20 @@ def empty_lake(tmp_path) -> Lake:
 
 # -- time -----------------------------------------------------------------------------------------------------
 @pytest.mark.slow
-@pytest.mark.parametrize("query", [
-    "SELECT count(*) FROM range(1000000000000)",
-    "SELECT count(*) FROM range(100000) a, range(100000) b, range(100000) c",  # a three-way cross join
-    "SELECT range FROM range(1000000000000) WHERE range < 0",  # stopped while the result streams
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT count(*) FROM range(1000000000000)",
+        "SELECT count(*) FROM range(100000) a, range(100000) b, range(100000) c",  # a three-way cross join
+        "SELECT range FROM range(1000000000000) WHERE range < 0",  # stopped while the result streams
+    ],
+)
 def test_a_query_is_stopped_by_its_timeout(tmp_path, empty_lake, query):
     done = _cli(["sql", "--lake", empty_lake.uri, query], cwd=tmp_path, timeout=60, FOOTY_SQL_TIMEOUT_S="1")
     assert done.returncode == 2, done.stderr
-    assert done.stderr == ("query stopped: the query ran past its timeout of 1 s (FOOTY_SQL_TIMEOUT_S) and was "
-                           "stopped\n"), done.stderr
+    assert done.stderr == (
+        "query stopped: the query ran past its timeout of 1 s (FOOTY_SQL_TIMEOUT_S) and was stopped\n"
+    ), done.stderr
 
 
 # -- memory and temporary files ------------------------------------------------------------------------------
@@ -85,14 +89,17 @@ def test_spilling_goes_to_a_private_bounded_folder_never_the_working_directory(t
     assert run_sql(empty_lake, "SELECT count(*) AS n FROM range(1000)", SqlLimits(memory_limit="64MB"))["n"][0] == 1000
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"FOOTY_SQL_TIMEOUT_S": "soon"}, "FOOTY_SQL_TIMEOUT_S must be a number of seconds above 0, got 'soon'"),
-    ({"FOOTY_SQL_TIMEOUT_S": "0"}, "FOOTY_SQL_TIMEOUT_S must be"),
-    ({"FOOTY_SQL_TIMEOUT_S": "nan"}, "FOOTY_SQL_TIMEOUT_S must be"),
-    ({"FOOTY_SQL_MEMORY_LIMIT": "lots"}, "FOOTY_SQL_MEMORY_LIMIT must be a size"),
-    ({"FOOTY_SQL_MEMORY_LIMIT": "10B"}, "FOOTY_SQL_MEMORY_LIMIT must be a size"),
-    ({"FOOTY_SQL_TEMP_LIMIT": "-1GB"}, "FOOTY_SQL_TEMP_LIMIT must be a size"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"FOOTY_SQL_TIMEOUT_S": "soon"}, "FOOTY_SQL_TIMEOUT_S must be a number of seconds above 0, got 'soon'"),
+        ({"FOOTY_SQL_TIMEOUT_S": "0"}, "FOOTY_SQL_TIMEOUT_S must be"),
+        ({"FOOTY_SQL_TIMEOUT_S": "nan"}, "FOOTY_SQL_TIMEOUT_S must be"),
+        ({"FOOTY_SQL_MEMORY_LIMIT": "lots"}, "FOOTY_SQL_MEMORY_LIMIT must be a size"),
+        ({"FOOTY_SQL_MEMORY_LIMIT": "10B"}, "FOOTY_SQL_MEMORY_LIMIT must be a size"),
+        ({"FOOTY_SQL_TEMP_LIMIT": "-1GB"}, "FOOTY_SQL_TEMP_LIMIT must be a size"),
+    ],
+)
 def test_a_bad_bound_is_one_line_and_exit_2(tmp_path, empty_lake, env, message):
     done = _cli(["sql", "--lake", empty_lake.uri, "SELECT 1"], cwd=tmp_path, **env)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
@@ -122,12 +129,15 @@ def test_errors_do_not_reveal_the_home_directory(tmp_path, skillcorner_lake):
 
 
 # -- PIVOT ---------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("query", [
-    "PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b)",
-    "PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b); -- a comment",
-    "SELECT * FROM (PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b))",
-    "WITH p AS (PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b)) SELECT * FROM p",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b)",
+        "PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b); -- a comment",
+        "SELECT * FROM (PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b))",
+        "WITH p AS (PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b)) SELECT * FROM p",
+    ],
+)
 def test_a_read_only_pivot_is_run(empty_lake, query):
     result = run_sql(empty_lake, query)
     assert result.rows() == [(18, 12, 15)] and result.columns == ["0", "1", "2"]
@@ -140,14 +150,17 @@ def test_pivot_over_a_table(skillcorner_lake):
     assert "ball" in result.columns and result["period"].to_list() == [1, 2]
 
 
-@pytest.mark.parametrize("query", [
-    "CREATE TABLE x AS PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b)",
-    "CREATE TEMP TABLE x AS PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b)",
-    "INSERT INTO matches PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b)",
-    "COPY (PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b)) TO 'out.csv'",
-    "CREATE VIEW v AS PIVOT (SELECT range % 3 AS a FROM range(10)) ON a IN (0, 1) USING count(*)",
-    "PIVOT (SELECT 1 AS a) ON a USING count(*)) AS q, (SELECT 1",  # an attempt to close the wrapping
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "CREATE TABLE x AS PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b)",
+        "CREATE TEMP TABLE x AS PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b)",
+        "INSERT INTO matches PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b)",
+        "COPY (PIVOT (SELECT range % 3 AS a, range AS b FROM range(10)) ON a USING sum(b)) TO 'out.csv'",
+        "CREATE VIEW v AS PIVOT (SELECT range % 3 AS a FROM range(10)) ON a IN (0, 1) USING count(*)",
+        "PIVOT (SELECT 1 AS a) ON a USING count(*)) AS q, (SELECT 1",  # an attempt to close the wrapping
+    ],
+)
 def test_everything_else_around_a_pivot_is_refused(empty_lake, query, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(QueryRefused):
@@ -157,13 +170,18 @@ def test_everything_else_around_a_pivot_is_refused(empty_lake, query, tmp_path, 
 
 # -- intervals ------------------------------------------------------------------------------------------------
 @pytest.mark.slow
-@pytest.mark.parametrize("change, message", [
-    ({"gte": 9, "lte": 1}, "error: filters[0]: gte 9 is above lte 1: no value can match"),
-    ({"gte": 7, "gtee": 9}, "error: filters[0]: unknown key(s) 'gtee' in a frame_state filter"),
-    ({"gte": 7, "min_duration_ms": 1e18}, "error: filters[0]: min_duration_ms 1e+18 is longer than any match"),
-    ({"ball": {"type": "ball_location", "x_min": 90, "x_max": 10}},
-     "error: filters[1]: x_min 90 is above x_max 10: no value can match"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"gte": 9, "lte": 1}, "error: filters[0]: gte 9 is above lte 1: no value can match"),
+        ({"gte": 7, "gtee": 9}, "error: filters[0]: unknown key(s) 'gtee' in a frame_state filter"),
+        ({"gte": 7, "min_duration_ms": 1e18}, "error: filters[0]: min_duration_ms 1e+18 is longer than any match"),
+        (
+            {"ball": {"type": "ball_location", "x_min": 90, "x_max": 10}},
+            "error: filters[1]: x_min 90 is above x_max 10: no value can match",
+        ),
+    ],
+)
 def test_malformed_intervals_requests_exit_2_naming_the_field(skillcorner_lake, capsys, change, message):
     from footy_assets.lake.filter import filter_intervals
     from footy_assets.lake.sql import run_sql as sql
@@ -172,8 +190,17 @@ def test_malformed_intervals_requests_exit_2_naming_the_field(skillcorner_lake, 
     spec = {"type": "frame_state", "players": [player], "column": "speed_mps", "gte": 0.0}
     assert filter_intervals("skillcorner_1925299", {"filters": [spec]}, skillcorner_lake)  # well-formed: answered
     filters = [spec, change["ball"]] if "ball" in change else [{**spec, **change}]
-    code = cli.main(["intervals", "--lake", skillcorner_lake.uri, "--match", "skillcorner_1925299", "--request",
-                     json.dumps({"filters": filters})])
+    code = cli.main(
+        [
+            "intervals",
+            "--lake",
+            skillcorner_lake.uri,
+            "--match",
+            "skillcorner_1925299",
+            "--request",
+            json.dumps({"filters": filters}),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 2 and captured.out == "", captured
     assert captured.err.startswith(message) and captured.err.count("\n") == 1, captured.err

@@ -14,9 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from footy_assets.lake.landing import find_match
 from footy_assets.formats import FeedError
 from footy_assets.lake.delivery import read_match
+from footy_assets.lake.landing import find_match
 
 from .conftest import land_sample, land_synthetic
 
@@ -78,8 +78,13 @@ print(json.dumps({"rows": ids.height, "teams": ids["team"].unique().to_list(),
 def test_reid_chains_resolve_in_linear_time(tracks):
     """3,000 tracks each naming the next as parent took > 90 s (cubic); 100,000 now resolve at once. The
     subprocess's timeout only turns a hang into a failure (no timing is asserted)."""
-    done = subprocess.run([sys.executable, "-c", CHAIN, str(tracks)], capture_output=True, text=True, timeout=60,
-                          cwd=Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", CHAIN, str(tracks)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
     assert result == {"rows": tracks, "teams": [1], "jerseys": [[7, tracks - 1], [9, 1]]}
@@ -91,16 +96,24 @@ def test_a_sidecar_of_3000_chained_tracks_reads(lake, truth):
     def chain(meta):
         top = max(int(k) for k in meta["tracks"])
         for i in range(top + 1, top + 3001):  # 150 KB of tracks without detections, each re-identified from the next
-            meta["tracks"][str(i)] = {"label": "player", "team_id": None, "jersey_number": None,
-                                      "reid_parent_track_id": i + 1 if i < top + 3000 else 3}
+            meta["tracks"][str(i)] = {
+                "label": "player",
+                "team_id": None,
+                "jersey_number": None,
+                "reid_parent_track_id": i + 1 if i < top + 3000 else 3,
+            }
+
     _meta(folder, chain)
     assert _read(lake, "chain").tracking.height > 0
 
 
-@pytest.mark.parametrize("close, message", [
-    (lambda n: n // 2, "the reid_parent_track_id chain loops"),  # the last names one in the middle
-    (lambda n: n + 5, "is not a track of the sidecar"),  # the last names a track that is not there
-])
+@pytest.mark.parametrize(
+    "close, message",
+    [
+        (lambda n: n // 2, "the reid_parent_track_id chain loops"),  # the last names one in the middle
+        (lambda n: n + 5, "is not a track of the sidecar"),  # the last names a track that is not there
+    ],
+)
 def test_a_long_chain_that_loops_or_ends_nowhere_is_refused(close, message):
     from footy_assets.formats.footy_track.reader import resolve_identities
 
@@ -115,18 +128,26 @@ def test_a_long_chain_that_loops_or_ends_nowhere_is_refused(close, message):
 def test_a_chain_takes_each_field_from_the_nearest_track_that_has_it():
     from footy_assets.formats.footy_track.reader import resolve_identities
 
-    tracks = {"1": {"reid_parent_track_id": 2}, "2": {"team_id": "home", "reid_parent_track_id": 3},
-              "3": {"team_id": "away", "jersey_number": 4}, "4": {"jersey_number": 11}, "5": {}}
+    tracks = {
+        "1": {"reid_parent_track_id": 2},
+        "2": {"team_id": "home", "reid_parent_track_id": 3},
+        "3": {"team_id": "away", "jersey_number": 4},
+        "4": {"jersey_number": 11},
+        "5": {},
+    }
     ids = resolve_identities(tracks).sort("track_id")
     assert ids.rows() == [(1, 0, 4), (2, 0, 4), (3, 1, 4), (4, None, 11), (5, None, None)]
 
 
 # -- Parquet decompression bounds ---------------------------------------------------------------------------
 @pytest.mark.parametrize("fmt, file", [("footy_stats", "tracking.parquet"), ("footy_track", "tracks.parquet")])
-@pytest.mark.parametrize("variable, limit, what", [
-    ("FOOTY_MAX_PARQUET_ROWS", "1000", "rows, over the limit of 1,000 (FOOTY_MAX_PARQUET_ROWS"),
-    ("FOOTY_MAX_PARQUET_BYTES", "20000", "bytes, over the limit of 20,000 (FOOTY_MAX_PARQUET_BYTES"),
-])
+@pytest.mark.parametrize(
+    "variable, limit, what",
+    [
+        ("FOOTY_MAX_PARQUET_ROWS", "1000", "rows, over the limit of 1,000 (FOOTY_MAX_PARQUET_ROWS"),
+        ("FOOTY_MAX_PARQUET_BYTES", "20000", "bytes, over the limit of 20,000 (FOOTY_MAX_PARQUET_BYTES"),
+    ],
+)
 def test_parquet_over_the_bounds_is_refused_from_its_footer(lake, truth, monkeypatch, fmt, file, variable, limit, what):
     land_synthetic(lake, fmt, "big", truth.head(4000))
     monkeypatch.setenv(variable, limit)
@@ -170,14 +191,20 @@ def _same_key_twice(text: str) -> str:
 def _rename(old: str, new: str):
     def edit(meta):
         meta["tracks"][new] = meta["tracks"].pop(old)
+
     return edit
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace('"tracks": {', '"tracks": {"01": {"jersey_number": 99}, ', 1),
-     "track ids are ASCII decimal integers from 1 without leading zeros"),
-    (_same_key_twice, "the key '1' appears twice in one object"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda t: t.replace('"tracks": {', '"tracks": {"01": {"jersey_number": 99}, ', 1),
+            "track ids are ASCII decimal integers from 1 without leading zeros",
+        ),
+        (_same_key_twice, "the key '1' appears twice in one object"),
+    ],
+)
 def test_footy_track_sidecar_keys_that_collide_are_refused(lake, truth, edit, message):
     folder = land_synthetic(lake, "footy_track", "keys", truth.head(4000))
     _meta_text(folder, edit)
@@ -197,16 +224,34 @@ def test_footy_track_sidecar_key_that_python_int_reads_is_refused(lake, truth, k
     assert error.file == "tracks_meta.json" and "track ids are ASCII decimal integers" in str(error), str(error)
 
 
-@pytest.mark.parametrize("change, message, row", [
-    (lambda f: f.with_columns(_at(30, 3.5, "track_id", pl.Float64)), "track_id = 3.5 is not a whole number", 30),
-    (lambda f: f.with_columns(pl.col("confidence") > 0.5), "column confidence is stored as Boolean, not Float32", 0),
-    (lambda f: f.with_columns(pl.col("track_id") > 3), "column track_id is stored as Boolean, not Int32", 0),
-    (lambda f: f.with_columns(pl.col("is_interpolated").cast(pl.Int8)), "column is_interpolated is stored as Int8", 0),
-    (lambda f: f.with_columns(pl.col("is_interpolated").cast(pl.String)),
-     "column is_interpolated is stored as String, not Boolean", 0),
-    (lambda f: f.with_columns(pl.concat_list("bbox_x")), "column bbox_x is stored as List(Float32), not Float32", 0),
-    (lambda f: f.with_columns(pl.col("frame_index").cast(pl.String)), "column frame_index is stored as String", 0),
-])
+@pytest.mark.parametrize(
+    "change, message, row",
+    [
+        (lambda f: f.with_columns(_at(30, 3.5, "track_id", pl.Float64)), "track_id = 3.5 is not a whole number", 30),
+        (
+            lambda f: f.with_columns(pl.col("confidence") > 0.5),
+            "column confidence is stored as Boolean, not Float32",
+            0,
+        ),
+        (lambda f: f.with_columns(pl.col("track_id") > 3), "column track_id is stored as Boolean, not Int32", 0),
+        (
+            lambda f: f.with_columns(pl.col("is_interpolated").cast(pl.Int8)),
+            "column is_interpolated is stored as Int8",
+            0,
+        ),
+        (
+            lambda f: f.with_columns(pl.col("is_interpolated").cast(pl.String)),
+            "column is_interpolated is stored as String, not Boolean",
+            0,
+        ),
+        (
+            lambda f: f.with_columns(pl.concat_list("bbox_x")),
+            "column bbox_x is stored as List(Float32), not Float32",
+            0,
+        ),
+        (lambda f: f.with_columns(pl.col("frame_index").cast(pl.String)), "column frame_index is stored as String", 0),
+    ],
+)
 def test_footy_track_columns_of_the_wrong_type_are_refused(lake, truth, change, message, row):
     folder = land_synthetic(lake, "footy_track", "cols", truth.head(4000))
     _tracks(folder, change)
@@ -253,14 +298,24 @@ def test_footy_track_whole_fps_written_as_a_float_reads(lake, truth):
 
 
 # -- footy_track: unclear refusals made clear ---------------------------------------------------------------
-@pytest.mark.parametrize("edit, message, token", [
-    (lambda t: t.replace('"jersey_number": null', '"jersey_number":\n' + "7" * 5000, 1), "a 5,000-digit integer",
-     "7" * 50),
-    (lambda t: t.replace('"fps": 25.0', '"fps":\n1e999', 1), "1e999 is past the largest number", "1e999"),
-    (lambda t: t.replace('"fps": 25.0', '"fps": NaN', 1), "NaN is not a JSON number", "NaN"),
-    (lambda t: t.replace('"jersey_number": null', '"jersey_number": true', 1), "jersey_number must be a whole", None),
-    (lambda t: t.replace('"fps": 25.0', '"fps": true', 1), "video.fps must be a number", None),
-])
+@pytest.mark.parametrize(
+    "edit, message, token",
+    [
+        (
+            lambda t: t.replace('"jersey_number": null', '"jersey_number":\n' + "7" * 5000, 1),
+            "a 5,000-digit integer",
+            "7" * 50,
+        ),
+        (lambda t: t.replace('"fps": 25.0', '"fps":\n1e999', 1), "1e999 is past the largest number", "1e999"),
+        (lambda t: t.replace('"fps": 25.0', '"fps": NaN', 1), "NaN is not a JSON number", "NaN"),
+        (
+            lambda t: t.replace('"jersey_number": null', '"jersey_number": true', 1),
+            "jersey_number must be a whole",
+            None,
+        ),
+        (lambda t: t.replace('"fps": 25.0', '"fps": true', 1), "video.fps must be a number", None),
+    ],
+)
 def test_footy_track_sidecar_hostile_numbers_are_named(lake, truth, edit, message, token):
     folder = land_synthetic(lake, "footy_track", "nums", truth.head(4000))
     _meta_text(folder, edit)
@@ -277,8 +332,13 @@ def test_footy_track_sidecar_with_a_utf8_bom_reads(lake, truth):
     assert _read(lake, "bom").tracking.height > 0
 
 
-@pytest.mark.parametrize("encoding, what", [("utf-16", "is UTF-16 text (byte order mark FF FE)"),
-                                            ("utf-16-le", "is UTF-16 or UTF-32 text without a byte order mark")])
+@pytest.mark.parametrize(
+    "encoding, what",
+    [
+        ("utf-16", "is UTF-16 text (byte order mark FF FE)"),
+        ("utf-16-le", "is UTF-16 or UTF-32 text without a byte order mark"),
+    ],
+)
 def test_footy_track_sidecar_in_utf16_is_named_as_such(lake, truth, encoding, what):
     folder = land_synthetic(lake, "footy_track", "utf16", truth.head(4000))
     path = folder / "tracks_meta.json"
@@ -288,15 +348,21 @@ def test_footy_track_sidecar_in_utf16_is_named_as_such(lake, truth, encoding, wh
 
 
 # -- footy_stats: garbage accepted before -------------------------------------------------------------------
-@pytest.mark.parametrize("change, message, row", [
-    (lambda f: f.with_columns(pl.col("x") > 5000), "column x is stored as Boolean, not a number", 0),
-    (lambda f: f.with_columns(pl.col("y") > 5000), "column y is stored as Boolean, not a number", 0),
-    (lambda f: f.with_columns(pl.col("timestamp") > 0), "column timestamp is stored as Boolean", 0),
-    (lambda f: f.with_columns(pl.concat_list("x")), "column x is stored as List(Int16), not a number", 0),
-    (lambda f: f.with_columns(pl.col("x").cast(pl.String)), "column x is stored as String, not a number", 0),
-    (lambda f: f.with_columns(pl.col("role").cast(pl.Categorical).to_physical()), "column role is stored as UInt32, "
-     "not text", 0),
-])
+@pytest.mark.parametrize(
+    "change, message, row",
+    [
+        (lambda f: f.with_columns(pl.col("x") > 5000), "column x is stored as Boolean, not a number", 0),
+        (lambda f: f.with_columns(pl.col("y") > 5000), "column y is stored as Boolean, not a number", 0),
+        (lambda f: f.with_columns(pl.col("timestamp") > 0), "column timestamp is stored as Boolean", 0),
+        (lambda f: f.with_columns(pl.concat_list("x")), "column x is stored as List(Int16), not a number", 0),
+        (lambda f: f.with_columns(pl.col("x").cast(pl.String)), "column x is stored as String, not a number", 0),
+        (
+            lambda f: f.with_columns(pl.col("role").cast(pl.Categorical).to_physical()),
+            "column role is stored as UInt32, not text",
+            0,
+        ),
+    ],
+)
 def test_footy_stats_columns_of_the_wrong_type_are_refused(lake, truth, change, message, row):
     folder = land_synthetic(lake, "footy_stats", "cols", truth.head(2000))
     _stats(folder, change)
@@ -307,15 +373,26 @@ def test_footy_stats_columns_of_the_wrong_type_are_refused(lake, truth, change, 
 def _late(ms: int):
     def change(frame):
         return pl.concat([frame, frame.tail(1).with_columns(timestamp=pl.col("timestamp").max() + ms)])
+
     return change
 
 
-@pytest.mark.parametrize("change, message", [
-    (_late(23 * 86_400_000), "comes 1,987,2"),  # one row 23 days late: a period of one row
-    (_late(600_000), "make a period (after a gap of 300 s or more) of 1 frame over 0 ms"),  # ten minutes late
-    (lambda f: f.with_columns(pl.when(pl.col("timestamp") > 60_000).then(pl.col("timestamp") + 40_000_000_000)
-                              .otherwise(pl.col("timestamp")).alias("timestamp")), "(463.0 days) after"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (_late(23 * 86_400_000), "comes 1,987,2"),  # one row 23 days late: a period of one row
+        (_late(600_000), "make a period (after a gap of 300 s or more) of 1 frame over 0 ms"),  # ten minutes late
+        (
+            lambda f: f.with_columns(
+                pl.when(pl.col("timestamp") > 60_000)
+                .then(pl.col("timestamp") + 40_000_000_000)
+                .otherwise(pl.col("timestamp"))
+                .alias("timestamp")
+            ),
+            "(463.0 days) after",
+        ),
+    ],
+)
 def test_footy_stats_a_clock_that_is_not_one_match_is_refused(lake, truth, change, message):
     folder = land_synthetic(lake, "footy_stats", "clock", truth)
     height = pl.read_parquet(folder / "tracking.parquet").height
@@ -353,22 +430,27 @@ def _json_row(folder: Path, edit) -> int:
     text = path.read_text()
     starts = [i for i, ch in enumerate(text) if ch == "{"][:7]
     end = text.index("}", starts[5]) + 1
-    path.write_text(text[: starts[5]] + edit(text[starts[5]:end]) + text[end:])
+    path.write_text(text[: starts[5]] + edit(text[starts[5] : end]) + text[end:])
     return 5
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda r: r.replace('"x":', '"x": 1, "x":', 1), "the key 'x' appears twice in one object"),
-    (lambda r: r.replace('"x":', '"\\u0078": 1, "x":', 1), "the key 'x' appears twice in one object"),
-    (lambda r: r.replace('"role":', '"role": "ball", "role":', 1), "the key 'role' appears twice"),
-    (lambda r: r.replace('"x":', '"x": 1e999, "q":', 1), "1e999 is past the largest number"),
-    (lambda r: r.replace('"timestamp":', '"timestamp": 99999999999999999999, "q":', 1),
-     "timestamp = 99999999999999999999 is past a 64-bit integer"),
-    (lambda r: r.replace('"timestamp":', '"timestamp": ' + "9" * 30 + ', "q":', 1), "a 30-digit integer"),
-    (lambda r: r.replace('"x":', '"x": true, "q":', 1), "x = true is not a number"),
-    (lambda r: r.replace('"timestamp":', '"timestamp": false, "q":', 1), "timestamp = false is not a number"),
-    (lambda r: r.replace('"y":', '"y": [1, 2], "q":', 1), "y = [1, 2] is not a number"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda r: r.replace('"x":', '"x": 1, "x":', 1), "the key 'x' appears twice in one object"),
+        (lambda r: r.replace('"x":', '"\\u0078": 1, "x":', 1), "the key 'x' appears twice in one object"),
+        (lambda r: r.replace('"role":', '"role": "ball", "role":', 1), "the key 'role' appears twice"),
+        (lambda r: r.replace('"x":', '"x": 1e999, "q":', 1), "1e999 is past the largest number"),
+        (
+            lambda r: r.replace('"timestamp":', '"timestamp": 99999999999999999999, "q":', 1),
+            "timestamp = 99999999999999999999 is past a 64-bit integer",
+        ),
+        (lambda r: r.replace('"timestamp":', '"timestamp": ' + "9" * 30 + ', "q":', 1), "a 30-digit integer"),
+        (lambda r: r.replace('"x":', '"x": true, "q":', 1), "x = true is not a number"),
+        (lambda r: r.replace('"timestamp":', '"timestamp": false, "q":', 1), "timestamp = false is not a number"),
+        (lambda r: r.replace('"y":', '"y": [1, 2], "q":', 1), "y = [1, 2] is not a number"),
+    ],
+)
 def test_footy_stats_json_row_objects_are_named_with_the_cause(lake, truth, edit, message):
     folder = land_synthetic(lake, "footy_stats", "json", truth.head(300), file_format="json")
     row = _json_row(folder, edit)
@@ -380,7 +462,9 @@ def test_footy_stats_json_rows_with_different_keys_still_read(lake, truth):
     """The duplicate-key check counts keys cheaply; rows that leave out optional keys take its slower path."""
     folder = land_synthetic(lake, "footy_stats", "json", truth.head(300), file_format="json")
     plain = _read(lake, "json").tracking
-    _json_row(folder, lambda r: r.replace('"bbox_x":', '"unused": 1, "bbox_x":', 1).replace(', "player_id_conf": null', ''))
+    _json_row(
+        folder, lambda r: r.replace('"bbox_x":', '"unused": 1, "bbox_x":', 1).replace(', "player_id_conf": null', "")
+    )
     assert _read(lake, "json").tracking.drop("fingerprint").equals(plain.drop("fingerprint"))
 
 
@@ -392,15 +476,22 @@ def test_footy_stats_json_with_a_utf8_bom_reads_like_without(lake, truth):
     assert _read(lake, "json").tracking.drop("fingerprint").equals(plain.drop("fingerprint"))
 
 
-@pytest.mark.parametrize("encoding, what", [("utf-16", "is UTF-16 text (byte order mark FF FE)"),
-                                            ("utf-16-be", "without a byte order mark"),
-                                            ("utf-32", "is UTF-32 text")])
+@pytest.mark.parametrize(
+    "encoding, what",
+    [
+        ("utf-16", "is UTF-16 text (byte order mark FF FE)"),
+        ("utf-16-be", "without a byte order mark"),
+        ("utf-32", "is UTF-32 text"),
+    ],
+)
 def test_footy_stats_json_in_utf16_is_named_as_such(lake, truth, encoding, what):
     folder = land_synthetic(lake, "footy_stats", "json", truth.head(300), file_format="json")
     path = folder / "tracking.json"
     path.write_bytes(path.read_text().encode(encoding))
     error = _refusal(lake, "json")
-    assert error.file == "tracking.json" and what in str(error) and "expected a JSON array" not in str(error), str(error)
+    assert error.file == "tracking.json" and what in str(error) and "expected a JSON array" not in str(error), str(
+        error
+    )
 
 
 def test_footy_track_whole_fps_below_the_detections_rate_names_the_track_not_a_duplicate_player(lake, truth):
@@ -411,12 +502,15 @@ def test_footy_track_whole_fps_below_the_detections_rate_names_the_track_not_a_d
     assert "has two detections in frame 0" in str(error) and "video.fps 1: the frame rate is lower" in str(error)
 
 
-@pytest.mark.parametrize("text, outcome", [
-    (b'\xef\xbb\xbf{"length": 100, "width": 64}', (100.0, 64.0)),
-    (b'{"length": 100, "length": 120, "width": 64}', "the key 'length' appears twice"),
-    (b'{"length": true, "width": 64}', 'expected {"length": <metres>, "width": <metres>}'),
-    (b'{"length": 1e999, "width": 64}', "1e999 is past the largest number"),
-])
+@pytest.mark.parametrize(
+    "text, outcome",
+    [
+        (b'\xef\xbb\xbf{"length": 100, "width": 64}', (100.0, 64.0)),
+        (b'{"length": 100, "length": 120, "width": 64}', "the key 'length' appears twice"),
+        (b'{"length": true, "width": 64}', 'expected {"length": <metres>, "width": <metres>}'),
+        (b'{"length": 1e999, "width": 64}', "1e999 is past the largest number"),
+    ],
+)
 def test_pitch_json_is_read_strictly(lake, truth, text, outcome):
     folder = land_synthetic(lake, "footy_stats", "pitch", truth.head(300))
     (folder / "pitch.json").write_bytes(text)
@@ -431,17 +525,20 @@ def test_pitch_json_is_read_strictly(lake, truth, text, outcome):
 PITCH = '{\n "length": 105,\n "width": 68\n}\n'
 
 
-@pytest.mark.parametrize("text, message, line", [
-    (PITCH.replace(' "width"', ' "length": 120,\n "width"'), "the key 'length' appears twice in one object", 3),
-    (PITCH.replace("105", "NaN"), "NaN is not a JSON number", 2),
-    (PITCH.replace("68", "Infinity"), "Infinity is not a JSON number", 3),
-    (PITCH.replace("68", "1e999"), "1e999 is past the largest number", 3),
-    (PITCH.replace("105", "-1e999"), "1e999 is past the largest number", 2),
-    (PITCH.encode("utf-16"), "is UTF-16 text (byte order mark FF FE)", 1),
-    (PITCH.encode("utf-16-le"), "is UTF-16 or UTF-32 text without a byte order mark", 1),
-    (PITCH.encode("utf-32"), "is UTF-32 text (byte order mark FF FE 00 00)", 1),
-    (b"\xef\xbb\xbf\xef\xbb\xbf" + PITCH.encode(), "not valid JSON", 1),  # one BOM is skipped, not two
-])
+@pytest.mark.parametrize(
+    "text, message, line",
+    [
+        (PITCH.replace(' "width"', ' "length": 120,\n "width"'), "the key 'length' appears twice in one object", 3),
+        (PITCH.replace("105", "NaN"), "NaN is not a JSON number", 2),
+        (PITCH.replace("68", "Infinity"), "Infinity is not a JSON number", 3),
+        (PITCH.replace("68", "1e999"), "1e999 is past the largest number", 3),
+        (PITCH.replace("105", "-1e999"), "1e999 is past the largest number", 2),
+        (PITCH.encode("utf-16"), "is UTF-16 text (byte order mark FF FE)", 1),
+        (PITCH.encode("utf-16-le"), "is UTF-16 or UTF-32 text without a byte order mark", 1),
+        (PITCH.encode("utf-32"), "is UTF-32 text (byte order mark FF FE 00 00)", 1),
+        (b"\xef\xbb\xbf\xef\xbb\xbf" + PITCH.encode(), "not valid JSON", 1),  # one BOM is skipped, not two
+    ],
+)
 def test_sportvu_pitch_json_hostile_documents_are_refused_with_file_and_line(lake, text, message, line):
     folder = land_sample(lake, "sportvu", "statsperform_ma25")
     (folder / "pitch.json").write_bytes(text.encode() if isinstance(text, str) else text)

@@ -24,8 +24,19 @@ from footy_assets.lake.store import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-ASSETS = {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary",
-          "player_match_summary", "team_match_summary", "matches", "vendor_exports"}
+ASSETS = {
+    "raw_feed",
+    "tracking",
+    "frame_state",
+    "ball_state",
+    "intervals",
+    "match_quality",
+    "player_period_summary",
+    "player_match_summary",
+    "team_match_summary",
+    "matches",
+    "vendor_exports",
+}
 SUMMARIES = ("player_period_summary", "player_match_summary", "team_match_summary")
 
 # Run in the installed venv: where the package comes from, its assets and its code versions.
@@ -58,22 +69,52 @@ def installed(tmp_path_factory) -> dict[str, Path]:
         if (PROJECT_ROOT / name).is_file():  # a file deleted but not yet committed is skipped
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(PROJECT_ROOT / name, source / name)
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "--quiet",
-          "-w", str(work / "dist"), str(source)], cwd=work)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--quiet",
+            "-w",
+            str(work / "dist"),
+            str(source),
+        ],
+        cwd=work,
+    )
     (wheel,) = (work / "dist").glob("footy_assets-*.whl")
 
     venv = work / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "--quiet",
-          str(wheel)])
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            str(wheel),
+        ]
+    )
     site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]).stdout.strip())
     # the dependencies of this venv, as a plain path: its .pth files (the editable finder) are not run
     dependencies = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
     (site / "footy_dependencies.pth").write_text("".join(f"{path}\n" for path in sorted(dependencies)))
 
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSAFEPATH")}
-    env.update(DAGSTER_HOME=str(work / "home"), FOOTY_DATA_LAKE=str(work / "lake"), PATH=f"{venv / 'bin'}:{env['PATH']}")
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSAFEPATH")
+    }
+    env.update(
+        DAGSTER_HOME=str(work / "home"), FOOTY_DATA_LAKE=str(work / "lake"), PATH=f"{venv / 'bin'}:{env['PATH']}"
+    )
     elsewhere = work / "elsewhere"  # the working directory: empty, not the source tree
     elsewhere.mkdir()
     return {"python": python, "bin": venv / "bin", "site": site, "env": env, "cwd": elsewhere, "lake": work / "lake"}

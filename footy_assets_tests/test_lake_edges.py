@@ -110,8 +110,11 @@ def test_a_claim_nobody_can_hold_is_taken_over(lake, published, truth):
     claims_dir = Path(lake.uri) / claims.CLAIMS_DIR
     claims_dir.mkdir(exist_ok=True)
     # pid 1 always lives, but without its start time the claim cannot be told from a reused pid
-    (claims_dir / "m1.json").write_text(json.dumps({"id": "upkeep-x", "kind": "upkeep", "host": os.uname().nodename,
-                                                    "pid": 1, "pid_start": "", "since_ms": 0}))
+    (claims_dir / "m1.json").write_text(
+        json.dumps(
+            {"id": "upkeep-x", "kind": "upkeep", "host": os.uname().nodename, "pid": 1, "pid_start": "", "since_ms": 0}
+        )
+    )
     (claims_dir / "m2.json").mkdir()  # a folder where a claim goes
     land_synthetic(lake, "cdf", "m1", truth.with_columns(pl.col("x") * 0.9))
     land_synthetic(lake, "footy_stats", "m2", truth.with_columns(pl.col("x") * 0.9))
@@ -121,11 +124,15 @@ def test_a_claim_nobody_can_hold_is_taken_over(lake, published, truth):
 
 @pytest.mark.parametrize("value", ["abc", "nan", "-1"])
 def test_a_reader_hold_that_is_not_hours_is_refused_in_one_line(lake, published, value):
-    _one_line(_cli(lake, published, "upkeep", env={"FOOTY_READER_HOLD_HOURS": value}), 2,
-              "FOOTY_READER_HOLD_HOURS")
+    _one_line(_cli(lake, published, "upkeep", env={"FOOTY_READER_HOLD_HOURS": value}), 2, "FOOTY_READER_HOLD_HOURS")
 
 
 def test_an_s3_setting_that_is_not_a_number_is_a_usage_error(tmp_path):
-    done = subprocess.run([*CLI, "sql", "SELECT 1", "--lake", "s3://bucket/lake"], capture_output=True, text=True,
-                          timeout=120, env=cli_env(tmp_path / "home", FOOTY_S3_CONNECT_TIMEOUT_S="abc"))
+    done = subprocess.run(
+        [*CLI, "sql", "SELECT 1", "--lake", "s3://bucket/lake"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=cli_env(tmp_path / "home", FOOTY_S3_CONNECT_TIMEOUT_S="abc"),
+    )
     _one_line(done, 2, "FOOTY_S3_CONNECT_TIMEOUT_S")

@@ -109,8 +109,12 @@ def _without_read_override() -> list[str] | None:
         return []
     if shutil.which("setpriv") is None:
         return None
-    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
-            "--inh-caps=-dac_override,-dac_read_search", "--"]
+    return [
+        "setpriv",
+        "--bounding-set=-dac_override,-dac_read_search",
+        "--inh-caps=-dac_override,-dac_read_search",
+        "--",
+    ]
 
 
 @pytest.mark.slow
@@ -122,8 +126,13 @@ def test_an_unreadable_file_fails_its_own_match_only(lake, tmp_path):
     bad = land_sample(lake, "cdf", "validator_v0_2_3", as_name="m_unreadable")
     (bad / "meta.json").chmod(0o000)
     try:
-        done = subprocess.run([*prefix, *CLI, "materialize", "--lake", lake.uri], capture_output=True, text=True,
-                              timeout=180, env=cli_env(tmp_path / "home"))
+        done = subprocess.run(
+            [*prefix, *CLI, "materialize", "--lake", lake.uri],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=cli_env(tmp_path / "home"),
+        )
     finally:
         (bad / "meta.json").chmod(0o644)
     assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]

@@ -9,15 +9,24 @@ import pytest
 from footy_assets import cli
 from footy_assets.chain import versions
 from footy_assets.definitions import RESOURCES, all_assets
-from footy_assets.orchestration.runner import materialize_lake, plan_matches
 from footy_assets.orchestration.resources import LakeResource
+from footy_assets.orchestration.runner import materialize_lake, plan_matches
 
 from .conftest import land_sample, land_synthetic
 
 pytestmark = pytest.mark.slow
 
-TABLES = ("tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary", "player_match_summary", "team_match_summary",
-          "matches")
+TABLES = (
+    "tracking",
+    "frame_state",
+    "ball_state",
+    "intervals",
+    "match_quality",
+    "player_period_summary",
+    "player_match_summary",
+    "team_match_summary",
+    "matches",
+)
 
 
 def _versions(lake):
@@ -141,13 +150,27 @@ def test_cli_materialize_exit_status_and_refusals(lake, truth, tmp_path, monkeyp
 
 def test_assets_materialize_directly_with_metadata(landed, instance):
     instance.add_dynamic_partitions("match_id", ["m_fs"])
-    result = dg.materialize(all_assets, partition_key="m_fs", instance=instance,
-                            resources={**RESOURCES, "lake": LakeResource(lake_uri=landed.uri)})
+    result = dg.materialize(
+        all_assets,
+        partition_key="m_fs",
+        instance=instance,
+        resources={**RESOURCES, "lake": LakeResource(lake_uri=landed.uri)},
+    )
     assert result.success
     mats = {e.asset_key.to_user_string(): e.materialization for e in result.get_asset_materialization_events()}
-    assert set(mats) == {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality",
-                         "player_period_summary", "player_match_summary", "team_match_summary", "matches",
-                         "vendor_exports"}
+    assert set(mats) == {
+        "raw_feed",
+        "tracking",
+        "frame_state",
+        "ball_state",
+        "intervals",
+        "match_quality",
+        "player_period_summary",
+        "player_match_summary",
+        "team_match_summary",
+        "matches",
+        "vendor_exports",
+    }
     # the exports asset, launched with everything, writes the published match back out
     exported = Path(landed.uri) / "_exports" / "m_fs"
     assert sorted(p.name for p in (exported / "cdf").iterdir()) == ["meta.json", "tracking.jsonl"]
@@ -165,12 +188,19 @@ def test_frame_state_picture_is_saved_and_embedded(landed, instance):
     import base64
 
     instance.add_dynamic_partitions("match_id", ["m_svu"])
-    result = dg.materialize(all_assets, partition_key="m_svu", instance=instance,
-                            resources={**RESOURCES, "lake": LakeResource(lake_uri=landed.uri)},
-                            selection=dg.AssetSelection.assets("raw_feed", "tracking", "frame_state"))
+    result = dg.materialize(
+        all_assets,
+        partition_key="m_svu",
+        instance=instance,
+        resources={**RESOURCES, "lake": LakeResource(lake_uri=landed.uri)},
+        selection=dg.AssetSelection.assets("raw_feed", "tracking", "frame_state"),
+    )
     assert result.success
-    meta = [e.materialization.metadata for e in result.get_asset_materialization_events()
-            if e.asset_key == dg.AssetKey("frame_state")][0]
+    meta = next(
+        e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("frame_state")
+    )
     assert list(meta)[:2] == ["match_picture", "match_picture_file"]  # first in the UI's metadata list
     path = Path(meta["match_picture_file"].value)
     assert path == Path(landed.uri) / "_pictures" / "m_svu" / "frame_state.png"
@@ -192,13 +222,24 @@ def test_metrics_step_materialises_any_subset_with_the_same_rows(landed, instanc
     resources = {**RESOURCES, "lake": LakeResource(lake_uri=landed.uri)}
 
     def run(*keys):
-        result = dg.materialize(all_assets, partition_key="m_svu", instance=instance, resources=resources,
-                                selection=dg.AssetSelection.assets(*keys))
+        result = dg.materialize(
+            all_assets,
+            partition_key="m_svu",
+            instance=instance,
+            resources=resources,
+            selection=dg.AssetSelection.assets(*keys),
+        )
         assert result.success
         return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
 
     assert run("raw_feed", "tracking", "ball_state", "frame_state", "intervals", "match_quality") == {
-        "raw_feed", "tracking", "ball_state", "frame_state", "intervals", "match_quality"}
+        "raw_feed",
+        "tracking",
+        "ball_state",
+        "frame_state",
+        "intervals",
+        "match_quality",
+    }
     derived = ("ball_state", "frame_state", "intervals", "match_quality")
     first = {t: _rows(landed, t, "m_svu") for t in derived}
     assert first["intervals"].height > 0 and first["frame_state"].height > 0

@@ -3,6 +3,7 @@ while a run writes it. Real processes, the real instance's event log."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -38,9 +39,13 @@ def _step_spans(home: Path) -> dict[str, tuple[float, float]]:
         with dg.DagsterInstance.get() as instance:
             spans = {}
             for run in instance.get_runs():
-                times = [e.timestamp for e in instance.all_logs(run.run_id)
-                         if e.dagster_event is not None and e.step_key in ("match_metrics", "summary_models", "matches")
-                         and e.dagster_event.event_type_value in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE")]
+                times = [
+                    e.timestamp
+                    for e in instance.all_logs(run.run_id)
+                    if e.dagster_event is not None
+                    and e.step_key in ("match_metrics", "summary_models", "matches")
+                    and e.dagster_event.event_type_value in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE")
+                ]
                 if times:
                     spans[run.run_id] = (min(times), max(times))
             return spans
@@ -68,10 +73,17 @@ def test_a_cli_run_waits_for_a_dg_launch_run_of_the_same_match(lake, tmp_path):
     claim = Path(lake.uri) / claims.CLAIMS_DIR / "m1.json"
     ours = claims.this_process("upkeep")
     claims.claim(lake, "m1", ours, lambda holder: True)
-    launched = subprocess.Popen([DG, "launch", "--assets", "*", "--partition", "m1"], cwd=project,
-                                env=_env(lake, home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    cli = subprocess.Popen([*CLI, "materialize"], env=_env(lake, home), stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
+    launched = subprocess.Popen(
+        [DG, "launch", "--assets", "*", "--partition", "m1"],
+        cwd=project,
+        env=_env(lake, home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    cli = subprocess.Popen(
+        [*CLI, "materialize"], env=_env(lake, home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     first_line = seen = ""
     while "  wait    m1" not in first_line:
         first_line = cli.stdout.readline()
@@ -84,8 +96,11 @@ def test_a_cli_run_waits_for_a_dg_launch_run_of_the_same_match(lake, tmp_path):
     reader = threading.Thread(target=lambda: dg_lines.extend(iter(launched.stdout.readline, "")), daemon=True)
     reader.start()
     deadline = time.monotonic() + 300
-    while not any("waiting for footy-assets upkeep" in line for line in dg_lines) and time.monotonic() < deadline \
-            and launched.poll() is None:
+    while (
+        not any("waiting for footy-assets upkeep" in line for line in dg_lines)
+        and time.monotonic() < deadline
+        and launched.poll() is None
+    ):
         time.sleep(0.1)
     released_at = time.time()
     claims.release(lake, "m1", ours.id)
@@ -99,7 +114,7 @@ def test_a_cli_run_waits_for_a_dg_launch_run_of_the_same_match(lake, tmp_path):
     spans = sorted(_step_spans(home).values())
     assert len(spans) >= 2  # the first materialize, dg's run, and the CLI's unless it found the match done
     assert all(start >= released_at for start, _ in spans[1:]), (released_at, spans)  # nobody wrote while held
-    for (_, end), (start, _) in zip(spans, spans[1:]):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert end <= start, spans  # no two runs wrote the match at once
     assert not claim.exists()  # the last run gave the match up at its end
     assert run_sql(lake, "SELECT count(DISTINCT fingerprint) FROM tracking").item() == 1
@@ -112,16 +127,26 @@ def test_upkeep_and_forget_wait_for_a_live_holder_then_give_up_with_one_line(lak
     land_synthetic(lake, "footy_stats", "m1", truth)
     assert subprocess.run([*CLI, "materialize"], env=_env(lake, home), capture_output=True, timeout=600).returncode == 0
     # a second process holds m1 (an upkeep of another terminal, alive)
-    holder_proc = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from footy_assets.lake import claims; from footy_assets.lake.store import Lake\n"
-        f"claims.claim(Lake({lake.uri!r}), 'm1', claims.this_process('upkeep'), lambda h: True)\n"
-        "print('held', flush=True); time.sleep(120)")], stdout=subprocess.PIPE, text=True)
+    holder_proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from footy_assets.lake import claims; from footy_assets.lake.store import Lake\n"
+                f"claims.claim(Lake({lake.uri!r}), 'm1', claims.this_process('upkeep'), lambda h: True)\n"
+                "print('held', flush=True); time.sleep(120)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder_proc.stdout.readline().strip() == "held"
         # upkeep needs m1 only for what it compacts or drops: make it need it (two files in one partition)
         dt = lake.open_table("matches")
         rows = pl.from_arrow(lake.dataset("matches").to_table())
         from deltalake import write_deltalake
+
         write_deltalake(dt, rows.to_arrow().cast(pa.schema(dt.schema().to_arrow())), mode="append")
         env = {**_env(lake, home), "FOOTY_MATCH_WAIT_S": "2"}
         upkeep = subprocess.run([*CLI, "upkeep"], env=env, capture_output=True, text=True, timeout=300)
@@ -131,8 +156,9 @@ def test_upkeep_and_forget_wait_for_a_live_holder_then_give_up_with_one_line(lak
         import shutil
 
         shutil.rmtree(Path(lake.uri) / "landing" / "footy_stats" / "m1")
-        forget = subprocess.run([*CLI, "forget", "m1", "--from-lake"], env=env, capture_output=True, text=True,
-                                timeout=300)
+        forget = subprocess.run(
+            [*CLI, "forget", "m1", "--from-lake"], env=env, capture_output=True, text=True, timeout=300
+        )
         lines = [line for line in forget.stderr.splitlines() if line.strip()]
         assert forget.returncode == 1 and len(lines) == 1 and "refused after waiting 2 s" in lines[0], forget.stderr
         assert run_sql(lake, "SELECT count(*) FROM matches WHERE match_id = 'm1'").item() >= 1  # nothing forgotten
@@ -140,7 +166,8 @@ def test_upkeep_and_forget_wait_for_a_live_holder_then_give_up_with_one_line(lak
         holder_proc.kill()
         holder_proc.wait()
     # the holder is gone: its claim lapses, forget goes ahead
-    forget = subprocess.run([*CLI, "forget", "m1", "--from-lake"], env=_env(lake, home), capture_output=True,
-                            text=True, timeout=300)
+    forget = subprocess.run(
+        [*CLI, "forget", "m1", "--from-lake"], env=_env(lake, home), capture_output=True, text=True, timeout=300
+    )
     assert forget.returncode == 0, forget.stdout + forget.stderr
     assert run_sql(lake, "SELECT count(*) FROM matches").item() == 0

@@ -3,7 +3,7 @@
 import numpy as np
 import polars as pl
 
-from footy_assets.core.pictures import average_positions, match_picture, spread_apart, speed_profile
+from footy_assets.core.pictures import average_positions, match_picture, speed_profile, spread_apart
 
 
 def _frame_state() -> pl.DataFrame:
@@ -11,14 +11,27 @@ def _frame_state() -> pl.DataFrame:
     standing on the same spot."""
     rows = []
     for period, start in ((1, 0), (2, 2_000_000)):
-        for player, team, x, frames in (("0-9", 0, -5.0, range(1000 if period == 1 else 500)),
-                                        ("0-14", 0, -5.0, range(500, 1000) if period == 2 else range(0)),
-                                        ("1-4", 1, 10.0, range(1000))):
+        for player, team, x, frames in (
+            ("0-9", 0, -5.0, range(1000 if period == 1 else 500)),
+            ("0-14", 0, -5.0, range(500, 1000) if period == 2 else range(0)),
+            ("1-4", 1, 10.0, range(1000)),
+        ):
             for f in frames:
                 rows.append((period, player, team, x, 0.0, f / 10, start + f * 100, 2.0))
-    frame = pl.DataFrame(rows, orient="row", schema={"period": pl.Int8, "player_id": pl.String, "team": pl.Int8,
-                                                     "x_m": pl.Float32, "y_m": pl.Float32, "period_time_s": pl.Float32,
-                                                     "timestamp_ms": pl.Int64, "speed_mps": pl.Float32})
+    frame = pl.DataFrame(
+        rows,
+        orient="row",
+        schema={
+            "period": pl.Int8,
+            "player_id": pl.String,
+            "team": pl.Int8,
+            "x_m": pl.Float32,
+            "y_m": pl.Float32,
+            "period_time_s": pl.Float32,
+            "timestamp_ms": pl.Int64,
+            "speed_mps": pl.Float32,
+        },
+    )
     return frame.with_columns(fps=pl.lit(10, pl.Int16), valid=pl.lit(True))
 
 

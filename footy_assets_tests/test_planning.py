@@ -41,7 +41,9 @@ def test_a_season_with_nothing_changed_is_planned_without_reading_a_file(lake, m
     edited.write_text(json.dumps({"match": {"id": "m0042", "note": "corrected"}}))
     plans = {p.match_id: p.status for p in plan_matches(lake)}
     assert sorted(Path(uri).parent.name + "/" + Path(uri).name for uri in reads) == [
-        "m0007/tracking.jsonl", "m0042/meta.json"]
+        "m0007/tracking.jsonl",
+        "m0042/meta.json",
+    ]
     assert plans["m0007"] == "unchanged" and plans["m0042"] == "changed"
     assert sum(status != "unchanged" for status in plans.values()) == 1
 
@@ -74,8 +76,9 @@ def test_sensor_and_schedule_ticks_over_5000_matches_hash_only_what_they_must(la
     requests, missing = backfill_requests(lake, instance, when=night)
     assert requests == [] and missing == []
     tonight = verified_on(night.date())  # the rolling verification: tonight's share is hashed again, no other
-    assert sorted({Path(uri).parent.name for uri in hashed}) == sorted(f"m{n:04d}" for n in range(5000)
-                                                                        if tonight(f"m{n:04d}"))
+    assert sorted({Path(uri).parent.name for uri in hashed}) == sorted(
+        f"m{n:04d}" for n in range(5000) if tonight(f"m{n:04d}")
+    )
     assert len(hashed) == 2 * len({Path(uri).parent.name for uri in hashed}) < 5000 / 2
     hashed.clear()
 

@@ -48,15 +48,23 @@ def postgres():
     data, port = folder / "data", _free_port()
     done = _as_postgres(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
     assert done.returncode == 0, done.stderr
-    done = _as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-o",
-                        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "-l", str(folder / "log"), "-w", "start")
+    done = _as_postgres(
+        str(bin_dir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-o",
+        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1",
+        "-l",
+        str(folder / "log"),
+        "-w",
+        "start",
+    )
     assert done.returncode == 0, done.stderr + done.stdout
     try:
         yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
     finally:
         _as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
         shutil.rmtree(folder, ignore_errors=True)
-
 
 
 def _stop(daemon: subprocess.Popen, log) -> None:
@@ -68,25 +76,44 @@ def _stop(daemon: subprocess.Popen, log) -> None:
         os.killpg(daemon.pid, signal.SIGKILL)
     log.close()
 
+
 @pytest.mark.server
 def test_four_matches_through_the_sensor_and_the_daemon_two_at_a_time(postgres, tmp_path, truth):
     home, lake = tmp_path / "home", Lake.from_env(str(tmp_path / "lake"))
-    env = dict(os.environ, DAGSTER_HOME=str(home), FOOTY_DATA_LAKE=lake.uri, FOOTY_POSTGRES_URL=postgres,
-               FOOTY_MAX_CONCURRENT_RUNS="2", FOOTY_SENSOR_INTERVAL_S="5", FOOTY_AUTOMATION_INTERVAL_S="3600",
-               PYTHONPATH=str(PROJECT_ROOT))  # the processes started from tmp_path run this checkout's code
+    env = dict(
+        os.environ,
+        DAGSTER_HOME=str(home),
+        FOOTY_DATA_LAKE=lake.uri,
+        FOOTY_POSTGRES_URL=postgres,
+        FOOTY_MAX_CONCURRENT_RUNS="2",
+        FOOTY_SENSOR_INTERVAL_S="5",
+        FOOTY_AUTOMATION_INTERVAL_S="3600",
+        PYTHONPATH=str(PROJECT_ROOT),
+    )  # the processes started from tmp_path run this checkout's code
     # the home's first use with FOOTY_POSTGRES_URL set (what any footy-assets command does; not
     # `python -m footy_assets.orchestration.instance`, which also points the project's .env at the home)
-    done = subprocess.run([sys.executable, "-c", "from footy_assets.orchestration.instance import ensure_dagster_home as e; e()"],
-                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", "from footy_assets.orchestration.instance import ensure_dagster_home as e; e()"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     config = (home / "dagster.yaml").read_text()
     assert "postgres_url:\n      env: FOOTY_POSTGRES_URL" in config and postgres not in config  # no secret in the file
     for number, fmt in enumerate(("footy_stats", "sportvu", "cdf", "footy_track")):
         land_synthetic(lake, fmt, f"m{number}", truth)
-    log = open(tmp_path / "daemon.log", "w")
+    log = open(tmp_path / "daemon.log", "w")  # noqa: SIM115  the server's log, open while it runs
     daemon = subprocess.Popen(
         [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     os.environ["FOOTY_POSTGRES_URL"] = postgres  # for this process's view of the instance
     try:
         with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -102,7 +129,9 @@ def test_four_matches_through_the_sensor_and_the_daemon_two_at_a_time(postgres, 
             log.flush()
             runs = instance.get_runs()
             assert len(runs) == 4 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs), (
-                [(r.tags.get("dagster/partition"), r.status) for r in runs], (tmp_path / "daemon.log").read_text()[-3000:])
+                [(r.tags.get("dagster/partition"), r.status) for r in runs],
+                (tmp_path / "daemon.log").read_text()[-3000:],
+            )
             assert sorted(r.tags["dagster/partition"] for r in runs) == ["m0", "m1", "m2", "m3"]
             # never more than two in progress at once, and at some point two together
             spans = [(rec.start_time, rec.end_time) for rec in instance.get_run_records()]
@@ -124,18 +153,31 @@ def test_the_daemon_starts_on_a_home_written_without_max_concurrent_runs(postgre
     Path(lake.uri, "landing").mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if k != "FOOTY_MAX_CONCURRENT_RUNS"}
     # PYTHONPATH: the processes started below (from tmp_path) run this checkout's code, not the installed one
-    env.update(DAGSTER_HOME=str(home), FOOTY_DATA_LAKE=lake.uri, FOOTY_POSTGRES_URL=postgres, PYTHONPATH=str(PROJECT_ROOT))
-    done = subprocess.run([sys.executable, "-c", "from footy_assets.orchestration.instance import ensure_dagster_home as e; e()"],
-                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    env.update(
+        DAGSTER_HOME=str(home), FOOTY_DATA_LAKE=lake.uri, FOOTY_POSTGRES_URL=postgres, PYTHONPATH=str(PROJECT_ROOT)
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", "from footy_assets.orchestration.instance import ensure_dagster_home as e; e()"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     import yaml
 
     config = yaml.safe_load((home / "dagster.yaml").read_text())
     assert config["run_queue"]["max_concurrent_runs"] == (os.cpu_count() or 2)
-    log = open(tmp_path / "daemon.log", "w")
+    log = open(tmp_path / "daemon.log", "w")  # noqa: SIM115  the server's log, open while it runs
     daemon = subprocess.Popen(
         [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(PROJECT_ROOT / "workspace.yaml")],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     os.environ["FOOTY_POSTGRES_URL"] = postgres  # for this process's view of the instance
     try:
         with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -155,10 +197,20 @@ def test_the_daemon_starts_on_a_home_written_without_max_concurrent_runs(postgre
 
 
 def test_a_bad_max_concurrent_runs_is_one_line(tmp_path):
-    env = dict(os.environ, DAGSTER_HOME=str(tmp_path / "home"), FOOTY_POSTGRES_URL="postgresql+psycopg2://x@h/db",
-               FOOTY_MAX_CONCURRENT_RUNS="four")
-    done = subprocess.run([*CLI, "forget", "m1", "--lake", str(tmp_path)],
-                          env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    env = dict(
+        os.environ,
+        DAGSTER_HOME=str(tmp_path / "home"),
+        FOOTY_POSTGRES_URL="postgresql+psycopg2://x@h/db",
+        FOOTY_MAX_CONCURRENT_RUNS="four",
+    )
+    done = subprocess.run(
+        [*CLI, "forget", "m1", "--lake", str(tmp_path)],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip() == "error: FOOTY_MAX_CONCURRENT_RUNS='four' is not a positive whole number of runs"
     assert not (tmp_path / "home" / "dagster.yaml").exists()

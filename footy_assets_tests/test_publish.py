@@ -46,7 +46,9 @@ def test_off_pitch_redelivery_keeps_every_table(lake, instance, truth):
     # the re-delivery: home #5 stands 20 m outside the touchline for 10 s
     bad = truth.with_columns(
         y=pl.when((pl.col("team") == 0) & (pl.col("jersey") == 5) & pl.col("frame").is_between(100, 350))
-        .then(pl.lit(54.0)).otherwise(pl.col("y")))
+        .then(pl.lit(54.0))
+        .otherwise(pl.col("y"))
+    )
     land_synthetic(lake, "footy_stats", "m1", bad)
     lines = []
     outcomes = materialize_lake(lake, instance, progress=lines.append)
@@ -57,8 +59,9 @@ def test_off_pitch_redelivery_keeps_every_table(lake, instance, truth):
     assert lake.read_bytes(raw_feed_record_uri(lake, "m1")) == record
     assert {t: lake.table_version(t) for t in TABLES} == versions  # not one commit
     records = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        [dg.AssetCheckKey(dg.AssetKey("tracking"), "positions_on_pitch")])
-    evaluation = list(records.values())[0].event.dagster_event.event_specific_data
+        [dg.AssetCheckKey(dg.AssetKey("tracking"), "positions_on_pitch")]
+    )
+    evaluation = next(iter(records.values())).event.dagster_event.event_specific_data
     assert evaluation.passed is False and evaluation.partition == "m1"  # the UI shows why
 
 
@@ -83,8 +86,9 @@ def test_a_half_done_chain_is_never_read_as_a_mix(lake, instance, truth, monkeyp
     new_fp = next(f for f in stored if f != old_fp)
     # the publish marker refuses: frame_state & co do not hold the new delivery yet
     matches_asset = [a for a in all_assets if dg.AssetKey("matches") in a.keys]
-    result = dg.materialize(matches_asset, partition_key="m1", instance=instance, resources=resources,
-                            raise_on_error=False)
+    result = dg.materialize(
+        matches_asset, partition_key="m1", instance=instance, resources=resources, raise_on_error=False
+    )
     assert not result.success
     assert run_sql(lake, "SELECT fingerprint FROM matches").item() == old_fp
     # every reader sees the old delivery whole
@@ -132,8 +136,12 @@ def test_the_intervals_filter_refuses_an_unpublished_match(lake, instance, truth
     land_synthetic(lake, "cdf", "m1", truth)
     instance.add_dynamic_partitions("match_id", ["m1"])
     upto_frame_state = [a for a in all_assets if a.keys & {dg.AssetKey("tracking"), dg.AssetKey("frame_state")}]
-    assert dg.materialize(upto_frame_state, partition_key="m1", instance=instance,
-                          resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)}).success
+    assert dg.materialize(
+        upto_frame_state,
+        partition_key="m1",
+        instance=instance,
+        resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)},
+    ).success
     request = {"filters": [{"type": "frame_state", "players": ["0-1"], "column": "speed_mps", "gte": 0.0}]}
     with pytest.raises(FilterError, match="nothing published"):
         filter_intervals("m1", request, lake)
@@ -150,22 +158,36 @@ def test_every_real_sample_materialises_end_to_end(lake, instance):
                 land_sample(lake, fmt_dir.name, match.name)
                 landed.append(match.name)
     outcomes = materialize_lake(lake, instance, progress=quiet)
-    assert {o.plan.match_id: (o.ok, o.error) for o in outcomes} == {m: (True, None) for m in landed}
+    assert {o.plan.match_id: (o.ok, o.error) for o in outcomes} == dict.fromkeys(landed, (True, None))
     counts = run_sql(lake, "SELECT match_id, rows, frames FROM matches ORDER BY match_id")
     assert counts["match_id"].to_list() == sorted(landed)
     # one-frame clips: no speeds, no intervals, and that is valid
-    clip = run_sql(lake, "SELECT (SELECT count(*) FROM intervals WHERE match_id = 'validator_v0_3_2') AS iv, "
-                         "(SELECT count(*) FROM frame_state WHERE match_id = 'validator_v0_3_2' AND valid) AS ok")
+    clip = run_sql(
+        lake,
+        "SELECT (SELECT count(*) FROM intervals WHERE match_id = 'validator_v0_3_2') AS iv, "
+        "(SELECT count(*) FROM frame_state WHERE match_id = 'validator_v0_3_2' AND valid) AS ok",
+    )
     assert clip.row(0) == (0, 0)
-    quality = run_sql(lake, "SELECT match_id, sum(rows) AS rows FROM match_quality WHERE player_id IS NULL "
-                            "AND team IS NOT NULL GROUP BY match_id ORDER BY match_id")
-    people = run_sql(lake, "SELECT match_id, count(*) AS rows FROM tracking WHERE role IN ('player', 'goal_keeper') "
-                           "AND team IS NOT NULL GROUP BY match_id ORDER BY match_id")
+    quality = run_sql(
+        lake,
+        "SELECT match_id, sum(rows) AS rows FROM match_quality WHERE player_id IS NULL "
+        "AND team IS NOT NULL GROUP BY match_id ORDER BY match_id",
+    )
+    people = run_sql(
+        lake,
+        "SELECT match_id, count(*) AS rows FROM tracking WHERE role IN ('player', 'goal_keeper') "
+        "AND team IS NOT NULL GROUP BY match_id ORDER BY match_id",
+    )
     assert quality.equals(people.cast({"rows": pl.Int64}))
-    whole = run_sql(lake, "SELECT match_id, sum(rows) AS rows FROM match_quality WHERE team IS NULL "
-                          "GROUP BY match_id ORDER BY match_id")
-    everyone = run_sql(lake, "SELECT match_id, count(*) AS rows FROM tracking WHERE role IN ('player', 'goal_keeper') "
-                             "GROUP BY match_id ORDER BY match_id")
+    whole = run_sql(
+        lake,
+        "SELECT match_id, sum(rows) AS rows FROM match_quality WHERE team IS NULL GROUP BY match_id ORDER BY match_id",
+    )
+    everyone = run_sql(
+        lake,
+        "SELECT match_id, count(*) AS rows FROM tracking WHERE role IN ('player', 'goal_keeper') "
+        "GROUP BY match_id ORDER BY match_id",
+    )
     assert whole.equals(everyone.cast({"rows": pl.Int64}))
 
 
@@ -189,15 +211,19 @@ def test_a_jump_in_a_real_sample_does_not_make_a_top_speed(lake, instance):
     _jump(folder / "tracking.jsonl", 30, victim, 40.0)  # one frame 40 m away: an identity swap
     assert all(o.ok for o in materialize_lake(lake, instance, progress=quiet))
     jersey = run_sql(lake, f"SELECT DISTINCT player_id FROM tracking WHERE track_id = '{victim}'").item()
-    state = run_sql(lake, f"SELECT frame_id, period, x_m, y_m, speed_mps, valid FROM frame_state "
-                          f"WHERE player_id = '{jersey}' ORDER BY frame_id")
+    state = run_sql(
+        lake,
+        f"SELECT frame_id, period, x_m, y_m, speed_mps, valid FROM frame_state "
+        f"WHERE player_id = '{jersey}' ORDER BY frame_id",
+    )
     assert state["speed_mps"].max() > 20  # the raw SG speed sees the jump ...
     summary = run_sql(lake, "SELECT max(top_speed_mps) AS top FROM player_match_summary").item()
     assert summary <= 12.5  # ... the summary does not
     peaks = run_sql(lake, "SELECT coalesce(max(peak), 0) AS peak FROM intervals WHERE \"column\" = 'speed_mps'").item()
     assert peaks <= 12.5
-    quality = run_sql(lake, f"SELECT invalid_frames, top_speed_mps FROM match_quality WHERE player_id = '{jersey}' "
-                            "AND period = 1")
+    quality = run_sql(
+        lake, f"SELECT invalid_frames, top_speed_mps FROM match_quality WHERE player_id = '{jersey}' AND period = 1"
+    )
     assert quality["invalid_frames"].item() >= 9 and quality["top_speed_mps"].item() <= 12.5
     # speed_mps is still scipy's SG(9, 2) per segment
     for _, seg in state.group_by("period"):
@@ -205,8 +231,10 @@ def test_a_jump_in_a_real_sample_does_not_make_a_top_speed(lake, instance):
         assert (np.diff(frames) == 1).all()
         if seg.height < 9:
             continue
-        ref = np.hypot(savgol_filter(seg["x_m"].to_numpy().astype(np.float64), 9, 2, deriv=1, delta=0.1),
-                       savgol_filter(seg["y_m"].to_numpy().astype(np.float64), 9, 2, deriv=1, delta=0.1))
+        ref = np.hypot(
+            savgol_filter(seg["x_m"].to_numpy().astype(np.float64), 9, 2, deriv=1, delta=0.1),
+            savgol_filter(seg["y_m"].to_numpy().astype(np.float64), 9, 2, deriv=1, delta=0.1),
+        )
         np.testing.assert_allclose(seg["speed_mps"].to_numpy(), ref, rtol=1e-5, atol=1e-4)
 
 
@@ -232,8 +260,9 @@ def test_match_quality_counts_the_known_dropout_and_unidentified_rows(lake, trut
     land_synthetic(lake, "cdf", "m1", truth)
     tracking = read_match(lake, find_match(lake, "m1")).tracking
     state = build_frame_state(tracking, 25)
-    quality = MatchQuality.validate(build_match_quality(tracking, state, 25, (105.0, 68.0), "m1",
-                                                        tracking["fingerprint"][0]))
+    quality = MatchQuality.validate(
+        build_match_quality(tracking, state, 25, (105.0, 68.0), "m1", tracking["fingerprint"][0])
+    )
     six = quality.filter((pl.col("player_id") == "0-6") & (pl.col("period") == 1)).row(0, named=True)
     assert six["dropouts"] == 1 and six["dropout_s"] == pytest.approx(1.0, abs=0.05)
     # away #10 unreadable for 3 s: their identified track breaks too (the rows are in the team's totals)
@@ -241,13 +270,22 @@ def test_match_quality_counts_the_known_dropout_and_unidentified_rows(lake, trut
     assert ten["dropouts"] == 1 and ten["dropout_s"] == pytest.approx(3.0, abs=0.05)
     others = quality.filter(pl.col("player_id").is_not_null() & ~pl.col("player_id").is_in(["0-6", "1-10"]))
     assert others["dropouts"].sum() == 0
-    teams = {r["team"]: r for r in quality.filter(pl.col("player_id").is_null() & pl.col("team").is_not_null()
-                                                   & (pl.col("period") == 1)).iter_rows(named=True)}
+    teams = {
+        r["team"]: r
+        for r in quality.filter(
+            pl.col("player_id").is_null() & pl.col("team").is_not_null() & (pl.col("period") == 1)
+        ).iter_rows(named=True)
+    }
     assert teams[0]["unidentified_share"] == 0 and 0 < teams[1]["unidentified_share"] < 0.1
     match = quality.filter(pl.col("team").is_null() & (pl.col("period") == 1)).row(0, named=True)
     assert match["rows"] == teams[0]["rows"] + teams[1]["rows"] and match["dropouts"] == 2
-    assert teams[0]["dropouts"] == 1 and teams[0]["rows"] == quality.filter(
-        (pl.col("team") == 0) & (pl.col("period") == 1) & pl.col("player_id").is_not_null())["rows"].sum()
+    assert (
+        teams[0]["dropouts"] == 1
+        and teams[0]["rows"]
+        == quality.filter((pl.col("team") == 0) & (pl.col("period") == 1) & pl.col("player_id").is_not_null())[
+            "rows"
+        ].sum()
+    )
     assert quality["rows_off_pitch"].sum() == 0 and quality["invalid_frames"].sum() >= 0
     assert quality["id_confidence_p50"].null_count() == quality.height  # CDF gives no confidence
 
@@ -269,5 +307,18 @@ def test_the_version_reported_is_the_one_this_write_made(lake):
     history = {h["version"]: h for h in dt.history()}
     for i, version in versions.items():
         assert history[version]["match_id"] == f"m{i}"  # the commit names the match it replaced
-    assert pl.from_arrow(lake.dataset("scores").to_table()).sort("match_id")["value"].to_list() == [0, 1, 1, 1, 2, 2, 2,
-                                                                                                     3, 3, 3, 4, 4, 4]
+    assert pl.from_arrow(lake.dataset("scores").to_table()).sort("match_id")["value"].to_list() == [
+        0,
+        1,
+        1,
+        1,
+        2,
+        2,
+        2,
+        3,
+        3,
+        3,
+        4,
+        4,
+        4,
+    ]

@@ -37,8 +37,15 @@ def _env(home: Path) -> dict:
 
 
 def _materialize(lake: Lake, home: Path, **kw) -> subprocess.Popen:
-    return subprocess.Popen([*CLI, "materialize", "--lake", lake.uri], env=_env(home), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True, **kw)
+    return subprocess.Popen(
+        [*CLI, "materialize", "--lake", lake.uri],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        **kw,
+    )
 
 
 def _run(lake: Lake, home: Path) -> tuple[int, str]:
@@ -53,13 +60,18 @@ def _land(lake: Lake, truth: pl.DataFrame) -> None:
 
 def _seen(lake: Lake) -> dict:
     """What a reader sees of m1: the published fingerprint, per table the rows and the fingerprints shown."""
-    parts = ", ".join(f"(SELECT count(*) FROM {t} WHERE match_id = 'm1') AS n_{t}, "
-                      f"(SELECT list(DISTINCT fingerprint) FROM {t} WHERE match_id = 'm1') AS f_{t}"
-                      for t in PER_MATCH_TABLES)
+    parts = ", ".join(
+        f"(SELECT count(*) FROM {t} WHERE match_id = 'm1') AS n_{t}, "
+        f"(SELECT list(DISTINCT fingerprint) FROM {t} WHERE match_id = 'm1') AS f_{t}"
+        for t in PER_MATCH_TABLES
+    )
     row = run_sql(lake, f"SELECT (SELECT fingerprint FROM matches WHERE match_id = 'm1') AS published, {parts}")
     row = row.row(0, named=True)
-    return {"published": row["published"], "rows": {t: row[f"n_{t}"] for t in PER_MATCH_TABLES},
-            "fingerprints": {t: sorted(row[f"f_{t}"] or []) for t in PER_MATCH_TABLES}}
+    return {
+        "published": row["published"],
+        "rows": {t: row[f"n_{t}"] for t in PER_MATCH_TABLES},
+        "fingerprints": {t: sorted(row[f"f_{t}"] or []) for t in PER_MATCH_TABLES},
+    }
 
 
 def _assert_whole(seen: dict, states: dict[str, dict]) -> None:

@@ -31,8 +31,7 @@ def test_the_audit_ahead_is_taken_once(lake, truth):
     assert audited(lake, landed) is ahead  # taken, not done again
     again = audited(lake, landed)  # nothing pending any more: done afresh, same rows and findings
     assert again is not ahead and again.tracking.equals(ahead.tracking) and again.checks == ahead.checks
-    assert [name for name, _, _ in ahead.checks] == ["no_duplicate_player_frames", "positions_on_pitch",
-                                                     "ball_tracked"]
+    assert [name for name, _, _ in ahead.checks] == ["no_duplicate_player_frames", "positions_on_pitch", "ball_tracked"]
     assert all(passed for _, passed, _ in ahead.checks)
 
 
@@ -70,10 +69,17 @@ def test_discard_drops_what_was_done_ahead(lake, truth):
 
 def test_planning_and_auditing_do_not_import_dagster():
     """What the CLI does before Dagster is imported must not import it (else nothing overlaps)."""
-    code = ("import sys; import footy_assets.cli, footy_assets.chain.planning, footy_assets.chain.audit; "
-            "print('dagster' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1])
+    code = (
+        "import sys; import footy_assets.cli, footy_assets.chain.planning, footy_assets.chain.audit; "
+        "print('dagster' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert out.stdout.strip() == "False"
 
 

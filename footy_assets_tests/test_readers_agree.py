@@ -31,8 +31,9 @@ def read_all(tmp_path_factory, truth):
 
 
 def _identified(t: pl.DataFrame) -> pl.DataFrame:
-    return t.filter(pl.col("player_id").is_not_null()).select("frame_id", "player_id", "timestamp_ms", "period",
-                                                               "role", "x_m", "y_m")
+    return t.filter(pl.col("player_id").is_not_null()).select(
+        "frame_id", "player_id", "timestamp_ms", "period", "role", "x_m", "y_m"
+    )
 
 
 @pytest.mark.parametrize("match_id", list(VARIANTS))
@@ -40,8 +41,14 @@ def test_each_format_matches_the_truth(read_all, truth, match_id):
     fmt = VARIANTS[match_id][0]
     t = Tracking.validate(read_all[match_id].tracking)
     expected = truth.filter(pl.col("identified") & pl.col("role").is_in(["player", "goal_keeper"])).select(
-        frame_id="frame", player_id=pl.format("{}-{}", "team", "jersey"), timestamp_ms="timestamp_ms",
-        period="period", role="role", tx="x", ty="y")
+        frame_id="frame",
+        player_id=pl.format("{}-{}", "team", "jersey"),
+        timestamp_ms="timestamp_ms",
+        period="period",
+        role="role",
+        tx="x",
+        ty="y",
+    )
     got = _identified(t)
     assert got.height == expected.height
     joined = expected.join(got, on=["frame_id", "player_id"], how="inner")
@@ -82,8 +89,7 @@ def test_role_counts_and_quirks(read_all, truth):
 @pytest.mark.parametrize("match_id", list(VARIANTS))
 def test_home_goal_keeper_left_in_every_period(read_all, match_id):
     t = read_all[match_id].tracking
-    gk = t.filter((pl.col("role") == "goal_keeper") & (pl.col("team") == 0)).group_by("period").agg(
-        pl.col("x_m").max())
+    gk = t.filter((pl.col("role") == "goal_keeper") & (pl.col("team") == 0)).group_by("period").agg(pl.col("x_m").max())
     assert gk.height == 2 and (gk["x_m"] < 0).all()
 
 

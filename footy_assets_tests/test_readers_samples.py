@@ -4,8 +4,8 @@ rate, players, roles and direction of play."""
 import polars as pl
 import pytest
 
-from footy_assets.lake.landing import find_match
 from footy_assets.lake.delivery import read_match
+from footy_assets.lake.landing import find_match
 
 from .conftest import land_sample
 
@@ -46,7 +46,9 @@ def test_sportvu_roles_and_direction(lake):
     t = _read(lake, "sportvu", "statsperform_ma25").tracking
     assert set(t["role"].unique()) == {"player", "goal_keeper", "ball", "referee"}
     assert t.filter(pl.col("role") == "referee")["team"].null_count() == t.filter(pl.col("role") == "referee").height
-    gk = t.filter((pl.col("role") == "goal_keeper") & (pl.col("team") == 0)).group_by("period").agg(pl.col("x_m").mean())
+    gk = (
+        t.filter((pl.col("role") == "goal_keeper") & (pl.col("team") == 0)).group_by("period").agg(pl.col("x_m").mean())
+    )
     assert (gk["x_m"] < 0).all()
 
 
@@ -64,7 +66,9 @@ def test_cdf_skillcorner_facts(lake):
     assert (row["x_m"], row["y_m"]) == (pytest.approx(-14.92, abs=1e-4), pytest.approx(0.45, abs=1e-4))
     periods = dict(t.group_by("period").agg(pl.col("frame_id").min()).iter_rows())
     assert periods == {1: 0, 2: 30230}
-    gk = t.filter((pl.col("role") == "goal_keeper") & (pl.col("team") == 0)).group_by("period").agg(pl.col("x_m").mean())
+    gk = (
+        t.filter((pl.col("role") == "goal_keeper") & (pl.col("team") == 0)).group_by("period").agg(pl.col("x_m").mean())
+    )
     assert (gk["x_m"] < 0).all()
 
 
@@ -103,13 +107,12 @@ def test_a_cdf_folder_with_events_and_a_match_sheet_reads_its_tracking_by_name(l
 
 @pytest.mark.parametrize("extra", ["other.jsonl", "tracking_2.jsonl"])
 def test_a_second_unnamed_tracking_file_beside_tracking_jsonl_is_refused(lake, extra):
+    import shutil
     from pathlib import Path
 
     from footy_assets.formats import FeedError
 
     from .conftest import SAMPLES
-
-    import shutil
 
     target = Path(lake.uri) / "landing" / "cdf" / "fv"
     shutil.copytree(SAMPLES / "cdf_events" / "footovision_h1", target)

@@ -31,8 +31,12 @@ from footy_assets.lake.store import PROJECT_ROOT
 README = PROJECT_ROOT / "README.md"
 DOCS = sorted((PROJECT_ROOT / "docs").rglob("*.md"))
 DOCUMENTS = [README, *DOCS]
-NEVER_RUN = ("make test", "make dev", "dagster dev",  # the suite itself; servers that run until stopped
-             ".venv/bin/mkdocs")  # the site: test_docs.py builds it
+NEVER_RUN = (
+    "make test",
+    "make dev",
+    "dagster dev",  # the suite itself; servers that run until stopped
+    ".venv/bin/mkdocs",
+)  # the site: test_docs.py builds it
 RUN_ONCE = "make demo"  # the clone fixture runs it first; its output is kept for the blocks that show it
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.DOTALL | re.MULTILINE)
 
@@ -110,9 +114,13 @@ def clone(tmp_path_factory) -> tuple[Path, dict, str]:
     if not (PROJECT_ROOT / ".git").exists() or shutil.which("make") is None:
         pytest.skip("needs the project's git checkout and make")
     venv = PROJECT_ROOT / ".venv"
-    if subprocess.run(["make", "-q", ".venv/.installed"], check=False, cwd=PROJECT_ROOT, capture_output=True).returncode:
-        pytest.fail("pyproject.toml changed since .venv was installed: run `make install` first "
-                    "(the copy shares .venv and must not reinstall it)")
+    if subprocess.run(
+        ["make", "-q", ".venv/.installed"], check=False, cwd=PROJECT_ROOT, capture_output=True
+    ).returncode:
+        pytest.fail(
+            "pyproject.toml changed since .venv was installed: run `make install` first "
+            "(the copy shares .venv and must not reinstall it)"
+        )
     root = tmp_path_factory.mktemp("readme") / "footy_assets"
     tracked = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
     for name in filter(None, tracked.decode().split("\0")):
@@ -124,7 +132,9 @@ def clone(tmp_path_factory) -> tuple[Path, dict, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "FOOTY_", "PYTEST_"))}
     env["PYTHONPATH"] = str(root)  # the copy's code, not the project's (the editable finder comes after it)
     # what `make install` does after installing: the .env with this copy's DAGSTER_HOME
-    subprocess.run([str(venv / "bin" / "python"), "-m", "footy_assets.orchestration.instance"], cwd=root, env=env, check=True)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "footy_assets.orchestration.instance"], cwd=root, env=env, check=True
+    )
     assert f"DAGSTER_HOME={root}/.dagster_home" in (root / ".env").read_text()
     demo = _run(["make", "demo"], root, env, "make demo")
     return root, env, demo
@@ -132,7 +142,9 @@ def clone(tmp_path_factory) -> tuple[Path, dict, str]:
 
 def _run(command: list[str], root: Path, env: dict, where: str) -> str:
     done = subprocess.run(command, check=False, cwd=root, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, f"{where} failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, (
+        f"{where} failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
     return done.stdout
 
 
@@ -147,7 +159,9 @@ def test_blocks_parse():
     assert DOCS, "docs/ holds the documentation"
     every = {_name(doc): readme_blocks(doc.read_text()) for doc in DOCUMENTS}
     assert any(b.lang == "python" and b.output for blocks in every.values() for b in blocks)
-    commands = [c for blocks in every.values() for b in blocks if b.body.startswith("$ ") for c in shell_commands(b.body)]
+    commands = [
+        c for blocks in every.values() for b in blocks if b.body.startswith("$ ") for c in shell_commands(b.body)
+    ]
     assert any(cmd.startswith(".venv/bin/footy-assets intervals") and "'0-10'" not in out for cmd, out in commands)
     assert any(cmd == RUN_ONCE and "4 materialised" in out for cmd, out in commands)
 
@@ -172,7 +186,9 @@ def test_every_command_runs_as_written(clone, document):
         elif block.body.startswith("$ "):
             for command, expected in shell_commands(block.body):
                 here = f"{where}: {command[:60]}"
-                out = demo if command == RUN_ONCE else _run(["bash", "-euo", "pipefail", "-c", command], root, env, here)
+                out = (
+                    demo if command == RUN_ONCE else _run(["bash", "-euo", "pipefail", "-c", command], root, env, here)
+                )
                 assert_shows(expected, out, here)
                 ran += 1
     if document == README:

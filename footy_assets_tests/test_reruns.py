@@ -83,9 +83,14 @@ def test_an_intervals_distance_is_its_frames_distances_added_in_float64(match):
     frames = state.select("player_id", "period", "frame_id", pl.col("distance_m").cast(pl.Float64).fill_null(0.0))
     spans = found.select("player_id", "period", "first_frame_id", "last_frame_id", "distance_m").with_row_index()
     joined = spans.join(frames, on=["player_id", "period"]).filter(
-        pl.col("frame_id").is_between(pl.col("first_frame_id"), pl.col("last_frame_id")))
-    exact = joined.group_by("index").agg(pl.col("distance_m_right").sort().map_batches(
-        lambda s: pl.Series([float(np.sum(s.to_numpy(), dtype=np.float64))]), returns_scalar=True).first())
+        pl.col("frame_id").is_between(pl.col("first_frame_id"), pl.col("last_frame_id"))
+    )
+    exact = joined.group_by("index").agg(
+        pl.col("distance_m_right")
+        .sort()
+        .map_batches(lambda s: pl.Series([float(np.sum(s.to_numpy(), dtype=np.float64))]), returns_scalar=True)
+        .first()
+    )
     got = spans.join(exact, on="index").sort("index")
     assert got.height == found.height
     want = got["distance_m_right"].cast(pl.Float32).to_numpy()

@@ -44,16 +44,28 @@ def rgw():
     folder = Path(tempfile.mkdtemp(prefix="footy_ceph_"))
     port, mon = _free_port(), _free_port()
     env = {**os.environ, "CEPH_DIR": str(folder), "RGW_PORT": str(port), "MON_PORT": str(mon)}
-    started = subprocess.run(["bash", str(SERVERS / "ceph_start.sh")], env=env, capture_output=True, text=True,
-                             timeout=240)
+    started = subprocess.run(
+        ["bash", str(SERVERS / "ceph_start.sh")], env=env, capture_output=True, text=True, timeout=240
+    )
     assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-2000:]
-    standard = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testkey",
-                "AWS_SECRET_ACCESS_KEY": "testsecret", "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true"}
+    standard = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testkey",
+        "AWS_SECRET_ACCESS_KEY": "testsecret",
+        "AWS_REGION": "us-east-1",
+        "AWS_ALLOW_HTTP": "true",
+    }
     saved = {k: os.environ.get(k) for k in standard}
     os.environ.update(standard)
     try:
-        s3 = pafs.S3FileSystem(endpoint_override=f"127.0.0.1:{port}", scheme="http", access_key="testkey",
-                               secret_key="testsecret", region="us-east-1", allow_bucket_creation=True)
+        s3 = pafs.S3FileSystem(
+            endpoint_override=f"127.0.0.1:{port}",
+            scheme="http",
+            access_key="testkey",
+            secret_key="testsecret",
+            region="us-east-1",
+            allow_bucket_creation=True,
+        )
         s3.create_dir("footy")
         yield {"port": port, "env": standard, "dir": folder}
     finally:
@@ -85,8 +97,10 @@ def test_the_chain_on_ceph_matches_a_local_lake(rgw, truth, tmp_path, capsys):
         outcomes = materialize_lake(lake, instance, progress=lambda _: None)
         assert all(o.ok for o in outcomes), [o.error for o in outcomes]
         assert all(o.ok for o in materialize_lake(local, instance, progress=lambda _: None))
-        query = ("SELECT match_id, count(*) AS n, round(sum(distance_m), 3) AS distance FROM frame_state "
-                 "GROUP BY ALL ORDER BY ALL")
+        query = (
+            "SELECT match_id, count(*) AS n, round(sum(distance_m), 3) AS distance FROM frame_state "
+            "GROUP BY ALL ORDER BY ALL"
+        )
         assert run_sql(lake, query).rows() == run_sql(local, query).rows()
         assert run_sql(lake, "SELECT count(*) AS n FROM matches")["n"][0] == 2
         versions = {t: lake.table_version(t) for t in ("tracking", "frame_state", "matches")}
@@ -114,8 +128,20 @@ def test_the_chain_on_ceph_matches_a_local_lake(rgw, truth, tmp_path, capsys):
 def test_demo_on_ceph(rgw, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "FOOTY_"))}
     env.update(rgw["env"], DAGSTER_HOME=str(tmp_path / "home"))
-    done = subprocess.run([str(Path(sys.executable).parent / "footy-assets"), "demo", "--lake", "s3://footy/demo",
-                           "--half-minutes", "0.2"], env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "footy-assets"),
+            "demo",
+            "--lake",
+            "s3://footy/demo",
+            "--half-minutes",
+            "0.2",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "4 materialised, 0 failed" in done.stdout
     assert "HTTP status 411" not in done.stderr
@@ -123,16 +149,18 @@ def test_demo_on_ceph(rgw, tmp_path):
 
 def _cli(rgw, home: Path, *args: str, **kw) -> subprocess.Popen:
     env = {**os.environ, **rgw["env"], "DAGSTER_HOME": str(home)}
-    return subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, **kw)
+    return subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
 
 
 def _seen(lake: Lake) -> tuple:
     """(published fingerprint, tracking rows shown, fingerprints shown in tracking and frame_state) of m1."""
-    row = run_sql(lake, "SELECT (SELECT fingerprint FROM matches WHERE match_id = 'm1') AS p, "
-                        "(SELECT count(*) FROM tracking WHERE match_id = 'm1') AS n, "
-                        "(SELECT list(DISTINCT fingerprint) FROM tracking WHERE match_id = 'm1') AS ft, "
-                        "(SELECT list(DISTINCT fingerprint) FROM frame_state WHERE match_id = 'm1') AS ff").row(0)
+    row = run_sql(
+        lake,
+        "SELECT (SELECT fingerprint FROM matches WHERE match_id = 'm1') AS p, "
+        "(SELECT count(*) FROM tracking WHERE match_id = 'm1') AS n, "
+        "(SELECT list(DISTINCT fingerprint) FROM tracking WHERE match_id = 'm1') AS ft, "
+        "(SELECT list(DISTINCT fingerprint) FROM frame_state WHERE match_id = 'm1') AS ff",
+    ).row(0)
     return row[0], row[1], sorted(row[2] or []), sorted(row[3] or [])
 
 
@@ -193,8 +221,9 @@ def test_a_redelivery_on_ceph_is_read_whole_throughout_and_a_killed_gateway_chan
     failed = [line for line in out.splitlines() if "FAILED" in line]
     assert len(failed) == 1 and "m1" in failed[0], out
     env = {**os.environ, "CEPH_CONF": str(rgw["dir"] / "ceph.conf")}
-    restarted = subprocess.Popen(["radosgw", "-f", "-n", "client.rgw.a"], env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
+    restarted = subprocess.Popen(
+        ["radosgw", "-f", "-n", "client.rgw.a"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     (rgw["dir"] / "rgw.pid").write_text(str(restarted.pid))  # ceph_stop.sh stops this one
     for _ in range(240):
         try:

@@ -15,7 +15,6 @@ from footy_assets_tests.helpers import CLI
 pytestmark = pytest.mark.slow  # a CLI process per command
 
 
-
 @pytest.fixture
 def hung_gateway():
     server = socket.socket()
@@ -37,15 +36,32 @@ def hung_gateway():
         conn.close()
 
 
-@pytest.mark.parametrize("args", [["sql", "SELECT count(*) FROM matches"], ["materialize"], ["doctor"],
-                                  ["export", "--match", "m1", "--format", "cdf", "--output", "/tmp/footy_never"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sql", "SELECT count(*) FROM matches"],
+        ["materialize"],
+        ["doctor"],
+        ["export", "--match", "m1", "--format", "cdf", "--output", "/tmp/footy_never"],
+    ],
+)
 def test_a_hung_gateway_gives_one_line_within_the_bounds(hung_gateway, tmp_path, args):
-    env = {**os.environ, "AWS_ENDPOINT_URL": hung_gateway, "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
-           "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true", "DAGSTER_HOME": str(tmp_path / "home"),
-           "FOOTY_S3_CONNECT_TIMEOUT_S": "1", "FOOTY_S3_REQUEST_TIMEOUT_S": "2", "FOOTY_S3_RETRIES": "1"}
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": hung_gateway,
+        "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_REGION": "us-east-1",
+        "AWS_ALLOW_HTTP": "true",
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "FOOTY_S3_CONNECT_TIMEOUT_S": "1",
+        "FOOTY_S3_REQUEST_TIMEOUT_S": "2",
+        "FOOTY_S3_RETRIES": "1",
+    }
     # the subprocess's own timeout is the test's bound: without client timeouts the command waits for ever
-    done = subprocess.run([*CLI, *args, "--lake", "s3://bucket/lake"], env=env, capture_output=True, text=True,
-                          timeout=180)
+    done = subprocess.run(
+        [*CLI, *args, "--lake", "s3://bucket/lake"], env=env, capture_output=True, text=True, timeout=180
+    )
     assert done.returncode in (1, 2), done.stdout + done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr

@@ -38,13 +38,17 @@ def reference(tmp_path_factory) -> pl.DataFrame:
     return read_sample(new_lake(tmp_path_factory.mktemp("ref") / "lake"), "sportvu", "statsperform_ma25").tracking
 
 
-@pytest.mark.parametrize("form", [
-    lambda o, b: f"{o}:{b};",         # the sample's own form
-    lambda o, b: f"{o}{b};",          # no ':' (the format's plain form)
-    lambda o, b: f"{o};{b};",         # after an empty sub-message (a message while the game is being played)
-    lambda o, b: f"{o}:{b};\r",       # a CRLF file
-    lambda o, b: f"{o} : {b} ; ",     # spaces around
-], ids=["colon", "no-colon", "double-semicolon", "crlf", "spaces"])
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda o, b: f"{o}:{b};",  # the sample's own form
+        lambda o, b: f"{o}{b};",  # no ':' (the format's plain form)
+        lambda o, b: f"{o};{b};",  # after an empty sub-message (a message while the game is being played)
+        lambda o, b: f"{o}:{b};\r",  # a CRLF file
+        lambda o, b: f"{o} : {b} ; ",  # spaces around
+    ],
+    ids=["colon", "no-colon", "double-semicolon", "crlf", "spaces"],
+)
 def test_ball_part_forms_give_the_same_ball(lake, reference, form):
     tracking, _ = _with_ball_part(lake, form)
     frame = _frame_of_line(reference)
@@ -52,16 +56,27 @@ def test_ball_part_forms_give_the_same_ball(lake, reference, form):
     assert tracking.filter((pl.col("frame_id") == frame) & (pl.col("role") == "ball")).height == 1
 
 
-@pytest.mark.parametrize("form", [
-    lambda o, b: f"{o}:",             # ball part empty after ':' (out of the tracking area)
-    lambda o, b: f"{o}: ",            # ... with a trailing space
-    lambda o, b: f"{o}:\r",           # ... in a CRLF file
-    lambda o, b: f"{o}:;",            # empty ball part, closed by ';'
-    lambda o, b: o,                   # no ball part at all
-    lambda o, b: f"{o};",             # a first-half message: ';;'
-    lambda o, b: f"{o};;",            # a second-half message: ';;;'
-], ids=["empty-after-colon", "empty-after-colon-space", "empty-after-colon-crlf", "colon-semicolon", "none",
-        "double-semicolon", "triple-semicolon"])
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda o, b: f"{o}:",  # ball part empty after ':' (out of the tracking area)
+        lambda o, b: f"{o}: ",  # ... with a trailing space
+        lambda o, b: f"{o}:\r",  # ... in a CRLF file
+        lambda o, b: f"{o}:;",  # empty ball part, closed by ';'
+        lambda o, b: o,  # no ball part at all
+        lambda o, b: f"{o};",  # a first-half message: ';;'
+        lambda o, b: f"{o};;",  # a second-half message: ';;;'
+    ],
+    ids=[
+        "empty-after-colon",
+        "empty-after-colon-space",
+        "empty-after-colon-crlf",
+        "colon-semicolon",
+        "none",
+        "double-semicolon",
+        "triple-semicolon",
+    ],
+)
 def test_no_ball_part_reads_the_frame_without_a_ball(lake, reference, form):
     tracking, _ = _with_ball_part(lake, form)
     frame = _frame_of_line(reference)
@@ -81,13 +96,17 @@ def test_every_message_without_a_ball(lake, reference):
     assert tracking.height == reference.filter(pl.col("role") != "ball").height
 
 
-@pytest.mark.parametrize("form", [
-    lambda o, b: f"{o}:{b[:-2]}",            # inside the ball's numbers
-    lambda o, b: f"{o}:{b.rsplit(',', 1)[0]},",  # after the ball's y
-    lambda o, b: f"{o}:{b.split(',')[0]}",   # after the ball's x
-    lambda o, b: o[:-3],                     # inside the last object's y
-    lambda o, b: o[:-1],                     # the last object without its ';'
-], ids=["ball-value", "ball-after-comma", "ball-x-only", "object-value", "object-unterminated"])
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda o, b: f"{o}:{b[:-2]}",  # inside the ball's numbers
+        lambda o, b: f"{o}:{b.rsplit(',', 1)[0]},",  # after the ball's y
+        lambda o, b: f"{o}:{b.split(',')[0]}",  # after the ball's x
+        lambda o, b: o[:-3],  # inside the last object's y
+        lambda o, b: o[:-1],  # the last object without its ';'
+    ],
+    ids=["ball-value", "ball-after-comma", "ball-x-only", "object-value", "object-unterminated"],
+)
 def test_a_message_cut_inside_a_value_is_refused(lake, form):
     with pytest.raises(FeedError) as err:
         _with_ball_part(lake, form)

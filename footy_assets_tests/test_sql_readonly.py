@@ -18,8 +18,11 @@ pytestmark = pytest.mark.slow  # the real sample materialised (once per session:
 
 def _tree(root: Path) -> dict[str, str]:
     """Every file under ``root`` with its sha256: what 'nothing written' is checked against."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 HOSTILE = [
@@ -66,8 +69,13 @@ def test_output_inside_the_lake_is_refused(skillcorner_lake, capsys, tmp_path):
 
 
 def test_read_only_queries_still_work(skillcorner_lake, capsys):
-    for query in ("SELECT count(*) AS n FROM tracking", "WITH x AS (SELECT 1 AS a) SELECT * FROM x", "VALUES (1)",
-                  "DESCRIBE frame_state", "FROM matches SELECT match_id"):
+    for query in (
+        "SELECT count(*) AS n FROM tracking",
+        "WITH x AS (SELECT 1 AS a) SELECT * FROM x",
+        "VALUES (1)",
+        "DESCRIBE frame_state",
+        "FROM matches SELECT match_id",
+    ):
         assert cli.main(["sql", "--lake", skillcorner_lake.uri, query, "--format", "json"]) == 0, query
     capsys.readouterr()
     query = "SELECT count(*) AS n FROM tracking"
@@ -76,16 +84,23 @@ def test_read_only_queries_still_work(skillcorner_lake, capsys):
     assert capsys.readouterr().out.splitlines() == ["n", str(rows)]
 
 
-@pytest.mark.parametrize("request_text, message", [
-    ('{"filters": [{"type": "frame_state", "players": ["0-1"], "column": "speed_mps", "gte": NaN}]}', "NaN"),
-    ('{"filters": [{"type": "frame_state", "players": ["0-1"], "column": "speed_mps", "lte": Infinity}]}', "Infinity"),
-    ('{"filters": [{"type": "frame_state", "players": ["0-1"], "column": "speed_mps", "gte": 1e999}]}', "finite"),
-    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-    ('{"filters": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    "request_text, message",
+    [
+        ('{"filters": [{"type": "frame_state", "players": ["0-1"], "column": "speed_mps", "gte": NaN}]}', "NaN"),
+        (
+            '{"filters": [{"type": "frame_state", "players": ["0-1"], "column": "speed_mps", "lte": Infinity}]}',
+            "Infinity",
+        ),
+        ('{"filters": [{"type": "frame_state", "players": ["0-1"], "column": "speed_mps", "gte": 1e999}]}', "finite"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"filters": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
+    ],
+)
 def test_hostile_interval_requests_exit_2(skillcorner_lake, capsys, request_text, message):
-    status = cli.main(["intervals", "--lake", skillcorner_lake.uri, "--match", "skillcorner_1925299",
-                       "--request", request_text])
+    status = cli.main(
+        ["intervals", "--lake", skillcorner_lake.uri, "--match", "skillcorner_1925299", "--request", request_text]
+    )
     err = capsys.readouterr().err
     assert status == 2, err[:300]
     assert message in err and len(err) < 1000, err[:300]
@@ -93,9 +108,24 @@ def test_hostile_interval_requests_exit_2(skillcorner_lake, capsys, request_text
 
 def test_a_normal_interval_request_still_answers(skillcorner_lake, capsys):
     player = pl.from_arrow(skillcorner_lake.read_match("frame_state", "skillcorner_1925299"))["player_id"][0]
-    request = {"filters": [{"type": "frame_state", "players": [player], "column": "speed_mps", "lte": 50.0,
-                            "min_duration_ms": 0}]}
-    assert cli.main(["intervals", "--lake", skillcorner_lake.uri, "--match", "skillcorner_1925299",
-                     "--request", json.dumps(request)]) == 0
+    request = {
+        "filters": [
+            {"type": "frame_state", "players": [player], "column": "speed_mps", "lte": 50.0, "min_duration_ms": 0}
+        ]
+    }
+    assert (
+        cli.main(
+            [
+                "intervals",
+                "--lake",
+                skillcorner_lake.uri,
+                "--match",
+                "skillcorner_1925299",
+                "--request",
+                json.dumps(request),
+            ]
+        )
+        == 0
+    )
     answer = json.loads(capsys.readouterr().out)
     assert answer and {a["player_id"] for a in answer} == {player}

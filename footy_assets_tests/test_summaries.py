@@ -3,9 +3,9 @@
 import polars as pl
 import pytest
 
+from footy_assets.chain.versions import MissingModels, model_name, sql_model_files
 from footy_assets.orchestration.assets.summaries import leading_comment, referenced_tables, sql_models
 from footy_assets.orchestration.runner import materialize_lake
-from footy_assets.chain.versions import MissingModels, model_name, sql_model_files
 
 from .conftest import land_synthetic
 
@@ -46,8 +46,11 @@ def test_zone_distances_add_up_to_the_total(lake_with_match):
 def test_counts_equal_the_intervals(lake_with_match):
     players = _table(lake_with_match, "player_match_summary")
     iv = _table(lake_with_match, "intervals")
-    for definition, column in (("sprint", "sprints"), ("high_speed_run", "high_speed_runs"),
-                               ("acceleration", "accelerations")):
+    for definition, column in (
+        ("sprint", "sprints"),
+        ("high_speed_run", "high_speed_runs"),
+        ("acceleration", "accelerations"),
+    ):
         counts = dict(iv.filter(pl.col("definition") == definition).group_by("player_id").len().iter_rows())
         assert {r["player_id"]: r[column] for r in players.iter_rows(named=True) if r[column]} == counts
     assert players["sprints"].sum() > 0
@@ -60,7 +63,9 @@ def test_minutes_and_top_speed(lake_with_match, truth):
     assert gk["minutes_tracked"] == pytest.approx(2 * 40 / 60, rel=1e-9)  # two 40-second halves, every frame
     state = _table(lake_with_match, "frame_state")
     top = state.group_by("player_id").agg(pl.col("speed_mps").max().cast(pl.Float64))
-    assert dict(top.iter_rows()) == pytest.approx({r["player_id"]: r["top_speed_mps"] for r in players.iter_rows(named=True)})
+    assert dict(top.iter_rows()) == pytest.approx(
+        {r["player_id"]: r["top_speed_mps"] for r in players.iter_rows(named=True)}
+    )
 
 
 @pytest.mark.slow
@@ -105,15 +110,41 @@ def test_cli_intervals_and_sql(lake_with_match, capsys, tmp_path):
     from footy_assets import cli
     from footy_assets.lake.filter import filter_intervals
 
-    request = {"filters": [{"type": "frame_state", "players": ["0-9", "1-9"], "column": "speed_mps", "gte": 7.0,
-                            "min_duration_ms": 1000}]}
-    assert cli.main(["intervals", "--lake", lake_with_match.uri, "--match", "m1", "--request", json.dumps(request)]) == 0
+    request = {
+        "filters": [
+            {
+                "type": "frame_state",
+                "players": ["0-9", "1-9"],
+                "column": "speed_mps",
+                "gte": 7.0,
+                "min_duration_ms": 1000,
+            }
+        ]
+    }
+    assert (
+        cli.main(["intervals", "--lake", lake_with_match.uri, "--match", "m1", "--request", json.dumps(request)]) == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     assert printed == filter_intervals("m1", request, lake_with_match)
     iv = _table(lake_with_match, "intervals").filter(pl.col("definition") == "sprint")
     assert len(printed) == iv.filter(pl.col("player_id").is_in(["0-9", "1-9"])).height
-    assert all(set(r) == {"start", "end", "label", "type", "player_id", "team", "period", "period_start",
-                          "start_in_period", "end_in_period", "match_minute"} for r in printed)
+    assert all(
+        set(r)
+        == {
+            "start",
+            "end",
+            "label",
+            "type",
+            "player_id",
+            "team",
+            "period",
+            "period_start",
+            "start_in_period",
+            "end_in_period",
+            "match_minute",
+        }
+        for r in printed
+    )
     by_start = {(r["player_id"], round(r["start"], 3)): r for r in printed}
     for row in iv.filter(pl.col("player_id").is_in(["0-9", "1-9"])).iter_rows(named=True):
         answer = by_start[(row["player_id"], round(row["start_s"], 3))]
@@ -129,10 +160,15 @@ def test_cli_intervals_and_sql(lake_with_match, capsys, tmp_path):
     for match, req, message in (
         ("nope", request, "unknown match 'nope'"),
         ("m1", {"filters": [{"type": "frame_state", "players": ["0-9"], "column": "speed_mps"}]}, "needs gte, lte"),
-        ("m1", {"filters": [{"type": "frame_state", "players": ["7-7"], "column": "speed_mps", "gte": 1}]},
-         "unknown player(s) 7-7"),
+        (
+            "m1",
+            {"filters": [{"type": "frame_state", "players": ["7-7"], "column": "speed_mps", "gte": 1}]},
+            "unknown player(s) 7-7",
+        ),
     ):
-        assert cli.main(["intervals", "--lake", lake_with_match.uri, "--match", match, "--request", json.dumps(req)]) == 2
+        assert (
+            cli.main(["intervals", "--lake", lake_with_match.uri, "--match", match, "--request", json.dumps(req)]) == 2
+        )
         assert message in capsys.readouterr().err
 
     query = "SELECT team, count(*) AS players FROM player_match_summary GROUP BY team ORDER BY team"
@@ -149,9 +185,16 @@ def test_clock_within_the_period(lake_with_match):
     """The second half starts 15 min after the first ends (synthetic break): its clock restarts at 0 and its
     match minutes at 45."""
     state = _table(lake_with_match, "frame_state")
-    starts = state.group_by("period").agg(pl.col("timestamp_ms").min(), pl.col("period_time_s").min(),
-                                          pl.col("match_minute").min(),
-                                          last_minute=pl.col("match_minute").max()).sort("period")
+    starts = (
+        state.group_by("period")
+        .agg(
+            pl.col("timestamp_ms").min(),
+            pl.col("period_time_s").min(),
+            pl.col("match_minute").min(),
+            last_minute=pl.col("match_minute").max(),
+        )
+        .sort("period")
+    )
     assert starts["timestamp_ms"].to_list() == [0, 40_000 + 15 * 60_000]
     assert starts["period_time_s"].to_list() == [0.0, 0.0]
     assert starts["match_minute"].to_list() == [0, 45] and starts["last_minute"].to_list() == [0, 45]
@@ -194,17 +237,19 @@ def test_models_read_a_match_the_same_from_its_parquet_files_and_from_the_arrow_
     go through the dataset, which gives the column as null."""
     import duckdb
 
-    from footy_assets.orchestration.assets.summaries import register_match_rows
-    from footy_assets.lake.store import Lake
-
     from footy_assets.lake.publish import published_fingerprint
+    from footy_assets.lake.store import Lake
+    from footy_assets.orchestration.assets.summaries import register_match_rows
 
     lake = lake_with_match
     fingerprint = published_fingerprint(lake, "m1")
     for table in ("frame_state", "intervals", "ball_state"):
         con = duckdb.connect()
         assert register_match_rows(con, lake, table, "m1", fingerprint)
-        assert "read_parquet" in con.execute(f"SELECT sql FROM duckdb_views() WHERE view_name = '{table}'").fetchall()[0][0]
+        assert (
+            "read_parquet"
+            in con.execute(f"SELECT sql FROM duckdb_views() WHERE view_name = '{table}'").fetchall()[0][0]
+        )
         native = con.sql(f"SELECT * FROM {table} WHERE match_id = 'm1'").pl()
         reference = duckdb.connect()
         reference.register(table, lake.dataset(table))
@@ -213,8 +258,11 @@ def test_models_read_a_match_the_same_from_its_parquet_files_and_from_the_arrow_
         columns = sorted(native.columns)
         assert columns == sorted(via_dataset.columns)
         key = [c for c in ("frame_id", "player_id", "definition", "first_frame_id") if c in columns]
-        assert native.select(columns).sort(key).equals(
-            via_dataset.select(columns).with_columns(pl.col("match_id").cast(pl.String)).sort(key))
+        assert (
+            native.select(columns)
+            .sort(key)
+            .equals(via_dataset.select(columns).with_columns(pl.col("match_id").cast(pl.String)).sort(key))
+        )
     assert not register_match_rows(duckdb.connect(), lake, "no_such_table", "m1", fingerprint)
 
     # a table whose stored file lacks a column the table has now: the dataset fills it with null

@@ -44,8 +44,9 @@ def synced(name: str) -> sync.SyncResult:
 def positions(frame: str = "frame_id") -> tuple[pl.DataFrame, pl.DataFrame]:
     t = tracking("footovision_h1")
     ball = t.filter(pl.col("role") == "ball").select(pl.col("frame_id").alias(frame), bx="x_m", by="y_m")
-    people = t.filter(pl.col("player_id").is_not_null()).select(pl.col("frame_id").alias(frame), "player_id",
-                                                                px="x_m", py="y_m")
+    people = t.filter(pl.col("player_id").is_not_null()).select(
+        pl.col("frame_id").alias(frame), "player_id", px="x_m", py="y_m"
+    )
     return ball, people
 
 
@@ -83,7 +84,9 @@ def test_footovision_passes_put_the_actor_at_the_ball():
     assert at_chosen.median() < 1.0
     assert (at_chosen <= sync.SyncParams().near_m).all()
     # the positions written back are the tracking's at the chosen frame
-    tracked = done.select(np.hypot(pl.col("player_x_m") - pl.col("ball_x_m"), pl.col("player_y_m") - pl.col("ball_y_m")))
+    tracked = done.select(
+        np.hypot(pl.col("player_x_m") - pl.col("ball_x_m"), pl.col("player_y_m") - pl.col("ball_y_m"))
+    )
     assert np.allclose(tracked.to_series().to_numpy(), at_chosen.to_numpy(), atol=1e-4)
     # every ball event with an identified actor is placed, and no event that does not involve the ball
     statuses = dict(out.group_by("sync_status").len().iter_rows())
@@ -113,13 +116,17 @@ def test_sportec_kick_off_offsets_recovered():
     assert (periods["offset_source"] == "kick-off").all()
     out = events("sportec_snippet").join(result.events, on="event_id")
     assert dict(out.select("period", "offset_ms").unique().iter_rows()) == dict(
-        periods.select("period", "offset_ms").iter_rows())
+        periods.select("period", "offset_ms").iter_rows()
+    )
     # the kick-off's frame on the corrected clock is the tracking's kick-off
     first = out.filter(pl.col("event_id") == "17364900000006").row(0, named=True)
     assert first["clock_frame_id"] == 1
     # the snippet tracks three players for 4 s after each kick-off: no event's actor is at the ball then
-    assert set(out["sync_status"]) == {"unmatched: not a ball event", "unmatched: actor not in the tracking",
-                                       "unmatched: no tracking at the event's time"}
+    assert set(out["sync_status"]) == {
+        "unmatched: not a ball event",
+        "unmatched: actor not in the tracking",
+        "unmatched: no tracking at the event's time",
+    }
     EventSync.validate(result.events)
 
 
@@ -129,8 +136,10 @@ def test_frames_do_not_depend_on_the_event_clock(seed):
     ev = events("footovision_h1")
     rng = np.random.default_rng(seed)
     shift = 3000 + rng.uniform(-500, 500, ev.height).round().astype(np.int64)
-    moved = ev.with_columns(time=pl.col("time") + pl.duration(milliseconds=pl.Series(shift)),
-                            timestamp_ms=pl.col("timestamp_ms") + pl.Series(shift))
+    moved = ev.with_columns(
+        time=pl.col("time") + pl.duration(milliseconds=pl.Series(shift)),
+        timestamp_ms=pl.col("timestamp_ms") + pl.Series(shift),
+    )
     result = sync.synchronise(moved, tracking("footovision_h1"), 25)
     assert result.periods["offset_ms"][0] == pytest.approx(3000, abs=500)
     both = synced("footovision_h1").events.join(result.events, on="event_id", suffix="_moved")
@@ -145,47 +154,88 @@ def synthetic_match(truth: pl.DataFrame, bias_ms: dict[int, int], seed: int = 5)
     off by ``bias_ms`` per period and by each event's own error (0.3 s late on average, 0.4 s either way)."""
     first = pl.col("frame").min().over("period")
     t = truth.select(
-        match_id=pl.lit("syn"), frame_id="frame", timestamp_ms="timestamp_ms", period="period", role="role",
-        player_id=pl.when(pl.col("identified") & pl.col("jersey").is_not_null())
-        .then(pl.format("{}-{}", "team", "jersey")),
-        x_m=pl.col("x").cast(pl.Float32), y_m=pl.col("y").cast(pl.Float32), z_m=pl.col("z").cast(pl.Float32),
-        in_play=pl.col("frame") - first >= 50)
+        match_id=pl.lit("syn"),
+        frame_id="frame",
+        timestamp_ms="timestamp_ms",
+        period="period",
+        role="role",
+        player_id=pl.when(pl.col("identified") & pl.col("jersey").is_not_null()).then(
+            pl.format("{}-{}", "team", "jersey")
+        ),
+        x_m=pl.col("x").cast(pl.Float32),
+        y_m=pl.col("y").cast(pl.Float32),
+        z_m=pl.col("z").cast(pl.Float32),
+        in_play=pl.col("frame") - first >= 50,
+    )
     ball = t.filter((pl.col("role") == "ball") & (pl.col("z_m") == 0)).select("frame_id", "period", bx="x_m", by="y_m")
     people = t.filter(pl.col("player_id").is_not_null()).select("frame_id", "player_id", "x_m", "y_m")
-    kicks = (ball.join(people, on="frame_id")
-             .filter(((pl.col("x_m") - pl.col("bx")) ** 2 + (pl.col("y_m") - pl.col("by")) ** 2) < 1e-4)
-             .unique("frame_id").sort("frame_id"))
+    kicks = (
+        ball.join(people, on="frame_id")
+        .filter(((pl.col("x_m") - pl.col("bx")) ** 2 + (pl.col("y_m") - pl.col("by")) ** 2) < 1e-4)
+        .unique("frame_id")
+        .sort("frame_id")
+    )
     # the carrier 0.8 s later (20 frames) is the receiver; a "pass" to oneself is none
     later = t.filter(pl.col("role") == "ball").select("frame_id", ex="x_m", ey="y_m").join(people, on="frame_id")
-    receiver = (later.with_columns(d=(pl.col("x_m") - pl.col("ex")) ** 2 + (pl.col("y_m") - pl.col("ey")) ** 2)
-                .sort("d").group_by("frame_id").first().select(end="frame_id", receiver_id="player_id"))
-    kicks = (kicks.with_columns(end=pl.col("frame_id") + 20).join(receiver, on="end", how="left")
-             .filter(pl.col("receiver_id") != pl.col("player_id")))
+    receiver = (
+        later.with_columns(d=(pl.col("x_m") - pl.col("ex")) ** 2 + (pl.col("y_m") - pl.col("ey")) ** 2)
+        .sort("d")
+        .group_by("frame_id")
+        .first()
+        .select(end="frame_id", receiver_id="player_id")
+    )
+    kicks = (
+        kicks.with_columns(end=pl.col("frame_id") + 20)
+        .join(receiver, on="end", how="left")
+        .filter(pl.col("receiver_id") != pl.col("player_id"))
+    )
     rng = np.random.default_rng(seed)
     error = rng.normal(300, 400, kicks.height).round().astype(np.int64)
     ev = kicks.with_columns(
         true_frame="frame_id",
-        timestamp_ms=pl.col("frame_id") * 40 + pl.col("period").replace_strict(bias_ms, return_dtype=pl.Int64)
+        timestamp_ms=pl.col("frame_id") * 40
+        + pl.col("period").replace_strict(bias_ms, return_dtype=pl.Int64)
         + pl.Series(error),
-        type=pl.lit("pass"), sub_type=pl.lit(None, pl.String),
+        type=pl.lit("pass"),
+        sub_type=pl.lit(None, pl.String),
         x_m=pl.col("bx") + pl.Series(rng.normal(0, 1.5, kicks.height)).cast(pl.Float32),
-        y_m=pl.col("by") + pl.Series(rng.normal(0, 1.5, kicks.height)).cast(pl.Float32))
+        y_m=pl.col("by") + pl.Series(rng.normal(0, 1.5, kicks.height)).cast(pl.Float32),
+    )
     # each period's kick-off: a pass by the player nearest the ball at its first in-play frame, on the biased clock
-    starts = t.filter(pl.col("in_play") & (pl.col("role") == "ball")).group_by("period").agg(
-        pl.col("frame_id").min().alias("frame_id"))
-    nearest = (starts.join(t.filter(pl.col("role") == "ball").select("frame_id", "x_m", "y_m"), on="frame_id")
-               .join(people, on="frame_id", suffix="_p")
-               .with_columns(d=(pl.col("x_m_p") - pl.col("x_m")) ** 2 + (pl.col("y_m_p") - pl.col("y_m")) ** 2)
-               .sort("d").group_by("period").first())
+    starts = (
+        t.filter(pl.col("in_play") & (pl.col("role") == "ball"))
+        .group_by("period")
+        .agg(pl.col("frame_id").min().alias("frame_id"))
+    )
+    nearest = (
+        starts.join(t.filter(pl.col("role") == "ball").select("frame_id", "x_m", "y_m"), on="frame_id")
+        .join(people, on="frame_id", suffix="_p")
+        .with_columns(d=(pl.col("x_m_p") - pl.col("x_m")) ** 2 + (pl.col("y_m_p") - pl.col("y_m")) ** 2)
+        .sort("d")
+        .group_by("period")
+        .first()
+    )
     kick_offs = nearest.select(
-        "period", "player_id", true_frame=pl.lit(None, pl.Int64),
+        "period",
+        "player_id",
+        true_frame=pl.lit(None, pl.Int64),
         timestamp_ms=pl.col("frame_id") * 40 + pl.col("period").replace_strict(bias_ms, return_dtype=pl.Int64),
-        type=pl.lit("pass"), sub_type=pl.lit("kick_off"), receiver_id=pl.lit(None, pl.String), x_m=0.0, y_m=0.0)
+        type=pl.lit("pass"),
+        sub_type=pl.lit("kick_off"),
+        receiver_id=pl.lit(None, pl.String),
+        x_m=0.0,
+        y_m=0.0,
+    )
     columns = ["period", "player_id", "true_frame", "timestamp_ms", "type", "sub_type", "receiver_id", "x_m", "y_m"]
     ev = pl.concat([kick_offs.select(columns), ev.select(columns)], how="vertical_relaxed").sort("timestamp_ms")
-    ev = ev.with_columns(match_id=pl.lit("syn"), event_id=pl.format("e{}", pl.int_range(pl.len())),
-                         event_index=pl.int_range(pl.len(), dtype=pl.Int32), x_end_m=pl.lit(None, pl.Float32),
-                         y_end_m=pl.lit(None, pl.Float32), body_part=pl.lit("feet"))
+    ev = ev.with_columns(
+        match_id=pl.lit("syn"),
+        event_id=pl.format("e{}", pl.int_range(pl.len())),
+        event_index=pl.int_range(pl.len(), dtype=pl.Int32),
+        x_end_m=pl.lit(None, pl.Float32),
+        y_end_m=pl.lit(None, pl.Float32),
+        body_part=pl.lit("feet"),
+    )
     return t, ev
 
 
@@ -204,11 +254,15 @@ def test_synthetic_match_true_frames(truth):
 
 def test_without_a_kick_off_in_tracking_the_offset_is_zero():
     moved = tracking("footovision_h1").with_columns(
-        x_m=pl.when(pl.col("role") == "ball").then(pl.col("x_m") + 20).otherwise(pl.col("x_m")))
+        x_m=pl.when(pl.col("role") == "ball").then(pl.col("x_m") + 20).otherwise(pl.col("x_m"))
+    )
     result = sync.synchronise(events("footovision_h1"), moved, 25)
     period = result.periods.row(0, named=True)
     assert (period["offset_ms"], period["offset_source"], period["kickoff_frame_id"]) == (
-        0, "no kick-off in tracking", None)
+        0,
+        "no kick-off in tracking",
+        None,
+    )
     # the actor is never near the shifted ball: nothing is placed, each ball event says why
     statuses = set(result.events["sync_status"])
     assert "synced" not in statuses
@@ -218,14 +272,23 @@ def test_without_a_kick_off_in_tracking_the_offset_is_zero():
 def test_no_events_or_no_tracking():
     ev, t = events("footovision_h1"), tracking("footovision_h1")
     assert sync.synchronise(ev.clear(), t, 25).events.height == 0
-    for result in (sync.synchronise(ev, t.clear(), 25),
-                   sync.synchronise(ev.with_columns(period=pl.lit(2, pl.Int8)), t, 25)):
+    for result in (
+        sync.synchronise(ev, t.clear(), 25),
+        sync.synchronise(ev.with_columns(period=pl.lit(2, pl.Int8)), t, 25),
+    ):
         assert dict(result.events.group_by("sync_status").len().iter_rows()) == {
-            "unmatched: not a ball event": 169, "unmatched: no tracking in the period": 34}
+            "unmatched: not a ball event": 169,
+            "unmatched: no tracking in the period": 34,
+        }
         assert result.events["clock_frame_id"].null_count() == 203
         EventSync.validate(result.events)
     assert sync.synchronise(ev.with_columns(period=pl.lit(2, pl.Int8)), t, 25).periods.row(0) == (
-        2, None, "6742527193", 0, "no tracking in the period")
+        2,
+        None,
+        "6742527193",
+        0,
+        "no tracking in the period",
+    )
 
 
 def test_ordered_choice_keeps_order_and_kicks_apart():

@@ -22,7 +22,9 @@ def moves() -> pl.DataFrame:
     step = pl.col("frame").diff().over("track", "period")
     frame = truth.sort("track", "period", "frame").with_columns(
         speed=pl.when(step == 1).then(
-            (pl.col("x").diff() ** 2 + pl.col("y").diff() ** 2).sqrt().over("track", "period") * SPEC.fps))
+            (pl.col("x").diff() ** 2 + pl.col("y").diff() ** 2).sqrt().over("track", "period") * SPEC.fps
+        )
+    )
     return frame.with_columns(accel=pl.when(step == 1).then(pl.col("speed").diff().over("track", "period") * SPEC.fps))
 
 

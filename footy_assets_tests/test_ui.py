@@ -26,8 +26,19 @@ from footy_assets_tests.helpers import land_synthetic
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-ASSETS = {"raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality", "player_period_summary",
-          "player_match_summary", "team_match_summary", "matches", "vendor_exports"}
+ASSETS = {
+    "raw_feed",
+    "tracking",
+    "frame_state",
+    "ball_state",
+    "intervals",
+    "match_quality",
+    "player_period_summary",
+    "player_match_summary",
+    "team_match_summary",
+    "matches",
+    "vendor_exports",
+}
 CHAIN = ASSETS - {"vendor_exports"}  # a match's chain; exports are launched by hand
 ARTIFACTS = PROJECT_ROOT / ".artifacts" / "ui"
 # How long a wait for the daemon may take before the test calls it stuck (s): a bound on a hang, never a measure
@@ -42,8 +53,11 @@ def _free_port() -> int:
 
 
 def _graphql(port: int, query: str) -> dict:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         body = json.loads(response.read())
     assert "errors" not in body, body
@@ -62,8 +76,13 @@ def served(tmp_path_factory, truth):
     root = tmp_path_factory.mktemp("ui")
     home = root / "dagster_home"
     lake = Lake.from_env(str(root / "lake"))
-    env = dict(os.environ, DAGSTER_HOME=str(home), FOOTY_DATA_LAKE=lake.uri, FOOTY_SENSOR_INTERVAL_S="5",
-               FOOTY_AUTOMATION_INTERVAL_S="5")
+    env = dict(
+        os.environ,
+        DAGSTER_HOME=str(home),
+        FOOTY_DATA_LAKE=lake.uri,
+        FOOTY_SENSOR_INTERVAL_S="5",
+        FOOTY_AUTOMATION_INTERVAL_S="5",
+    )
     saved = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)
     from footy_assets.orchestration.instance import ensure_dagster_home
@@ -77,12 +96,25 @@ def served(tmp_path_factory, truth):
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
     port = _free_port()
-    log = open(root / "dagster_dev.log", "w")
+    log = open(root / "dagster_dev.log", "w")  # noqa: SIM115  the server's log, open while it runs
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h",
-         "127.0.0.1", "-p", str(port)],
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "dev",
+            "-w",
+            str(PROJECT_ROOT / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         # not from the project root: Dagster would load its .env, whose DAGSTER_HOME overrides this test's
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + WAIT_S
         while True:
@@ -90,7 +122,7 @@ def served(tmp_path_factory, truth):
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5)
                 _nodes(port)  # the code location is loaded too
                 break
-            except Exception:
+            except Exception:  # noqa: BLE001  not up yet: any failure means try again
                 if time.time() > deadline or process.poll() is not None:
                     log.flush()
                     pytest.fail(f"dagster dev did not come up: {(root / 'dagster_dev.log').read_text()[-3000:]}")
@@ -130,8 +162,10 @@ def test_a_dropped_match_is_materialised_by_the_sensor(served, truth):
     assert all(node["partitionKeys"] == ["m1", "m2"] for node in nodes.values())
     run_ids = {node["assetMaterializations"][0]["runId"] for name, node in nodes.items() if name in CHAIN}
     assert len(run_ids) == 1  # one run of the match job materialised every asset of m2
-    query = ('{ runsOrError(filter: {tags: [{key: "footy_assets/match", value: "m2"}]}) '
-             '{ ... on Runs { results { runId status tags { key value } } } } }')
+    query = (
+        '{ runsOrError(filter: {tags: [{key: "footy_assets/match", value: "m2"}]}) '
+        "{ ... on Runs { results { runId status tags { key value } } } } }"
+    )
     runs = _graphql(port, query)["runsOrError"]["results"]
     settle = time.time() + 60  # the last asset's event is stored a moment before the run's own success
     while [r["status"] for r in runs] == ["STARTED"] and time.time() < settle:
@@ -140,13 +174,18 @@ def test_a_dropped_match_is_materialised_by_the_sensor(served, truth):
     assert [r["status"] for r in runs] == ["SUCCESS"]
     assert {"key": "footy_assets/trigger", "value": "sensor"} in runs[0]["tags"]
     time.sleep(12)  # two more sensor ticks over the same files: no second run
-    runs = _graphql(port, '{ runsOrError(filter: {tags: [{key: "footy_assets/match", value: "m2"}]}) '
-                          '{ ... on Runs { results { runId } } } }')["runsOrError"]["results"]
+    runs = _graphql(
+        port,
+        '{ runsOrError(filter: {tags: [{key: "footy_assets/match", value: "m2"}]}) '
+        "{ ... on Runs { results { runId } } } }",
+    )["runsOrError"]["results"]
     assert len(runs) == 1
 
 
-SENSOR = ('{{ sensorOrError(sensorSelector: {{repositoryName: "__repository__", repositoryLocationName: '
-          '"footy_assets", sensorName: "{name}"}}) {{ ... on Sensor {{ name sensorState {{ status }} }} }} }}')
+SENSOR = (
+    '{{ sensorOrError(sensorSelector: {{repositoryName: "__repository__", repositoryLocationName: '
+    '"footy_assets", sensorName: "{name}"}}) {{ ... on Sensor {{ name sensorState {{ status }} }} }} }}'
+)
 
 
 def test_automation_runs_by_default_and_refreshes_downstream_of_tracking(served):
@@ -162,17 +201,33 @@ def test_automation_runs_by_default_and_refreshes_downstream_of_tracking(served)
     before = {n: node["assetMaterializations"] for n, node in _nodes(port).items()}
     ingest = [a for a in all_assets if dg.AssetKey("tracking") in a.keys]
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        result = dg.materialize(ingest, partition_key="m1", instance=instance,
-                                resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)})
+        result = dg.materialize(
+            ingest,
+            partition_key="m1",
+            instance=instance,
+            resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)},
+        )
         assert result.success
-    downstream = ("frame_state", "ball_state", "intervals", "match_quality", "player_period_summary", "player_match_summary",
-                  "team_match_summary", "matches")
+    downstream = (
+        "frame_state",
+        "ball_state",
+        "intervals",
+        "match_quality",
+        "player_period_summary",
+        "player_match_summary",
+        "team_match_summary",
+        "matches",
+    )
     deadline = time.time() + WAIT_S
     while time.time() < deadline:
         nodes = _nodes(port)
-        fresh = {n for n in downstream if nodes[n]["assetMaterializations"]
-                 and nodes[n]["assetMaterializations"][0]["runId"] != before[n][0]["runId"]
-                 and nodes[n]["assetMaterializations"][0]["partition"] == "m1"}
+        fresh = {
+            n
+            for n in downstream
+            if nodes[n]["assetMaterializations"]
+            and nodes[n]["assetMaterializations"][0]["runId"] != before[n][0]["runId"]
+            and nodes[n]["assetMaterializations"][0]["partition"] == "m1"
+        }
         if fresh == set(downstream):
             break
         time.sleep(3)
@@ -190,13 +245,24 @@ def test_browser_shows_the_asset_graph(served, tmp_path):
     # what a first visitor's "Skip" on Dagster's welcome dialog does, so it does not cover the page
     assert _graphql(port, "mutation { setNuxSeen }")["setNuxSeen"] is True
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1600,1000", "--virtual-time-budget=25000"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1600,1000",
+        "--virtual-time-budget=25000",
+    ]
 
     def page(path: str, *how: str) -> str:
-        done = subprocess.run([_chromium(), *flags, *how, f"http://127.0.0.1:{port}/{path}"],
-                              capture_output=True, text=True, timeout=180)
+        done = subprocess.run(
+            [_chromium(), *flags, *how, f"http://127.0.0.1:{port}/{path}"], capture_output=True, text=True, timeout=180
+        )
         return done.stdout
 
     catalog = page("assets", "--dump-dom")

@@ -64,8 +64,13 @@ def test_upkeep_compacts_checkpoints_and_vacuums(lake, two_published, capsys):
 def _upkeep(tmp_path, *argv, **env):
     (tmp_path / "lake").mkdir(exist_ok=True)
     environ = {k: v for k, v in os.environ.items() if k != "FOOTY_READER_HOLD_HOURS"} | env
-    return subprocess.run([*CLI, "upkeep", "--lake", str(tmp_path / "lake"), *argv], capture_output=True, text=True,
-                          timeout=120, env=environ)
+    return subprocess.run(
+        [*CLI, "upkeep", "--lake", str(tmp_path / "lake"), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environ,
+    )
 
 
 def test_a_negative_retention_is_refused_in_one_line(tmp_path):
@@ -80,7 +85,8 @@ def test_a_retention_shorter_than_a_reader_holds_is_warned_and_still_runs(tmp_pa
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
         "warning: a vacuum retention of 0 h is shorter than the 1 h a reader may hold a snapshot "
-        "(FOOTY_READER_HOLD_HOURS): a query or run reading now may lose files"]
+        "(FOOTY_READER_HOLD_HOURS): a query or run reading now may lose files"
+    ]
     assert "upkeep (vacuum retention 0 h)" in done.stdout and "done in" in done.stdout
     longer = _upkeep(tmp_path, "--retention-hours", "1")  # as long as the default hold: no warning
     assert longer.returncode == 0 and longer.stderr == "", longer.stderr

@@ -11,17 +11,24 @@ import pandera.polars as pa
 import polars as pl
 import pytest
 
-from footy_assets.orchestration.assets.summaries import CONTRACTS as SUMMARY_CONTRACTS
 from footy_assets.core.contracts.derived import BallState, FrameState, Intervals, MatchQuality
 from footy_assets.core.contracts.matches import Matches
 from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.core.contracts.validation import passes
+from footy_assets.orchestration.assets.summaries import CONTRACTS as SUMMARY_CONTRACTS
 from footy_assets.orchestration.runner import materialize_lake
 
 from .conftest import land_synthetic
 
-CONTRACTS = {"tracking": Tracking, "frame_state": FrameState, "ball_state": BallState, "intervals": Intervals,
-             "match_quality": MatchQuality, "matches": Matches, **SUMMARY_CONTRACTS}
+CONTRACTS = {
+    "tracking": Tracking,
+    "frame_state": FrameState,
+    "ball_state": BallState,
+    "intervals": Intervals,
+    "match_quality": MatchQuality,
+    "matches": Matches,
+    **SUMMARY_CONTRACTS,
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +71,10 @@ def mutants(frame: pl.DataFrame, contract):
         if not column.nullable:
             yield f"{name} null", frame.with_columns(pl.when(first).then(None).otherwise(pl.col(name)).alias(name))
         if dtype in (pl.Float32, pl.Float64) and not column.nullable:
-            yield f"{name} NaN", frame.with_columns(
-                pl.when(first).then(float("nan")).otherwise(pl.col(name)).cast(dtype).alias(name))
+            yield (
+                f"{name} NaN",
+                frame.with_columns(pl.when(first).then(float("nan")).otherwise(pl.col(name)).cast(dtype).alias(name)),
+            )
         for check in column.checks:
             stats = check.statistics or {}
             bad = None
@@ -78,10 +87,16 @@ def mutants(frame: pl.DataFrame, contract):
             elif "pattern" in stats:
                 bad = "no match!"
             if bad is not None:
-                yield f"{name} {check.name}", frame.with_columns(
-                    pl.when(first).then(pl.lit(bad)).otherwise(pl.col(name).cast(pl.String if isinstance(bad, str)
-                                                                                else dtype))
-                    .cast(dtype, strict=False).alias(name))
+                yield (
+                    f"{name} {check.name}",
+                    frame.with_columns(
+                        pl.when(first)
+                        .then(pl.lit(bad))
+                        .otherwise(pl.col(name).cast(pl.String if isinstance(bad, str) else dtype))
+                        .cast(dtype, strict=False)
+                        .alias(name)
+                    ),
+                )
         if dtype.is_nested():
             continue
         other = pl.String if dtype == pl.Categorical else pl.Int32 if dtype != pl.Int32 else pl.Int64
@@ -93,8 +108,10 @@ def mutants(frame: pl.DataFrame, contract):
         yield "a row twice", pl.concat([frame, frame.head(1)])
         yield "a row twice, next to itself", pl.concat([frame.head(1), frame])  # frame order kept
     if frame.height and "match_id" in frame.columns:
-        yield "another match_id", frame.with_columns(
-            pl.when(first).then(pl.lit("other")).otherwise(pl.col("match_id")).alias("match_id"))
+        yield (
+            "another match_id",
+            frame.with_columns(pl.when(first).then(pl.lit("other")).otherwise(pl.col("match_id")).alias("match_id")),
+        )
 
 
 @pytest.mark.slow

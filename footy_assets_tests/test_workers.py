@@ -24,8 +24,14 @@ def test_materialize_with_two_workers(tmp_path, truth):
         land_synthetic(lake, fmt, f"w{number}", truth)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "FOOTY_"))}
     env["DAGSTER_HOME"] = str(tmp_path / "home")
-    done = subprocess.run([str(Path(sys.executable).parent / "footy-assets"), "materialize", "--lake", lake.uri,
-                           "--workers", "2"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "footy-assets"), "materialize", "--lake", lake.uri, "--workers", "2"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("  ok      w") == 4 and "done in" in done.stdout
     assert run_sql(lake, "SELECT count(*) AS n FROM matches")["n"][0] == 4
@@ -33,8 +39,14 @@ def test_materialize_with_two_workers(tmp_path, truth):
         runs = instance.get_runs()
         assert len(runs) == 4 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
         assert len({r.tags["footy_assets/pid"] for r in runs}) == 2  # two worker processes shared the matches
-    again = subprocess.run([str(Path(sys.executable).parent / "footy-assets"), "materialize", "--lake", lake.uri,
-                            "--workers", "2"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    again = subprocess.run(
+        [str(Path(sys.executable).parent / "footy-assets"), "materialize", "--lake", lake.uri, "--workers", "2"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert again.returncode == 0 and "0 materialised" in again.stdout
 
 
@@ -43,4 +55,6 @@ def test_match_job_runs_in_process_by_default_and_accepts_multiprocess():
     assert job.executor_def.name == "multi_or_in_process_executor"
     assert dg.validate_run_config(job, {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}})
     # a run of a match (sensor, backfill, launchpad) gets the job's config: in process unless asked otherwise
-    assert job.partitioned_config.get_run_config_for_partition_key("m1") == {"execution": {"config": {"in_process": {}}}}
+    assert job.partitioned_config.get_run_config_for_partition_key("m1") == {
+        "execution": {"config": {"in_process": {}}}
+    }

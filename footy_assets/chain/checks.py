@@ -24,16 +24,29 @@ class Check:
 
 
 NO_DUPLICATE_PLAYER_FRAMES = Check("no_duplicate_player_frames", "tracking", True, "No player_id twice in one frame.")
-POSITIONS_ON_PITCH = Check("positions_on_pitch", "tracking", True,
-                           f"Players, goal keepers and referees within the pitch plus {PITCH_MARGIN_M:g} m.")
-BALL_TRACKED = Check("ball_tracked", "tracking", False,
-                     f"Warning only: the ball is missing from more than {MAX_BALL_MISSING_SHARE:.0%} of the frames. "
-                     "A few frames without it are normal (occlusions); the count and the first of them are in the "
-                     "metadata.")
-SPEEDS_PLAUSIBLE = Check("speeds_plausible", "frame_state", False,
-                         f"No smoothed speed above {MAX_PLAUSIBLE_SPEED_MPS:g} m/s (warning, with the worst frames).")
-COVERS_TRACKING = Check("covers_tracking", "frame_state", True,
-                        "One frame_state row for every identified player row of tracking.")
+POSITIONS_ON_PITCH = Check(
+    "positions_on_pitch",
+    "tracking",
+    True,
+    f"Players, goal keepers and referees within the pitch plus {PITCH_MARGIN_M:g} m.",
+)
+BALL_TRACKED = Check(
+    "ball_tracked",
+    "tracking",
+    False,
+    f"Warning only: the ball is missing from more than {MAX_BALL_MISSING_SHARE:.0%} of the frames. "
+    "A few frames without it are normal (occlusions); the count and the first of them are in the "
+    "metadata.",
+)
+SPEEDS_PLAUSIBLE = Check(
+    "speeds_plausible",
+    "frame_state",
+    False,
+    f"No smoothed speed above {MAX_PLAUSIBLE_SPEED_MPS:g} m/s (warning, with the worst frames).",
+)
+COVERS_TRACKING = Check(
+    "covers_tracking", "frame_state", True, "One frame_state row for every identified player row of tracking."
+)
 
 # in the order each asset declares and reports them
 TRACKING_CHECKS = (NO_DUPLICATE_PLAYER_FRAMES, POSITIONS_ON_PITCH, BALL_TRACKED)
@@ -68,7 +81,10 @@ def refusal_message(match_id: str, files: list[str], refused: Outcome) -> str:
     """One line: which delivery, which check, its counts and the first offending row."""
     examples = refused.metadata.get("examples") or []
     first = f"; first: {json.dumps(examples[0], default=str)}" if examples else ""
-    counts = ", ".join(f"{k} = {v}" for k, v in refused.metadata.items()
-                       if isinstance(v, (int, float)) and not isinstance(v, bool))
-    return (f"{match_id}: delivery refused, nothing written ({', '.join(files)}): check {refused.name} "
-            f"failed ({counts}){first}")
+    counts = ", ".join(
+        f"{k} = {v}" for k, v in refused.metadata.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+    )
+    return (
+        f"{match_id}: delivery refused, nothing written ({', '.join(files)}): check {refused.name} "
+        f"failed ({counts}){first}"
+    )

@@ -30,18 +30,30 @@ def register_match_rows(con, lake: Lake, table: str, match_id: str, fingerprint:
         rows = f"read_parquet({listed}, hive_partitioning = false)"  # the partition's values: given below
         stored = [f.name for f in dt.schema().fields if f.name not in ("match_id", "fingerprint")]
         if [c[0] for c in con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall()] == stored:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW \"{table}\" AS SELECT '{match_id}' AS match_id, "
-                        f"'{fingerprint}' AS fingerprint, * FROM {rows}")
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW \"{table}\" AS SELECT '{match_id}' AS match_id, "
+                f"'{fingerprint}' AS fingerprint, * FROM {rows}"
+            )
             return True
     dataset = lake.dataset(table)
     con.register(f"_{table}_dataset", dataset)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW \"{table}\" AS SELECT * FROM \"_{table}_dataset\" "
-                f"WHERE match_id = '{match_id}' AND fingerprint = '{fingerprint}'")
+    con.execute(
+        f'CREATE OR REPLACE TEMP VIEW "{table}" AS SELECT * FROM "_{table}_dataset" '
+        f"WHERE match_id = '{match_id}' AND fingerprint = '{fingerprint}'"
+    )
     return True
 
 
-def model_rows(con, lake: Lake, name: str, sql: str, deps: tuple[str, ...], match_id: str, contract=None,
-               registered: set[str] | None = None) -> tuple[pl.DataFrame, str, float]:
+def model_rows(
+    con,
+    lake: Lake,
+    name: str,
+    sql: str,
+    deps: tuple[str, ...],
+    match_id: str,
+    contract=None,
+    registered: set[str] | None = None,
+) -> tuple[pl.DataFrame, str, float]:
     """(rows, the delivery they come from, when the work started: ``time.perf_counter`` s) of the model ``name``
     (its query ``sql`` reads the tables ``deps``) for one match, on ``con``, validated by ``contract`` where it has
     one. ``registered``: the tables already registered on ``con`` by earlier models of the step (each is registered

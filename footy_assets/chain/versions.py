@@ -53,8 +53,10 @@ CODE_VERSIONS: dict[str, str] = {
     "raw_feed": "1",
     "tracking": "4",
     # 4: valid also needs a plausible speed and acceleration in the SG window
-    "frame_state": (f"4+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}+step{MAX_STEP_SPEED_MPS:g}"
-                    f"+speed{MAX_SPEED_MPS:g}+accel{MAX_ACCEL_MPS2:g}"),
+    "frame_state": (
+        f"4+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}+step{MAX_STEP_SPEED_MPS:g}"
+        f"+speed{MAX_SPEED_MPS:g}+accel{MAX_ACCEL_MPS2:g}"
+    ),
     "ball_state": "2",
     "intervals": f"4+catalog.{_digest(CATALOG.read_bytes())}",  # 4: sums over runs in float64, fixed order
     "match_quality": "2",  # 2: totals of dropout_s from whole frames (the same bits on every run)

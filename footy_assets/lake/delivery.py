@@ -39,8 +39,10 @@ def read_delivery(lake: Lake, landed: LandedMatch) -> tuple[LandedMatch, Deliver
                 try:
                     data, mtime_ns = folder.read(f.name, limit)
                 except UnsafeEntry as exc:
-                    raise FeedError(f"{where}/{f.name}", exc.strerror if "refused" in exc.strerror
-                                    else f"{exc.strerror}: refused, not read") from None
+                    raise FeedError(
+                        f"{where}/{f.name}",
+                        exc.strerror if "refused" in exc.strerror else f"{exc.strerror}: refused, not read",
+                    ) from None
                 except OSError as exc:
                     raise FeedError(f"{where}/{f.name}", f"cannot be read ({exc.strerror or exc})") from None
                 if len(data) > limit:
