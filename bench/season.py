@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from footy_assets.chain.planning import default_workers
 from footy_assets.formats import synthetic
-from footy_assets.orchestration.runner import default_workers
 
 SEASON = 380
 

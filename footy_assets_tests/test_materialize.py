@@ -8,9 +8,10 @@ import pytest
 
 from footy_assets import cli
 from footy_assets.chain import versions
+from footy_assets.chain.planning import plan_matches
 from footy_assets.definitions import RESOURCES, all_assets
 from footy_assets.orchestration.resources import LakeResource
-from footy_assets.orchestration.runner import materialize_lake, plan_matches
+from footy_assets.orchestration.runner import materialize_lake
 
 from .conftest import land_sample, land_synthetic
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from footy_assets.chain.planning import plan_matches
 from footy_assets.lake import landing
 from footy_assets.lake.store import Lake
-from footy_assets.orchestration.runner import plan_matches
 from footy_assets_tests.seasons import recorded_season, same_size_change_with_old_time
 
 _same_size_change_with_old_time = same_size_change_with_old_time  # the name test_automation imports from here

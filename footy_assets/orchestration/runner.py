@@ -11,13 +11,8 @@ import dagster as dg
 
 from footy_assets.chain import prefetch
 
-# planning is Dagster-free (the CLI plans and starts reading before Dagster is imported); re-exported here
-from footy_assets.chain.planning import (
-    MatchOutcome,
-    MatchPlan,
-    plan_matches,
-    recorded_files,  # noqa: F401
-)
+# planning is Dagster-free (the CLI plans and starts reading before Dagster is imported)
+from footy_assets.chain.planning import MatchOutcome, MatchPlan, plan_matches
 from footy_assets.lake.store import Lake, check_match_id
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
 

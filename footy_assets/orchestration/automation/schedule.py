@@ -14,12 +14,11 @@ from datetime import datetime
 
 import dagster as dg
 
-from footy_assets.chain.planning import verified_on
+from footy_assets.chain.planning import plan_matches, verified_on
 from footy_assets.lake.store import Lake
 from footy_assets.orchestration.automation.jobs import match_job
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
 from footy_assets.orchestration.resources import LakeResource
-from footy_assets.orchestration.runner import plan_matches
 from footy_assets.orchestration.tags import MATCH_TAG, STATUS_TAG, TRIGGER_TAG
 
 BACKFILL_CRON = os.environ.get("FOOTY_BACKFILL_CRON", "0 3 * * *")

@@ -14,13 +14,13 @@ import os
 
 import dagster as dg
 
+from footy_assets.chain.planning import recorded_files, stored_status
 from footy_assets.lake.landing import LandedMatch, LandingError, landed_files, list_match_folders, stat_signature
 from footy_assets.lake.matches import read_matches
 from footy_assets.lake.store import Lake
 from footy_assets.orchestration.automation.jobs import match_job
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
 from footy_assets.orchestration.resources import LakeResource
-from footy_assets.orchestration.runner import recorded_files, stored_status
 from footy_assets.orchestration.tags import FINGERPRINT_TAG, MATCH_TAG, TRIGGER_TAG
 
 
