@@ -6,7 +6,7 @@ runs and sprints, each a raised-cosine speed ramp up (steeper for faster runs, a
 at its peak and a ramp down. The mix follows published elite match profiles: about 9 km per player per 90
 minutes, about 70% of it below 4 m/s, high-speed running (5.5-7 m/s) about twice the sprint distance (> 7
 m/s), top speeds 8.5-10 m/s
-(``footy_assets_tests/test_synthetic.py`` holds the generator to this). Goal keepers stay near their goal and
+(``footy_assets_tests/core/test_synthetic.py`` holds the generator to this). Goal keepers stay near their goal and
 never run fast; one referee; a ball passed between players (with height during passes). Each match has two
 halves and a 15-minute break, a substitution (home #9 off, #14 on) in the second half, a one-second drop-out
 of one player, one player whose jersey is unreadable for a while, and a few frames where the ball is not

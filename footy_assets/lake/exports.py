@@ -10,7 +10,7 @@
   1-indexed frames, pixel boxes) for tracking evaluators.
 
 Each reads only the delivery ``matches`` publishes. Landing an export under a new match_id and materialising it
-gives the same canonical rows within the format's rounding (``footy_assets_tests/test_exports.py``).
+gives the same canonical rows within the format's rounding (``footy_assets_tests/lake/test_exports.py``).
 """
 
 from __future__ import annotations

@@ -6,8 +6,7 @@ import pytest
 
 from footy_assets.lake.delivery import read_match
 from footy_assets.lake.landing import find_match
-
-from .conftest import land_sample
+from footy_assets_tests.helpers import land_sample
 
 
 def _read(lake, fmt, name):
@@ -84,7 +83,7 @@ def _land_events_sample(lake, name):
     import shutil
     from pathlib import Path
 
-    from .conftest import SAMPLES
+    from footy_assets_tests.helpers import SAMPLES
 
     target = Path(lake.uri) / "landing" / "cdf" / name
     shutil.copytree(SAMPLES / "cdf_events" / name, target)
@@ -111,8 +110,7 @@ def test_a_second_unnamed_tracking_file_beside_tracking_jsonl_is_refused(lake, e
     from pathlib import Path
 
     from footy_assets.formats import FeedError
-
-    from .conftest import SAMPLES
+    from footy_assets_tests.helpers import SAMPLES
 
     target = Path(lake.uri) / "landing" / "cdf" / "fv"
     shutil.copytree(SAMPLES / "cdf_events" / "footovision_h1", target)

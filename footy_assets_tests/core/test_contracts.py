@@ -7,8 +7,7 @@ import pytest
 from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.lake.delivery import read_match
 from footy_assets.lake.landing import find_match
-
-from .conftest import land_synthetic
+from footy_assets_tests.helpers import land_synthetic
 
 
 @pytest.fixture(scope="module")

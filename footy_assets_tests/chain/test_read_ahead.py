@@ -78,7 +78,7 @@ def test_planning_and_auditing_do_not_import_dagster():
         capture_output=True,
         text=True,
         check=True,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert out.stdout.strip() == "False"
 

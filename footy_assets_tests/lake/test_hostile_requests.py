@@ -15,7 +15,7 @@ from footy_assets.lake.sql import QueryRefused, QueryStopped, SqlLimits, SqlLimi
 from footy_assets.lake.store import Lake
 from footy_assets_tests.helpers import run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cli(args: list[str], cwd: Path, timeout: float = 60, **env) -> subprocess.CompletedProcess:

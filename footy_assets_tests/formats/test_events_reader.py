@@ -13,8 +13,7 @@ from pandera.errors import SchemaError
 from footy_assets.core.contracts.events import Events, Lineups
 from footy_assets.formats.cdf import events as cdf_events
 from footy_assets.formats.common import Delivery, FeedError
-
-from .conftest import SAMPLES
+from footy_assets_tests.helpers import SAMPLES
 
 FOLDER = SAMPLES / "cdf_events"
 FINGERPRINT = "f" * 64

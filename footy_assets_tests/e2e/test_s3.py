@@ -27,7 +27,7 @@ from footy_assets_tests.helpers import CLI, SMALL
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-SERVERS = Path(__file__).resolve().parent / "servers"
+SERVERS = Path(__file__).resolve().parents[1] / "servers"
 
 
 def _free_port() -> int:

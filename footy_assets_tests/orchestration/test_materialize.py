@@ -12,8 +12,7 @@ from footy_assets.chain.planning import plan_matches
 from footy_assets.definitions import RESOURCES, all_assets
 from footy_assets.orchestration.resources import LakeResource
 from footy_assets.orchestration.runner import materialize_lake
-
-from .conftest import land_sample, land_synthetic
+from footy_assets_tests.helpers import land_sample, land_synthetic
 
 pytestmark = pytest.mark.slow
 

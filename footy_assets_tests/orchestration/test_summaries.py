@@ -6,8 +6,7 @@ import pytest
 from footy_assets.chain.versions import MissingModels, model_name, sql_model_files
 from footy_assets.orchestration.assets.summaries import leading_comment, referenced_tables, sql_models
 from footy_assets.orchestration.runner import materialize_lake
-
-from .conftest import land_synthetic
+from footy_assets_tests.helpers import land_synthetic
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,7 @@ from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.core.contracts.validation import passes
 from footy_assets.orchestration.assets.summaries import CONTRACTS as SUMMARY_CONTRACTS
 from footy_assets.orchestration.runner import materialize_lake
-
-from .conftest import land_synthetic
+from footy_assets_tests.helpers import land_synthetic
 
 CONTRACTS = {
     "tracking": Tracking,

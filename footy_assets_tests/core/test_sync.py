@@ -15,8 +15,7 @@ from footy_assets.core.contracts.events import EventSync
 from footy_assets.formats.cdf import events as cdf_events
 from footy_assets.formats.cdf import reader as cdf_reader
 from footy_assets.formats.common import Delivery
-
-from .conftest import SAMPLES
+from footy_assets_tests.helpers import SAMPLES
 
 FOLDER = SAMPLES / "cdf_events"
 FINGERPRINT = "e" * 64

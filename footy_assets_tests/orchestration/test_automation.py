@@ -23,8 +23,7 @@ from footy_assets.orchestration.automation.sensor import landing_sensor, scan_fo
 from footy_assets.orchestration.resources import LakeResource
 from footy_assets.orchestration.runner import materialize_lake
 from footy_assets.orchestration.tags import WHOLE_CHAIN_TAG
-
-from .conftest import land_synthetic
+from footy_assets_tests.helpers import land_synthetic
 
 
 def _tick(instance, lake, cursor=None):
@@ -367,8 +366,7 @@ def test_the_nightly_backfill_rehashes_tonights_share_and_finds_a_hidden_change(
     from datetime import datetime, timedelta
 
     from footy_assets.chain.planning import verified_on
-
-    from .test_planning import _same_size_change_with_old_time, _season
+    from footy_assets_tests.chain.test_planning import _same_size_change_with_old_time, _season
 
     monkeypatch.setenv("FOOTY_VERIFY_EVERY_DAYS", "7")
     _season(lake, 14)

@@ -17,8 +17,7 @@ import pytest
 from footy_assets.formats import FeedError
 from footy_assets.lake.delivery import read_match
 from footy_assets.lake.landing import find_match
-
-from .conftest import land_sample, land_synthetic
+from footy_assets_tests.helpers import land_sample, land_synthetic
 
 
 def _read(lake, match_id):
@@ -83,7 +82,7 @@ def test_reid_chains_resolve_in_linear_time(tracks):
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
@@ -567,7 +566,7 @@ def test_a_cdf_meta_with_a_key_twice_is_refused_with_its_line(lake):
     reader take?), named with its line, not silently the last."""
     import json as _json
 
-    from .conftest import land_sample
+    from footy_assets_tests.helpers import land_sample
 
     folder = land_sample(lake, "cdf", "validator_v0_3_2")
     meta = next(p for p in folder.iterdir() if p.suffix == ".json")

@@ -14,8 +14,7 @@ import pytest
 from footy_assets.formats import FeedError
 from footy_assets.lake.delivery import read_match
 from footy_assets.lake.landing import find_match
-
-from .conftest import land_sample, land_synthetic
+from footy_assets_tests.helpers import land_sample, land_synthetic
 
 
 def _read(lake, match_id):

@@ -28,8 +28,7 @@ from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.core.contracts.validation import dtypes
 from footy_assets.lake.landing import find_match
 from footy_assets.orchestration.runner import materialize_lake
-
-from .conftest import land_synthetic
+from footy_assets_tests.helpers import land_synthetic
 
 CONTRACTS = {
     "tracking": Tracking,
@@ -141,7 +140,7 @@ def test_a_failing_check_refuses_only_when_it_blocks():
 
 
 def test_run_tag_keys_are_written_in_one_place():
-    root = Path(__file__).resolve().parents[1] / "footy_assets"
+    root = Path(__file__).resolve().parents[2] / "footy_assets"
     literal = re.compile(r"""["']footy_assets/[a-z_]+["']""")
     found = [
         f"{path.relative_to(root)}:{number}"
