@@ -515,8 +515,8 @@ def run() -> None:
     """The ``footy-assets`` command: ``main()``, then the process ends without tearing the interpreter down.
 
     Everything is committed and closed by then (Delta commits, the instance's databases, output files); what
-    remains is freeing Dagster's, polars' and Arrow's objects one by one and joining their idle threads, which
-    took 0.6-0.7 s of every command (measured at the end of a full match's ``materialize``). Output is flushed
+    remains is freeing Dagster's, polars' and Arrow's objects one by one and joining their idle threads, a
+    noticeable share of a short command (bench/full_match.py). Output is flushed
     and logging shut down first; an exception still ends the process the ordinary way, with its traceback.
     """
     import logging

@@ -98,8 +98,8 @@ def write_partition(
 
 def _as_strings(column: pl.Series) -> pl.Expr:
     """A categorical column as the plain strings Delta stores. One that holds a single value (a match's
-    ``fingerprint``) becomes a constant column, which polars writes without materialising it: casting 3 M
-    rows of a 64-character category to strings took 190 MB (frame_state of a full match)."""
+    ``fingerprint``) becomes a constant column, which polars writes without materialising it (a cast would
+    allocate a 64-character string per row)."""
     values = column.unique()
     if values.len() == 1:
         return pl.lit(values[0], dtype=pl.String).alias(column.name)

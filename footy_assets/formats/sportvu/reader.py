@@ -58,7 +58,7 @@ def parse(delivery: Delivery, file: str) -> tuple[pl.DataFrame, pl.DataFrame, pl
     """Parse one message file into (messages, objects, balls), each with its source ``line``.
 
     The lines are parsed a chunk at a time (``CHUNK_LINES``): splitting a full match's messages into entries
-    and fields at once took several copies of its text (1.8 GB for 142 MB of messages). The first bad line of
+    and fields at once would hold several copies of its text. The first bad line of
     the file is reported: chunks go in file order."""
     lines = _lines(delivery, file)
     parts = [_parse_lines(lines.slice(start, CHUNK_LINES), file) for start in range(0, lines.height, CHUNK_LINES)]
