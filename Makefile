@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test fuzz dev bench clean-lake
+.PHONY: install demo lint check test fuzz dev bench clean-lake
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,15 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/footy-assets demo
 
-test: install
+lint: install  # a second: the linter, the formatter's verdict and the layer contract
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+check: lint  # the inner loop (under a minute): lint, then the tests not marked slow or server
+	$(BIN)/python -m pytest -q -m "not slow and not server"
+
+test: lint  # the whole suite (what CI runs)
 	$(BIN)/python -m pytest
 
 fuzz: install  # the readers' mutation fuzzer, 10x what the test suite runs, with a new seed

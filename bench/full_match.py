@@ -28,14 +28,14 @@ from pathlib import Path
 YARDSTICK_ENV = dict(os.environ)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import readers  # noqa: E402  (bench/readers.py, beside this file)
+import readers
 
-from footy_assets.formats import synthetic
 from footy_assets.core.canonical import TRACKING_SCHEMA
 from footy_assets.core.contracts.tracking import Tracking
-from footy_assets.lake.store import Lake
-from footy_assets.lake.landing import find_match
+from footy_assets.formats import synthetic
 from footy_assets.lake.delivery import read_match
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.store import Lake
 
 
 def peak_mb() -> float:
@@ -54,8 +54,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--format", default="footy_stats", choices=["footy_stats", "sportvu", "cdf", "footy_track"])
     parser.add_argument("--minutes", type=float, default=45.0, help="length of each half")
-    parser.add_argument("--no-readers", action="store_true", help="skip the full-match reads of CDF, SportVU and "
-                        "footy_stats JSON (bench/readers.py)")
+    parser.add_argument(
+        "--no-readers",
+        action="store_true",
+        help="skip the full-match reads of CDF, SportVU and footy_stats JSON (bench/readers.py)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="footy_bench_") as tmp:
         root = Path(tmp) / "lake"
@@ -72,8 +75,11 @@ def main() -> int:
         landed = find_match(lake, spec.match_id)
         result = stage("read (parse+validate+normalise)", lambda: read_match(lake, landed), results)
         frame = stage("validate tracking (pandera)", lambda: Tracking.validate(result.tracking), results)
-        stage("write tracking (Delta)", lambda: lake.write_delivery("tracking", spec.match_id, landed.fingerprint, frame,
-                                                                    TRACKING_SCHEMA), results)
+        stage(
+            "write tracking (Delta)",
+            lambda: lake.write_delivery("tracking", spec.match_id, landed.fingerprint, frame, TRACKING_SCHEMA),
+            results,
+        )
         print(f"  rows: {frame.height:,}, frames: {frame['frame_id'].n_unique():,}")
         result = frame = None  # free them before the materialize run below
 
@@ -92,8 +98,18 @@ def main() -> int:
         import dagster as dg
 
         with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
-            for key in ("raw_feed", "tracking", "frame_state", "ball_state", "intervals", "match_quality",
-                        "player_period_summary", "player_match_summary", "team_match_summary", "matches"):
+            for key in (
+                "raw_feed",
+                "tracking",
+                "frame_state",
+                "ball_state",
+                "intervals",
+                "match_quality",
+                "player_period_summary",
+                "player_match_summary",
+                "team_match_summary",
+                "matches",
+            ):
                 event = instance.get_latest_materialization_event(dg.AssetKey(key))
                 meta = event.asset_materialization.metadata
                 seconds = meta["seconds"].value if "seconds" in meta else float("nan")
@@ -101,28 +117,36 @@ def main() -> int:
                 print(f"    {key:<22} {seconds:6.2f} s   peak RSS {rss:7.0f} MB")
         if args.format == "footy_stats":  # the speed goals, against the bare prototype on the same file
             prototype = Path(__file__).resolve().parent / "prototype.py"
-            done, proto_wall, proto_peak = timed([sys.executable, str(prototype), str(folder / "tracking.parquet"),
-                                                  str(Path(tmp) / "prototype")], YARDSTICK_ENV)
+            done, proto_wall, proto_peak = timed(
+                [sys.executable, str(prototype), str(folder / "tracking.parquet"), str(Path(tmp) / "prototype")],
+                YARDSTICK_ENV,
+            )
             if done.returncode != 0:
                 print(done.stderr[-2000:], file=sys.stderr)
                 return done.returncode
-            print(f"bare prototype (bench/prototype.py, same file): wall {proto_wall:.1f} s, peak RSS "
-                  f"{proto_peak:.0f} MB")
+            print(
+                f"bare prototype (bench/prototype.py, same file): wall {proto_wall:.1f} s, peak RSS {proto_peak:.0f} MB"
+            )
             # what a run costs whatever the match: Python, Dagster, the instance, new tables, one run of ten
             # assets; a 10-second match in a new lake and instance, as above
             tiny_root = Path(tmp) / "tiny"
-            synthetic.write_match(tiny_root / "landing", "footy_stats",
-                                  synthetic.MatchSpec("bench_tiny_match", half_seconds=5))
+            synthetic.write_match(
+                tiny_root / "landing", "footy_stats", synthetic.MatchSpec("bench_tiny_match", half_seconds=5)
+            )
             tiny_env = dict(env, DAGSTER_HOME=str(Path(tmp) / "tiny_home"))
             done, fixed_wall, fixed_peak = timed([str(cli), "materialize", "--lake", str(tiny_root)], tiny_env)
             if done.returncode != 0:
                 print(done.stderr[-2000:], file=sys.stderr)
                 return done.returncode
-            print(f"fixed cost (a 10-second match, new lake and instance): wall {fixed_wall:.1f} s, peak RSS "
-                  f"{fixed_peak:.0f} MB; the full match's own cost {wall - fixed_wall:.1f} s = "
-                  f"{(wall - fixed_wall) / proto_wall:.2f}x the prototype")
-            goals = [("materialize wall / prototype wall", wall / proto_wall, 2.0, "x"),
-                     ("materialize peak RSS", child_peak / 1024, 1.2, "GB")]
+            print(
+                f"fixed cost (a 10-second match, new lake and instance): wall {fixed_wall:.1f} s, peak RSS "
+                f"{fixed_peak:.0f} MB; the full match's own cost {wall - fixed_wall:.1f} s = "
+                f"{(wall - fixed_wall) / proto_wall:.2f}x the prototype"
+            )
+            goals = [
+                ("materialize wall / prototype wall", wall / proto_wall, 2.0, "x"),
+                ("materialize peak RSS", child_peak / 1024, 1.2, "GB"),
+            ]
             if not args.no_readers:
                 print("reading full matches of the other formats:")
                 goals += readers.run(Path(tmp) / "readers", args.minutes, YARDSTICK_ENV)
@@ -135,8 +159,9 @@ def timed(command: list[str], env: dict) -> tuple[subprocess.CompletedProcess, f
     """Run ``command``; its wall time (s) and the peak RSS (MB) of its largest process, measured from outside
     (/usr/bin/time)."""
     started = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-f", "footy-peak-kb %M", *command], env=env, capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "footy-peak-kb %M", *command], env=env, capture_output=True, text=True
+    )
     wall = time.perf_counter() - started
     peaks = [int(line.split()[-1]) for line in done.stderr.splitlines() if line.startswith("footy-peak-kb")]
     done.stderr = "\n".join(line for line in done.stderr.splitlines() if not line.startswith("footy-peak-kb"))

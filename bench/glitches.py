@@ -26,12 +26,12 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from footy_assets.formats import synthetic  # noqa: E402
-from footy_assets.lake.store import Lake  # noqa: E402
-from footy_assets.lake.landing import find_match  # noqa: E402
-from footy_assets.core.metrics import kinematics as K  # noqa: E402
-from footy_assets.core.metrics.frame_state import identified_players  # noqa: E402
-from footy_assets.lake.delivery import read_match# noqa: E402
+from footy_assets.core.metrics import kinematics as K
+from footy_assets.core.metrics.frame_state import identified_players
+from footy_assets.formats import synthetic
+from footy_assets.lake.delivery import read_match
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.store import Lake
 
 SAMPLES = ROOT / "footy_assets_tests" / "samples"
 REAL = [  # (name, format, folder, files to land: the CDF reader refuses extra .json/.jsonl files)
@@ -130,31 +130,53 @@ def inject_glitches(rows: pl.DataFrame, fps: int, seed: int = 19, per_player_min
 
 def figures(rows: pl.DataFrame, fps: int, rule: dict) -> dict:
     code = rows["player_id"].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
-    kin = K.kinematics(code, rows["period"].to_numpy(), rows["frame_id"].to_numpy(),
-                       rows["x_m"].to_numpy(), rows["y_m"].to_numpy(), fps, **rule)
-    frame = pl.DataFrame({"player_id": rows["player_id"], "speed": kin.speed_mps, "accel": kin.accel_mps2,
-                          "valid": kin.valid}, nan_to_null=True)
+    kin = K.kinematics(
+        code,
+        rows["period"].to_numpy(),
+        rows["frame_id"].to_numpy(),
+        rows["x_m"].to_numpy(),
+        rows["y_m"].to_numpy(),
+        fps,
+        **rule,
+    )
+    frame = pl.DataFrame(
+        {"player_id": rows["player_id"], "speed": kin.speed_mps, "accel": kin.accel_mps2, "valid": kin.valid},
+        nan_to_null=True,
+    )
     top = frame.filter("valid").group_by("player_id").agg(pl.col("speed").max())["speed"]
-    return {"valid share": frame["valid"].mean(), "top valid speed": top.max(),
-            "players > 12.5": int((top > 12.5).sum()),
-            "max |accel| valid": frame.filter("valid")["accel"].abs().max(),
-            "max raw speed": frame["speed"].max()}
+    return {
+        "valid share": frame["valid"].mean(),
+        "top valid speed": top.max(),
+        "players > 12.5": int((top > 12.5).sum()),
+        "max |accel| valid": frame.filter("valid")["accel"].abs().max(),
+        "max raw speed": frame["speed"].max(),
+    }
 
 
 def clean_quantiles(rows: pl.DataFrame, fps: int) -> str:
     code = rows["player_id"].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
-    kin = K.kinematics(code, rows["period"].to_numpy(), rows["frame_id"].to_numpy(),
-                       rows["x_m"].to_numpy(), rows["y_m"].to_numpy(), fps, **OLD)
+    kin = K.kinematics(
+        code,
+        rows["period"].to_numpy(),
+        rows["frame_id"].to_numpy(),
+        rows["x_m"].to_numpy(),
+        rows["y_m"].to_numpy(),
+        fps,
+        **OLD,
+    )
     a, v = np.abs(kin.accel_mps2[kin.valid]), kin.speed_mps[kin.valid]
     qa = np.quantile(a, [0.5, 0.99, 0.999, 1.0]) if a.size else [np.nan] * 4
     qv = np.quantile(v, [0.99, 1.0]) if v.size else [np.nan] * 2
-    return ("|accel| p50 {:.1f} p99 {:.1f} p99.9 {:.1f} max {:.1f} m/s2; speed p99 {:.1f} max {:.1f} m/s"
-            .format(*qa, *qv))
+    return "|accel| p50 {:.1f} p99 {:.1f} p99.9 {:.1f} max {:.1f} m/s2; speed p99 {:.1f} max {:.1f} m/s".format(
+        *qa, *qv
+    )
 
 
 def main() -> None:
-    print(f"thresholds: step {K.MAX_STEP_SPEED_MPS:g} m/s, speed {K.MAX_SPEED_MPS:g} m/s, "
-          f"|accel| {K.MAX_ACCEL_MPS2:g} m/s2 (anywhere in the SG window)")
+    print(
+        f"thresholds: step {K.MAX_STEP_SPEED_MPS:g} m/s, speed {K.MAX_SPEED_MPS:g} m/s, "
+        f"|accel| {K.MAX_ACCEL_MPS2:g} m/s2 (anywhere in the SG window)"
+    )
     cases = []
     for name, fmt, folder, files in REAL:
         rows, fps = people(fmt, folder, files)
@@ -162,7 +184,7 @@ def main() -> None:
     for seed in (3, 7):
         rows, fps = synthetic_people(seed)
         cases.append((f"synthetic seed {seed} (2 x 10 min)", rows, fps))
-    header = f"{'data':44} {'fps':>3} {'rows':>7} {'rule':4} {'valid':>7} {'top v':>6} {'>12.5':>5} {'max|a|':>6} {'raw v':>6}"
+    header = f"{'data':44} {'fps':>3} {'rows':>7} {'rule':4} {'valid':>7} {'top v':>6} {'>12.5':>5} {'max|a|':>6} {'raw v':>6}"  # noqa: E501
     print(header)
     for name, rows, fps in cases:
         print(f"  clean {name}: {clean_quantiles(rows, fps)}")
@@ -174,9 +196,11 @@ def main() -> None:
         for label, data in variants:
             for rule_name, rule in (("old", OLD), ("new", NEW)):
                 f = figures(data, fps, rule)
-                print(f"{label:44} {fps:>3} {data.height:>7} {rule_name:4} {f['valid share']:>7.2%} "
-                      f"{f['top valid speed']:>6.2f} {f['players > 12.5']:>5} {f['max |accel| valid']:>6.1f} "
-                      f"{f['max raw speed']:>6.1f}")
+                print(
+                    f"{label:44} {fps:>3} {data.height:>7} {rule_name:4} {f['valid share']:>7.2%} "
+                    f"{f['top valid speed']:>6.2f} {f['players > 12.5']:>5} {f['max |accel| valid']:>6.1f} "
+                    f"{f['max raw speed']:>6.1f}"
+                )
 
 
 if __name__ == "__main__":

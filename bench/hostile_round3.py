@@ -20,13 +20,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from footy_assets.formats import synthetic
-from footy_assets.lake.store import Lake
-from footy_assets.lake.landing import find_match
-from footy_assets.formats import FeedError
-from footy_assets.lake.delivery import read_match
+from footy_assets.formats import FeedError, synthetic
 from footy_assets.formats.common import max_parquet_bytes, max_parquet_rows
 from footy_assets.formats.footy_track.reader import resolve_identities
+from footy_assets.lake.delivery import read_match
+from footy_assets.lake.landing import find_match
+from footy_assets.lake.store import Lake
 
 
 def peak_mb() -> float:
@@ -39,8 +38,10 @@ def chains() -> None:
         tracks[str(n)] = {"team_id": "home", "jersey_number": 7, "reid_parent_track_id": None}
         started = time.perf_counter()
         ids = resolve_identities(tracks)
-        print(f"re-ID chain of {n:>9,} tracks: {time.perf_counter() - started:6.3f} s ({ids['jersey'].null_count()} "
-              "without a jersey)")
+        print(
+            f"re-ID chain of {n:>9,} tracks: {time.perf_counter() - started:6.3f} s ({ids['jersey'].null_count()} "
+            "without a jersey)"
+        )
 
 
 def bomb(root: Path) -> None:
@@ -60,8 +61,10 @@ def bomb(root: Path) -> None:
         outcome = "read (!)"
     except FeedError as exc:
         outcome = str(exc)
-    print(f"bomb of 60,000,000 rows in {size / 1e6:.1f} MB: {time.perf_counter() - started:.3f} s, peak RSS "
-          f"{before:.0f} -> {peak_mb():.0f} MB: {outcome}")
+    print(
+        f"bomb of 60,000,000 rows in {size / 1e6:.1f} MB: {time.perf_counter() - started:.3f} s, peak RSS "
+        f"{before:.0f} -> {peak_mb():.0f} MB: {outcome}"
+    )
 
 
 def full_match(root: Path) -> None:
@@ -71,9 +74,11 @@ def full_match(root: Path) -> None:
         folder = synthetic.write_match(root / fmt, fmt, spec, truth=truth)
         meta = pq.ParquetFile(folder / file).metadata
         uncompressed = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-        print(f"90-minute {fmt:<11}: {meta.num_rows:>10,} rows (bound {max_parquet_rows():,}), "
-              f"{uncompressed / 1e6:7.1f} MB uncompressed (bound {max_parquet_bytes() / 1e6:,.0f} MB), "
-              f"{(folder / file).stat().st_size / 1e6:.1f} MB on disk")
+        print(
+            f"90-minute {fmt:<11}: {meta.num_rows:>10,} rows (bound {max_parquet_rows():,}), "
+            f"{uncompressed / 1e6:7.1f} MB uncompressed (bound {max_parquet_bytes() / 1e6:,.0f} MB), "
+            f"{(folder / file).stat().st_size / 1e6:.1f} MB on disk"
+        )
 
 
 if __name__ == "__main__":

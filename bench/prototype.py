@@ -50,7 +50,9 @@ def nearest_opponent(frame: pl.DataFrame) -> np.ndarray:
     grid[team, frame_index, slot, 0] = frame["x_m"].to_numpy()
     grid[team, frame_index, slot, 1] = frame["y_m"].to_numpy()
     # one (frames, home slots, away slots) distance array, its minimum taken both ways
-    distance = np.hypot(grid[0][:, :, None, 0] - grid[1][:, None, :, 0], grid[0][:, :, None, 1] - grid[1][:, None, :, 1])
+    distance = np.hypot(
+        grid[0][:, :, None, 0] - grid[1][:, None, :, 0], grid[0][:, :, None, 1] - grid[1][:, None, :, 1]
+    )
     distance = np.where(np.isnan(distance), np.inf, distance)
     nearest = np.stack([distance.min(axis=2), distance.min(axis=1)])  # (team, frames, slots)
     return nearest[team, frame_index, slot]
@@ -61,24 +63,37 @@ def main(source: str, out_dir: str) -> None:
     raw = pl.read_parquet(source)
     people = (
         raw.filter(pl.col("role").is_in(["player", "goal_keeper"]) & pl.col("player_id").is_not_null())
-        .with_columns(x_m=pl.col("x") / 100 - 52.5, y_m=pl.col("y") / 100 - 34.0,
-                      frame=(pl.col("timestamp").cast(pl.Int64) * FPS / 1000).round(0).cast(pl.Int64),
-                      team=pl.col("player_id").str.head(1).cast(pl.Int8))
+        .with_columns(
+            x_m=pl.col("x") / 100 - 52.5,
+            y_m=pl.col("y") / 100 - 34.0,
+            frame=(pl.col("timestamp").cast(pl.Int64) * FPS / 1000).round(0).cast(pl.Int64),
+            team=pl.col("player_id").str.head(1).cast(pl.Int8),
+        )
         .with_columns(period=((pl.col("timestamp").diff() >= 300_000).fill_null(False).cum_sum() + 1).cast(pl.Int8))
     )
     people = people.with_columns(period=pl.col("period").max().over("frame")).sort("player_id", "frame")
     speed = speeds(people)
-    state = people.with_columns(speed_mps=pl.Series(speed, nan_to_null=True),
-                                nearest_opp_dist_m=pl.Series(nearest_opponent(people)),
-                                distance_m=pl.Series(speed / FPS, nan_to_null=True))
-    runs = (state.filter(pl.col("speed_mps") >= 5.5)
-            .with_columns(run=((pl.col("player_id") != pl.col("player_id").shift())
-                               | (pl.col("frame").diff() != 1)).fill_null(True).cum_sum())
-            .group_by("run").agg(pl.col("player_id").first(), pl.len().alias("frames"), pl.col("speed_mps").max())
-            .filter(pl.col("frames") >= FPS))
-    summary = state.group_by("player_id").agg(pl.col("distance_m").sum(), pl.col("speed_mps").max().alias("top"),
-                                              pl.len().alias("frames")).join(
-        runs.group_by("player_id").len().rename({"len": "runs"}), on="player_id", how="left")
+    state = people.with_columns(
+        speed_mps=pl.Series(speed, nan_to_null=True),
+        nearest_opp_dist_m=pl.Series(nearest_opponent(people)),
+        distance_m=pl.Series(speed / FPS, nan_to_null=True),
+    )
+    runs = (
+        state.filter(pl.col("speed_mps") >= 5.5)
+        .with_columns(
+            run=((pl.col("player_id") != pl.col("player_id").shift()) | (pl.col("frame").diff() != 1))
+            .fill_null(True)
+            .cum_sum()
+        )
+        .group_by("run")
+        .agg(pl.col("player_id").first(), pl.len().alias("frames"), pl.col("speed_mps").max())
+        .filter(pl.col("frames") >= FPS)
+    )
+    summary = (
+        state.group_by("player_id")
+        .agg(pl.col("distance_m").sum(), pl.col("speed_mps").max().alias("top"), pl.len().alias("frames"))
+        .join(runs.group_by("player_id").len().rename({"len": "runs"}), on="player_id", how="left")
+    )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     state.write_parquet(out / "frame_state.parquet")

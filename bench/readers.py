@@ -43,8 +43,9 @@ print(dataset.tracking.height)
 
 def measure(command: list[str], env: dict | None = None) -> tuple[float, float, float, str]:
     """(wall s, CPU s = user + sys, peak RSS MB, stdout) of one process, from /usr/bin/time."""
-    done = subprocess.run(["/usr/bin/time", "-f", "footy-time %e %U %S %M", *command], capture_output=True,
-                          text=True, env=env)
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "footy-time %e %U %S %M", *command], capture_output=True, text=True, env=env
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
     line = next(x for x in done.stderr.splitlines() if x.startswith("footy-time"))
@@ -55,12 +56,15 @@ def measure(command: list[str], env: dict | None = None) -> tuple[float, float, 
 def fastforward_python() -> Path:
     """The fast-forward-football environment's python, created and installed on first use."""
     python = FASTFORWARD_ENV / "bin" / "python"
-    if not python.exists() or subprocess.run([str(python), "-c", "import fastforward"],
-                                             capture_output=True).returncode != 0:
+    if (
+        not python.exists()
+        or subprocess.run([str(python), "-c", "import fastforward"], capture_output=True).returncode != 0
+    ):
         print(f"  installing {FASTFORWARD} into {FASTFORWARD_ENV} (its own environment) ...", flush=True)
         venv.create(FASTFORWARD_ENV, with_pip=True, clear=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", FASTFORWARD], check=True,
-                       stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", FASTFORWARD], check=True, stderr=subprocess.DEVNULL
+        )
     return python
 
 
@@ -90,8 +94,16 @@ def run(tmp: Path, minutes: float = 45.0, yardstick_env: dict | None = None) -> 
     goals = []
     try:
         python = fastforward_python()
-        wall, cpu, peak, rows = measure([str(python), "-c", FASTFORWARD_CDF, str(folders["cdf"] / "tracking.jsonl"),
-                                         str(folders["cdf"] / "meta.json")], yardstick_env or USER_ENV)
+        wall, cpu, peak, rows = measure(
+            [
+                str(python),
+                "-c",
+                FASTFORWARD_CDF,
+                str(folders["cdf"] / "tracking.jsonl"),
+                str(folders["cdf"] / "meta.json"),
+            ],
+            yardstick_env or USER_ENV,
+        )
         print(f"  {'fast-forward-football cdf':<36} {wall:5.2f} s {cpu:5.2f} s {peak:6.0f} MB   {int(rows):,}")
         goals.append(("CDF read CPU / fast-forward's", results["cdf"][1] / cpu, 1.5, "x"))
     except (subprocess.CalledProcessError, RuntimeError, OSError) as exc:  # offline: no yardstick, say so

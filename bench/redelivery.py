@@ -25,9 +25,12 @@ from footy_assets.formats import synthetic
 def materialize(lake: Path, home: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one ``footy-assets materialize`` in a fresh process."""
     started = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "footy_assets.cli", "materialize",
-                           "--lake", str(lake)], env={**os.environ, "DAGSTER_HOME": str(home)},
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "footy_assets.cli", "materialize", "--lake", str(lake)],
+        env={**os.environ, "DAGSTER_HOME": str(home)},
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
@@ -49,8 +52,11 @@ def main() -> int:
             first = materialize(lake, home)
             synthetic.write_match(lake / "landing", "footy_stats", spec, truth=corrected)
             again = materialize(lake, home)
-            print(f"round {number + 1}: first delivery {first[0]:5.1f} s, {first[1]:6.0f} MB; "
-                  f"re-delivery {again[0]:5.1f} s, {again[1]:6.0f} MB", flush=True)
+            print(
+                f"round {number + 1}: first delivery {first[0]:5.1f} s, {first[1]:6.0f} MB; "
+                f"re-delivery {again[0]:5.1f} s, {again[1]:6.0f} MB",
+                flush=True,
+            )
     return 0
 
 

@@ -27,9 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
 
-from footy_assets.lake.store import Lake  # noqa: E402
-from footy_assets.chain.planning import plan_matches  # noqa: E402
-from footy_assets_tests.seasons import recorded_season  # noqa: E402
+from footy_assets.chain.planning import plan_matches
+from footy_assets.lake.store import Lake
+from footy_assets_tests.seasons import recorded_season
 
 FULL_MATCH_MB = 22.8  # a 90-minute footy_stats download (docs/performance.md)
 
@@ -57,11 +57,15 @@ def ticks(lake: Lake) -> None:
 
     with dg.instance_for_test() as instance:
         first = []
-        timed("sensor tick, fresh cursor (limit 60 s)",
-              lambda: first.append(scan_for_runs(dg.build_sensor_context(instance=instance), lake)))
+        timed(
+            "sensor tick, fresh cursor (limit 60 s)",
+            lambda: first.append(scan_for_runs(dg.build_sensor_context(instance=instance), lake)),
+        )
         instance.add_dynamic_partitions("match_id", list(first[0].dynamic_partitions_requests[0].partition_keys))
-        timed("sensor tick, on its cursor (limit 60 s)",
-              lambda: scan_for_runs(dg.build_sensor_context(instance=instance, cursor=first[0].cursor), lake))
+        timed(
+            "sensor tick, on its cursor (limit 60 s)",
+            lambda: scan_for_runs(dg.build_sensor_context(instance=instance, cursor=first[0].cursor), lake),
+        )
         timed("nightly schedule evaluation (limit 60 s)", lambda: backfill_requests(lake, instance))
 
 
@@ -84,8 +88,10 @@ def main() -> int:
     started = time.perf_counter()
     hashlib.sha256(block).hexdigest()
     rate = 256 * 1.048576 / (time.perf_counter() - started)  # MB/s
-    print(f"sha256 in memory: {rate:.0f} MB/s -> {args.matches} full matches ({FULL_MATCH_MB} MB each): "
-          f"{args.matches * FULL_MATCH_MB / rate:.0f} s of hashing alone")
+    print(
+        f"sha256 in memory: {rate:.0f} MB/s -> {args.matches} full matches ({FULL_MATCH_MB} MB each): "
+        f"{args.matches * FULL_MATCH_MB / rate:.0f} s of hashing alone"
+    )
     return 0
 
 

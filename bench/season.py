@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from footy_assets.chain.planning import default_workers
 from footy_assets.formats import synthetic
-from footy_assets.orchestration.runner import default_workers
 
 SEASON = 380
 
@@ -53,12 +53,22 @@ def main() -> int:
 
             target = Lake.from_env(args.s3)
             fs, root = target.filesystem()
-            pafs.copy_files(str(local / "landing"), f"{root}/landing", source_filesystem=pafs.LocalFileSystem(),
-                            destination_filesystem=fs)
+            pafs.copy_files(
+                str(local / "landing"),
+                f"{root}/landing",
+                source_filesystem=pafs.LocalFileSystem(),
+                destination_filesystem=fs,
+            )
             lake = target.uri
         env = dict(os.environ, DAGSTER_HOME=str(Path(tmp) / "home"))
-        command = [str(Path(sys.executable).parent / "footy-assets"), "materialize", "--lake", lake,
-                   "--workers", str(args.workers)]
+        command = [
+            str(Path(sys.executable).parent / "footy-assets"),
+            "materialize",
+            "--lake",
+            lake,
+            "--workers",
+            str(args.workers),
+        ]
         print(f"materialising with {args.workers} worker(s) on {lake} ...", flush=True)
         started = time.perf_counter()
         done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], env=env, capture_output=True, text=True)
@@ -69,8 +79,10 @@ def main() -> int:
         ok = len(re.findall(r"^  ok ", done.stdout, re.M))
         peak_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
         per_hour = ok / seconds * 3600
-        print(f"{ok} matches in {seconds:.0f} s: {per_hour:.0f} matches per hour; largest process peak RSS "
-              f"{peak_mb:.0f} MB; projected {SEASON} matches: {SEASON / per_hour * 60:.0f} min")
+        print(
+            f"{ok} matches in {seconds:.0f} s: {per_hour:.0f} matches per hour; largest process peak RSS "
+            f"{peak_mb:.0f} MB; projected {SEASON} matches: {SEASON / per_hour * 60:.0f} min"
+        )
     return 0
 
 

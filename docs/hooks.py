@@ -66,7 +66,9 @@ def contracts() -> dict[str, type]:
 
     package = importlib.import_module("footy_assets.core.contracts")
     found: dict[str, type] = {}
-    modules = [importlib.import_module(f"{package.__name__}.{info.name}") for info in pkgutil.iter_modules(package.__path__)]
+    modules = [
+        importlib.import_module(f"{package.__name__}.{info.name}") for info in pkgutil.iter_modules(package.__path__)
+    ]
     for module in modules:  # every module imported first: a base class's subclasses are all known then
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == module.__name__ and issubclass(cls, pa.DataFrameModel) and not cls.__subclasses__():
@@ -79,8 +81,14 @@ def contracts() -> dict[str, type]:
 
 def _check_text(check) -> str:
     stats = check.statistics or {}
-    symbols = {"greater_than_or_equal_to": "≥", "greater_than": ">", "less_than_or_equal_to": "≤", "less_than": "<",
-               "equal_to": "=", "not_equal_to": "≠"}
+    symbols = {
+        "greater_than_or_equal_to": "≥",
+        "greater_than": ">",
+        "less_than_or_equal_to": "≤",
+        "less_than": "<",
+        "equal_to": "=",
+        "not_equal_to": "≠",
+    }
     if check.name in symbols:
         return f"{symbols[check.name]} {next(iter(stats.values()))}"
     if check.name == "in_range":
@@ -100,16 +108,24 @@ def table_page(table: str, contract: type) -> str:
     lines = [f"# `{table}`", ""]
     if contract.__doc__ and contract.__doc__.strip():
         lines += [inspect.cleandoc(contract.__doc__), ""]
-    partitioned = "`match_id` and `fingerprint` (one partition per delivery)" if table in PER_MATCH_TABLES else "`match_id`"
-    lines += [f"A Delta table partitioned by {partitioned}. Generated from the pandera contract `{contract.__name__}` "
-              f"in `{source}`, which every write of the table is validated against"
-              + (": exactly these columns, in this order." if schema.strict and schema.ordered else "."), "",
-              "| column | type | nullable | checked | description |", "|---|---|---|---|---|"]
+    partitioned = (
+        "`match_id` and `fingerprint` (one partition per delivery)" if table in PER_MATCH_TABLES else "`match_id`"
+    )
+    lines += [
+        f"A Delta table partitioned by {partitioned}. Generated from the pandera contract `{contract.__name__}` "
+        f"in `{source}`, which every write of the table is validated against"
+        + (": exactly these columns, in this order." if schema.strict and schema.ordered else "."),
+        "",
+        "| column | type | nullable | checked | description |",
+        "|---|---|---|---|---|",
+    ]
     for name, column in schema.columns.items():
         checks = [_check_text(c) for c in column.checks] + (["unique"] if column.unique else [])
-        lines.append(f"| `{name}` | {_cell(column.dtype)} | {'yes' if column.nullable else 'no'} | "
-                     f"{'; '.join(c if c.startswith('matches `') else _cell(c) for c in checks)} | "
-                     f"{_cell(column.description or '')} |")
+        lines.append(
+            f"| `{name}` | {_cell(column.dtype)} | {'yes' if column.nullable else 'no'} | "
+            f"{'; '.join(c if c.startswith('matches `') else _cell(c) for c in checks)} | "
+            f"{_cell(column.description or '')} |"
+        )
     table_checks = [c.error or c.name for c in schema.checks]
     if table_checks:
         lines += ["", "Checks on the whole table (a write failing one is refused):", ""]
@@ -121,8 +137,9 @@ def tables_index() -> str:
     lines = ["| table | columns | contract |", "|---|---|---|"]
     for table, contract in contracts().items():
         source = Path(inspect.getfile(contract)).resolve().relative_to(ROOT).as_posix()
-        lines.append(f"| [`{table}`]({table}.md) | {len(contract.to_schema().columns)} | "
-                     f"`{contract.__name__}` in `{source}` |")
+        lines.append(
+            f"| [`{table}`]({table}.md) | {len(contract.to_schema().columns)} | `{contract.__name__}` in `{source}` |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -139,18 +156,36 @@ def cli_reference() -> str:
     helps = {choice.dest: choice.help for choice in sub._choices_actions}
     out: list[str] = []
     for name, command in sub.choices.items():
-        out += [f"## `footy-assets {name}`", "", _sentence(helps.get(name, "")), "", "```text",
-                command.format_usage().strip(), "```", "", "| argument | default | meaning |", "|---|---|---|"]
+        out += [
+            f"## `footy-assets {name}`",
+            "",
+            _sentence(helps.get(name, "")),
+            "",
+            "```text",
+            command.format_usage().strip(),
+            "```",
+            "",
+            "| argument | default | meaning |",
+            "|---|---|---|",
+        ]
         for action in command._actions:
             if isinstance(action, argparse._HelpAction):
                 continue
             label = ", ".join(action.option_strings) or (action.metavar or action.dest)
             if action.option_strings and action.nargs != 0:
-                label += " {" + ",".join(action.choices) + "}" if action.choices else \
-                    f" {action.metavar or action.dest.upper()}"
-            notes = [note for note, applies in (("required", action.required and action.option_strings),
-                                                ("repeatable", isinstance(action, argparse._AppendAction)))
-                     if applies and note not in (action.help or "")]
+                label += (
+                    " {" + ",".join(action.choices) + "}"
+                    if action.choices
+                    else f" {action.metavar or action.dest.upper()}"
+                )
+            notes = [
+                note
+                for note, applies in (
+                    ("required", action.required and action.option_strings),
+                    ("repeatable", isinstance(action, argparse._AppendAction)),
+                )
+                if applies and note not in (action.help or "")
+            ]
             default = "" if action.default in (None, False, argparse.SUPPRESS) else f"`{action.default}`"
             meaning = _cell(action.help or "") + "".join(f" ({note})" for note in notes)
             out.append(f"| `{_cell(label)}` | {default} | {meaning} |")
@@ -179,9 +214,15 @@ def dagster_reference() -> str:
     groups: dict[str, list] = {}
     for key in keys:
         groups.setdefault(graph.get(key).group_name, []).append(key)
-    out = ["## Asset groups", "",
-           ("Every asset is partitioned by match (the partition key is the `match_id`). Assets of one step are "
-            "computed together: a step that cannot be subset materialises all its assets or none."), ""]
+    out = [
+        "## Asset groups",
+        "",
+        (
+            "Every asset is partitioned by match (the partition key is the `match_id`). Assets of one step are "
+            "computed together: a step that cannot be subset materialises all its assets or none."
+        ),
+        "",
+    ]
     for group, members in groups.items():
         out += [f"### `{group}`", "", "| asset | step | description |", "|---|---|---|"]
         for key in members:
@@ -191,29 +232,39 @@ def dagster_reference() -> str:
             if together and not node.assets_def.can_subset:
                 step += " (only with " + ", ".join(f"`{k}`" for k in together) + ")"
             eager = " Automation: eager." if node.automation_condition is not None else ""
-            out.append(f"| `{key.to_user_string()}` | {step} | "
-                       f"{_cell(node.description or '')}{eager} |")
+            out.append(f"| `{key.to_user_string()}` | {step} | {_cell(node.description or '')}{eager} |")
         out.append("")
     out += ["## Asset checks", "", "| check | asset | blocking | description |", "|---|---|---|---|"]
     for check_key in sorted(graph.asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
         spec = graph.get_check_spec(check_key)
-        out.append(f"| `{check_key.name}` | `{check_key.asset_key.to_user_string()}` | "
-                   f"{'yes' if spec.blocking else 'no (warning)'} | {_cell(spec.description or '')} |")
+        out.append(
+            f"| `{check_key.name}` | `{check_key.asset_key.to_user_string()}` | "
+            f"{'yes' if spec.blocking else 'no (warning)'} | {_cell(spec.description or '')} |"
+        )
     out += ["", "## Jobs", "", "| job | description |", "|---|---|"]
     for job in sorted(repo.get_all_jobs(), key=lambda j: j.name):
         if not job.name.startswith("__"):
             out.append(f"| `{job.name}` | {_cell(job.description or '')} |")
-    out += ["", "## Schedules", "", "| schedule | cron (as configured now) | job | on by default | description |",
-            "|---|---|---|---|---|"]
+    out += [
+        "",
+        "## Schedules",
+        "",
+        "| schedule | cron (as configured now) | job | on by default | description |",
+        "|---|---|---|---|---|",
+    ]
     for schedule in sorted(repo.schedule_defs, key=lambda s: s.name):
         running = schedule.default_status == dg.DefaultScheduleStatus.RUNNING
-        out.append(f"| `{schedule.name}` | `{schedule.cron_schedule}` | `{schedule.job_name}` | "
-                   f"{'yes' if running else 'no'} | {_cell(schedule.description or '')} |")
+        out.append(
+            f"| `{schedule.name}` | `{schedule.cron_schedule}` | `{schedule.job_name}` | "
+            f"{'yes' if running else 'no'} | {_cell(schedule.description or '')} |"
+        )
     out += ["", "## Sensors", "", "| sensor | every | on by default | description |", "|---|---|---|---|"]
     for sensor in sorted(repo.sensor_defs, key=lambda s: s.name):
         running = sensor.default_status == dg.DefaultSensorStatus.RUNNING
-        out.append(f"| `{sensor.name}` | {sensor.minimum_interval_seconds} s | {'yes' if running else 'no'} | "
-                   f"{_cell(sensor.description or '')} |")
+        out.append(
+            f"| `{sensor.name}` | {sensor.minimum_interval_seconds} s | {'yes' if running else 'no'} | "
+            f"{_cell(sensor.description or '')} |"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -230,8 +281,10 @@ def interval_catalog() -> str:
     out = ["| definition | column | predicate | at least | meaning |", "|---|---|---|---|---|"]
     for d in catalog["definitions"]:
         bounds = [f"{symbol} {d[key]}" for key, symbol in (("gte", "≥"), ("lte", "≤")) if key in d]
-        out.append(f"| `{d['name']}` | `{d['column']}` | {' and '.join(bounds)} | {d['min_duration_ms']} ms | "
-                   f"{_cell(d.get('description', ''))} |")
+        out.append(
+            f"| `{d['name']}` | `{d['column']}` | {' and '.join(bounds)} | {d['min_duration_ms']} ms | "
+            f"{_cell(d.get('description', ''))} |"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -248,8 +301,13 @@ def sql_model_table() -> str:
     return "\n".join(out) + "\n"
 
 
-GENERATORS = {"tables": tables_index, "cli": cli_reference, "dagster": dagster_reference, "interval-catalog": interval_catalog,
-              "sql-models": sql_model_table}
+GENERATORS = {
+    "tables": tables_index,
+    "cli": cli_reference,
+    "dagster": dagster_reference,
+    "interval-catalog": interval_catalog,
+    "sql-models": sql_model_table,
+}
 
 
 # ---------------------------------------------------------------------------------------------- mkdocs events
@@ -262,7 +320,7 @@ def on_config(config):
     def expand(items):
         for i, item in enumerate(items or []):
             if isinstance(item, dict):
-                (title, value), = item.items()
+                ((title, value),) = item.items()
                 if value == TABLES_INDEX:
                     items[i] = {title: pages}
                 elif isinstance(value, list):

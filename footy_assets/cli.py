@@ -43,7 +43,9 @@ def _lake(uri: str | None, must_exist: bool = True) -> Lake:
     if given and "://" in given and not given.startswith(("s3://", "s3a://", "file://")):
         raise UsageError(f"unsupported lake URI {given!r}: use a local path or s3://bucket/prefix")
     if given and "://" not in given and given.split("/", 1)[0].rstrip(":") in ("s3", "s3a", "file"):
-        raise UsageError(f"lake {given!r} looks like a mistyped URI: did you mean {given.split('/', 1)[0].rstrip(':')}://...?")
+        raise UsageError(
+            f"lake {given!r} looks like a mistyped URI: did you mean {given.split('/', 1)[0].rstrip(':')}://...?"
+        )
     lake = Lake.from_env(uri)
     if must_exist and lake.is_local and not Path(lake.uri.removeprefix("file://")).is_dir():
         raise UsageError(f"no lake at {lake.uri}: create it (footy-assets demo does) or pass --lake")
@@ -67,8 +69,9 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     from footy_assets.orchestration.runner import materialize_lake
 
     with _instance() as instance:
-        outcomes = materialize_lake(lake, instance, progress=lambda s: print(s, flush=True), workers=workers,
-                                    plans=plans)
+        outcomes = materialize_lake(
+            lake, instance, progress=lambda s: print(s, flush=True), workers=workers, plans=plans
+        )
     failed = [o for o in outcomes if not o.ok]
     done = sum(1 for o in outcomes if o.ok and o.plan.needs_work)
     print(f"done in {time.perf_counter() - started:.1f} s: {done} materialised, {len(failed)} failed")
@@ -76,11 +79,11 @@ def cmd_materialize(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from footy_assets.formats import synthetic
-
     import tempfile
 
     import pyarrow.fs as pafs
+
+    from footy_assets.formats import synthetic
 
     lake = _lake(args.lake, must_exist=False)
     staging = None if lake.is_local else tempfile.TemporaryDirectory(prefix="footy_demo_")
@@ -93,14 +96,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  landed {fmt:<12} {spec.match_id:<18} {size / 1e6:6.1f} MB")
     if staging:  # an object-store lake: the feeds are written locally, then uploaded
         fs, root = lake.filesystem()
-        pafs.copy_files(str(landing), f"{root}/landing", source_filesystem=pafs.LocalFileSystem(),
-                        destination_filesystem=fs)
+        pafs.copy_files(
+            str(landing), f"{root}/landing", source_filesystem=pafs.LocalFileSystem(), destination_filesystem=fs
+        )
         staging.cleanup()
     status = cmd_materialize(argparse.Namespace(lake=lake.uri, match=None, workers=None))
     print(
         "\nNext:\n"
         "  make dev                      # the Dagster UI (dagster dev) on http://127.0.0.1:3000\n"
-        '  .venv/bin/footy-assets sql "SELECT match_id, role, count(*) AS rows FROM tracking GROUP BY ALL ORDER BY ALL"\n'
+        '  .venv/bin/footy-assets sql "SELECT match_id, role, count(*) AS rows FROM tracking GROUP BY ALL ORDER BY ALL"\n'  # noqa: E501
         f"  .venv/bin/python -c \"import polars as pl; print(pl.read_delta('{lake.uri}/tracking').head())\""
     )
     return status
@@ -128,8 +132,11 @@ def cmd_sql(args: argparse.Namespace) -> int:
     if args.output:
         target = Path(args.output).expanduser().resolve()  # links resolved: no way into the lake through one
         if lake.is_local and _inside(target, Path(lake.uri).resolve()):
-            print(f"error: --output {args.output} is inside the lake ({lake.uri}); the lake is written only by "
-                  "materialize", file=sys.stderr)
+            print(
+                f"error: --output {args.output} is inside the lake ({lake.uri}); the lake is written only by "
+                "materialize",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
     try:
         limits = SqlLimits.from_env()
@@ -147,8 +154,11 @@ def cmd_sql(args: argparse.Namespace) -> int:
     except duckdb.Error as exc:  # DuckDB's own message says what is wrong with the query
         tables = present_tables(lake)
         if not tables:
-            print(f"error: the lake at {lake.uri} holds no tables yet: land a delivery in landing/<format>/<match_id>/ "
-                  "and run footy-assets materialize (or footy-assets demo)", file=sys.stderr)
+            print(
+                f"error: the lake at {lake.uri} holds no tables yet: land a delivery in landing/<format>/<match_id>/ "
+                "and run footy-assets materialize (or footy-assets demo)",
+                file=sys.stderr,
+            )
         else:
             first = without_home(str(exc).strip().splitlines()[0])  # DuckDB quotes paths: never where home is
             print(f"query failed: {first}\n(tables in this lake: {', '.join(tables)})", file=sys.stderr)
@@ -179,8 +189,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_intervals(args: argparse.Namespace) -> int:
-    from footy_assets.lake.filter import filter_intervals
     from footy_assets.core.metrics.intervals import FilterError
+    from footy_assets.lake.filter import filter_intervals
 
     text = args.request
     if not text.lstrip().startswith(("{", "[")) and len(text) < 4096 and Path(text).is_file():
@@ -188,8 +198,11 @@ def cmd_intervals(args: argparse.Namespace) -> int:
     try:
         request = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        print(f"error: the request is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}), "
-              "nor a readable file", file=sys.stderr)
+        print(
+            f"error: the request is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}), "
+            "nor a readable file",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except ValueError as exc:  # NaN / Infinity
         print(f"error: the request is not valid JSON: {exc}", file=sys.stderr)
@@ -212,8 +225,9 @@ def cmd_forget(args: argparse.Namespace) -> int:
     lake = _lake(args.lake)
     with _instance() as instance:
         try:
-            done = forget_match(lake, instance, args.match, from_lake=args.from_lake,
-                                progress=lambda s: print(s, flush=True))
+            done = forget_match(
+                lake, instance, args.match, from_lake=args.from_lake, progress=lambda s: print(s, flush=True)
+            )
         except StillLanded as exc:
             print(f"error: {args.match}: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -221,8 +235,11 @@ def cmd_forget(args: argparse.Namespace) -> int:
     if args.from_lake:
         rows = sum(done.deleted_rows.values())
         tables = ", ".join(f"{t} {n:,}" for t, n in done.deleted_rows.items() if n)
-        print(f"{args.match}: {rows:,} rows deleted from the lake" + (f" ({tables})" if tables else "")
-              + (f"; removed {', '.join(done.files_removed)}" if done.files_removed else ""))
+        print(
+            f"{args.match}: {rows:,} rows deleted from the lake"
+            + (f" ({tables})" if tables else "")
+            + (f"; removed {', '.join(done.files_removed)}" if done.files_removed else "")
+        )
     else:
         print(f"{args.match}: its rows stay in the lake (add --from-lake to delete them)")
     return EXIT_OK
@@ -236,8 +253,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     output = output.removeprefix("file://")  # a local folder: checked as one
     try:
         new_match = check_output(lake, output, overwrite=args.overwrite)
-        written = export_match(lake, args.match, args.format, output, json_download=args.json,
-                               overwrite=args.overwrite, new_folder=new_match)
+        written = export_match(
+            lake,
+            args.match,
+            args.format,
+            output,
+            json_download=args.json,
+            overwrite=args.overwrite,
+            new_folder=new_match,
+        )
     except ExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -258,13 +282,17 @@ def cmd_upkeep(args: argparse.Namespace) -> int:
     if warning:  # on stderr, once; the upkeep still runs
         print(warning, file=sys.stderr, flush=True)
     print(f"lake {lake.uri}: upkeep (vacuum retention {args.retention_hours} h)")
-    from footy_assets.orchestration.assets.claim import holder_is_live
     from footy_assets.lake.upkeep import UpkeepFailed
+    from footy_assets.orchestration.assets.claim import holder_is_live
 
     with _instance() as instance:  # whether a run holding a match still runs: the instance knows
         try:
-            reports = upkeep_lake(lake, args.retention_hours, is_live=holder_is_live(instance),
-                                  progress=lambda s: None if s == warning else print(s, flush=True))
+            reports = upkeep_lake(
+                lake,
+                args.retention_hours,
+                is_live=holder_is_live(instance),
+                progress=lambda s: None if s == warning else print(s, flush=True),
+            )
         except UpkeepFailed as exc:
             print(f"done in {time.perf_counter() - started:.1f} s: {len(exc.reports)} table(s)")
             print(f"error: {exc}", file=sys.stderr)
@@ -297,8 +325,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print("after repair:")
         _print_reports(reports)
     problems = [f for r in reports for f in r.findings]
-    print(f"done in {time.perf_counter() - started:.1f} s: "
-          + (f"{len(problems)} problem(s) in {len({f.table for f in problems})} table(s)" if problems else "healthy"))
+    print(
+        f"done in {time.perf_counter() - started:.1f} s: "
+        + (f"{len(problems)} problem(s) in {len({f.table for f in problems})} table(s)" if problems else "healthy")
+    )
     return EXIT_FAILED if problems else EXIT_OK
 
 
@@ -309,8 +339,12 @@ def _print_reports(reports) -> None:
             continue
         state = f"{len(report.findings)} problem(s)" if report.findings else "ok"
         where = "" if report.version is None else f": version {report.version}, {report.files} data file(s)"
-        kept = (f", {report.superseded} other deliver(ies) beside the published ones (superseded, kept for readers, "
-                "or from a chain that failed)" if report.superseded else "")
+        kept = (
+            f", {report.superseded} other deliver(ies) beside the published ones (superseded, kept for readers, "
+            "or from a chain that failed)"
+            if report.superseded
+            else ""
+        )
         print(f"  {report.table:<22} {state}{where}{kept}")
         for finding in report.findings:
             print(f"  {finding.line()}")
@@ -321,12 +355,16 @@ def _rebuild(lake: Lake, match_ids: list[str], force: set[str]) -> None:
     deliveries even where planning says unchanged."""
     from dataclasses import replace
 
-    from footy_assets.orchestration.runner import materialize_lake
     from footy_assets.chain.planning import plan_matches
+    from footy_assets.orchestration.runner import materialize_lake
 
-    plans = [replace(p, status="changed", reason="rebuilt by doctor")
-             if p.status == "unchanged" and p.match_id in force else p
-             for p in plan_matches(lake, match_ids) if p.status != "refused"]
+    plans = [
+        replace(p, status="changed", reason="rebuilt by doctor")
+        if p.status == "unchanged" and p.match_id in force
+        else p
+        for p in plan_matches(lake, match_ids)
+        if p.status != "refused"
+    ]
     with _instance() as instance:
         materialize_lake(lake, instance, progress=lambda s: print(s, flush=True), plans=plans)
 
@@ -344,11 +382,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("materialize", help="materialise every landed match that is new, changed or stale")
     p.add_argument("--lake", help=lake_help)
     p.add_argument("--match", action="append", metavar="ID", help="only this match (repeatable)")
-    p.add_argument("--workers", type=int, metavar="N", help="matches materialised at once, each in a worker "
-                   "process (default: one per core, as many as available memory allows at ~2 GB a match)")
-    p.add_argument("--rehash", action="store_true", help="hash every landed file again instead of trusting an "
-                   "unchanged size and modification time (a same-size change with its old time restored, as rsync -a, "
-                   "cp -p or tar x leave it, is then 'changed')")
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="matches materialised at once, each in a worker "
+        "process (default: one per core, as many as available memory allows at ~2 GB a match)",
+    )
+    p.add_argument(
+        "--rehash",
+        action="store_true",
+        help="hash every landed file again instead of trusting an "
+        "unchanged size and modification time (a same-size change with its old time restored, as rsync -a, "
+        "cp -p or tar x leave it, is then 'changed')",
+    )
     p.set_defaults(func=cmd_materialize)
 
     p = sub.add_parser("demo", help="land synthetic matches (one per format) and materialise them")
@@ -357,14 +404,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("sql", help="run a DuckDB query over the lake's tables")
-    p.add_argument("query", help="one read-only query (SELECT, WITH, VALUES, DESCRIBE, PIVOT), stopped after "
-                   "FOOTY_SQL_TIMEOUT_S (default 300) or past FOOTY_SQL_MEMORY_LIMIT (default 2GB); tables: tracking, frame_state, "
-                   "ball_state, intervals, match_quality, player_period_summary, player_match_summary, team_match_summary, "
-                   "matches")
+    p.add_argument(
+        "query",
+        help="one read-only query (SELECT, WITH, VALUES, DESCRIBE, PIVOT), stopped after "
+        "FOOTY_SQL_TIMEOUT_S (default 300) or past FOOTY_SQL_MEMORY_LIMIT (default 2GB); tables: tracking, frame_state, "  # noqa: E501
+        "ball_state, intervals, match_quality, player_period_summary, player_match_summary, team_match_summary, "
+        "matches",
+    )
     p.add_argument("--lake", help=lake_help)
-    p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table",
-                   help="output format (default table; csv and table show floats to 7 significant digits and nested "
-                   "columns as JSON text; json and parquet keep every bit)")
+    p.add_argument(
+        "--format",
+        choices=["table", "csv", "json", "parquet"],
+        default="table",
+        help="output format (default table; csv and table show floats to 7 significant digits and nested "
+        "columns as JSON text; json and parquet keep every bit)",
+    )
     p.add_argument("--output", "-o", help="write to this file, never inside the lake (required for --format parquet)")
     p.add_argument("--max-rows", type=int, default=40, help="rows shown by --format table (default 40)")
     p.set_defaults(func=cmd_sql)
@@ -377,35 +431,62 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write a published match as CDF, the tracking download or MOT CSV")
     p.add_argument("--match", required=True, metavar="ID", help="the match_id")
-    p.add_argument("--format", required=True, choices=["cdf", "tracking_download", "mot"],
-                   help="cdf: tracking.jsonl + meta.json (CDF v0.3.2); tracking_download: tracking.parquet as the "
-                   "vendor's download; mot: mot.csv (footy_track matches only)")
-    p.add_argument("--output", "-o", help="folder or s3://bucket/prefix to write to (default exports/ID/FORMAT); "
-                   "inside the lake only a new folder under landing/ (a new match)")
+    p.add_argument(
+        "--format",
+        required=True,
+        choices=["cdf", "tracking_download", "mot"],
+        help="cdf: tracking.jsonl + meta.json (CDF v0.3.2); tracking_download: tracking.parquet as the "
+        "vendor's download; mot: mot.csv (footy_track matches only)",
+    )
+    p.add_argument(
+        "--output",
+        "-o",
+        help="folder or s3://bucket/prefix to write to (default exports/ID/FORMAT); "
+        "inside the lake only a new folder under landing/ (a new match)",
+    )
     p.add_argument("--json", action="store_true", help="tracking_download as tracking.json instead of parquet")
-    p.add_argument("--overwrite", action="store_true", help="replace files of the same names in --output (outside "
-                   "the lake only; without it an export never writes over a file)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace files of the same names in --output (outside "
+        "the lake only; without it an export never writes over a file)",
+    )
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("doctor", help="check every table (log, checkpoint, data files, published deliveries); "
-                       "--repair does the safe repairs and rebuilds damaged matches from their landed deliveries")
+    p = sub.add_parser(
+        "doctor",
+        help="check every table (log, checkpoint, data files, published deliveries); "
+        "--repair does the safe repairs and rebuilds damaged matches from their landed deliveries",
+    )
     p.add_argument("--repair", action="store_true", help="repair what can be repaired safely")
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("upkeep", help="compact, checkpoint and vacuum the lake's Delta tables")
-    p.add_argument("--retention-hours", type=int, default=7 * 24, metavar="H",
-                   help="vacuum data files no table version of the last H hours needs (default 168: 7 days; 0 or "
-                   "more; warned below FOOTY_READER_HOLD_HOURS, default 1)")
+    p.add_argument(
+        "--retention-hours",
+        type=int,
+        default=7 * 24,
+        metavar="H",
+        help="vacuum data files no table version of the last H hours needs (default 168: 7 days; 0 or "
+        "more; warned below FOOTY_READER_HOLD_HOURS, default 1)",
+    )
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_upkeep)
 
-    p = sub.add_parser("forget", help="forget a withdrawn match: its partition in the Dagster instance and, with "
-                       "--from-lake, its rows in the lake (its landing folder must be gone)")
+    p = sub.add_parser(
+        "forget",
+        help="forget a withdrawn match: its partition in the Dagster instance and, with "
+        "--from-lake, its rows in the lake (its landing folder must be gone)",
+    )
     p.add_argument("match", metavar="ID", help="the match_id (the name its landing folder had)")
-    p.add_argument("--from-lake", action="store_true", help="also delete the match's rows from every table, its "
-                   "raw-feed record and its picture (one Delta commit per table; other matches untouched)")
+    p.add_argument(
+        "--from-lake",
+        action="store_true",
+        help="also delete the match's rows from every table, its "
+        "raw-feed record and its picture (one Delta commit per table; other matches untouched)",
+    )
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_forget)
     return parser
@@ -434,8 +515,8 @@ def run() -> None:
     """The ``footy-assets`` command: ``main()``, then the process ends without tearing the interpreter down.
 
     Everything is committed and closed by then (Delta commits, the instance's databases, output files); what
-    remains is freeing Dagster's, polars' and Arrow's objects one by one and joining their idle threads, which
-    took 0.6-0.7 s of every command (measured at the end of a full match's ``materialize``). Output is flushed
+    remains is freeing Dagster's, polars' and Arrow's objects one by one and joining their idle threads, a
+    noticeable share of a short command (bench/full_match.py). Output is flushed
     and logging shut down first; an exception still ends the process the ordinary way, with its traceback.
     """
     import logging

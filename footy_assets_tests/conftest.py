@@ -1,8 +1,8 @@
-"""Shared fixtures: the real vendor samples (samples/), small synthetic matches, temporary lakes."""
+"""Shared fixtures: small synthetic matches, temporary lakes and instances. The helpers live in
+``footy_assets_tests.helpers``; the names below are kept for the modules that still import them from here."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -10,40 +10,51 @@ import polars as pl
 import pytest
 
 from footy_assets.formats import synthetic
-from footy_assets.lake.store import PROJECT_ROOT, Lake
+from footy_assets.lake.store import Lake
+from footy_assets_tests.helpers import (
+    SAMPLES,
+    SHARED_DATA,
+    SMALL,
+    land_sample,
+    land_synthetic,
+    materialized,
+    new_lake,
+)
 
-SAMPLES = Path(__file__).resolve().parent / "samples"  # the real vendor samples (see samples/README.md)
-SHARED_DATA = (PROJECT_ROOT.parent / "shared" / "data").resolve()
-SMALL = synthetic.MatchSpec("syn", half_seconds=40.0, fps=25, seed=3)
-
-
+__all__ = ["SAMPLES", "SHARED_DATA", "SMALL", "land_sample", "land_synthetic"]
 
 
 @pytest.fixture(scope="session")
 def truth() -> pl.DataFrame:
+    """The synthetic truth of ``SMALL``: two 40-second halves at 25 fps."""
     return synthetic.generate_truth(SMALL)
 
 
 @pytest.fixture
 def lake(tmp_path: Path) -> Lake:
-    root = tmp_path / "lake"
-    (root / "landing").mkdir(parents=True)
-    return Lake.from_env(str(root))
+    """An empty lake of the test's own, with its landing zone."""
+    return new_lake(tmp_path / "lake")
 
 
-def land_sample(lake: Lake, fmt: str, name: str, as_name: str | None = None) -> Path:
-    """Copy a real sample folder into the lake's landing zone."""
-    target = Path(lake.uri) / "landing" / fmt / (as_name or name)
-    shutil.copytree(SAMPLES / fmt / name, target)
-    for f in target.iterdir():  # the copies must be editable by tests, whatever the samples' modes
-        f.chmod(0o644)
-    target.chmod(0o755)
-    return target
+@pytest.fixture(scope="session")
+def skillcorner_lake(tmp_path_factory) -> Lake:
+    """The real SkillCorner sample (cdf, 10 fps) materialised once for the session, for tests that only read it
+    (a test that writes to it takes a copy: ``helpers.copy_lake``)."""
+    return materialized(
+        tmp_path_factory.mktemp("skillcorner") / "lake", lambda lake: land_sample(lake, "cdf", "skillcorner_1925299")
+    )
 
 
-def land_synthetic(lake: Lake, fmt: str, match_id: str, truth: pl.DataFrame, **kw) -> Path:
-    spec = synthetic.MatchSpec(match_id, half_seconds=SMALL.half_seconds, fps=SMALL.fps)
-    return synthetic.write_match(Path(lake.uri) / "landing", fmt, spec, truth=truth, **kw)
+@pytest.fixture(scope="session")
+def two_published(tmp_path_factory, truth) -> Lake:
+    """m1 (cdf) and m2 (footy_stats) of the synthetic truth, published, once for the session: never written to;
+    tests that damage a lake copy it (``helpers.copy_lake``)."""
+
+    def land(lake: Lake) -> None:
+        land_synthetic(lake, "cdf", "m1", truth)
+        land_synthetic(lake, "footy_stats", "m2", truth)
+
+    return materialized(tmp_path_factory.mktemp("two_published") / "lake", land)
 
 
 @pytest.fixture
@@ -62,4 +73,3 @@ def _no_stale_defs_state_storage():
     from dagster._core.storage.defs_state.base import _current_storage
 
     _current_storage.set(None)
-    yield

@@ -36,19 +36,57 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from footy_assets.formats import synthetic
 from footy_assets.core.contracts.tracking import Tracking
-from footy_assets.lake.store import Lake
-from footy_assets.lake.landing import LandingError, find_match
-from footy_assets.formats import FeedError
+from footy_assets.formats import FeedError, synthetic
 from footy_assets.lake.delivery import read_match
+from footy_assets.lake.landing import LandingError, find_match
+from footy_assets.lake.store import Lake
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
-HOSTILE_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e308", "-1e308", "1e39", "3.5e38", "99999999999999999999",
-                   "40000", "-40000", "-1", "0", "2147483648", "1e-320", "\"7\"", "null", "true", "[]", "{}",
-                   "\"abc\"", "- 1", "", "0x10", "1.5"]
-HOSTILE_JSON = [float("nan"), float("inf"), -float("inf"), 1e308, 1e39, 2**63, 40000, -1, "", "abc", None, True, [],
-                {}, [1, 2], 3.5]
+HOSTILE_NUMBERS = [
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e308",
+    "-1e308",
+    "1e39",
+    "3.5e38",
+    "99999999999999999999",
+    "40000",
+    "-40000",
+    "-1",
+    "0",
+    "2147483648",
+    "1e-320",
+    '"7"',
+    "null",
+    "true",
+    "[]",
+    "{}",
+    '"abc"',
+    "- 1",
+    "",
+    "0x10",
+    "1.5",
+]
+HOSTILE_JSON = [
+    float("nan"),
+    float("inf"),
+    -float("inf"),
+    1e308,
+    1e39,
+    2**63,
+    40000,
+    -1,
+    "",
+    "abc",
+    None,
+    True,
+    [],
+    {},
+    [1, 2],
+    3.5,
+]
 NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 MAX_SECONDS_PER_MUTANT = 20.0
 
@@ -61,11 +99,19 @@ def _bases(workdir: Path) -> list[tuple[str, Path]]:
     shutil.copytree(bases[0][1], pitched)
     (pitched / "pitch.json").write_text('{\n "length": 105,\n "width": 68\n}\n')
     bases.append(("sportvu", pitched))
-    bases += [("cdf", SAMPLES / "cdf" / name) for name in ("skillcorner_1925299", "validator_v0_2_3", "validator_v0_3_2")]
+    bases += [
+        ("cdf", SAMPLES / "cdf" / name) for name in ("skillcorner_1925299", "validator_v0_2_3", "validator_v0_3_2")
+    ]
     spec = synthetic.MatchSpec("fuzzbase", half_seconds=20.0, fps=10, seed=5)
     truth = synthetic.generate_truth(spec)
-    for fmt, kw in (("footy_stats", {"file_format": "json"}), ("footy_stats", {}), ("sportvu", {}),
-                    ("cdf", {}), ("footy_track", {}), ("footy_track", {"homography": False})):
+    for fmt, kw in (
+        ("footy_stats", {"file_format": "json"}),
+        ("footy_stats", {}),
+        ("sportvu", {}),
+        ("cdf", {}),
+        ("footy_track", {}),
+        ("footy_track", {"homography": False}),
+    ):
         root = workdir / "bases" / f"{fmt}_{len(bases)}"
         folder = synthetic.write_match(root, fmt, spec, truth=truth, **kw)
         bases.append((fmt, folder))
@@ -113,7 +159,7 @@ def op_hostile_number(rng, data: bytes) -> bytes:
         return data + b"NaN"
     for _ in range(rng.choice([1, 1, 1, 3])):
         m = rng.choice(found)
-        data = data[: m.start()] + rng.choice(HOSTILE_NUMBERS).encode() + data[m.end():]
+        data = data[: m.start()] + rng.choice(HOSTILE_NUMBERS).encode() + data[m.end() :]
         found = list(NUMBER.finditer(data)) or found
     return data
 
@@ -122,7 +168,7 @@ def op_flip_byte(rng, data: bytes) -> bytes:
     if not data:
         return b"\x00"
     i = rng.randrange(len(data))
-    return data[:i] + bytes([rng.randrange(256)]) + data[i + 1:]
+    return data[:i] + bytes([rng.randrange(256)]) + data[i + 1 :]
 
 
 def op_invalid_utf8(rng, data: bytes) -> bytes:
@@ -178,10 +224,28 @@ def op_json_value(rng, data: bytes) -> bytes:
     return b"\n".join(lines)
 
 
-TEXT_OPERATORS = [op_truncate, op_cut_last_line, op_delete_line, op_duplicate_line, op_swap_lines, op_hostile_number,
-                  op_hostile_number, op_flip_byte, op_invalid_utf8, op_empty]
-JSON_OPERATORS = [op_json_value, op_json_value, op_json_value, op_hostile_number, op_truncate, op_invalid_utf8,
-                  op_flip_byte, op_empty]
+TEXT_OPERATORS = [
+    op_truncate,
+    op_cut_last_line,
+    op_delete_line,
+    op_duplicate_line,
+    op_swap_lines,
+    op_hostile_number,
+    op_hostile_number,
+    op_flip_byte,
+    op_invalid_utf8,
+    op_empty,
+]
+JSON_OPERATORS = [
+    op_json_value,
+    op_json_value,
+    op_json_value,
+    op_hostile_number,
+    op_truncate,
+    op_invalid_utf8,
+    op_flip_byte,
+    op_empty,
+]
 
 
 def op_parquet_values(rng, data: bytes) -> bytes:
@@ -196,8 +260,11 @@ def op_parquet_values(rng, data: bytes) -> bytes:
         value = pl.lit(rng.choice([float("nan"), float("inf"), -float("inf"), 3e38, 1e308]))
         expr = pl.when(mask).then(value.cast(pl.Float64)).otherwise(pl.col(column).cast(pl.Float64))
     elif dtype.is_integer():
-        expr = pl.when(mask).then(pl.lit(rng.choice([2**40, -(2**31), 40000, -1]), pl.Int64)).otherwise(
-            pl.col(column).cast(pl.Int64))
+        expr = (
+            pl.when(mask)
+            .then(pl.lit(rng.choice([2**40, -(2**31), 40000, -1]), pl.Int64))
+            .otherwise(pl.col(column).cast(pl.Int64))
+        )
     else:
         expr = pl.when(mask).then(pl.lit(rng.choice(["", "x", "0-99999", "coach", "1-"]))).otherwise(pl.col(column))
     if rng.random() < 0.2:  # or the whole column as text / null
@@ -239,9 +306,12 @@ def op_parquet_types(rng, data: bytes) -> bytes:
     kind = rng.choice(["bool", "list", "text", "half"])
     numeric = [c for c, t in frame.schema.items() if t.is_numeric() or t == pl.Boolean]
     column = rng.choice(numeric if kind in ("bool", "half") and numeric else frame.columns)
-    expr = {"bool": (pl.col(column).cast(pl.Float64, strict=False) > 1).fill_null(False),
-            "list": pl.concat_list(column), "text": pl.col(column).cast(pl.String),
-            "half": pl.col(column).cast(pl.Float64, strict=False) + 0.5}[kind]
+    expr = {
+        "bool": (pl.col(column).cast(pl.Float64, strict=False) > 1).fill_null(False),
+        "list": pl.concat_list(column),
+        "text": pl.col(column).cast(pl.String),
+        "half": pl.col(column).cast(pl.Float64, strict=False) + 0.5,
+    }[kind]
     out = io.BytesIO()
     frame.with_columns(expr.alias(column)).write_parquet(out)
     return out.getvalue()
@@ -276,7 +346,7 @@ def op_duplicate_key(rng, data: bytes) -> bytes:
         return data
     m = rng.choice(keys)
     value = rng.choice([b"1", b"true", b'"x"', b"null", b"0.5"])
-    return data[: m.start()] + m.group(0) + value + b", " + data[m.start():]
+    return data[: m.start()] + m.group(0) + value + b", " + data[m.start() :]
 
 
 JSON_NUMBER = re.compile(rb"(?<=[:\[,])(\s*)(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?=\s*[,}\]])")
@@ -288,7 +358,7 @@ def op_boolean_number(rng, data: bytes) -> bytes:
     if not found:
         return data
     m = rng.choice(found)
-    return data[: m.start(2)] + rng.choice([b"true", b"false"]) + data[m.end(2):]
+    return data[: m.start(2)] + rng.choice([b"true", b"false"]) + data[m.end(2) :]
 
 
 def op_encoding(rng, data: bytes) -> bytes:
@@ -305,8 +375,15 @@ def op_encoding(rng, data: bytes) -> bytes:
 def operators_for(file: str) -> list:
     """The byte operators for a file of this name (the hard links are drawn apart: they work on the folder)."""
     if file.endswith(".parquet"):
-        return [op_parquet_values, op_parquet_values, op_parquet_values, op_parquet_bytes, op_parquet_bomb,
-                op_parquet_types, op_parquet_types]
+        return [
+            op_parquet_values,
+            op_parquet_values,
+            op_parquet_values,
+            op_parquet_bytes,
+            op_parquet_bomb,
+            op_parquet_types,
+            op_parquet_types,
+        ]
     if file.endswith((".json", ".jsonl")):
         extra = [op_meta_fps] if file == "meta.json" else []  # a CDF meta
         extra += [op_sidecar_keys, op_sidecar_keys] if file == "tracks_meta.json" else []
@@ -317,12 +394,22 @@ def operators_for(file: str) -> list:
 
 HARD_LINK_SHARE = 0.08  # of the mutants: a landed file replaced by a hard link, before the scan or after it
 HARD_LINKS = ("op_hard_link", "op_hard_link_after_scan")
-OPERATOR_NAMES = sorted({op.__name__ for name in ("a.parquet", "a.json", "tracks_meta.json", "meta.json", "a.txt")
-                         for op in operators_for(name)} | set(HARD_LINKS))
+OPERATOR_NAMES = sorted(
+    {
+        op.__name__
+        for name in ("a.parquet", "a.json", "tracks_meta.json", "meta.json", "a.txt")
+        for op in operators_for(name)
+    }
+    | set(HARD_LINKS)
+)
 # Mutants nothing may read: more rows than the bound, track keys that collide or repeat (every one of
 # SIDECAR_KEYS fails the ASCII-decimal rule), a file that is also a name of a file outside the lake.
-MUST_REFUSE = {"op_parquet_bomb": "over the limit", "op_sidecar_keys": "", "op_hard_link": "hard link",
-               "op_hard_link_after_scan": "hard link"}
+MUST_REFUSE = {
+    "op_parquet_bomb": "over the limit",
+    "op_sidecar_keys": "",
+    "op_hard_link": "hard link",
+    "op_hard_link_after_scan": "hard link",
+}
 OUTCOMES = ("read", "refused", "failure")
 
 
@@ -344,7 +431,7 @@ def check_rows(tracking: pl.DataFrame) -> str | None:
     """Why canonical rows are not acceptable (None when they are)."""
     try:
         Tracking.validate(tracking)
-    except Exception as exc:  # a reader must never produce rows its own contract rejects
+    except Exception as exc:  # noqa: BLE001  a reader must never produce rows its own contract rejects
         return f"contract: {str(exc).splitlines()[0][:300]}"
     floats = [c for c, t in tracking.schema.items() if t.is_float()]
     bad = tracking.select([(~pl.col(c).is_finite()).sum() for c in floats]).row(0)
@@ -435,8 +522,9 @@ def fuzz(mutants: int, seed: int) -> dict:
             operator, outcome, detail = run_one(lake, fmt, base, rng, workdir / "outside")
             counts[(operator, outcome)] += 1
             if outcome == "failure":
-                failures.append({"mutant": number, "seed": seed, "base": base.name, "operator": operator,
-                                 "detail": detail})
+                failures.append(
+                    {"mutant": number, "seed": seed, "base": base.name, "operator": operator, "detail": detail}
+                )
         by_outcome = {o: sum(n for (_, outcome), n in counts.items() if outcome == o) for o in OUTCOMES}
         by_operator = {name: dict.fromkeys(OUTCOMES, 0) for name in OPERATOR_NAMES}  # one that never ran shows 0
         by_format = {}

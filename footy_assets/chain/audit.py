@@ -14,21 +14,27 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from footy_assets.chain import prefetch
-from footy_assets.chain.checks import (BALL_TRACKED, NO_DUPLICATE_PLAYER_FRAMES, POSITIONS_ON_PITCH, TRACKING_CHECKS,
-                                       Check, Outcome, outcome)
+from footy_assets.chain.checks import (
+    BALL_TRACKED,
+    NO_DUPLICATE_PLAYER_FRAMES,
+    POSITIONS_ON_PITCH,
+    TRACKING_CHECKS,
+    Check,
+    Outcome,
+    outcome,
+)
+from footy_assets.chain.events import read_event_data
 from footy_assets.core import quality
 from footy_assets.core.contracts.tracking import Tracking
-from footy_assets.lake.store import Lake
-from footy_assets.lake.landing import LandedMatch
-from footy_assets.chain.events import read_event_data
 from footy_assets.formats import FeedInfo, read_files
 from footy_assets.lake.delivery import read_delivery, read_events_delivery
+from footy_assets.lake.landing import LandedMatch
+from footy_assets.lake.store import Lake
 
 # how each tracking check is run on the validated rows and what the reader found
 _RUNS: dict[Check, Callable[[pl.DataFrame, FeedInfo], tuple[bool, dict]]] = {
     NO_DUPLICATE_PLAYER_FRAMES: lambda frame, info: quality.no_duplicate_player_frames(frame),
-    POSITIONS_ON_PITCH: lambda frame, info: quality.positions_on_pitch(frame, info.pitch_length_m,
-                                                                       info.pitch_width_m),
+    POSITIONS_ON_PITCH: lambda frame, info: quality.positions_on_pitch(frame, info.pitch_length_m, info.pitch_width_m),
     BALL_TRACKED: lambda frame, info: quality.ball_tracked(frame),
 }
 
@@ -77,8 +83,12 @@ def audit_delivery(lake: Lake, landed: LandedMatch) -> Audit:
     del result  # the validated frame is all that is needed from here (peak memory)
     validated = time.perf_counter()
     checks = [outcome(check, _RUNS[check](frame, info)) for check in TRACKING_CHECKS]
-    facts = {"frames": frame["frame_id"].n_unique(), "fps": info.fps,
-             "periods": sorted(frame["period"].unique().to_list()), "fingerprint": read_landed.fingerprint}
+    facts = {
+        "frames": frame["frame_id"].n_unique(),
+        "fps": info.fps,
+        "periods": sorted(frame["period"].unique().to_list()),
+        "fingerprint": read_landed.fingerprint,
+    }
     return Audit(frame, info, checks, read - started, validated - read, read_landed, facts)
 
 

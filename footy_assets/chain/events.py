@@ -33,8 +33,9 @@ SYNC_COLUMNS = [c for c in SYNC_SCHEMA if c not in ("match_id", "event_id")]
 TRACKING_COLUMNS = ["frame_id", "period", "role", "player_id", "x_m", "y_m", "z_m", "in_play"]
 
 
-def read_event_data(delivery: Delivery, where: str, clock: cdf_events.EventClock | None = None
-                    ) -> cdf_events.EventsRead:
+def read_event_data(
+    delivery: Delivery, where: str, clock: cdf_events.EventClock | None = None
+) -> cdf_events.EventsRead:
     """The events and lineups of an event delivery; a ``FeedError`` names the file under ``where`` (its folder in the
     lake) and the line."""
     try:
@@ -56,9 +57,12 @@ def events_in_tracking(events: pl.DataFrame, periods: pl.DataFrame) -> tuple[boo
     """Every event lies inside a period of the tracking (its clock frame between the period's first and last frame,
     offset removed). ``periods``: period, first_frame, last_frame of tracking."""
     joined = events.join(periods, on="period", how="left")
-    outside = joined.filter(pl.col("clock_frame_id").is_null() | pl.col("first_frame").is_null()
-                            | (pl.col("clock_frame_id") < pl.col("first_frame"))
-                            | (pl.col("clock_frame_id") > pl.col("last_frame")))
+    outside = joined.filter(
+        pl.col("clock_frame_id").is_null()
+        | pl.col("first_frame").is_null()
+        | (pl.col("clock_frame_id") < pl.col("first_frame"))
+        | (pl.col("clock_frame_id") > pl.col("last_frame"))
+    )
     examples = outside.head(3).select("event_id", "period", "type", "timestamp_ms").to_dicts()
     return outside.height == 0, {"events": events.height, "outside_tracking": outside.height, "examples": examples}
 
@@ -69,19 +73,25 @@ def ball_events_synced(events: pl.DataFrame, max_unmatched: float = MAX_UNMATCHE
     unmatched = ball.filter(pl.col("sync_status") != "synced")
     share = unmatched.height / ball.height if ball.height else 0.0
     reasons = dict(unmatched.group_by("sync_status").len().iter_rows()) if unmatched.height else {}
-    return share <= max_unmatched, {"ball_events": ball.height, "synced": ball.height - unmatched.height,
-                                    "unmatched_share": round(share, 4), "reasons": reasons}
+    return share <= max_unmatched, {
+        "ball_events": ball.height,
+        "synced": ball.height - unmatched.height,
+        "unmatched_share": round(share, 4),
+        "reasons": reasons,
+    }
 
 
-def synced_events(read: cdf_events.EventsRead, tracking: pl.DataFrame, fps: int, fingerprint: str
-                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def synced_events(
+    read: cdf_events.EventsRead, tracking: pl.DataFrame, fps: int, fingerprint: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(the events table's rows, the sync's periods: kick-off frame and offset removed) of one match."""
     events = read.events
     if events.height == 0:
         return pl.DataFrame(schema=EVENTS_SCHEMA), pl.DataFrame()
     result = synchronise(events, tracking, fps)
-    rows = events.drop("fingerprint").join(result.events.select("event_id", *SYNC_COLUMNS), on="event_id",
-                                           how="left", maintain_order="left")
+    rows = events.drop("fingerprint").join(
+        result.events.select("event_id", *SYNC_COLUMNS), on="event_id", how="left", maintain_order="left"
+    )
     rows = rows.sort("event_index").with_columns(fingerprint=fingerprint_column(fingerprint))
     return rows.select(list(EVENTS_SCHEMA)).cast(EVENTS_SCHEMA), result.periods
 
@@ -111,8 +121,14 @@ class EventsStep:
         started = time.perf_counter()
         if self.delivery is None:
             frame = Events.validate(pl.DataFrame(schema=EVENTS_SCHEMA))
-            return Computed("events", self.match_id, frame, self.fingerprint, started,
-                            facts={"events": 0, "event_data": "none delivered"})
+            return Computed(
+                "events",
+                self.match_id,
+                frame,
+                self.fingerprint,
+                started,
+                facts={"events": 0, "event_data": "none delivered"},
+            )
         tracking = self._tracking()
         read = read_event_data(self.delivery, self.where)
         if "meta.json" not in self.delivery.contents:  # placed on the tracking's timeline by its periods
@@ -121,15 +137,23 @@ class EventsStep:
         self.read = read
         frame, periods = synced_events(read, tracking, self.fps, self.fingerprint)
         frame = Events.validate(frame)
-        bounds = tracking.group_by("period").agg(first_frame=pl.col("frame_id").min(),
-                                                 last_frame=pl.col("frame_id").max())
-        found = (outcome(EVENTS_IN_TRACKING, events_in_tracking(frame, bounds)),
-                 outcome(BALL_EVENTS_SYNCED, ball_events_synced(frame)))
+        bounds = tracking.group_by("period").agg(
+            first_frame=pl.col("frame_id").min(), last_frame=pl.col("frame_id").max()
+        )
+        found = (
+            outcome(EVENTS_IN_TRACKING, events_in_tracking(frame, bounds)),
+            outcome(BALL_EVENTS_SYNCED, ball_events_synced(frame)),
+        )
         synced = found[1].metadata
-        facts = {"events": frame.height, "ball_events": synced["ball_events"], "synced": synced["synced"],
-                 "synced_share": round(synced["synced"] / synced["ball_events"], 4) if synced["ball_events"] else None,
-                 "offsets_ms": {str(p): o for p, o in periods.select("period", "offset_ms").iter_rows()},
-                 "event_files": self.where, "fingerprint": self.fingerprint}
+        facts = {
+            "events": frame.height,
+            "ball_events": synced["ball_events"],
+            "synced": synced["synced"],
+            "synced_share": round(synced["synced"] / synced["ball_events"], 4) if synced["ball_events"] else None,
+            "offsets_ms": {str(p): o for p, o in periods.select("period", "offset_ms").iter_rows()},
+            "event_files": self.where,
+            "fingerprint": self.fingerprint,
+        }
         return Computed("events", self.match_id, frame, self.fingerprint, started, facts=facts, checks=found)
 
     def _period_firsts(self) -> dict[int, int]:
@@ -149,8 +173,14 @@ class EventsStep:
             frame = frame.select(list(LINEUPS_SCHEMA)).cast(LINEUPS_SCHEMA)
         frame = Lineups.validate(frame)
         players = frame.filter(pl.col("role") == "player")
-        return Computed("lineups", self.match_id, frame, self.fingerprint, started,
-                        facts={"players": players.height, "others": frame.height - players.height})
+        return Computed(
+            "lineups",
+            self.match_id,
+            frame,
+            self.fingerprint,
+            started,
+            facts={"players": players.height, "others": frame.height - players.height},
+        )
 
 
-__all__ = ["EventsStep", "MAX_UNMATCHED_SHARE", "ball_events_synced", "events_in_tracking", "read_event_data"]
+__all__ = ["MAX_UNMATCHED_SHARE", "EventsStep", "ball_events_synced", "events_in_tracking", "read_event_data"]

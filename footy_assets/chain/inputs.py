@@ -23,8 +23,9 @@ def feed_record(lake: Lake, match_id: str) -> dict:
     return record
 
 
-def read_table(lake: Lake, table: str, match_id: str, fingerprint: str, columns: list[str] | None = None,
-               allow_empty: bool = False) -> pl.DataFrame:
+def read_table(
+    lake: Lake, table: str, match_id: str, fingerprint: str, columns: list[str] | None = None, allow_empty: bool = False
+) -> pl.DataFrame:
     """One delivery's rows of a table (only ``columns``), or NotReady saying what to materialise first.
 
     ``allow_empty``: an empty result is valid (a derived table of a clip can be empty).

@@ -59,12 +59,12 @@ class Computed:
     def refusal_message(self) -> str:
         """One line: which table was refused and by which check, with what the check found."""
         first = self.refused[0]
-        return (f"{self.match_id}: {self.table} refused, nothing written: check {first.name} failed "
-                f"({first.metadata})")
+        return f"{self.match_id}: {self.table} refused, nothing written: check {first.name} failed ({first.metadata})"
 
 
-def intervals_table(match_id: str, found: pl.DataFrame, fingerprint: str | None = None,
-                    starts: dict[int, int] | None = None) -> pl.DataFrame:
+def intervals_table(
+    match_id: str, found: pl.DataFrame, fingerprint: str | None = None, starts: dict[int, int] | None = None
+) -> pl.DataFrame:
     """The intervals table rows of one match from catalog_intervals' output (empty is valid); ``starts`` is
     {period: start ms} (``clock.starts_from_clock`` of frame_state) for the clock within the period."""
     if found.height == 0:
@@ -72,20 +72,36 @@ def intervals_table(match_id: str, found: pl.DataFrame, fingerprint: str | None 
     start_ms = clock.period_start_ms(starts or {}).cast(pl.Float64)
     in_period = (pl.col("start_ms") - start_ms) / 1000
     return found.select(
-        match_id=pl.lit(match_id), definition="definition", label="label", column="column", player_id="player_id",
-        team="team", period="period", first_frame_id="first_frame_id", last_frame_id="last_frame_id",
-        start_s=pl.col("start_ms") / 1000, end_s=pl.col("end_ms") / 1000, period_start_s=start_ms / 1000,
-        start_period_time_s=in_period, end_period_time_s=(pl.col("end_ms") - start_ms) / 1000,
-        match_minute=clock.match_minute(in_period), duration_ms="duration_ms",
-        frames="frames", peak="peak", mean="mean", distance_m="distance_m",
+        match_id=pl.lit(match_id),
+        definition="definition",
+        label="label",
+        column="column",
+        player_id="player_id",
+        team="team",
+        period="period",
+        first_frame_id="first_frame_id",
+        last_frame_id="last_frame_id",
+        start_s=pl.col("start_ms") / 1000,
+        end_s=pl.col("end_ms") / 1000,
+        period_start_s=start_ms / 1000,
+        start_period_time_s=in_period,
+        end_period_time_s=(pl.col("end_ms") - start_ms) / 1000,
+        match_minute=clock.match_minute(in_period),
+        duration_ms="duration_ms",
+        frames="frames",
+        peak="peak",
+        mean="mean",
+        distance_m="distance_m",
         fingerprint=fingerprint_column(fingerprint),
     ).cast(INTERVALS_SCHEMA)
 
 
 def intervals_state_columns() -> list[str]:
     """The frame_state columns the intervals of the catalog need."""
-    return sorted({"player_id", "team", "period", "period_time_s", "frame_id", "timestamp_ms", "distance_m", "valid"}
-                  | {d.column for d in load_catalog()})
+    return sorted(
+        {"player_id", "team", "period", "period_time_s", "frame_id", "timestamp_ms", "distance_m", "valid"}
+        | {d.column for d in load_catalog()}
+    )
 
 
 class MetricsStep:
@@ -113,11 +129,13 @@ class MetricsStep:
         self.fingerprint = delivery_of(self.lake, self.match_id, ["tracking"])
         scan = tracking_scan(self.lake, self.match_id, self.fingerprint)
         try:
-            self.people, self.ball, self.period_firsts = pl.collect_all([
-                scan.filter(is_identified_player()).select(TRACKING_COLUMNS_USED),
-                scan.filter(is_located_ball()).select(BALL_COLUMNS),
-                scan.group_by("period").agg(pl.col("timestamp_ms").min()),
-            ])
+            self.people, self.ball, self.period_firsts = pl.collect_all(
+                [
+                    scan.filter(is_identified_player()).select(TRACKING_COLUMNS_USED),
+                    scan.filter(is_located_ball()).select(BALL_COLUMNS),
+                    scan.group_by("period").agg(pl.col("timestamp_ms").min()),
+                ]
+            )
         except Exception as exc:  # a data file missing or damaged: one line naming the table
             raise unreadable("tracking", exc) from exc
 
@@ -125,18 +143,26 @@ class MetricsStep:
         started = time.perf_counter()
         frame = BallState.validate(ball_state_of(self.ball, self.people.select(PEOPLE_COLUMNS), self.fingerprint))
         share = frame.filter(pl.col("possession_team").is_not_null())["possession_team"]
-        return Computed("ball_state", self.match_id, frame, self.fingerprint, started, facts={
-            "in_play_share": round(float(frame["in_play"].mean() or 0.0), 4),
-            "home_possession_share": round(float((share == 0).mean()), 4) if share.len() else None,
-        })
+        return Computed(
+            "ball_state",
+            self.match_id,
+            frame,
+            self.fingerprint,
+            started,
+            facts={
+                "in_play_share": round(float(frame["in_play"].mean() or 0.0), 4),
+                "home_possession_share": round(float((share == 0).mean()), 4) if share.len() else None,
+            },
+        )
 
     def frame_state(self) -> Computed:
         """frame_state with its checks (covers_tracking refuses it) and its picture (average positions and speed
         per half)."""
         started = time.perf_counter()
         starts = clock.period_starts(self.period_firsts, self.feed.get("period_start_ms"))
-        frame = frame_state_of(self.people, self.ball.select("frame_id", "x_m", "y_m"), starts, self.fps,
-                               self.fingerprint, self.match_id)
+        frame = frame_state_of(
+            self.people, self.ball.select("frame_id", "x_m", "y_m"), starts, self.fps, self.fingerprint, self.match_id
+        )
         covers = outcome(COVERS_TRACKING, quality.frame_state_covers(frame.height, self.people.height))
         self.people = self.ball = None  # done with tracking's rows (peak memory)
         self.state = frame  # intervals and match_quality take it from memory
@@ -145,19 +171,27 @@ class MetricsStep:
             return Computed("frame_state", self.match_id, frame, self.fingerprint, started, checks=(covers,))
         frames = frame["frame_id"].n_unique()
         title = f"{self.match_id} ({self.feed['format']}): {frames:,} frames, {self.feed['fps']} fps"
-        png = render_picture(*picture_aggregates(frame), title,
-                             (self.feed["pitch_length_m"], self.feed["pitch_width_m"]))
+        png = render_picture(
+            *picture_aggregates(frame), title, (self.feed["pitch_length_m"], self.feed["pitch_width_m"])
+        )
         speeds = outcome(SPEEDS_PLAUSIBLE, quality.speeds_plausible(frame))
-        return Computed("frame_state", self.match_id, frame, self.fingerprint, started, picture=png,
-                        checks=(speeds, covers), facts={
-                            "frames": frames,
-                            "players": frame["player_id"].n_unique(),
-                            "fps": self.fps,
-                            "top_speed_mps": float(frame.select(pl.col("speed_mps").filter(pl.col("valid")).max())
-                                                   .item() or 0.0),
-                            "invalid_frames": int((~frame["valid"]).sum()),
-                            "fingerprint": self.fingerprint,
-                        })
+        return Computed(
+            "frame_state",
+            self.match_id,
+            frame,
+            self.fingerprint,
+            started,
+            picture=png,
+            checks=(speeds, covers),
+            facts={
+                "frames": frames,
+                "players": frame["player_id"].n_unique(),
+                "fps": self.fps,
+                "top_speed_mps": float(frame.select(pl.col("speed_mps").filter(pl.col("valid")).max()).item() or 0.0),
+                "invalid_frames": int((~frame["valid"]).sum()),
+                "fingerprint": self.fingerprint,
+            },
+        )
 
     def _state_columns(self, columns: list[str]) -> tuple[pl.DataFrame, str]:
         """frame_state's ``columns`` of the match and the delivery they come from: from memory when this step
@@ -165,8 +199,9 @@ class MetricsStep:
         if self.state is not None:
             return self.state.select(columns), self.fingerprint
         fingerprint = delivery_of(self.lake, self.match_id, ["frame_state"])
-        return read_table(self.lake, "frame_state", self.match_id, fingerprint, columns=columns,
-                          allow_empty=True), fingerprint
+        return read_table(
+            self.lake, "frame_state", self.match_id, fingerprint, columns=columns, allow_empty=True
+        ), fingerprint
 
     def intervals(self) -> Computed:
         started = time.perf_counter()
@@ -176,8 +211,14 @@ class MetricsStep:
         found = catalog_intervals(state, self.fps, catalog)
         frame = Intervals.validate(intervals_table(self.match_id, found, fingerprint, starts))
         counts = dict(frame.group_by("definition").len().iter_rows()) if frame.height else {}
-        return Computed("intervals", self.match_id, frame, fingerprint, started,
-                        facts={f"count_{d.name}": int(counts.get(d.name, 0)) for d in catalog})
+        return Computed(
+            "intervals",
+            self.match_id,
+            frame,
+            fingerprint,
+            started,
+            facts={f"count_{d.name}": int(counts.get(d.name, 0)) for d in catalog},
+        )
 
     def match_quality(self) -> Computed:
         if self.state is not None:
@@ -186,16 +227,33 @@ class MetricsStep:
             self.state = self.state.select(QUALITY_STATE_COLUMNS)
         started = time.perf_counter()
         state, fingerprint = self._state_columns(QUALITY_STATE_COLUMNS)
-        tracking = read_table(self.lake, "tracking", self.match_id, fingerprint, columns=[
-            "frame_id", "period", "role", "team", "player_id", "x_m", "y_m", "id_confidence"])
-        frame = build_match_quality(tracking, state, self.fps, (self.feed["pitch_length_m"],
-                                                                self.feed["pitch_width_m"]),
-                                    self.match_id, fingerprint)
+        tracking = read_table(
+            self.lake,
+            "tracking",
+            self.match_id,
+            fingerprint,
+            columns=["frame_id", "period", "role", "team", "player_id", "x_m", "y_m", "id_confidence"],
+        )
+        frame = build_match_quality(
+            tracking,
+            state,
+            self.fps,
+            (self.feed["pitch_length_m"], self.feed["pitch_width_m"]),
+            self.match_id,
+            fingerprint,
+        )
         frame = MatchQuality.validate(frame)
         whole = frame.filter(pl.col("team").is_null() & pl.col("player_id").is_null())  # one row per period
         unidentified = (whole["unidentified_share"] * whole["rows"]).sum() / max(int(whole["rows"].sum()), 1)
-        return Computed("match_quality", self.match_id, frame, fingerprint, started, facts={
-            "invalid_frames": int(whole["invalid_frames"].sum()),
-            "dropouts": int(whole["dropouts"].sum()),
-            "unidentified_share": round(float(unidentified), 4),
-        })
+        return Computed(
+            "match_quality",
+            self.match_id,
+            frame,
+            fingerprint,
+            started,
+            facts={
+                "invalid_frames": int(whole["invalid_frames"].sum()),
+                "dropouts": int(whole["dropouts"].sum()),
+                "unidentified_share": round(float(unidentified), 4),
+            },
+        )

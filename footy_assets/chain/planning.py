@@ -8,17 +8,17 @@ copied lake can therefore never make a match be skipped wrongly.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import hashlib
 from collections.abc import Callable, Iterable
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 
-from footy_assets.lake.store import Lake, check_match_id
+from footy_assets.chain.versions import CODE_VERSIONS
 from footy_assets.lake.landing import LandedMatch, scan_landing
 from footy_assets.lake.matches import read_matches
-from footy_assets.chain.versions import CODE_VERSIONS
+from footy_assets.lake.store import Lake, check_match_id
 
 
 @dataclass
@@ -45,8 +45,9 @@ class MatchOutcome:
     error: str | None = None
 
 
-def plan_matches(lake: Lake, match_ids: Iterable[str] | None = None,
-                 rehash: bool | Callable[[str], bool] = False) -> list[MatchPlan]:
+def plan_matches(
+    lake: Lake, match_ids: Iterable[str] | None = None, rehash: bool | Callable[[str], bool] = False
+) -> list[MatchPlan]:
     """The status of every landed match (or of ``match_ids``), decided from the lake alone.
 
     A landed file whose size and modification time are those recorded is taken as unchanged without being read;
@@ -100,8 +101,11 @@ def recorded_files(row: dict) -> dict[str, tuple[int, int, str]]:
         files = json.loads(row.get("files") or "[]")
     except json.JSONDecodeError:
         return {}
-    return {f["name"]: (int(f["size_bytes"]), int(f.get("mtime_ns") or 0), f["sha256"])
-            for f in files if isinstance(f, dict) and {"name", "size_bytes", "sha256"} <= set(f)}
+    return {
+        f["name"]: (int(f["size_bytes"]), int(f.get("mtime_ns") or 0), f["sha256"])
+        for f in files
+        if isinstance(f, dict) and {"name", "size_bytes", "sha256"} <= set(f)
+    }
 
 
 def stored_status(row: dict | None, fingerprint: str) -> tuple[str, str]:

@@ -14,8 +14,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from footy_assets.lake.store import Lake
 from footy_assets.lake.landing import LandedMatch
+from footy_assets.lake.store import Lake
 
 _pending: dict[tuple[str, str, str], Future] = {}
 _lock = threading.Lock()

@@ -12,8 +12,13 @@ from footy_assets.chain.inputs import NotReady, tracking_scan
 from footy_assets.chain.versions import CODE_VERSIONS
 from footy_assets.core.contracts.matches import Matches
 from footy_assets.lake.matches import MATCHES_SCHEMA, match_row, raw_feed_record_uri
-from footy_assets.lake.publish import (NotPublished, check_publishable, prune_superseded, published_row,
-                                       reader_hold_hours)
+from footy_assets.lake.publish import (
+    NotPublished,
+    check_publishable,
+    prune_superseded,
+    published_row,
+    reader_hold_hours,
+)
 from footy_assets.lake.store import Lake
 
 
@@ -29,7 +34,8 @@ def matches_row(lake: Lake, match_id: str) -> tuple[dict, pl.DataFrame]:
     except NotPublished as exc:
         raise NotReady(str(exc)) from None
     stored = tracking_scan(lake, match_id, fingerprint).select(
-        "frame_id", "period", "role", "player_id", "interpolated")
+        "frame_id", "period", "role", "player_id", "interpolated"
+    )
     return record, Matches.validate(match_row(record, stored, CODE_VERSIONS))
 
 

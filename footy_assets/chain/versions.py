@@ -17,8 +17,8 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 
 from footy_assets.core.metrics.intervals import CATALOG
-from footy_assets.core.sync import SyncParams
 from footy_assets.core.metrics.kinematics import MAX_ACCEL_MPS2, MAX_SPEED_MPS, MAX_STEP_SPEED_MPS, SMOOTHER
+from footy_assets.core.sync import SyncParams
 
 SQL_DIR: Traversable = files("footy_assets.chain") / "sql_models"
 
@@ -54,8 +54,10 @@ CODE_VERSIONS: dict[str, str] = {
     "raw_feed": "1",
     "tracking": "4",
     # 4: valid also needs a plausible speed and acceleration in the SG window
-    "frame_state": (f"4+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}+step{MAX_STEP_SPEED_MPS:g}"
-                    f"+speed{MAX_SPEED_MPS:g}+accel{MAX_ACCEL_MPS2:g}"),
+    "frame_state": (
+        f"4+sg{SMOOTHER['window']}.{SMOOTHER['polyorder']}+step{MAX_STEP_SPEED_MPS:g}"
+        f"+speed{MAX_SPEED_MPS:g}+accel{MAX_ACCEL_MPS2:g}"
+    ),
     "ball_state": "2",
     "intervals": f"4+catalog.{_digest(CATALOG.read_bytes())}",  # 4: sums over runs in float64, fixed order
     "match_quality": "2",

@@ -146,8 +146,9 @@ def in_time_order(frame: pl.LazyFrame | pl.DataFrame, column: str) -> pl.LazyFra
     return lf
 
 
-def finalise(frame: pl.LazyFrame | pl.DataFrame, match_id: str, source_format: str,
-             fingerprint: str | None = None) -> pl.DataFrame:
+def finalise(
+    frame: pl.LazyFrame | pl.DataFrame, match_id: str, source_format: str, fingerprint: str | None = None
+) -> pl.DataFrame:
     """Cast to the canonical schema (in its column order) and add missing columns as null; ``fingerprint``
     is the landed delivery's.
 

@@ -48,15 +48,18 @@ def picture_aggregates(frame_state: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
 
 def _average_positions(frame_state: pl.LazyFrame) -> pl.LazyFrame:
     fps = pl.col("fps").first()
-    per_player = (
-        frame_state.group_by("period", "player_id", "team")
-        .agg(x_m=pl.col("x_m").mean(), y_m=pl.col("y_m").mean(), minutes=pl.len() / fps / 60,
-             on_s=pl.col("period_time_s").min(), off_s=pl.col("period_time_s").max())
+    per_player = frame_state.group_by("period", "player_id", "team").agg(
+        x_m=pl.col("x_m").mean(),
+        y_m=pl.col("y_m").mean(),
+        minutes=pl.len() / fps / 60,
+        on_s=pl.col("period_time_s").min(),
+        off_s=pl.col("period_time_s").max(),
     )
     first, last = pl.col("on_s").min().over("period"), pl.col("off_s").max().over("period")
     slack = (1 - PART_OF_PERIOD) * (last - first)
     return per_player.with_columns(
-        came_on=(pl.col("on_s") - first) > slack, went_off=(last - pl.col("off_s")) > slack,
+        came_on=(pl.col("on_s") - first) > slack,
+        went_off=(last - pl.col("off_s")) > slack,
     ).sort("period", "team", "player_id")
 
 
@@ -71,8 +74,9 @@ def _speed_profile(frame_state: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def spread_apart(x: np.ndarray, y: np.ndarray, group: np.ndarray, min_distance: float = MIN_SEPARATION_M,
-                 rounds: int = 30) -> tuple[np.ndarray, np.ndarray]:
+def spread_apart(
+    x: np.ndarray, y: np.ndarray, group: np.ndarray, min_distance: float = MIN_SEPARATION_M, rounds: int = 30
+) -> tuple[np.ndarray, np.ndarray]:
     """Positions moved so that no two of one group are closer than ``min_distance`` (a few dozen points:
     pairwise numpy, each round pushes every close pair apart along the line joining them)."""
     x, y = x.astype(float).copy(), y.astype(float).copy()
@@ -94,8 +98,13 @@ def spread_apart(x: np.ndarray, y: np.ndarray, group: np.ndarray, min_distance: 
     return x, y
 
 
-PERIOD_NAMES = {1: "first half", 2: "second half", 3: "extra time, first half", 4: "extra time, second half",
-                5: "shoot-out"}
+PERIOD_NAMES = {
+    1: "first half",
+    2: "second half",
+    3: "extra time, first half",
+    4: "extra time, second half",
+    5: "shoot-out",
+}
 PITCH_GREEN = "#3a7d44"
 SCALE = 2  # drawn at twice the size, then scaled down: Pillow's shapes have no antialiasing of their own
 PERIOD_WIDTH_PX, HEIGHT_PX = 640, 720  # one column per period
@@ -131,8 +140,12 @@ class _Canvas:
 
     def rect(self, box, fill=None, outline=None, width: float = 1.0) -> None:
         x0, y0, x1, y1 = box
-        self.draw.rectangle([x0 * SCALE, y0 * SCALE, x1 * SCALE, y1 * SCALE], fill=fill, outline=outline,
-                            width=max(1, round(width * SCALE)))
+        self.draw.rectangle(
+            [x0 * SCALE, y0 * SCALE, x1 * SCALE, y1 * SCALE],
+            fill=fill,
+            outline=outline,
+            width=max(1, round(width * SCALE)),
+        )
 
     def line(self, points, fill, width: float = 1.0) -> None:
         self.draw.line(self._xy(points), fill=fill, width=max(1, round(width * SCALE)), joint="curve")
@@ -151,13 +164,21 @@ class _Canvas:
     def polygon(self, points, fill) -> None:
         self.draw.polygon(self._xy(points), fill=fill)
 
-    def text(self, xy, text: str, px: float, fill="black", anchor: str = "mm", bold: bool = False,
-             vertical: bool = False) -> None:
+    def text(
+        self, xy, text: str, px: float, fill="black", anchor: str = "mm", bold: bool = False, vertical: bool = False
+    ) -> None:
         font = _font(px)
         stroke = max(1, round(px * SCALE / 22)) if bold else 0
         if not vertical:
-            self.draw.text((xy[0] * SCALE, xy[1] * SCALE), text, font=font, fill=fill, anchor=anchor,
-                           stroke_width=stroke, stroke_fill=fill)
+            self.draw.text(
+                (xy[0] * SCALE, xy[1] * SCALE),
+                text,
+                font=font,
+                fill=fill,
+                anchor=anchor,
+                stroke_width=stroke,
+                stroke_fill=fill,
+            )
             return
         from PIL import Image, ImageDraw  # a label read bottom to top: drawn level, turned, pasted
 
@@ -165,8 +186,7 @@ class _Canvas:
         label = Image.new("L", (right - left + 4, bottom - top + 4), 0)
         ImageDraw.Draw(label).text((2 - left, 2 - top), text, font=font, fill=255)
         label = label.rotate(90, expand=True)
-        self.image.paste(fill, (round(xy[0] * SCALE - label.width / 2), round(xy[1] * SCALE - label.height / 2)),
-                         label)
+        self.image.paste(fill, (round(xy[0] * SCALE - label.width / 2), round(xy[1] * SCALE - label.height / 2)), label)
 
     def png(self) -> bytes:
         out = io.BytesIO()
@@ -293,8 +313,9 @@ def _draw_speeds(canvas: _Canvas, box, profile: pl.DataFrame, period: int) -> No
             canvas.text((right - 40, yy), label, 9 * PT_PX, anchor="lm")
 
 
-def render_picture(positions: pl.DataFrame, profile: pl.DataFrame, title: str,
-                   pitch: tuple[float, float] = (105.0, 68.0)) -> bytes:
+def render_picture(
+    positions: pl.DataFrame, profile: pl.DataFrame, title: str, pitch: tuple[float, float] = (105.0, 68.0)
+) -> bytes:
     """Draw the picture (PNG bytes, 640 pixels wide per period, 720 high) from the two small aggregates
     (``picture_aggregates``). Pure Pillow on a private image: it can run on a worker thread."""
     periods = positions["period"].unique().sort().to_list() or [1]
@@ -309,8 +330,11 @@ def render_picture(positions: pl.DataFrame, profile: pl.DataFrame, title: str,
         pitch_box = (x0, TOP_PX, x0 + column, TOP_PX + pitch_h)
         to_px = _draw_pitch(canvas, pitch_box, *pitch)
         top_of_pitch = to_px(0, pitch[1] / 2 + 3)[1]
-        canvas.text((x0 + column / 2, top_of_pitch - 10), f"{name}: average positions (home attacks to the right; "
-                    "arrows: came on, went off)", 10 * PT_PX)
+        canvas.text(
+            (x0 + column / 2, top_of_pitch - 10),
+            f"{name}: average positions (home attacks to the right; arrows: came on, went off)",
+            10 * PT_PX,
+        )
         _draw_players(canvas, positions.filter(pl.col("period") == period), to_px)
         speed_box = (x0, TOP_PX + pitch_h + ROW_GAP_PX, x0 + column, HEIGHT_PX - BOTTOM_PX)
         canvas.text((x0 + column / 2, speed_box[1] - 9), f"{name}: mean speed per minute", 10 * PT_PX)

@@ -33,23 +33,42 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-SET_PIECES = frozenset({"kick_off", "throw_in", "corner_kick", "corner", "free_kick", "goal_kick", "penalty_kick",
-                        "penalty"})
+SET_PIECES = frozenset(
+    {"kick_off", "throw_in", "corner_kick", "corner", "free_kick", "goal_kick", "penalty_kick", "penalty"}
+)
 KICK, RECEIVE, TOUCH = "kick", "receive", "touch"
 # event types (CDF's are free strings) that involve the ball, by how the ball behaves at their frame
 BALL_EVENTS: dict[tuple[str, str | None], str] = {
-    ("pass", None): KICK, ("shot", None): KICK,
+    ("pass", None): KICK,
+    ("shot", None): KICK,
     **{("defending", s): KICK for s in ("clearance", "block_clearance")},
     **{("defending", s): RECEIVE for s in ("interception", "block", "blocked_shot")},
     **{("defending", s): TOUCH for s in ("tackle", "ground_duel", "aerial_duel", "duel")},
     **{("goalkeeping", s): KICK for s in ("punch", "throw", "kick", "goal_kick")},
-    **{("goalkeeping", s): RECEIVE for s in ("save", "save_attempt", "claim", "pick_up", "catch", "parry",
-                                             "smother", "keeper_sweeper")},
+    **{
+        ("goalkeeping", s): RECEIVE
+        for s in ("save", "save_attempt", "claim", "pick_up", "catch", "parry", "smother", "keeper_sweeper")
+    },
     # a carry starts where its player gains the ball: a reception
-    **{("misc", s): RECEIVE for s in ("recovery", "ball_recovery", "interception", "reception", "control",
-                                      "ball_receipt", "carry")},
-    **{("misc", s): TOUCH for s in ("dribble", "take_on", "ground_duel", "aerial_duel", "tackle",
-                                    "other_ball_action", "bad_touch", "nutmeg", "ball_touch", "touch")},
+    **{
+        ("misc", s): RECEIVE
+        for s in ("recovery", "ball_recovery", "interception", "reception", "control", "ball_receipt", "carry")
+    },
+    **{
+        ("misc", s): TOUCH
+        for s in (
+            "dribble",
+            "take_on",
+            "ground_duel",
+            "aerial_duel",
+            "tackle",
+            "other_ball_action",
+            "bad_touch",
+            "nutmeg",
+            "ball_touch",
+            "touch",
+        )
+    },
 }
 UNMATCHED = "unmatched: "
 
@@ -73,11 +92,13 @@ class SyncParams:
     end_near_m: float = 3.0
     kickoff_radius_m: float = 3.0  # the ball within this of the centre spot before a kick-off
     kickoff_search_s: float = 10.0  # a kick-off not flagged by the feed is looked for this early in the period
-    weights: dict = field(default_factory=lambda: {
-        KICK: {"near": 0.35, "touch": 0.25, "motion": 0.2, "location": 0.1, "time": 0.1},
-        RECEIVE: {"near": 0.35, "touch": 0.25, "motion": 0.2, "location": 0.1, "time": 0.1},
-        TOUCH: {"near": 0.45, "touch": 0.35, "motion": 0.0, "location": 0.1, "time": 0.1},
-    })
+    weights: dict = field(
+        default_factory=lambda: {
+            KICK: {"near": 0.35, "touch": 0.25, "motion": 0.2, "location": 0.1, "time": 0.1},
+            RECEIVE: {"near": 0.35, "touch": 0.25, "motion": 0.2, "location": 0.1, "time": 0.1},
+            TOUCH: {"near": 0.45, "touch": 0.35, "motion": 0.0, "location": 0.1, "time": 0.1},
+        }
+    )
 
 
 SYNC_SCHEMA: dict[str, pl.DataType] = {
@@ -145,18 +166,37 @@ def _dense(tracking: pl.DataFrame, fps: int) -> _Dense:
     frame_of_slot = np.zeros(size, dtype=np.int64)
     for p, start in first_slot.items():
         n = last_frame[p] - first_frame[p] + 1
-        period_of_slot[start:start + n] = p
-        frame_of_slot[start:start + n] = np.arange(first_frame[p], first_frame[p] + n)
-    d = _Dense(fps, period_of_slot, frame_of_slot, first_slot, first_frame, last_frame,
-               np.full((size, 3), np.nan), np.full(size, -1, dtype=np.int8), [], np.zeros((0, size), np.float32),
-               np.zeros((0, size), np.float32))
+        period_of_slot[start : start + n] = p
+        frame_of_slot[start : start + n] = np.arange(first_frame[p], first_frame[p] + n)
+    d = _Dense(
+        fps,
+        period_of_slot,
+        frame_of_slot,
+        first_slot,
+        first_frame,
+        last_frame,
+        np.full((size, 3), np.nan),
+        np.full(size, -1, dtype=np.int8),
+        [],
+        np.zeros((0, size), np.float32),
+        np.zeros((0, size), np.float32),
+    )
     periods = list(first_slot)
-    slot = (pl.col("period").replace_strict(periods, [first_slot[q] - first_frame[q] for q in periods],
-                                            default=None, return_dtype=pl.Int64) + pl.col("frame_id")).alias("slot")
+    slot = (
+        pl.col("period").replace_strict(
+            periods, [first_slot[q] - first_frame[q] for q in periods], default=None, return_dtype=pl.Int64
+        )
+        + pl.col("frame_id")
+    ).alias("slot")
     flag = pl.col("in_play").cast(pl.Int8).fill_null(-1) if "in_play" in tracking.columns else pl.lit(-1, pl.Int8)
-    ball = tracking.lazy().filter(pl.col("role") == "ball").select(
-        slot, *(pl.col(c).cast(pl.Float64).fill_null(np.nan) for c in ("x_m", "y_m", "z_m")), flag.alias("flag")
-    ).collect()
+    ball = (
+        tracking.lazy()
+        .filter(pl.col("role") == "ball")
+        .select(
+            slot, *(pl.col(c).cast(pl.Float64).fill_null(np.nan) for c in ("x_m", "y_m", "z_m")), flag.alias("flag")
+        )
+        .collect()
+    )
     slots = ball["slot"].to_numpy()
     for i, name in enumerate(("x_m", "y_m", "z_m")):
         d.ball[slots, i] = ball[name].to_numpy()
@@ -164,9 +204,12 @@ def _dense(tracking: pl.DataFrame, fps: int) -> _Dense:
     # players by code (their rank among the match's ids); ball and referee rows have no player_id
     named = tracking.lazy().filter(pl.col("player_id").is_not_null())
     d.players = sorted(named.select(pl.col("player_id").unique()).collect().to_series().to_list())
-    people = named.select(pl.col("player_id").cast(pl.Enum(d.players)).to_physical().alias("code"), slot,
-                          pl.col("x_m").cast(pl.Float32).fill_null(np.nan),
-                          pl.col("y_m").cast(pl.Float32).fill_null(np.nan)).collect()
+    people = named.select(
+        pl.col("player_id").cast(pl.Enum(d.players)).to_physical().alias("code"),
+        slot,
+        pl.col("x_m").cast(pl.Float32).fill_null(np.nan),
+        pl.col("y_m").cast(pl.Float32).fill_null(np.nan),
+    ).collect()
     code, slots = people["code"].to_numpy(), people["slot"].to_numpy()
     # one row more than players, all NaN: the row of code -1 (an actor not in the tracking)
     d.px = np.full((len(d.players) + 1, size), np.nan, dtype=np.float32)
@@ -184,11 +227,11 @@ def _touch_signal(d: _Dense, step: int) -> np.ndarray:
     out = np.zeros(n)
     if n <= 2 * step:
         return out
-    before = (xy[step:n - step] - xy[:n - 2 * step]) * d.fps / step
-    after = (xy[2 * step:] - xy[step:n - step]) * d.fps / step
+    before = (xy[step : n - step] - xy[: n - 2 * step]) * d.fps / step
+    after = (xy[2 * step :] - xy[step : n - step]) * d.fps / step
     change = np.hypot(*(after - before).T)
-    same = (d.period_of_slot[:n - 2 * step] == d.period_of_slot[2 * step:])  # not across a period's edge
-    out[step:n - step] = np.where(same & np.isfinite(change), change, 0.0)
+    same = d.period_of_slot[: n - 2 * step] == d.period_of_slot[2 * step :]  # not across a period's edge
+    out[step : n - step] = np.where(same & np.isfinite(change), change, 0.0)
     return out
 
 
@@ -205,7 +248,7 @@ def _kickoff_slot(d: _Dense, period: int, radius_m: float, search_s: float) -> i
     if (flags >= 0).any():
         live = np.flatnonzero(flags == 1)
         return int(lo + live[0]) if live.size else None
-    xy = d.ball[lo:min(hi, lo + round(search_s * d.fps)), :2]
+    xy = d.ball[lo : min(hi, lo + round(search_s * d.fps)), :2]
     k = max(1, round(0.2 * d.fps))
     if xy.shape[0] <= k:
         return None
@@ -220,12 +263,13 @@ def _kickoff_slot(d: _Dense, period: int, radius_m: float, search_s: float) -> i
 def _kickoff_events(events: pl.DataFrame) -> pl.DataFrame:
     """Per period, the event that kicked it off: its first ``pass``/``kick_off``, else its first pass."""
     kick = (pl.col("type") == "pass") & (pl.col("sub_type") == "kick_off")
-    return (events.filter(pl.col("type") == "pass")
-            .sort("event_index")
-            .group_by("period", maintain_order=True)
-            .agg(pl.col("event_index").filter(kick).first().fill_null(pl.col("event_index").first()).alias("ko"))
-            .join(events.select("period", ko="event_index", ko_ms="timestamp_ms", ko_id="event_id"),
-                  on=["period", "ko"]))
+    return (
+        events.filter(pl.col("type") == "pass")
+        .sort("event_index")
+        .group_by("period", maintain_order=True)
+        .agg(pl.col("event_index").filter(kick).first().fill_null(pl.col("event_index").first()).alias("ko"))
+        .join(events.select("period", ko="event_index", ko_ms="timestamp_ms", ko_id="event_id"), on=["period", "ko"])
+    )
 
 
 # -- candidate frames -----------------------------------------------------------------------------------------
@@ -259,7 +303,7 @@ def _candidates(d: _Dense, touch: np.ndarray, ev: dict, half: int, p: SyncParams
     dist = np.hypot(pxw - bx, pyw - by)  # NaN where either is missing
     # the farthest the ball is from the actor over the ``horizon`` frames after (before) each window frame
     runs = _window_max(dist, horizon)
-    after, before = runs[:, horizon + 1:horizon + 2 * half + 2], runs[:, :2 * half + 1]
+    after, before = runs[:, horizon + 1 : horizon + 2 * half + 2], runs[:, : 2 * half + 1]
     core = slice(horizon, horizon + 2 * half + 1)
     dist, slots_c, inside = dist[:, core], slots_c[:, core], inside[:, core]
     bx, by, bz = bx[:, core], by[:, core], bz[:, core]
@@ -278,8 +322,13 @@ def _candidates(d: _Dense, touch: np.ndarray, ev: dict, half: int, p: SyncParams
         if not rows.any():
             continue
         motion = away if kind == KICK else came
-        score[rows] = (w["near"] * near[rows] + w["touch"] * touched[rows] + w["motion"] * motion[rows]
-                       + w["location"] * location[rows] + w["time"] * time[None, :])
+        score[rows] = (
+            w["near"] * near[rows]
+            + w["touch"] * touched[rows]
+            + w["motion"] * motion[rows]
+            + w["location"] * location[rows]
+            + w["time"] * time[None, :]
+        )
     high = ~np.isnan(bz) & (bz > p.max_ball_height_m) & ~ev["header"][:, None]
     ok = inside & (dist <= p.near_m) & ~high
     score = np.where(ok, score, -np.inf)
@@ -292,8 +341,11 @@ def _candidates(d: _Dense, touch: np.ndarray, ev: dict, half: int, p: SyncParams
     top = np.argsort(-ranked, axis=1, kind="stable")[:, :k]
     cand_score = np.take_along_axis(ranked, top, axis=1)
     cand_slot = np.where(np.isfinite(cand_score), np.take_along_axis(slots_c, top, axis=1), -1)
-    why = np.where(~np.isfinite(dist).any(axis=1), "actor or ball not tracked in the window",
-                   f"actor never within {p.near_m:g} m of the ball in the window")
+    why = np.where(
+        ~np.isfinite(dist).any(axis=1),
+        "actor or ball not tracked in the window",
+        f"actor never within {p.near_m:g} m of the ball in the window",
+    )
     return cand_slot, np.where(np.isfinite(cand_score), cand_score, 0.0), why
 
 
@@ -312,8 +364,10 @@ class _Steps:
         if not self.at.size:
             return np.zeros(slots.size), np.full(slots.size, -1)
         found = pos >= 0
-        return (np.where(found, self.value[np.maximum(pos, 0)], 0.0),
-                np.where(found, self.point[np.maximum(pos, 0)], -1))
+        return (
+            np.where(found, self.value[np.maximum(pos, 0)], 0.0),
+            np.where(found, self.point[np.maximum(pos, 0)], -1),
+        )
 
     def insert(self, slots: np.ndarray, values: np.ndarray, points: np.ndarray) -> None:
         at = np.concatenate([self.at, slots])
@@ -364,8 +418,15 @@ def _ordered_choice(cand_slot: np.ndarray, cand_score: np.ndarray, kick: np.ndar
     return chosen
 
 
-def _end_slots(d: _Dense, touch: np.ndarray, start: np.ndarray, limit: np.ndarray, target: np.ndarray,
-               end_xy: np.ndarray, p: SyncParams) -> np.ndarray:
+def _end_slots(
+    d: _Dense,
+    touch: np.ndarray,
+    start: np.ndarray,
+    limit: np.ndarray,
+    target: np.ndarray,
+    end_xy: np.ndarray,
+    p: SyncParams,
+) -> np.ndarray:
     """Per kick, the slot in (start, limit] where the ball reaches the receiver (``target`` >= 0: a player row)
     or the end location (``end_xy``); -1 where neither comes within ``end_near_m``."""
     n = start.size
@@ -402,8 +463,9 @@ def _end_slots(d: _Dense, touch: np.ndarray, start: np.ndarray, limit: np.ndarra
 
 def _codes(ids: pl.Series, players: list[str]) -> np.ndarray:
     """Each id's row in the dense player arrays (-1: null or not in the tracking)."""
-    return (ids.replace_strict(players, range(len(players)), default=None, return_dtype=pl.Int64)
-            .fill_null(-1).to_numpy())
+    return (
+        ids.replace_strict(players, range(len(players)), default=None, return_dtype=pl.Int64).fill_null(-1).to_numpy()
+    )
 
 
 def ball_event_kind(events: pl.DataFrame) -> pl.Series:
@@ -411,14 +473,18 @@ def ball_event_kind(events: pl.DataFrame) -> pl.Series:
     exact = {f"{t}/{s}": k for (t, s), k in BALL_EVENTS.items() if s is not None}
     by_type = {t: k for (t, s), k in BALL_EVENTS.items() if s is None}
     key = pl.format("{}/{}", "type", pl.col("sub_type").fill_null(""))
-    return events.select(
-        key.replace_strict(exact, default=None, return_dtype=pl.String)
-        .fill_null(pl.col("type").replace_strict(by_type, default=None, return_dtype=pl.String))
-    ).to_series().alias("kind")
+    return (
+        events.select(
+            key.replace_strict(exact, default=None, return_dtype=pl.String).fill_null(
+                pl.col("type").replace_strict(by_type, default=None, return_dtype=pl.String)
+            )
+        )
+        .to_series()
+        .alias("kind")
+    )
 
 
-def synchronise(events: pl.DataFrame, tracking: pl.DataFrame, fps: int, params: SyncParams | None = None
-                ) -> SyncResult:
+def synchronise(events: pl.DataFrame, tracking: pl.DataFrame, fps: int, params: SyncParams | None = None) -> SyncResult:
     """Find the tracking frame of every ball event (see the module's docstring).
 
     ``events``: rows of the events table (event_id, event_index, period, timestamp_ms on the tracking's timeline,
@@ -446,15 +512,31 @@ def synchronise(events: pl.DataFrame, tracking: pl.DataFrame, fps: int, params: 
         frame = int(d.frame_of_slot[slot]) if slot is not None else None
         track_ms = round(frame * 1000 / fps) if frame is not None else None
         offset[period] = ko_ms - track_ms if ko_ms is not None and track_ms is not None else 0
-        period_rows.append({"period": period, "kickoff_frame_id": frame,
-                            "kickoff_event_id": ko["ko_id"][0] if ko.height else None,
-                            "offset_ms": offset[period],
-                            "offset_source": "kick-off" if ko_ms is not None and frame is not None else
-                            "no tracking in the period" if period not in d.first_slot else
-                            "no kick-off in tracking" if ko_ms is not None else "no kick-off event"})
-    periods = pl.DataFrame(period_rows, schema={"period": pl.Int8, "kickoff_frame_id": pl.Int64,
-                                                "kickoff_event_id": pl.String, "offset_ms": pl.Int64,
-                                                "offset_source": pl.String})
+        period_rows.append(
+            {
+                "period": period,
+                "kickoff_frame_id": frame,
+                "kickoff_event_id": ko["ko_id"][0] if ko.height else None,
+                "offset_ms": offset[period],
+                "offset_source": "kick-off"
+                if ko_ms is not None and frame is not None
+                else "no tracking in the period"
+                if period not in d.first_slot
+                else "no kick-off in tracking"
+                if ko_ms is not None
+                else "no kick-off event",
+            }
+        )
+    periods = pl.DataFrame(
+        period_rows,
+        schema={
+            "period": pl.Int8,
+            "kickoff_frame_id": pl.Int64,
+            "kickoff_event_id": pl.String,
+            "offset_ms": pl.Int64,
+            "offset_source": pl.String,
+        },
+    )
     period = events["period"].to_numpy().astype(np.int64)
     offset_ms = events["period"].replace_strict(list(offset), list(offset.values()), return_dtype=pl.Int64).to_numpy()
     shifted = events["timestamp_ms"].to_numpy() - offset_ms
@@ -485,10 +567,15 @@ def synchronise(events: pl.DataFrame, tracking: pl.DataFrame, fps: int, params: 
         rows = np.flatnonzero(ball_event & covered & (set_piece == piece) & (actor >= 0))
         if not rows.size:
             continue
-        ev = {"centre": centre[rows], "period": period[rows], "actor": actor[rows], "kind": kinds[rows],
-              "x": events["x_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()[rows],
-              "y": events["y_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()[rows],
-              "header": (events["body_part"] == "head").fill_null(False).to_numpy()[rows]}
+        ev = {
+            "centre": centre[rows],
+            "period": period[rows],
+            "actor": actor[rows],
+            "kind": kinds[rows],
+            "x": events["x_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()[rows],
+            "y": events["y_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()[rows],
+            "header": (events["body_part"] == "head").fill_null(False).to_numpy()[rows],
+        }
         s, sc, w = _candidates(d, touch, ev, half, p)
         cand_slot[rows, : s.shape[1]], cand_score[rows, : s.shape[1]], why[rows] = s, sc, w
     had_candidates = (cand_slot >= 0).any(axis=1)
@@ -525,36 +612,49 @@ def synchronise(events: pl.DataFrame, tracking: pl.DataFrame, fps: int, params: 
     later = np.where(synced, slot, np.iinfo(np.int64).max)
     suffix_min = np.minimum.accumulate(later[::-1])[::-1]
     next_slot[:-1] = suffix_min[1:]
-    receiver = _codes(events["receiver_id"] if "receiver_id" in events.columns else pl.Series([None] * n,
-                                                                                                dtype=pl.String),
-                      d.players)
-    end_xy = np.c_[events["x_end_m"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
-                   events["y_end_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()]
-    start_xy = np.c_[events["x_m"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
-                     events["y_m"].cast(pl.Float64).fill_null(np.nan).to_numpy()]
+    receiver = _codes(
+        events["receiver_id"] if "receiver_id" in events.columns else pl.Series([None] * n, dtype=pl.String), d.players
+    )
+    end_xy = np.c_[
+        events["x_end_m"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+        events["y_end_m"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+    ]
+    start_xy = np.c_[
+        events["x_m"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+        events["y_m"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+    ]
     moved = np.hypot(*(end_xy - start_xy).T) > 1.0  # an end location that is not the start repeated
     kicks = np.flatnonzero(synced & (kinds == KICK) & ((receiver >= 0) | moved))
     limit = np.where(next_slot[kicks] > slot[kicks], next_slot[kicks], np.iinfo(np.int64).max)
     end = np.full(n, -1, dtype=np.int64)
-    end[kicks] = _end_slots(d, touch, slot[kicks], limit, receiver[kicks],
-                            np.where((receiver[kicks] >= 0)[:, None], np.nan, end_xy[kicks]), p)
+    end[kicks] = _end_slots(
+        d,
+        touch,
+        slot[kicks],
+        limit,
+        receiver[kicks],
+        np.where((receiver[kicks] >= 0)[:, None], np.nan, end_xy[kicks]),
+        p,
+    )
 
     def where(valid: np.ndarray, values: np.ndarray) -> pl.Series:
         return pl.Series(values).set(pl.Series(~valid), None) if n else pl.Series(values)
 
     a, s0, e0 = np.maximum(actor, 0), np.maximum(slot, 0), np.maximum(end, 0)
-    out = pl.DataFrame({
-        "match_id": pl.Series([match_id] * n, dtype=pl.String),
-        "event_id": events["event_id"],
-        "frame_id": where(synced, d.frame_of_slot[s0]),
-        "frame_id_end": where(end >= 0, d.frame_of_slot[e0]),
-        "clock_frame_id": where(in_period, clock_frame),
-        "sync_score": where(synced, np.nan_to_num(score)),
-        "sync_status": pl.Series(status.astype(str)),
-        "offset_ms": pl.Series(offset_ms),
-        "player_x_m": where(synced, d.px[a, s0]),
-        "player_y_m": where(synced, d.py[a, s0]),
-        "ball_x_m": where(synced, d.ball[s0, 0]),
-        "ball_y_m": where(synced, d.ball[s0, 1]),
-    })
+    out = pl.DataFrame(
+        {
+            "match_id": pl.Series([match_id] * n, dtype=pl.String),
+            "event_id": events["event_id"],
+            "frame_id": where(synced, d.frame_of_slot[s0]),
+            "frame_id_end": where(end >= 0, d.frame_of_slot[e0]),
+            "clock_frame_id": where(in_period, clock_frame),
+            "sync_score": where(synced, np.nan_to_num(score)),
+            "sync_status": pl.Series(status.astype(str)),
+            "offset_ms": pl.Series(offset_ms),
+            "player_x_m": where(synced, d.px[a, s0]),
+            "player_y_m": where(synced, d.py[a, s0]),
+            "ball_x_m": where(synced, d.ball[s0, 0]),
+            "ball_y_m": where(synced, d.ball[s0, 1]),
+        }
+    )
     return SyncResult(out.select([pl.col(c).cast(t) for c, t in SYNC_SCHEMA.items()]), periods)

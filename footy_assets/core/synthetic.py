@@ -6,7 +6,7 @@ runs and sprints, each a raised-cosine speed ramp up (steeper for faster runs, a
 at its peak and a ramp down. The mix follows published elite match profiles: about 9 km per player per 90
 minutes, about 70% of it below 4 m/s, high-speed running (5.5-7 m/s) about twice the sprint distance (> 7
 m/s), top speeds 8.5-10 m/s
-(``footy_assets_tests/test_synthetic.py`` holds the generator to this). Goal keepers stay near their goal and
+(``footy_assets_tests/core/test_synthetic.py`` holds the generator to this). Goal keepers stay near their goal and
 never run fast; one referee; a ball passed between players (with height during passes). Each match has two
 halves and a 15-minute break, a substitution (home #9 off, #14 on) in the second half, a one-second drop-out
 of one player, one player whose jersey is unreadable for a while, and a few frames where the ball is not
@@ -29,8 +29,19 @@ LENGTH, WIDTH = 105.0, 68.0
 BREAK_MS = 15 * 60 * 1000
 SPORTVU_EPOCH_MS = 1_598_184_000_000
 # 4-4-2 anchors for the home team (attacking +x), in metres from the centre spot.
-ANCHORS = [(-47.0, 0.0), (-33, -22), (-35, -8), (-35, 8), (-33, 22), (-15, -24), (-17, -8), (-17, 8),
-           (-15, 24), (-4, -8), (-5, 9)]
+ANCHORS = [
+    (-47.0, 0.0),
+    (-33, -22),
+    (-35, -8),
+    (-35, 8),
+    (-33, 22),
+    (-15, -24),
+    (-17, -8),
+    (-17, 8),
+    (-15, 24),
+    (-4, -8),
+    (-5, 9),
+]
 JERSEYS = [1, 2, 4, 5, 3, 7, 6, 8, 11, 9, 10]
 SUB_OFF, SUB_ON = 9, 14  # home #9 is replaced by #14 in the second half
 UNREADABLE = (1, 10)  # away #10's jersey cannot be read for a while in period 1
@@ -73,7 +84,9 @@ RUN_KINDS = {
     "sprint": (0.03, (8.3, 9.0), (0.3, 1.0)),
 }
 MAX_ACCEL_MPS2 = 4.5
-INSIDE = np.array([LENGTH / 2 - 9, WIDTH / 2 - 7])  # runs end this far inside the lines  # steepest change of a run's speed (raised-cosine ramps)
+INSIDE = np.array(
+    [LENGTH / 2 - 9, WIDTH / 2 - 7]
+)  # runs end this far inside the lines  # steepest change of a run's speed (raised-cosine ramps)
 
 
 def _run_velocity(rng: np.random.Generator, n: int, fps: int, anchor: np.ndarray, keeper: bool) -> np.ndarray:
@@ -103,8 +116,11 @@ def _run_velocity(rng: np.random.Generator, n: int, fps: int, anchor: np.ndarray
         tau = np.arange(int((2 * ramp + hold) * fps)) / fps
         if start + tau.size >= n:
             break
-        speed = peak * np.where(tau < ramp, (1 - np.cos(np.pi * tau / ramp)) / 2,
-                                np.where(tau <= ramp + hold, 1.0, (1 - np.cos(np.pi * (2 * ramp + hold - tau) / ramp)) / 2))
+        speed = peak * np.where(
+            tau < ramp,
+            (1 - np.cos(np.pi * tau / ramp)) / 2,
+            np.where(tau <= ramp + hold, 1.0, (1 - np.cos(np.pi * (2 * ramp + hold - tau) / ramp)) / 2),
+        )
         length = speed.sum() / fps
         # of a few random headings, the one ending nearest a random spot about the anchor
         # (a run that would end outside the lines is taken only if no heading avoids it: the path is straight)
@@ -183,25 +199,68 @@ def generate_truth(spec: MatchSpec) -> pl.DataFrame:
                 keep[n // 3 : n // 3 + spec.fps] = False
             if (team, jersey) == UNREADABLE and period == 1:
                 identified[n // 2 : n // 2 + 3 * spec.fps] = False
-            parts.append(pl.DataFrame({
-                "period": period, "timestamp_ms": ts, "role": "goal_keeper" if obj % 11 == 0 else "player",
-                "team": team, "jersey": jerseys, "track": f"{'ha'[team]}{obj % 11:02d}",
-                "x": half["players"][obj, :, 0], "y": half["players"][obj, :, 1], "z": None,
-                "identified": identified,
-            }).filter(pl.Series(keep)))
-        parts.append(pl.DataFrame({
-            "period": period, "timestamp_ms": ts, "role": "referee", "team": None, "jersey": None,
-            "track": "ref", "x": half["referee"][:, 0], "y": half["referee"][:, 1], "z": None, "identified": True,
-        }))
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "period": period,
+                        "timestamp_ms": ts,
+                        "role": "goal_keeper" if obj % 11 == 0 else "player",
+                        "team": team,
+                        "jersey": jerseys,
+                        "track": f"{'ha'[team]}{obj % 11:02d}",
+                        "x": half["players"][obj, :, 0],
+                        "y": half["players"][obj, :, 1],
+                        "z": None,
+                        "identified": identified,
+                    }
+                ).filter(pl.Series(keep))
+            )
+        parts.append(
+            pl.DataFrame(
+                {
+                    "period": period,
+                    "timestamp_ms": ts,
+                    "role": "referee",
+                    "team": None,
+                    "jersey": None,
+                    "track": "ref",
+                    "x": half["referee"][:, 0],
+                    "y": half["referee"][:, 1],
+                    "z": None,
+                    "identified": True,
+                }
+            )
+        )
         ball_keep = np.ones(n, bool)
         ball_keep[n // 4 : n // 4 + 5] = False  # the ball is occluded for five frames
-        parts.append(pl.DataFrame({
-            "period": period, "timestamp_ms": ts, "role": "ball", "team": None, "jersey": None, "track": "ball",
-            "x": half["ball"][:, 0], "y": half["ball"][:, 1], "z": half["ball_z"], "identified": True,
-        }).filter(pl.Series(ball_keep)))
-    schema = {"period": pl.Int8, "timestamp_ms": pl.Int64, "role": pl.String, "team": pl.Int8,
-              "jersey": pl.Int16, "track": pl.String, "x": pl.Float64, "y": pl.Float64, "z": pl.Float64,
-              "identified": pl.Boolean}
+        parts.append(
+            pl.DataFrame(
+                {
+                    "period": period,
+                    "timestamp_ms": ts,
+                    "role": "ball",
+                    "team": None,
+                    "jersey": None,
+                    "track": "ball",
+                    "x": half["ball"][:, 0],
+                    "y": half["ball"][:, 1],
+                    "z": half["ball_z"],
+                    "identified": True,
+                }
+            ).filter(pl.Series(ball_keep))
+        )
+    schema = {
+        "period": pl.Int8,
+        "timestamp_ms": pl.Int64,
+        "role": pl.String,
+        "team": pl.Int8,
+        "jersey": pl.Int16,
+        "track": pl.String,
+        "x": pl.Float64,
+        "y": pl.Float64,
+        "z": pl.Float64,
+        "identified": pl.Boolean,
+    }
     truth = pl.concat([p.cast(schema) for p in parts]).sort("timestamp_ms", "track")
     return truth.with_columns(frame=(pl.col("timestamp_ms") * spec.fps / 1000).round(0).cast(pl.Int64))
 

@@ -44,8 +44,10 @@ def _check_finite(result: ReadResult, match_id: str) -> None:
     bad = frame.select([(~pl.col(c).is_finite()).sum().alias(c) for c in floats]).row(0, named=True)
     for column, count in bad.items():
         if count:
-            raise FeedError(result.info.files[0] if result.info.files else match_id,
-                            f"{count} value(s) of {column} are not finite numbers (NaN, infinity, or past float32)")
+            raise FeedError(
+                result.info.files[0] if result.info.files else match_id,
+                f"{count} value(s) of {column} are not finite numbers (NaN, infinity, or past float32)",
+            )
 
 
 __all__ = ["READERS", "Delivery", "FeedError", "FeedInfo", "ReadResult", "read_files"]

@@ -12,8 +12,6 @@ from dataclasses import asdict, dataclass, field
 import pandera.polars as pa
 import polars as pl
 
-
-
 DEFAULT_MAX_FILE_BYTES = 8 << 30  # a 90-minute match is 0.1-2 GB in any format
 DEFAULT_MAX_LINE_BYTES = 1 << 20  # a CDF frame is ~3 KB, a SportVU message ~1 KB
 
@@ -56,8 +54,11 @@ def check_line_lengths(data: bytes, file: str) -> None:
         last = data.rfind(b"\n", pos, pos + limit + 1)
         if last == -1:  # limit + 1 bytes from a line's start without a line break
             length = (data.find(b"\n", pos) if data.find(b"\n", pos) != -1 else size) - pos
-            raise FeedError(file, f"a line of {length:,} bytes is over the limit of {limit:,} "
-                            "(FOOTY_MAX_LINE_BYTES)", line=data.count(b"\n", 0, pos) + 1)
+            raise FeedError(
+                file,
+                f"a line of {length:,} bytes is over the limit of {limit:,} (FOOTY_MAX_LINE_BYTES)",
+                line=data.count(b"\n", 0, pos) + 1,
+            )
         pos = last + 1
 
 
@@ -78,8 +79,11 @@ def _line_layout(data: bytes, chunk_bytes: int = 4 << 20):
         cut = cut if cut > start else data.find(b"\n", stop) + 1 or whole.size  # a line longer than a chunk
         chunk = whole[start:cut]
         newline = np.flatnonzero(chunk == 10)
-        line_ends = newline if cut < whole.size or (newline.size and newline[-1] == chunk.size - 1) \
+        line_ends = (
+            newline
+            if cut < whole.size or (newline.size and newline[-1] == chunk.size - 1)
             else np.append(newline, chunk.size)
+        )
         # a line is blank when it holds nothing but whitespace (bytes.strip()'s)
         content = np.cumsum(~np.isin(chunk, (9, 10, 11, 12, 13, 32)), dtype=np.int32)
         first = np.concatenate([[0], line_ends[:-1] + 1])
@@ -122,7 +126,7 @@ def scan_lines(data: bytes, file: str, chunk_bytes: int = 4 << 20):
     return np.flatnonzero(~blank) + 1
 
 
-def text_lines(data: bytes, file: str) -> "pl.DataFrame":
+def text_lines(data: bytes, file: str) -> pl.DataFrame:
     """``line`` (1-based) and ``text`` (without its line break) of every non-blank line of ``data``, after the
     checks of ``scan_lines``. The lines are cut from the bytes in place (one copy, into polars), not decoded
     into Python strings first."""
@@ -214,8 +218,9 @@ def refuse_implausible_rows(frame, file: str, locator: str, unit: str = "line") 
     where = (lambda row: {"line": row[locator]}) if unit == "line" else (lambda row: {"row": row[locator]})
     far = canonical.first_out_of_bounds(frame, locator)
     if far:
-        raise FeedError(file, f"position ({far['x_m']:.1f}, {far['y_m']:.1f}) m from the centre spot is off any "
-                        "pitch", **where(far))
+        raise FeedError(
+            file, f"position ({far['x_m']:.1f}, {far['y_m']:.1f}) m from the centre spot is off any pitch", **where(far)
+        )
     extra = canonical.first_extra_ball(frame, locator)
     if extra:
         raise FeedError(file, f"a second ball in frame {extra['frame_id']}", **where(extra))
@@ -315,20 +320,30 @@ def check_parquet_bounds(source, file: str) -> None:
     try:
         meta = pq.ParquetFile(source).metadata
     except Exception as exc:  # noqa: BLE001 - any footer pyarrow cannot read
-        raise FeedError(file, f"not a readable Parquet file ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})") from None
+        raise FeedError(
+            file, f"not a readable Parquet file ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})"
+        ) from None
     finally:
         if hasattr(source, "seek"):
             source.seek(0)
     groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
     rows = max(meta.num_rows, sum(g.num_rows for g in groups))
     if rows > max_parquet_rows():
-        raise FeedError(file, f"holds {rows:,} rows, over the limit of {max_parquet_rows():,} (FOOTY_MAX_PARQUET_ROWS; "
-                        "a 90-minute match is ~3.4 M)")
-    size = max(sum(max(g.total_byte_size, 0) for g in groups),
-               sum(max(g.column(c).total_uncompressed_size, 0) for g in groups for c in range(g.num_columns)))
+        raise FeedError(
+            file,
+            f"holds {rows:,} rows, over the limit of {max_parquet_rows():,} (FOOTY_MAX_PARQUET_ROWS; "
+            "a 90-minute match is ~3.4 M)",
+        )
+    size = max(
+        sum(max(g.total_byte_size, 0) for g in groups),
+        sum(max(g.column(c).total_uncompressed_size, 0) for g in groups for c in range(g.num_columns)),
+    )
     if size > max_parquet_bytes():
-        raise FeedError(file, f"decompresses to {size:,} bytes, over the limit of {max_parquet_bytes():,} "
-                        "(FOOTY_MAX_PARQUET_BYTES; a 90-minute match is ~100 MB)")
+        raise FeedError(
+            file,
+            f"decompresses to {size:,} bytes, over the limit of {max_parquet_bytes():,} "
+            "(FOOTY_MAX_PARQUET_BYTES; a 90-minute match is ~100 MB)",
+        )
 
 
 def strip_bom(data: bytes, file: str) -> bytes:
@@ -336,14 +351,21 @@ def strip_bom(data: bytes, file: str) -> bytes:
     ones) is refused as not UTF-8, naming the encoding, rather than failing later as "not JSON"."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:]
-    for bom, name in ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"),
-                      (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16")):
+    for bom, name in (
+        (b"\x00\x00\xfe\xff", "UTF-32"),
+        (b"\xff\xfe\x00\x00", "UTF-32"),
+        (b"\xfe\xff", "UTF-16"),
+        (b"\xff\xfe", "UTF-16"),
+    ):
         if data.startswith(bom):
             raise FeedError(file, f"is {name} text (byte order mark {bom.hex(' ').upper()}): save it as UTF-8", line=1)
     head = data[:64]
     if len(head) >= 2 and head.count(0) * 3 >= len(head):
-        raise FeedError(file, "is UTF-16 or UTF-32 text without a byte order mark (NUL bytes between the "
-                        "characters): save it as UTF-8", line=1)
+        raise FeedError(
+            file,
+            "is UTF-16 or UTF-32 text without a byte order mark (NUL bytes between the characters): save it as UTF-8",
+            line=1,
+        )
     return data
 
 
@@ -380,8 +402,12 @@ def _no_duplicate_keys(pairs: list) -> dict:
         seen = set()
         for key, _ in pairs:
             if key in seen:
-                raise _JsonValueError(f"the key {excerpt(key)} appears twice in one object (the last would win)",
-                                      re.escape(json.dumps(key)) + r"\s*:", nth=2, key=key)
+                raise _JsonValueError(
+                    f"the key {excerpt(key)} appears twice in one object (the last would win)",
+                    re.escape(json.dumps(key)) + r"\s*:",
+                    nth=2,
+                    key=key,
+                )
             seen.add(key)
     return doc
 
@@ -418,20 +444,30 @@ def load_json_document(data: bytes, file: str):
     no duplicate keys, no NaN/Infinity, no number that overflows (``1e999``) and no integer of more than
     20 digits. Every refusal is a FeedError naming the file and the line."""
     text = decode_utf8(strip_bom(data, file), file)
-    decoder = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_int=_json_int, parse_float=_json_float,
-                               parse_constant=_json_constant)
+    decoder = json.JSONDecoder(
+        object_pairs_hook=_no_duplicate_keys,
+        parse_int=_json_int,
+        parse_float=_json_float,
+        parse_constant=_json_constant,
+    )
     try:
         doc, end = decoder.raw_decode(text, len(text) - len(text.lstrip()))
     except json.JSONDecodeError as exc:
         raise FeedError(file, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
     except _JsonValueError as exc:
-        at = _second_key_at(text, exc.key) if exc.nth == 2 else \
-            next((m.start() for m in re.finditer(exc.pattern, text)), None)
+        at = (
+            _second_key_at(text, exc.key)
+            if exc.nth == 2
+            else next((m.start() for m in re.finditer(exc.pattern, text)), None)
+        )
         line = None if at is None else text.count("\n", 0, at) + 1
         raise FeedError(file, f"not valid JSON: {exc}", line=line) from None
     except RecursionError:
         raise FeedError(file, "not valid JSON (nested too deeply)") from None
     if text[end:].strip():
-        raise FeedError(file, "not valid JSON: extra data after the document",
-                        line=text.count("\n", 0, end + len(text[end:]) - len(text[end:].lstrip())) + 1)
+        raise FeedError(
+            file,
+            "not valid JSON: extra data after the document",
+            line=text.count("\n", 0, end + len(text[end:]) - len(text[end:].lstrip())) + 1,
+        )
     return doc

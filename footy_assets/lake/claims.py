@@ -52,14 +52,20 @@ class Holder:
 
     def describe(self) -> str:
         what = f"run {self.id}" if self.kind == "run" else f"footy-assets {self.kind}"
-        return f"{what} (pid {self.pid} on {self.host}, since {time.strftime('%H:%M:%S', time.localtime(self.since_ms / 1000))})"
+        return f"{what} (pid {self.pid} on {self.host}, since {time.strftime('%H:%M:%S', time.localtime(self.since_ms / 1000))})"  # noqa: E501
 
 
 def this_process(kind: str, holder_id: str | None = None) -> Holder:
     """A holder for this process: a run (``holder_id`` its run id) or an upkeep/forget of its own."""
 
-    return Holder(holder_id or f"{kind}-{uuid.uuid4().hex[:12]}", kind, socket.gethostname(), os.getpid(),
-                  str(process_start_time(os.getpid()) or ""), int(time.time() * 1000))
+    return Holder(
+        holder_id or f"{kind}-{uuid.uuid4().hex[:12]}",
+        kind,
+        socket.gethostname(),
+        os.getpid(),
+        str(process_start_time(os.getpid()) or ""),
+        int(time.time() * 1000),
+    )
 
 
 def wait_seconds() -> float:
@@ -105,8 +111,14 @@ def _serialised(lake: Lake, match_id: str) -> Iterator[None]:
         yield
 
 
-def claim(lake: Lake, match_id: str, holder: Holder, is_live: Callable[[Holder], bool],
-          wait_s: float | None = None, on_wait: Callable[[Holder], None] | None = None) -> None:
+def claim(
+    lake: Lake,
+    match_id: str,
+    holder: Holder,
+    is_live: Callable[[Holder], bool],
+    wait_s: float | None = None,
+    on_wait: Callable[[Holder], None] | None = None,
+) -> None:
     """Make ``holder`` the match's holder (already it: nothing to do), waiting while another live holder has it;
     ``MatchBusy`` after ``wait_s`` seconds (default ``wait_seconds()``)."""
     deadline = time.monotonic() + (wait_seconds() if wait_s is None else wait_s)
@@ -130,17 +142,24 @@ def claim(lake: Lake, match_id: str, holder: Holder, is_live: Callable[[Holder],
                 return
             other = now
         if time.monotonic() >= deadline:
-            raise MatchBusy(f"{match_id}: {other.describe() if other else 'another writer'} is writing this match; "
-                            f"refused after waiting {wait_seconds() if wait_s is None else wait_s:g} s "
-                            f"({WAIT_ENV})")
+            raise MatchBusy(
+                f"{match_id}: {other.describe() if other else 'another writer'} is writing this match; "
+                f"refused after waiting {wait_seconds() if wait_s is None else wait_s:g} s "
+                f"({WAIT_ENV})"
+            )
         if not told and on_wait is not None and other is not None:
             on_wait(other)
             told = True
         time.sleep(0.5)
 
 
-def wait_until_free(lake: Lake, match_id: str, is_live: Callable[[Holder], bool], wait_s: float | None = None,
-                    on_wait: Callable[[Holder], None] | None = None) -> bool:
+def wait_until_free(
+    lake: Lake,
+    match_id: str,
+    is_live: Callable[[Holder], bool],
+    wait_s: float | None = None,
+    on_wait: Callable[[Holder], None] | None = None,
+) -> bool:
     """Wait while a live holder has the match (without claiming it); whether it waited. ``MatchBusy`` after
     ``wait_s`` seconds (default ``wait_seconds()``)."""
     limit = wait_seconds() if wait_s is None else wait_s
@@ -148,8 +167,9 @@ def wait_until_free(lake: Lake, match_id: str, is_live: Callable[[Holder], bool]
     waited = False
     while (other := current_holder(lake, match_id)) is not None and is_live(other):
         if time.monotonic() >= deadline:
-            raise MatchBusy(f"{match_id}: {other.describe()} is writing this match; refused after waiting "
-                            f"{limit:g} s ({WAIT_ENV})")
+            raise MatchBusy(
+                f"{match_id}: {other.describe()} is writing this match; refused after waiting {limit:g} s ({WAIT_ENV})"
+            )
         if not waited and on_wait is not None:
             on_wait(other)
         waited = True
@@ -166,8 +186,13 @@ def release(lake: Lake, match_id: str, holder_id: str) -> None:
 
 
 @contextmanager
-def claimed(lake: Lake, match_id: str, holder: Holder, is_live: Callable[[Holder], bool],
-            on_wait: Callable[[Holder], None] | None = None) -> Iterator[None]:
+def claimed(
+    lake: Lake,
+    match_id: str,
+    holder: Holder,
+    is_live: Callable[[Holder], bool],
+    on_wait: Callable[[Holder], None] | None = None,
+) -> Iterator[None]:
     """Hold the match for the ``with`` block (upkeep's compaction, forget)."""
     claim(lake, match_id, holder, is_live, on_wait=on_wait)
     try:
@@ -179,6 +204,7 @@ def claimed(lake: Lake, match_id: str, holder: Holder, is_live: Callable[[Holder
 def holder_is_live(run_is_live: Callable[[str], bool] | None) -> Callable[[Holder], bool]:
     """The liveness test of any holder: a run by ``run_is_live(run_id)`` (the Dagster instance's view; without an
     instance, like a process on another host), upkeep and forget by their process."""
+
     def is_live(holder: Holder) -> bool:
         if holder.kind == "run":
             if run_is_live is not None:
@@ -189,5 +215,15 @@ def holder_is_live(run_is_live: Callable[[str], bool] | None) -> Callable[[Holde
     return is_live
 
 
-__all__ = ["Holder", "MatchBusy", "claim", "claimed", "current_holder", "holder_is_live", "release", "this_process",
-           "wait_seconds", "wait_until_free"]
+__all__ = [
+    "Holder",
+    "MatchBusy",
+    "claim",
+    "claimed",
+    "current_holder",
+    "holder_is_live",
+    "release",
+    "this_process",
+    "wait_seconds",
+    "wait_until_free",
+]

@@ -44,11 +44,13 @@ def event_file_names(landed: LandedMatch) -> tuple[str, ...]:
     return tuple(n for n in (*CDF_EVENT_FILES, "meta.json") if n in names)
 
 
-def read_events_delivery(lake: Lake, landed: LandedMatch, read: Delivery | None = None
-                         ) -> tuple[LandedMatch, Delivery | None, str]:
+def read_events_delivery(
+    lake: Lake, landed: LandedMatch, read: Delivery | None = None
+) -> tuple[LandedMatch, Delivery | None, str]:
     """(``landed`` with its events folder's files as read, the event delivery: events.jsonl, match.json and
-    meta.json by name, or None when the match has no event data, the folder they come from). Files of the match folder are taken from
-    ``read`` (the tracking delivery already read) when given; its fingerprint is the match's."""
+    meta.json by name, or None when the match has no event data, the folder they come from). Files of the match
+    folder are taken from ``read`` (the tracking delivery already read) when given; its fingerprint is the
+    match's."""
     names = event_file_names(landed)
     where = (landed.events_uri if landed.event_files else landed.uri)[len(lake.uri) + 1 :]
     if not names:
@@ -69,7 +71,7 @@ def recorded_events_delivery(lake: Lake, record: dict) -> tuple[str, Delivery] |
     is refused (``FeedError``): the events are computed from the delivery the other tables hold, or not at all."""
     match_id = record["match_id"]
     files = {f["name"]: f for f in record["files"]}
-    in_folder = {n[len(EVENT_PREFIX):]: f for n, f in files.items() if n.startswith(EVENT_PREFIX)}
+    in_folder = {n[len(EVENT_PREFIX) :]: f for n, f in files.items() if n.startswith(EVENT_PREFIX)}
     if in_folder:
         uri, wanted = lake.landing_uri(EVENTS, match_id), in_folder
     elif set(CDF_EVENT_FILES) & set(files):
@@ -78,16 +80,21 @@ def recorded_events_delivery(lake: Lake, record: dict) -> tuple[str, Delivery] |
     else:
         return None
     where = uri[len(lake.uri) + 1 :]
-    contents, read = _read_files(lake, uri, tuple(LandedFile(n, int(f["size_bytes"]), f["sha256"])
-                                                 for n, f in wanted.items()))
+    contents, read = _read_files(
+        lake, uri, tuple(LandedFile(n, int(f["size_bytes"]), f["sha256"]) for n, f in wanted.items())
+    )
     for f in read:
         if f.sha256 != wanted[f.name]["sha256"]:
-            raise FeedError(f"{where}/{f.name}", "changed since raw_feed read the delivery: materialise raw_feed "
-                            "(the whole chain) again")
+            raise FeedError(
+                f"{where}/{f.name}",
+                "changed since raw_feed read the delivery: materialise raw_feed (the whole chain) again",
+            )
     return where, Delivery(match_id, record["fingerprint"], contents)
 
 
-def _read_files(lake: Lake, uri: str, wanted: tuple[LandedFile, ...]) -> tuple[dict[str, bytes], tuple[LandedFile, ...]]:
+def _read_files(
+    lake: Lake, uri: str, wanted: tuple[LandedFile, ...]
+) -> tuple[dict[str, bytes], tuple[LandedFile, ...]]:
     """({name: bytes}, the files as read) of ``wanted`` in the folder ``uri``, each read once and hashed.
     Locally the folder is opened once without following links and each file relative to it
     (``Lake.open_folder``); a link, a FIFO or a hard link found then is refused, named. A file over
@@ -104,8 +111,10 @@ def _read_files(lake: Lake, uri: str, wanted: tuple[LandedFile, ...]) -> tuple[d
                 try:
                     data, mtime_ns = folder.read(f.name, limit)
                 except UnsafeEntry as exc:
-                    raise FeedError(f"{where}/{f.name}", exc.strerror if "refused" in exc.strerror
-                                    else f"{exc.strerror}: refused, not read") from None
+                    raise FeedError(
+                        f"{where}/{f.name}",
+                        exc.strerror if "refused" in exc.strerror else f"{exc.strerror}: refused, not read",
+                    ) from None
                 except OSError as exc:
                     raise FeedError(f"{where}/{f.name}", f"cannot be read ({exc.strerror or exc})") from None
                 if len(data) > limit:

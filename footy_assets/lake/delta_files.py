@@ -31,17 +31,22 @@ def file_stats(frame: pl.DataFrame) -> str:
     max: deltalake's Arrow dataset reads a missing one as null and then skips the file for any filter on the column
     (``WHERE valid = true`` found no row in files written without boolean statistics)."""
     nulls = frame.null_count().row(0, named=True)
-    ranged = [name for name, dtype in frame.schema.items()
-              if dtype.is_numeric() or dtype in (pl.String, pl.Categorical, pl.Boolean)]
+    ranged = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype.is_numeric() or dtype in (pl.String, pl.Categorical, pl.Boolean)
+    ]
     floats = [name for name in ranged if frame.schema[name].is_float()]
     lows, highs = {}, {}
     if frame.height and ranged:
         values = [pl.col(n).cast(pl.String) if frame.schema[n] == pl.Categorical else pl.col(n) for n in ranged]
-        found = frame.select(*[v.min().alias(f"lo{i}") for i, v in enumerate(values)],
-                             *[v.max().alias(f"hi{i}") for i, v in enumerate(values)],
-                             *[(~pl.col(n).is_finite()).any().alias(f"nf{i}") for i, n in enumerate(floats)]).row(0)
-        bounds, odd = found[: 2 * len(ranged)], dict(zip(floats, found[2 * len(ranged):]))
-        for name, low, high in zip(ranged, bounds[:len(ranged)], bounds[len(ranged):]):
+        found = frame.select(
+            *[v.min().alias(f"lo{i}") for i, v in enumerate(values)],
+            *[v.max().alias(f"hi{i}") for i, v in enumerate(values)],
+            *[(~pl.col(n).is_finite()).any().alias(f"nf{i}") for i, n in enumerate(floats)],
+        ).row(0)
+        bounds, odd = found[: 2 * len(ranged)], dict(zip(floats, found[2 * len(ranged) :]))
+        for name, low, high in zip(ranged, bounds[: len(ranged)], bounds[len(ranged) :]):
             if low is None or high is None:
                 continue
             if odd.get(name):
@@ -51,14 +56,22 @@ def file_stats(frame: pl.DataFrame) -> str:
     return json.dumps({"numRecords": frame.height, "minValues": lows, "maxValues": highs, "nullCount": nulls})
 
 
-def write_partition(dt: DeltaTable, fs: pafs.FileSystem, table_path: str, partition: dict[str, str],
-                    frame: pl.DataFrame, arrow_schema: pa.Schema, retries: int) -> int:
+def write_partition(
+    dt: DeltaTable,
+    fs: pafs.FileSystem,
+    table_path: str,
+    partition: dict[str, str],
+    frame: pl.DataFrame,
+    arrow_schema: pa.Schema,
+    retries: int,
+) -> int:
     """Replace one partition of the table ``dt`` (at ``table_path`` in ``fs``) with ``frame`` (the table's columns,
     the partition columns included) in one commit; the version that commit made. ``partition``: the values of
     the table's partition columns, in their order ({"match_id": ...} or {"match_id": ..., "fingerprint": ...}).
     The commit's info in the log names the match (``match_id``), for the table's history."""
     body = frame.drop(*partition).with_columns(
-        [_as_strings(frame[n]) for n, d in frame.schema.items() if d == pl.Categorical and n not in partition])
+        [_as_strings(frame[n]) for n, d in frame.schema.items() if d == pl.Categorical and n not in partition]
+    )
     folders = "/".join(f"{name}={value}" for name, value in partition.items())
     relative = f"{folders}/part-00000-{uuid.uuid4()}-c000.snappy.parquet"
     path = f"{table_path}/{relative}"
@@ -71,17 +84,22 @@ def write_partition(dt: DeltaTable, fs: pafs.FileSystem, table_path: str, partit
     add = AddAction(relative, size, dict(partition), int(time.time() * 1000), True, file_stats(body))
     before = dt.version()
     dt.create_write_transaction(
-        [add], mode="overwrite", schema=arrow_schema, partition_by=list(partition),
+        [add],
+        mode="overwrite",
+        schema=arrow_schema,
+        partition_by=list(partition),
         partition_filters=[(name, "=", value) for name, value in partition.items()],
-        commit_properties=CommitProperties(custom_metadata={"footy_write": token, **partition},
-                                           max_commit_retries=retries))
+        commit_properties=CommitProperties(
+            custom_metadata={"footy_write": token, **partition}, max_commit_retries=retries
+        ),
+    )
     return _version_of_commit(fs, table_path, token, before + 1)
 
 
 def _as_strings(column: pl.Series) -> pl.Expr:
     """A categorical column as the plain strings Delta stores. One that holds a single value (a match's
-    ``fingerprint``) becomes a constant column, which polars writes without materialising it: casting 3 M
-    rows of a 64-character category to strings took 190 MB (frame_state of a full match)."""
+    ``fingerprint``) becomes a constant column, which polars writes without materialising it (a cast would
+    allocate a 64-character string per row)."""
     values = column.unique()
     if values.len() == 1:
         return pl.lit(values[0], dtype=pl.String).alias(column.name)
@@ -100,6 +118,7 @@ def _version_of_commit(fs: pafs.FileSystem, table_path: str, token: str, first: 
                 if token.encode() in stream.read():
                     return version
         except FileNotFoundError:
-            raise RuntimeError(f"{table_path}: the commit {token} is not in versions {first}..{version - 1} of "
-                               "the log") from None
+            raise RuntimeError(
+                f"{table_path}: the commit {token} is not in versions {first}..{version - 1} of the log"
+            ) from None
         version += 1

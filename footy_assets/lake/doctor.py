@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from footy_assets.lake.store import DELIVERY_PARTITIONS, MATCH_PARTITION, Lake, one_line
 from footy_assets.lake.publish import PER_MATCH_TABLES
+from footy_assets.lake.store import DELIVERY_PARTITIONS, MATCH_PARTITION, Lake, one_line
 
 TABLES = ("matches", *PER_MATCH_TABLES)
 REPAIR = "footy-assets doctor --repair"
@@ -82,18 +82,27 @@ def _log_problem(lake: Lake, table: str, error: str) -> Finding:
             with fs.open_input_stream(f"{log}/_last_checkpoint") as stream:
                 json.loads(stream.read())
         except (ValueError, OSError) as exc:
-            return Finding(table, f"_last_checkpoint cannot be read ({one_line(exc)})", REPAIR,
-                           "drop_last_checkpoint", path=f"{log}/_last_checkpoint")
+            return Finding(
+                table,
+                f"_last_checkpoint cannot be read ({one_line(exc)})",
+                REPAIR,
+                "drop_last_checkpoint",
+                path=f"{log}/_last_checkpoint",
+            )
     for version in reversed(checkpoints):
         for name in (n for n in names if n.startswith(f"{version:020d}.checkpoint")):
             try:
                 with fs.open_input_file(f"{log}/{name}") as stream:
                     pq.read_metadata(stream)
             except Exception as exc:  # noqa: BLE001 - a damaged file, whatever Arrow says about it
-                covered = set(range(0, version + 1)) <= set(commits) or any(c < version for c in checkpoints)
-                return Finding(table, f"checkpoint at version {version} cannot be read ({one_line(exc)})",
-                               REPAIR if covered else "restore the table's _delta_log from a backup",
-                               "drop_checkpoint" if covered else "unrepairable", path=f"{log}/{name}")
+                covered = set(range(version + 1)) <= set(commits) or any(c < version for c in checkpoints)
+                return Finding(
+                    table,
+                    f"checkpoint at version {version} cannot be read ({one_line(exc)})",
+                    REPAIR if covered else "restore the table's _delta_log from a backup",
+                    "drop_checkpoint" if covered else "unrepairable",
+                    path=f"{log}/{name}",
+                )
     if commits:
         newest = commits[-1]
         try:
@@ -102,11 +111,17 @@ def _log_problem(lake: Lake, table: str, error: str) -> Finding:
                     if text.strip():
                         json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
-            return Finding(table, f"the newest commit (version {newest}) is damaged ({one_line(exc)}); dropping "
-                           f"it returns the table to version {newest - 1}", REPAIR, "drop_commit",
-                           path=f"{log}/{newest:020d}.json")
-    return Finding(table, f"the table cannot be opened: {error}", "restore the table's _delta_log from a backup",
-                   "unrepairable")
+            return Finding(
+                table,
+                f"the newest commit (version {newest}) is damaged ({one_line(exc)}); dropping "
+                f"it returns the table to version {newest - 1}",
+                REPAIR,
+                "drop_commit",
+                path=f"{log}/{newest:020d}.json",
+            )
+    return Finding(
+        table, f"the table cannot be opened: {error}", "restore the table's _delta_log from a backup", "unrepairable"
+    )
 
 
 def _published(lake: Lake, report: TableReport) -> dict[str, str] | None:
@@ -141,10 +156,17 @@ def check_table(lake: Lake, table: str, read_footers: bool = True) -> tuple[Tabl
     if found != expected:
         fields = {f.name for f in dt.schema().fields}
         movable = table != "matches" and found == MATCH_PARTITION and "fingerprint" in fields
-        report.findings.append(Finding(
-            table, f"partitioned by {', '.join(found)}, this code writes {', '.join(expected)} (a lake from an older "
-            "footy_assets)", f"{REPAIR} (rewrites the table in one commit)" if movable else
-            "land the deliveries into a new lake and materialise it", "migrate" if movable else "unrepairable"))
+        report.findings.append(
+            Finding(
+                table,
+                f"partitioned by {', '.join(found)}, this code writes {', '.join(expected)} (a lake from an older "
+                "footy_assets)",
+                f"{REPAIR} (rewrites the table in one commit)"
+                if movable
+                else "land the deliveries into a new lake and materialise it",
+                "migrate" if movable else "unrepairable",
+            )
+        )
         return report, []
     actions = pa.table(dt.get_add_actions(flatten=True))
     report.files = actions.num_rows
@@ -154,8 +176,11 @@ def check_table(lake: Lake, table: str, read_footers: bool = True) -> tuple[Tabl
         paths = actions["path"].to_pylist()
         sizes = actions["size_bytes"].to_pylist()
         matches = actions["partition.match_id"].to_pylist()
-        fingerprints = (actions["partition.fingerprint"].to_pylist() if "partition.fingerprint" in actions.column_names
-                        else [None] * len(paths))
+        fingerprints = (
+            actions["partition.fingerprint"].to_pylist()
+            if "partition.fingerprint" in actions.column_names
+            else [None] * len(paths)
+        )
         infos = fs.get_file_info([f"{root}/{table}/{p}" for p in paths])
         for path, size, match_id, fingerprint, info in zip(paths, sizes, matches, fingerprints, infos):
             files.append({"match_id": match_id, "fingerprint": fingerprint, "path": path})
@@ -175,8 +200,9 @@ def check_table(lake: Lake, table: str, read_footers: bool = True) -> tuple[Tabl
     return report, files
 
 
-def diagnose(lake: Lake, landed: set[str] | None = None, read_footers: bool = True,
-             progress: Callable[[str], None] | None = None) -> list[TableReport]:
+def diagnose(
+    lake: Lake, landed: set[str] | None = None, read_footers: bool = True, progress: Callable[[str], None] | None = None
+) -> list[TableReport]:
     """Every table's report; the fix of each finding decided with ``matches`` and the landed match_ids."""
     reports, files = {}, {}
     for table in TABLES:
@@ -188,13 +214,25 @@ def diagnose(lake: Lake, landed: set[str] | None = None, read_footers: bool = Tr
     for table in PER_MATCH_TABLES:
         report = reports[table]
         held = {(f["match_id"], f["fingerprint"]) for f in files[table]}
-        if published is not None and report.version is not None and not any(  # (its files were not listed)
-                f.action in ("unrepairable", "migrate") for f in report.findings):
+        if (
+            published is not None
+            and report.version is not None
+            and not any(  # (its files were not listed)
+                f.action in ("unrepairable", "migrate") for f in report.findings
+            )
+        ):
             for match_id, fingerprint in sorted(published.items()):
                 if (match_id, fingerprint) not in held:
-                    report.findings.append(Finding(
-                        table, f"holds no rows of the published delivery {fingerprint[:12]}", "", "rebuild",
-                        match_id, fingerprint))
+                    report.findings.append(
+                        Finding(
+                            table,
+                            f"holds no rows of the published delivery {fingerprint[:12]}",
+                            "",
+                            "rebuild",
+                            match_id,
+                            fingerprint,
+                        )
+                    )
             report.superseded = len({k for k in held if published.get(k[0]) != k[1]})
     for report in reports.values():
         for finding in report.findings:
@@ -202,20 +240,25 @@ def diagnose(lake: Lake, landed: set[str] | None = None, read_footers: bool = Tr
                 continue
             if finding.table == "matches":  # a damaged marker: dropped (its match unpublished), then rebuilt
                 finding.action = "unpublish"
-                finding.fix = (f"{REPAIR} (drops {finding.match_id}'s damaged row, "
-                               + (f"then rebuilds {finding.match_id} from its landed delivery)"
-                                  if finding.match_id in landed else f"land {finding.match_id} again to publish it)"))
+                finding.fix = f"{REPAIR} (drops {finding.match_id}'s damaged row, " + (
+                    f"then rebuilds {finding.match_id} from its landed delivery)"
+                    if finding.match_id in landed
+                    else f"land {finding.match_id} again to publish it)"
+                )
                 continue
             is_published = published is not None and (
-                finding.table == "matches" or published.get(finding.match_id) == finding.fingerprint)
+                finding.table == "matches" or published.get(finding.match_id) == finding.fingerprint
+            )
             if finding.table != "matches" and published is not None and not is_published:
                 finding.action, finding.fix = "drop_delivery", f"{REPAIR} (a delivery nobody reads: dropped)"
             elif finding.match_id in landed:
                 finding.fix = f"{REPAIR} (rebuilds {finding.match_id} from its landed delivery)"
             else:
                 finding.action = "unrepairable"
-                finding.fix = (f"land {finding.match_id}'s delivery again and run {REPAIR}, or footy-assets forget "
-                               f"{finding.match_id} --from-lake")
+                finding.fix = (
+                    f"land {finding.match_id}'s delivery again and run {REPAIR}, or footy-assets forget "
+                    f"{finding.match_id} --from-lake"
+                )
     return list(reports.values())
 
 
@@ -236,16 +279,23 @@ def repair_storage(lake: Lake, reports: list[TableReport], progress: Callable[[s
                         fs.delete_file(info.path)  # it may name the dropped checkpoint; Delta lists without it
                 dt = lake.open_table(report.table)
                 dt.create_checkpoint()
-                progress(f"  repaired {report.table}: {finding.problem.split(' (')[0]}: dropped, checkpoint "
-                         f"rebuilt at version {dt.version()}")
+                progress(
+                    f"  repaired {report.table}: {finding.problem.split(' (')[0]}: dropped, checkpoint "
+                    f"rebuilt at version {dt.version()}"
+                )
             elif finding.action == "migrate":
                 migrate_table(lake, report.table)
                 progress(f"  repaired {report.table}: rewritten partitioned by {', '.join(DELIVERY_PARTITIONS)}")
             elif finding.action == "drop_delivery":
-                lake.drop_deliveries(report.table, finding.match_id,
-                                     keep=set(lake.deliveries(report.table, finding.match_id)) - {finding.fingerprint})
-                progress(f"  repaired {report.table} / {finding.match_id}: dropped unpublished delivery "
-                         f"{finding.fingerprint[:12]} ({finding.problem})")
+                lake.drop_deliveries(
+                    report.table,
+                    finding.match_id,
+                    keep=set(lake.deliveries(report.table, finding.match_id)) - {finding.fingerprint},
+                )
+                progress(
+                    f"  repaired {report.table} / {finding.match_id}: dropped unpublished delivery "
+                    f"{finding.fingerprint[:12]} ({finding.problem})"
+                )
             elif finding.action == "unpublish":
                 lake.drop_match(report.table, finding.match_id)
                 progress(f"  repaired matches / {finding.match_id}: damaged row dropped ({finding.problem})")
@@ -253,7 +303,6 @@ def repair_storage(lake: Lake, reports: list[TableReport], progress: Callable[[s
             elif finding.action == "rebuild":
                 rebuild.add(finding.match_id)
     return rebuild
-
 
 
 def migrate_table(lake: Lake, table: str) -> None:

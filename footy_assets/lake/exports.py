@@ -10,7 +10,7 @@
   1-indexed frames, pixel boxes) for tracking evaluators.
 
 Each reads only the delivery ``matches`` publishes. Landing an export under a new match_id and materialising it
-gives the same canonical rows within the format's rounding (``footy_assets_tests/test_exports.py``).
+gives the same canonical rows within the format's rounding (``footy_assets_tests/lake/test_exports.py``).
 """
 
 from __future__ import annotations
@@ -19,16 +19,13 @@ import os
 from pathlib import Path
 
 import polars as pl
-
 import pyarrow.fs as pafs
 
 from footy_assets.formats.common import ExportError
-from footy_assets.lake.store import Lake, check_match_id, unreadable
 from footy_assets.lake.publish import published_fingerprint, published_rows
+from footy_assets.lake.store import Lake, check_match_id, unreadable
 
 EXPORT_FORMATS = ("cdf", "tracking_download", "mot")
-
-
 
 
 def published_match(lake: Lake, match_id: str) -> tuple[pl.DataFrame, dict]:
@@ -57,15 +54,23 @@ def render(lake: Lake, match_id: str, fmt: str, json_download: bool = False) -> 
     if fmt == "mot":
         return mot.render(tracking, match)
     if tracking["x_m"].null_count() == tracking.height:
-        raise ExportError(f"{match_id}: no pitch positions (a footy_track feed without a homography): only the mot "
-                          "export applies")
+        raise ExportError(
+            f"{match_id}: no pitch positions (a footy_track feed without a homography): only the mot export applies"
+        )
     if fmt == "cdf":
         return cdf.render(tracking, match)
     return tracking_download.render(tracking, match, "json" if json_download else "parquet")
 
 
-def export_match(lake: Lake, match_id: str, fmt: str, output: str, json_download: bool = False,
-                 overwrite: bool = False, new_folder: bool = False) -> list[str]:
+def export_match(
+    lake: Lake,
+    match_id: str,
+    fmt: str,
+    output: str,
+    json_download: bool = False,
+    overwrite: bool = False,
+    new_folder: bool = False,
+) -> list[str]:
     """Write one export of a published match into the folder ``output`` (a path or s3://bucket/prefix); the
     written files' URIs. Each file appears whole (a reader sees none or all of it). Never over an existing file
     unless ``overwrite`` (then each is replaced whole); ``new_folder``: ``output`` must not exist yet and is
@@ -83,11 +88,14 @@ def export_match(lake: Lake, match_id: str, fmt: str, output: str, json_download
             raise ExportError(f"--output {output} exists and is not a new folder: nothing written") from None
     if not overwrite:  # refused before anything is written, not halfway
         fs, _ = target.filesystem()
-        taken = [name for name in files
-                 if fs.get_file_info(target.fs_path(target.join(name))).type != pafs.FileType.NotFound]
+        taken = [
+            name for name in files if fs.get_file_info(target.fs_path(target.join(name))).type != pafs.FileType.NotFound
+        ]
         if taken:
-            raise ExportError(f"--output {output} already holds {', '.join(taken)}: nothing written (export into a "
-                              "new folder, or pass --overwrite to replace them)")
+            raise ExportError(
+                f"--output {output} already holds {', '.join(taken)}: nothing written (export into a "
+                "new folder, or pass --overwrite to replace them)"
+            )
     written = []
     for name, data in files.items():
         uri = target.join(name)
@@ -112,8 +120,10 @@ def check_output(lake: Lake, output: str, overwrite: bool = False) -> bool:
             if not output.startswith(lake.join("landing") + "/"):
                 raise ExportError(f"--output {output} is inside the lake: write exports outside it, or into landing/")
             if overwrite or lake.list_dir(output):
-                raise ExportError(f"--output {output} is a folder of the lake's landing zone that exists: exports "
-                                  "into the lake land a new match (name a folder that does not exist yet)")
+                raise ExportError(
+                    f"--output {output} is a folder of the lake's landing zone that exists: exports "
+                    "into the lake land a new match (name a folder that does not exist yet)"
+                )
             return True
         return False
     raw = os.path.abspath(os.path.expanduser(output))
@@ -125,9 +135,11 @@ def check_output(lake: Lake, output: str, overwrite: bool = False) -> bool:
         if not _inside(real, os.path.join(root, "landing")) or real == os.path.join(root, "landing"):
             raise ExportError(f"--output {output} is inside the lake: write exports outside it, or into landing/")
         if overwrite or os.path.lexists(real):
-            raise ExportError(f"--output {output} is a folder of the lake's landing zone that exists (a match's "
-                              "folder is never written by an export): exports into the lake land a new match "
-                              "(name a folder that does not exist yet; --overwrite is refused there)")
+            raise ExportError(
+                f"--output {output} is a folder of the lake's landing zone that exists (a match's "
+                "folder is never written by an export): exports into the lake land a new match "
+                "(name a folder that does not exist yet; --overwrite is refused there)"
+            )
         return True
     if os.path.exists(real) and not os.path.isdir(real):
         raise ExportError(f"--output {output} exists and is not a folder: name a folder (it is created if missing)")
@@ -144,8 +156,9 @@ def _refuse_links_inside(raw: str, root: str, output: str) -> None:
     for i in range(2, len(parts) + 1):
         prefix = os.sep.join(parts[:i])
         if os.path.islink(prefix) and _inside(os.path.realpath(os.path.dirname(prefix)), root):
-            raise ExportError(f"--output {output} goes through a symbolic link inside the lake "
-                              f"({prefix}): refused, not followed")
+            raise ExportError(
+                f"--output {output} goes through a symbolic link inside the lake ({prefix}): refused, not followed"
+            )
 
 
 __all__ = ["EXPORT_FORMATS", "ExportError", "check_output", "export_match", "published_match", "render"]

@@ -1,17 +1,15 @@
 """Analyst access from Python: the frame-state filter over one match of the lake.
 
-    from footy_assets.lake.filter import filter_intervals
-    filter_intervals("demo_cdf", {"filters": [{"type": "frame_state", "players": ["0-10"],
-                                               "column": "speed_mps", "gte": 7.0, "min_duration_ms": 1000}]})
+from footy_assets.lake.filter import filter_intervals
+filter_intervals("demo_cdf", {"filters": [{"type": "frame_state", "players": ["0-10"],
+                                           "column": "speed_mps", "gte": 7.0, "min_duration_ms": 1000}]})
 """
 
 from __future__ import annotations
 
-
-
-from footy_assets.lake.store import InvalidMatchId, Lake, TableUnreadable, check_match_id, unreadable
 from footy_assets.core.metrics.intervals import FilterError, run_filter
 from footy_assets.lake.publish import published_rows
+from footy_assets.lake.store import InvalidMatchId, Lake, TableUnreadable, check_match_id, unreadable
 
 
 def filter_intervals(match_id: str, request: dict, lake: Lake | None = None) -> list[dict]:
@@ -33,14 +31,19 @@ def filter_intervals(match_id: str, request: dict, lake: Lake | None = None) -> 
     except Exception as exc:  # a data file of matches missing or damaged: one line naming the table
         raise unreadable("matches", exc) from exc
     if matches is None or matches.num_rows == 0:
-        raise FilterError(f"unknown match {match_id!r}: nothing published in {lake.uri} "
-                          "(land it and run footy-assets materialize)")
+        raise FilterError(
+            f"unknown match {match_id!r}: nothing published in {lake.uri} (land it and run footy-assets materialize)"
+        )
     published = matches["fingerprint"][0].as_py()
     pitch = (float(matches["pitch_length_m"][0].as_py()), float(matches["pitch_width_m"][0].as_py()))
     # the delivery matches publishes: never a mix of two deliveries
-    frame_state, ball_state = (published_rows(lake, table, match_id, published) for table in ("frame_state", "ball_state"))
+    frame_state, ball_state = (
+        published_rows(lake, table, match_id, published) for table in ("frame_state", "ball_state")
+    )
     if frame_state.height == 0:
-        raise FilterError(f"match {match_id!r} has no frame_state rows of its published delivery "
-                          f"{published[:12]} (re-run footy-assets materialize)")
+        raise FilterError(
+            f"match {match_id!r} has no frame_state rows of its published delivery "
+            f"{published[:12]} (re-run footy-assets materialize)"
+        )
     fps = int(frame_state["fps"][0])
     return run_filter(request, frame_state, ball_state, fps, pitch)

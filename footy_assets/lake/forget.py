@@ -40,12 +40,18 @@ def check_not_landed(lake: Lake, match_id: str) -> None:
     check_match_id(match_id)
     folder = landed_folder(lake, match_id)
     if folder is not None:
-        raise StillLanded(f"{folder} still holds the delivery: it would be registered and materialised again; "
-                          "remove the folder first")
+        raise StillLanded(
+            f"{folder} still holds the delivery: it would be registered and materialised again; remove the folder first"
+        )
 
 
-def forget_rows(lake: Lake, match_id: str, result: Forgotten, is_live: Callable[[claims.Holder], bool],
-                progress: Callable[[str], None] = print) -> None:
+def forget_rows(
+    lake: Lake,
+    match_id: str,
+    result: Forgotten,
+    is_live: Callable[[claims.Holder], bool],
+    progress: Callable[[str], None] = print,
+) -> None:
     """Delete the match's rows and files from the lake into ``result``, once no run of it writes (``is_live`` tells
     whether a claim's holder still runs)."""
     wait_line = lambda other: progress(f"  wait    {match_id}: {other.describe()} is writing it")  # noqa: E731

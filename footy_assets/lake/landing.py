@@ -133,8 +133,9 @@ def events_folders(lake: Lake) -> tuple[dict[str, str], dict[str, str]]:
     return usable, refused
 
 
-def with_events(lake: Lake, landed: LandedMatch, events_uri: str | None,
-                known: dict[str, tuple[int, int, str]] | None = None) -> LandedMatch:
+def with_events(
+    lake: Lake, landed: LandedMatch, events_uri: str | None, known: dict[str, tuple[int, int, str]] | None = None
+) -> LandedMatch:
     """``landed`` with the files of its events folder (``events_uri``, None when there is none); ``known`` as
     ``landed_files``, with the events folder's files under ``events/<name>``. ``LandingError`` when the events
     folder holds no file or the match folder already has event data (one delivery of the events, not two)."""
@@ -143,17 +144,20 @@ def with_events(lake: Lake, landed: LandedMatch, events_uri: str | None,
     where = events_uri[len(lake.uri) + 1 :]
     beside = sorted(f.name for f in landed.files if f.name in CDF_EVENT_FILES)
     if beside:
-        raise LandingError(f"match {landed.match_id!r} has event data in landing/{landed.format}/{landed.match_id} "
-                           f"({', '.join(beside)}) and in {where}: remove one of them")
-    known_events = {name[len(EVENT_PREFIX):]: v for name, v in (known or {}).items() if name.startswith(EVENT_PREFIX)}
+        raise LandingError(
+            f"match {landed.match_id!r} has event data in landing/{landed.format}/{landed.match_id} "
+            f"({', '.join(beside)}) and in {where}: remove one of them"
+        )
+    known_events = {name[len(EVENT_PREFIX) :]: v for name, v in (known or {}).items() if name.startswith(EVENT_PREFIX)}
     files = landed_files(lake, events_uri, known=known_events)
     if not files:
         raise LandingError(f"{where} holds no files")
     return replace(landed, event_files=files, events_uri=events_uri)
 
 
-def landed_files(lake: Lake, folder_uri: str, with_hashes: bool = True,
-                 known: dict[str, tuple[int, int, str]] | None = None) -> tuple[LandedFile, ...]:
+def landed_files(
+    lake: Lake, folder_uri: str, with_hashes: bool = True, known: dict[str, tuple[int, int, str]] | None = None
+) -> tuple[LandedFile, ...]:
     """The regular files of a match folder (hidden files and sub-folders ignored), with their sha256.
 
     ``known`` ({name: (size_bytes, mtime_ns, sha256)}, as the lake recorded the last delivery) spares the read
@@ -171,8 +175,9 @@ def landed_files(lake: Lake, folder_uri: str, with_hashes: bool = True,
         if entry.kind in UNSAFE:
             raise LandingError(f"{where} is {UNSAFE[entry.kind]}: refused, not followed (deliver regular files)")
         if entry.links > 1:  # another name of a file that may be outside the lake: named, never opened
-            raise LandingError(f"{where} is a hard link ({entry.links} names for one file): refused, not read "
-                               "(deliver regular files)")
+            raise LandingError(
+                f"{where} is a hard link ({entry.links} names for one file): refused, not read (deliver regular files)"
+            )
         recorded = known.get(entry.name)
         if with_hashes and recorded and entry.mtime_ns and recorded[:2] == (entry.size_bytes, entry.mtime_ns):
             files.append(LandedFile(entry.name, entry.size_bytes, recorded[2], entry.mtime_ns))
@@ -215,15 +220,17 @@ def list_match_folders(lake: Lake) -> tuple[dict[str, tuple[str, str]], dict[str
             continue
         if len(places) > 1:
             formats = ", ".join(f"landing/{fmt}/{match_id}" for fmt, _ in places)
-            refused[match_id] = (f"match {match_id!r} is landed under more than one format ({formats}); "
-                                 "remove all but one folder")
+            refused[match_id] = (
+                f"match {match_id!r} is landed under more than one format ({formats}); remove all but one folder"
+            )
         else:
             usable[match_id] = places[0]
     return usable, refused
 
 
-def scan_landing(lake: Lake, only: set[str] | None = None,
-                 known: dict[str, dict[str, tuple[int, int, str]]] | None = None) -> LandingScan:
+def scan_landing(
+    lake: Lake, only: set[str] | None = None, known: dict[str, dict[str, tuple[int, int, str]]] | None = None
+) -> LandingScan:
     """Find every landed match; refuse invalid folder names and match_ids landed under two formats.
 
     ``only`` restricts hashing to those match_ids (names are still checked for all folders); ``known`` is

@@ -15,9 +15,9 @@ import polars as pl
 
 from footy_assets.core.contracts.matches import Matches
 from footy_assets.core.contracts.validation import dtypes
-from footy_assets.lake.store import Lake, check_match_id, unreadable
-from footy_assets.lake.landing import LandedMatch
 from footy_assets.formats.common import FeedInfo
+from footy_assets.lake.landing import LandedMatch
+from footy_assets.lake.store import Lake, check_match_id, unreadable
 
 RAW_FEED_DIR = "_raw_feed"
 
@@ -48,22 +48,27 @@ def match_row(record: dict, tracking: pl.DataFrame | pl.LazyFrame, code_versions
     rows = tracking.lazy()
     people = pl.col("role").is_in(["player", "goal_keeper"])
     has_interpolated = "interpolated" in rows.collect_schema().names()
-    periods, totals = pl.collect_all([
-        rows.group_by("period")
-        .agg(
-            first_frame=pl.col("frame_id").min(),
-            last_frame=pl.col("frame_id").max(),
-            frames=pl.col("frame_id").n_unique().cast(pl.Int64),
-        )
-        .sort("period"),
-        rows.select(
-            frames=pl.col("frame_id").n_unique(),
-            rows=pl.len(),
-            **{f"rows_{role}": (pl.col("role") == role).sum() for role in ("player", "goal_keeper", "ball", "referee")},
-            rows_unidentified=(people & pl.col("player_id").is_null()).sum(),
-            rows_interpolated=pl.col("interpolated").sum() if has_interpolated else pl.lit(0),
-        ),
-    ])
+    periods, totals = pl.collect_all(
+        [
+            rows.group_by("period")
+            .agg(
+                first_frame=pl.col("frame_id").min(),
+                last_frame=pl.col("frame_id").max(),
+                frames=pl.col("frame_id").n_unique().cast(pl.Int64),
+            )
+            .sort("period"),
+            rows.select(
+                frames=pl.col("frame_id").n_unique(),
+                rows=pl.len(),
+                **{
+                    f"rows_{role}": (pl.col("role") == role).sum()
+                    for role in ("player", "goal_keeper", "ball", "referee")
+                },
+                rows_unidentified=(people & pl.col("player_id").is_null()).sum(),
+                rows_interpolated=pl.col("interpolated").sum() if has_interpolated else pl.lit(0),
+            ),
+        ]
+    )
     counts = totals.row(0, named=True)
     row = {
         "match_id": record["match_id"],

@@ -10,24 +10,34 @@ Delta commits one table at a time and a match spans ten tables, so:
   named them (``reader_hold_hours``): at the next publish of the match, those the previous publish superseded if
   it is that old; by ``upkeep`` the rest.
 
-Readers (``footy-assets sql``, ``intervals``, ``export``, a direct Delta reader following docs/concepts/lake.md) read the
+Readers (``footy-assets sql``, ``intervals``, ``export``, a direct Delta reader following docs/concepts/lake.md) read
+the
 ``matches`` row first, then the rows of each table whose fingerprint is the one it publishes: before the flip
 they see the old delivery whole, after it the new one, and a chain that fails half-way changes nothing they see.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 import polars as pl
 
-import os
-
-from footy_assets.lake.store import Lake, SettingError, TableUnreadable, unreadable
 from footy_assets.lake.matches import raw_feed_record_uri
+from footy_assets.lake.store import Lake, SettingError, TableUnreadable, unreadable
 
-PER_MATCH_TABLES = ("tracking", "frame_state", "ball_state", "intervals", "match_quality", "events", "lineups",
-                    "player_period_summary", "player_match_summary", "team_match_summary")
+PER_MATCH_TABLES = (
+    "tracking",
+    "frame_state",
+    "ball_state",
+    "intervals",
+    "match_quality",
+    "events",
+    "lineups",
+    "player_period_summary",
+    "player_match_summary",
+    "team_match_summary",
+)
 
 
 READER_HOLD_ENV = "FOOTY_READER_HOLD_HOURS"
@@ -68,8 +78,9 @@ def current_delivery(lake: Lake, match_id: str) -> str:
     tracking's commit). ``NotPublished`` when raw_feed has recorded nothing."""
     record = lake.read_json(raw_feed_record_uri(lake, match_id))
     if record is None or not record.get("fingerprint"):
-        raise NotPublished(f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed and "
-                           "tracking first")
+        raise NotPublished(
+            f"{match_id}: raw_feed has not recorded this match yet: materialise raw_feed and tracking first"
+        )
     return record["fingerprint"]
 
 
@@ -86,8 +97,10 @@ def input_fingerprint(lake: Lake, match_id: str, tables: list[str]) -> str:
     fingerprint = current_delivery(lake, match_id)
     missing = missing_from(lake, match_id, fingerprint, tables)
     if missing:
-        raise NotPublished(f"{match_id}: {', '.join(missing)} hold(s) no rows of delivery {fingerprint[:12]}: "
-                           f"materialise {missing[0]} first")
+        raise NotPublished(
+            f"{match_id}: {', '.join(missing)} hold(s) no rows of delivery {fingerprint[:12]}: "
+            f"materialise {missing[0]} first"
+        )
     return fingerprint
 
 
@@ -95,19 +108,27 @@ def check_publishable(lake: Lake, match_id: str, fingerprint: str, tables: tuple
     """Raise ``NotPublished`` unless every per-match table holds the delivery ``fingerprint`` of the match."""
     missing = missing_from(lake, match_id, fingerprint, tables)
     if missing:
-        raise NotPublished(f"{match_id}: delivery {fingerprint[:12]} not published: not yet written to "
-                           f"{', '.join(missing)}")
+        raise NotPublished(
+            f"{match_id}: delivery {fingerprint[:12]} not published: not yet written to {', '.join(missing)}"
+        )
 
 
-def prune_superseded(lake: Lake, match_id: str, keep: set[str], older_than_ms: int | None = None,
-                     tables: tuple[str, ...] = PER_MATCH_TABLES) -> dict[str, list[str]]:
+def prune_superseded(
+    lake: Lake,
+    match_id: str,
+    keep: set[str],
+    older_than_ms: int | None = None,
+    tables: tuple[str, ...] = PER_MATCH_TABLES,
+) -> dict[str, list[str]]:
     """Drop the match's deliveries other than ``keep`` from every per-match table (one commit per table that holds
     any); with ``older_than_ms``, only deliveries whose newest file is older than that (Unix ms), so a delivery
     being written now is never dropped. {table: fingerprints dropped}."""
+
     def prune(table: str) -> list[str]:
         held = lake.deliveries(table, match_id)
-        drop = {f for f, modified in held.items() if f not in keep
-                and (older_than_ms is None or modified < older_than_ms)}
+        drop = {
+            f for f, modified in held.items() if f not in keep and (older_than_ms is None or modified < older_than_ms)
+        }
         return lake.drop_deliveries(table, match_id, keep=set(held) - drop) if drop else []
 
     return {t: dropped for t, dropped in _per_table(lake, tables, prune).items() if dropped}
@@ -130,8 +151,9 @@ def published_fingerprint(lake: Lake, match_id: str) -> str | None:
     return None if row is None else row["fingerprint"]
 
 
-def published_rows(lake: Lake, table: str, match_id: str, fingerprint: str,
-                   columns: list[str] | None = None) -> pl.DataFrame:
+def published_rows(
+    lake: Lake, table: str, match_id: str, fingerprint: str, columns: list[str] | None = None
+) -> pl.DataFrame:
     """One match's rows of ``table`` from the published delivery ``fingerprint`` (never a mix of two); read the
     ``matches`` row (``published_fingerprint``) before calling this."""
     scan = lake.scan_match(table, match_id, fingerprint)

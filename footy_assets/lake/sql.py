@@ -31,9 +31,9 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from footy_assets.lake.publish import PER_MATCH_TABLES
 from footy_assets.lake.store import Lake, SettingError, TableUnreadable
 from footy_assets.lake.store import unreadable as lake_unreadable
-from footy_assets.lake.publish import PER_MATCH_TABLES
 
 TABLES = (*PER_MATCH_TABLES, "matches")
 RAW_PREFIX = "_all_"  # every stored row, published or not: for diagnosing a failed chain
@@ -41,7 +41,9 @@ RAW_PREFIX = "_all_"  # every stored row, published or not: for diagnosing a fai
 # Views over the published tables: each event at its synced frames, with the acting player's frame_state row at
 # frame_id, the receiver's at frame_id_end and the ball_state row at frame_id (unsynced events: nulls there).
 VIEWS = {
-    "event_frames": (("events", "frame_state", "ball_state"), """
+    "event_frames": (
+        ("events", "frame_state", "ball_state"),
+        """
         SELECT e.*,
                a.speed_mps AS actor_speed_mps, a.accel_mps2 AS actor_accel_mps2, a.valid AS actor_valid,
                a.nearest_opp_id AS actor_nearest_opp_id, a.nearest_opp_dist_m AS actor_nearest_opp_dist_m,
@@ -53,7 +55,8 @@ VIEWS = {
         LEFT JOIN frame_state AS a ON a.match_id = e.match_id AND a.frame_id = e.frame_id AND a.player_id = e.player_id
         LEFT JOIN frame_state AS r ON r.match_id = e.match_id AND r.frame_id = e.frame_id_end
              AND r.player_id = e.receiver_id
-        LEFT JOIN ball_state AS b ON b.match_id = e.match_id AND b.frame_id = e.frame_id"""),
+        LEFT JOIN ball_state AS b ON b.match_id = e.match_id AND b.frame_id = e.frame_id""",
+    ),
 }
 
 
@@ -73,8 +76,17 @@ DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MEMORY_LIMIT = "2GB"
 DEFAULT_TEMP_LIMIT = "4GB"
 _SIZE = re.compile(r"^\s*(\d+(\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
-_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+_UNITS = {
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+}
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,10 @@ class SqlLimits:
             if not (0 < timeout < 10**7):
                 raise SqlLimitsInvalid(f"FOOTY_SQL_TIMEOUT_S must be a number of seconds above 0, got {text!r}")
         sizes = {}
-        for name, default in (("FOOTY_SQL_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT), ("FOOTY_SQL_TEMP_LIMIT", DEFAULT_TEMP_LIMIT)):
+        for name, default in (
+            ("FOOTY_SQL_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+            ("FOOTY_SQL_TEMP_LIMIT", DEFAULT_TEMP_LIMIT),
+        ):
             value = os.environ.get(name, "").strip() or default
             if not _SIZE.match(value) or _size_bytes(value) < 2**20:
                 raise SqlLimitsInvalid(f"{name} must be a size of at least 1MB like 2GB or 512MiB, got {value!r}")
@@ -141,8 +156,9 @@ def check_read_only(con: duckdb.DuckDBPyConnection, query: str) -> None:
         return
     if kind != duckdb.StatementType.SELECT:
         name = getattr(kind, "name", str(kind))
-        raise QueryRefused(f"only read-only queries (SELECT, WITH, VALUES, DESCRIBE, PIVOT) are run; this is a {name} "
-                           "statement")
+        raise QueryRefused(
+            f"only read-only queries (SELECT, WITH, VALUES, DESCRIBE, PIVOT) are run; this is a {name} statement"
+        )
 
 
 def _is_subquery(con: duckdb.DuckDBPyConnection, text: str) -> bool:
@@ -160,8 +176,12 @@ def present_tables(lake: Lake) -> list[str]:
     return [name for name in TABLES if lake.open_table(name) is not None]
 
 
-def connect(lake: Lake, unreadable: dict[str, Exception] | None = None, limits: SqlLimits | None = None,
-            temp_dir: str | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    lake: Lake,
+    unreadable: dict[str, Exception] | None = None,
+    limits: SqlLimits | None = None,
+    temp_dir: str | None = None,
+) -> duckdb.DuckDBPyConnection:
     """An in-memory, locked-down DuckDB connection with every existing table of the lake as a view, bounded by
     ``limits`` (memory; temporary files in ``temp_dir``, none written without it).
 
@@ -172,10 +192,14 @@ def connect(lake: Lake, unreadable: dict[str, Exception] | None = None, limits: 
     import pyarrow.compute as pc
 
     limits = limits or SqlLimits()
-    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
-              "memory_limit": limits.memory_limit,
-              # never <cwd>/.tmp (DuckDB's default): a private folder, bounded, or no spilling at all
-              "temp_directory": temp_dir or "", "max_temp_directory_size": limits.temp_limit}
+    config = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "memory_limit": limits.memory_limit,
+        # never <cwd>/.tmp (DuckDB's default): a private folder, bounded, or no spilling at all
+        "temp_directory": temp_dir or "",
+        "max_temp_directory_size": limits.temp_limit,
+    }
     con = duckdb.connect(config=config)
     unreadable = {} if unreadable is None else unreadable
     from concurrent.futures import ThreadPoolExecutor
@@ -189,7 +213,7 @@ def connect(lake: Lake, unreadable: dict[str, Exception] | None = None, limits: 
             return dataset, marker, (dt.metadata().partition_columns if dt is not None else [])
         except SettingError:  # the user's setting, not the table: the command stops (exit 2)
             raise
-        except Exception as exc:  # a damaged table: named, never a traceback; the others stay queryable
+        except Exception as exc:  # noqa: BLE001  a damaged table: named, never a traceback; the others stay queryable
             unreadable[name] = exc if isinstance(exc, TableUnreadable) else lake_unreadable(name, exc)
             return None, None, []
 
@@ -215,7 +239,8 @@ def connect(lake: Lake, unreadable: dict[str, Exception] | None = None, limits: 
             con.register(f"_published_{name}", dataset)
             con.execute(
                 f'CREATE TEMP VIEW "{name}" AS SELECT t.* FROM "_published_{name}" AS t '
-                f'SEMI JOIN "{RAW_PREFIX}matches" AS m ON t.match_id = m.match_id AND t.fingerprint = m.fingerprint')
+                f'SEMI JOIN "{RAW_PREFIX}matches" AS m ON t.match_id = m.match_id AND t.fingerprint = m.fingerprint'
+            )
     views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
     for view, (needs, query) in VIEWS.items():  # only over the tables' views (none while matches is unreadable)
         if all(name in views for name in needs):
@@ -265,12 +290,16 @@ def run_sql(lake: Lake, query: str, limits: SqlLimits | None = None) -> pl.DataF
                 damaged = re.search(r"registered as '(?:_published_|_all_)?(\w+)' failed", str(exc))
                 if damaged is None:
                     raise
-                raise lake_unreadable(damaged.group(1), RuntimeError(without_home(
-                    str(exc).split(" failed: ", 1)[-1]))) from None
+                raise lake_unreadable(
+                    damaged.group(1), RuntimeError(without_home(str(exc).split(" failed: ", 1)[-1]))
+                ) from None
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
-    whole = [name for name, dtype in result.schema.items()
-             if (isinstance(dtype, pl.Decimal) and dtype.scale == 0) or dtype == pl.Int128]
+    whole = [
+        name
+        for name, dtype in result.schema.items()
+        if (isinstance(dtype, pl.Decimal) and dtype.scale == 0) or dtype == pl.Int128
+    ]
     return result.with_columns(pl.col(whole).cast(pl.Int64)) if whole else result
 
 
@@ -289,19 +318,25 @@ def _bounded(con: duckdb.DuckDBPyConnection, query: str, limits: SqlLimits) -> p
             for batch in reader:
                 size += batch.nbytes
                 if size > limits.memory_bytes:
-                    raise QueryStopped(f"the result is larger than the memory limit ({limits.memory_limit}, "
-                                       "FOOTY_SQL_MEMORY_LIMIT): aggregate it or add a WHERE or LIMIT")
+                    raise QueryStopped(
+                        f"the result is larger than the memory limit ({limits.memory_limit}, "
+                        "FOOTY_SQL_MEMORY_LIMIT): aggregate it or add a WHERE or LIMIT"
+                    )
                 batches.append(batch)
         except (OSError, pa.ArrowException) as exc:  # DuckDB's error, carried through the Arrow stream
             raise _as_duckdb_error(str(exc)) from None
         table = pa.Table.from_batches(batches, schema=reader.schema)
     except duckdb.InterruptException:
-        raise QueryStopped(f"the query ran past its timeout of {limits.timeout_s:g} s (FOOTY_SQL_TIMEOUT_S) and "
-                           "was stopped") from None
+        raise QueryStopped(
+            f"the query ran past its timeout of {limits.timeout_s:g} s (FOOTY_SQL_TIMEOUT_S) and was stopped"
+        ) from None
     except duckdb.OutOfMemoryException as exc:
         first = without_home(str(exc).strip().splitlines()[0])
-        which = ("temporary files past FOOTY_SQL_TEMP_LIMIT " + limits.temp_limit) if "temp" in str(exc).lower() \
+        which = (
+            ("temporary files past FOOTY_SQL_TEMP_LIMIT " + limits.temp_limit)
+            if "temp" in str(exc).lower()
             else ("memory past FOOTY_SQL_MEMORY_LIMIT " + limits.memory_limit)
+        )
         raise QueryStopped(f"the query needs {which} and was stopped ({first})") from None
     finally:
         timer.cancel()
@@ -327,6 +362,9 @@ def for_people(result: pl.DataFrame, digits: int = 7) -> pl.DataFrame:
     nested = [n for n, d in result.schema.items() if d.is_nested()]
     out = result.with_columns(pl.col(floats).round_sig_figs(digits)) if floats else result
     for name in nested:  # query results, not frames of a match: a handful of rows
-        out = out.with_columns(pl.Series(name, [None if v is None else json.dumps(v, default=str)
-                                                for v in out[name].to_list()], dtype=pl.String))
+        out = out.with_columns(
+            pl.Series(
+                name, [None if v is None else json.dumps(v, default=str) for v in out[name].to_list()], dtype=pl.String
+            )
+        )
     return out

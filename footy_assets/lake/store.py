@@ -73,8 +73,9 @@ class TableUnreadable(RuntimeError):
 
 def unreadable(table: str, exc: BaseException) -> TableUnreadable:
     """The one-line error of a table that could not be read, pointing at the command that diagnoses it."""
-    return TableUnreadable(f"table {table} cannot be read: {one_line(exc)} (footy-assets doctor says what is "
-                           "wrong and how to repair it)")
+    return TableUnreadable(
+        f"table {table} cannot be read: {one_line(exc)} (footy-assets doctor says what is wrong and how to repair it)"
+    )
 
 
 class LakeWriteError(RuntimeError):
@@ -114,20 +115,26 @@ def check_match_id(match_id: str) -> str:
 # by default: pyarrow's multipart UploadPart gets "HTTP 411 MissingContentLength". Checksums only where an
 # operation requires them work everywhere, AWS included; a value the user sets wins. deltalake's own client is
 # not affected. Set before pyarrow creates an S3 client (it reads them then).
-S3_CLIENT_DEFAULTS = {"AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
-                      "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required"}
+S3_CLIENT_DEFAULTS = {
+    "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+    "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+}
 
 
 # Every S3 request is bounded: a gateway that accepts connections and never answers must give an error, not hold
 # `sql` or `materialize` silently. Seconds; retries after the first attempt.
 S3_CONNECT_TIMEOUT_ENV, S3_REQUEST_TIMEOUT_ENV, S3_RETRIES_ENV = (
-    "FOOTY_S3_CONNECT_TIMEOUT_S", "FOOTY_S3_REQUEST_TIMEOUT_S", "FOOTY_S3_RETRIES")
+    "FOOTY_S3_CONNECT_TIMEOUT_S",
+    "FOOTY_S3_REQUEST_TIMEOUT_S",
+    "FOOTY_S3_RETRIES",
+)
 
 
 def s3_timeouts() -> tuple[float, float, int]:
     """(connect timeout s, request timeout s, retries) for S3 requests: ``FOOTY_S3_CONNECT_TIMEOUT_S`` (default 10),
     ``FOOTY_S3_REQUEST_TIMEOUT_S`` (default 60: a full match's largest file is ~100 MB), ``FOOTY_S3_RETRIES``
     (default 3)."""
+
     def number(name: str, default: float) -> float:
         text = os.environ.get(name, "")
         try:
@@ -150,10 +157,15 @@ def storage_options_from_env(uri: str) -> dict[str, str]:
     connect_s, request_s, retries = s3_timeouts()
     # (no max_retries: polars reads the same options and wants it as an integer, deltalake as a string; the
     # retry_timeout bounds the retries of one request instead)
-    bounds = {"connect_timeout": f"{connect_s:g}s", "timeout": f"{request_s:g}s",
-              "retry_timeout": f"{(connect_s + request_s) * (retries + 1):g}s"}
-    return {**bounds, **{k: v for k, v in os.environ.items()
-                         if k.startswith("AWS_") and v and k not in S3_CLIENT_DEFAULTS}}
+    bounds = {
+        "connect_timeout": f"{connect_s:g}s",
+        "timeout": f"{request_s:g}s",
+        "retry_timeout": f"{(connect_s + request_s) * (retries + 1):g}s",
+    }
+    return {
+        **bounds,
+        **{k: v for k, v in os.environ.items() if k.startswith("AWS_") and v and k not in S3_CLIENT_DEFAULTS},
+    }
 
 
 class UnsafeEntry(OSError):
@@ -203,7 +215,7 @@ def _kind(mode: int) -> str:
 class Folder:
     """One folder of the lake, opened once (``Lake.open_folder``)."""
 
-    def __init__(self, lake: "Lake", uri: str, fd: int | None):
+    def __init__(self, lake: Lake, uri: str, fd: int | None):
         self.lake, self.uri, self.fd = lake, uri, fd
 
     def read(self, name: str, limit: int) -> tuple[bytes, int]:
@@ -248,7 +260,7 @@ class Lake:
     uri: str
 
     @classmethod
-    def from_env(cls, uri: str | None = None) -> "Lake":
+    def from_env(cls, uri: str | None = None) -> Lake:
         """The lake named by ``uri``, else ``$FOOTY_DATA_LAKE``, else ``data_lake/`` in the project root."""
         uri = uri or os.environ.get(LAKE_ENV) or str(DEFAULT_LAKE)
         if "://" not in uri:
@@ -289,14 +301,18 @@ class Lake:
         fs, root = pafs.FileSystem.from_uri(self.uri)
         if isinstance(fs, pafs.S3FileSystem):
             connect_s, request_s, retries = s3_timeouts()
-            options = {**fs.__reduce__()[1][0], "connect_timeout": connect_s, "request_timeout": request_s,
-                       "retry_strategy": pafs.AwsStandardS3RetryStrategy(max_attempts=retries + 1)}
+            options = {
+                **fs.__reduce__()[1][0],
+                "connect_timeout": connect_s,
+                "request_timeout": request_s,
+                "retry_strategy": pafs.AwsStandardS3RetryStrategy(max_attempts=retries + 1),
+            }
             fs = pafs.S3FileSystem(**options)
         return fs, root
 
     def fs_path(self, uri: str) -> str:
         """The filesystem path of a URI under this lake."""
-        fs, root = self.filesystem()
+        _fs, root = self.filesystem()
         assert uri.startswith(self.uri), uri
         return root + uri[len(self.uri) :]
 
@@ -313,8 +329,10 @@ class Lake:
         opened; an object store has only files and prefixes.
         """
         if not self.is_local:
-            return [Entry(i.base_name, _STORE_KINDS.get(i.type, "other"), int(i.size or 0), int(i.mtime_ns or 0))
-                    for i in self.list_dir(uri)]
+            return [
+                Entry(i.base_name, _STORE_KINDS.get(i.type, "other"), int(i.size or 0), int(i.mtime_ns or 0))
+                for i in self.list_dir(uri)
+            ]
         try:
             with os.scandir(self.fs_path(uri)) as found:
                 out = []
@@ -369,7 +387,7 @@ class Lake:
         root, path = self.fs_path(self.uri), self.fs_path(uri)
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
         try:
-            for part in path[len(root):].strip("/").split("/"):
+            for part in path[len(root) :].strip("/").split("/"):
                 if part in ("", ".", ".."):
                     raise UnsafeEntry(0, "not a folder name of the lake", path)
                 try:
@@ -454,8 +472,9 @@ class Lake:
         except Exception as exc:  # a damaged checkpoint or commit, a store that does not answer
             raise unreadable(table, exc) from exc
 
-    def ensure_table(self, table: str, schema: pa.Schema, partition_by: tuple[str, ...] = MATCH_PARTITION
-                     ) -> DeltaTable:
+    def ensure_table(
+        self, table: str, schema: pa.Schema, partition_by: tuple[str, ...] = MATCH_PARTITION
+    ) -> DeltaTable:
         """Create ``table`` empty, partitioned by ``partition_by``, unless it exists (tables are created once,
         before any write);
         an existing table partitioned otherwise is refused (``LayoutError``).
@@ -482,17 +501,25 @@ class Lake:
             raise LayoutError(
                 f"table {table}: partitioned by {', '.join(found) or 'nothing'}, this code writes it partitioned "
                 f"by {', '.join(partition_by)} (a lake written by an older footy_assets): run "
-                "`footy-assets doctor --repair` to migrate it")
+                "`footy-assets doctor --repair` to migrate it"
+            )
         return existing
 
-    def write_match(self, table: str, match_id: str, frame: "pl.DataFrame",
-                    schema: "dict[str, pl.DataType] | None" = None) -> int:
+    def write_match(
+        self, table: str, match_id: str, frame: pl.DataFrame, schema: dict[str, pl.DataType] | None = None
+    ) -> int:
         """Replace exactly ``match_id``'s rows of a table partitioned by match only (``matches``) in one Delta
         commit; return the version it made. See ``write_delivery`` for the per-match tables."""
         return self._write(table, {"match_id": check_match_id(match_id)}, frame, schema)
 
-    def write_delivery(self, table: str, match_id: str, fingerprint: str, frame: "pl.DataFrame",
-                       schema: "dict[str, pl.DataType] | None" = None) -> int:
+    def write_delivery(
+        self,
+        table: str,
+        match_id: str,
+        fingerprint: str,
+        frame: pl.DataFrame,
+        schema: dict[str, pl.DataType] | None = None,
+    ) -> int:
         """Replace the rows of one delivery (``match_id``, ``fingerprint``) of a per-match table in one Delta
         commit; return the version it made. Rows of the match's other deliveries are untouched: readers keep
         seeing the published one whole while a new one is written beside it (``publish``).
@@ -510,7 +537,7 @@ class Lake:
         frame = frame.with_columns(fingerprint=pl.lit(fingerprint, dtype=pl.String))
         return self._write(table, {"match_id": check_match_id(match_id), "fingerprint": fingerprint}, frame, schema)
 
-    def _write(self, table: str, partition: dict[str, str], frame: "pl.DataFrame", schema) -> int:
+    def _write(self, table: str, partition: dict[str, str], frame: pl.DataFrame, schema) -> int:
         import polars as pl
 
         from footy_assets.lake.delta_files import write_partition
@@ -519,8 +546,11 @@ class Lake:
         if "fingerprint" in partition:
             schema["fingerprint"] = pl.String
         frame = frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
-        arrow_schema = pl.DataFrame(schema={n: pl.String if d == pl.Categorical else d
-                                            for n, d in schema.items()}).to_arrow().schema
+        arrow_schema = (
+            pl.DataFrame(schema={n: pl.String if d == pl.Categorical else d for n, d in schema.items()})
+            .to_arrow()
+            .schema
+        )
         for attempt in range(3):
             try:
                 dt = self.ensure_table(table, arrow_schema, tuple(partition))
@@ -532,17 +562,19 @@ class Lake:
                 # Only a concurrent change of the table's metadata (another process adding the same new
                 # column) is not retried by delta-rs: reload the table and write again.
                 if attempt == 2:
-                    raise LakeWriteError(f"table {table}: {partition['match_id']}'s rows not written: "
-                                          f"{one_line(exc)}") from exc
+                    raise LakeWriteError(
+                        f"table {table}: {partition['match_id']}'s rows not written: {one_line(exc)}"
+                    ) from exc
             except LayoutError:
                 raise
             except Exception as exc:  # a full disk, a read-only folder, a store that refuses: one line, named
-                raise LakeWriteError(f"table {table}: {partition['match_id']}'s rows not written: "
-                                      f"{one_line(exc)}") from exc
+                raise LakeWriteError(
+                    f"table {table}: {partition['match_id']}'s rows not written: {one_line(exc)}"
+                ) from exc
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _write_merging_schema(dt: DeltaTable, partition: dict[str, str], frame: "pl.DataFrame", schema: dict) -> int:
+    def _write_merging_schema(dt: DeltaTable, partition: dict[str, str], frame: pl.DataFrame, schema: dict) -> int:
         """The rare write to a table whose schema is not this code's (a column added since): delta-rs merges."""
         import polars as pl
 
@@ -567,8 +599,9 @@ class Lake:
         dt = self.open_table(table)
         if dt is None:
             return 0
-        metrics = dt.delete(predicate=f"match_id = '{match_id}'",
-                            commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES))
+        metrics = dt.delete(
+            predicate=f"match_id = '{match_id}'", commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES)
+        )
         return int(metrics.get("num_deleted_rows", 0) or 0)
 
     def delete_path(self, uri: str) -> bool:
@@ -617,7 +650,7 @@ class Lake:
             return None
         return dataset.to_table(columns=columns, filter=pads.field("match_id") == match_id)
 
-    def scan_match(self, table: str, match_id: str, fingerprint: str | None = None) -> "pl.LazyFrame | None":
+    def scan_match(self, table: str, match_id: str, fingerprint: str | None = None) -> pl.LazyFrame | None:
         """A lazy polars scan of one match's rows (pruned to its partition; columns read only as selected), of
         one delivery when ``fingerprint`` is given (a per-match table may hold the published delivery and a new
         one being written).
@@ -648,11 +681,15 @@ class Lake:
         if not drop:
             return []
         dt.create_write_transaction(
-            [], mode="overwrite", schema=pa.schema(dt.schema().to_arrow()),
+            [],
+            mode="overwrite",
+            schema=pa.schema(dt.schema().to_arrow()),
             partition_by=list(DELIVERY_PARTITIONS),
             partition_filters=[("match_id", "=", match_id), ("fingerprint", "in", drop)],
-            commit_properties=CommitProperties(custom_metadata={"match_id": match_id, "footy_drop": ",".join(drop)},
-                                               max_commit_retries=COMMIT_RETRIES))
+            commit_properties=CommitProperties(
+                custom_metadata={"match_id": match_id, "footy_drop": ",".join(drop)}, max_commit_retries=COMMIT_RETRIES
+            ),
+        )
         return drop
 
     def drop_match(self, table: str, match_id: str) -> None:
@@ -660,11 +697,15 @@ class Lake:
         log-only commit, without reading them (a damaged file cannot be read; ``delete_match`` would)."""
         dt = self.open_table(table)
         dt.create_write_transaction(
-            [], mode="overwrite", schema=pa.schema(dt.schema().to_arrow()),
+            [],
+            mode="overwrite",
+            schema=pa.schema(dt.schema().to_arrow()),
             partition_by=list(dt.metadata().partition_columns),
             partition_filters=[("match_id", "=", check_match_id(match_id))],
-            commit_properties=CommitProperties(custom_metadata={"match_id": match_id, "footy_drop": "all"},
-                                               max_commit_retries=COMMIT_RETRIES))
+            commit_properties=CommitProperties(
+                custom_metadata={"match_id": match_id, "footy_drop": "all"}, max_commit_retries=COMMIT_RETRIES
+            ),
+        )
 
     def table_version(self, table: str) -> int | None:
         dt = self.open_table(table)
@@ -679,9 +720,11 @@ def _deliveries_of(dt: DeltaTable | None, match_id: str) -> dict[str, int]:
     if "partition.fingerprint" not in actions.column_names:  # no file yet
         return {}
     found: dict[str, int] = {}
-    for match, fingerprint, modified in zip(actions["partition.match_id"].to_pylist(),
-                                            actions["partition.fingerprint"].to_pylist(),
-                                            actions["modification_time"].to_pylist()):
+    for match, fingerprint, modified in zip(
+        actions["partition.match_id"].to_pylist(),
+        actions["partition.fingerprint"].to_pylist(),
+        actions["modification_time"].to_pylist(),
+    ):
         if match == match_id and fingerprint is not None:
             found[fingerprint] = max(found.get(fingerprint, 0), int(modified or 0))
     return found

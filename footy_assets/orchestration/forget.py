@@ -19,8 +19,13 @@ from footy_assets.orchestration.assets.claim import holder_is_live
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
 
 
-def forget_match(lake: Lake, instance: dg.DagsterInstance, match_id: str, from_lake: bool = False,
-                 progress: Callable[[str], None] = print) -> Forgotten:
+def forget_match(
+    lake: Lake,
+    instance: dg.DagsterInstance,
+    match_id: str,
+    from_lake: bool = False,
+    progress: Callable[[str], None] = print,
+) -> Forgotten:
     """Remove ``match_id``'s partition from the instance and, with ``from_lake``, its rows and files from the lake.
     Raises ``StillLanded`` while its landing folder exists (remove the folder first)."""
     check_not_landed(lake, match_id)

@@ -81,7 +81,7 @@ def instance_yaml() -> str:
     """The dagster.yaml of a new home: SQLite beside it, or PostgreSQL when FOOTY_POSTGRES_URL is set."""
     if not os.environ.get(POSTGRES_ENV):
         return INSTANCE_YAML
-    shared = INSTANCE_YAML.split("run_queue:")[0]  # the queue is configured with the storage below
+    shared = INSTANCE_YAML.split("run_queue:", maxsplit=1)[0]  # the queue is configured with the storage below
     return shared + POSTGRES_YAML.format(url_env=POSTGRES_ENV, max_runs=max_concurrent_runs())
 
 
@@ -115,7 +115,11 @@ def open_instance():
 
 def process_tags() -> dict[str, str]:
     """Tags naming this process, so a later process can tell whether a STARTED run's worker still lives."""
-    return {PID_TAG: str(os.getpid()), START_TAG: str(process_start_time(os.getpid()) or ""), HOST_TAG: socket.gethostname()}
+    return {
+        PID_TAG: str(os.getpid()),
+        START_TAG: str(process_start_time(os.getpid()) or ""),
+        HOST_TAG: socket.gethostname(),
+    }
 
 
 def sweep_dead_runs(instance) -> list[str]:
@@ -127,14 +131,20 @@ def sweep_dead_runs(instance) -> list[str]:
 
     host = socket.gethostname()
     marked = []
-    records = instance.get_runs(filters=dg.RunsFilter(
-        statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING], tags={HOST_TAG: host}))
+    records = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING], tags={HOST_TAG: host}
+        )
+    )
     for run in records:
         pid = run.tags.get(PID_TAG)
         if not pid or not pid.isdigit() or process_alive(int(pid), run.tags.get(START_TAG, "")):
             continue
-        instance.report_run_failed(run, f"the process that ran it (pid {pid} on {host}) is gone (killed?): marked "
-                                        "failed; the next materialize converges")
+        instance.report_run_failed(
+            run,
+            f"the process that ran it (pid {pid} on {host}) is gone (killed?): marked "
+            "failed; the next materialize converges",
+        )
         marked.append(run.run_id)
     return marked
 

@@ -24,9 +24,12 @@ def column_schema(schema: dict[str, pl.DataType] | None, contract=None) -> dg.Ta
     columns = contract.to_schema().columns if contract is not None else {}
     if schema is None:
         schema = dtypes(contract)
-    return dg.TableSchema(columns=[
-        dg.TableColumn(name, str(dtype), description=(columns[name].description if name in columns else None))
-        for name, dtype in schema.items()])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name, str(dtype), description=(columns[name].description if name in columns else None))
+            for name, dtype in schema.items()
+        ]
+    )
 
 
 def run_stats(started: float) -> dict:

@@ -20,7 +20,8 @@ ONE_MATCH_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 def per_match(group: str, code_version: str, schema: dict | None = None, contract=None, **extra) -> dict:
     """The arguments every per-match asset shares: the match partitions, its group and code version,
     eager automation (a new upstream partition refreshes it), one match per backfill run and, for a
-    table, its column schema (with each column's description from its pandera ``contract``). ``extra`` adds or overrides arguments of ``dg.asset``."""
+    table, its column schema (with each column's description from its pandera ``contract``). ``extra`` adds or
+    overrides arguments of ``dg.asset``."""
     from footy_assets.orchestration.metadata import column_schema
 
     metadata = {"partition_column": "match_id", **extra.pop("metadata", {})}

@@ -1,6 +1,5 @@
 """Resources, configured from the environment."""
 
-
 import dagster as dg
 
 from footy_assets.lake.store import Lake

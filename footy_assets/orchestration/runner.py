@@ -9,12 +9,12 @@ from contextlib import contextmanager
 
 import dagster as dg
 
+from footy_assets.chain import prefetch
+
+# planning is Dagster-free (the CLI plans and starts reading before Dagster is imported)
+from footy_assets.chain.planning import MatchOutcome, MatchPlan, plan_matches
 from footy_assets.lake.store import Lake, check_match_id
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
-from footy_assets.chain import prefetch
-# planning is Dagster-free (the CLI plans and starts reading before Dagster is imported); re-exported here
-from footy_assets.chain.planning import (MatchOutcome, MatchPlan, default_workers, plan_matches, recorded_files,  # noqa: F401
-                                   stored_status)
 
 
 def _error_message(result: dg.ExecuteInProcessResult) -> str:
@@ -45,9 +45,7 @@ def _message_line(message: str) -> str:
     return re.sub(r"^footy_assets(\.\w+)+: ", "", line)
 
 
-def run_match(
-    lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, assets: list | None = None
-) -> MatchOutcome:
+def run_match(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, assets: list | None = None) -> MatchOutcome:
     """Materialise every asset of one match in-process; report, never raise, on failure."""
     started = time.perf_counter()
     with _instance_defs_state(instance):
@@ -123,8 +121,9 @@ def match_lock(lake: Lake, match_id: str, progress: Callable[[str], None]):
         yield waited
 
 
-def _one_match(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan,
-               progress: Callable[[str], None]) -> MatchOutcome:
+def _one_match(
+    lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, progress: Callable[[str], None]
+) -> MatchOutcome:
     """Materialise one planned match under its lock (re-deciding if another process held it)."""
     from footy_assets.lake import claims
     from footy_assets.orchestration.assets.claim import holder_is_live
@@ -132,8 +131,17 @@ def _one_match(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan,
     with match_lock(lake, plan.match_id, progress) as waited:
         now = plan
         try:  # a run another launcher started (the sensor, the UI, dg launch), or upkeep/forget, holds it
-            waited = claims.wait_until_free(lake, plan.match_id, holder_is_live(instance), on_wait=lambda other: progress(
-                f"  wait    {plan.match_id}: {other.describe()} is writing it; waiting for it to finish")) or waited
+            waited = (
+                claims.wait_until_free(
+                    lake,
+                    plan.match_id,
+                    holder_is_live(instance),
+                    on_wait=lambda other: progress(
+                        f"  wait    {plan.match_id}: {other.describe()} is writing it; waiting for it to finish"
+                    ),
+                )
+                or waited
+            )
         except claims.MatchBusy as exc:
             progress(f"  FAILED  {plan.match_id} ({plan.format}): {exc}")
             return MatchOutcome(plan, False, error=str(exc))
@@ -148,8 +156,10 @@ def _one_match(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan,
         finally:
             prefetch.discard()  # an audit ahead of this match, taken or not, is not held past its run
     if outcome.ok:
-        progress(f"  ok      {plan.match_id} ({plan.format}): {outcome.frames:,} frames, {outcome.rows:,} rows, "
-                 f"{outcome.seconds:.1f} s")
+        progress(
+            f"  ok      {plan.match_id} ({plan.format}): {outcome.frames:,} frames, {outcome.rows:,} rows, "
+            f"{outcome.seconds:.1f} s"
+        )
     else:
         progress(f"  FAILED  {plan.match_id} ({plan.format}): {outcome.error}")
     return outcome
@@ -206,7 +216,7 @@ def materialize_lake(
             for future in as_completed(futures):
                 try:
                     outcomes.append(future.result())
-                except Exception as exc:  # a worker that died (out of memory, killed): that match failed
+                except Exception as exc:  # noqa: BLE001  a worker that died (out of memory, killed): that match failed
                     plan = futures[future]
                     outcomes.append(MatchOutcome(plan, False, error=f"worker process failed: {exc}"))
                     progress(f"  FAILED  {plan.match_id} ({plan.format}): worker process failed: {exc}")

@@ -31,8 +31,10 @@ def one_value_matching(lf: pl.LazyFrame, column: str, pattern: str) -> pl.LazyFr
     """The column holds one value, and it matches ``pattern`` (where it has no other, only the first needs
     the pattern): ``one_value`` and ``distinct_values_match`` in one pass. An empty table passes."""
     first = pl.col(column).first()
-    return lf.select(pl.col(column).eq_missing(first).all()
-                     & (first.is_null() | first.cast(pl.String).str.contains(pattern)).fill_null(True))
+    return lf.select(
+        pl.col(column).eq_missing(first).all()
+        & (first.is_null() | first.cast(pl.String).str.contains(pattern)).fill_null(True)
+    )
 
 
 def unique_player_frames(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -51,8 +53,7 @@ def once_per_frame(lf: pl.LazyFrame, column: str, frame: str = "frame_id") -> pl
     if lf.select((pl.col(frame).diff() < 0).any()).collect().item():
         code = pl.col(column).cast(pl.Categorical).to_physical().cast(pl.Int64)
         return named.select((pl.col(frame) * (1 << 32) + code).n_unique() == pl.len())
-    return (named.group_by(column).agg(repeat=(pl.col(frame).diff() == 0).any())
-            .select(pl.col("repeat").not_().all()))
+    return named.group_by(column).agg(repeat=(pl.col(frame).diff() == 0).any()).select(pl.col("repeat").not_().all())
 
 
 def all_of(*checks: pl.LazyFrame) -> pl.LazyFrame:
@@ -71,8 +72,9 @@ def single_valid_match_id(lf: pl.LazyFrame) -> pl.LazyFrame:
 
 def single_delivery(lf: pl.LazyFrame) -> pl.LazyFrame:
     """A match's rows come from one delivery: one fingerprint, a sha256 hex digest, never null."""
-    return all_of(one_value_matching(lf, "fingerprint", FINGERPRINT),
-                  lf.select(pl.col("fingerprint").null_count() == 0))
+    return all_of(
+        one_value_matching(lf, "fingerprint", FINGERPRINT), lf.select(pl.col("fingerprint").null_count() == 0)
+    )
 
 
 FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")  # the vendor formats a match may be delivered in
@@ -81,16 +83,22 @@ FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")  # the vendor formats
 # Dagster catalog shows them beside each column, and the docs' column tables are generated from them).
 MATCH_ID_DOC = "the match: its landing folder's name, the partition key"
 FRAME_ID_DOC = "frame number on the match clock: round(timestamp_ms x fps / 1000), the same for every object"
-TIMESTAMP_DOC = ("ms on the match clock, half-time breaks included: footy_stats and footy_track the vendor's "
-                 "clock as delivered (footy_track: continuous_time_s x 1000), sportvu and cdf since the first "
-                 "frame of period 1")
+TIMESTAMP_DOC = (
+    "ms on the match clock, half-time breaks included: footy_stats and footy_track the vendor's "
+    "clock as delivered (footy_track: continuous_time_s x 1000), sportvu and cdf since the first "
+    "frame of period 1"
+)
 PERIOD_DOC = "1 and 2 the halves, 3 and 4 extra time, 5 the shoot-out (frames outside the periods are not kept)"
 TEAM_DOC = "0 home, 1 away"
 PLAYER_ID_DOC = "the player: '{team}-{jersey}', e.g. '0-10'"
-FINGERPRINT_DOC = ("sha256 (64 hex digits) of the landed delivery the rows were computed from; the matches row "
-                   "publishes one delivery per match")
-X_DOC = ("m from the centre spot along the touchline, positive towards the away goal: the home team attacks "
-         "towards +x in every period (the reader rotates the periods where it does not)")
+FINGERPRINT_DOC = (
+    "sha256 (64 hex digits) of the landed delivery the rows were computed from; the matches row "
+    "publishes one delivery per match"
+)
+X_DOC = (
+    "m from the centre spot along the touchline, positive towards the away goal: the home team attacks "
+    "towards +x in every period (the reader rotates the periods where it does not)"
+)
 Y_DOC = "m from the centre spot across the pitch, positive towards the top touchline"
 
 

@@ -1,8 +1,8 @@
 """Contracts validated in one polars query, with pandera's own checks, and pandera's errors when one fails.
 
 pandera's polars backend collects every check on its own and materialises each check's boolean column before
-reducing it: a full match's frame_state (3.1 M rows, 21 columns) took 0.5 s, and a one-row table ~30 ms of
-Python per contract. ``Contract.validate`` first asks the same questions at once — each declared column present
+reducing it, which costs seconds on a full match and Python time per contract on a small table.
+``Contract.validate`` first asks the same questions at once — each declared column present
 and of its dtype, no null (nor NaN) where the column is not nullable, no duplicate where it is unique, and every
 column and dataframe check, each built by pandera's own check function and reduced to one boolean as pandera
 reduces it — in one ``pl.collect_all``. Only a frame that passes all of them is returned as is; anything else
@@ -27,11 +27,17 @@ class Contract(pa.DataFrameModel):
 
     @classmethod
     def validate(cls, check_obj, head=None, tail=None, sample=None, random_state=None, lazy=False, inplace=False):
-        if (isinstance(check_obj, pl.DataFrame) and head is None and tail is None and sample is None
-                and passes(cls.to_schema(), check_obj)):
+        if (
+            isinstance(check_obj, pl.DataFrame)
+            and head is None
+            and tail is None
+            and sample is None
+            and passes(cls.to_schema(), check_obj)
+        ):
             return check_obj
-        return super().validate(check_obj, head=head, tail=tail, sample=sample, random_state=random_state,
-                                lazy=lazy, inplace=inplace)
+        return super().validate(
+            check_obj, head=head, tail=tail, sample=sample, random_state=random_state, lazy=lazy, inplace=inplace
+        )
 
 
 def dtypes(model: type[pa.DataFrameModel]) -> dict[str, pl.DataType]:
@@ -97,16 +103,30 @@ def passes(schema, frame: pl.DataFrame) -> bool:
 def _plain(schema) -> bool:
     """Whether the schema uses only what ``passes`` evaluates (no coercion, defaults, regex columns,
     parsers, subsampling, dataframe dtype or uniqueness, dropping of invalid rows)."""
-    if (schema.strict not in (True, False) or schema.coerce or schema.add_missing_columns
-            or schema.dtype is not None or schema.unique
-            or getattr(schema, "drop_invalid_rows", False) or getattr(schema, "parsers", None)):
+    if (
+        schema.strict not in (True, False)
+        or schema.coerce
+        or schema.add_missing_columns
+        or schema.dtype is not None
+        or schema.unique
+        or getattr(schema, "drop_invalid_rows", False)
+        or getattr(schema, "parsers", None)
+    ):
         return False
     for column in schema.columns.values():
-        if (column.coerce or column.regex or not column.required or column.default is not None
-                or getattr(column, "drop_invalid_rows", False) or getattr(column, "parsers", None)):
+        if (
+            column.coerce
+            or column.regex
+            or not column.required
+            or column.default is not None
+            or getattr(column, "drop_invalid_rows", False)
+            or getattr(column, "parsers", None)
+        ):
             return False
-    return all(not check.element_wise and not check.raise_warning and check.groupby is None
-               for check in [*schema.checks, *(c for column in schema.columns.values() for c in column.checks)])
+    return all(
+        not check.element_wise and not check.raise_warning and check.groupby is None
+        for check in [*schema.checks, *(c for column in schema.columns.values() for c in column.checks)]
+    )
 
 
 def _reduced(check, lf: pl.LazyFrame, key: str) -> pl.LazyFrame | None:
@@ -122,6 +142,8 @@ def _reduced(check, lf: pl.LazyFrame, key: str) -> pl.LazyFrame | None:
         return pl.LazyFrame({"passed": [out]})
     if not isinstance(out, pl.LazyFrame) or any(t != pl.Boolean for t in out.collect_schema().dtypes()):
         return None
-    passing = [(pl.col(c) | pl.col(c).is_null()) if check.ignore_na else pl.col(c).fill_null(False)
-               for c in out.collect_schema().names()]
+    passing = [
+        (pl.col(c) | pl.col(c).is_null()) if check.ignore_na else pl.col(c).fill_null(False)
+        for c in out.collect_schema().names()
+    ]
     return out.select(pl.all_horizontal(*[p.all() for p in passing]).alias("passed"))

@@ -30,9 +30,11 @@ def closest_in_control(tracking: pl.DataFrame, radius_m: float = CONTROL_RADIUS_
 def closest_of(people: pl.DataFrame, ball: pl.DataFrame, radius_m: float = CONTROL_RADIUS_M) -> pl.DataFrame:
     """closest_in_control from the identified player rows and the ball's positions (frame_id, x_m, y_m)."""
     d = distance_to_ball(people["frame_id"].to_numpy(), people["x_m"].to_numpy(), people["y_m"].to_numpy(), ball)
-    near = people.select("frame_id", "team", "player_id").with_columns(
-        ball_dist_m=pl.Series(d, nan_to_null=True)
-    ).filter(pl.col("ball_dist_m") <= radius_m)
+    near = (
+        people.select("frame_id", "team", "player_id")
+        .with_columns(ball_dist_m=pl.Series(d, nan_to_null=True))
+        .filter(pl.col("ball_dist_m") <= radius_m)
+    )
     return (
         near.sort("frame_id", "ball_dist_m", "player_id")
         .group_by("frame_id", maintain_order=True)
@@ -49,8 +51,11 @@ def build_ball_state(tracking: pl.DataFrame, fingerprint: str | None = None) -> 
     """ball_state rows of one match from its canonical tracking rows; ``fingerprint`` is their delivery's."""
     if fingerprint is None and "fingerprint" in tracking.columns and tracking.height:
         fingerprint = tracking["fingerprint"][0]  # the delivery the tracking rows come from
-    return ball_state_of(tracking.filter(is_located_ball()).select(BALL_COLUMNS),
-                         identified_players(tracking).select(PEOPLE_COLUMNS), fingerprint)
+    return ball_state_of(
+        tracking.filter(is_located_ball()).select(BALL_COLUMNS),
+        identified_players(tracking).select(PEOPLE_COLUMNS),
+        fingerprint,
+    )
 
 
 def ball_state_of(ball_rows: pl.DataFrame, people: pl.DataFrame, fingerprint: str | None) -> pl.DataFrame:
@@ -61,15 +66,32 @@ def ball_state_of(ball_rows: pl.DataFrame, people: pl.DataFrame, fingerprint: st
     joined = ball.join(control, on="frame_id", how="left", maintain_order="left")
     # A stretch is a run of consecutive in-play ball frames of one period; possession never carries
     # across out-of-play frames or periods.
-    stretch = ((pl.col("in_play") != pl.col("in_play").shift(1)) | (pl.col("period") != pl.col("period").shift(1))
-               ).fill_null(True).cum_sum()
+    stretch = (
+        ((pl.col("in_play") != pl.col("in_play").shift(1)) | (pl.col("period") != pl.col("period").shift(1)))
+        .fill_null(True)
+        .cum_sum()
+    )
     return joined.with_columns(stretch=stretch).select(
-        "match_id", "frame_id", "timestamp_ms", "period", "x_m", "y_m", "z_m", "in_play",
+        "match_id",
+        "frame_id",
+        "timestamp_ms",
+        "period",
+        "x_m",
+        "y_m",
+        "z_m",
+        "in_play",
         possession_team=pl.when(pl.col("in_play")).then(pl.col("team").forward_fill().over("stretch")).cast(pl.Int8),
         possession_player_id=pl.when(pl.col("in_play")).then(pl.col("player_id")),
         fingerprint=fingerprint_column(fingerprint),
     )
 
 
-__all__ = ["BALL_COLUMNS", "BALL_STATE_SCHEMA", "CONTROL_RADIUS_M", "PEOPLE_COLUMNS", "ball_state_of",
-           "build_ball_state", "closest_in_control"]
+__all__ = [
+    "BALL_COLUMNS",
+    "BALL_STATE_SCHEMA",
+    "CONTROL_RADIUS_M",
+    "PEOPLE_COLUMNS",
+    "ball_state_of",
+    "build_ball_state",
+    "closest_in_control",
+]

@@ -32,15 +32,15 @@ def starts_from_clock(frame: pl.DataFrame) -> dict[int, int]:
     if frame.height == 0:
         return {}
     starts = frame.group_by("period").agg(
-        (pl.col("timestamp_ms") - (pl.col("period_time_s").cast(pl.Float64) * 1000).round(0).cast(pl.Int64)).min())
+        (pl.col("timestamp_ms") - (pl.col("period_time_s").cast(pl.Float64) * 1000).round(0).cast(pl.Int64)).min()
+    )
     return {int(p): int(t) for p, t in starts.iter_rows()}
 
 
 def period_start_ms(starts: dict[int, int]) -> pl.Expr:
     """The start (ms, match clock) of each row's period."""
     periods = sorted(starts)
-    return pl.col("period").replace_strict(periods, [starts[p] for p in periods], default=None,
-                                           return_dtype=pl.Int64)
+    return pl.col("period").replace_strict(periods, [starts[p] for p in periods], default=None, return_dtype=pl.Int64)
 
 
 def period_time_s(starts: dict[int, int], column: str = "timestamp_ms") -> pl.Expr:
@@ -50,6 +50,7 @@ def period_time_s(starts: dict[int, int], column: str = "timestamp_ms") -> pl.Ex
 
 def match_minute(seconds_in_period: pl.Expr) -> pl.Expr:
     """The match minute (int16) of a time within the period (s), counted as event data counts it."""
-    offset = pl.col("period").replace_strict(list(MINUTE_AT_PERIOD_START), list(MINUTE_AT_PERIOD_START.values()),
-                                             default=None, return_dtype=pl.Int16)
+    offset = pl.col("period").replace_strict(
+        list(MINUTE_AT_PERIOD_START), list(MINUTE_AT_PERIOD_START.values()), default=None, return_dtype=pl.Int16
+    )
     return (offset + (seconds_in_period.cast(pl.Float64) // 60).cast(pl.Int16)).cast(pl.Int16)

@@ -22,8 +22,13 @@ PEOPLE = ("player", "goal_keeper")
 def is_identified_player() -> pl.Expr:
     """Rows of tracking that frame_state describes: players and goal keepers with a player_id and a pitch
     position (a footy_track feed without a homography has image positions only)."""
-    return (pl.col("role").is_in(PEOPLE) & pl.col("player_id").is_not_null() & pl.col("team").is_not_null()
-            & pl.col("x_m").is_not_null() & pl.col("y_m").is_not_null())
+    return (
+        pl.col("role").is_in(PEOPLE)
+        & pl.col("player_id").is_not_null()
+        & pl.col("team").is_not_null()
+        & pl.col("x_m").is_not_null()
+        & pl.col("y_m").is_not_null()
+    )
 
 
 def is_located_ball() -> pl.Expr:
@@ -55,8 +60,9 @@ def distance_to_ball(frame_id: np.ndarray, x: np.ndarray, y: np.ndarray, ball: p
     return np.hypot(x.astype(np.float64) - bx, y.astype(np.float64) - by)
 
 
-def build_frame_state(tracking: pl.DataFrame, fps: int, fingerprint: str | None = None,
-                      feed_period_starts: dict | None = None) -> pl.DataFrame:
+def build_frame_state(
+    tracking: pl.DataFrame, fps: int, fingerprint: str | None = None, feed_period_starts: dict | None = None
+) -> pl.DataFrame:
     """frame_state rows of one match from its canonical tracking rows (frame order kept); ``fingerprint``
     is the delivery the tracking rows come from; ``feed_period_starts`` the periods' starts (ms) where the
     feed gives them (``FeedInfo.period_start_ms``)."""
@@ -66,8 +72,14 @@ def build_frame_state(tracking: pl.DataFrame, fps: int, fingerprint: str | None 
     return frame_state_of(identified_players(tracking), ball_positions(tracking), starts, fps, fingerprint)
 
 
-def frame_state_of(people: pl.DataFrame, ball: pl.DataFrame, starts: dict[int, int], fps: int,
-                   fingerprint: str | None, match_id: str | None = None) -> pl.DataFrame:
+def frame_state_of(
+    people: pl.DataFrame,
+    ball: pl.DataFrame,
+    starts: dict[int, int],
+    fps: int,
+    fingerprint: str | None,
+    match_id: str | None = None,
+) -> pl.DataFrame:
     """frame_state rows from the identified player rows of tracking (``identified_players``, frame order), the
     ball's positions (``ball_positions``) and the periods' starts {period: ms} (``clock.period_starts``). The
     asset reads the three from the lake with one filter each, never the whole table; it passes ``match_id``
@@ -75,11 +87,16 @@ def frame_state_of(people: pl.DataFrame, ball: pl.DataFrame, starts: dict[int, i
     ids = [sorted(people.filter(pl.col("team") == t)["player_id"].unique().to_list()) for t in (0, 1)]
     # one code per (team, player_id): home ids in string order, then away ids; a team's slot is its own order
     home = len(ids[0])
-    code = people.select(
-        pl.when(pl.col("team") == 0).then(pl.col("player_id").cast(pl.Enum(ids[0]), strict=False).to_physical())
-        .otherwise(pl.col("player_id").cast(pl.Enum(ids[1]), strict=False).to_physical().cast(pl.Int64) + home)
-        .cast(pl.Int64)
-    ).to_series().to_numpy()
+    code = (
+        people.select(
+            pl.when(pl.col("team") == 0)
+            .then(pl.col("player_id").cast(pl.Enum(ids[0]), strict=False).to_physical())
+            .otherwise(pl.col("player_id").cast(pl.Enum(ids[1]), strict=False).to_physical().cast(pl.Int64) + home)
+            .cast(pl.Int64)
+        )
+        .to_series()
+        .to_numpy()
+    )
     frame_id = people["frame_id"].to_numpy()
     period = people["period"].to_numpy()
     team = people["team"].to_numpy()
@@ -101,18 +118,32 @@ def frame_state_of(people: pl.DataFrame, ball: pl.DataFrame, starts: dict[int, i
     # the opponent's code: an away slot follows the home ids
     opponent_code = np.where(near.opponent < 0, -1, np.where(team == 0, near.opponent + home, near.opponent))
     nearest_opp_id = pl.Series(ids[0] + ids[1], dtype=pl.String).gather(
-        pl.Series(opponent_code).set(pl.Series(opponent_code < 0), None))
+        pl.Series(opponent_code).set(pl.Series(opponent_code < 0), None)
+    )
     nearest_opp_dist_m = _float32(near.distance_m)
     del near, opponent_code
     ball_dist_m = _float32(distance_to_ball(frame_id, x, y, ball))
     del x, y
     clock = period_time_s(starts)
     return people.select(
-        pl.col("match_id") if match_id is None else pl.lit(match_id, pl.String).alias("match_id"), "frame_id",
-        "timestamp_ms", "period", clock.alias("period_time_s"),
-        match_minute(clock).alias("match_minute"), "player_id", "team", "role", "x_m", "y_m",
-        speed_mps=speed_mps, valid=valid, accel_mps2=accel_mps2, distance_m=distance_m,
-        nearest_opp_id=nearest_opp_id, nearest_opp_dist_m=nearest_opp_dist_m, ball_dist_m=ball_dist_m,
+        pl.col("match_id") if match_id is None else pl.lit(match_id, pl.String).alias("match_id"),
+        "frame_id",
+        "timestamp_ms",
+        "period",
+        clock.alias("period_time_s"),
+        match_minute(clock).alias("match_minute"),
+        "player_id",
+        "team",
+        "role",
+        "x_m",
+        "y_m",
+        speed_mps=speed_mps,
+        valid=valid,
+        accel_mps2=accel_mps2,
+        distance_m=distance_m,
+        nearest_opp_id=nearest_opp_id,
+        nearest_opp_dist_m=nearest_opp_dist_m,
+        ball_dist_m=ball_dist_m,
         fps=pl.lit(fps, dtype=pl.Int16),
         fingerprint=fingerprint_column(fingerprint),
     )

@@ -30,8 +30,20 @@ FILTER_COLUMNS = ("speed_mps", "accel_mps2", "distance_m", "nearest_opp_dist_m",
 DEFAULT_MIN_DURATION_MS = 500
 # Columns derived from the smoothed speed: only frames whose speed is valid can match.
 NEEDS_VALID_SPEED = ("speed_mps", "accel_mps2", "distance_m")
-RUN_COLUMNS = ["player_id", "team", "period", "first_frame_id", "last_frame_id", "start_ms", "end_ms",
-               "frames", "duration_ms", "peak", "mean", "distance_m"]
+RUN_COLUMNS = [
+    "player_id",
+    "team",
+    "period",
+    "first_frame_id",
+    "last_frame_id",
+    "start_ms",
+    "end_ms",
+    "frames",
+    "duration_ms",
+    "peak",
+    "mean",
+    "distance_m",
+]
 
 
 class FilterError(ValueError):
@@ -62,11 +74,19 @@ def _mask(column: str, gte: float | None, lte: float | None) -> pl.Expr:
     return expr.fill_null(False)  # null never matches
 
 
-def runs(frame_state: pl.DataFrame, column: str, gte: float | None, lte: float | None, fps: int,
-         min_duration_ms: float = DEFAULT_MIN_DURATION_MS, players: list[str] | None = None) -> pl.DataFrame:
+def runs(
+    frame_state: pl.DataFrame,
+    column: str,
+    gte: float | None,
+    lte: float | None,
+    fps: int,
+    min_duration_ms: float = DEFAULT_MIN_DURATION_MS,
+    players: list[str] | None = None,
+) -> pl.DataFrame:
     """Maximal runs of each player's consecutive frames where ``gte <= column <= lte``.
 
-    On speed_mps, accel_mps2 and distance_m only valid frames match. Returns RUN_COLUMNS: times in ms, ``peak`` the extreme of the column in the predicate's direction (max,
+    On speed_mps, accel_mps2 and distance_m only valid frames match. Returns RUN_COLUMNS: times in ms, ``peak`` the
+    extreme of the column in the predicate's direction (max,
     or min for an lte-only predicate), ``mean`` its mean, ``distance_m`` the distance covered (sum of
     distance_m) during the run.
     """
@@ -89,25 +109,38 @@ def runs(frame_state: pl.DataFrame, column: str, gte: float | None, lte: float |
     def run_sum(name: str, value: pl.Expr) -> pl.Expr:  # the sum over the run: its running sum, end minus start
         return pl.col(name).last() - (pl.col(name).first() - value.cast(pl.Float64).fill_null(0.0).first())
 
-    distance = run_sum("_sum_distance", pl.col("distance_m")).cast(frame_state.schema["distance_m"]) if has_distance \
+    distance = (
+        run_sum("_sum_distance", pl.col("distance_m")).cast(frame_state.schema["distance_m"])
+        if has_distance
         else pl.lit(None, pl.Float64)
+    )
     mean = (run_sum("_sum_value", pl.col(column)) / pl.len()).cast(_mean_type(frame_state.schema[column]))
     return (
         lf.filter(match)
         .sort("player_id", "frame_id")
         .with_columns(
-            run=((pl.col("player_id") != pl.col("player_id").shift(1))
-                 | (pl.col("period") != pl.col("period").shift(1))
-                 | (pl.col("frame_id").diff() != 1)).fill_null(True).cum_sum(),
+            run=(
+                (pl.col("player_id") != pl.col("player_id").shift(1))
+                | (pl.col("period") != pl.col("period").shift(1))
+                | (pl.col("frame_id").diff() != 1)
+            )
+            .fill_null(True)
+            .cum_sum(),
             **running,
         )
         .group_by("run", maintain_order=True)
         .agg(
-            pl.col("player_id").first(), pl.col("team").first(), pl.col("period").first(),
-            first_frame_id=pl.col("frame_id").first(), last_frame_id=pl.col("frame_id").last(),
+            pl.col("player_id").first(),
+            pl.col("team").first(),
+            pl.col("period").first(),
+            first_frame_id=pl.col("frame_id").first(),
+            last_frame_id=pl.col("frame_id").last(),
             start_ms=pl.col("timestamp_ms").first().cast(pl.Float64),
             end_ms=pl.col("timestamp_ms").last().cast(pl.Float64) + step_ms,
-            frames=pl.len(), peak=peak, mean=mean, distance_m=distance,
+            frames=pl.len(),
+            peak=peak,
+            mean=mean,
+            distance_m=distance,
         )
         .with_columns(duration_ms=pl.col("frames") * step_ms)
         .filter(pl.col("duration_ms") >= min_duration_ms)
@@ -158,7 +191,8 @@ def catalog_intervals(frame_state: pl.DataFrame, fps: int, catalog: list[Definit
     """All intervals of every catalog definition for one match's frame_state."""
     parts = [
         runs(frame_state, d.column, d.gte, d.lte, fps, d.min_duration_ms).with_columns(
-            definition=pl.lit(d.name), label=pl.lit(d.label), column=pl.lit(d.column))
+            definition=pl.lit(d.name), label=pl.lit(d.label), column=pl.lit(d.column)
+        )
         for d in catalog
     ]
     frame = pl.concat(parts) if parts else pl.DataFrame()
@@ -185,8 +219,9 @@ def _is_number(value) -> bool:
 def _check_bounds(low_name: str, low, high_name: str, high, where: str) -> None:
     """A lower bound above the upper one matches nothing: the request contradicts itself."""
     if low is not None and high is not None and low > high:
-        raise FilterError(f"{where}: {low_name} {_number_text(low)} is above {high_name} {_number_text(high)}: "
-                          "no value can match")
+        raise FilterError(
+            f"{where}: {low_name} {_number_text(low)} is above {high_name} {_number_text(high)}: no value can match"
+        )
 
 
 def _check_predicate(column: str, gte, lte, where: str) -> None:
@@ -203,8 +238,10 @@ def _check_predicate(column: str, gte, lte, where: str) -> None:
 def _check_keys(spec: dict, kind: str, where: str) -> None:
     unknown = [key for key in spec if key not in FILTER_KEYS[kind]]
     if unknown:
-        raise FilterError(f"{where}: unknown key(s) {', '.join(repr(k) for k in unknown)} in a {kind} filter; "
-                          f"its keys: {', '.join(FILTER_KEYS[kind])}")
+        raise FilterError(
+            f"{where}: unknown key(s) {', '.join(repr(k) for k in unknown)} in a {kind} filter; "
+            f"its keys: {', '.join(FILTER_KEYS[kind])}"
+        )
 
 
 def _ball_runs(ball_state: pl.DataFrame, mask: pl.Expr, fps: int, min_duration_ms: float) -> pl.DataFrame:
@@ -214,11 +251,18 @@ def _ball_runs(ball_state: pl.DataFrame, mask: pl.Expr, fps: int, min_duration_m
         ball_state.lazy()
         .filter(mask.fill_null(False))
         .sort("frame_id")
-        .with_columns(run=((pl.col("period") != pl.col("period").shift(1))
-                           | (pl.col("frame_id").diff() != 1)).fill_null(True).cum_sum())
+        .with_columns(
+            run=((pl.col("period") != pl.col("period").shift(1)) | (pl.col("frame_id").diff() != 1))
+            .fill_null(True)
+            .cum_sum()
+        )
         .group_by("run", maintain_order=True)
-        .agg(pl.col("period").first(), start_ms=pl.col("timestamp_ms").first().cast(pl.Float64),
-             end_ms=pl.col("timestamp_ms").last().cast(pl.Float64) + step_ms, frames=pl.len())
+        .agg(
+            pl.col("period").first(),
+            start_ms=pl.col("timestamp_ms").first().cast(pl.Float64),
+            end_ms=pl.col("timestamp_ms").last().cast(pl.Float64) + step_ms,
+            frames=pl.len(),
+        )
         .with_columns(duration_ms=pl.col("frames") * step_ms, player_id=pl.lit(None, pl.String))
         .filter(pl.col("duration_ms") >= min_duration_ms)
         .select("player_id", "start_ms", "end_ms")
@@ -226,8 +270,14 @@ def _ball_runs(ball_state: pl.DataFrame, mask: pl.Expr, fps: int, min_duration_m
     )
 
 
-def _one_filter(spec: dict, index: int, frame_state: pl.DataFrame, ball_state: pl.DataFrame | None, fps: int,
-                pitch: tuple[float, float]) -> tuple[pl.DataFrame, str, str]:
+def _one_filter(
+    spec: dict,
+    index: int,
+    frame_state: pl.DataFrame,
+    ball_state: pl.DataFrame | None,
+    fps: int,
+    pitch: tuple[float, float],
+) -> tuple[pl.DataFrame, str, str]:
     """(intervals: player_id, start_ms, end_ms), label, type of one filter of a request."""
     where = f"filters[{index}]"
     if not isinstance(spec, dict):
@@ -240,19 +290,22 @@ def _one_filter(spec: dict, index: int, frame_state: pl.DataFrame, ball_state: p
     if not _is_number(min_duration) or min_duration < 0:
         raise FilterError(f"{where}: min_duration_ms must be a non-negative number")
     if min_duration > MAX_MIN_DURATION_MS:
-        raise FilterError(f"{where}: min_duration_ms {_number_text(min_duration)} is longer than any match "
-                          f"(at most {MAX_MIN_DURATION_MS:,} ms, 3 h)")
+        raise FilterError(
+            f"{where}: min_duration_ms {_number_text(min_duration)} is longer than any match "
+            f"(at most {MAX_MIN_DURATION_MS:,} ms, 3 h)"
+        )
     if kind == "frame_state":
         players, column = spec.get("players"), spec.get("column")
         gte, lte = spec.get("gte"), spec.get("lte")
         if not isinstance(players, list) or not players or not all(isinstance(p, str) for p in players):
-            raise FilterError(f"{where}: players must be a non-empty list of player ids like \"0-10\"")
+            raise FilterError(f'{where}: players must be a non-empty list of player ids like "0-10"')
         _check_predicate(column, gte, lte, where)
         known = set(frame_state["player_id"].unique().to_list())
         unknown = [p for p in players if p not in known]
         if unknown:
-            raise FilterError(f"{where}: unknown player(s) {', '.join(unknown)} in this match; "
-                              f"known: {', '.join(sorted(known))}")
+            raise FilterError(
+                f"{where}: unknown player(s) {', '.join(unknown)} in this match; known: {', '.join(sorted(known))}"
+            )
         found = runs(frame_state, column, gte, lte, fps, min_duration, players)
         return found.select("player_id", "start_ms", "end_ms"), predicate_label(column, gte, lte), kind
     # the request is checked whole before the data: a malformed filter is named even where ball_state is missing
@@ -260,7 +313,7 @@ def _one_filter(spec: dict, index: int, frame_state: pl.DataFrame, ball_state: p
         teams = spec.get("teams")
         codes = {"team_0": 0, "team_1": 1}
         if not isinstance(teams, list) or not teams or any(not isinstance(t, str) or t not in codes for t in teams):
-            raise FilterError(f"{where}: teams must be a list of \"team_0\" and/or \"team_1\"")
+            raise FilterError(f'{where}: teams must be a list of "team_0" and/or "team_1"')
         mask = pl.col("possession_team").is_in([codes[t] for t in teams])
         label = f"team_possession {' '.join(teams)}"
     else:
@@ -291,29 +344,39 @@ def _intersect(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
     a = a.with_row_index("ia")
     b = b.with_row_index("ib")
     pairs = a.join(b, how="cross", suffix="_b")  # interval counts are small (not frames)
-    same = (pl.col("player_id") == pl.col("player_id_b")) | pl.col("player_id").is_null() | pl.col("player_id_b").is_null()
+    same = (
+        (pl.col("player_id") == pl.col("player_id_b")) | pl.col("player_id").is_null() | pl.col("player_id_b").is_null()
+    )
     return (
         pairs.filter(same.fill_null(True))
-        .select(player_id=pl.coalesce("player_id", "player_id_b"),
-                start_ms=pl.max_horizontal("start_ms", "start_ms_b"), end_ms=pl.min_horizontal("end_ms", "end_ms_b"))
+        .select(
+            player_id=pl.coalesce("player_id", "player_id_b"),
+            start_ms=pl.max_horizontal("start_ms", "start_ms_b"),
+            end_ms=pl.min_horizontal("end_ms", "end_ms_b"),
+        )
         .filter(pl.col("end_ms") > pl.col("start_ms"))
     )
 
 
-def run_filter(request: dict, frame_state: pl.DataFrame, ball_state: pl.DataFrame | None, fps: int,
-               pitch: tuple[float, float] = (105.0, 68.0)) -> list[dict]:
+def run_filter(
+    request: dict,
+    frame_state: pl.DataFrame,
+    ball_state: pl.DataFrame | None,
+    fps: int,
+    pitch: tuple[float, float] = (105.0, 68.0),
+) -> list[dict]:
     """Answer a frame-state filter request: a list of {start, end, label, type, player_id} (seconds, the vendor API's
     fields) with, beyond them, the player's ``team`` ("team_0"/"team_1", null for match-level intervals), the
     ``period``, its start on the match clock (``period_start``, s), the interval within the period
     (``start_in_period``, ``end_in_period``, s) and the ``match_minute`` of its start."""
     if not isinstance(request, dict):
-        raise FilterError("the request must be a JSON object with \"filters\"")
+        raise FilterError('the request must be a JSON object with "filters"')
     operator = request.get("operator", "AND")
     if operator not in ("AND", "OR"):
-        raise FilterError(f"operator must be \"AND\" or \"OR\", got {operator!r}")
+        raise FilterError(f'operator must be "AND" or "OR", got {operator!r}')
     filters = request.get("filters")
     if not isinstance(filters, list) or not filters:
-        raise FilterError("\"filters\" must be a non-empty list")
+        raise FilterError('"filters" must be a non-empty list')
     unknown = set(request) - {"operator", "filters"}
     if unknown:
         raise FilterError(f"unknown request key(s): {', '.join(sorted(unknown))}")
@@ -331,14 +394,20 @@ def run_filter(request: dict, frame_state: pl.DataFrame, ball_state: pl.DataFram
         combined = combined.with_columns(label=pl.lit(" AND ".join(labels)), type=pl.lit(kind))
     combined = with_clock(combined.sort("start_ms", "player_id", nulls_last=True), frame_state)
     return [
-        {"start": round(r["start_ms"] / 1000, 3), "end": round(r["end_ms"] / 1000, 3), "label": r["label"],
-         "type": r["type"], "player_id": r["player_id"],
-         # beyond the vendor API's fields: where the interval is in the match, as an analyst counts time
-         "team": None if r["team"] is None else f"team_{r['team']}", "period": r["period"],
-         "period_start": round(r["period_start_ms"] / 1000, 3),
-         "start_in_period": round((r["start_ms"] - r["period_start_ms"]) / 1000, 3),
-         "end_in_period": round((r["end_ms"] - r["period_start_ms"]) / 1000, 3),
-         "match_minute": r["match_minute"]}
+        {
+            "start": round(r["start_ms"] / 1000, 3),
+            "end": round(r["end_ms"] / 1000, 3),
+            "label": r["label"],
+            "type": r["type"],
+            "player_id": r["player_id"],
+            # beyond the vendor API's fields: where the interval is in the match, as an analyst counts time
+            "team": None if r["team"] is None else f"team_{r['team']}",
+            "period": r["period"],
+            "period_start": round(r["period_start_ms"] / 1000, 3),
+            "start_in_period": round((r["start_ms"] - r["period_start_ms"]) / 1000, 3),
+            "end_in_period": round((r["end_ms"] - r["period_start_ms"]) / 1000, 3),
+            "match_minute": r["match_minute"],
+        }
         for r in combined.iter_rows(named=True)  # the answer (intervals, not frames)
     ]
 
@@ -350,8 +419,10 @@ def with_clock(found: pl.DataFrame, frame_state: pl.DataFrame) -> pl.DataFrame:
         starts = clock.starts_from_clock(frame_state)
     else:  # a frame_state without the clock columns (written before they existed)
         starts = clock.period_starts(frame_state)
-    periods = pl.DataFrame({"period": list(starts), "period_start_ms": [float(v) for v in starts.values()]},
-                           schema={"period": pl.Int8, "period_start_ms": pl.Float64}).sort("period_start_ms")
+    periods = pl.DataFrame(
+        {"period": list(starts), "period_start_ms": [float(v) for v in starts.values()]},
+        schema={"period": pl.Int8, "period_start_ms": pl.Float64},
+    ).sort("period_start_ms")
     teams = frame_state.select("player_id", "team").unique("player_id")
     return (
         found.sort("start_ms")

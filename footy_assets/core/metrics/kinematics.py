@@ -95,8 +95,15 @@ def _windows(segment: np.ndarray, window: int) -> _Windows:
     return _Windows(valid, edge, begin, edge - begin)
 
 
-def savgol_by_segment(values: np.ndarray, segment: np.ndarray, fps: float, deriv: int = 1,
-                      window: int = 9, polyorder: int = 2, windows: _Windows | None = None) -> np.ndarray:
+def savgol_by_segment(
+    values: np.ndarray,
+    segment: np.ndarray,
+    fps: float,
+    deriv: int = 1,
+    window: int = 9,
+    polyorder: int = 2,
+    windows: _Windows | None = None,
+) -> np.ndarray:
     """SG derivative of ``values`` within each segment (rows sorted by segment, then time); NaN in short ones.
 
     Units: values' unit per second**deriv (``delta`` = 1/fps s). Interior rows are one convolution over the
@@ -122,17 +129,24 @@ def _window_any(bad: np.ndarray, span: int, n: int, window: int, windows: _Windo
     the row's SG window (centred, clamped to the segment)? ``bad`` is per step (span window - 1) or per row
     (span window). One cumulative sum, no loop; rows of short segments: False."""
     bad_before = np.concatenate([[0], np.cumsum(bad)])  # bad_before[k]: bad entries among 0..k-1
-    in_window = (bad_before[span:] - bad_before[:bad.size - span + 1]) > 0  # for every window start b
+    in_window = (bad_before[span:] - bad_before[: bad.size - span + 1]) > 0  # for every window start b
     half = window // 2
     out = np.zeros(n, dtype=bool)
-    out[half:half + in_window.size] = in_window  # a centred window begins half a window back
+    out[half : half + in_window.size] = in_window  # a centred window begins half a window back
     out &= windows.valid
     out[windows.edge] = in_window[windows.edge_begin]  # windows clamped to their segment
     return out
 
 
-def window_has_glitch(xs: np.ndarray, ys: np.ndarray, segment: np.ndarray, fps: float, window: int,
-                      max_step_mps: float = MAX_STEP_SPEED_MPS, windows: _Windows | None = None) -> np.ndarray:
+def window_has_glitch(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    segment: np.ndarray,
+    fps: float,
+    window: int,
+    max_step_mps: float = MAX_STEP_SPEED_MPS,
+    windows: _Windows | None = None,
+) -> np.ndarray:
     """Per row (sorted by segment, then time): does the row's SG window span a raw step faster than
     ``max_step_mps``? The window is the one ``savgol_by_segment`` uses (centred, clamped to the segment),
     so it always holds the steps to and from the row's neighbours. Rows of short segments: False (their
@@ -146,9 +160,15 @@ def window_has_glitch(xs: np.ndarray, ys: np.ndarray, segment: np.ndarray, fps: 
     return _window_any(bad_step, window - 1, n, window, windows)
 
 
-def window_has_implausible(speed: np.ndarray, accel: np.ndarray, segment: np.ndarray, window: int,
-                           max_speed_mps: float = MAX_SPEED_MPS, max_accel_mps2: float = MAX_ACCEL_MPS2,
-                           windows: _Windows | None = None) -> np.ndarray:
+def window_has_implausible(
+    speed: np.ndarray,
+    accel: np.ndarray,
+    segment: np.ndarray,
+    window: int,
+    max_speed_mps: float = MAX_SPEED_MPS,
+    max_accel_mps2: float = MAX_ACCEL_MPS2,
+    windows: _Windows | None = None,
+) -> np.ndarray:
     """Per row (sorted by segment, then time): does the row's SG window hold a row whose SG speed is above
     ``max_speed_mps`` or whose acceleration magnitude is above ``max_accel_mps2`` (NaN: neither)?"""
     n = speed.size
@@ -171,9 +191,16 @@ def _time_order(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray) ->
     return np.lexsort((frame_id, period, player))
 
 
-def kinematics(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray, x: np.ndarray, y: np.ndarray,
-               fps: float, max_speed_mps: float = MAX_SPEED_MPS,
-               max_accel_mps2: float = MAX_ACCEL_MPS2) -> Kinematics:
+def kinematics(
+    player: np.ndarray,
+    period: np.ndarray,
+    frame_id: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    fps: float,
+    max_speed_mps: float = MAX_SPEED_MPS,
+    max_accel_mps2: float = MAX_ACCEL_MPS2,
+) -> Kinematics:
     """speed_mps = hypot(vx, vy) with v the SG(9, 2) first derivative of x and y (m/s), and accel_mps2 the
     tangential acceleration d(speed)/dt = (v . a) / |v| with a the SG(9, 2) second derivative (m/s^2;
     0 where the speed is 0). ``player`` is an integer code per player. Inputs in any order; results in

@@ -33,8 +33,14 @@ def frame_index(frame_id: np.ndarray) -> tuple[np.ndarray, int]:
     return inverse.astype(np.int64), unique.size
 
 
-def nearest_opponent(frame_id: np.ndarray, team: np.ndarray, slot: np.ndarray, x: np.ndarray, y: np.ndarray,
-                     slots_per_team: tuple[int, int]) -> Nearest:
+def nearest_opponent(
+    frame_id: np.ndarray,
+    team: np.ndarray,
+    slot: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    slots_per_team: tuple[int, int],
+) -> Nearest:
     """For each row (one identified player in one frame), the nearest row of the other team in that frame.
 
     ``slot`` is the player's position in its team's id list (string order); ``opponent`` returns the

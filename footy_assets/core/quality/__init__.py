@@ -22,13 +22,18 @@ def no_duplicate_player_frames(tracking: pl.DataFrame) -> tuple[bool, dict]:
     return dup.height == 0, {"duplicated_player_frames": dup.height, "examples": dup.head(5).to_dicts()}
 
 
-def positions_on_pitch(tracking: pl.DataFrame, length_m: float, width_m: float,
-                       margin_m: float = PITCH_MARGIN_M) -> tuple[bool, dict]:
+def positions_on_pitch(
+    tracking: pl.DataFrame, length_m: float, width_m: float, margin_m: float = PITCH_MARGIN_M
+) -> tuple[bool, dict]:
     """Players, goal keepers and referees within the pitch plus ``margin_m`` (the ball may leave it)."""
     outside = (pl.col("x_m").abs() > length_m / 2 + margin_m) | (pl.col("y_m").abs() > width_m / 2 + margin_m)
     # the offending rows' few columns only: filtering the frame itself copied every column of 3 M rows
-    off = (tracking.lazy().filter(pl.col("role").is_in(PEOPLE) & outside)
-           .select("frame_id", "role", "player_id", "track_id", "x_m", "y_m").collect())
+    off = (
+        tracking.lazy()
+        .filter(pl.col("role").is_in(PEOPLE) & outside)
+        .select("frame_id", "role", "player_id", "track_id", "x_m", "y_m")
+        .collect()
+    )
     return off.height == 0, {
         "rows_off_pitch": off.height,
         "margin_m": margin_m,
@@ -40,7 +45,9 @@ def ball_tracked(tracking: pl.DataFrame, max_missing_share: float = MAX_BALL_MIS
     """The ball is tracked in all but ``max_missing_share`` of the frames: every feed loses it for a few frames
     (occlusions), so a handful of frames without it passes; the count and the first of them are reported."""
     frames = tracking["frame_id"].unique()
-    with_ball = tracking.lazy().filter(pl.col("role") == "ball").select(pl.col("frame_id").unique()).collect().to_series()
+    with_ball = (
+        tracking.lazy().filter(pl.col("role") == "ball").select(pl.col("frame_id").unique()).collect().to_series()
+    )
     missing = frames.filter(~frames.is_in(with_ball)).sort()
     return missing.len() <= max_missing_share * frames.len(), {
         "max_share_without_ball": max_missing_share,
@@ -73,5 +80,7 @@ def frame_state_covers_tracking(frame_state_rows: int, tracking: pl.DataFrame) -
 
 def frame_state_covers(frame_state_rows: int, tracking_player_rows: int) -> tuple[bool, dict]:
     """frame_state_covers_tracking from the count of tracking's identified player rows."""
-    return (frame_state_rows == tracking_player_rows,
-            {"frame_state_rows": frame_state_rows, "tracking_player_rows": tracking_player_rows})
+    return (
+        frame_state_rows == tracking_player_rows,
+        {"frame_state_rows": frame_state_rows, "tracking_player_rows": tracking_player_rows},
+    )

@@ -24,12 +24,20 @@ def _off_pitch(length_m: float, width_m: float) -> pl.Expr:
 
 
 def _confidence() -> list[pl.Expr]:
-    return [pl.col("id_confidence").quantile(q).cast(pl.Float64).alias(f"id_confidence_p{int(q * 100)}")
-            for q in (0.1, 0.5, 0.9)]
+    return [
+        pl.col("id_confidence").quantile(q).cast(pl.Float64).alias(f"id_confidence_p{int(q * 100)}")
+        for q in (0.1, 0.5, 0.9)
+    ]
 
 
-def build_match_quality(tracking: pl.DataFrame, frame_state: pl.DataFrame, fps: int, pitch: tuple[float, float],
-                        match_id: str, fingerprint: str) -> pl.DataFrame:
+def build_match_quality(
+    tracking: pl.DataFrame,
+    frame_state: pl.DataFrame,
+    fps: int,
+    pitch: tuple[float, float],
+    match_id: str,
+    fingerprint: str,
+) -> pl.DataFrame:
     """match_quality rows of one match. ``tracking`` needs period, role, team, player_id, frame_id, x_m, y_m,
     id_confidence; ``frame_state`` its own rows (frame_id, period, team, player_id, valid, speed_mps,
     ball_dist_m)."""
@@ -61,49 +69,72 @@ def build_match_quality(tracking: pl.DataFrame, frame_state: pl.DataFrame, fps: 
         .agg(*_confidence(), rows_off_pitch=_off_pitch(length, width).cast(pl.Int64))
     )
     players = per_player.join(player_extra, on=["period", "team", "player_id"], how="left").with_columns(
-        unidentified_share=pl.lit(None, pl.Float64))
+        unidentified_share=pl.lit(None, pl.Float64)
+    )
     team_people = people.filter(pl.col("team").is_not_null())
     teams = (
         team_people.with_columns(has_ball=pl.col("frame_id").is_in(ball_frames.implode()))
         .group_by("period", "team")
         .agg(
+            *_confidence(),  # (positional: agg puts these first either way)
             rows=pl.len().cast(pl.Int64),
             frames_without_ball=pl.col("frame_id").filter(~pl.col("has_ball")).n_unique().cast(pl.Int64),
             unidentified_share=pl.col("player_id").is_null().mean().cast(pl.Float64),
-            *_confidence(),
             rows_off_pitch=_off_pitch(length, width).cast(pl.Int64),
         )
-        .join(per_player.group_by("period", "team").agg(
-            pl.col("dropouts", "dropout_frames", "invalid_frames").sum(), pl.col("top_speed_mps").max(),
-            identified=pl.col("rows").sum()), on=["period", "team"], how="left")
-        .with_columns(player_id=pl.lit(None, pl.String),
-                      dropouts=pl.col("dropouts").fill_null(0), dropout_frames=pl.col("dropout_frames").fill_null(0),
-                      invalid_frames=pl.col("invalid_frames").fill_null(0))
+        .join(
+            per_player.group_by("period", "team").agg(
+                pl.col("dropouts", "dropout_frames", "invalid_frames").sum(),
+                pl.col("top_speed_mps").max(),
+                identified=pl.col("rows").sum(),
+            ),
+            on=["period", "team"],
+            how="left",
+        )
+        .with_columns(
+            player_id=pl.lit(None, pl.String),
+            dropouts=pl.col("dropouts").fill_null(0),
+            dropout_frames=pl.col("dropout_frames").fill_null(0),
+            invalid_frames=pl.col("invalid_frames").fill_null(0),
+        )
     )
     # the whole match per period (team and player_id null): people whose team is unknown count here too
     whole = (
         people.with_columns(has_ball=pl.col("frame_id").is_in(ball_frames.implode()))
         .group_by("period")
         .agg(
+            *_confidence(),  # (positional: agg puts these first either way)
             rows=pl.len().cast(pl.Int64),
             frames_without_ball=pl.col("frame_id").filter(~pl.col("has_ball")).n_unique().cast(pl.Int64),
             unidentified_share=pl.col("player_id").is_null().mean().cast(pl.Float64),
-            *_confidence(),
             rows_off_pitch=_off_pitch(length, width).cast(pl.Int64),
         )
-        .join(per_player.group_by("period").agg(
-            pl.col("dropouts", "dropout_frames", "invalid_frames").sum(), pl.col("top_speed_mps").max(),
-            identified=pl.col("rows").sum()), on="period", how="left")
-        .with_columns(team=pl.lit(None, pl.Int8), player_id=pl.lit(None, pl.String),
-                      dropouts=pl.col("dropouts").fill_null(0), dropout_frames=pl.col("dropout_frames").fill_null(0),
-                      invalid_frames=pl.col("invalid_frames").fill_null(0))
+        .join(
+            per_player.group_by("period").agg(
+                pl.col("dropouts", "dropout_frames", "invalid_frames").sum(),
+                pl.col("top_speed_mps").max(),
+                identified=pl.col("rows").sum(),
+            ),
+            on="period",
+            how="left",
+        )
+        .with_columns(
+            team=pl.lit(None, pl.Int8),
+            player_id=pl.lit(None, pl.String),
+            dropouts=pl.col("dropouts").fill_null(0),
+            dropout_frames=pl.col("dropout_frames").fill_null(0),
+            invalid_frames=pl.col("invalid_frames").fill_null(0),
+        )
     )
     columns = [c for c in MATCH_QUALITY_SCHEMA if c not in ("match_id", "fingerprint")]
-    out = pl.concat([
-        players.with_columns(identified=pl.col("rows")),
-        teams,
-        whole,
-    ], how="diagonal_relaxed").with_columns(
+    out = pl.concat(
+        [
+            players.with_columns(identified=pl.col("rows")),
+            teams,
+            whole,
+        ],
+        how="diagonal_relaxed",
+    ).with_columns(
         minutes_tracked=pl.col("rows") / fps / 60.0,
         dropout_s=pl.col("dropout_frames").cast(pl.Float64) / fps,
         invalid_share=pl.when(pl.col("identified") > 0).then(pl.col("invalid_frames") / pl.col("identified")),

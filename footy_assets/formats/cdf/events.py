@@ -48,12 +48,27 @@ SENT_OFF = ("red_card", "second_yellow_card")
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"  # RFC 3339: a zone (Z or +02:00) is required; fractions optional
 
 EVENT_FIELDS = {  # the event object's fields this reader takes (v0.3.2 and v0.2 names); others are ignored
-    "id": "string", "time": "string", "period": "string", "type": "string", "sub_type": "string",
-    "is_successful": "bool", "outcome_type": "string", "outcome": "bool", "outcome_detailed": "string",
-    "player_id": "string", "team_id": "string", "official_id": "string",
-    "receiver_id": "string", "receiver_time": "string", "receiver_team_id": "string",
-    "x": "float64", "y": "float64", "x_end": "float64", "y_end": "float64",
-    "body_part": "string", "related_event_ids": "list<string>",
+    "id": "string",
+    "time": "string",
+    "period": "string",
+    "type": "string",
+    "sub_type": "string",
+    "is_successful": "bool",
+    "outcome_type": "string",
+    "outcome": "bool",
+    "outcome_detailed": "string",
+    "player_id": "string",
+    "team_id": "string",
+    "official_id": "string",
+    "receiver_id": "string",
+    "receiver_time": "string",
+    "receiver_team_id": "string",
+    "x": "float64",
+    "y": "float64",
+    "x_end": "float64",
+    "y_end": "float64",
+    "body_part": "string",
+    "related_event_ids": "list<string>",
 }
 
 EVENTS_SCHEMA: dict[str, pl.DataType] = {
@@ -225,8 +240,9 @@ class _Document:
     def get(self, path: tuple, default=_MISSING):
         node = self.doc
         for key in path:
-            if ((isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node))
-                    or (isinstance(key, str) and isinstance(node, dict) and key in node)):
+            if (isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node)) or (
+                isinstance(key, str) and isinstance(node, dict) and key in node
+            ):
                 node = node[key]
             else:
                 return default
@@ -237,8 +253,10 @@ class _Document:
         if value is None and not required:
             return None
         if not isinstance(value, str) or (required and not value):
-            self.refuse(path, "must be a string" + (f", found {_json_excerpt(value)}" if value is not None
-                                                    else " and is missing"))
+            self.refuse(
+                path,
+                "must be a string" + (f", found {_json_excerpt(value)}" if value is not None else " and is missing"),
+            )
         return value
 
     def boolean(self, path: tuple, required: bool = True) -> bool | None:
@@ -246,8 +264,11 @@ class _Document:
         if value is None and not required:
             return None
         if not isinstance(value, bool):
-            self.refuse(path, "must be true or false" + (f", found {_json_excerpt(value)}" if value is not None
-                                                         else " and is missing"))
+            self.refuse(
+                path,
+                "must be true or false"
+                + (f", found {_json_excerpt(value)}" if value is not None else " and is missing"),
+            )
         return value
 
     def integer(self, path: tuple, low: int, high: int, required: bool = True) -> int | None:
@@ -315,8 +336,10 @@ def read_match_sheet(data: bytes, file: str = MATCH_FILE) -> MatchSheet:
     team_ids = tuple(doc.string(("teams", side, "id")) for side in ("home", "away"))
     if team_ids[0] == team_ids[1]:
         doc.refuse(("teams", "away", "id"), f"{excerpt(team_ids[1])} is also the home team's id")
-    team_names = tuple(doc.string(("teams", side, "short_name"), required=False)
-                       or doc.string(("teams", side, "name"), required=False) for side in ("home", "away"))
+    team_names = tuple(
+        doc.string(("teams", side, "short_name"), required=False) or doc.string(("teams", side, "name"), required=False)
+        for side in ("home", "away")
+    )
     people, seen = [], {}
     for team, side in enumerate(("home", "away")):
         jerseys = {}
@@ -328,43 +351,78 @@ def read_match_sheet(data: bytes, file: str = MATCH_FILE) -> MatchSheet:
             seen[pid] = at
             sheet_team = doc.string(at + ("team_id",), required=False)
             if sheet_team is not None and sheet_team != team_ids[team]:
-                doc.refuse(at + ("team_id",), f"{excerpt(sheet_team)} is not the {side} team's id "
-                           f"{excerpt(team_ids[team])}")
+                doc.refuse(
+                    at + ("team_id",), f"{excerpt(sheet_team)} is not the {side} team's id {excerpt(team_ids[team])}"
+                )
             jersey = doc.integer(at + ("jersey_number",), 0, 999)
             if jersey in jerseys:
-                doc.refuse(at + ("jersey_number",), f"{jersey} is also worn by {excerpt(jerseys[jersey])} of the "
-                           f"{side} team")
+                doc.refuse(
+                    at + ("jersey_number",), f"{jersey} is also worn by {excerpt(jerseys[jersey])} of the {side} team"
+                )
             jerseys[jersey] = pid
-            people.append({
-                "role": "player", "team": team, "vendor_person_id": pid, "jersey": jersey,
-                **_names(doc, at),
-                "position": doc.string(at + ("position",), required=False),
-                "position_group": doc.string(at + ("position_group",), required=False),
-                "is_starter": doc.boolean(at + ("is_starter",)),
-                "has_played": doc.boolean(at + ("has_played",), required=False),
-                "is_captain": doc.boolean(at + ("is_captain",), required=False),
-            })
+            people.append(
+                {
+                    "role": "player",
+                    "team": team,
+                    "vendor_person_id": pid,
+                    "jersey": jersey,
+                    **_names(doc, at),
+                    "position": doc.string(at + ("position",), required=False),
+                    "position_group": doc.string(at + ("position_group",), required=False),
+                    "is_starter": doc.boolean(at + ("is_starter",)),
+                    "has_played": doc.boolean(at + ("has_played",), required=False),
+                    "is_captain": doc.boolean(at + ("is_captain",), required=False),
+                }
+            )
         for i, _ in enumerate(doc.objects(("teams", side, "coaches"), required=False)):
             at = ("teams", side, "coaches", i)
-            people.append({"role": "coach", "team": team, "vendor_person_id": doc.string(at + ("id",)),
-                           **_names(doc, at)})
+            people.append(
+                {"role": "coach", "team": team, "vendor_person_id": doc.string(at + ("id",)), **_names(doc, at)}
+            )
     officials_key = "officials" if doc.get(("officials",), None) is not None else "referees"  # v0.3 / v0.2
     for i, _ in enumerate(doc.objects((officials_key,), required=False)):
         at = (officials_key, i)
         role_key = "type" if doc.get(at + ("type",), None) is not None else "official_type"
-        people.append({"role": doc.string(at + (role_key,), required=False) or "official", "team": None,
-                       "vendor_person_id": doc.string(at + ("id",)), **_names(doc, at)})
-    sheet = MatchSheet(match_id, team_ids, team_names, pl.DataFrame(people, schema={
-        "role": pl.String, "team": pl.Int8, "vendor_person_id": pl.String, "jersey": pl.Int16,
-        "first_name": pl.String, "last_name": pl.String, "short_name": pl.String, "position": pl.String,
-        "position_group": pl.String, "is_starter": pl.Boolean, "has_played": pl.Boolean, "is_captain": pl.Boolean}))
+        people.append(
+            {
+                "role": doc.string(at + (role_key,), required=False) or "official",
+                "team": None,
+                "vendor_person_id": doc.string(at + ("id",)),
+                **_names(doc, at),
+            }
+        )
+    sheet = MatchSheet(
+        match_id,
+        team_ids,
+        team_names,
+        pl.DataFrame(
+            people,
+            schema={
+                "role": pl.String,
+                "team": pl.Int8,
+                "vendor_person_id": pl.String,
+                "jersey": pl.Int16,
+                "first_name": pl.String,
+                "last_name": pl.String,
+                "short_name": pl.String,
+                "position": pl.String,
+                "position_group": pl.String,
+                "is_starter": pl.Boolean,
+                "has_played": pl.Boolean,
+                "is_captain": pl.Boolean,
+            },
+        ),
+    )
     team_of = {p["vendor_person_id"]: p["team"] for p in people if p["role"] == "player"}
 
     def team_at(path: tuple) -> int:
         team_id = doc.string(path)
         if team_id not in team_ids:
-            doc.refuse(path, f"{excerpt(team_id)} is neither the home team ({excerpt(team_ids[0])}) nor the away "
-                       f"team ({excerpt(team_ids[1])})")
+            doc.refuse(
+                path,
+                f"{excerpt(team_id)} is neither the home team ({excerpt(team_ids[0])}) nor the away "
+                f"team ({excerpt(team_ids[1])})",
+            )
         return team_ids.index(team_id)
 
     def player_at(path: tuple, team: int | None, required: bool = True) -> str | None:
@@ -380,26 +438,45 @@ def read_match_sheet(data: bytes, file: str = MATCH_FILE) -> MatchSheet:
         at = ("events", "goals", i)
         team = team_at(at + ("team_id",))
         own = doc.boolean(at + ("is_own_goal",))
-        sheet.goals.append({
-            "team": team, "time_ms": doc.utc_ms(at + ("time",)), "period": doc.period(at + ("period",)),
-            "player": player_at(at + ("player_id",), 1 - team if own else team),
-            "assist": player_at(at + ("assist_id",), team, required=False), "own_goal": own,
-            "penalty": doc.boolean(at + ("is_penalty",), required=False)})
+        sheet.goals.append(
+            {
+                "team": team,
+                "time_ms": doc.utc_ms(at + ("time",)),
+                "period": doc.period(at + ("period",)),
+                "player": player_at(at + ("player_id",), 1 - team if own else team),
+                "assist": player_at(at + ("assist_id",), team, required=False),
+                "own_goal": own,
+                "penalty": doc.boolean(at + ("is_penalty",), required=False),
+            }
+        )
     for i, _ in enumerate(doc.objects(("events", "substitutions"), required=False)):
         at = ("events", "substitutions", i)
         team = team_at(at + ("team_id",))
-        sheet.substitutions.append({
-            "team": team, "period": doc.period(at + ("period",)),
-            "in": player_at(at + ("in_player_id",), team), "in_ms": doc.utc_ms(at + ("in_time",)),
-            "out": player_at(at + ("out_player_id",), team), "out_ms": doc.utc_ms(at + ("out_time",))})
+        sheet.substitutions.append(
+            {
+                "team": team,
+                "period": doc.period(at + ("period",)),
+                "in": player_at(at + ("in_player_id",), team),
+                "in_ms": doc.utc_ms(at + ("in_time",)),
+                "out": player_at(at + ("out_player_id",), team),
+                "out_ms": doc.utc_ms(at + ("out_time",)),
+            }
+        )
     for i, _ in enumerate(doc.objects(("events", "cards"), required=False)):
         at = ("events", "cards", i)
         team = team_at(at + ("team_id",))
         kind = doc.string(at + ("type",))
         if kind not in CARD_TYPES:
             doc.refuse(at + ("type",), f"{excerpt(kind)} is not a card ({', '.join(CARD_TYPES)})")
-        sheet.cards.append({"team": team, "time_ms": doc.utc_ms(at + ("time",)), "period": doc.period(at + ("period",)),
-                            "player": player_at(at + ("player_id",), team), "type": kind})
+        sheet.cards.append(
+            {
+                "team": team,
+                "time_ms": doc.utc_ms(at + ("time",)),
+                "period": doc.period(at + ("period",)),
+                "player": player_at(at + ("player_id",), team),
+                "type": kind,
+            }
+        )
     return sheet
 
 
@@ -413,6 +490,7 @@ def lineups(sheet: MatchSheet, clock: EventClock, match_id: str, fingerprint: st
 
     Minutes count as event data does (0 at kick-off, 45 at the second half's start); a minute is null where
     the sheet's time falls in a period whose start the clock does not know."""
+
     def minute(period: int, time_ms: int) -> int | None:
         start = clock.start_utc_ms.get(period)
         if start is None:
@@ -555,8 +633,14 @@ def _arrow_schema():
 
 
 _ARROW_MISMATCH = re.compile(r"Column\((/[^)]*)\) changed from (\w+) to (\w+) in row (\d+)")
-_JSON_KINDS = {"number": "a number", "string": "a string", "boolean": "true or false", "object": "an object",
-               "array": "a list", "null": "null"}
+_JSON_KINDS = {
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "a list",
+    "null": "null",
+}
 
 
 def _strict_lines(lines: pl.DataFrame, file: str) -> None:
@@ -565,9 +649,14 @@ def _strict_lines(lines: pl.DataFrame, file: str) -> None:
     array's "[" has a line to itself), so a refusal names the event's line and column."""
     numbers = lines["line"]
     gaps = numbers.diff().fill_null(numbers[0])  # line breaks before each item: its line number, plus one
-    separators = pl.DataFrame({"gap": gaps}).select(
-        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("[")).otherwise(pl.lit(","))
-        + pl.lit("\n").repeat_by("gap").list.join("")).to_series()
+    separators = (
+        pl.DataFrame({"gap": gaps})
+        .select(
+            pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("[")).otherwise(pl.lit(","))
+            + pl.lit("\n").repeat_by("gap").list.join("")
+        )
+        .to_series()
+    )
     document = (separators + lines["text"]).str.join("").item() + "]"
     try:
         items = load_json_document(document.encode("utf-8"), file)
@@ -588,7 +677,8 @@ def _strict_lines(lines: pl.DataFrame, file: str) -> None:
     not_object = [i for i, item in enumerate(items) if not isinstance(item, dict)]
     if not_object:
         kind = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}.get(
-            type(items[not_object[0]]), "a number")
+            type(items[not_object[0]]), "a number"
+        )
         raise FeedError(file, f"expected a JSON object, found {kind}", line=int(numbers[not_object[0]]))
 
 
@@ -608,17 +698,22 @@ def _decode(data: bytes, lines: pl.DataFrame, file: str) -> pl.DataFrame:
 
     try:
         table = pajson.read_json(
-            pa.py_buffer(data), read_options=pajson.ReadOptions(block_size=max(len(data) + 1, 1 << 16)),
-            parse_options=pajson.ParseOptions(explicit_schema=_arrow_schema(), unexpected_field_behavior="ignore",
-                                              newlines_in_values=False))
+            pa.py_buffer(data),
+            read_options=pajson.ReadOptions(block_size=max(len(data) + 1, 1 << 16)),
+            parse_options=pajson.ParseOptions(
+                explicit_schema=_arrow_schema(), unexpected_field_behavior="ignore", newlines_in_values=False
+            ),
+        )
     except (pa.ArrowInvalid, ValueError) as exc:
         found = _ARROW_MISMATCH.search(str(exc))
         row = int(found.group(4)) if found else None
         if found and row < lines.height:
             path = ".".join(part for part in found.group(1).strip("/").split("/") if part != "[]")
             listed = "[]" in found.group(1)
-            what = (f"{path}{'[]' if listed else ''}: expected {_JSON_KINDS.get(found.group(2), found.group(2))}, "
-                    f"found {_JSON_KINDS.get(found.group(3), found.group(3))}")
+            what = (
+                f"{path}{'[]' if listed else ''}: expected {_JSON_KINDS.get(found.group(2), found.group(2))}, "
+                f"found {_JSON_KINDS.get(found.group(3), found.group(3))}"
+            )
             raise FeedError(file, what, line=int(lines["line"][row])) from None
         raise FeedError(file, f"could not read the events ({str(exc).splitlines()[0][:160]})") from None
     if table.num_rows != lines.height:
@@ -640,9 +735,15 @@ def _refuse_first(frame: pl.DataFrame, bad: pl.Expr, file: str, what) -> None:
         raise FeedError(file, what(row), line=row["line"])
 
 
-def read_events(data: bytes, file: str, sheet: MatchSheet, clock: EventClock | None, match_id: str,
-                fingerprint: str | None, vendor_match_ids: dict[str, str | None] | None = None
-                ) -> tuple[pl.DataFrame, EventClock]:
+def read_events(
+    data: bytes,
+    file: str,
+    sheet: MatchSheet,
+    clock: EventClock | None,
+    match_id: str,
+    fingerprint: str | None,
+    vendor_match_ids: dict[str, str | None] | None = None,
+) -> tuple[pl.DataFrame, EventClock]:
     """The events of ``data`` (a CDF events JSON-lines file) as rows of the events table, and the clock used
     (``clock`` completed by the events for periods it does not know). ``vendor_match_ids``: {file: the match id
     it gives}; every event must belong to the same match."""
@@ -655,43 +756,81 @@ def read_events(data: bytes, file: str, sheet: MatchSheet, clock: EventClock | N
     for key in ("id", "time", "period", "type"):
         _refuse_first(ev, pl.col(key).is_null(), file, lambda r, key=key: f"event.{key} is missing")
     _refuse_duplicate_ids(ev, file)
-    _refuse_first(ev, ~pl.col("period").is_in(list(PERIODS)), file,
-                  lambda r: f"event.period {excerpt(r['period'])} is not a period ({', '.join(sorted(set(PERIODS)))})")
-    ev = ev.with_columns(time_utc=parse_utc(pl.col("time")),
-                         receiver_utc=parse_utc(pl.col("receiver_time")),
-                         period_n=pl.col("period").replace_strict(PERIODS, return_dtype=pl.Int8))
-    _refuse_first(ev, pl.col("time_utc").is_null(), file,
-                  lambda r: f"event.time {excerpt(r['time'])} is not a date-time with a zone (e.g. 2020-06-05T18:30:00.210Z)")
-    _refuse_first(ev, pl.col("receiver_time").is_not_null() & pl.col("receiver_utc").is_null(), file,
-                  lambda r: f"event.receiver_time {excerpt(r['receiver_time'])} is not a date-time with a zone")
+    _refuse_first(
+        ev,
+        ~pl.col("period").is_in(list(PERIODS)),
+        file,
+        lambda r: f"event.period {excerpt(r['period'])} is not a period ({', '.join(sorted(set(PERIODS)))})",
+    )
+    ev = ev.with_columns(
+        time_utc=parse_utc(pl.col("time")),
+        receiver_utc=parse_utc(pl.col("receiver_time")),
+        period_n=pl.col("period").replace_strict(PERIODS, return_dtype=pl.Int8),
+    )
+    _refuse_first(
+        ev,
+        pl.col("time_utc").is_null(),
+        file,
+        lambda r: f"event.time {excerpt(r['time'])} is not a date-time with a zone (e.g. 2020-06-05T18:30:00.210Z)",
+    )
+    _refuse_first(
+        ev,
+        pl.col("receiver_time").is_not_null() & pl.col("receiver_utc").is_null(),
+        file,
+        lambda r: f"event.receiver_time {excerpt(r['receiver_time'])} is not a date-time with a zone",
+    )
     for key in ("x", "y", "x_end", "y_end"):
-        _refuse_first(ev, pl.col(key).is_nan() | (pl.col(key).abs() > MAX_ABS_M), file,
-                      lambda r, key=key: f"event.{key} = {r[key]:g} m is off any pitch (more than {MAX_ABS_M:g} m "
-                      "from the centre spot)")
-    _refuse_first(ev, pl.col("body_part").is_not_null() & ~pl.col("body_part").is_in(BODY_PARTS), file,
-                  lambda r: f"event.body_part {excerpt(r['body_part'])} is not a body part ({', '.join(BODY_PARTS)})")
+        _refuse_first(
+            ev,
+            pl.col(key).is_nan() | (pl.col(key).abs() > MAX_ABS_M),
+            file,
+            lambda r, key=key: (
+                f"event.{key} = {r[key]:g} m is off any pitch (more than {MAX_ABS_M:g} m from the centre spot)"
+            ),
+        )
+    _refuse_first(
+        ev,
+        pl.col("body_part").is_not_null() & ~pl.col("body_part").is_in(BODY_PARTS),
+        file,
+        lambda r: f"event.body_part {excerpt(r['body_part'])} is not a body part ({', '.join(BODY_PARTS)})",
+    )
     _check_match_ids(ev, file, sheet, vendor_match_ids or {})
     referee = pl.col("type") == "referee"
     for key in ("player_id", "team_id"):
-        _refuse_first(ev, ~referee & pl.col(key).is_null(), file,
-                      lambda r, key=key: f"event.{key} is missing (required on a {excerpt(r['type'])} event)")
+        _refuse_first(
+            ev,
+            ~referee & pl.col(key).is_null(),
+            file,
+            lambda r, key=key: f"event.{key} is missing (required on a {excerpt(r['type'])} event)",
+        )
     home, away = sheet.team_ids
     for key in ("team_id", "receiver_team_id"):
-        _refuse_first(ev, pl.col(key).is_not_null() & ~pl.col(key).is_in([home, away]), file,
-                      lambda r, key=key: f"event.{key} {excerpt(r[key])} is neither the home team ({excerpt(home)}) "
-                      f"nor the away team ({excerpt(away)})")
+        _refuse_first(
+            ev,
+            pl.col(key).is_not_null() & ~pl.col(key).is_in([home, away]),
+            file,
+            lambda r, key=key: (
+                f"event.{key} {excerpt(r[key])} is neither the home team ({excerpt(home)}) "
+                f"nor the away team ({excerpt(away)})"
+            ),
+        )
 
-    first_utc = {int(p): int(t) for p, t in ev.group_by("period_n").agg(pl.col("time_utc").min().dt.epoch("ms"))
-                 .iter_rows()}
+    first_utc = {
+        int(p): int(t) for p, t in ev.group_by("period_n").agg(pl.col("time_utc").min().dt.epoch("ms")).iter_rows()
+    }
     clock = complete_clock(clock, first_utc)
     periods = sorted(clock.start_ms)
     start_ms = pl.col("period_n").replace_strict(periods, [clock.start_ms[p] for p in periods], return_dtype=pl.Int64)
-    start_utc = pl.col("period_n").replace_strict(periods, [clock.start_utc_ms[p] for p in periods],
-                                                  return_dtype=pl.Int64)
-    on_timeline = lambda utc: start_ms + (utc.dt.epoch("ms") - start_utc)
+    start_utc = pl.col("period_n").replace_strict(
+        periods, [clock.start_utc_ms[p] for p in periods], return_dtype=pl.Int64
+    )
+
+    def on_timeline(utc):
+        return start_ms + (utc.dt.epoch("ms") - start_utc)
 
     players = sheet.people.filter(pl.col("role") == "player").select(
-        id="vendor_person_id", sheet_id=pl.format("{}-{}", "team", "jersey"))
+        id="vendor_person_id", sheet_id=pl.format("{}-{}", "team", "jersey")
+    )
     ids = players["id"]
 
     def lake_id(column: str) -> pl.Expr:
@@ -726,8 +865,9 @@ def read_events(data: bytes, file: str, sheet: MatchSheet, clock: EventClock | N
     )
     starts = {p: clock.start_ms[p] for p in periods}
     seconds = period_clock.period_time_s(starts)
-    events = events.with_columns(period_time_s=seconds,
-                                 match_minute=period_clock.match_minute(pl.max_horizontal(seconds, pl.lit(0.0))))
+    events = events.with_columns(
+        period_time_s=seconds, match_minute=period_clock.match_minute(pl.max_horizontal(seconds, pl.lit(0.0)))
+    )
     return events.select([pl.col(name).cast(dtype) for name, dtype in EVENTS_SCHEMA.items()]), clock
 
 
@@ -735,21 +875,31 @@ def _refuse_duplicate_ids(ev: pl.DataFrame, file: str) -> None:
     dup = ev.filter(pl.col("id").is_duplicated())
     if dup.height:
         first, second = dup.row(0, named=True), dup.filter(pl.col("id") == dup["id"][0]).row(1, named=True)
-        raise FeedError(file, f"event.id {excerpt(first['id'])} appears twice (first on line {first['line']})",
-                        line=second["line"])
+        raise FeedError(
+            file, f"event.id {excerpt(first['id'])} appears twice (first on line {first['line']})", line=second["line"]
+        )
 
 
 def _check_match_ids(ev: pl.DataFrame, file: str, sheet: MatchSheet, others: dict[str, str | None]) -> None:
     """Every event names the same match, and it is the match of the sheet (and meta) delivered with it."""
     _refuse_first(ev, pl.col("vendor_match_id").is_null(), file, lambda r: "match.id is missing")
     first = ev["vendor_match_id"][0]
-    _refuse_first(ev, pl.col("vendor_match_id") != first, file,
-                  lambda r: f"match.id {excerpt(r['vendor_match_id'])} differs from line {ev['line'][0]}'s "
-                  f"{excerpt(first)}: one file holds one match's events")
+    _refuse_first(
+        ev,
+        pl.col("vendor_match_id") != first,
+        file,
+        lambda r: (
+            f"match.id {excerpt(r['vendor_match_id'])} differs from line {ev['line'][0]}'s "
+            f"{excerpt(first)}: one file holds one match's events"
+        ),
+    )
     for name, other in {MATCH_FILE: sheet.match_id, **others}.items():
         if other is not None and other != first:
-            raise FeedError(file, f"the events are of match {excerpt(first)} but {name} is of match {excerpt(other)}",
-                            line=int(ev["line"][0]))
+            raise FeedError(
+                file,
+                f"the events are of match {excerpt(first)} but {name} is of match {excerpt(other)}",
+                line=int(ev["line"][0]),
+            )
 
 
 def read(delivery: Delivery, clock: EventClock | None = None, fingerprint: str | None = None) -> EventsRead:
@@ -763,8 +913,10 @@ def read(delivery: Delivery, clock: EventClock | None = None, fingerprint: str |
     names = set(delivery.names)
     for required in (EVENTS_FILE, MATCH_FILE):
         if required not in names:
-            raise FeedError(delivery.match_id, f"expected {required} in the event delivery, found: "
-                            f"{', '.join(sorted(names)) or 'nothing'}")
+            raise FeedError(
+                delivery.match_id,
+                f"expected {required} in the event delivery, found: {', '.join(sorted(names)) or 'nothing'}",
+            )
     fingerprint = delivery.fingerprint if fingerprint is None else fingerprint
     sheet = read_match_sheet(delivery.read_bytes(MATCH_FILE), MATCH_FILE)
     notes, others = [], {}
@@ -773,9 +925,12 @@ def read(delivery: Delivery, clock: EventClock | None = None, fingerprint: str |
         clock = read_clock(meta_bytes, META_FILE)
         meta_id = _Document(meta_bytes, META_FILE).get(("match", "id"), None)
         others[META_FILE] = meta_id if isinstance(meta_id, str) else None
-    events, clock = read_events(delivery.read_bytes(EVENTS_FILE), EVENTS_FILE, sheet, clock, delivery.match_id,
-                                fingerprint, others)
+    events, clock = read_events(
+        delivery.read_bytes(EVENTS_FILE), EVENTS_FILE, sheet, clock, delivery.match_id, fingerprint, others
+    )
     if "events" in clock.source:
-        notes.append("periods without a start in the meta start at their first event: "
-                     + ", ".join(str(p) for p in sorted(clock.start_ms)))
+        notes.append(
+            "periods without a start in the meta start at their first event: "
+            + ", ".join(str(p) for p in sorted(clock.start_ms))
+        )
     return EventsRead(events, lineups(sheet, clock, delivery.match_id, fingerprint), clock, sheet, notes)

@@ -19,8 +19,7 @@ import json
 
 import polars as pl
 
-PERIOD_NAMES = {1: "first_half", 2: "second_half", 3: "first_half_extratime", 4: "second_half_extratime",
-                5: "shootout"}
+PERIOD_NAMES = {1: "first_half", 2: "second_half", 3: "first_half_extratime", 4: "second_half_extratime", 5: "shootout"}
 CDF_VERSION = "0.3.2"
 SIDES = (("home", 0), ("away", 1))
 
@@ -43,24 +42,33 @@ def _object_ids(frame: pl.DataFrame, prefix: str) -> pl.Expr:
 def _lists(rows: pl.DataFrame, name: str) -> pl.DataFrame:
     """Per frame, the list of {id, x, y} of ``rows`` as column ``name``."""
     return rows.group_by("frame_id", maintain_order=True).agg(
-        pl.struct("id", x=pl.col("x_m").cast(pl.Float64).round(2), y=pl.col("y_m").cast(pl.Float64).round(2)).alias(name))
+        pl.struct("id", x=pl.col("x_m").cast(pl.Float64).round(2), y=pl.col("y_m").cast(pl.Float64).round(2)).alias(
+            name
+        )
+    )
 
 
 def tracking_lines(tracking: pl.DataFrame, match_id: str) -> bytes:
     """The tracking JSONL: one line per frame, in frame order."""
     placed = tracking.filter(pl.col("x_m").is_not_null())
-    frames = tracking.group_by("frame_id", maintain_order=True).agg(pl.col("period").first(),
-                                                                     pl.col("timestamp_ms").first())
+    frames = tracking.group_by("frame_id", maintain_order=True).agg(
+        pl.col("period").first(), pl.col("timestamp_ms").first()
+    )
     people = placed.filter(pl.col("role").is_in(["player", "goal_keeper"]) & pl.col("team").is_not_null())
     people = people.with_columns(id=_object_ids(people, "unknown_"))
     for side, team in SIDES:
         frames = frames.join(_lists(people.filter(pl.col("team") == team), side), on="frame_id", how="left")
     referees = placed.filter(pl.col("role") == "referee")
-    frames = frames.join(_lists(referees.with_columns(id=_object_ids(referees, "referee_")), "officials"),
-                         on="frame_id", how="left")
+    frames = frames.join(
+        _lists(referees.with_columns(id=_object_ids(referees, "referee_")), "officials"), on="frame_id", how="left"
+    )
     ball = placed.filter(pl.col("role") == "ball").select(
-        "frame_id", bx=pl.col("x_m").cast(pl.Float64).round(2), by=pl.col("y_m").cast(pl.Float64).round(2),
-        bz=pl.col("z_m").cast(pl.Float64).round(2), status="in_play")
+        "frame_id",
+        bx=pl.col("x_m").cast(pl.Float64).round(2),
+        by=pl.col("y_m").cast(pl.Float64).round(2),
+        bz=pl.col("z_m").cast(pl.Float64).round(2),
+        status="in_play",
+    )
     frames = frames.join(ball, on="frame_id", how="left").sort("frame_id")
     has_status = tracking.filter(pl.col("role") == "ball")["in_play"].null_count() == 0 and ball.height > 0
     empty = pl.lit([], dtype=frames.schema["home"])
@@ -78,16 +86,24 @@ def tracking_lines(tracking: pl.DataFrame, match_id: str) -> bytes:
 
 def meta_document(tracking: pl.DataFrame, match: dict) -> dict:
     """The meta JSON: periods (first and last frame, times), whistles, team sheets, pitch, fps."""
-    periods = (tracking.group_by("period")
-               .agg(first=pl.col("frame_id").min(), last=pl.col("frame_id").max(),
-                    start=pl.col("timestamp_ms").min(), end=pl.col("timestamp_ms").max())
-               .sort("period"))
+    periods = (
+        tracking.group_by("period")
+        .agg(
+            first=pl.col("frame_id").min(),
+            last=pl.col("frame_id").max(),
+            start=pl.col("timestamp_ms").min(),
+            end=pl.col("timestamp_ms").max(),
+        )
+        .sort("period")
+    )
     first_ms = int(periods["start"].min())
     starters_until = first_ms + 10_000  # seen in the first 10 s of the match: a starter
-    sheet = (tracking.filter(pl.col("player_id").is_not_null())
-             .group_by("team", "jersey", "player_id")
-             .agg(gk=(pl.col("role") == "goal_keeper").mean() > 0.5, first=pl.col("timestamp_ms").min())
-             .sort("team", "jersey"))
+    sheet = (
+        tracking.filter(pl.col("player_id").is_not_null())
+        .group_by("team", "jersey", "player_id")
+        .agg(gk=(pl.col("role") == "goal_keeper").mean() > 0.5, first=pl.col("timestamp_ms").min())
+        .sort("team", "jersey")
+    )
     unknown_vendor = {"version": "0.0.0", "name": "not collected"}
     fps = int(match["fps"])
     return {
@@ -97,32 +113,61 @@ def meta_document(tracking: pl.DataFrame, match: dict) -> dict:
             "id": match["match_id"],
             "kickoff_time": _iso_ms(first_ms),
             "periods": [
-                {"period": PERIOD_NAMES[p], "play_direction": "left_right", "start_time": _iso_ms(start),
-                 "end_time": _iso_ms(end), "frame_id_start": first, "frame_id_end": last,
-                 "left_team_id": "home", "right_team_id": "away"}
+                {
+                    "period": PERIOD_NAMES[p],
+                    "play_direction": "left_right",
+                    "start_time": _iso_ms(start),
+                    "end_time": _iso_ms(end),
+                    "frame_id_start": first,
+                    "frame_id_end": last,
+                    "left_team_id": "home",
+                    "right_team_id": "away",
+                }
                 for p, first, last, start, end in periods.iter_rows()
             ],
             "whistles": [
                 {"type": PERIOD_NAMES[p], "sub_type": sub, "time": _iso_ms(ms)}
-                for p, _, _, start, end in periods.iter_rows() for sub, ms in (("start", start), ("end", end))
+                for p, _, _, start, end in periods.iter_rows()
+                for sub, ms in (("start", start), ("end", end))
             ],
         },
         "teams": {
-            side: {"id": side, "players": [
-                {"id": pid, "team_id": side, "jersey_number": jersey, "is_starter": first <= starters_until,
-                 **({"position": "GK"} if gk else {})}
-                for t, jersey, pid, gk, first in sheet.iter_rows() if t == team]}
+            side: {
+                "id": side,
+                "players": [
+                    {
+                        "id": pid,
+                        "team_id": side,
+                        "jersey_number": jersey,
+                        "is_starter": first <= starters_until,
+                        **({"position": "GK"} if gk else {}),
+                    }
+                    for t, jersey, pid, gk, first in sheet.iter_rows()
+                    if t == team
+                ],
+            }
             for side, team in SIDES
         },
-        "venue": {"id": "unknown", "pitch_length": float(match["pitch_length_m"]),
-                  "pitch_width": float(match["pitch_width_m"])},
+        "venue": {
+            "id": "unknown",
+            "pitch_length": float(match["pitch_length_m"]),
+            "pitch_width": float(match["pitch_width_m"]),
+        },
         "meta": {
             "video": {**unknown_vendor, "perspective": "unknown", "fps": fps},
-            "tracking": {"version": "1", "name": f"footy_assets (from {match['format']})", "fps": fps,
-                         "collection_timing": "post_match"},
+            "tracking": {
+                "version": "1",
+                "name": f"footy_assets (from {match['format']})",
+                "fps": fps,
+                "collection_timing": "post_match",
+            },
             "event": {**unknown_vendor, "collection_timing": "post_match"},
-            "landmarks": {**unknown_vendor, "fps": fps, "collection_timing": "post_match",
-                          "skeleton": {"root": "none", "joints": [], "connections": []}},
+            "landmarks": {
+                **unknown_vendor,
+                "fps": fps,
+                "collection_timing": "post_match",
+                "skeleton": {"root": "none", "joints": [], "connections": []},
+            },
             "meta": {"version": "1", "name": "footy_assets"},
             "ball": {**unknown_vendor, "fps": fps, "collection_timing": "post_match"},
             "cdf": {"version": CDF_VERSION},

@@ -15,21 +15,22 @@ from __future__ import annotations
 import io
 import json
 import math
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from footy_assets.core import canonical
-from footy_assets.formats.cdf.contract import PERIODS, CdfFrames, CdfObjects
 from footy_assets.core.contracts.checks import once_per_frame
-from footy_assets.formats.common import Delivery
+from footy_assets.formats.cdf.contract import PERIODS, CdfFrames, CdfObjects
 from footy_assets.formats.common import (
+    Delivery,
     FeedError,
     FeedInfo,
     ReadResult,
-    scan_lines,
     excerpt,
     first_bad_line,
     load_json_document,
+    scan_lines,
     validate_vendor_rows,
 )
 
@@ -46,6 +47,9 @@ FRAME_SCHEMA = {
     "officials": pl.List(pl.Struct({"id": pl.String, "x": pl.Float64, "y": pl.Float64})),  # v0.3
     "ball": pl.Struct({"x": pl.Float64, "y": pl.Float64, "z": pl.Float64, "status": pl.Boolean}),
 }
+
+if TYPE_CHECKING:  # numpy is imported where it is used, on the hot paths only
+    import numpy as np
 
 
 # Files of a CDF match folder that are not its tracking or meta: event data and the match sheet (read by
@@ -89,8 +93,9 @@ def _type_error(value, dtype: pl.DataType, path: str) -> str | None:
         return f"{path}: expected true or false, found {json.dumps(value)[:40]}"
     if dtype == pl.Int64 and (isinstance(value, bool) or not isinstance(value, int)):
         return f"{path}: expected a whole number, found {json.dumps(value)[:40]}"
-    if dtype == pl.Float64 and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                or not math.isfinite(value)):
+    if dtype == pl.Float64 and (
+        isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+    ):
         return f"{path}: expected a finite number, found {json.dumps(value)[:40]}"
     if dtype == pl.String and (isinstance(value, bool) or not isinstance(value, (str, int))):
         return f"{path}: expected a string, found {json.dumps(value)[:40]}"
@@ -154,15 +159,29 @@ def read_meta(delivery: Delivery, file: str) -> dict:
             raise FeedError(file, f"teams.{side}.players (the team sheet) is missing")
         for p in players:
             jersey = p.get("jersey_number") if isinstance(p, dict) else None
-            if (not isinstance(p, dict) or not isinstance(p.get("id"), (str, int)) or isinstance(p.get("id"), bool)
-                    or isinstance(jersey, bool) or not isinstance(jersey, int) or not 0 <= jersey <= 999):
-                raise FeedError(file, f"teams.{side}.players has an entry without an id and a jersey_number in "
-                                f"0..999: {json.dumps(p)[:80]}")
+            if (
+                not isinstance(p, dict)
+                or not isinstance(p.get("id"), (str, int))
+                or isinstance(p.get("id"), bool)
+                or isinstance(jersey, bool)
+                or not isinstance(jersey, int)
+                or not 0 <= jersey <= 999
+            ):
+                raise FeedError(
+                    file,
+                    f"teams.{side}.players has an entry without an id and a jersey_number in "
+                    f"0..999: {json.dumps(p)[:80]}",
+                )
             if any(e["object_id"] == str(p["id"]) and e["team"] == team for e in sheet):
                 raise FeedError(file, f"teams.{side}.players lists id {excerpt(str(p['id']))} twice")
             sheet.append(
-                {"side": side, "object_id": str(p["id"]), "team": team, "sheet_jersey": p["jersey_number"],
-                 "sheet_position": p.get("position")}
+                {
+                    "side": side,
+                    "object_id": str(p["id"]),
+                    "team": team,
+                    "sheet_jersey": p["jersey_number"],
+                    "sheet_position": p.get("position"),
+                }
             )
     period_starts, period_ends = {}, {}
     periods = _get(doc, "match.periods") or []
@@ -179,7 +198,7 @@ def read_meta(delivery: Delivery, file: str) -> dict:
         if number is not None and isinstance(end, int) and not isinstance(end, bool):
             period_ends[number] = end
     return {
-        "fps": int(round(fps)),
+        "fps": round(fps),
         "length": float(length),
         "width": float(width),
         "sheet": pl.DataFrame(sheet, schema_overrides={"team": pl.Int8, "sheet_jersey": pl.Int16}),
@@ -212,7 +231,10 @@ def _parse_with_arrow(data: bytes):
             read_options=pajson.ReadOptions(block_size=16 << 20),
             parse_options=pajson.ParseOptions(
                 explicit_schema=pa.schema([(n, _arrow_type(d)) for n, d in FRAME_SCHEMA.items()]),
-                unexpected_field_behavior="ignore", newlines_in_values=False))
+                unexpected_field_behavior="ignore",
+                newlines_in_values=False,
+            ),
+        )
     except (pa.ArrowException, ValueError):
         return None
     # pyarrow also takes NaN, Infinity and numbers past float range, which JSON has not: the reference says which
@@ -245,7 +267,7 @@ def _frames(delivery: Delivery, file: str):
     if table is None or table.num_rows != numbers.size:
         try:
             table = pl.read_ndjson(io.BytesIO(data), schema=FRAME_SCHEMA).to_arrow()
-        except (Exception, pl.exceptions.PanicException) as exc:  # locate the line only on the error path
+        except (Exception, pl.exceptions.PanicException) as exc:  # noqa: BLE001  locate the line only on the error path
             text_lines = data.decode("utf-8", "replace").split("\n")
             bad = first_bad_line(text_lines) or first_type_error(text_lines)
             if bad:
@@ -287,7 +309,7 @@ def _entries(batches: list, lists_of) -> tuple:
     return (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)), chunked
 
 
-def _frame_order(part_rows: list) -> "np.ndarray":
+def _frame_order(part_rows: list) -> np.ndarray:
     """Where each entry of the parts goes (concatenated), to put them in frame order with the parts in their
     order within a frame: the stable sort by frame row, computed in one pass from counts (no sort)."""
     import numpy as np
@@ -318,26 +340,39 @@ def _objects(table, frames: pl.DataFrame) -> pl.DataFrame:
         (1, *_entries(batches, lambda b: pc.struct_field(b.column("teams"), ["away", "players"]))),
         (2, *_entries(batches, lambda b: b.column("referees"))),
         (2, *_entries(batches, lambda b: b.column("officials"))),
-        (3, np.arange(table.num_rows), {field.name: pa.chunked_array([fields[i] for fields in balls], field.type)
-                                        for i, field in enumerate(table.schema.field("ball").type)}),
+        (
+            3,
+            np.arange(table.num_rows),
+            {
+                field.name: pa.chunked_array([fields[i] for fields in balls], field.type)
+                for i, field in enumerate(table.schema.field("ball").type)
+            },
+        ),
     ]
 
     def column(fields: dict, name: str, dtype, size: int):
         return fields[name].cast(dtype) if name in fields else pa.nulls(size, dtype)
 
-    entries = pl.concat([
-        pl.from_arrow(pa.table({
-            "row": pa.array(rows, pa.int64()),
-            "kind": pa.array(np.full(rows.size, code, dtype=np.int8)),
-            "object_id": column(fields, "id", pa.string(), rows.size),
-            "x": column(fields, "x", pa.float64(), rows.size),
-            "y": column(fields, "y", pa.float64(), rows.size),
-            "z": column(fields, "z", pa.float64(), rows.size),
-            # the position matters only as "goal keeper" (roles come from the team sheet otherwise)
-            "position_gk": pc.equal(column(fields, "position", pa.string(), rows.size), "GK"),
-        }))
-        for code, rows, fields in parts
-    ], rechunk=False)
+    entries = pl.concat(
+        [
+            pl.from_arrow(
+                pa.table(
+                    {
+                        "row": pa.array(rows, pa.int64()),
+                        "kind": pa.array(np.full(rows.size, code, dtype=np.int8)),
+                        "object_id": column(fields, "id", pa.string(), rows.size),
+                        "x": column(fields, "x", pa.float64(), rows.size),
+                        "y": column(fields, "y", pa.float64(), rows.size),
+                        "z": column(fields, "z", pa.float64(), rows.size),
+                        # the position matters only as "goal keeper" (roles come from the team sheet otherwise)
+                        "position_gk": pc.equal(column(fields, "position", pa.string(), rows.size), "GK"),
+                    }
+                )
+            )
+            for code, rows, fields in parts
+        ],
+        rechunk=False,
+    )
     dest = _frame_order([rows for _, rows, _ in parts])
     order = np.empty_like(dest)
     order[dest] = np.arange(dest.size)
@@ -351,9 +386,15 @@ def _objects(table, frames: pl.DataFrame) -> pl.DataFrame:
     return (
         entries.lazy()
         .select(pl.all().gather(pl.Series(order)))
-        .select(*[pl.lit(per_frame[name]).gather(row).alias(name) for name in per_frame.columns],
-                "kind",  # the part's code (KINDS): one byte a row, not a name
-                "object_id", "x", "y", "z", "position_gk")
+        .select(
+            *[pl.lit(per_frame[name]).gather(row).alias(name) for name in per_frame.columns],
+            "kind",  # the part's code (KINDS): one byte a row, not a name
+            "object_id",
+            "x",
+            "y",
+            "z",
+            "position_gk",
+        )
         .collect()
     )
 
@@ -367,9 +408,14 @@ def parse(delivery: Delivery, file: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     if table.num_rows == 0:
         raise FeedError(file, "holds no frames")
     frames = pl.from_arrow(table.select(["frame_id", "period", "timestamp"])).select(
-        line=pl.Series(numbers), frame_id="frame_id", period="period", timestamp="timestamp",
-        in_play=pl.from_arrow(pc.coalesce(table.column("ball_status"),
-                                          pc.struct_field(table.column("ball").combine_chunks(), "status"))))
+        line=pl.Series(numbers),
+        frame_id="frame_id",
+        period="period",
+        timestamp="timestamp",
+        in_play=pl.from_arrow(
+            pc.coalesce(table.column("ball_status"), pc.struct_field(table.column("ball").combine_chunks(), "status"))
+        ),
+    )
     missing_id = frames.filter(pl.col("frame_id").is_null())
     if missing_id.height:
         raise FeedError(file, "a frame without frame_id", line=missing_id["line"][0])
@@ -399,8 +445,11 @@ def check_fps_against_timestamps(frames: pl.DataFrame, fps: int, meta_file: str,
     steps = (
         frames.sort("frame_id")
         .with_columns(t=pl.col("timestamp").str.to_datetime(time_zone="UTC", strict=False).dt.epoch("ms"))
-        .select(step=pl.col("t").diff(), dframe=pl.col("frame_id").diff(),
-                same=pl.col("period") == pl.col("period").shift(1))
+        .select(
+            step=pl.col("t").diff(),
+            dframe=pl.col("frame_id").diff(),
+            same=pl.col("period") == pl.col("period").shift(1),
+        )
         .filter((pl.col("dframe") == 1) & pl.col("same") & (pl.col("step") > 0))
     )
     if steps.height < 2:
@@ -408,8 +457,11 @@ def check_fps_against_timestamps(frames: pl.DataFrame, fps: int, meta_file: str,
     median_ms = float(steps["step"].median())
     timestamp_fps = 1000.0 / median_ms
     if abs(timestamp_fps - fps) > max(0.5, 0.02 * fps):
-        raise FeedError(meta_file, f"meta.tracking.fps = {fps} contradicts the timestamps of {tracking_file}: "
-                        f"consecutive frames are {median_ms:g} ms apart ({timestamp_fps:.3g} fps)")
+        raise FeedError(
+            meta_file,
+            f"meta.tracking.fps = {fps} contradicts the timestamps of {tracking_file}: "
+            f"consecutive frames are {median_ms:g} ms apart ({timestamp_fps:.3g} fps)",
+        )
 
 
 ROLES_BY_CODE = pl.Series(["player", "goal_keeper", "referee", "ball"])  # role_code's names
@@ -420,14 +472,16 @@ def _sheet_slot(ordered: pl.DataFrame) -> pl.Expr:
     sheet; null for the ball, referees and ids on no sheet. One lookup of the ids where they are unique across
     the two sheets (the team of the row found must be the entry's), else one per team."""
     if not ordered["object_id"].is_duplicated().any():
-        any_team = pl.col("object_id").replace_strict(ordered["object_id"], pl.int_range(ordered.height, eager=True),
-                                                      default=None, return_dtype=pl.Int32)
+        any_team = pl.col("object_id").replace_strict(
+            ordered["object_id"], pl.int_range(ordered.height, eager=True), default=None, return_dtype=pl.Int32
+        )
         return pl.when(pl.lit(ordered["team"]).gather(any_team) == pl.col("kind")).then(any_team)
     slot, offset = None, 0
     for kind in (HOME, AWAY):
         ids = ordered.filter(pl.col("team") == kind)["object_id"]
-        here = pl.col("object_id").replace_strict(ids, pl.int_range(offset, offset + ids.len(), eager=True),
-                                                    default=None, return_dtype=pl.Int32)
+        here = pl.col("object_id").replace_strict(
+            ids, pl.int_range(offset, offset + ids.len(), eager=True), default=None, return_dtype=pl.Int32
+        )
         slot = (pl.when(pl.col("kind") == kind) if slot is None else slot.when(pl.col("kind") == kind)).then(here)
         offset += ids.len()
     return slot
@@ -445,22 +499,29 @@ def _canonical_rows(sheet: pl.DataFrame, f0: int, fps: int) -> tuple[pl.Expr, di
 
     player_id = ordered.select(pl.format("{}-{}", "team", "sheet_jersey")).to_series()
     is_gk = pl.col("position_gk") | of_sheet(ordered["sheet_position"].cast(pl.String) == "GK")
-    role_code = (pl.when(pl.col("kind") == BALL).then(3).when(pl.col("kind") == REFEREE).then(2)
-                 .when(is_gk.fill_null(False)).then(1).otherwise(0))
-    return _sheet_slot(ordered).alias("slot"), dict(
-        timestamp_ms=((pl.col("frame_id") - f0) * 1000.0 / fps).round(0).cast(pl.Int64),
-        period="period",
-        role=pl.lit(ROLES_BY_CODE).gather(role_code),
-        team=pl.when(pl.col("kind").is_in([HOME, AWAY])).then(pl.col("kind")).cast(pl.Int8),  # HOME is team 0
-        jersey=of_sheet(ordered["sheet_jersey"]),
-        player_id=of_sheet(player_id),  # "{team}-{jersey}" of the sheet row; null off the sheet
-        track_id="object_id",
-        # the canonical types already (finalise would cast a second copy): a full match is 3 M rows
-        x_m=pl.col("x").cast(pl.Float32),
-        y_m=pl.col("y").cast(pl.Float32),
-        z_m=pl.col("z").cast(pl.Float32),
-        in_play="in_play",
+    role_code = (
+        pl.when(pl.col("kind") == BALL)
+        .then(3)
+        .when(pl.col("kind") == REFEREE)
+        .then(2)
+        .when(is_gk.fill_null(False))
+        .then(1)
+        .otherwise(0)
     )
+    return _sheet_slot(ordered).alias("slot"), {
+        "timestamp_ms": ((pl.col("frame_id") - f0) * 1000.0 / fps).round(0).cast(pl.Int64),
+        "period": "period",
+        "role": pl.lit(ROLES_BY_CODE).gather(role_code),
+        "team": pl.when(pl.col("kind").is_in([HOME, AWAY])).then(pl.col("kind")).cast(pl.Int8),  # HOME is team 0
+        "jersey": of_sheet(ordered["sheet_jersey"]),
+        "player_id": of_sheet(player_id),  # "{team}-{jersey}" of the sheet row; null off the sheet
+        "track_id": "object_id",
+        # the canonical types already (finalise would cast a second copy): a full match is 3 M rows
+        "x_m": pl.col("x").cast(pl.Float32),
+        "y_m": pl.col("y").cast(pl.Float32),
+        "z_m": pl.col("z").cast(pl.Float32),
+        "in_play": "in_play",
+    }
 
 
 def read(delivery: Delivery) -> ReadResult:
@@ -482,32 +543,48 @@ def read(delivery: Delivery) -> ReadResult:
         f0 = int(objects.filter(pl.col("period") == first_period)["frame_id"].min())
     early = objects.filter(pl.col("frame_id") < f0)
     if early.height:
-        raise FeedError(tracking_file, f"frame {early['frame_id'][0]} comes before kick-off frame {f0}",
-                        line=early["line"][0])
+        raise FeedError(
+            tracking_file, f"frame {early['frame_id'][0]} comes before kick-off frame {f0}", line=early["line"][0]
+        )
     # A period starts at the meta's start frame (a clip may begin later), believed only where the period's
     # frames lie within the meta's start and end frames.
-    seen = {p: (lo, hi) for p, lo, hi in objects.group_by("period").agg(
-        pl.col("frame_id").min().alias("lo"), pl.col("frame_id").max().alias("hi")).iter_rows()}
+    seen = {
+        p: (lo, hi)
+        for p, lo, hi in objects.group_by("period")
+        .agg(pl.col("frame_id").min().alias("lo"), pl.col("frame_id").max().alias("hi"))
+        .iter_rows()
+    }
     slot, canonical_rows = _canonical_rows(meta["sheet"], f0, fps)
-    frame = pl.concat([
-        objects.slice(start, CHUNK_ROWS).lazy().with_columns(slot).select(**canonical_rows)
-        .with_columns(canonical.frame_id_expr(fps))
-        .collect()
-        # a slice of rows at a time: the columns of a whole match at once were a few hundred MB more
-        for start in range(0, objects.height, CHUNK_ROWS)
-    ], rechunk=False)
+    frame = pl.concat(
+        [
+            objects.slice(start, CHUNK_ROWS)
+            .lazy()
+            .with_columns(slot)
+            .select(**canonical_rows)
+            .with_columns(canonical.frame_id_expr(fps))
+            .collect()
+            # a slice of rows at a time: the columns of a whole match at once were a few hundred MB more
+            for start in range(0, objects.height, CHUNK_ROWS)
+        ],
+        rechunk=False,
+    )
     del objects
     # each id is once per frame (parse): two rows of one player in a frame need two ids with one team and
     # jersey on the sheet, so the rows are searched only when the sheet has such a pair
     shared = meta["sheet"].select(pl.struct("team", "sheet_jersey").is_duplicated().any()).item()
     dup = canonical.duplicate_players(frame) if shared else frame.clear().select("frame_id", "player_id")
     if dup.height:
-        raise FeedError(meta_file, f"two players share jersey {dup['player_id'][0]} in frame {dup['frame_id'][0]}: "
-                        "check the team sheet")
+        raise FeedError(
+            meta_file,
+            f"two players share jersey {dup['player_id'][0]} in frame {dup['frame_id'][0]}: check the team sheet",
+        )
     # CDF is standardised (home attacks left to right in every period): nothing to rotate.
     tracking = canonical.finalise(frame, delivery.match_id, FORMAT, delivery.fingerprint)
-    period_start_ms = {str(p): round((start - f0) * 1000 / fps) for p, start in meta["period_starts"].items()
-                       if p in seen and f0 <= start <= seen[p][0] and seen[p][1] <= meta["period_ends"].get(p, seen[p][1])}
+    period_start_ms = {
+        str(p): round((start - f0) * 1000 / fps)
+        for p, start in meta["period_starts"].items()
+        if p in seen and f0 <= start <= seen[p][0] and seen[p][1] <= meta["period_ends"].get(p, seen[p][1])
+    }
     info = FeedInfo(
         format=FORMAT,
         files=[tracking_file, meta_file],

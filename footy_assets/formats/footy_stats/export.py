@@ -1,6 +1,7 @@
 """Canonical tracking -> the vendor's tracking download (the vendor's tracking-download API).
 
-Columns and types exactly as the vendor's download: ``timestamp`` int32 (ms), ``role``, ``player_id`` (``"0-10"`` or null),
+Columns and types exactly as the vendor's download: ``timestamp`` int32 (ms), ``role``, ``player_id`` (``"0-10"`` or
+null),
 ``player_id_conf`` float16, ``x``/``y`` int16 centimetres from the bottom-left corner, ``bbox_x``/``bbox_y``
 int16 pixels. Positions are the canonical ones (home attacking towards x = 105 m in every period): the
 download does not promise a direction, and readers decide it from the goal keepers. Rows without a pitch
@@ -37,10 +38,12 @@ def render(tracking: pl.DataFrame, match: dict, file_format: str = "parquet") ->
     files: dict[str, bytes] = {}
     if file_format == "parquet":
         table = frame.to_arrow()
-        table = table.set_column(table.schema.get_field_index("player_id_conf"), "player_id_conf",
-                                 table["player_id_conf"].cast(pa.float16()))
-        table = table.cast(pa.schema([f.with_type(pa.string()) if pa.types.is_large_string(f.type) else f
-                                      for f in table.schema]))
+        table = table.set_column(
+            table.schema.get_field_index("player_id_conf"), "player_id_conf", table["player_id_conf"].cast(pa.float16())
+        )
+        table = table.cast(
+            pa.schema([f.with_type(pa.string()) if pa.types.is_large_string(f.type) else f for f in table.schema])
+        )
         out = io.BytesIO()
         pq.write_table(table, out)
         files["tracking.parquet"] = out.getvalue()
@@ -48,6 +51,7 @@ def render(tracking: pl.DataFrame, match: dict, file_format: str = "parquet") ->
         body = frame.write_ndjson().strip().replace("\n", ",\n")
         files["tracking.json"] = ("[\n" + body + "\n]\n").encode()
     if (float(match["pitch_length_m"]), float(match["pitch_width_m"])) != (105.0, 68.0):
-        files["pitch.json"] = json.dumps({"length": float(match["pitch_length_m"]),
-                                          "width": float(match["pitch_width_m"])}).encode()
+        files["pitch.json"] = json.dumps(
+            {"length": float(match["pitch_length_m"]), "width": float(match["pitch_width_m"])}
+        ).encode()
     return files

@@ -15,9 +15,8 @@ import re
 import polars as pl
 
 from footy_assets.core import canonical
-from footy_assets.formats.footy_stats.contract import FootyStatsRows
-from footy_assets.formats.common import Delivery
 from footy_assets.formats.common import (
+    Delivery,
     FeedError,
     FeedInfo,
     ReadResult,
@@ -30,6 +29,7 @@ from footy_assets.formats.common import (
     strip_bom,
     validate_vendor_rows,
 )
+from footy_assets.formats.footy_stats.contract import FootyStatsRows
 
 FORMAT = "footy_stats"
 COLUMNS: dict[str, pl.DataType] = {
@@ -58,14 +58,19 @@ def _conform(frame: pl.DataFrame, file: str) -> pl.DataFrame:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
             continue
         have = frame.schema[name]
-        wrong = (not (have.is_numeric() or have == pl.Null)) if dtype.is_numeric() else \
-            have not in (pl.String, pl.Categorical, pl.Null) and not isinstance(have, pl.Enum)
+        wrong = (
+            (not (have.is_numeric() or have == pl.Null))
+            if dtype.is_numeric()
+            else have not in (pl.String, pl.Categorical, pl.Null) and not isinstance(have, pl.Enum)
+        )
         if wrong:  # booleans cast to 0/1 (every x on the goal line), lists and text are not the vendor's types
             first = frame[name].is_not_null().arg_true()
             kind = "a number" if dtype.is_numeric() else "text"
-            raise FeedError(file, f"column {name} is stored as {have}, not {kind} "
-                            "(the tracking download's documented types)",
-                            row=int(first[0]) if first.len() else None)
+            raise FeedError(
+                file,
+                f"column {name} is stored as {have}, not {kind} (the tracking download's documented types)",
+                row=int(first[0]) if first.len() else None,
+            )
         if dtype.is_integer() and have.is_float():
             # Centimetres are integers in the vendor schema; a fractional value is a broken file.
             bad = frame.select(pl.arg_where((pl.col(name) != pl.col(name).round(0)).fill_null(False)).first())
@@ -74,7 +79,7 @@ def _conform(frame: pl.DataFrame, file: str) -> pl.DataFrame:
                 raise FeedError(file, f"{name} = {frame[name][index]} is not a whole number", row=int(index))
         exprs.append(pl.col(name).cast(dtype, strict=False))
     out = frame.with_row_index("row").select(pl.col("row").cast(pl.Int64), *exprs)
-    for name in COLUMNS:  # a cast that produced null from a non-null value is a type error
+    for name in COLUMNS:  # noqa: PLC0206  a cast that produced null from a non-null value is a type error
         if name in frame.columns and frame[name].dtype != out[name].dtype:
             lost = out[name].is_null() & frame[name].is_not_null()
             index = lost.arg_true()
@@ -160,7 +165,7 @@ def _first_bad_row(lines: list[bytes]) -> tuple[int, str] | None:
                 continue
             if key in _NUMBER_FIELDS and (isinstance(value, bool) or not isinstance(value, (int, float))):
                 return index, f"{key} = {json.dumps(value)[:60]} is not a number"
-            if key in _NUMBER_FIELDS and isinstance(value, int) and not -2**63 <= value < 2**63:
+            if key in _NUMBER_FIELDS and isinstance(value, int) and not -(2**63) <= value < 2**63:
                 return index, f"{key} = {excerpt(value)} is past a 64-bit integer"
             if key in _TEXT_FIELDS and not isinstance(value, str):
                 return index, f"{key} = {json.dumps(value)[:60]} is not text"
@@ -177,8 +182,11 @@ def _duplicate_key_row(ndjson: bytes, rows: int) -> tuple[int, str] | None:
     if b"\\" not in ndjson and ndjson.count(b":") == keys * rows:
         return None
     lines = pl.Series(ndjson.decode("utf-8", "replace").split("\n"))
-    found = pl.DataFrame({"keys": lines.str.extract_all(_KEY.pattern)}).with_row_index("i").filter(
-        (pl.col("keys").list.n_unique() < pl.col("keys").list.len()) | lines.str.contains("\\", literal=True))
+    found = (
+        pl.DataFrame({"keys": lines.str.extract_all(_KEY.pattern)})
+        .with_row_index("i")
+        .filter((pl.col("keys").list.n_unique() < pl.col("keys").list.len()) | lines.str.contains("\\", literal=True))
+    )
     for index in found["i"].to_list():  # rows that may repeat a key: the strict parser decides
         bad = _first_bad_row([lines[index].encode()])
         if bad is not None:
@@ -196,7 +204,7 @@ def _read_json(delivery: Delivery, file: str) -> pl.DataFrame:
             for ndjson, rows_before in _ndjson_chunks(stream, file=file):
                 try:
                     parts.append(pl.read_ndjson(io.BytesIO(ndjson), schema=schema))
-                except (Exception, pl.exceptions.PanicException) as exc:  # locate the bad object
+                except (Exception, pl.exceptions.PanicException) as exc:  # noqa: BLE001  locate the bad object
                     bad = _first_bad_row(ndjson.split(b"\n"))
                     if bad is None:
                         raise FeedError(file, f"could not read rows: {str(exc)[:200]}") from None
@@ -216,12 +224,10 @@ def _read_json(delivery: Delivery, file: str) -> pl.DataFrame:
 
 def parse(delivery: Delivery) -> tuple[pl.DataFrame, str]:
     """The vendor rows of a footy_stats match folder, validated; and the name of the file read."""
-    names = {f for f in delivery.names}
+    names = set(delivery.names)
     present = [n for n in ("tracking.parquet", "tracking.json") if n in names]
     if not present:
-        raise FeedError(
-            delivery.match_id, f"no tracking.parquet or tracking.json (found: {', '.join(sorted(names))})"
-        )
+        raise FeedError(delivery.match_id, f"no tracking.parquet or tracking.json (found: {', '.join(sorted(names))})")
     if len(present) > 1:
         raise FeedError("tracking.parquet", "both tracking.parquet and tracking.json are landed: keep one")
     file = present[0]
@@ -235,8 +241,12 @@ def parse(delivery: Delivery) -> tuple[pl.DataFrame, str]:
     wrong = ids.filter(~ids.str.contains(r"^[01]-[0-9]{1,3}$"))
     if wrong.len():
         odd = rows.select(pl.arg_where(pl.col("player_id").is_in(wrong.implode())).first()).item()
-        raise FeedError(file, f"player_id = {excerpt(rows['player_id'][odd])} is not team-jersey (0 or 1, a dash, "
-                        "a jersey number of 1-3 ASCII digits: \"0-10\")", row=int(rows["row"][odd]))
+        raise FeedError(
+            file,
+            f"player_id = {excerpt(rows['player_id'][odd])} is not team-jersey (0 or 1, a dash, "
+            'a jersey number of 1-3 ASCII digits: "0-10")',
+            row=int(rows["row"][odd]),
+        )
     rows = validate_vendor_rows(rows, FootyStatsRows, file, "row", unit="row")
     return rows, file
 
@@ -250,23 +260,44 @@ def check_clock(rows: pl.DataFrame, file: str) -> int:
     (a 40-billion-ms step, a row 23 days late), a "period" spanning less than 10 s of frames once the clock has
     more than one (a lone row after a 300 s gap), timestamps stepping by something no whole frame rate gives
     (714 ms is 1.4 fps: rounded it would merge frames). Vectorised over the distinct timestamps."""
-    times = (rows.lazy().group_by("timestamp").agg(pl.col("row").min()).sort("timestamp")
-             .with_columns(step=pl.col("timestamp").diff()).collect())
+    times = (
+        rows.lazy()
+        .group_by("timestamp")
+        .agg(pl.col("row").min())
+        .sort("timestamp")
+        .with_columns(step=pl.col("timestamp").diff())
+        .collect()
+    )
     far = times.filter(pl.col("step") > MAX_GAP_MS).head(1)
     if far.height:
         step = int(far["step"][0])
-        raise FeedError(file, f"timestamp {far['timestamp'][0]} comes {step:,} ms ({step / 86_400_000:.1f} days) after "
-                        "the frame before it: more than 3 hours without a frame is not one match's clock",
-                        row=int(far["row"][0]))
-    periods = times.with_columns(period=canonical.periods_from_gaps(pl.col("timestamp"))).group_by("period").agg(
-        span=pl.col("timestamp").max() - pl.col("timestamp").min(), frames=pl.len(),
-        first=pl.col("timestamp").min(), row=pl.col("row").first()).sort("period")
+        raise FeedError(
+            file,
+            f"timestamp {far['timestamp'][0]} comes {step:,} ms ({step / 86_400_000:.1f} days) after "
+            "the frame before it: more than 3 hours without a frame is not one match's clock",
+            row=int(far["row"][0]),
+        )
+    periods = (
+        times.with_columns(period=canonical.periods_from_gaps(pl.col("timestamp")))
+        .group_by("period")
+        .agg(
+            span=pl.col("timestamp").max() - pl.col("timestamp").min(),
+            frames=pl.len(),
+            first=pl.col("timestamp").min(),
+            row=pl.col("row").first(),
+        )
+        .sort("period")
+    )
     short = periods.filter(pl.col("span") < MIN_PERIOD_MS).head(1) if periods.height > 1 else periods.clear()
     if short.height:
         p = short.row(0, named=True)
-        raise FeedError(file, f"the frames from timestamp {p['first']} make a period (after a gap of 300 s or more) of "
-                        f"{p['frames']} frame{'s' if p['frames'] != 1 else ''} over {p['span']:,} ms: a period spans "
-                        "at least 10 s, so the clock is not one match's", row=int(p["row"]))
+        raise FeedError(
+            file,
+            f"the frames from timestamp {p['first']} make a period (after a gap of 300 s or more) of "
+            f"{p['frames']} frame{'s' if p['frames'] != 1 else ''} over {p['span']:,} ms: a period spans "
+            "at least 10 s, so the clock is not one match's",
+            row=int(p["row"]),
+        )
     try:
         fps = canonical.estimate_fps(rows["timestamp"])
     except ValueError as exc:
@@ -274,8 +305,11 @@ def check_clock(rows: pl.DataFrame, file: str) -> int:
     steps = times["step"].drop_nulls()
     median = float(steps.filter(steps > 0).median())
     if abs(median - 1000.0 / fps) > 1.0:  # the clock is in whole ms: 33/34 ms steps are 30 fps
-        raise FeedError(file, f"timestamps step by {median:g} ms, {1000.0 / median:.2f} frames per second: not a whole "
-                        "frame rate (fps is stored as an integer and numbers the frames; rounded, frames would merge)")
+        raise FeedError(
+            file,
+            f"timestamps step by {median:g} ms, {1000.0 / median:.2f} frames per second: not a whole "
+            "frame rate (fps is stored as an integer and numbers the frames; rounded, frames would merge)",
+        )
     return fps
 
 
@@ -284,8 +318,9 @@ def _identities(rows: pl.DataFrame) -> pl.DataFrame:
     parts = pl.col("player_id").str.split_exact("-", 1)
     return (
         rows.select(pl.col("player_id").unique().drop_nulls())
-        .with_columns(team=parts.struct.field("field_0").cast(pl.Int8),
-                      jersey=parts.struct.field("field_1").cast(pl.Int16))
+        .with_columns(
+            team=parts.struct.field("field_0").cast(pl.Int8), jersey=parts.struct.field("field_1").cast(pl.Int16)
+        )
         .with_columns(canonical_id=pl.format("{}-{}", "team", "jersey"))
     )
 
@@ -296,8 +331,10 @@ def read(delivery: Delivery) -> ReadResult:
     length, width = read_pitch_json(delivery)
     fps = check_clock(rows, file)
     ids = _identities(rows)
-    lookup = {name: pl.col("player_id").replace_strict(ids["player_id"], ids[name], default=None)
-              for name in ("team", "jersey", "canonical_id")}
+    lookup = {
+        name: pl.col("player_id").replace_strict(ids["player_id"], ids[name], default=None)
+        for name in ("team", "jersey", "canonical_id")
+    }
     located = rows.lazy().filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
     frame = (
         canonical.in_time_order(located, "timestamp")

@@ -23,8 +23,9 @@ def write_footy_stats(truth: pl.DataFrame, folder: Path, file_format: str = "par
         timestamp=pl.col("timestamp_ms").cast(pl.Int32),
         role="role",
         player_id=pid,
-        player_id_conf=pl.when(pid.is_not_null()).then(
-            pl.Series(rng.uniform(0.6, 1.0, stadium.height)).round(3)).cast(pl.Float32),
+        player_id_conf=pl.when(pid.is_not_null())
+        .then(pl.Series(rng.uniform(0.6, 1.0, stadium.height)).round(3))
+        .cast(pl.Float32),
         x=((pl.col("x") + LENGTH / 2) * 100).round(0).cast(pl.Int16),
         y=((pl.col("y") + WIDTH / 2) * 100).round(0).cast(pl.Int16),
         bbox_x=(960 + pl.col("x") * 15).round(0).cast(pl.Int16),

@@ -13,13 +13,14 @@ from __future__ import annotations
 import polars as pl
 
 
-
 def render(tracking: pl.DataFrame, match: dict) -> dict[str, bytes]:
     from footy_assets.formats.common import ExportError
 
     if match["format"] != "footy_track":
-        raise ExportError(f"{match['match_id']}: the mot export needs a footy_track match (boxes and track ids); "
-                          f"this one came as {match['format']}")
+        raise ExportError(
+            f"{match['match_id']}: the mot export needs a footy_track match (boxes and track ids); "
+            f"this one came as {match['format']}"
+        )
     boxes = tracking.filter(pl.col("bbox_w").is_not_null() & pl.col("track_id").is_not_null())
     lines = boxes.sort("frame_id", pl.col("track_id").cast(pl.Int64)).select(
         frame=pl.col("frame_id") + 1,

@@ -27,9 +27,8 @@ import numpy as np
 import polars as pl
 
 from footy_assets.core import canonical
-from footy_assets.formats.footy_track.contract import FootyTrackRows
-from footy_assets.formats.common import Delivery
 from footy_assets.formats.common import (
+    Delivery,
     FeedError,
     FeedInfo,
     ReadResult,
@@ -39,12 +38,18 @@ from footy_assets.formats.common import (
     refuse_implausible_rows,
     validate_vendor_rows,
 )
+from footy_assets.formats.footy_track.contract import FootyTrackRows
 
 FORMAT = "footy_track"
 TRACKS_FILE, META_FILE = "tracks.parquet", "tracks_meta.json"
 SCHEMA_MAJOR = "1"
-ROLE_OF_LABEL = {"player": "player", "goalkeeper": "goal_keeper", "goal_keeper": "goal_keeper",
-                 "referee": "referee", "ball": "ball"}
+ROLE_OF_LABEL = {
+    "player": "player",
+    "goalkeeper": "goal_keeper",
+    "goal_keeper": "goal_keeper",
+    "referee": "referee",
+    "ball": "ball",
+}
 TEAM_OF_ID = {"home": 0, "away": 1, "0": 0, "1": 1}
 COLUMNS: dict[str, pl.DataType] = {
     "frame_index": pl.Int32,
@@ -61,7 +66,12 @@ COLUMNS: dict[str, pl.DataType] = {
 
 
 def _number(value, where: str, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not lo <= value <= hi:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not lo <= value <= hi
+    ):
         raise FeedError(META_FILE, f"{where} must be a number within {lo:g}..{hi:g}, got {excerpt(value)}")
     return float(value)
 
@@ -94,8 +104,11 @@ def resolve_identities(tracks: dict) -> pl.DataFrame:
     keys = list(tracks)
     bad_key = next((k for k in keys if not TRACK_KEY.fullmatch(k)), None)
     if bad_key is not None:
-        raise FeedError(META_FILE, f"tracks.{excerpt(bad_key)}: track ids are ASCII decimal integers from 1 without "
-                        f"leading zeros (\"1\", \"17\"), got {excerpt(bad_key)}")
+        raise FeedError(
+            META_FILE,
+            f"tracks.{excerpt(bad_key)}: track ids are ASCII decimal integers from 1 without "
+            f'leading zeros ("1", "17"), got {excerpt(bad_key)}',
+        )
     too_big = next((k for k in keys if len(k) > 10 or int(k) >= 2**31), None)
     if too_big is not None:  # the tracker's track_id is an int32 from 1
         raise FeedError(META_FILE, f"tracks.{excerpt(too_big)}: track id {excerpt(too_big)} is not an int32 from 1")
@@ -106,12 +119,19 @@ def resolve_identities(tracks: dict) -> pl.DataFrame:
     teams = [tracks[k].get("team_id") for k in keys]
     jerseys = [tracks[k].get("jersey_number") for k in keys]
     parents = [tracks[k].get("reid_parent_track_id") for k in keys]
-    _check_field(teams, lambda v: (isinstance(v, str) or type(v) is int) and str(v) in TEAM_OF_ID, keys, "team_id",
-                 '"home", "away", "0", "1" or null')
-    _check_field(jerseys, lambda v: type(v) is int and 0 <= v <= 999, keys, "jersey_number",
-                 "a whole number 0..999 or null")
-    _check_field(parents, lambda v: type(v) is int and 1 <= v < 2**31, keys, "reid_parent_track_id",
-                 "a track id or null")
+    _check_field(
+        teams,
+        lambda v: (isinstance(v, str) or type(v) is int) and str(v) in TEAM_OF_ID,
+        keys,
+        "team_id",
+        '"home", "away", "0", "1" or null',
+    )
+    _check_field(
+        jerseys, lambda v: type(v) is int and 0 <= v <= 999, keys, "jersey_number", "a whole number 0..999 or null"
+    )
+    _check_field(
+        parents, lambda v: type(v) is int and 1 <= v < 2**31, keys, "reid_parent_track_id", "a track id or null"
+    )
     n = ids.size
     order = np.argsort(ids)
     parent_id = np.array([-1 if p is None else p for p in parents], dtype=np.int64)
@@ -121,8 +141,9 @@ def resolve_identities(tracks: dict) -> pl.DataFrame:
     missing = has_parent & ((ids[at] != parent_id) if n else has_parent)
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
-        raise FeedError(META_FILE, f"tracks.{keys[i]}.reid_parent_track_id {parent_id[i]} is not a track of the "
-                        "sidecar")
+        raise FeedError(
+            META_FILE, f"tracks.{keys[i]}.reid_parent_track_id {parent_id[i]} is not a track of the sidecar"
+        )
     self_index = np.arange(n)
     parent = np.where(has_parent, at, self_index)
     root = _pointer_jump(parent)
@@ -145,7 +166,8 @@ def resolve_identities(tracks: dict) -> pl.DataFrame:
     return pl.DataFrame({"track_id": ids, "team": team, "jersey": jersey}).select(
         pl.col("track_id").cast(pl.Int32),
         pl.when(pl.col("team") >= 0).then(pl.col("team")).cast(pl.Int8).alias("team"),
-        pl.when(pl.col("jersey") >= 0).then(pl.col("jersey")).cast(pl.Int16).alias("jersey"))
+        pl.when(pl.col("jersey") >= 0).then(pl.col("jersey")).cast(pl.Int16).alias("jersey"),
+    )
 
 
 def read_meta(delivery: Delivery) -> dict:
@@ -155,8 +177,11 @@ def read_meta(delivery: Delivery) -> dict:
         raise FeedError(META_FILE, "expected a JSON object")
     version = doc.get("schema_version")
     if not isinstance(version, str) or version.split(".")[0] != SCHEMA_MAJOR:
-        raise FeedError(META_FILE, f"schema_version {excerpt(version)} is not understood: this reader reads "
-                        f"{SCHEMA_MAJOR}.x (the video tracker's documented output format)")
+        raise FeedError(
+            META_FILE,
+            f"schema_version {excerpt(version)} is not understood: this reader reads "
+            f"{SCHEMA_MAJOR}.x (the video tracker's documented output format)",
+        )
     video = doc.get("video")
     if not isinstance(video, dict):
         raise FeedError(META_FILE, "video must be an object with width, height and fps")
@@ -166,9 +191,12 @@ def read_meta(delivery: Delivery) -> dict:
     if abs(fps - round(fps)) > 1e-6:
         # frame_id = round(timestamp_ms * fps / 1000) and matches.fps / frame_state.fps are whole numbers: a
         # fractional rate rounded would merge frames (25.4 -> 25) or skip them, and every speed would be off
-        raise FeedError(META_FILE, f"video.fps {excerpt(fps)} is not a whole number of frames per second: this "
-                        "lake stores fps as an integer and numbers frames by it, so a fractional rate (29.97, 25.4) "
-                        "is not read rather than rounded")
+        raise FeedError(
+            META_FILE,
+            f"video.fps {excerpt(fps)} is not a whole number of frames per second: this "
+            "lake stores fps as an integer and numbers frames by it, so a fractional rate (29.97, 25.4) "
+            "is not read rather than rounded",
+        )
     game = doc.get("game_metadata", {})
     game = {} if game is None else game
     if not isinstance(game, dict):  # [] or 0 must not read as "no second half"
@@ -177,8 +205,11 @@ def read_meta(delivery: Delivery) -> dict:
     half = None if half is None else _number(half, "game_metadata.half_start_continuous_s", 0, 86_400)
     homography = doc.get("pitch_homography")
     if homography is not None:
-        if (not isinstance(homography, list) or len(homography) != 3
-                or any(not isinstance(row, list) or len(row) != 3 for row in homography)):
+        if (
+            not isinstance(homography, list)
+            or len(homography) != 3
+            or any(not isinstance(row, list) or len(row) != 3 for row in homography)
+        ):
             raise FeedError(META_FILE, "pitch_homography must be 3 rows of 3 numbers")
         matrix = np.array([[_number(v, "pitch_homography", -1e9, 1e9) for v in row] for row in homography])
         if abs(np.linalg.det(matrix)) < 1e-12:
@@ -187,8 +218,14 @@ def read_meta(delivery: Delivery) -> dict:
     tracks = doc.get("tracks")
     if not isinstance(tracks, dict):
         raise FeedError(META_FILE, "tracks must be an object keyed by track_id")
-    return {"width": width, "height": height, "fps": int(round(fps)), "half_start_s": half,
-            "homography": homography, "identities": resolve_identities(tracks)}
+    return {
+        "width": width,
+        "height": height,
+        "fps": round(fps),
+        "half_start_s": half,
+        "homography": homography,
+        "identities": resolve_identities(tracks),
+    }
 
 
 def _source_type_problem(name: str, have: pl.DataType, want: pl.DataType) -> str | None:
@@ -226,8 +263,9 @@ def _read_rows(delivery: Delivery) -> pl.DataFrame:
             if fractional.len():
                 i = int(fractional[0])
                 raise FeedError(TRACKS_FILE, f"{name} = {excerpt(frame[name][i])} is not a whole number", row=i)
-    out = frame.with_row_index("row").select(pl.col("row").cast(pl.Int64),
-                                             *[pl.col(c).cast(t, strict=False) for c, t in COLUMNS.items()])
+    out = frame.with_row_index("row").select(
+        pl.col("row").cast(pl.Int64), *[pl.col(c).cast(t, strict=False) for c, t in COLUMNS.items()]
+    )
     for name, dtype in COLUMNS.items():  # a cast that produced null from a value is a type error
         lost = (out[name].is_null() & frame[name].is_not_null()).arg_true()
         if lost.len():
@@ -246,11 +284,13 @@ def _pitch_positions(u: np.ndarray, v: np.ndarray, homography: np.ndarray) -> tu
 
 def read(delivery: Delivery) -> ReadResult:
     """Read one footy_track match folder into canonical tracking rows."""
-    names = {f for f in delivery.names}
+    names = set(delivery.names)
     for needed in (TRACKS_FILE, META_FILE):
         if needed not in names:
-            raise FeedError(delivery.match_id, f"expected {TRACKS_FILE} and {META_FILE}, found: "
-                            f"{', '.join(sorted(names)) or 'nothing'}")
+            raise FeedError(
+                delivery.match_id,
+                f"expected {TRACKS_FILE} and {META_FILE}, found: {', '.join(sorted(names)) or 'nothing'}",
+            )
     meta = read_meta(delivery)
     rows = validate_vendor_rows(_read_rows(delivery), FootyTrackRows, TRACKS_FILE, "row", unit="row")
     if rows.height == 0:
@@ -258,14 +298,21 @@ def read(delivery: Delivery) -> ReadResult:
     backwards = rows.filter((pl.col("frame_index").diff().over("track_id") <= 0).fill_null(False))
     if backwards.height:
         bad = backwards.row(0, named=True)
-        raise FeedError(TRACKS_FILE, f"track {bad['track_id']}: frame_index {bad['frame_index']} does not come after "
-                        "the track's previous detection (frame_index must increase within a track)", row=bad["row"])
+        raise FeedError(
+            TRACKS_FILE,
+            f"track {bad['track_id']}: frame_index {bad['frame_index']} does not come after "
+            "the track's previous detection (frame_index must increase within a track)",
+            row=bad["row"],
+        )
     back_in_time = rows.filter((pl.col("continuous_time_s").diff().over("track_id") <= 0).fill_null(False))
     if back_in_time.height:
         bad = back_in_time.row(0, named=True)
-        raise FeedError(TRACKS_FILE, f"track {bad['track_id']}: continuous_time_s {bad['continuous_time_s']} does not "
-                        "come after the track's previous detection (the clock must run forward within a track)",
-                        row=bad["row"])
+        raise FeedError(
+            TRACKS_FILE,
+            f"track {bad['track_id']}: continuous_time_s {bad['continuous_time_s']} does not "
+            "come after the track's previous detection (the clock must run forward within a track)",
+            row=bad["row"],
+        )
     identities = meta["identities"]
     unknown = rows.join(identities.select("track_id"), on="track_id", how="anti")
     if unknown.height:
@@ -285,15 +332,22 @@ def read(delivery: Delivery) -> ReadResult:
     if twice.height:  # a frame rate below the detections' (fps 1 for 25 Hz detections): frames would merge
         a, b = twice.row(0, named=True), twice.row(1, named=True)
         step = abs(b["continuous_time_s"] - a["continuous_time_s"])
-        raise FeedError(TRACKS_FILE, f"track {a['track_id']} has two detections in frame {a['frame_id']} "
-                        f"({step:.3f} s apart) at {META_FILE}'s video.fps {fps}: the frame rate is lower than the "
-                        "detections'", row=b["row"])
+        raise FeedError(
+            TRACKS_FILE,
+            f"track {a['track_id']} has two detections in frame {a['frame_id']} "
+            f"({step:.3f} s apart) at {META_FILE}'s video.fps {fps}: the frame rate is lower than the "
+            "detections'",
+            row=b["row"],
+        )
     dropped = rows.height - kept.height
     if kept.height == 0:
         raise FeedError(TRACKS_FILE, "no detection of a player, goal keeper, referee or ball")
     half = meta["half_start_s"]
-    period = (pl.lit(1, pl.Int8) if half is None
-              else pl.when(pl.col("continuous_time_s") >= half).then(2).otherwise(1).cast(pl.Int8))
+    period = (
+        pl.lit(1, pl.Int8)
+        if half is None
+        else pl.when(pl.col("continuous_time_s") >= half).then(2).otherwise(1).cast(pl.Int8)
+    )
     person = pl.col("role").is_in(["player", "goal_keeper"])
     u = (kept["bbox_x"] + kept["bbox_w"] / 2).cast(pl.Float64).to_numpy()
     v = (kept["bbox_y"] + kept["bbox_h"]).cast(pl.Float64).to_numpy()
@@ -304,11 +358,16 @@ def read(delivery: Delivery) -> ReadResult:
     frame = (
         kept.join(identities, on="track_id", how="left", maintain_order="left")
         .select(
-            "row", "timestamp_ms", "frame_id", period.alias("period"), "role",
+            "row",
+            "timestamp_ms",
+            "frame_id",
+            period.alias("period"),
+            "role",
             team=pl.when(person).then(pl.col("team")),
             jersey=pl.when(person).then(pl.col("jersey")),
             track_id=pl.col("track_id").cast(pl.String),
-            x_m=pl.Series(x_m, nan_to_null=True), y_m=pl.Series(y_m, nan_to_null=True),
+            x_m=pl.Series(x_m, nan_to_null=True),
+            y_m=pl.Series(y_m, nan_to_null=True),
             bbox_x=pl.Series(np.round(u * width)).cast(pl.Int16, strict=False),
             bbox_y=pl.Series(np.round(v * height)).cast(pl.Int16, strict=False),
             bbox_w=(pl.col("bbox_w") * width).round(0).cast(pl.Int16),
@@ -322,9 +381,12 @@ def read(delivery: Delivery) -> ReadResult:
     if dup.height:
         frame_id, player_id = dup.row(0)
         clash = frame.filter((pl.col("frame_id") == frame_id) & (pl.col("player_id") == player_id))
-        raise FeedError(TRACKS_FILE, f"player {player_id} appears twice in frame {frame_id} (tracks "
-                        f"{', '.join(clash['track_id'].to_list())}: check their identities in {META_FILE})",
-                        row=int(clash["row"].max()))
+        raise FeedError(
+            TRACKS_FILE,
+            f"player {player_id} appears twice in frame {frame_id} (tracks "
+            f"{', '.join(clash['track_id'].to_list())}: check their identities in {META_FILE})",
+            row=int(clash["row"].max()),
+        )
     refuse_implausible_rows(frame, TRACKS_FILE, "row", unit="row")
     flips = canonical.home_flip_by_period(frame) if meta["homography"] is not None else {}
     tracking = canonical.finalise(canonical.orient(frame, flips), delivery.match_id, FORMAT, delivery.fingerprint)

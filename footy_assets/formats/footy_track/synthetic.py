@@ -9,14 +9,17 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from footy_assets.core.synthetic import LENGTH, WIDTH, DROPOUT, _stadium_frame
-
+from footy_assets.core.synthetic import DROPOUT, LENGTH, WIDTH, _stadium_frame
 
 VIDEO_SIZE = (1920, 1080)
 # A fixed camera high above the near touchline that sees the whole pitch: where the stadium's corners appear in
 # the normalised image (near touchline low and wide, far touchline high and narrow: a broadcast perspective).
-CAMERA_CORNERS = {(-LENGTH / 2, -WIDTH / 2): (0.05, 0.93), (LENGTH / 2, -WIDTH / 2): (0.95, 0.93),
-                  (LENGTH / 2, WIDTH / 2): (0.78, 0.30), (-LENGTH / 2, WIDTH / 2): (0.22, 0.30)}
+CAMERA_CORNERS = {
+    (-LENGTH / 2, -WIDTH / 2): (0.05, 0.93),
+    (LENGTH / 2, -WIDTH / 2): (0.95, 0.93),
+    (LENGTH / 2, WIDTH / 2): (0.78, 0.30),
+    (-LENGTH / 2, WIDTH / 2): (0.22, 0.30),
+}
 
 
 def homography_from(points: dict[tuple[float, float], tuple[float, float]]) -> np.ndarray:
@@ -33,8 +36,14 @@ def _project(matrix: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarr
     return points[0] / points[2], points[1] / points[2]
 
 
-def write_footy_track(truth: pl.DataFrame, folder: Path, match_id: str, fps: int = 25, homography: bool = True,
-                      schema_version: str = "1.0.0") -> Path:
+def write_footy_track(
+    truth: pl.DataFrame,
+    folder: Path,
+    match_id: str,
+    fps: int = 25,
+    homography: bool = True,
+    schema_version: str = "1.0.0",
+) -> Path:
     """The video tracker's output (the video tracker's documented output format): tracks.parquet + tracks_meta.json.
 
     The stadium frame (home attacks -x in period 2) seen by a fixed broadcast camera: boxes are the bottom-centre
@@ -51,11 +60,14 @@ def write_footy_track(truth: pl.DataFrame, folder: Path, match_id: str, fps: int
     order = stadium.sort("track", "timestamp_ms")
     step = pl.col("frame").diff().over("track")
     changed = [pl.col(c).ne_missing(pl.col(c).shift().over("track")) for c in ("period", "jersey", "identified")]
-    new_segment = (step.ne_missing(1) | pl.any_horizontal(changed))
+    new_segment = step.ne_missing(1) | pl.any_horizontal(changed)
     order = order.with_columns(segment=new_segment.cum_sum())
     # track ids in order of appearance, from 1, never reused
-    first_seen = order.group_by("segment").agg(pl.col("timestamp_ms").min(), pl.col("track").first()).sort(
-        "timestamp_ms", "track")
+    first_seen = (
+        order.group_by("segment")
+        .agg(pl.col("timestamp_ms").min(), pl.col("track").first())
+        .sort("timestamp_ms", "track")
+    )
     ids = dict(zip(first_seen["segment"].to_list(), range(1, first_seen.height + 1)))
     order = order.with_columns(track_id=pl.col("segment").replace_strict(ids, return_dtype=pl.Int32))
     u, v = _project(to_image, order["x"].to_numpy(), order["y"].to_numpy())
@@ -63,11 +75,16 @@ def write_footy_track(truth: pl.DataFrame, folder: Path, match_id: str, fps: int
     h = np.where(people, 0.023 + 0.065 * (v - 0.30) / 0.63, 0.011)
     w = np.where(people, 0.4 * h, h * VIDEO_SIZE[1] / VIDEO_SIZE[0])
     # the tracker's predictions: the 3 frames before home #6's drop-out
-    before_dropout = (order.filter((pl.col("team") == DROPOUT[0]) & (pl.col("jersey") == DROPOUT[1])
-                                   & (pl.col("period") == 1))
-                      .filter(pl.col("frame").diff().shift(-1) > 1)["frame"].to_list())
-    predicted = (pl.col("team") == DROPOUT[0]) & (pl.col("jersey") == DROPOUT[1]) & pl.col("frame").is_in(
-        [f - k for f in before_dropout for k in range(3)])
+    before_dropout = (
+        order.filter((pl.col("team") == DROPOUT[0]) & (pl.col("jersey") == DROPOUT[1]) & (pl.col("period") == 1))
+        .filter(pl.col("frame").diff().shift(-1) > 1)["frame"]
+        .to_list()
+    )
+    predicted = (
+        (pl.col("team") == DROPOUT[0])
+        & (pl.col("jersey") == DROPOUT[1])
+        & pl.col("frame").is_in([f - k for f in before_dropout for k in range(3)])
+    )
     label = pl.col("role").replace({"goal_keeper": "goalkeeper"})
     rows = order.select(
         match_id=pl.lit(match_id),
@@ -85,15 +102,30 @@ def write_footy_track(truth: pl.DataFrame, folder: Path, match_id: str, fps: int
         is_interpolated=predicted.fill_null(False),
     )
     staff_id = len(ids) + 1
-    staff = rows.head(10).with_columns(track_id=pl.lit(staff_id, pl.Int32), label=pl.lit("staff"),
-                                       bbox_x=pl.lit(0.01, pl.Float32), bbox_y=pl.lit(0.5, pl.Float32))
+    staff = rows.head(10).with_columns(
+        track_id=pl.lit(staff_id, pl.Int32),
+        label=pl.lit("staff"),
+        bbox_x=pl.lit(0.01, pl.Float32),
+        bbox_y=pl.lit(0.5, pl.Float32),
+    )
     rows = pl.concat([rows, staff]).sort("frame_index", "track_id")
-    segments = (order.group_by("segment", maintain_order=True)
-                .agg(pl.col("track_id").first(), pl.col("track").first(), pl.col("role").first(),
-                     pl.col("team").first(), pl.col("jersey").first(), pl.col("identified").first(),
-                     pl.col("period").first(), start_frame=pl.col("frame").min(), end_frame=pl.col("frame").max(),
-                     start=pl.col("timestamp_ms").min(), end=pl.col("timestamp_ms").max())
-                .sort("track", "start"))
+    segments = (
+        order.group_by("segment", maintain_order=True)
+        .agg(
+            pl.col("track_id").first(),
+            pl.col("track").first(),
+            pl.col("role").first(),
+            pl.col("team").first(),
+            pl.col("jersey").first(),
+            pl.col("identified").first(),
+            pl.col("period").first(),
+            start_frame=pl.col("frame").min(),
+            end_frame=pl.col("frame").max(),
+            start=pl.col("timestamp_ms").min(),
+            end=pl.col("timestamp_ms").max(),
+        )
+        .sort("track", "start")
+    )
     tracks, last_identified = {}, {}
     for seg in segments.iter_rows(named=True):  # per track segment (a few dozen), not per frame
         person = seg["role"] in ("player", "goal_keeper")
@@ -102,8 +134,10 @@ def write_footy_track(truth: pl.DataFrame, folder: Path, match_id: str, fps: int
         own = person and seg["identified"] and parent is None
         tracks[str(seg["track_id"])] = {
             "label": "goalkeeper" if seg["role"] == "goal_keeper" else seg["role"],
-            "start_frame": seg["start_frame"], "end_frame": seg["end_frame"],
-            "start_continuous_time_s": seg["start"] / 1000, "end_continuous_time_s": seg["end"] / 1000,
+            "start_frame": seg["start_frame"],
+            "end_frame": seg["end_frame"],
+            "start_continuous_time_s": seg["start"] / 1000,
+            "end_continuous_time_s": seg["end"] / 1000,
             "team_id": ("home", "away")[seg["team"]] if own else None,
             "jersey_number": seg["jersey"] if own else None,
             "player_id": f"{('home', 'away')[seg['team']]}_{seg['jersey']}" if own else None,
@@ -111,8 +145,15 @@ def write_footy_track(truth: pl.DataFrame, folder: Path, match_id: str, fps: int
         }
         if person and seg["identified"]:
             last_identified.setdefault(key, seg["track_id"])
-    tracks[str(staff_id)] = {"label": "staff", "start_frame": 0, "end_frame": 9, "team_id": None,
-                             "jersey_number": None, "player_id": None, "reid_parent_track_id": None}
+    tracks[str(staff_id)] = {
+        "label": "staff",
+        "start_frame": 0,
+        "end_frame": 9,
+        "team_id": None,
+        "jersey_number": None,
+        "player_id": None,
+        "reid_parent_track_id": None,
+    }
     half_start = truth.filter(pl.col("period") == 2)["timestamp_ms"].min()
     meta = {
         "schema_version": schema_version,

@@ -5,7 +5,8 @@
 Quirks handled: object ids that are strings; ``match_ms`` of -1 (before kick-off, breaks: not play, but
 counted); team codes 0 home, 1 away, 2 referee, 3 home GK, 4 away GK; jersey -1 (unidentified); a ball part
 with or without a leading ``:``, empty after its ``:`` (the ball out of the tracking area: no ball row), or
-none; a match clock that restarts or continues at a new half (the system time is the clock); metres with the origin top-left and y down; spaces inside numbers (``- 1``) as
+none; a match clock that restarts or continues at a new half (the system time is the clock); metres with the origin
+top-left and y down; spaces inside numbers (``- 1``) as
 the vendor's own document shows them. Pitch size from an optional ``pitch.json``, else 105 x 68.
 """
 
@@ -15,9 +16,8 @@ import polars as pl
 
 from footy_assets.core import canonical
 from footy_assets.core.canonical import MINUTE_AT_PERIOD_START
-from footy_assets.formats.sportvu.contract import SportVuBall, SportVuObjects
-from footy_assets.formats.common import Delivery
 from footy_assets.formats.common import (
+    Delivery,
     FeedError,
     FeedInfo,
     ReadResult,
@@ -27,6 +27,7 @@ from footy_assets.formats.common import (
     text_lines,
     validate_vendor_rows,
 )
+from footy_assets.formats.sportvu.contract import SportVuBall, SportVuObjects
 
 FORMAT = "sportvu"
 TEAM_OF_CODE = {0: 0, 1: 1, 2: None, 3: 0, 4: 1}
@@ -57,7 +58,7 @@ def parse(delivery: Delivery, file: str) -> tuple[pl.DataFrame, pl.DataFrame, pl
     """Parse one message file into (messages, objects, balls), each with its source ``line``.
 
     The lines are parsed a chunk at a time (``CHUNK_LINES``): splitting a full match's messages into entries
-    and fields at once took several copies of its text (1.8 GB for 142 MB of messages). The first bad line of
+    and fields at once would hold several copies of its text. The first bad line of
     the file is reported: chunks go in file order."""
     lines = _lines(delivery, file)
     parts = [_parse_lines(lines.slice(start, CHUNK_LINES), file) for start in range(0, lines.height, CHUNK_LINES)]
@@ -80,8 +81,12 @@ def _parse_lines(lines: pl.DataFrame, file: str) -> tuple[pl.DataFrame, pl.DataF
     # exception is an empty ball part after its ':' (``...;:``): the ball is out of the tracking area and the
     # format omits what it does not track, so the message ends at the ':'. Cut inside a value, it is refused.
     end = pl.col("text").str.strip_chars_end().str.tail(16)
-    _fail_on(split, ~(end.str.ends_with(";") | end.str.contains(r";\s*:$")), file,
-             "the message is cut short (it does not end with ';', nor with an empty ball part ';:')")
+    _fail_on(
+        split,
+        ~(end.str.ends_with(";") | end.str.contains(r";\s*:$")),
+        file,
+        "the message is cut short (it does not end with ';', nor with an empty ball part ';:')",
+    )
     _fail_on(
         split,
         ~pl.col("header").str.contains(";"),
@@ -152,10 +157,15 @@ def _parse_lines(lines: pl.DataFrame, file: str) -> tuple[pl.DataFrame, pl.DataF
     _fail_on(balls, pl.col("line").is_duplicated(), file, "more than one ball in one message")
     objects = validate_vendor_rows(objects.drop("item"), SportVuObjects, file, "line").select(
         # validated: the message's clock is the message's (joined back by line), codes fit small integers
-        "line", pl.col("team_code").cast(pl.Int8), pl.col("jersey").cast(pl.Int16), "x", "y",
+        "line",
+        pl.col("team_code").cast(pl.Int8),
+        pl.col("jersey").cast(pl.Int16),
+        "x",
+        "y",
         # ids as categories: the split strings point into the chunk's text and would keep all of it alive
         # (116 MB of a full match's text held by 3 M short ids)
-        pl.col("object_id").cast(pl.Categorical))
+        pl.col("object_id").cast(pl.Categorical),
+    )
     balls = validate_vendor_rows(balls, SportVuBall, file, "line").drop("item")
     return messages, objects, balls
 
@@ -169,8 +179,11 @@ def period_starts_from_game_clock(play: pl.DataFrame, t0: int) -> dict[str, int]
     """
     per_half = (
         play.group_by("half")
-        .agg(first=pl.col("system_time_ms").min(), low=pl.col("match_ms").min(),
-             offset=(pl.col("system_time_ms") - pl.col("match_ms")).median())
+        .agg(
+            first=pl.col("system_time_ms").min(),
+            low=pl.col("match_ms").min(),
+            offset=(pl.col("system_time_ms") - pl.col("match_ms")).median(),
+        )
         .sort("half")
     )
     starts = {}
@@ -184,8 +197,9 @@ def period_starts_from_game_clock(play: pl.DataFrame, t0: int) -> dict[str, int]
     return starts
 
 
-def _rows_in_order(objects: pl.DataFrame, balls: pl.DataFrame, play_lines: pl.DataFrame, length: float,
-                   width: float, t0: int, fps: int) -> pl.DataFrame:
+def _rows_in_order(
+    objects: pl.DataFrame, balls: pl.DataFrame, play_lines: pl.DataFrame, length: float, width: float, t0: int, fps: int
+) -> pl.DataFrame:
     """Tracking rows (before orientation) of the messages in play: each message's objects in order, then its
     ball; centred metres, the canonical clock and frame. Built a slice of messages at a time (``CHUNK_LINES``):
     the joined and merged columns of a whole match at once were half a GB on top of the parsed entries."""
@@ -196,22 +210,41 @@ def _rows_in_order(objects: pl.DataFrame, balls: pl.DataFrame, play_lines: pl.Da
     for lo, hi in zip(starts, [*starts[1:], None]):
         plays = _lines_between(play_lines, lo, hi).lazy()
 
+        # called within this iteration only: the chunk's bounds are the current ones
         def in_play_rows(entries: pl.DataFrame, **identity) -> pl.LazyFrame:
             """The entries of the messages in play, with their message's clock and centred metres."""
-            return _lines_between(entries, lo, hi).lazy().join(plays, on="line", maintain_order="left").select(
-                "line", "system_time_ms", "period", "in_play", **identity,
-                # origin top-left, y down -> centre origin, y up; in the canonical type already (a copy less)
-                x_m=(pl.col("x") - length / 2).cast(pl.Float32),
-                y_m=(width / 2 - pl.col("y")).cast(pl.Float32),
+            return (
+                _lines_between(entries, lo, hi)  # noqa: B023
+                .lazy()
+                .join(plays, on="line", maintain_order="left")  # noqa: B023
+                .select(
+                    "line",
+                    "system_time_ms",
+                    "period",
+                    "in_play",
+                    **identity,
+                    # origin top-left, y down -> centre origin, y up; in the canonical type already (a copy less)
+                    x_m=(pl.col("x") - length / 2).cast(pl.Float32),
+                    y_m=(width / 2 - pl.col("y")).cast(pl.Float32),
+                )
             )
 
         people = in_play_rows(
-            objects, role=role, team=team,
+            objects,
+            role=role,
+            team=team,
             jersey=pl.when((pl.col("jersey") >= 0) & (pl.col("team_code") != 2)).then(pl.col("jersey")).cast(pl.Int16),
-            track_id=pl.col("object_id"), z_m=pl.lit(None, dtype=pl.Float32))
+            track_id=pl.col("object_id"),
+            z_m=pl.lit(None, dtype=pl.Float32),
+        )
         ball = in_play_rows(
-            balls, role=pl.lit("ball"), team=pl.lit(None, dtype=pl.Int8), jersey=pl.lit(None, dtype=pl.Int16),
-            track_id=pl.lit(None, dtype=pl.Categorical), z_m=pl.col("z").cast(pl.Float32))
+            balls,
+            role=pl.lit("ball"),
+            team=pl.lit(None, dtype=pl.Int8),
+            jersey=pl.lit(None, dtype=pl.Int16),
+            track_id=pl.lit(None, dtype=pl.Categorical),
+            z_m=pl.col("z").cast(pl.Float32),
+        )
         # Entries are in file (line) order, as parsed: merge players and ball by line, keeping that order (the
         # key puts a message's ball after its objects: no ties between the two for the merge to break).
         chunks.append(
@@ -250,11 +283,14 @@ def read(delivery: Delivery) -> ReadResult:
     t0 = int(play.filter(pl.col("half") == first_period)["system_time_ms"].min())
     if (play["system_time_ms"] < t0).any():
         bad = play.filter(pl.col("system_time_ms") < t0).row(0, named=True)
-        raise FeedError(file, f"a message of half {bad['half']} is older than the kick-off of half {first_period}", line=bad["line"])
+        raise FeedError(
+            file, f"a message of half {bad['half']} is older than the kick-off of half {first_period}", line=bad["line"]
+        )
     fps = canonical.estimate_fps(play["system_time_ms"])
     # The pause flag is the only in-play signal SportVU gives: paused (1) means the ball is out of play.
-    play_lines = play.select("line", "system_time_ms", period=pl.col("half").cast(pl.Int8),
-                             in_play=pl.col("paused") == 0)
+    play_lines = play.select(
+        "line", "system_time_ms", period=pl.col("half").cast(pl.Int8), in_play=pl.col("paused") == 0
+    )
 
     frame = _rows_in_order(objects, balls, play_lines, length, width, t0, fps)
     del objects, balls

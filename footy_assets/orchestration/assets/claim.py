@@ -14,6 +14,7 @@ from footy_assets.lake.store import Lake
 def run_is_live(instance: dg.DagsterInstance) -> Callable[[str], bool]:
     """Whether a run still runs, by the instance: not finished. A run this instance does not know (another home on
     the same lake) is judged by its process, like upkeep's."""
+
     def live(run_id: str) -> bool:
         run = instance.get_run_by_id(run_id)
         return run is not None and not run.is_finished
@@ -37,9 +38,15 @@ def hold_match(context: dg.AssetExecutionContext, lake: Lake) -> None:
     run, upkeep or forget holds it; fails with one line after ``FOOTY_MATCH_WAIT_S``)."""
     holder = claims.this_process("run", context.run_id)
     try:
-        claims.claim(lake, context.partition_key, holder, holder_is_live(context.instance),
-                     on_wait=lambda other: context.log.warning(
-                         f"{context.partition_key}: waiting for {other.describe()}, which is writing this match"))
+        claims.claim(
+            lake,
+            context.partition_key,
+            holder,
+            holder_is_live(context.instance),
+            on_wait=lambda other: context.log.warning(
+                f"{context.partition_key}: waiting for {other.describe()}, which is writing this match"
+            ),
+        )
     except claims.MatchBusy as exc:
         raise dg.Failure(str(exc)) from None
 

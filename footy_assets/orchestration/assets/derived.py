@@ -9,54 +9,86 @@ import base64
 
 import dagster as dg
 
-from footy_assets.orchestration.assets.claim import hold_match
 from footy_assets.chain import checks
 from footy_assets.chain.inputs import picture_uri
 from footy_assets.chain.metrics import INTERVALS_SCHEMA, Computed, MetricsStep
+from footy_assets.chain.versions import CODE_VERSIONS
 from footy_assets.core.contracts.derived import BallState, FrameState, Intervals, MatchQuality
 from footy_assets.core.metrics.ball_state import BALL_STATE_SCHEMA
 from footy_assets.core.metrics.frame_state import FRAME_STATE_SCHEMA
 from footy_assets.core.quality.match_quality import MATCH_QUALITY_SCHEMA
 from footy_assets.lake.store import Lake
+from footy_assets.orchestration.assets.claim import hold_match
 from footy_assets.orchestration.assets.results import check_result, check_specs, inputs_ready
 from footy_assets.orchestration.metadata import markdown_preview, run_stats
 from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
 from footy_assets.orchestration.resources import LakeResource
-from footy_assets.chain.versions import CODE_VERSIONS
 
 GROUP = "metrics"  # the groups in the order data flows: ingest, metrics, summaries, publish, vendor_exports
 
-SCHEMAS = {"ball_state": BALL_STATE_SCHEMA, "frame_state": FRAME_STATE_SCHEMA, "intervals": INTERVALS_SCHEMA,
-           "match_quality": MATCH_QUALITY_SCHEMA}
+SCHEMAS = {
+    "ball_state": BALL_STATE_SCHEMA,
+    "frame_state": FRAME_STATE_SCHEMA,
+    "intervals": INTERVALS_SCHEMA,
+    "match_quality": MATCH_QUALITY_SCHEMA,
+}
 
 
 def _spec(name: str, schema: dict, contract, deps: list[str], kinds: set[str], description: str) -> dg.AssetSpec:
     """The spec of one table of the step: the arguments every per-match asset shares (``per_match``)."""
     shared = per_match(GROUP, CODE_VERSIONS[name], schema, contract)
-    return dg.AssetSpec(name, deps=deps, kinds=kinds, description=description, group_name=shared["group_name"],
-                        code_version=shared["code_version"], metadata=shared["metadata"],
-                        automation_condition=shared["automation_condition"], partitions_def=match_partitions)
+    return dg.AssetSpec(
+        name,
+        deps=deps,
+        kinds=kinds,
+        description=description,
+        group_name=shared["group_name"],
+        code_version=shared["code_version"],
+        metadata=shared["metadata"],
+        automation_condition=shared["automation_condition"],
+        partitions_def=match_partitions,
+    )
 
 
 BALL_STATE = _spec(
-    "ball_state", BALL_STATE_SCHEMA, BallState, ["tracking"], {"polars", "deltalake"},
+    "ball_state",
+    BALL_STATE_SCHEMA,
+    BallState,
+    ["tracking"],
+    {"polars", "deltalake"},
     "One row per frame with a ball: position, in play, possession team (closest player within 1.5 m, kept "
-    "until the other team's).")
+    "until the other team's).",
+)
 FRAME_STATE = _spec(
-    "frame_state", FRAME_STATE_SCHEMA, FrameState, ["tracking"], {"polars", "numpy", "deltalake"},
+    "frame_state",
+    FRAME_STATE_SCHEMA,
+    FrameState,
+    ["tracking"],
+    {"polars", "numpy", "deltalake"},
     "One row per identified player or goal keeper per frame: the clock within the period and the match minute, "
     "speed (Savitzky-Golay 9/2 per track segment), whether it can be trusted, acceleration, distance, nearest "
-    "opponent, distance to the ball.")
+    "opponent, distance to the ball.",
+)
 INTERVALS = _spec(
-    "intervals", INTERVALS_SCHEMA, Intervals, ["frame_state"], {"polars", "deltalake"},
-    "Intervals of the named definitions in footy_assets/core/metrics/interval_catalog.json (sprint, high_speed_run, pressing, "
-    "acceleration, deceleration) per player, with their period, clock within the period and match minute.")
+    "intervals",
+    INTERVALS_SCHEMA,
+    Intervals,
+    ["frame_state"],
+    {"polars", "deltalake"},
+    "Intervals of the named definitions in footy_assets/core/metrics/interval_catalog.json (sprint, high_speed_run, pressing, "  # noqa: E501
+    "acceleration, deceleration) per player, with their period, clock within the period and match minute.",
+)
 MATCH_QUALITY = _spec(
-    "match_quality", MATCH_QUALITY_SCHEMA, MatchQuality, ["tracking", "frame_state"], {"polars", "deltalake"},
+    "match_quality",
+    MATCH_QUALITY_SCHEMA,
+    MatchQuality,
+    ["tracking", "frame_state"],
+    {"polars", "deltalake"},
     "Data quality per period and player, per period and team (player_id null), and per period for the whole "
     "match (team and player_id null): frames tracked, frames without the ball, drop-outs and their length, "
     "invalid speed frames, unidentified share, id_confidence quantiles, positions outside the pitch, top valid "
-    "speed. What a club reads to decide whether a match can be trusted.")
+    "speed. What a club reads to decide whether a match can be trusted.",
+)
 FRAME_STATE_CHECKS = check_specs(checks.FRAME_STATE_CHECKS)
 
 
@@ -126,8 +158,9 @@ def _frame_state_published(lake: Lake, table: Computed):
         "match_picture_file": dg.MetadataValue.path(picture),
         **_metadata(table, version),
     }
-    yield dg.MaterializeResult(asset_key="frame_state", metadata=metadata,
-                               check_results=[check_result(found) for found in table.checks])
+    yield dg.MaterializeResult(
+        asset_key="frame_state", metadata=metadata, check_results=[check_result(found) for found in table.checks]
+    )
 
 
 derived_assets = [match_metrics]

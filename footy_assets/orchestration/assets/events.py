@@ -24,19 +24,34 @@ SCHEMAS = {"events": EVENTS_SCHEMA, "lineups": LINEUPS_SCHEMA}
 
 def _spec(name: str, contract, description: str) -> dg.AssetSpec:
     shared = per_match(GROUP, CODE_VERSIONS[name], SCHEMAS[name], contract)
-    return dg.AssetSpec(name, deps=["tracking"], kinds={"polars", "deltalake"}, description=description,
-                        group_name=shared["group_name"], code_version=shared["code_version"],
-                        metadata=shared["metadata"], automation_condition=shared["automation_condition"],
-                        partitions_def=match_partitions)
+    return dg.AssetSpec(
+        name,
+        deps=["tracking"],
+        kinds={"polars", "deltalake"},
+        description=description,
+        group_name=shared["group_name"],
+        code_version=shared["code_version"],
+        metadata=shared["metadata"],
+        automation_condition=shared["automation_condition"],
+        partitions_def=match_partitions,
+    )
 
 
-EVENTS = _spec("events", Events, "One row per delivered event (CDF events.jsonl: in the match's CDF folder or in "
-               "landing/events/<match_id>/), with the tracking frame where it happened (frame_id, frame_id_end), "
-               "the sync's score and status, the clock offset removed and the actor's and the ball's positions at "
-               "that frame. No rows for a match delivered without event data.")
-LINEUPS = _spec("lineups", Lineups, "One row per person on the match sheet (CDF match.json): players with names, "
-                "jersey, position, starter, minutes on and off, goals and cards; coaches and officials with their "
-                "role. No rows for a match delivered without a match sheet.")
+EVENTS = _spec(
+    "events",
+    Events,
+    "One row per delivered event (CDF events.jsonl: in the match's CDF folder or in "
+    "landing/events/<match_id>/), with the tracking frame where it happened (frame_id, frame_id_end), "
+    "the sync's score and status, the clock offset removed and the actor's and the ball's positions at "
+    "that frame. No rows for a match delivered without event data.",
+)
+LINEUPS = _spec(
+    "lineups",
+    Lineups,
+    "One row per person on the match sheet (CDF match.json): players with names, "
+    "jersey, position, starter, minutes on and off, goals and cards; coaches and officials with their "
+    "role. No rows for a match delivered without a match sheet.",
+)
 
 
 @dg.multi_asset(
@@ -66,14 +81,21 @@ def match_events(context: dg.AssetExecutionContext, lake: LakeResource):
 
 def _published(lake: Lake, table: Computed, check_results=()) -> dg.MaterializeResult:
     version = lake.write_delivery(table.table, table.match_id, table.fingerprint, table.frame, SCHEMAS[table.table])
-    return dg.MaterializeResult(asset_key=table.table, check_results=list(check_results), metadata={
-        "dagster/row_count": table.frame.height,
-        **{k: (dg.MetadataValue.json(v) if isinstance(v, dict) else v) for k, v in table.facts.items()
-           if v is not None},
-        "delta_version": version,
-        **run_stats(table.started),
-        "preview": markdown_preview(table.frame),
-    })
+    return dg.MaterializeResult(
+        asset_key=table.table,
+        check_results=list(check_results),
+        metadata={
+            "dagster/row_count": table.frame.height,
+            **{
+                k: (dg.MetadataValue.json(v) if isinstance(v, dict) else v)
+                for k, v in table.facts.items()
+                if v is not None
+            },
+            "delta_version": version,
+            **run_stats(table.started),
+            "preview": markdown_preview(table.frame),
+        },
+    )
 
 
 events_assets = [match_events]

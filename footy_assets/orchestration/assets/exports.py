@@ -34,15 +34,18 @@ def vendor_exports(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.
     written, skipped = {}, {}
     for fmt in formats:
         try:
-            written[fmt] = export_match(lake.lake, match_id, fmt, lake.lake.join("_exports", match_id, fmt),
-                                           overwrite=True)  # its own folder, replaced at each run
+            written[fmt] = export_match(
+                lake.lake, match_id, fmt, lake.lake.join("_exports", match_id, fmt), overwrite=True
+            )  # its own folder, replaced at each run
         except ExportError as exc:  # e.g. no pitch positions: that format does not apply
             skipped[fmt] = str(exc)
-    return dg.MaterializeResult(metadata={
-        **{f"{fmt}_files": dg.MetadataValue.json(files) for fmt, files in written.items()},
-        **({"skipped": dg.MetadataValue.json(skipped)} if skipped else {}),
-        **run_stats(started),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            **{f"{fmt}_files": dg.MetadataValue.json(files) for fmt, files in written.items()},
+            **({"skipped": dg.MetadataValue.json(skipped)} if skipped else {}),
+            **run_stats(started),
+        }
+    )
 
 
 export_assets = [vendor_exports]

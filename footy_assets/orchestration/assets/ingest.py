@@ -4,29 +4,28 @@ Each asset is partitioned by match and writes its own table, one commit replacin
 time. A failure anywhere before a commit leaves the stored rows of the match exactly as they were.
 """
 
-
 import json
 import time
 
 import dagster as dg
 
-from footy_assets.orchestration.assets.claim import hold_match, release_match
 from footy_assets.chain import checks
 from footy_assets.chain.audit import audited
 from footy_assets.chain.checks import refusal_message
 from footy_assets.chain.publishing import matches_row, publish
+from footy_assets.chain.versions import CODE_VERSIONS
 from footy_assets.core.canonical import TRACKING_SCHEMA
 from footy_assets.core.contracts.matches import Matches
 from footy_assets.core.contracts.tracking import Tracking
-from footy_assets.lake.store import Lake
 from footy_assets.lake.landing import find_match
 from footy_assets.lake.matches import MATCHES_SCHEMA, raw_feed_record, raw_feed_record_uri
+from footy_assets.lake.publish import PER_MATCH_TABLES
+from footy_assets.lake.store import Lake
+from footy_assets.orchestration.assets.claim import hold_match, release_match
 from footy_assets.orchestration.assets.results import check_result, check_specs, inputs_ready
 from footy_assets.orchestration.metadata import column_schema, markdown_preview, run_stats
 from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
-from footy_assets.lake.publish import PER_MATCH_TABLES
 from footy_assets.orchestration.resources import LakeResource
-from footy_assets.chain.versions import CODE_VERSIONS
 
 GROUP = "ingest"
 PUBLISH_GROUP = "publish"  # matches, written last: its group comes after metrics and summaries in the lineage
@@ -55,8 +54,14 @@ TRACKING = dg.AssetSpec(
 TRACKING_CHECKS = check_specs(checks.TRACKING_CHECKS)
 
 
-@dg.multi_asset(specs=[RAW_FEED, TRACKING], check_specs=TRACKING_CHECKS, partitions_def=match_partitions,
-                can_subset=False, name="ingest_match", backfill_policy=ONE_MATCH_PER_RUN)
+@dg.multi_asset(
+    specs=[RAW_FEED, TRACKING],
+    check_specs=TRACKING_CHECKS,
+    partitions_def=match_partitions,
+    can_subset=False,
+    name="ingest_match",
+    backfill_policy=ONE_MATCH_PER_RUN,
+)
 def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     """raw_feed and tracking come from one read of the delivery (parsing a full match twice would double
     the cost). Write-audit-publish: the delivery is audited in memory — vendor schema,
@@ -73,8 +78,10 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     results = [check_result(found) for found in audit.checks]
     if audit.refused:
         yield from results  # recorded against the partition, so the UI shows why
-        raise dg.Failure(refusal_message(match_id, info.files, audit.refused[0]),
-                         metadata={"refused_by": [found.name for found in audit.refused]})
+        raise dg.Failure(
+            refusal_message(match_id, info.files, audit.refused[0]),
+            metadata={"refused_by": [found.name for found in audit.refused]},
+        )
     validated = time.perf_counter()
     hold_match(context, lake.lake)  # one run writes a match at a time, whoever launched it
     # the new delivery goes beside the published one (its own partition): readers see the old one until

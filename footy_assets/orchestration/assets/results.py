@@ -15,15 +15,28 @@ from footy_assets.orchestration.partitions import match_partitions
 
 def check_specs(checks: Iterable[Check]) -> list[dg.AssetCheckSpec]:
     """One partitioned ``AssetCheckSpec`` per declared check, in their order."""
-    return [dg.AssetCheckSpec(check.name, asset=check.asset, partitions_def=match_partitions, blocking=check.blocking,
-                              description=check.description) for check in checks]
+    return [
+        dg.AssetCheckSpec(
+            check.name,
+            asset=check.asset,
+            partitions_def=match_partitions,
+            blocking=check.blocking,
+            description=check.description,
+        )
+        for check in checks
+    ]
 
 
 def check_result(found: Outcome) -> dg.AssetCheckResult:
     """A check's outcome on the partition's match: an error when the check blocks, else a warning."""
     severity = dg.AssetCheckSeverity.ERROR if found.check.blocking else dg.AssetCheckSeverity.WARN
-    return dg.AssetCheckResult(asset_key=found.check.asset, check_name=found.name, passed=found.passed,
-                               severity=severity, metadata=found.metadata)
+    return dg.AssetCheckResult(
+        asset_key=found.check.asset,
+        check_name=found.name,
+        passed=found.passed,
+        severity=severity,
+        metadata=found.metadata,
+    )
 
 
 @contextmanager

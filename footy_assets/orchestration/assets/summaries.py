@@ -16,19 +16,22 @@ import sqlglot
 from dagster_duckdb import DuckDBResource
 from sqlglot import exp
 
-from footy_assets.orchestration.assets.claim import hold_match
-from footy_assets.orchestration.assets.results import inputs_ready
 from footy_assets.chain.summaries import model_rows, register_match_rows  # noqa: F401 (register_match_rows: re-exported)
+from footy_assets.chain.versions import CODE_VERSIONS, SQL_DIR, model_name, sql_model_files
 from footy_assets.core.contracts.derived import PlayerMatchSummary, PlayerPeriodSummary, TeamMatchSummary
 from footy_assets.lake.store import Lake
+from footy_assets.orchestration.assets.claim import hold_match
+from footy_assets.orchestration.assets.results import inputs_ready
 from footy_assets.orchestration.metadata import markdown_preview, run_stats
 from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
 from footy_assets.orchestration.resources import LakeResource
-from footy_assets.chain.versions import CODE_VERSIONS, SQL_DIR, model_name, sql_model_files
 
 GROUP = "summaries"
-CONTRACTS = {"player_period_summary": PlayerPeriodSummary, "player_match_summary": PlayerMatchSummary,
-             "team_match_summary": TeamMatchSummary}
+CONTRACTS = {
+    "player_period_summary": PlayerPeriodSummary,
+    "player_match_summary": PlayerMatchSummary,
+    "team_match_summary": TeamMatchSummary,
+}
 
 
 def referenced_tables(sql: str) -> list[str]:
@@ -57,12 +60,23 @@ class SqlModel:
 
     @property
     def spec(self) -> dg.AssetSpec:
-        shared = per_match(GROUP, CODE_VERSIONS[self.name], contract=CONTRACTS.get(self.name),
-                           metadata={"sql": dg.MetadataValue.md(f"```sql\n{self.sql}\n```")})
-        return dg.AssetSpec(self.name, deps=list(self.deps), kinds={"duckdb", "sql", "deltalake"},
-                            description=leading_comment(self.sql), group_name=shared["group_name"],
-                            code_version=shared["code_version"], metadata=shared["metadata"],
-                            automation_condition=shared["automation_condition"], partitions_def=match_partitions)
+        shared = per_match(
+            GROUP,
+            CODE_VERSIONS[self.name],
+            contract=CONTRACTS.get(self.name),
+            metadata={"sql": dg.MetadataValue.md(f"```sql\n{self.sql}\n```")},
+        )
+        return dg.AssetSpec(
+            self.name,
+            deps=list(self.deps),
+            kinds={"duckdb", "sql", "deltalake"},
+            description=leading_comment(self.sql),
+            group_name=shared["group_name"],
+            code_version=shared["code_version"],
+            metadata=shared["metadata"],
+            automation_condition=shared["automation_condition"],
+            partitions_def=match_partitions,
+        )
 
 
 def sql_models(folder: Traversable = SQL_DIR) -> list[SqlModel]:
@@ -97,22 +111,27 @@ def summary_models(context: dg.AssetExecutionContext, lake: LakeResource, duckdb
                 yield run_model(con, lake.lake, model, match_id, registered)
 
 
-def run_model(con, lake: Lake, model: SqlModel, match_id: str, registered: set[str] | None = None
-              ) -> dg.MaterializeResult:
+def run_model(
+    con, lake: Lake, model: SqlModel, match_id: str, registered: set[str] | None = None
+) -> dg.MaterializeResult:
     """Run one model for one match on ``con`` and replace the match's rows of its table. ``registered``: the
     tables already registered on ``con`` by earlier models of the step (``chain.summaries.model_rows``)."""
     registered = set() if registered is None else registered
     with inputs_ready():
-        frame, fingerprint, started = model_rows(con, lake, model.name, model.sql, model.deps, match_id,
-                                                 CONTRACTS.get(model.name), registered)
+        frame, fingerprint, started = model_rows(
+            con, lake, model.name, model.sql, model.deps, match_id, CONTRACTS.get(model.name), registered
+        )
     version = lake.write_delivery(model.name, match_id, fingerprint, frame)
     registered.discard(model.name)  # a later model reading this one registers its new rows
-    return dg.MaterializeResult(asset_key=model.name, metadata={
-        "dagster/row_count": frame.height,
-        "delta_version": version,
-        **run_stats(started),
-        "preview": markdown_preview(frame),
-    })
+    return dg.MaterializeResult(
+        asset_key=model.name,
+        metadata={
+            "dagster/row_count": frame.height,
+            "delta_version": version,
+            **run_stats(started),
+            "preview": markdown_preview(frame),
+        },
+    )
 
 
 summary_assets = [summary_models]

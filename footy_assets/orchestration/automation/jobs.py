@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from footy_assets.orchestration.tags import WHOLE_CHAIN_TAG
 from footy_assets.orchestration.partitions import match_partitions
 from footy_assets.orchestration.registry import chain_assets
+from footy_assets.orchestration.tags import WHOLE_CHAIN_TAG
 
 match_job = dg.define_asset_job(
     "match_job",

@@ -14,19 +14,19 @@ from datetime import datetime
 
 import dagster as dg
 
-from footy_assets.orchestration.automation.jobs import match_job
-from footy_assets.orchestration.tags import MATCH_TAG, STATUS_TAG, TRIGGER_TAG
+from footy_assets.chain.planning import plan_matches, verified_on
 from footy_assets.lake.store import Lake
+from footy_assets.orchestration.automation.jobs import match_job
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
-from footy_assets.orchestration.runner import plan_matches
-from footy_assets.chain.planning import verified_on
 from footy_assets.orchestration.resources import LakeResource
+from footy_assets.orchestration.tags import MATCH_TAG, STATUS_TAG, TRIGGER_TAG
 
 BACKFILL_CRON = os.environ.get("FOOTY_BACKFILL_CRON", "0 3 * * *")
 
 
-def backfill_requests(lake: Lake, instance: dg.DagsterInstance,
-                      when: datetime | None = None) -> tuple[list[dg.RunRequest], list[str]]:
+def backfill_requests(
+    lake: Lake, instance: dg.DagsterInstance, when: datetime | None = None
+) -> tuple[list[dg.RunRequest], list[str]]:
     """Run requests for every match that needs work, and partitions for landed matches not registered yet.
     Tonight's share of the matches (``verified_on``) has its files hashed again."""
     plans = plan_matches(lake, rehash=verified_on((when or datetime.now()).date()))
@@ -40,13 +40,18 @@ def backfill_requests(lake: Lake, instance: dg.DagsterInstance,
             partition_key=p.match_id,
             tags={MATCH_TAG: p.match_id, TRIGGER_TAG: "backfill", STATUS_TAG: p.status},
         )
-        for p in plans if p.needs_work
+        for p in plans
+        if p.needs_work
     ]
     return requests, missing
 
 
-@dg.schedule(job=match_job, cron_schedule=BACKFILL_CRON, default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="Nightly: materialise every landed match that is missing or stale, one match per run.")
+@dg.schedule(
+    job=match_job,
+    cron_schedule=BACKFILL_CRON,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Nightly: materialise every landed match that is missing or stale, one match per run.",
+)
 def stale_backfill_schedule(context: dg.ScheduleEvaluationContext, lake: LakeResource):
     requests, missing = backfill_requests(lake.lake, context.instance, context.scheduled_execution_time)
     if missing:

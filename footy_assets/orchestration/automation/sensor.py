@@ -10,20 +10,27 @@ is gone (a withdrawn delivery) is removed from the instance; its rows stay in th
 """
 
 import json
-from dataclasses import replace
 import os
+from dataclasses import replace
 
 import dagster as dg
 
-from footy_assets.orchestration.automation.jobs import match_job
-from footy_assets.orchestration.tags import FINGERPRINT_TAG, MATCH_TAG, TRIGGER_TAG
-from footy_assets.lake.store import Lake
-from footy_assets.lake.landing import (LandedMatch, LandingError, events_folders, landed_files, list_match_folders,
-                                      stat_signature, with_events)
+from footy_assets.chain.planning import recorded_files, stored_status
+from footy_assets.lake.landing import (
+    LandedMatch,
+    LandingError,
+    events_folders,
+    landed_files,
+    list_match_folders,
+    stat_signature,
+    with_events,
+)
 from footy_assets.lake.matches import read_matches
+from footy_assets.lake.store import Lake
+from footy_assets.orchestration.automation.jobs import match_job
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
-from footy_assets.orchestration.runner import recorded_files, stored_status
 from footy_assets.orchestration.resources import LakeResource
+from footy_assets.orchestration.tags import FINGERPRINT_TAG, MATCH_TAG, TRIGGER_TAG
 
 
 def _load_cursor(text: str | None) -> dict:
@@ -50,8 +57,9 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
         try:
             files = landed_files(lake, uri, with_hashes=False)
             if match_id in events:  # the events folder's files are part of the delivery
-                files += tuple(replace(f, name=f"events/{f.name}")
-                               for f in landed_files(lake, events[match_id], with_hashes=False))
+                files += tuple(
+                    replace(f, name=f"events/{f.name}") for f in landed_files(lake, events[match_id], with_hashes=False)
+                )
         except LandingError as exc:  # a link, FIFO or unreadable file: this match only, the tick goes on
             context.log.warning(f"landing/{fmt}/{match_id}: not materialised: {exc}")
             continue
@@ -66,8 +74,12 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
         try:
             # files whose size and modification time the lake recorded are not read again (a fresh cursor)
             recorded = recorded_files(stored[match_id]) if match_id in stored else None
-            landed = with_events(lake, LandedMatch(match_id, fmt, uri, landed_files(lake, uri, known=recorded)),
-                                 events.get(match_id), recorded)
+            landed = with_events(
+                lake,
+                LandedMatch(match_id, fmt, uri, landed_files(lake, uri, known=recorded)),
+                events.get(match_id),
+                recorded,
+            )
         except LandingError as exc:
             context.log.warning(f"landing/{fmt}/{match_id}: not materialised: {exc}")
             continue
@@ -83,20 +95,27 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
             context.log.info(f"{match_id}: already in the lake with this fingerprint: no run")
             continue
         context.log.info(f"{match_id} ({fmt}): {status} ({reason}): requesting a run")
-        requests.append(dg.RunRequest(
-            run_key=f"{match_id}:{fingerprint}",
-            partition_key=match_id,
-            tags={MATCH_TAG: match_id, FINGERPRINT_TAG: fingerprint, TRIGGER_TAG: "sensor"},
-        ))
-    partitions_request = ([match_partitions_request(new_partitions)] if new_partitions else [])
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{match_id}:{fingerprint}",
+                partition_key=match_id,
+                tags={MATCH_TAG: match_id, FINGERPRINT_TAG: fingerprint, TRIGGER_TAG: "sensor"},
+            )
+        )
+    partitions_request = [match_partitions_request(new_partitions)] if new_partitions else []
     withdrawn = withdrawn_matches(context, known, usable, refused)
     if withdrawn:
         partitions_request.append(dg.DeleteDynamicPartitionsRequest(MATCH_PARTITIONS_NAME, withdrawn))
     if not requests and not new_partitions and not withdrawn:
-        return dg.SensorResult(skip_reason=f"no new or changed delivery ({len(usable)} matches, {hashed} hashed)",
-                               cursor=json.dumps(next_cursor, sort_keys=True))
-    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partitions_request,
-                           cursor=json.dumps(next_cursor, sort_keys=True))
+        return dg.SensorResult(
+            skip_reason=f"no new or changed delivery ({len(usable)} matches, {hashed} hashed)",
+            cursor=json.dumps(next_cursor, sort_keys=True),
+        )
+    return dg.SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=partitions_request,
+        cursor=json.dumps(next_cursor, sort_keys=True),
+    )
 
 
 def withdrawn_matches(context: dg.SensorEvaluationContext, known: set[str], usable: dict, refused: dict) -> list[str]:
@@ -106,12 +125,16 @@ def withdrawn_matches(context: dg.SensorEvaluationContext, known: set[str], usab
     present = set(usable) | {key.rsplit("/", 1)[-1] for key in refused}
     gone = sorted(known - present)
     if gone and not present:
-        context.log.warning(f"the landing zone holds no match folder: {len(gone)} partition(s) kept; "
-                            "remove them with footy-assets forget ID if they were withdrawn")
+        context.log.warning(
+            f"the landing zone holds no match folder: {len(gone)} partition(s) kept; "
+            "remove them with footy-assets forget ID if they were withdrawn"
+        )
         return []
     for match_id in gone:
-        context.log.info(f"{match_id}: its landing folder is gone: partition removed (rows stay in the lake; "
-                         f"footy-assets forget {match_id} --from-lake deletes them)")
+        context.log.info(
+            f"{match_id}: its landing folder is gone: partition removed (rows stay in the lake; "
+            f"footy-assets forget {match_id} --from-lake deletes them)"
+        )
     return gone
 
 
@@ -122,15 +145,22 @@ def match_partitions_request(match_ids: list[str]) -> dg.AddDynamicPartitionsReq
 SENSOR_INTERVAL_S = int(os.environ.get("FOOTY_SENSOR_INTERVAL_S", "30"))
 
 
-@dg.sensor(job=match_job, minimum_interval_seconds=SENSOR_INTERVAL_S, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Starts a run of every match whose landed files are new or changed.")
+@dg.sensor(
+    job=match_job,
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts a run of every match whose landed files are new or changed.",
+)
 def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
     return scan_for_runs(context, lake.lake)
 
 
-@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Marks failed the command-line runs whose process is gone (killed mid-run), so none stays "
-           "STARTED and the run queue is never held up by them.")
+@dg.sensor(
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks failed the command-line runs whose process is gone (killed mid-run), so none stays "
+    "STARTED and the run queue is never held up by them.",
+)
 def dead_cli_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     from footy_assets.orchestration.instance import sweep_dead_runs
 

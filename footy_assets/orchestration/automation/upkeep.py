@@ -6,8 +6,8 @@ import os
 
 import dagster as dg
 
-from footy_assets.orchestration.resources import LakeResource
 from footy_assets.lake.upkeep import DEFAULT_RETENTION_HOURS, upkeep_lake
+from footy_assets.orchestration.resources import LakeResource
 
 UPKEEP_CRON = os.environ.get("FOOTY_UPKEEP_CRON", "0 4 * * 0")
 
@@ -20,15 +20,21 @@ class UpkeepConfig(dg.Config):
 def lake_upkeep(context: dg.OpExecutionContext, config: UpkeepConfig, lake: LakeResource) -> dg.Output:
     from footy_assets.orchestration.assets.claim import holder_is_live
 
-    reports = upkeep_lake(lake.lake, config.retention_hours,  # the short-retention warning as a warning
-                          progress=lambda s: (context.log.warning if s.startswith("warning:") else context.log.info)(s),
-                          is_live=holder_is_live(context.instance))
-    return dg.Output(None, metadata={
-        "tables": len(reports),
-        "matches_compacted": sum(len(r.matches_compacted) for r in reports),
-        "files_vacuumed": sum(r.files_vacuumed for r in reports),
-        "data_files": sum(r.files_after for r in reports),
-    })
+    reports = upkeep_lake(
+        lake.lake,
+        config.retention_hours,  # the short-retention warning as a warning
+        progress=lambda s: (context.log.warning if s.startswith("warning:") else context.log.info)(s),
+        is_live=holder_is_live(context.instance),
+    )
+    return dg.Output(
+        None,
+        metadata={
+            "tables": len(reports),
+            "matches_compacted": sum(len(r.matches_compacted) for r in reports),
+            "files_vacuumed": sum(r.files_vacuumed for r in reports),
+            "data_files": sum(r.files_after for r in reports),
+        },
+    )
 
 
 @dg.job(description="Table upkeep of the lake: compaction where it pays, Delta checkpoints, vacuum.")
@@ -36,6 +42,9 @@ def lake_upkeep_job():
     lake_upkeep()
 
 
-upkeep_schedule = dg.ScheduleDefinition(job=lake_upkeep_job, cron_schedule=UPKEEP_CRON,
-                                        default_status=dg.DefaultScheduleStatus.RUNNING,
-                                        description="Weekly: compact, checkpoint and vacuum the lake's tables.")
+upkeep_schedule = dg.ScheduleDefinition(
+    job=lake_upkeep_job,
+    cron_schedule=UPKEEP_CRON,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Weekly: compact, checkpoint and vacuum the lake's tables.",
+)

@@ -1,0 +1,110 @@
+"""Auditing the first match ahead while Dagster starts (audit.py, prefetch.py): the audit done ahead is the one
+taken, only for the very delivery it was done on, with the same error when it failed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from footy_assets.chain import prefetch
+from footy_assets.chain.audit import audit_ahead, audit_delivery, audited
+from footy_assets.formats import FeedError
+from footy_assets.lake.landing import find_match
+from footy_assets_tests.helpers import land_synthetic
+
+
+@pytest.fixture(autouse=True)
+def _nothing_pending():
+    prefetch.discard()
+    yield
+    prefetch.discard()
+
+
+def test_the_audit_ahead_is_taken_once(lake, truth):
+    land_synthetic(lake, "footy_stats", "m", truth.head(3000))
+    landed = find_match(lake, "m")
+    audit_ahead(lake, landed)
+    ahead = prefetch._pending[prefetch._key(lake, landed)].result(timeout=60)
+    assert audited(lake, landed) is ahead  # taken, not done again
+    again = audited(lake, landed)  # nothing pending any more: done afresh, same rows and findings
+    assert again is not ahead and again.tracking.equals(ahead.tracking) and again.checks == ahead.checks
+    assert [name for name, _, _ in ahead.checks] == ["no_duplicate_player_frames", "positions_on_pitch", "ball_tracked"]
+    assert all(passed for _, passed, _ in ahead.checks)
+
+
+def test_a_delivery_changed_since_is_audited_afresh(lake, truth):
+    folder = land_synthetic(lake, "footy_stats", "m", truth.head(3000))
+    before = find_match(lake, "m")
+    audit_ahead(lake, before)
+    stale = prefetch._pending[prefetch._key(lake, before)].result(timeout=60)
+    land_synthetic(lake, "footy_stats", "m", truth.head(2000))  # a re-delivery, fewer rows
+    after = find_match(lake, "m")
+    assert after.fingerprint != before.fingerprint and folder.exists()
+    fresh = audited(lake, after)
+    assert fresh is not stale and fresh.tracking.height < stale.tracking.height
+
+
+def test_a_failed_audit_ahead_fails_the_same_way_when_taken(lake, truth):
+    folder = land_synthetic(lake, "footy_stats", "m", truth.head(3000))
+    (folder / "tracking.parquet").write_bytes(b"PAR1 not really parquet")
+    landed = find_match(lake, "m")
+    audit_ahead(lake, landed)
+    with pytest.raises(FeedError) as ahead:
+        audited(lake, landed)
+    with pytest.raises(FeedError) as direct:
+        audit_delivery(lake, landed)
+    assert str(ahead.value) == str(direct.value) and "tracking.parquet" in str(ahead.value)
+
+
+def test_discard_drops_what_was_done_ahead(lake, truth):
+    land_synthetic(lake, "footy_stats", "m", truth.head(3000))
+    landed = find_match(lake, "m")
+    audit_ahead(lake, landed)
+    prefetch.discard()
+    assert prefetch.take(lake, landed) is None
+
+
+def test_planning_and_auditing_do_not_import_dagster():
+    """What the CLI does before Dagster is imported must not import it (else nothing overlaps)."""
+    code = (
+        "import sys; import footy_assets.cli, footy_assets.chain.planning, footy_assets.chain.audit; "
+        "print('dagster' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_a_delivery_withdrawn_while_dagster_starts_fails_that_match_only(lake, truth, tmp_path, monkeypatch, capsys):
+    """The CLI audits the first match ahead; if its folder is removed before the run, the run fails with the
+    landing error (not with the audit done ahead), the other match is materialised, and nothing stays held."""
+    import shutil
+
+    from footy_assets import cli
+    from footy_assets.chain import audit
+
+    gone = land_synthetic(lake, "footy_stats", "a_gone", truth.head(3000))
+    land_synthetic(lake, "footy_stats", "b_kept", truth.head(3000))
+    started = audit.audit_ahead
+
+    def then_withdraw(lake_, landed):
+        started(lake_, landed)
+        prefetch._pending[prefetch._key(lake_, landed)].result(timeout=60)  # the audit is done ahead
+        shutil.rmtree(gone)
+
+    monkeypatch.setattr(audit, "audit_ahead", then_withdraw)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    assert cli.main(["materialize", "--lake", lake.uri, "--workers", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED  a_gone" in out and "not landed" in out
+    assert "ok      b_kept" in out
+    assert not prefetch._pending

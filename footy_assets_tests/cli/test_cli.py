@@ -1,0 +1,100 @@
+"""The command line as a person uses it: help on every argument, usage errors in one line, output a person
+(and a spreadsheet) can read."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from footy_assets import cli
+from footy_assets_tests.helpers import CLI, copy_lake, run_cli
+from footy_assets_tests.seasons import same_size_change_with_old_time
+
+
+def test_every_argument_has_help_and_the_description_is_plain():
+    parser = cli.build_parser()
+    assert "``" not in (parser.description or "")
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [
+        f"{name} {action.dest}"
+        for name, p in sub.choices.items()
+        for action in p._actions
+        if not isinstance(action, argparse._HelpAction) and not action.help
+    ]
+    assert missing == []
+    assert {c.dest for c in sub._choices_actions} == set(sub.choices) and all(c.help for c in sub._choices_actions)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["materialize", "--lake", "/no/such/lake"], "no lake at /no/such/lake"),
+        (["sql", "SELECT 1", "--lake", "s3//bucket/x"], "looks like a mistyped URI"),
+        (["sql", "SELECT 1", "--lake", "gs://bucket/x"], "unsupported lake URI"),
+        (["intervals", "--match", "m", "--request", "{}", "--lake", "/no/such/lake"], "no lake at"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(argv, message):
+    done = subprocess.run([*CLI, *argv], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+
+
+def test_sql_on_a_lake_without_tables_says_so(tmp_path, capsys):
+    (tmp_path / "lake").mkdir()
+    assert cli.main(["sql", "--lake", str(tmp_path / "lake"), "SELECT * FROM tracking"]) == 2
+    err = capsys.readouterr().err
+    assert "holds no tables yet" in err and "duckdb_indexes" not in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_csv_encodes_nested_columns_as_json_and_keeps_integer_sums(skillcorner_lake, capsys):
+    query = "SELECT match_id, periods, sum(rows) AS rows_sum, sum(frames) AS frames_sum FROM matches GROUP BY ALL"
+    assert cli.main(["sql", "--lake", skillcorner_lake.uri, query, "--format", "csv"]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header == "match_id,periods,rows_sum,frames_sum"
+    assert row.startswith('skillcorner_1925299,"[{""period"": 1, ""first_frame"": ') and row.endswith(",101")
+
+
+@pytest.mark.slow
+def test_floats_print_as_stored(skillcorner_lake, capsys):
+    query = "SELECT CAST(202.64 AS FLOAT)::DOUBLE AS f, sum(x) AS s FROM (VALUES (1), (2)) AS t(x)"
+    assert cli.main(["sql", "--lake", skillcorner_lake.uri, query, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["f,s", "202.64,3"]
+
+
+def test_dotenv_gives_dagster_tools_the_project_instance(tmp_path, monkeypatch):
+    """make install writes .env with an absolute DAGSTER_HOME; Dagster's own CLI loader reads it from the working
+    directory, so `dagster job backfill` and `dg launch` use the project's instance with no export."""
+    from dagster._core.secrets.env_file import get_env_var_dict
+
+    from footy_assets.orchestration.instance import write_dotenv
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    (tmp_path / ".env").write_text("OTHER=1\nDAGSTER_HOME=/stale/path\n")
+    write_dotenv(tmp_path)
+    assert get_env_var_dict(str(tmp_path)) == {"OTHER": "1", "DAGSTER_HOME": str(tmp_path / "home")}
+    assert (tmp_path / "home" / "dagster.yaml").read_text().count("enabled: false") == 1  # telemetry off
+
+
+def test_dg_telemetry_is_off_in_the_project_settings():
+    import tomllib
+
+    from footy_assets.lake.store import PROJECT_ROOT
+
+    settings = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["dg"]["cli"]
+    assert settings["telemetry"] == {"enabled": False}
+
+
+@pytest.mark.slow
+def test_materialize_rehash_sees_a_same_size_change_with_its_old_time(lake, two_published, tmp_path):
+    copy_lake(two_published, Path(lake.uri))  # m1 (cdf) and m2 published, their files' times as recorded
+    same_size_change_with_old_time(Path(lake.uri) / "landing" / "cdf" / "m1" / "meta.json")
+    home = tmp_path / "home"
+    trusted = run_cli("materialize", "--workers", "1", lake=lake, home=home, timeout=300)
+    assert trusted.returncode == 0 and "skip    m1 (cdf): unchanged" in trusted.stdout, trusted.stdout + trusted.stderr
+    # the edit breaks meta.json, so the run itself may fail: the plan is what counts
+    rehashed = run_cli("materialize", "--workers", "1", "--rehash", lake=lake, home=home, timeout=300)
+    assert "1 to materialise" in rehashed.stdout and "m1 (cdf, changed)" in rehashed.stdout, rehashed.stdout

@@ -1,0 +1,326 @@
+"""Interval rules (maximal runs where a predicate holds, minimum durations, the filter request) on hand-built
+frame_state rows."""
+
+import polars as pl
+import pytest
+
+from footy_assets.core.metrics.intervals import (
+    FilterError,
+    catalog_intervals,
+    load_catalog,
+    predicate_label,
+    run_filter,
+    runs,
+)
+
+FPS = 25
+
+
+def _fs(
+    player: str,
+    values: list,
+    start_frame: int = 0,
+    period: int = 1,
+    column: str = "speed_mps",
+    frames: list[int] | None = None,
+) -> pl.DataFrame:
+    frames = frames if frames is not None else list(range(start_frame, start_frame + len(values)))
+    return pl.DataFrame(
+        {
+            "match_id": "m",
+            "frame_id": frames,
+            "timestamp_ms": [f * 40 for f in frames],
+            "period": period,
+            "player_id": player,
+            "team": int(player[0]),
+            column: values,
+            "distance_m": [None if v is None else 0.1 for v in values],
+        },
+        schema_overrides={column: pl.Float32, "distance_m": pl.Float32, "period": pl.Int8, "team": pl.Int8},
+    )
+
+
+def test_inclusive_bounds_and_null():
+    fs = _fs("0-10", [6.9, 7.0, 7.5, None, 7.2, 7.0, 6.99] + [7.0] * 20)
+    found = runs(fs, "speed_mps", 7.0, None, FPS, min_duration_ms=0)
+    assert found.select("first_frame_id", "last_frame_id").rows() == [(1, 2), (4, 5), (7, 26)]
+    two_sided = runs(fs, "speed_mps", 7.0, 7.2, FPS, min_duration_ms=0)
+    assert two_sided.select("first_frame_id", "last_frame_id").rows() == [(1, 1), (4, 5), (7, 26)]
+
+
+def test_gap_and_period_break_runs():
+    a = _fs("0-10", [8.0] * 10, frames=list(range(5)) + list(range(6, 11)))
+    b = _fs("0-10", [8.0] * 5, frames=list(range(11, 16)), period=2)
+    found = runs(pl.concat([a, b]), "speed_mps", 7.0, None, FPS, min_duration_ms=0)
+    assert found.select("period", "first_frame_id", "last_frame_id").rows() == [(1, 0, 4), (1, 6, 10), (2, 11, 15)]
+
+
+def test_min_duration_boundary_12_vs_13_frames():
+    fs = pl.concat([_fs("0-1", [8.0] * 12), _fs("0-2", [8.0] * 13)])
+    found = runs(fs, "speed_mps", 7.0, None, FPS, min_duration_ms=500)
+    assert found["player_id"].to_list() == ["0-2"]
+    row = found.row(0, named=True)
+    assert row["duration_ms"] == 520.0
+    assert (row["start_ms"], row["end_ms"]) == (0.0, 12 * 40 + 40.0)
+
+
+def test_start_end_and_statistics():
+    fs = _fs("0-10", [7.0, 8.0, 9.0] + [1.0], start_frame=100)
+    row = runs(fs, "speed_mps", 7.0, None, FPS, min_duration_ms=0).row(0, named=True)
+    assert (row["start_ms"], row["end_ms"], row["frames"]) == (4000.0, 4120.0, 3)
+    assert row["peak"] == 9.0 and row["mean"] == pytest.approx(8.0)
+    assert row["distance_m"] == pytest.approx(0.3)
+    lte = runs(_fs("1-3", [3.0, 1.5, 2.0, 2.5], column="nearest_opp_dist_m"), "nearest_opp_dist_m", None, 2.0, FPS, 0)
+    assert lte["peak"].to_list() == [1.5]  # lte-only: the peak is the minimum
+
+
+def test_labels():
+    assert predicate_label("speed_mps", 7.0, None) == "speed_mps >=7.0"
+    assert predicate_label("speed_mps", None, 4.0) == "speed_mps <=4.0"
+    assert predicate_label("speed_mps", 2.0, 4) == "speed_mps >=2.0 <=4"
+
+
+def test_request_several_players_and_response_shape():
+    fs = pl.concat([_fs("0-10", [8.0] * 30), _fs("0-7", [1.0] * 5 + [8.0] * 30), _fs("1-3", [9.0] * 40)])
+    request = {
+        "filters": [
+            {
+                "type": "frame_state",
+                "players": ["0-10", "0-7"],
+                "column": "speed_mps",
+                "gte": 7.0,
+                "min_duration_ms": 1000,
+            }
+        ]
+    }
+    out = run_filter(request, fs, None, FPS)
+    seed_fields = ["start", "end", "label", "type", "player_id"]
+    assert [{k: r[k] for k in seed_fields} for r in out] == [
+        {"start": 0.0, "end": 1.2, "label": "speed_mps >=7.0", "type": "frame_state", "player_id": "0-10"},
+        {"start": 0.2, "end": 1.4, "label": "speed_mps >=7.0", "type": "frame_state", "player_id": "0-7"},
+    ]
+    assert list(out[0]) == [
+        *seed_fields,
+        "team",
+        "period",
+        "period_start",
+        "start_in_period",
+        "end_in_period",
+        "match_minute",
+    ]  # the vendor API's fields first and unchanged
+
+
+def test_response_tells_team_period_and_clock_within_the_period():
+    """Second half starts 50 min (3000 s) into the match clock, after a break: a sprint 130 s into it is in
+    period 2, 130 s into the period, match minute 45 + 2 = 47; a match-level interval has no team."""
+    first = _fs("0-10", [1.0] * 10)
+    second = _fs("1-3", [1.0] * 3250 + [8.0] * 30, start_frame=75_000, period=2)
+    fs = pl.concat([first, second]).with_columns(
+        period_time_s=(
+            (pl.col("timestamp_ms") - pl.when(pl.col("period") == 1).then(0).otherwise(3_000_000)) / 1000
+        ).cast(pl.Float32)
+    )
+    request = {
+        "filters": [
+            {"type": "frame_state", "players": ["1-3"], "column": "speed_mps", "gte": 7.0, "min_duration_ms": 1000}
+        ]
+    }
+    (out,) = run_filter(request, fs, None, FPS)
+    assert (out["team"], out["period"], out["period_start"]) == ("team_1", 2, 3000.0)
+    assert (out["start"], out["start_in_period"], out["end_in_period"], out["match_minute"]) == (
+        3130.0,
+        130.0,
+        131.2,
+        47,
+    )
+    ball = _ball([None] * 10 + [0] * 40)
+    (whole,) = run_filter({"filters": [{"type": "team_possession", "teams": ["team_0"]}]}, fs, ball, FPS)
+    assert (whole["team"], whole["period"], whole["start_in_period"], whole["match_minute"]) == (None, 1, 0.4, 0)
+
+
+def _ball(possession: list, x: list | None = None) -> pl.DataFrame:
+    n = len(possession)
+    return pl.DataFrame(
+        {
+            "frame_id": list(range(n)),
+            "timestamp_ms": [f * 40 for f in range(n)],
+            "period": [1] * n,
+            "x_m": x or [0.0] * n,
+            "y_m": [0.0] * n,
+            "possession_team": possession,
+        },
+        schema_overrides={"possession_team": pl.Int8, "period": pl.Int8, "x_m": pl.Float32, "y_m": pl.Float32},
+    )
+
+
+def test_and_intersects_or_unites():
+    fs = _fs("0-10", [8.0] * 50)
+    ball = _ball([0] * 20 + [1] * 10 + [0] * 20, x=[0.0] * 40 + [30.0] * 10)
+    speed = {"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": 7.0, "min_duration_ms": 1000}
+    both = run_filter(
+        {"operator": "AND", "filters": [speed, {"type": "team_possession", "teams": ["team_0"]}]}, fs, ball, FPS
+    )
+    assert [(r["start"], r["end"]) for r in both] == [(0.0, 0.8), (1.2, 2.0)]
+    assert both[0]["label"] == "speed_mps >=7.0 AND team_possession team_0" and both[0]["player_id"] == "0-10"
+    either = run_filter(
+        {"operator": "OR", "filters": [speed, {"type": "team_possession", "teams": ["team_1"]}]}, fs, ball, FPS
+    )
+    assert [(r["start"], r["end"], r["player_id"], r["type"]) for r in either] == [
+        (0.0, 2.0, "0-10", "frame_state"),
+        (0.8, 1.2, None, "team_possession"),
+    ]
+    # ball_location on the 0-105 pitch (origin bottom-left): x_m 30 -> 82.5
+    final_third = run_filter({"filters": [speed, {"type": "ball_location", "x_min": 70, "x_max": 105}]}, fs, ball, FPS)
+    assert [(r["start"], r["end"]) for r in final_third] == [(1.6, 2.0)]
+
+
+@pytest.mark.parametrize(
+    "request_, message",
+    [
+        (
+            {"filters": [{"type": "frame_state", "players": ["0-10"], "column": "pace", "gte": 1}]},
+            "unknown column 'pace'",
+        ),
+        ({"filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps"}]}, "needs gte, lte or both"),
+        (
+            {"filters": [{"type": "frame_state", "players": ["0-99"], "column": "speed_mps", "gte": 1}]},
+            "unknown player(s) 0-99",
+        ),
+        ({"filters": [{"type": "frame_state", "players": [], "column": "speed_mps", "gte": 1}]}, "players must be"),
+        ({"filters": [{"type": "dribble"}]}, "unknown type 'dribble'"),
+        ({"operator": "XOR", "filters": [{"type": "team_possession", "teams": ["team_0"]}]}, "operator must be"),
+        ({"filters": [{"type": "team_possession", "teams": ["home"]}]}, "teams must be"),
+        ({"filters": []}, "non-empty list"),
+        (
+            {"filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": "fast"}]},
+            "must be a finite number",
+        ),
+    ],
+)
+def test_bad_requests_are_refused(request_, message):
+    with pytest.raises(FilterError) as err:
+        run_filter(request_, _fs("0-10", [8.0] * 30), _ball([0] * 30), FPS)
+    assert message in str(err.value)
+
+
+def test_catalog_has_the_standard_definitions():
+    catalog = {d.name: d for d in load_catalog()}
+    assert {"sprint", "high_speed_run", "pressing"} <= set(catalog)
+    assert (catalog["sprint"].column, catalog["sprint"].gte, catalog["sprint"].min_duration_ms) == (
+        "speed_mps",
+        7.0,
+        1000,
+    )
+    assert (catalog["high_speed_run"].gte, catalog["high_speed_run"].lte) == (5.5, 7.0)
+    assert (catalog["pressing"].column, catalog["pressing"].lte, catalog["pressing"].min_duration_ms) == (
+        "nearest_opp_dist_m",
+        2.0,
+        500,
+    )
+    fs = _fs("0-10", [8.0] * 30 + [6.0] * 30)
+    found = catalog_intervals(fs, FPS, [catalog["sprint"], catalog["high_speed_run"]])
+    assert found.select("definition", "first_frame_id", "last_frame_id").rows() == [
+        ("high_speed_run", 30, 59),
+        ("sprint", 0, 29),
+    ]
+
+
+# -- malformed requests: refused naming the field, never an empty answer --------------------------
+SPEED = {"type": "frame_state", "players": ["0-10"], "column": "speed_mps"}
+
+
+@pytest.mark.parametrize(
+    "request_, message",
+    [
+        ({"filters": [{**SPEED, "gte": 9, "lte": 1}]}, "filters[0]: gte 9 is above lte 1: no value can match"),
+        ({"filters": [{**SPEED, "gte": 9.5, "lte": 9.25}]}, "filters[0]: gte 9.5 is above lte 9.25"),
+        (
+            {"filters": [{"type": "ball_location", "x_min": 90, "x_max": 10}]},
+            "filters[0]: x_min 90 is above x_max 10: no value can match",
+        ),
+        (
+            {"filters": [{"type": "ball_location", "y_min": 50, "y_max": 5.5}]},
+            "filters[0]: y_min 50 is above y_max 5.5",
+        ),
+        ({"filters": [{**SPEED, "gte": 7, "gtee": 9}]}, "filters[0]: unknown key(s) 'gtee' in a frame_state filter"),
+        ({"filters": [{**SPEED, "gtee": 9}]}, "filters[0]: unknown key(s) 'gtee'"),  # the typo named, not "needs gte"
+        (
+            {"filters": [{**SPEED, "gte": 7}, {"type": "team_possession", "teams": ["team_0"], "team": "x"}]},
+            "filters[1]: unknown key(s) 'team' in a team_possession filter",
+        ),
+        (
+            {"filters": [{"type": "ball_location", "x_min": 70, "xmax": 105}]},
+            "filters[0]: unknown key(s) 'xmax' in a ball_location filter",
+        ),
+        (
+            {"filters": [{**SPEED, "gte": 7, "min_duration_ms": 1e18}]},
+            "filters[0]: min_duration_ms 1e+18 is longer than any match",
+        ),
+        (
+            {"filters": [{"type": "team_possession", "teams": ["team_0"], "min_duration_ms": 1e18}]},
+            "filters[0]: min_duration_ms 1e+18 is longer than any match",
+        ),
+        (
+            {"filters": [{**SPEED, "gte": 7, "min_duration_ms": -1}]},
+            "filters[0]: min_duration_ms must be a non-negative",
+        ),
+        ({"filters": [{"type": ["frame_state"]}]}, "filters[0]: unknown type ['frame_state']"),
+        ({"filters": [{"type": "team_possession", "teams": [["team_0"]]}]}, "filters[0]: teams must be"),
+    ],
+)
+def test_malformed_requests_are_refused_naming_the_field(request_, message):
+    with pytest.raises(FilterError) as err:
+        run_filter(request_, _fs("0-10", [8.0] * 30), _ball([0] * 30), FPS)
+    assert message in str(err.value) and "\n" not in str(err.value), str(err.value)
+
+
+def test_a_malformed_ball_filter_is_named_even_without_ball_state():
+    with pytest.raises(FilterError, match=r"filters\[0\]: x_min 90 is above x_max 10"):
+        run_filter(
+            {"filters": [{"type": "ball_location", "x_min": 90, "x_max": 10}]}, _fs("0-10", [8.0] * 30), None, FPS
+        )
+
+
+def test_equal_bounds_and_the_longest_minimum_are_answered():
+    fs = _fs("0-10", [8.0] * 30)
+    assert len(run_filter({"filters": [{**SPEED, "gte": 8, "lte": 8, "min_duration_ms": 0}]}, fs, None, FPS)) == 1
+    assert run_filter({"filters": [{**SPEED, "gte": 8, "min_duration_ms": 3 * 3600 * 1000}]}, fs, None, FPS) == []
+
+
+def test_the_vendor_api_examples_are_answered():
+    """The five requests of the vendor's frame-state filter API, as written there."""
+    import json
+
+    examples = [
+        '{"filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": 7.0,'
+        ' "min_duration_ms": 1000}]}',
+        '{"filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": 2.0, "lte": 4.0,'
+        ' "min_duration_ms": 2000}]}',
+        '{"filters": [{"type": "frame_state", "players": ["0-7", "0-8", "0-10"], "column": "nearest_opp_dist_m",'
+        ' "lte": 2.0, "min_duration_ms": 500}]}',
+        '{"operator": "AND", "filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps",'
+        ' "gte": 6.0, "min_duration_ms": 1000}, { "type": "team_possession", "teams": ["team_0"] }]}',
+        '{"operator": "AND", "filters": [{"type": "frame_state", "players": ["0-10"], "column": "speed_mps",'
+        ' "gte": 7.0, "min_duration_ms": 1000}, { "type": "ball_location", "x_min": 70, "x_max": 105 }]}',
+    ]
+    n = 100  # 4 s at 25 fps: 2 s jogging at 3 m/s, then 2 s sprinting at 8 m/s, pressed from 1 s on
+    fs = pl.concat(
+        [
+            _fs(p, [3.0] * 50 + [8.0] * 50).with_columns(
+                nearest_opp_dist_m=pl.Series([5.0] * 25 + [1.5] * 75, dtype=pl.Float32)
+            )
+            for p in ("0-7", "0-8", "0-10")
+        ]
+    )
+    ball = _ball([0] * n, x=[0.0] * 50 + [30.0] * 50)  # x_m 30 is 82.5 on the 0-105 pitch
+    answers = [
+        [(r["start"], r["end"], r["label"], r["player_id"]) for r in run_filter(json.loads(text), fs, ball, FPS)]
+        for text in examples
+    ]
+    assert answers == [
+        [(2.0, 4.0, "speed_mps >=7.0", "0-10")],
+        [(0.0, 2.0, "speed_mps >=2.0 <=4.0", "0-10")],
+        [(1.0, 4.0, "nearest_opp_dist_m <=2.0", p) for p in ("0-10", "0-7", "0-8")],
+        [(2.0, 4.0, "speed_mps >=6.0 AND team_possession team_0", "0-10")],
+        [(2.0, 4.0, "speed_mps >=7.0 AND ball_location x_min=70 x_max=105", "0-10")],
+    ]

@@ -1,0 +1,275 @@
+"""Hostile feeds get a clear error naming the file and the line or row: truncated and malformed files, wrong JSON
+types, bad encodings, NaN, infinities and numbers past float32 / int16 in every format, and the memory limits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from footy_assets.formats import FeedError
+from footy_assets.lake.delivery import read_match
+from footy_assets.lake.landing import find_match
+from footy_assets_tests.helpers import land_sample, land_synthetic
+
+
+def _read(lake, match_id):
+    return read_match(lake, find_match(lake, match_id))
+
+
+def _error(lake, match_id) -> str:
+    with pytest.raises(FeedError) as err:
+        _read(lake, match_id)
+    return str(err.value)
+
+
+def _edit_jsonl(path: Path, line: int, change) -> None:
+    lines = path.read_text().splitlines()
+    doc = json.loads(lines[line - 1])
+    change(doc)
+    lines[line - 1] = json.dumps(doc, allow_nan=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+# -- SportVU ------------------------------------------------------------------------------------------------
+def test_sportvu_last_message_cut_in_the_middle(lake):
+    folder = land_sample(lake, "sportvu", "statsperform_ma25")
+    text = (folder / "tracking.txt").read_text().rstrip("\n")
+    (folder / "tracking.txt").write_text(text[:-4])  # the transfer stopped inside the ball's numbers
+    message = _error(lake, "statsperform_ma25")
+    assert message.startswith("tracking.txt, line 93: the message is cut short"), message
+
+
+def test_sportvu_empty_file(lake):
+    folder = land_sample(lake, "sportvu", "statsperform_ma25")
+    (folder / "tracking.txt").write_text("")
+    assert _error(lake, "statsperform_ma25") == "tracking.txt: is empty: no messages"
+
+
+@pytest.mark.parametrize("value", ["NaN", "inf", "-inf", "1e308", "1e39"])
+def test_sportvu_non_finite_coordinates(lake, value):
+    folder = land_sample(lake, "sportvu", "statsperform_ma25")
+    lines = (folder / "tracking.txt").read_text().splitlines()
+    header, body = lines[9].split(":", 1)
+    first, rest = body.split(";", 1)
+    fields = first.split(",")
+    fields[3] = value  # the first object's x
+    lines[9] = header + ":" + ",".join(fields) + ";" + rest
+    (folder / "tracking.txt").write_text("\n".join(lines) + "\n")
+    message = _error(lake, "statsperform_ma25")
+    assert message.startswith("tracking.txt, line 10: x ="), message
+
+
+def test_sportvu_not_utf8(lake):
+    folder = land_sample(lake, "sportvu", "statsperform_ma25")
+    data = (folder / "tracking.txt").read_bytes().split(b"\n")
+    data[4] = data[4][:20] + b"\xff\xfe" + data[4][20:]
+    (folder / "tracking.txt").write_bytes(b"\n".join(data))
+    assert _error(lake, "statsperform_ma25").startswith("tracking.txt, line 5: not UTF-8 text (byte 0xff at column 21)")
+
+
+# -- CDF ----------------------------------------------------------------------------------------------------
+def test_cdf_ball_z_past_float32(lake):
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    _edit_jsonl(folder / "tracking.jsonl", 12, lambda d: d["ball"].update(z=1e308))
+    message = _error(lake, "skillcorner_1925299")
+    assert message.startswith("tracking.jsonl, line 12: z = ") and "1e+308" in message, message
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (float("nan"), "line 20: not valid JSON (NaN is not a JSON number)"),
+        (float("inf"), "line 20: not valid JSON (Infinity is not a JSON number)"),
+        (1e39, "line 20: x = "),  # valid JSON, past float32: the vendor contract bounds it
+    ],
+)
+def test_cdf_non_finite_player_x(lake, value, expected):
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    _edit_jsonl(folder / "tracking.jsonl", 20, lambda d: d["teams"]["away"]["players"][2].update(x=value))
+    message = _error(lake, "skillcorner_1925299")
+    assert message.startswith(f"tracking.jsonl, {expected}"), message
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("abc", 'expected a finite number, found "abc"'),
+        ([1, 2], "expected a finite number, found [1, 2]"),
+        (True, "expected a finite number, found true"),
+    ],
+)
+def test_cdf_wrong_json_type_names_line_and_path(lake, value, expected):
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    _edit_jsonl(folder / "tracking.jsonl", 33, lambda d: d["teams"]["home"]["players"][5].update(y=value))
+    message = _error(lake, "skillcorner_1925299")
+    assert message == f"tracking.jsonl, line 33: teams.home.players[5].y: {expected}", message
+
+
+def test_cdf_meta_not_utf8(lake):
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    meta = (folder / "meta.json").read_bytes()
+    (folder / "meta.json").write_bytes(meta[:50] + b"\xe9" + meta[50:])
+    assert _error(lake, "skillcorner_1925299").startswith("meta.json, line 1: not UTF-8 text")
+
+
+def test_cdf_meta_fps_contradicts_timestamps(lake):
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["meta"]["tracking"]["fps"] = 25  # the frames are 100 ms apart: 10 fps
+    (folder / "meta.json").write_text(json.dumps(meta))
+    message = _error(lake, "skillcorner_1925299")
+    assert message == (
+        "meta.json: meta.tracking.fps = 25 contradicts the timestamps of tracking.jsonl: consecutive "
+        "frames are 100 ms apart (10 fps)"
+    ), message
+
+
+@pytest.mark.parametrize("jersey", [40000, -1, "10", 7.5, True])
+def test_cdf_meta_jersey_out_of_range_or_type(lake, jersey):
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["teams"]["home"]["players"][0]["jersey_number"] = jersey
+    (folder / "meta.json").write_text(json.dumps(meta))
+    assert "jersey_number in 0..999" in _error(lake, "skillcorner_1925299")
+
+
+def test_cdf_empty_tracking(lake):
+    folder = land_sample(lake, "cdf", "validator_v0_3_2")
+    (folder / "tracking.jsonl").write_text("\n\n")
+    assert _error(lake, "validator_v0_3_2") == "tracking.jsonl: is empty: no frames"
+
+
+# -- footy_stats --------------------------------------------------------------------------------------------
+def test_footy_stats_json_nan_names_row(lake, truth):
+    folder = land_synthetic(lake, "footy_stats", "m1", truth.head(300), file_format="json")
+    text = (folder / "tracking.json").read_text()
+    start = text.index('"x":', text.index("{", 200))
+    end = text.index(",", start)
+    (folder / "tracking.json").write_text(text[:start] + '"x": NaN' + text[end:])
+    message = _error(lake, "m1")
+    assert message.startswith("tracking.json, row ") and "NaN is not a JSON number" in message, message
+
+
+@pytest.mark.parametrize(
+    "column, value, what",
+    [
+        ("player_id_conf", float("nan"), "player_id_conf"),
+        ("player_id_conf", float("inf"), "player_id_conf"),
+        ("bbox_x", 40000, "bbox_x = 40000 is not a Int16"),
+        ("x", 2**40, "x = 1099511627776 is not a Int32"),
+    ],
+)
+def test_footy_stats_parquet_hostile_values_name_row(lake, truth, column, value, what):
+    folder = land_synthetic(lake, "footy_stats", "m1", truth.head(300))
+    frame = pl.read_parquet(folder / "tracking.parquet")
+    dtype = pl.Float64 if isinstance(value, float) else pl.Int64
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 17)
+        .then(pl.lit(value, dtype))
+        .otherwise(pl.col(column).cast(dtype))
+        .alias(column)
+    )
+    frame.write_parquet(folder / "tracking.parquet")
+    message = _error(lake, "m1")
+    assert message.startswith("tracking.parquet, row 17: ") and what in message, message
+
+
+# -- memory limits ------------------------------------------------------------------------------------------
+def test_a_line_over_the_limit_is_refused(lake, monkeypatch):
+    folder = land_sample(lake, "sportvu", "statsperform_ma25")
+    lines = (folder / "tracking.txt").read_text().splitlines()
+    lines[40] = lines[40][:-1] + ";" * 5000 + ";"
+    (folder / "tracking.txt").write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("FOOTY_MAX_LINE_BYTES", "4096")
+    message = _error(lake, "statsperform_ma25")
+    assert message.startswith("tracking.txt, line 41: a line of ") and "FOOTY_MAX_LINE_BYTES" in message
+
+
+def test_a_file_over_the_limit_is_refused_unopened(lake, monkeypatch):
+    land_sample(lake, "cdf", "skillcorner_1925299")
+    monkeypatch.setenv("FOOTY_MAX_FILE_BYTES", "10000")
+    message = _error(lake, "skillcorner_1925299")
+    assert message.startswith("tracking.jsonl: ") and "over the limit of 10,000 bytes" in message
+
+
+def test_a_json_download_without_row_boundaries_is_refused_in_bounded_memory(lake, truth, monkeypatch):
+    folder = land_synthetic(lake, "footy_stats", "m1", truth.head(50), file_format="json")
+    (folder / "tracking.json").write_text("[" + '"x"' * 300_000)  # one 'row' of 900 kB, never closed
+    monkeypatch.setenv("FOOTY_MAX_LINE_BYTES", "65536")
+    from footy_assets.formats.footy_stats import reader as footy_stats
+
+    monkeypatch.setattr(footy_stats, "JSON_CHUNK_BYTES", 65536)
+    message = _error(lake, "m1")
+    assert message.startswith("tracking.json: a row object longer than 65,536 bytes"), message
+
+
+@pytest.mark.slow
+def test_fuzzer_200_mutants_in_a_subprocess():
+    """The seeded mutation fuzzer (footy_assets_tests/fuzz.py): 200 mutants over every format, each one either
+    valid canonical rows or a FeedError naming its file; a hang fails by the time limit. Every hostile class ran
+    (a seed that skipped one would pass without testing it), and the ones nothing may read were all refused."""
+    done = subprocess.run(
+        [sys.executable, "-m", "footy_assets_tests.fuzz", "--mutants", "200", "--seed", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    summary = json.loads(done.stdout)
+    assert summary["failures"] == [], json.dumps(summary["failures"][:5], indent=1)
+    assert done.returncode == 0
+    assert summary["outcomes"]["failure"] == 0 and sum(summary["outcomes"].values()) == 200
+    assert summary["outcomes"]["refused"] > 50 and summary["outcomes"]["read"] > 10
+    by_operator = summary["by_operator"]
+    assert sum(sum(counts.values()) for counts in by_operator.values()) == 200
+    for name in (
+        "op_hard_link",
+        "op_hard_link_after_scan",
+        "op_parquet_bomb",
+        "op_sidecar_keys",
+        "op_boolean_number",
+        "op_duplicate_key",
+        "op_encoding",
+    ):
+        assert sum(by_operator[name].values()) >= 1, f"{name} never ran: " + "\n".join(summary["table"])
+    for name in ("op_hard_link", "op_hard_link_after_scan", "op_parquet_bomb", "op_sidecar_keys"):
+        assert by_operator[name]["read"] == 0 and by_operator[name]["refused"] >= 1, by_operator[name]
+    assert summary["table"][0].split() == ["operator", "read", "refused", "failure"]
+    assert len(summary["table"]) == len(by_operator) + 1
+
+
+def test_footy_stats_second_ball_in_a_frame_names_row(lake, truth):
+    folder = land_synthetic(lake, "footy_stats", "m1", truth.head(400))
+    frame = pl.read_parquet(folder / "tracking.parquet")
+    ball = frame.with_row_index("i").filter(pl.col("role") == "ball").head(1)
+    pl.concat([frame, ball.drop("i")]).write_parquet(folder / "tracking.parquet")
+    message = _error(lake, "m1")
+    assert message == f"tracking.parquet, row {frame.height}: a second ball in frame 0", message
+
+
+def test_sportvu_position_off_any_pitch_names_line(lake):
+    folder = land_sample(lake, "sportvu", "statsperform_ma25")
+    lines = (folder / "tracking.txt").read_text().splitlines()
+    header, body = lines[20].split(":", 1)
+    first, rest = body.split(";", 1)
+    fields = first.split(",")
+    fields[3] = "180.0"  # within the vendor schema's margin, 127.5 m from the centre spot once centred
+    lines[20] = header + ":" + ",".join(fields) + ";" + rest
+    (folder / "tracking.txt").write_text("\n".join(lines) + "\n")
+    message = _error(lake, "statsperform_ma25")
+    assert message.startswith("tracking.txt, line 21: position (") and "off any pitch" in message, message
+
+
+def test_messages_quote_a_short_excerpt_only(lake, truth):
+    folder = land_synthetic(lake, "footy_stats", "m1", truth.head(300))
+    frame = pl.read_parquet(folder / "tracking.parquet")
+    secret = "SECRET" * 2000
+    frame.with_columns(
+        player_id=pl.when(pl.int_range(pl.len()) == 5).then(pl.lit(secret)).otherwise(pl.col("player_id"))
+    ).write_parquet(folder / "tracking.parquet")
+    message = _error(lake, "m1")
+    assert message.startswith("tracking.parquet, row 5: player_id = 'SECRETSECRET") and len(message) < 250, message
