@@ -31,6 +31,8 @@ ASSETS = {
     "ball_state",
     "intervals",
     "match_quality",
+    "events",
+    "lineups",
     "player_period_summary",
     "player_match_summary",
     "team_match_summary",
@@ -121,7 +123,7 @@ def installed(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_the_installed_package_is_complete(installed):
-    """From an empty folder, the installed package (not the checkout) defines all 11 assets (a missing one would
+    """From an empty folder, the installed package (not the checkout) defines all 13 assets (a missing one would
     still be listed as a dependency of matches, but not materialisable) and the same code versions as the
     checkout: the SQL models and the interval catalog are shipped byte for byte."""
     out = _run([str(installed["python"]), "-c", PROBE], cwd=installed["cwd"], env=installed["env"])
