@@ -38,6 +38,7 @@ dev: install
 
 bench: install
 	$(BIN)/python bench/full_match.py
+	$(BIN)/python bench/sync.py
 
 clean-lake:
 	find data_lake -mindepth 1 ! -name .gitignore -delete

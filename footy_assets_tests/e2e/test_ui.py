@@ -33,6 +33,8 @@ ASSETS = {
     "ball_state",
     "intervals",
     "match_quality",
+    "events",
+    "lineups",
     "player_period_summary",
     "player_match_summary",
     "team_match_summary",
@@ -213,6 +215,8 @@ def test_automation_runs_by_default_and_refreshes_downstream_of_tracking(served)
         "ball_state",
         "intervals",
         "match_quality",
+        "events",
+        "lineups",
         "player_period_summary",
         "player_match_summary",
         "team_match_summary",
@@ -255,7 +259,7 @@ def test_browser_shows_the_asset_graph(served, tmp_path):
         "--disable-component-update",
         "--disable-sync",
         f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1600,1000",
+        "--window-size=2400,1600",  # the whole metrics group in view: off-screen nodes are not drawn
         "--virtual-time-budget=25000",
     ]
 
