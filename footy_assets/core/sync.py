@@ -1,8 +1,8 @@
 """Synchronising events with tracking: the tracking frame at which each ball event happened.
 
 Event clocks are annotated by hand and run seconds apart from the tracking's (a constant bias per period, plus
-each event's own error of a second or two). The method follows the published synchronisers (ETSY, Van Roy et al.
-2023; databallpy's cost functions; ELASTIC, Kim et al. 2025):
+each event's own error of a second or two). The event's own clock is therefore only a starting point: the frame
+is chosen from what the tracking shows at the ball, in four steps:
 
 1. Clock bias, per period: the kick-off event's time minus the tracking's kick-off (the first frame the feed
    flags in play, else the ball leaving the centre spot). Every event of the period is shifted by it.
@@ -11,13 +11,13 @@ each event's own error of a second or two). The method follows the published syn
    - the player-ball distance (the actor must be at the ball),
    - the ball's change of velocity over the frame (a touch: kick, stop or deflection),
    - for kicks, how far the ball moves away from the actor in the next 0.6 s; for receptions, how far it came
-     from in the previous 0.6 s (ELASTIC's kick distance: a pass is not a dribble),
+     from in the previous 0.6 s (a pass sends the ball away; a dribble keeps it at the foot),
    - the ball's distance to the event's annotated location (weighted lightly: annotated locations are also
      off by metres), and the distance in time to the shifted event time (weighted lightly too, so that the
      frame chosen does not follow the annotation's own error).
    Each event keeps its best few local maxima.
 3. Order: the frames are chosen jointly so that they follow the order the events were delivered in (a
-   dynamic programme over the events' candidates, as databallpy's and ELASTIC's alignments): an event whose
+   dynamic programme over the events' candidates): an event whose
    candidates all come before an earlier event's frame is left unmatched rather than placed out of order.
 4. End frames: for a pass or shot with a receiver (or an end location), the frame in the following 5 s where
    the ball reaches the receiver (or that location), before the next event's frame.
@@ -79,7 +79,7 @@ class SyncParams:
 
     window_s: float = 5.0  # candidate frames this far either side of the shifted event time
     set_piece_window_s: float = 15.0
-    near_m: float = 3.0  # the actor must be this close to the ball (ETSY 2.5 m, ELASTIC 3 m)
+    near_m: float = 3.0  # the actor must be this close to the ball: within a stride of it
     max_ball_height_m: float = 3.5  # above this only a header touches the ball
     touch_step_s: float = 0.12  # velocities before and after a frame over this long (3 frames at 25 fps)
     touch_half_mps: float = 3.0  # a change of velocity this large scores 0.5

@@ -94,13 +94,13 @@ def test_request_several_players_and_response_shape():
         ]
     }
     out = run_filter(request, fs, None, FPS)
-    seed_fields = ["start", "end", "label", "type", "player_id"]
-    assert [{k: r[k] for k in seed_fields} for r in out] == [
+    vendor_fields = ["start", "end", "label", "type", "player_id"]
+    assert [{k: r[k] for k in vendor_fields} for r in out] == [
         {"start": 0.0, "end": 1.2, "label": "speed_mps >=7.0", "type": "frame_state", "player_id": "0-10"},
         {"start": 0.2, "end": 1.4, "label": "speed_mps >=7.0", "type": "frame_state", "player_id": "0-7"},
     ]
     assert list(out[0]) == [
-        *seed_fields,
+        *vendor_fields,
         "team",
         "period",
         "period_start",

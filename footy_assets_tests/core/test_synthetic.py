@@ -1,6 +1,6 @@
 """The synthetic match moves like elite football (the demo's numbers must look like a real match's).
 
-Published match profiles of elite players (e.g. Bradley et al. 2009, Premier League): 9-12 km per 90
+Elite players' match profiles: 9-12 km per 90
 minutes, most of it below 4 m/s, high-speed running (5.5-7 m/s) well above sprint distance (> 7 m/s), top
 speeds 8.5-10 m/s, accelerations within about 6 m/s^2. The truth's own speeds (frame-to-frame, no smoothing)
 are held to these, so the generator cannot drift again.
