@@ -19,6 +19,21 @@ from footy_assets.lake.store import PROJECT_ROOT, Lake
 SAMPLES = Path(__file__).resolve().parent / "samples"  # the real vendor samples (see samples/README.md)
 SHARED_DATA = (PROJECT_ROOT.parent / "shared" / "data").resolve()
 SMALL = synthetic.MatchSpec("syn", half_seconds=40.0, fps=25, seed=3)
+# The assets a match's run writes below tracking, in flow order (written out, not read from the definitions: the
+# tests check the definitions against it)
+BELOW_TRACKING = (
+    "frame_state",
+    "ball_state",
+    "intervals",
+    "match_quality",
+    "events",
+    "lineups",
+    "player_period_summary",
+    "player_match_summary",
+    "team_match_summary",
+    "matches",
+)
+ASSETS = frozenset({"raw_feed", "tracking", *BELOW_TRACKING, "vendor_exports"})  # every asset of the definitions
 CLI = [sys.executable, "-m", "footy_assets.cli"]  # the command line in a fresh process, as a person runs it
 
 

@@ -21,24 +21,11 @@ import pytest
 
 from footy_assets.chain.versions import CODE_VERSIONS
 from footy_assets.lake.store import PROJECT_ROOT
+from footy_assets_tests.helpers import ASSETS
 
 pytestmark = pytest.mark.slow
 
-ASSETS = {
-    "raw_feed",
-    "tracking",
-    "frame_state",
-    "ball_state",
-    "intervals",
-    "match_quality",
-    "events",
-    "lineups",
-    "player_period_summary",
-    "player_match_summary",
-    "team_match_summary",
-    "matches",
-    "vendor_exports",
-}
+
 SUMMARIES = ("player_period_summary", "player_match_summary", "team_match_summary")
 
 # Run in the installed venv: where the package comes from, its assets and its code versions.

@@ -22,25 +22,11 @@ import pytest
 
 from footy_assets.lake.store import PROJECT_ROOT, Lake
 from footy_assets.orchestration.runner import materialize_lake
-from footy_assets_tests.helpers import land_synthetic
+from footy_assets_tests.helpers import ASSETS, BELOW_TRACKING, land_synthetic
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-ASSETS = {
-    "raw_feed",
-    "tracking",
-    "frame_state",
-    "ball_state",
-    "intervals",
-    "match_quality",
-    "events",
-    "lineups",
-    "player_period_summary",
-    "player_match_summary",
-    "team_match_summary",
-    "matches",
-    "vendor_exports",
-}
+
 CHAIN = ASSETS - {"vendor_exports"}  # a match's chain; exports are launched by hand
 ARTIFACTS = PROJECT_ROOT / ".artifacts" / "ui"
 # How long a wait for the daemon may take before the test calls it stuck (s): a bound on a hang, never a measure
@@ -210,18 +196,7 @@ def test_automation_runs_by_default_and_refreshes_downstream_of_tracking(served)
             resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)},
         )
         assert result.success
-    downstream = (
-        "frame_state",
-        "ball_state",
-        "intervals",
-        "match_quality",
-        "events",
-        "lineups",
-        "player_period_summary",
-        "player_match_summary",
-        "team_match_summary",
-        "matches",
-    )
+    downstream = BELOW_TRACKING
     deadline = time.time() + WAIT_S
     while time.time() < deadline:
         nodes = _nodes(port)

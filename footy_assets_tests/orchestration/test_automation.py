@@ -23,7 +23,7 @@ from footy_assets.orchestration.automation.sensor import landing_sensor, scan_fo
 from footy_assets.orchestration.resources import LakeResource
 from footy_assets.orchestration.runner import materialize_lake
 from footy_assets.orchestration.tags import WHOLE_CHAIN_TAG
-from footy_assets_tests.helpers import land_synthetic
+from footy_assets_tests.helpers import BELOW_TRACKING, land_synthetic
 
 
 def _tick(instance, lake, cursor=None):
@@ -99,18 +99,7 @@ def test_eager_automation_refreshes_downstream_of_a_new_delivery(lake, instance,
         key.to_user_string(): set(result.get_requested_partitions(key))
         for key in defs.resolve_asset_graph().get_all_asset_keys()
     }
-    downstream = {
-        "frame_state",
-        "ball_state",
-        "intervals",
-        "match_quality",
-        "events",
-        "lineups",
-        "player_period_summary",
-        "player_match_summary",
-        "team_match_summary",
-        "matches",
-    }
+    downstream = set(BELOW_TRACKING)
     # the whole chain below the new delivery, for that match only, in one evaluation
     assert {k: v for k, v in requested.items() if v} == {k: {"m1"} for k in downstream}
 
@@ -231,21 +220,7 @@ def test_no_second_run_after_a_backfill(lake, instance, truth, monkeypatch):
         selection=dg.AssetSelection.assets("raw_feed", "tracking"),
     ).success
     refresh = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after.cursor)
-    assert _requested(refresh) == {
-        k: {"m1"}
-        for k in (
-            "frame_state",
-            "ball_state",
-            "intervals",
-            "match_quality",
-            "events",
-            "lineups",
-            "player_period_summary",
-            "player_match_summary",
-            "team_match_summary",
-            "matches",
-        )
-    }
+    assert _requested(refresh) == {k: {"m1"} for k in BELOW_TRACKING}
 
 
 def test_the_chain_is_automated_and_every_match_job_run_is_a_whole_chain_run():

@@ -11,26 +11,13 @@ import pytest
 
 from footy_assets.definitions import defs
 from footy_assets.lake.store import PROJECT_ROOT
+from footy_assets_tests.helpers import ASSETS
 
 
 def test_assets_and_partitions():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {
-        "raw_feed",
-        "tracking",
-        "frame_state",
-        "ball_state",
-        "intervals",
-        "match_quality",
-        "events",
-        "lineups",
-        "player_period_summary",
-        "player_match_summary",
-        "team_match_summary",
-        "matches",
-        "vendor_exports",
-    }
+    assert keys == ASSETS
     for key in keys:
         node = graph.get(dg.AssetKey(key))
         assert isinstance(node.partitions_def, dg.DynamicPartitionsDefinition)

@@ -12,7 +12,7 @@ from footy_assets.chain.planning import plan_matches
 from footy_assets.definitions import RESOURCES, all_assets
 from footy_assets.orchestration.resources import LakeResource
 from footy_assets.orchestration.runner import materialize_lake
-from footy_assets_tests.helpers import land_sample, land_synthetic
+from footy_assets_tests.helpers import ASSETS, land_sample, land_synthetic
 
 pytestmark = pytest.mark.slow
 
@@ -158,21 +158,7 @@ def test_assets_materialize_directly_with_metadata(landed, instance):
     )
     assert result.success
     mats = {e.asset_key.to_user_string(): e.materialization for e in result.get_asset_materialization_events()}
-    assert set(mats) == {
-        "raw_feed",
-        "tracking",
-        "frame_state",
-        "ball_state",
-        "intervals",
-        "match_quality",
-        "events",
-        "lineups",
-        "player_period_summary",
-        "player_match_summary",
-        "team_match_summary",
-        "matches",
-        "vendor_exports",
-    }
+    assert set(mats) == ASSETS
     # the exports asset, launched with everything, writes the published match back out
     exported = Path(landed.uri) / "_exports" / "m_fs"
     assert sorted(p.name for p in (exported / "cdf").iterdir()) == ["meta.json", "tracking.jsonl"]
