@@ -4,6 +4,7 @@ delivery (its fingerprint, whole or nothing), synchronised with the tracking and
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -12,6 +13,8 @@ import polars as pl
 import pytest
 
 from footy_assets.chain.planning import plan_matches
+from footy_assets.core.metrics.intervals import FilterError
+from footy_assets.lake.filter import filter_intervals
 from footy_assets.lake.landing import find_match, scan_landing
 from footy_assets.lake.publish import published_fingerprint
 from footy_assets.lake.sql import run_sql
@@ -81,6 +84,25 @@ def test_a_cdf_folder_with_events_publishes_synced_events_and_the_lineup(footovi
     assert len(names) == 22 and names["0-1"] == "BART VERBRUGGEN" and None not in names.values()
     # the same delivery again: nothing to do
     assert [p.status for p in plan_matches(lake)] == ["unchanged"]
+
+
+def test_the_interval_filter_takes_windows_around_events(footovision):
+    # the pressing player's runs at 5.5 m/s or more in the 5 s before each of his presses (at 59.6 s and 63.08 s)
+    press = {"type": "event", "event_types": ["defending"], "sub_types": ["pressing"], "before_ms": 5000}
+    runs = {"type": "frame_state", "players": ["0-25"], "column": "speed_mps", "gte": 5.5}
+    found = filter_intervals("fv1", {"filters": [runs, {**press, "actor": True}]}, footovision)
+    assert [(r["player_id"], r["start"], r["end"]) for r in found] == [("0-25", 57.04, 60.32), ("0-25", 62.96, 63.12)]
+    # without the window the second run goes on to 66.52 s: the window (to the last press's frame) clips it
+    alone = filter_intervals("fv1", {"filters": [runs]}, footovision)
+    assert [(r["start"], r["end"]) for r in alone] == [(57.04, 60.32), (62.96, 66.52)]
+    # every press, as windows of the match (OR): 12 presses, overlapping windows merged
+    windows = filter_intervals("fv1", {"operator": "OR", "filters": [press]}, footovision)
+    assert windows and all(r["type"] == "event" and r["player_id"] is None for r in windows)
+    assert all(a["end"] < b["start"] for a, b in itertools.pairwise(windows))
+    # types the match lacks answer nothing; a malformed window is named
+    assert filter_intervals("fv1", {"filters": [runs, {**press, "event_types": ["shot"]}]}, footovision) == []
+    with pytest.raises(FilterError, match=r"filters\[1\]: before_ms must be a number of ms from 0"):
+        filter_intervals("fv1", {"filters": [runs, {**press, "before_ms": -5}]}, footovision)
 
 
 def test_a_bad_events_line_refuses_the_delivery_and_the_published_events_stay(footovision, instance):

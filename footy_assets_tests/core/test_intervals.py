@@ -324,3 +324,106 @@ def test_the_vendor_api_examples_are_answered():
         [(2.0, 4.0, "speed_mps >=6.0 AND team_possession team_0", "0-10")],
         [(2.0, 4.0, "speed_mps >=7.0 AND ball_location x_min=70 x_max=105", "0-10")],
     ]
+
+
+# -- event-relative windows ------------------------------------------------------------------------------------------
+def _events(rows: list[tuple]) -> pl.DataFrame:
+    """(event_id, type, sub_type, team, player_id, frame_id, clock_frame_id) rows as the events table holds them."""
+    return pl.DataFrame(
+        rows,
+        schema={
+            "event_id": pl.String,
+            "type": pl.String,
+            "sub_type": pl.String,
+            "team": pl.Int8,
+            "player_id": pl.String,
+            "frame_id": pl.Int64,
+            "clock_frame_id": pl.Int64,
+        },
+        orient="row",
+    )
+
+
+def _two_runners() -> pl.DataFrame:
+    # 0-10 sprints over frames 0-99 (4 s), 1-5 over frames 150-249; 250 frames in all
+    a = _fs("0-10", [8.0] * 100 + [1.0] * 150)
+    b = _fs("1-5", [1.0] * 150 + [8.0] * 100)
+    return pl.concat([a, b])
+
+
+SHOTS = _events(
+    [
+        ("e1", "shot", None, 0, "0-10", 125, 120),  # synced at frame 125 (5.0 s)
+        ("e2", "pass", "kick_off", 1, "1-5", 10, 10),
+        ("e3", "shot", None, 1, "1-5", None, 240),  # not synced: its clock frame (9.6 s)
+        ("e4", "shot", None, 1, "1-5", None, None),  # outside the tracking: no window
+    ]
+)
+FAST = {"type": "frame_state", "players": ["0-10", "1-5"], "column": "speed_mps", "gte": 7.0, "min_duration_ms": 0}
+
+
+def test_event_windows_alone_with_or():
+    out = run_filter(
+        {"operator": "OR", "filters": [{"type": "event", "event_types": ["shot"], "before_ms": 2000, "after_ms": 400}]},
+        _two_runners(),
+        None,
+        FPS,
+        events=SHOTS,
+    )
+    # frame 125 = 5.0 s: 3.0 .. 5.4 + one frame; frame 240 = 9.6 s: 7.6 .. 10.0 + one frame; e4 has no frame
+    assert [(r["start"], r["end"], r["type"], r["player_id"]) for r in out] == [
+        (3.0, 5.44, "event", None),
+        (7.6, 10.04, "event", None),
+    ]
+    assert out[0]["label"] == "event shot -2000ms +400ms"
+
+
+def test_sprints_in_the_5_s_before_a_shot():
+    request = {"filters": [FAST, {"type": "event", "event_types": ["shot"], "before_ms": 5000}]}
+    out = run_filter(request, _two_runners(), None, FPS, events=SHOTS)
+    # 0-10's sprint (0-4 s) lies in the window of the shot at 5 s (0-5.04 s); 1-5's (6-10 s) in the window of the
+    # shot at 9.6 s (4.6-9.64 s); the windows overlap and merge into one, 0 .. 9.64 s
+    assert [(r["player_id"], r["start"], r["end"]) for r in out] == [("0-10", 0.0, 4.0), ("1-5", 6.0, 9.64)]
+    assert out[0]["type"] == "frame_state" and out[0]["label"] == "speed_mps >=7.0 AND event shot -5000ms +0ms"
+
+
+def test_actor_windows_belong_to_the_acting_player():
+    request = {"filters": [FAST, {"type": "event", "event_types": ["shot"], "before_ms": 5000, "actor": True}]}
+    out = run_filter(request, _two_runners(), None, FPS, events=SHOTS)
+    # each sprint meets only its own player's shot window
+    assert [(r["player_id"], r["start"], r["end"]) for r in out] == [("0-10", 0.0, 4.0), ("1-5", 6.0, 9.64)]
+    only_home = {"type": "event", "event_types": ["shot"], "before_ms": 5000, "actor": True, "teams": ["team_0"]}
+    out = run_filter({"filters": [FAST, only_home]}, _two_runners(), None, FPS, events=SHOTS)
+    assert [(r["player_id"], r["start"], r["end"]) for r in out] == [("0-10", 0.0, 4.0)]
+    by_player = {"type": "event", "event_types": ["pass"], "sub_types": ["kick_off"], "players": ["1-5"]}
+    out = run_filter({"operator": "OR", "filters": [by_player]}, _two_runners(), None, FPS, events=SHOTS)
+    assert [(r["start"], r["end"]) for r in out] == [(0.4, 0.44)]  # the frame itself
+
+
+def test_event_types_absent_from_the_match_answer_nothing():
+    request = {"filters": [FAST, {"type": "event", "event_types": ["goalkeeping"], "before_ms": 5000}]}
+    assert run_filter(request, _two_runners(), None, FPS, events=SHOTS) == []
+
+
+@pytest.mark.parametrize(
+    ("event_filter", "message"),
+    [
+        ({"type": "event"}, "event_types must be a non-empty list of strings"),
+        ({"type": "event", "event_types": "shot"}, "event_types must be a non-empty list of strings"),
+        ({"type": "event", "event_types": ["shot"], "before_ms": -1}, "before_ms must be a number of ms from 0"),
+        ({"type": "event", "event_types": ["shot"], "after_ms": 1e12}, "after_ms must be a number of ms from 0"),
+        ({"type": "event", "event_types": ["shot"], "after_ms": True}, "after_ms must be a number of ms from 0"),
+        ({"type": "event", "event_types": ["shot"], "actor": "yes"}, "actor must be true or false"),
+        ({"type": "event", "event_types": ["shot"], "teams": ["home"]}, 'teams must be a list of "team_0"'),
+        ({"type": "event", "event_types": ["shot"], "within_ms": 5}, "unknown key(s) 'within_ms' in a event"),
+    ],
+)
+def test_malformed_event_filters_are_named(event_filter, message):
+    with pytest.raises(FilterError) as err:
+        run_filter({"filters": [FAST, event_filter]}, _two_runners(), None, FPS, events=SHOTS)
+    assert message in str(err.value) and "filters[1]" in str(err.value)
+
+
+def test_an_event_filter_on_a_match_without_events_is_refused():
+    with pytest.raises(FilterError, match="needs event data, and this match has none"):
+        run_filter({"filters": [{"type": "event", "event_types": ["shot"]}]}, _two_runners(), None, FPS)

@@ -7,6 +7,10 @@
   are dropped.
 * ``team_possession`` and ``ball_location`` are frame predicates over ball_state; their intervals are
   runs of consecutive ball frames and belong to no player.
+* ``event`` windows: for each event of the given types (table ``events``) the span from ``before_ms`` before
+  to ``after_ms`` after the frame where it happened (its synced frame, else its clock frame with the period's
+  offset removed; events outside the tracking have none), plus that frame itself. They belong to no player,
+  or with ``actor`` to the event's acting player. Overlapping windows merge.
 * ``operator`` AND intersects the interval sets of the filters (a player's intervals with the same
   player's, and with every match-level interval); OR returns the union: every filter's intervals, each
   keeping its own label. Intersections are not filtered by duration again.
@@ -206,7 +210,11 @@ FILTER_KEYS = {
     "frame_state": ("type", "players", "column", "gte", "lte", "min_duration_ms"),
     "team_possession": ("type", "teams", "min_duration_ms"),
     "ball_location": ("type", "x_min", "x_max", "y_min", "y_max", "min_duration_ms"),
+    "event": ("type", "event_types", "sub_types", "teams", "players", "actor", "before_ms", "after_ms"),
 }
+# An event window reaches at most this far from its event: beyond, "near an event" means nothing.
+MAX_EVENT_WINDOW_MS = 10 * 60 * 1000
+TEAM_CODES = {"team_0": 0, "team_1": 1}
 # No interval is longer than a match (two halves, extra time and the breaks are under 3 h): a longer minimum
 # (1e18) is a malformed request, not a question with an empty answer.
 MAX_MIN_DURATION_MS = 3 * 3600 * 1000
@@ -277,6 +285,7 @@ def _one_filter(
     ball_state: pl.DataFrame | None,
     fps: int,
     pitch: tuple[float, float],
+    events: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, str, str]:
     """(intervals: player_id, start_ms, end_ms), label, type of one filter of a request."""
     where = f"filters[{index}]"
@@ -284,8 +293,13 @@ def _one_filter(
         raise FilterError(f"{where}: expected an object")
     kind = spec.get("type")
     if not isinstance(kind, str) or kind not in FILTER_KEYS:
-        raise FilterError(f"{where}: unknown type {kind!r}; expected frame_state, team_possession or ball_location")
+        raise FilterError(
+            f"{where}: unknown type {kind!r}; expected frame_state, team_possession, ball_location or event"
+        )
     _check_keys(spec, kind, where)
+    if kind == "event":
+        windows, label = _event_windows(spec, where, events, frame_state, fps)
+        return windows, label, kind
     min_duration = spec.get("min_duration_ms", DEFAULT_MIN_DURATION_MS if kind == "frame_state" else 0)
     if not _is_number(min_duration) or min_duration < 0:
         raise FilterError(f"{where}: min_duration_ms must be a non-negative number")
@@ -311,10 +325,9 @@ def _one_filter(
     # the request is checked whole before the data: a malformed filter is named even where ball_state is missing
     if kind == "team_possession":
         teams = spec.get("teams")
-        codes = {"team_0": 0, "team_1": 1}
-        if not isinstance(teams, list) or not teams or any(not isinstance(t, str) or t not in codes for t in teams):
+        if not isinstance(teams, list) or not teams or not all(isinstance(t, str) and t in TEAM_CODES for t in teams):
             raise FilterError(f'{where}: teams must be a list of "team_0" and/or "team_1"')
-        mask = pl.col("possession_team").is_in([codes[t] for t in teams])
+        mask = pl.col("possession_team").is_in([TEAM_CODES[t] for t in teams])
         label = f"team_possession {' '.join(teams)}"
     else:
         bounds = {k: spec.get(k) for k in ("x_min", "x_max", "y_min", "y_max")}
@@ -337,6 +350,81 @@ def _one_filter(
     if ball_state is None or ball_state.height == 0:
         raise FilterError(f"{where}: {kind} needs ball_state, which has no rows for this match")
     return _ball_runs(ball_state, mask, fps, min_duration), label, kind
+
+
+def _string_list(spec: dict, key: str, where: str, required: bool = False) -> list[str] | None:
+    value = spec.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise FilterError(f"{where}: {key} must be a non-empty list of strings")
+    return value
+
+
+def _event_windows(spec: dict, where: str, events: pl.DataFrame | None, frame_state: pl.DataFrame, fps: int):
+    """(windows: player_id, start_ms, end_ms), label of an ``event`` filter. The spec is checked whole before the
+    data, so a malformed request is named even for a match without events."""
+    types = _string_list(spec, "event_types", where, required=True)
+    sub_types = _string_list(spec, "sub_types", where)
+    teams = _string_list(spec, "teams", where)
+    players = _string_list(spec, "players", where)
+    if teams is not None and any(t not in TEAM_CODES for t in teams):
+        raise FilterError(f'{where}: teams must be a list of "team_0" and/or "team_1"')
+    actor = spec.get("actor", False)
+    if not isinstance(actor, bool):
+        raise FilterError(f"{where}: actor must be true or false")
+    reach, given = {}, {}
+    for key in ("before_ms", "after_ms"):
+        value = spec.get(key, 0)
+        if not _is_number(value) or not 0 <= value <= MAX_EVENT_WINDOW_MS:
+            raise FilterError(
+                f"{where}: {key} must be a number of ms from 0 to {MAX_EVENT_WINDOW_MS:,} (10 min), got {value!r}"
+            )
+        reach[key], given[key] = float(value), value
+    label = (
+        f"event {'|'.join(types)}"
+        + (f"/{'|'.join(sub_types)}" if sub_types else "")
+        + f" -{_number_text(given['before_ms'])}ms +{_number_text(given['after_ms'])}ms"
+        + (" actor" if actor else "")
+    )
+    if events is None:
+        raise FilterError(f"{where}: an event filter needs event data, and this match has none")
+    chosen = events.filter(pl.col("type").is_in(types))
+    if sub_types is not None:
+        chosen = chosen.filter(pl.col("sub_type").is_in(sub_types))
+    if teams is not None:
+        chosen = chosen.filter(pl.col("team").is_in([TEAM_CODES[t] for t in teams]))
+    if players is not None:
+        chosen = chosen.filter(pl.col("player_id").is_in(players))
+    if actor:
+        chosen = chosen.filter(pl.col("player_id").is_not_null())
+    frames = frame_state.select("frame_id", "timestamp_ms").unique("frame_id")
+    step_ms = 1000.0 / fps
+    at = (
+        chosen.select(
+            player_id=pl.col("player_id") if actor else pl.lit(None, pl.String),
+            frame_id=pl.coalesce("frame_id", "clock_frame_id"),
+        )
+        .join(frames, on="frame_id", how="inner")  # an event outside the tracking has no frame: no window
+        .select(
+            "player_id",
+            start_ms=pl.col("timestamp_ms").cast(pl.Float64) - reach["before_ms"],
+            end_ms=pl.col("timestamp_ms").cast(pl.Float64) + reach["after_ms"] + step_ms,
+        )
+    )
+    return _merged(at), label
+
+
+def _merged(windows: pl.DataFrame) -> pl.DataFrame:
+    """Overlapping or touching windows of one player (or of the match: null) as one (player_id, start_ms, end_ms)."""
+    ordered = windows.sort("player_id", "start_ms", nulls_last=True)
+    reached = pl.col("end_ms").cum_max().shift(1).over("player_id")
+    return (
+        ordered.with_columns(group=(reached.is_null() | (pl.col("start_ms") > reached)).cum_sum())
+        .group_by("player_id", "group", maintain_order=True)
+        .agg(pl.col("start_ms").min(), pl.col("end_ms").max())
+        .select("player_id", "start_ms", "end_ms")
+    )
 
 
 def _intersect(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
@@ -364,6 +452,7 @@ def run_filter(
     ball_state: pl.DataFrame | None,
     fps: int,
     pitch: tuple[float, float] = (105.0, 68.0),
+    events: pl.DataFrame | None = None,
 ) -> list[dict]:
     """Answer a frame-state filter request: a list of {start, end, label, type, player_id} (seconds, the vendor API's
     fields) with, beyond them, the player's ``team`` ("team_0"/"team_1", null for match-level intervals), the
@@ -380,7 +469,7 @@ def run_filter(
     unknown = set(request) - {"operator", "filters"}
     if unknown:
         raise FilterError(f"unknown request key(s): {', '.join(sorted(unknown))}")
-    results = [_one_filter(spec, i, frame_state, ball_state, fps, pitch) for i, spec in enumerate(filters)]
+    results = [_one_filter(spec, i, frame_state, ball_state, fps, pitch, events) for i, spec in enumerate(filters)]
     if operator == "OR":
         parts = [r.with_columns(label=pl.lit(label), type=pl.lit(kind)) for r, label, kind in results]
         combined = pl.concat(parts)
