@@ -261,6 +261,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             json_download=args.json,
             overwrite=args.overwrite,
             new_folder=new_match,
+            cdf_keys=args.cdf_keys,
         )
     except ExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -435,8 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         required=True,
         choices=["cdf", "tracking_download", "mot"],
-        help="cdf: tracking.jsonl + meta.json (CDF v0.3.2); tracking_download: tracking.parquet as the "
-        "vendor's download; mot: mot.csv (footy_track matches only)",
+        help="cdf: tracking.jsonl + meta.json (CDF v0.3.2), and events.jsonl + match.json where the match has "
+        "events; tracking_download: tracking.parquet as the vendor's download; mot: mot.csv (footy_track matches "
+        "only)",
     )
     p.add_argument(
         "--output",
@@ -445,6 +447,14 @@ def build_parser() -> argparse.ArgumentParser:
         "inside the lake only a new folder under landing/ (a new match)",
     )
     p.add_argument("--json", action="store_true", help="tracking_download as tracking.json instead of parquet")
+    p.add_argument(
+        "--cdf-keys",
+        choices=["v0.3.2", "v0.2"],
+        default="v0.3.2",
+        help="cdf: the key names; v0.2 names the meta's periods' frames start_frame_id/end_frame_id and the "
+        "events' outcome outcome/outcome_detailed, for readers of CDF v0.2 such as fast-forward-football 0.3.0 "
+        "(default v0.3.2)",
+    )
     p.add_argument(
         "--overwrite",
         action="store_true",

@@ -1,7 +1,9 @@
 """Exports: a published match of the lake back out in the standards the vendors document.
 
-* ``cdf``: Common Data Format v0.3.2 — ``tracking.jsonl`` (one frame per line) + ``meta.json``; valid against
-  the schemas of the ``common-data-format-validator`` package.
+* ``cdf``: Common Data Format v0.3.2 — ``tracking.jsonl`` (one frame per line) + ``meta.json``, and where the
+  match has events ``events.jsonl`` (synced events carry their frames) + ``match.json`` (the match sheet); valid
+  against the schemas of the ``common-data-format-validator`` package. ``cdf_keys="v0.2"``: the meta's periods and
+  the events' outcome with CDF v0.2's key names (for readers of v0.2, such as fast-forward-football 0.3.0).
 * ``tracking_download``: the vendor's tracking download exactly as the vendor's tracking-download API:
   ``tracking.parquet`` (int32 ms, role, player_id, float16 player_id_conf, int16 cm from the bottom-left corner,
   int16 pixels) or ``tracking.json`` (an array of row objects); a ``pitch.json`` beside it when the pitch is not
@@ -42,14 +44,19 @@ def published_match(lake: Lake, match_id: str) -> tuple[pl.DataFrame, dict]:
     return tracking.sort("frame_id", maintain_order=True), row
 
 
-def render(lake: Lake, match_id: str, fmt: str, json_download: bool = False) -> dict[str, bytes]:
-    """{file name: content} of one export of a published match."""
+def render(
+    lake: Lake, match_id: str, fmt: str, json_download: bool = False, cdf_keys: str = "v0.3.2"
+) -> dict[str, bytes]:
+    """{file name: content} of one export of a published match. ``cdf_keys``: the CDF key names (``v0.3.2``, or
+    ``v0.2`` for the meta's periods and the events' outcome)."""
     from footy_assets.formats.cdf import export as cdf
     from footy_assets.formats.footy_stats import export as tracking_download
     from footy_assets.formats.footy_track import export as mot
 
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
+    if cdf_keys not in cdf.KEY_NAMES:
+        raise ExportError(f"unknown CDF key names {cdf_keys!r}; expected one of {', '.join(cdf.KEY_NAMES)}")
     tracking, match = published_match(lake, match_id)
     if fmt == "mot":
         return mot.render(tracking, match)
@@ -57,8 +64,10 @@ def render(lake: Lake, match_id: str, fmt: str, json_download: bool = False) -> 
         raise ExportError(
             f"{match_id}: no pitch positions (a footy_track feed without a homography): only the mot export applies"
         )
-    if fmt == "cdf":
-        return cdf.render(tracking, match)
+    if fmt == "cdf":  # the events and lineup of the same published delivery as the tracking
+        events = published_rows(lake, "events", match_id, match["fingerprint"])
+        lineups = published_rows(lake, "lineups", match_id, match["fingerprint"]) if events.height else None
+        return cdf.render(tracking, match, events, lineups, cdf_keys)
     return tracking_download.render(tracking, match, "json" if json_download else "parquet")
 
 
@@ -70,12 +79,14 @@ def export_match(
     json_download: bool = False,
     overwrite: bool = False,
     new_folder: bool = False,
+    cdf_keys: str = "v0.3.2",
 ) -> list[str]:
     """Write one export of a published match into the folder ``output`` (a path or s3://bucket/prefix); the
     written files' URIs. Each file appears whole (a reader sees none or all of it). Never over an existing file
     unless ``overwrite`` (then each is replaced whole); ``new_folder``: ``output`` must not exist yet and is
-    created (an export landed as a new match: ``check_output``). Refusals are ``ExportError``s."""
-    files = render(lake, match_id, fmt, json_download)
+    created (an export landed as a new match: ``check_output``). Refusals are ``ExportError``s. ``cdf_keys``: as
+    ``render``."""
+    files = render(lake, match_id, fmt, json_download, cdf_keys)
     target = Lake.from_env(output)
     if target.is_local:
         try:

@@ -53,6 +53,9 @@ def test_cdf_export_passes_the_cdf_validator(lake, tmp_path):
 
     out = tmp_path / "cdf"
     export_match(lake, "src_footy_stats", "cdf", str(out))
+    # a match without event data: tracking and meta only, on the match clock from 1970-01-01 (no wall clock kept)
+    assert sorted(f.name for f in out.iterdir()) == ["meta.json", "tracking.jsonl"]
+    assert json.loads((out / "tracking.jsonl").read_text().splitlines()[0])["timestamp"].startswith("1970-01-01T")
     advisories = _validate(MetaSchemaValidator(), out / "meta.json")
     # the one advisory: goal keepers are marked on the team sheet (position GK) as CDF v0.2 did; v0.3.2 keeps
     # positions in a separate match sheet
