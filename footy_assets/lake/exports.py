@@ -45,11 +45,14 @@ def published_match(lake: Lake, match_id: str) -> tuple[pl.DataFrame, dict]:
 def render(lake: Lake, match_id: str, fmt: str, json_download: bool = False) -> dict[str, bytes]:
     """{file name: content} of one export of a published match."""
     from footy_assets.formats.cdf import export as cdf
-    from footy_assets.formats.footy_stats import export as tracking_download
     from footy_assets.formats.footy_track import export as mot
 
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
+    if fmt == "tracking_download":  # made batch by batch, the same chunks footy-assets serve sends
+        from footy_assets.lake.downloads import tracking_download
+
+        return tracking_download(lake, match_id, "json" if json_download else "parquet").files()
     tracking, match = published_match(lake, match_id)
     if fmt == "mot":
         return mot.render(tracking, match)
@@ -57,9 +60,7 @@ def render(lake: Lake, match_id: str, fmt: str, json_download: bool = False) -> 
         raise ExportError(
             f"{match_id}: no pitch positions (a footy_track feed without a homography): only the mot export applies"
         )
-    if fmt == "cdf":
-        return cdf.render(tracking, match)
-    return tracking_download.render(tracking, match, "json" if json_download else "parquet")
+    return cdf.render(tracking, match)
 
 
 def export_match(
