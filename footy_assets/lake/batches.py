@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from footy_assets.lake.publish import published_rows
 from footy_assets.lake.store import Lake, check_fingerprint, check_match_id, unreadable
 
-BATCH_ROWS = 1 << 14  # rows per batch: well under 1 MB of tracking columns
+BATCH_ROWS = 1 << 14  # rows per batch: about 0.6 MB of tracking columns
 # Parquet read a column chunk's pages as they are decoded, through a small buffer: reading a row group's column
 # chunks in advance (pyarrow's pre_buffer) held ~50 MB per reader on a full match, this ~5 MB
 READ_OPTIONS = {"pre_buffer": False, "buffer_size": 1 << 16}

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Literal
@@ -40,8 +41,11 @@ log = logging.getLogger("footy_assets.server")
 TITLE = "footy_assets"
 # the data version the vendor's filter API names: 3 has frame_state (the filters need it), 2 tracking only
 DATA_VERSION_FRAME_STATE, DATA_VERSION_TRACKING = 3, 2
-# at most this many filter requests, schema or table answers worked on at once (each reads a match's rows)
-WORKERS = 4
+# at most this many answers worked on at once: schema, listing and table answers read little; a filter request reads
+# a match's frame_state whole (~0.2 GB for 90 minutes), so two at a time, as many as this machine has cores
+WORKERS, FILTER_WORKERS = 4, 2
+# threads making the chunks of every download being sent (each chunk is a few ms of work)
+DOWNLOAD_THREADS = 2
 
 UNREADABLE = "a table of the match cannot be read now (footy-assets doctor on the lake says why)"
 MatchIdPath = Annotated[str, Path(pattern=MATCH_ID, description="the match_id (its landing folder name)")]
@@ -131,9 +135,9 @@ def create_app(lake: Lake, settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # the interactive pages load scripts from a CDN: the document is at /openapi.json
         redoc_url=None,
     )
-    work = anyio.CapacityLimiter(WORKERS)
+    work, filter_work = anyio.CapacityLimiter(WORKERS), anyio.CapacityLimiter(FILTER_WORKERS)
     downloads = streaming.Downloads(settings.max_downloads)
-    download_work = anyio.CapacityLimiter(WORKERS)
+    download_pool = ThreadPoolExecutor(DOWNLOAD_THREADS, thread_name_prefix="download")
     bearer = HTTPBearer(auto_error=False, description="a token of FOOTY_SERVE_TOKENS or FOOTY_SERVE_TOKENS_FILE")
 
     async def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> None:
@@ -142,11 +146,13 @@ def create_app(lake: Lake, settings: Settings | None = None) -> FastAPI:
                 401, "a valid bearer token is required (Authorization: Bearer ...)", {"WWW-Authenticate": "Bearer"}
             )
 
-    async def run(fn: Callable, *args):
-        """``fn(*args)`` in a worker thread, answered within the time limit (503 after it)."""
+    async def run(fn: Callable, *args, limiter: anyio.CapacityLimiter | None = None):
+        """``fn(*args)`` in a worker thread, answered within the time limit, waiting included (503 after it)."""
         try:
             with anyio.fail_after(settings.timeout_s):
-                return await anyio.to_thread.run_sync(partial(fn, *args), abandon_on_cancel=True, limiter=work)
+                return await anyio.to_thread.run_sync(
+                    partial(fn, *args), abandon_on_cancel=True, limiter=limiter or work
+                )
         except TimeoutError:
             raise Refused(503, f"the answer took longer than {settings.timeout_s:g} s: try again later") from None
         except PanicException as exc:  # polars' reader on a damaged file: not an Exception, so caught here
@@ -226,7 +232,7 @@ def create_app(lake: Lake, settings: Settings | None = None) -> FastAPI:
             return streaming.not_modified(made)
         if downloads.full:
             raise Refused(503, f"{downloads.limit} downloads are being sent: try again shortly", {"Retry-After": "5"})
-        return streaming.stream(made, settings, downloads, download_work)
+        return streaming.stream(made, settings, downloads, download_pool)
 
     @api.post(
         "/analyses/{match_id}/filters",
@@ -253,7 +259,7 @@ def create_app(lake: Lake, settings: Settings | None = None) -> FastAPI:
         body = _json_body(await request.body())
         await run(published, match_id, ["fingerprint"])
         try:
-            found = await run(filter_intervals, match_id, body, lake)
+            found = await run(filter_intervals, match_id, body, lake, limiter=filter_work)
         except FilterError as exc:
             raise Refused(422, str(exc)) from None
         return JSONResponse(found)

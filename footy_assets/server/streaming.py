@@ -1,16 +1,20 @@
 """The tracking download sent as it is made, with the validators a cache needs.
 
-The file is made chunk by chunk (``lake.downloads``) in a worker thread and each chunk is sent before the next is
-made: a client that reads slowly holds its download's few MB (the chunk being sent, the row group being made)
-and no thread, so others are not held up. The ETag names the bytes (the delivery, the code that wrote its rows
+The file is made chunk by chunk (``lake.downloads``) in a small pool of threads of its own and each chunk is sent
+before the next is made: a client that reads slowly holds its download's few MB (the chunk being sent, the row
+group being made) and no thread, so others are not held up. A few threads, always the same ones: Arrow's and
+polars' allocators keep memory per thread, and forty threads of a general pool held hundreds of MB between them.
+The ETag names the bytes (the delivery, the code that wrote its rows
 and the code that encodes them): the same ETag, the same bytes, so a client may keep the file and ask again with
 ``If-None-Match`` (304, nothing sent).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor
 
 import anyio
 from polars.exceptions import PanicException
@@ -70,26 +74,27 @@ def not_modified(download: TrackingDownload) -> Response:
     return Response(status_code=304, headers=headers(download))
 
 
-def stream(
-    download: TrackingDownload, settings: Settings, downloads: Downloads, limiter: anyio.CapacityLimiter
-) -> StreamingResponse:
-    """The download as a streamed answer (chunked); ``downloads`` counts it while it is sent."""
+def stream(download: TrackingDownload, settings: Settings, downloads: Downloads, pool: Executor) -> StreamingResponse:
+    """The download as a streamed answer (chunked), its chunks made in ``pool``; ``downloads`` counts it while it
+    is sent."""
     return StreamingResponse(
-        _body(download, settings, downloads, limiter), media_type=download.media_type, headers=headers(download)
+        _body(download, settings, downloads, pool), media_type=download.media_type, headers=headers(download)
     )
 
 
 async def _body(
-    download: TrackingDownload, settings: Settings, downloads: Downloads, limiter: anyio.CapacityLimiter
+    download: TrackingDownload, settings: Settings, downloads: Downloads, pool: Executor
 ) -> AsyncIterator[bytes]:
     downloads.active += 1
     chunks = download.chunks()
     deadline = anyio.current_time() + settings.download_timeout_s
+    making = None
     try:
         while True:
-            # made in a worker thread; sent from here, so a slow reader waits without holding the thread
+            # made in the pool; sent from here, so a slow reader waits without holding a thread
+            making = pool.submit(next, chunks, None)
             try:
-                chunk = await anyio.to_thread.run_sync(next, chunks, None, limiter=limiter)
+                chunk = await asyncio.wrap_future(making)
             except (TableUnreadable, OSError, PanicException) as exc:  # a file vacuumed or damaged since planned
                 log.error("%s: download stopped: %s", download.match_id, one_line(exc))
                 raise DownloadStopped(f"{download.match_id}: the download stopped: {one_line(exc)}") from None
@@ -102,7 +107,10 @@ async def _body(
                 yield chunk
     finally:
         downloads.active -= 1
-        chunks.close()  # its open files
+        if making is not None and not making.done():  # the client left while a chunk was being made
+            making.add_done_callback(lambda _: chunks.close())
+        else:
+            chunks.close()  # its open files
 
 
 __all__ = ["CACHE_CONTROL", "DownloadStopped", "Downloads", "etag", "matches", "not_modified", "stream"]
