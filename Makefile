@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo lint check test fuzz dev bench clean-lake
+.PHONY: install demo lint check test fuzz dev serve bench clean-lake
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ fuzz: install  # the readers' mutation fuzzer, 10x what the test suite runs, wit
 dev: install
 	@$(BIN)/python -m footy_assets.orchestration.instance
 	$(BIN)/dagster dev -w workspace.yaml
+
+serve: install  # the vendor API over the lake on http://127.0.0.1:8000 (docs/operations/serving.md)
+	$(BIN)/footy-assets serve
 
 bench: install
 	$(BIN)/python bench/full_match.py

@@ -271,6 +271,40 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The vendor API over the lake's published rows (footy_assets.server), until interrupted."""
+    import contextlib
+
+    import uvicorn
+
+    from footy_assets.server.app import create_app
+    from footy_assets.server.settings import Settings, is_loopback
+
+    lake = _lake(args.lake)
+    settings = Settings.from_env()
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port}: a TCP port is 0 to 65535")
+    if not settings.tokens and not is_loopback(args.host) and not args.allow_anonymous:
+        raise UsageError(
+            f"--host {args.host} is reachable from other machines and no token is configured: set "
+            "FOOTY_SERVE_TOKENS (or FOOTY_SERVE_TOKENS_FILE), or pass --allow-anonymous"
+        )
+    config = uvicorn.Config(
+        create_app(lake, settings),
+        host=args.host,
+        port=args.port,
+        server_header=False,
+        proxy_headers=False,
+        timeout_keep_alive=5,
+        log_level="info",
+    )
+    needs = "a bearer token" if settings.tokens else "no token"
+    print(f"lake {lake.uri}: serving on http://{args.host}:{args.port} (requests need {needs})", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn shuts down gracefully, then hands the interrupt back
+        uvicorn.Server(config).run()
+    return EXIT_OK
+
+
 def cmd_upkeep(args: argparse.Namespace) -> int:
     from footy_assets.lake.upkeep import check_retention, upkeep_lake
 
@@ -463,6 +497,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--lake", help=lake_help)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "serve",
+        help="answer the vendor API (tracking download, frame-state filter, schema, events) over HTTP from the "
+        "lake's published rows, until interrupted",
+    )
+    p.add_argument("--lake", help=lake_help)
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; another needs FOOTY_SERVE_TOKENS or "
+        "--allow-anonymous)",
+    )
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.add_argument(
+        "--allow-anonymous",
+        action="store_true",
+        help="listen beyond this machine without tokens (behind a proxy that authenticates)",
+    )
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
         "doctor",

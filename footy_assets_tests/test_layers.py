@@ -56,3 +56,12 @@ def test_dagster_in_the_lake_layer_breaks_the_contract(tmp_path):
     done = _lint(root)
     assert done.returncode != 0
     assert "footy_assets.lake.upkeep -> dagster" in done.stdout
+
+
+def test_the_server_that_imports_the_orchestration_layer_breaks_the_contract(tmp_path):
+    """The server reads the lake and never imports Dagster, not even through the orchestration layer."""
+    root = _copy(tmp_path)
+    _add_import(root / "footy_assets/server/app.py", "from footy_assets.orchestration import runner")
+    done = _lint(root)
+    assert done.returncode != 0
+    assert "footy_assets.server.app -> footy_assets.orchestration.runner" in done.stdout

@@ -50,13 +50,16 @@ def render(
     """{file name: content} of one export of a published match. ``cdf_keys``: the CDF key names (``v0.3.2``, or
     ``v0.2`` for the meta's periods and the events' outcome)."""
     from footy_assets.formats.cdf import export as cdf
-    from footy_assets.formats.footy_stats import export as tracking_download
     from footy_assets.formats.footy_track import export as mot
 
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
     if cdf_keys not in cdf.KEY_NAMES:
         raise ExportError(f"unknown CDF key names {cdf_keys!r}; expected one of {', '.join(cdf.KEY_NAMES)}")
+    if fmt == "tracking_download":  # made batch by batch, the same chunks footy-assets serve sends
+        from footy_assets.lake.downloads import tracking_download
+
+        return tracking_download(lake, match_id, "json" if json_download else "parquet").files()
     tracking, match = published_match(lake, match_id)
     if fmt == "mot":
         return mot.render(tracking, match)
@@ -64,11 +67,10 @@ def render(
         raise ExportError(
             f"{match_id}: no pitch positions (a footy_track feed without a homography): only the mot export applies"
         )
-    if fmt == "cdf":  # the events and lineup of the same published delivery as the tracking
-        events = published_rows(lake, "events", match_id, match["fingerprint"])
-        lineups = published_rows(lake, "lineups", match_id, match["fingerprint"]) if events.height else None
-        return cdf.render(tracking, match, events, lineups, cdf_keys)
-    return tracking_download.render(tracking, match, "json" if json_download else "parquet")
+    # the CDF export: the events and lineup of the same published delivery as the tracking
+    events = published_rows(lake, "events", match_id, match["fingerprint"])
+    lineups = published_rows(lake, "lineups", match_id, match["fingerprint"]) if events.height else None
+    return cdf.render(tracking, match, events, lineups, cdf_keys)
 
 
 def export_match(
