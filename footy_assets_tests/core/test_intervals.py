@@ -370,10 +370,11 @@ def test_event_windows_alone_with_or():
         FPS,
         events=SHOTS,
     )
-    # frame 125 = 5.0 s: 3.0 .. 5.4 + one frame; frame 240 = 9.6 s: 7.6 .. 10.0 + one frame; e4 has no frame
+    # frame 125 = 5.0 s: 3.0 .. 5.4 + one frame; frame 240 = 9.6 s: 7.6 .. 10.0, the end of the tracking's last
+    # frame (249: 9.96 s + one frame); e4 has no frame
     assert [(r["start"], r["end"], r["type"], r["player_id"]) for r in out] == [
         (3.0, 5.44, "event", None),
-        (7.6, 10.04, "event", None),
+        (7.6, 10.0, "event", None),
     ]
     assert out[0]["label"] == "event shot -2000ms +400ms"
 
@@ -427,3 +428,10 @@ def test_malformed_event_filters_are_named(event_filter, message):
 def test_an_event_filter_on_a_match_without_events_is_refused():
     with pytest.raises(FilterError, match="needs event data, and this match has none"):
         run_filter({"filters": [{"type": "event", "event_types": ["shot"]}]}, _two_runners(), None, FPS)
+
+
+def test_event_windows_stay_inside_their_period():
+    # a kick-off at frame 10 (0.4 s) with 2 s before and 20 s after: clipped to the tracking's 0 .. 10 s
+    kick_off = {"type": "event", "event_types": ["pass"], "before_ms": 2000, "after_ms": 20_000}
+    out = run_filter({"operator": "OR", "filters": [kick_off]}, _two_runners(), None, FPS, events=SHOTS)
+    assert [(r["start"], r["end"], r["period_start"]) for r in out] == [(0.0, 10.0, 0.0)]

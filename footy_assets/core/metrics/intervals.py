@@ -9,7 +9,8 @@
   runs of consecutive ball frames and belong to no player.
 * ``event`` windows: for each event of the given types (table ``events``) the span from ``before_ms`` before
   to ``after_ms`` after the frame where it happened (its synced frame, else its clock frame with the period's
-  offset removed; events outside the tracking have none), plus that frame itself. They belong to no player,
+  offset removed; events outside the tracking have none), plus that frame itself, within the event's period.
+  They belong to no player,
   or with ``actor`` to the event's acting player. Overlapping windows merge.
 * ``operator`` AND intersects the interval sets of the filters (a player's intervals with the same
   player's, and with every match-level interval); OR returns the union: every filter's intervals, each
@@ -398,18 +399,24 @@ def _event_windows(spec: dict, where: str, events: pl.DataFrame | None, frame_st
         chosen = chosen.filter(pl.col("player_id").is_in(players))
     if actor:
         chosen = chosen.filter(pl.col("player_id").is_not_null())
-    frames = frame_state.select("frame_id", "timestamp_ms").unique("frame_id")
     step_ms = 1000.0 / fps
+    frames = frame_state.select("frame_id", "timestamp_ms", "period").unique("frame_id")
+    # a window stays inside its event's period: before the first frame or after the last there is no match clock
+    bounds = frames.group_by("period").agg(
+        first_ms=pl.col("timestamp_ms").min().cast(pl.Float64),
+        last_ms=pl.col("timestamp_ms").max().cast(pl.Float64) + step_ms,
+    )
     at = (
         chosen.select(
             player_id=pl.col("player_id") if actor else pl.lit(None, pl.String),
             frame_id=pl.coalesce("frame_id", "clock_frame_id"),
         )
         .join(frames, on="frame_id", how="inner")  # an event outside the tracking has no frame: no window
+        .join(bounds, on="period", how="inner")
         .select(
             "player_id",
-            start_ms=pl.col("timestamp_ms").cast(pl.Float64) - reach["before_ms"],
-            end_ms=pl.col("timestamp_ms").cast(pl.Float64) + reach["after_ms"] + step_ms,
+            start_ms=pl.max_horizontal(pl.col("timestamp_ms").cast(pl.Float64) - reach["before_ms"], "first_ms"),
+            end_ms=pl.min_horizontal(pl.col("timestamp_ms").cast(pl.Float64) + reach["after_ms"] + step_ms, "last_ms"),
         )
     )
     return _merged(at), label
