@@ -275,7 +275,7 @@ def test_fuzzer_200_mutants_in_a_subprocess():
     for file in ("events.jsonl", "match.json"):
         generic = [c for n, c in summary["by_event_file"][file].items() if n not in summary["event_classes"]]
         read, refused = sum(c["read"] for c in generic), sum(c["refused"] for c in generic)
-        assert read >= 1 and refused >= 5, (file, summary["by_event_file"][file])
+        assert read >= 1 and refused >= 3, (file, summary["by_event_file"][file])
     assert summary["table"][0].split() == ["operator", "read", "refused", "failure"]
     assert len(summary["table"]) == len(by_operator) + 1
 
