@@ -214,6 +214,7 @@ def test_a_delivery_without_the_match_sheet_is_refused():
 
 
 LINE = 5  # the hostile value goes into the 5th event (line 5)
+PASS_LINE = 15  # a completed pass (receiver, receiver time and receiver team given), by Liverpool
 
 
 @pytest.mark.parametrize(
@@ -321,3 +322,123 @@ def test_line_of_locates_nested_values():
     assert cdf_events.line_of(text, ("a", 0, "b")) == 3
     assert cdf_events.line_of(text, ("c", "d")) == 7
     assert cdf_events.line_of(text, ("c", "missing")) == 7  # where its object is
+
+
+def _edit_line(number: int, edit) -> bytes:
+    """footovision's events with ``edit(event)`` applied to the event on line ``number``."""
+    lines = (FOLDER / "footovision_h1" / "events.jsonl").read_text().splitlines()
+    doc = json.loads(lines[number - 1])
+    edit(doc["event"])
+    lines[number - 1] = json.dumps(doc)
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _refusal(**replace) -> FeedError:
+    with pytest.raises(FeedError) as caught:
+        read("footovision_h1", replace=replace)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("time", "9999-12-31T23:59:59.999Z"),  # found by the fuzzer: match_minute overflowed int16, a polars error
+        ("time", "0001-01-01T00:00:00Z"),
+        ("time", "2026-03-24T12:45:01.480Z"),  # three days after the match: read before
+        ("receiver_time", "2106-03-21T12:45:01.480Z"),
+    ],
+)
+def test_an_event_time_days_from_the_match_is_refused_with_its_line(key, value):
+    """A time days from the other events' is not of this match: refused on its line (it broke the minute's int16
+    or went unnoticed); times minutes off are kept for the sync to correct."""
+    line = PASS_LINE if key == "receiver_time" else LINE
+    events = _edit_line(line, lambda e: e.__setitem__(key, value))
+    assert key != "receiver_time" or json.loads(events.splitlines()[line - 1])["event"]["type"] == "pass"
+    exc = _refusal(**{"events.jsonl": events})
+    assert (exc.file, exc.line) == ("events.jsonl", line), str(exc)
+    assert exc.what.startswith(f"event.{key} {value!r} is ") and "not of this match" in exc.what, exc.what
+    near = _edit_line(LINE, lambda e: e.__setitem__("time", "2026-03-21T13:05:01.480Z"))  # 20 minutes off
+    assert read("footovision_h1", replace={"events.jsonl": near}).events.height == 203
+
+
+def test_a_sheet_time_days_from_the_match_is_refused_with_its_line():
+    """Found by the fuzzer: a substitution in 9999 made the lineup's minute overflow int16 (a TypeError); a card
+    years away was read."""
+    sheet = json.loads((FOLDER / "footovision_h1" / "match.json").read_text())
+    for entry, key in ((sheet["events"]["substitutions"][0], "in_time"), (sheet["events"]["cards"][0], "time")):
+        before = entry[key]
+        entry[key] = "9999-01-01T00:00:00Z"
+        text = json.dumps(sheet, indent=1)
+        exc = _refusal(**{"match.json": text.encode()})
+        assert exc.file == "match.json" and "not of this match" in exc.what, str(exc)
+        assert '"9999-01-01T00:00:00Z"' in text.splitlines()[exc.line - 1]
+        entry[key] = before
+
+
+def test_a_meta_period_start_days_from_the_match_is_refused_with_its_line():
+    """Found by the fuzzer: a period starting in year 1 put every event 2025 years into it (the minute overflowed
+    int16, a polars error). A start whistle the clock does not use (its period has a start_time) is checked too."""
+    meta = (FOLDER / "footovision_h1" / "meta.json").read_text()
+    for old, new in (
+        ('"start_time": "2026-03-21T12:45:00.000Z"', '"start_time": "0001-03-21T12:45:00.000Z"'),
+        ('"time": "2026-03-21T13:50:20.240Z"', '"time": "9999-03-21T12:45:00.000Z"'),  # the 2nd half's whistle
+        ('"time": "2026-03-21T12:45:00.000Z"', '"time": "1970-01-01T00:00:00.000Z"'),  # the 1st's, unused
+    ):
+        edited = meta.replace(old, new)
+        exc = _refusal(**{"meta.json": edited.encode()})
+        assert exc.file == "meta.json" and "not of this match" in exc.what, str(exc)
+        assert new in edited.splitlines()[exc.line - 1]
+
+
+@pytest.mark.parametrize(
+    "new,old,value,other",
+    [("is_successful", "outcome", True, False), ("outcome_type", "outcome_detailed", "unknown", "successful")],
+)
+def test_the_v02_and_v03_names_of_one_field_must_agree(new, old, value, other):
+    """Found by the fuzzer: a line giving both names of a field with different values was read, the v0.3 one
+    silently kept. With one value, or one name only, the line reads as before."""
+    assert (
+        json.loads((FOLDER / "footovision_h1" / "events.jsonl").read_text().splitlines()[LINE - 1])["event"][new]
+        == value
+    )
+    exc = _refusal(**{"events.jsonl": _edit_line(LINE, lambda e: e.__setitem__(old, other))})
+    assert (exc.file, exc.line) == ("events.jsonl", LINE)
+    assert exc.what == f"event.{old} {json.dumps(other)} contradicts event.{new} {json.dumps(value)}", exc.what
+    agreeing = read("footovision_h1", replace={"events.jsonl": _edit_line(LINE, lambda e: e.__setitem__(old, value))})
+    assert agreeing.events.equals(read("footovision_h1").events)
+
+
+@pytest.mark.parametrize(
+    "person,team,line", [("player_id", "team_id", LINE), ("receiver_id", "receiver_team_id", PASS_LINE)]
+)
+def test_a_person_on_the_other_teams_sheet_is_refused(person, team, line):
+    """Found by the fuzzer: an away player acting for the home team was read, as team 0 with player_id '1-...'.
+    CDF's team_id is the team of the player acting (receiver_team_id, of the receiver)."""
+    events = (FOLDER / "footovision_h1" / "events.jsonl").read_text().splitlines()
+    event = json.loads(events[line - 1])["event"]
+    assert event[person] is not None and event[team] == "78"  # Liverpool, away
+    exc = _refusal(**{"events.jsonl": _edit_line(line, lambda e: e.__setitem__(person, "10668"))})  # Brighton's GK
+    assert (exc.file, exc.line) == ("events.jsonl", line)
+    expected = f"event.{person} '10668' is on the home team's sheet ('414'), but event.{team} '78' is the away team's"
+    assert exc.what == expected, exc.what
+
+
+def test_people_on_no_sheet_and_related_ids_of_no_event_are_read_as_delivered():
+    """The reader's rules keep them: a person on no sheet has no lake id (the vendor's is kept), and related ids
+    are kept as delivered (a delivery may be a window of the match: they may name events outside it)."""
+
+    def edit(e):
+        e["player_id"], e["related_event_ids"] = "999999", ["nowhere", e["id"]]
+
+    row = read("footovision_h1", replace={"events.jsonl": _edit_line(LINE, edit)}).events.row(LINE - 1, named=True)
+    assert (row["player_id"], row["vendor_person_id"], row["team"]) == (None, "999999", 1)
+    assert row["related_event_ids"] == ["nowhere", row["event_id"]]
+
+
+def test_a_too_deeply_nested_match_sheet_names_its_line():
+    """The match sheet's 'nested too deeply' named no line: it names the line where the nesting is deepest."""
+    text = json.dumps(json.loads((FOLDER / "footovision_h1" / "match.json").read_text()), indent=1)
+    lines = text.splitlines()
+    lines.insert(3, ' "vendor_extra": ' + "[" * 5000 + "]" * 5000 + ",")
+    exc = _refusal(**{"match.json": "\n".join(lines).encode()})
+    assert (exc.file, exc.line, exc.what) == ("match.json", 4, "not valid JSON (nested too deeply)"), str(exc)

@@ -208,11 +208,35 @@ def test_a_json_download_without_row_boundaries_is_refused_in_bounded_memory(lak
     assert message.startswith("tracking.json: a row object longer than 65,536 bytes"), message
 
 
+# the event classes the reader's rules keep, and the ones they refuse (formats/cdf/events.py)
+EVENTS_READ = (
+    "op_event_unknown_person",
+    "op_event_time_shift",
+    "op_event_other_period",
+    "op_event_versions_agree",
+    "op_event_related_nowhere",
+    "op_event_long_line",
+    "op_sheet_drop_player",
+)
+EVENTS_REFUSED = (
+    "op_event_duplicate_id",
+    "op_event_other_team",
+    "op_event_time_far",
+    "op_event_unknown_period",
+    "op_event_versions_contradict",
+    "op_event_huge_line",
+    "op_sheet_time_far",
+    "op_meta_time_far",
+)
+
+
 @pytest.mark.slow
 def test_fuzzer_200_mutants_in_a_subprocess():
-    """The seeded mutation fuzzer (footy_assets_tests/fuzz.py): 200 mutants over every format, each one either
-    valid canonical rows or a FeedError naming its file; a hang fails by the time limit. Every hostile class ran
-    (a seed that skipped one would pass without testing it), and the ones nothing may read were all refused."""
+    """The seeded mutation fuzzer (footy_assets_tests/fuzz.py): 200 mutants over every format and the event data,
+    each one either valid canonical rows (events and lineups too, through the events step) or a one-line FeedError
+    naming its file (and line, in an event file); a hang fails by the time limit. Every hostile class ran (a seed
+    that skipped one would pass without testing it), every event class too, the ones nothing may read were all
+    refused and the ones the event reader keeps were all read."""
     done = subprocess.run(
         [sys.executable, "-m", "footy_assets_tests.fuzz", "--mutants", "200", "--seed", "1"],
         capture_output=True,
@@ -238,6 +262,20 @@ def test_fuzzer_200_mutants_in_a_subprocess():
         assert sum(by_operator[name].values()) >= 1, f"{name} never ran: " + "\n".join(summary["table"])
     for name in ("op_hard_link", "op_hard_link_after_scan", "op_parquet_bomb", "op_sidecar_keys"):
         assert by_operator[name]["read"] == 0 and by_operator[name]["refused"] >= 1, by_operator[name]
+    # the event classes, each on the event bases: refused for its reason, or read, as the reader's rules say
+    assert len(summary["event_classes"]) == 16
+    for name in summary["event_classes"]:
+        counts = by_operator[name]
+        assert sum(counts.values()) >= 2, f"{name} ran {counts}: " + "\n".join(summary["table"])
+        if name in EVENTS_READ:
+            assert counts["read"] == sum(counts.values()), (name, counts)
+        if name in EVENTS_REFUSED:
+            assert counts["refused"] == sum(counts.values()), (name, counts)
+    # the byte operators changed the event files too: events.jsonl and match.json, read and refused
+    for file in ("events.jsonl", "match.json"):
+        generic = [c for n, c in summary["by_event_file"][file].items() if n not in summary["event_classes"]]
+        read, refused = sum(c["read"] for c in generic), sum(c["refused"] for c in generic)
+        assert read >= 1 and refused >= 3, (file, summary["by_event_file"][file])
     assert summary["table"][0].split() == ["operator", "read", "refused", "failure"]
     assert len(summary["table"]) == len(by_operator) + 1
 

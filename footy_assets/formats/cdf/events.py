@@ -16,7 +16,13 @@ not corrected here: ``core.sync`` measures and removes its offset.
 
 Every value that cannot be read is refused with a ``FeedError`` naming the file and the line: lines are read as
 strictly as the other JSON documents (a key twice, NaN, ``1e999`` refused), then decoded with one typed parse of
-the whole file (a string where a number belongs is refused, not coerced).
+the whole file (a string where a number belongs is refused, not coerced). Refused too: an event id twice, a period
+CDF does not name, a field's v0.2 and v0.3 names with different values on one line, a player (receiver) on the
+sheet of the other team than the event's ``team_id`` (``receiver_team_id``: CDF's team of the person), and any
+time (of an event, a reception, the sheet's goals, substitutions and cards, the meta's period starts) more than
+``MAX_HOURS_FROM_MATCH`` from the events' median time: it is not of this match. Kept as delivered: a person on no
+sheet (no lake id), related event ids naming no event of the file (a delivery may be a window of the match),
+times minutes outside the periods (the sync measures the clock's offset; the checks warn).
 """
 
 from __future__ import annotations
@@ -46,6 +52,10 @@ CARD_TYPES = ("yellow_card", "red_card", "second_yellow_card")
 BODY_PARTS = ("left_foot", "right_foot", "feet", "head", "hands", "upper_body", "lower_body", "body", "other")
 SENT_OFF = ("red_card", "second_yellow_card")
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"  # RFC 3339: a zone (Z or +02:00) is required; fractions optional
+# a time further than this from the events' median time is of another match (a match resumed the next day is within)
+MAX_HOURS_FROM_MATCH = 48
+_MAX_MS_FROM_MATCH = MAX_HOURS_FROM_MATCH * 3_600_000
+VERSION_NAMES = (("is_successful", "outcome"), ("outcome_type", "outcome_detailed"))  # (v0.3 name, v0.2 name)
 
 EVENT_FIELDS = {  # the event object's fields this reader takes (v0.3.2 and v0.2 names); others are ignored
     "id": "string",
@@ -140,7 +150,8 @@ class EventClock:
 @dataclass
 class MatchSheet:
     """A parsed match sheet: the vendor's match id, the two team ids and names, everyone on it (``people``:
-    role, team, vendor id, names, jersey, ...), and its goals, substitutions and cards (times in UTC ms)."""
+    role, team, vendor id, names, jersey, ...), and its goals, substitutions and cards (times in UTC ms);
+    ``times``: (where in the sheet, UTC ms) of each of their times."""
 
     match_id: str | None
     team_ids: tuple[str, str]
@@ -149,6 +160,7 @@ class MatchSheet:
     goals: list[dict] = field(default_factory=list)
     substitutions: list[dict] = field(default_factory=list)
     cards: list[dict] = field(default_factory=list)
+    times: list[tuple[tuple, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -231,7 +243,12 @@ class _Document:
 
     def __init__(self, data: bytes, file: str):
         self.file = file
-        self.doc = load_json_document(data, file)
+        try:
+            self.doc = load_json_document(data, file)
+        except FeedError as exc:
+            if exc.line is not None or "nested too deeply" not in exc.what:
+                raise
+            raise FeedError(file, exc.what, line=_deepest_line(strip_bom(data, file).decode("utf-8"))) from None
         self.text = strip_bom(data, file).decode("utf-8")
 
     def refuse(self, path: tuple, what: str):
@@ -288,6 +305,12 @@ class _Document:
             self.refuse(path, f"{excerpt(text)} is not a date-time with a zone (e.g. 2020-06-05T18:30:00.210Z)")
         return ms
 
+    def refuse_far(self, path: tuple, ms: int, centre_ms: int) -> None:
+        """Refuse the time ``ms`` at ``path`` when it is not of the match whose events' median time is
+        ``centre_ms``."""
+        if abs(ms - centre_ms) > _MAX_MS_FROM_MATCH:
+            self.refuse(path, f"{excerpt(self.get(path))} is {_far(ms, centre_ms)}")
+
     def period(self, path: tuple, required: bool = True) -> int | None:
         name = self.string(path, required)
         if name is None:
@@ -303,6 +326,32 @@ class _Document:
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             self.refuse(path, "must be a list of objects")
         return value
+
+
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _deepest_line(text: str) -> int:
+    """The line (1-based) where the JSON ``text`` is first nested deepest (error path only: a document nested too
+    deeply for the parser)."""
+    depth, deepest, at = 0, 0, 0
+    for m in _BRACKETS.finditer(text):
+        tok = m.group(0)
+        if tok in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, at = depth, m.start()
+        elif tok in "]}":
+            depth -= 1
+    return text.count("\n", 0, at) + 1
+
+
+def _far(ms: int, centre_ms: int) -> str:
+    """How far the time ``ms`` is from the events' median time ``centre_ms``, as the end of a refusal."""
+    hours = abs(ms - centre_ms) / 3_600_000
+    span = f"{hours:,.0f} hours" if hours < 72 else f"{hours / 24:,.0f} days"
+    centre = pl.select(pl.lit(centre_ms).cast(pl.Datetime("ms", "UTC")).dt.strftime("%Y-%m-%dT%H:%M:%SZ")).item()
+    return f"{span} from the match's events (their median time is {centre}): not of this match"
 
 
 def _json_excerpt(value, limit: int = 40) -> str:
@@ -434,6 +483,11 @@ def read_match_sheet(data: bytes, file: str = MATCH_FILE) -> MatchSheet:
             doc.refuse(path, f"{excerpt(pid)} is {where}")
         return pid
 
+    def time_at(path: tuple) -> int:
+        ms = doc.utc_ms(path)
+        sheet.times.append((path, ms))
+        return ms
+
     for i, _ in enumerate(doc.objects(("events", "goals"), required=False)):
         at = ("events", "goals", i)
         team = team_at(at + ("team_id",))
@@ -441,7 +495,7 @@ def read_match_sheet(data: bytes, file: str = MATCH_FILE) -> MatchSheet:
         sheet.goals.append(
             {
                 "team": team,
-                "time_ms": doc.utc_ms(at + ("time",)),
+                "time_ms": time_at(at + ("time",)),
                 "period": doc.period(at + ("period",)),
                 "player": player_at(at + ("player_id",), 1 - team if own else team),
                 "assist": player_at(at + ("assist_id",), team, required=False),
@@ -457,9 +511,9 @@ def read_match_sheet(data: bytes, file: str = MATCH_FILE) -> MatchSheet:
                 "team": team,
                 "period": doc.period(at + ("period",)),
                 "in": player_at(at + ("in_player_id",), team),
-                "in_ms": doc.utc_ms(at + ("in_time",)),
+                "in_ms": time_at(at + ("in_time",)),
                 "out": player_at(at + ("out_player_id",), team),
-                "out_ms": doc.utc_ms(at + ("out_time",)),
+                "out_ms": time_at(at + ("out_time",)),
             }
         )
     for i, _ in enumerate(doc.objects(("events", "cards"), required=False)):
@@ -471,7 +525,7 @@ def read_match_sheet(data: bytes, file: str = MATCH_FILE) -> MatchSheet:
         sheet.cards.append(
             {
                 "team": team,
-                "time_ms": doc.utc_ms(at + ("time",)),
+                "time_ms": time_at(at + ("time",)),
                 "period": doc.period(at + ("period",)),
                 "player": player_at(at + ("player_id",), team),
                 "type": kind,
@@ -546,37 +600,45 @@ def lineups(sheet: MatchSheet, clock: EventClock, match_id: str, fingerprint: st
 # -- the clock ------------------------------------------------------------------------------------------------
 
 
-def read_clock(data: bytes, file: str = META_FILE) -> EventClock:
+def read_clock(data: bytes, file: str = META_FILE, centre_ms: int | None = None) -> EventClock:
     """Each period's start in UTC and on the tracking's timeline, from a CDF meta file: ``start_time`` (else the
     period's start whistle) and ``frame_id_start`` (v0.2 ``start_frame_id``) at ``meta.tracking.fps``. A period
-    without a start frame is placed by its UTC start (the tracking's clock runs with the wall clock)."""
+    without a start frame is placed by its UTC start (the tracking's clock runs with the wall clock).
+    ``centre_ms``: the events' median time (UTC ms); a start time or start whistle further than
+    ``MAX_HOURS_FROM_MATCH`` from it is refused on its line, used or not."""
     doc = _Document(data, file)
     if not isinstance(doc.doc, dict):
         raise FeedError(file, "expected a JSON object (a CDF meta file)", line=1)
     fps = doc.get(("meta", "tracking", "fps"), None)
     if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 1 <= fps <= 100):
         doc.refuse(("meta", "tracking", "fps"), f"must be a frame rate in 1..100, found {_json_excerpt(fps)}")
-    whistles = {}
+    whistles, times = {}, []  # times: (path, UTC ms) of every time read
     for i, _ in enumerate(doc.objects(("match", "whistles"), required=False)):
         at = ("match", "whistles", i)
         kind, sub = doc.get(at + ("type",), None), doc.get(at + ("sub_type",), None)
         if kind in PERIODS and sub == "start":
-            whistles.setdefault(PERIODS[kind], doc.utc_ms(at + ("time",)))
+            times.append((at + ("time",), doc.utc_ms(at + ("time",))))
+            whistles.setdefault(PERIODS[kind], times[-1])
     start_utc, start_frame = {}, {}
     for i, _ in enumerate(doc.objects(("match", "periods"), required=False)):
         at = ("match", "periods", i)
         period = doc.period(at + ("period",))
         utc = doc.utc_ms(at + ("start_time",), required=False)
-        if utc is None:
-            utc = whistles.get(period)
+        if utc is not None:
+            times.append((at + ("start_time",), utc))
+        else:
+            utc = whistles.get(period, (None, None))[1]
         if utc is not None:
             start_utc[period] = utc
         key = "frame_id_start" if doc.get(at + ("frame_id_start",), None) is not None else "start_frame_id"
         frame = doc.integer(at + (key,), 0, 10**12, required=False)
         if frame is not None and fps is not None:
             start_frame[period] = frame
-    for period, utc in whistles.items():
+    for period, (_, utc) in whistles.items():
         start_utc.setdefault(period, utc)
+    if centre_ms is not None:  # every start read, used or not (the whistle of a period with a start_time)
+        for path, utc in times:
+            doc.refuse_far(path, utc, centre_ms)
     return _clock(start_utc, start_frame, fps, "meta")
 
 
@@ -747,6 +809,16 @@ def read_events(
     """The events of ``data`` (a CDF events JSON-lines file) as rows of the events table, and the clock used
     (``clock`` completed by the events for periods it does not know). ``vendor_match_ids``: {file: the match id
     it gives}; every event must belong to the same match."""
+    ev = parse_events(data, file, sheet, vendor_match_ids)
+    return event_rows(ev, sheet, clock, match_id, fingerprint)
+
+
+def parse_events(
+    data: bytes, file: str, sheet: MatchSheet, vendor_match_ids: dict[str, str | None] | None = None
+) -> pl.DataFrame:
+    """The lines of ``data`` (a CDF events JSON-lines file) decoded and checked, one row per event with its
+    ``line``, ``time_utc``, ``receiver_utc`` and ``period_n``: everything the reader refuses in the events alone
+    is refused here (``event_rows`` places them on a clock)."""
     lines = text_lines(strip_bom(data, file), file)  # UTF-8, no over-long line, blank lines left out
     if lines.height == 0:
         raise FeedError(file, "is empty: no events")
@@ -779,6 +851,23 @@ def read_events(
         file,
         lambda r: f"event.receiver_time {excerpt(r['receiver_time'])} is not a date-time with a zone",
     )
+    centre = event_centre_ms(ev["time_utc"])
+    for key, column in (("time", "time_utc"), ("receiver_time", "receiver_utc")):
+        _refuse_first(
+            ev,
+            (pl.col(column).dt.epoch("ms") - centre).abs() > _MAX_MS_FROM_MATCH,
+            file,
+            lambda r, key=key, column=column: f"event.{key} {excerpt(r[key])} is {_far(_epoch_ms(r[column]), centre)}",
+        )
+    for new, old in VERSION_NAMES:  # v0.3 and v0.2 names of one field on one line: one value, or which is meant?
+        _refuse_first(
+            ev,
+            pl.col(new).is_not_null() & pl.col(old).is_not_null() & (pl.col(new) != pl.col(old)),
+            file,
+            lambda r, new=new, old=old: (
+                f"event.{old} {_json_excerpt(r[old])} contradicts event.{new} {_json_excerpt(r[new])}"
+            ),
+        )
     for key in ("x", "y", "x_end", "y_end"):
         _refuse_first(
             ev,
@@ -814,7 +903,50 @@ def read_events(
                 f"nor the away team ({excerpt(away)})"
             ),
         )
+    _refuse_other_team(ev, file, sheet)
+    return ev
 
+
+def event_centre_ms(times: pl.Series) -> int:
+    """The median of the events' times (UTC datetimes): the time every time of the match lies near."""
+    return int(times.dt.epoch("ms").median())
+
+
+def _epoch_ms(moment) -> int:
+    return pl.select(pl.lit(moment, pl.Datetime("ms", "UTC")).dt.epoch("ms")).item()
+
+
+def _refuse_other_team(ev: pl.DataFrame, file: str, sheet: MatchSheet) -> None:
+    """Refuse the first event whose player (receiver) is on the sheet of the other team than its ``team_id``
+    (``receiver_team_id``) names: CDF's team of the event is the team of its player."""
+    players = sheet.people.filter(pl.col("role") == "player")
+    ids, teams = players["vendor_person_id"], players["team"]
+    sides = ("home", "away")
+    for person, team_key in (("player_id", "team_id"), ("receiver_id", "receiver_team_id")):
+        on_sheet = pl.col(person).replace_strict(ids, teams, default=None, return_dtype=pl.Int8)
+        named = pl.col(team_key).replace_strict(sheet.team_ids, [0, 1], default=None, return_dtype=pl.Int8)
+        _refuse_first(
+            ev.with_columns(on_sheet=on_sheet),
+            pl.col("on_sheet") != named,
+            file,
+            lambda r, person=person, team_key=team_key: (
+                f"event.{person} {excerpt(r[person])} is on the {sides[r['on_sheet']]} team's sheet "
+                f"({excerpt(sheet.team_ids[r['on_sheet']])}), but event.{team_key} {excerpt(r[team_key])} is "
+                f"the {sides[1 - r['on_sheet']]} team's"
+            ),
+        )
+
+
+def event_rows(
+    ev: pl.DataFrame,
+    sheet: MatchSheet,
+    clock: EventClock | None,
+    match_id: str,
+    fingerprint: str | None,
+) -> tuple[pl.DataFrame, EventClock]:
+    """The events parsed by ``parse_events`` as rows of the events table, on the tracking's timeline by ``clock``
+    (completed by the events for periods it does not know); returns the rows and the clock used."""
+    home, away = sheet.team_ids
     first_utc = {
         int(p): int(t) for p, t in ev.group_by("period_n").agg(pl.col("time_utc").min().dt.epoch("ms")).iter_rows()
     }
@@ -918,16 +1050,21 @@ def read(delivery: Delivery, clock: EventClock | None = None, fingerprint: str |
                 f"expected {required} in the event delivery, found: {', '.join(sorted(names)) or 'nothing'}",
             )
     fingerprint = delivery.fingerprint if fingerprint is None else fingerprint
-    sheet = read_match_sheet(delivery.read_bytes(MATCH_FILE), MATCH_FILE)
+    sheet_bytes = delivery.read_bytes(MATCH_FILE)
+    sheet = read_match_sheet(sheet_bytes, MATCH_FILE)
     notes, others = [], {}
-    if clock is None and META_FILE in names:
-        meta_bytes = delivery.read_bytes(META_FILE)
-        clock = read_clock(meta_bytes, META_FILE)
+    meta_bytes = delivery.read_bytes(META_FILE) if clock is None and META_FILE in names else None
+    if meta_bytes is not None:
         meta_id = _Document(meta_bytes, META_FILE).get(("match", "id"), None)
         others[META_FILE] = meta_id if isinstance(meta_id, str) else None
-    events, clock = read_events(
-        delivery.read_bytes(EVENTS_FILE), EVENTS_FILE, sheet, clock, delivery.match_id, fingerprint, others
-    )
+    ev = parse_events(delivery.read_bytes(EVENTS_FILE), EVENTS_FILE, sheet, others)
+    centre = event_centre_ms(ev["time_utc"])  # every time of the match lies near it: the sheet's, the meta's
+    for path, ms in sheet.times:
+        if abs(ms - centre) > _MAX_MS_FROM_MATCH:  # its line found only then
+            _Document(sheet_bytes, MATCH_FILE).refuse_far(path, ms, centre)
+    if meta_bytes is not None:
+        clock = read_clock(meta_bytes, META_FILE, centre)
+    events, clock = event_rows(ev, sheet, clock, delivery.match_id, fingerprint)
     if "events" in clock.source:
         notes.append(
             "periods without a start in the meta start at their first event: "
