@@ -1,15 +1,18 @@
-"""The events step of one match, without Dagster: the delivery's event data (CDF ``events.jsonl`` + ``match.json``)
-read, synchronised with the match's tracking rows, validated and checked, ready to be written as the ``events`` and
+"""The events step of one match, without Dagster: the match's event data (CDF ``events.jsonl`` + ``match.json``) read,
+synchronised with the match's tracking rows, validated and checked, ready to be written as the ``events`` and
 ``lineups`` tables.
 
-The event files are part of the match's delivery (its fingerprint covers them): ``audit`` reads them before
-tracking's commit, so a bad line refuses the whole delivery; this step reads them again from the landing zone and
-computes from them only if their bytes are the ones raw_feed recorded. A match without event data gets no rows (an
-empty table is valid).
+The event data is a delivery of its own on top of the tracking's: the step reads it as landed now (only the event
+files: the tracking's are known by the record raw_feed wrote), audits it (a bad line refuses it before anything is
+written), and its rows carry the fingerprint of the tracking and the event files together (``events_fingerprint``):
+they are written beside the published ones, and ``record_delivery`` tells the steps after it (the summaries that show
+names, matches) which event delivery to work on. A re-delivery of the event data alone thus runs this step and
+those after it, never the tracking's. A match without event data gets no rows (an empty table is valid).
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 import polars as pl
@@ -23,7 +26,8 @@ from footy_assets.core.contracts.validation import dtypes
 from footy_assets.core.sync import SYNC_SCHEMA, ball_event_kind, synchronise
 from footy_assets.formats.cdf import events as cdf_events
 from footy_assets.formats.common import Delivery, FeedError
-from footy_assets.lake.delivery import recorded_events_delivery
+from footy_assets.lake.delivery import current_events_delivery
+from footy_assets.lake.matches import raw_feed_record_uri, record_fingerprints, with_event_files
 from footy_assets.lake.store import Lake, unreadable
 
 EVENTS_SCHEMA: dict[str, pl.DataType] = dtypes(Events)
@@ -96,21 +100,91 @@ def synced_events(
     return rows.select(list(EVENTS_SCHEMA)).cast(EVENTS_SCHEMA), result.periods
 
 
+PREVIEW_ROWS = 30  # events shown in the UI (the asset's metadata stays a few kB)
+PREVIEW_CELL_CHARS = 32  # a free string (type, sub_type, a name) is cut there
+
+
+def events_preview(events: pl.DataFrame, lineups: pl.DataFrame | None, rows: int = PREVIEW_ROWS) -> pl.DataFrame:
+    """The first ``rows`` events of a match as a reader scans them: UTC time of day, period, match minute, type,
+    sub_type, the player (the lineup's short name where it has him, null otherwise), the tracking frame and the
+    sync status; strings cut to ``PREVIEW_CELL_CHARS`` and a table separator ('|') replaced, so a markdown table of
+    it stays bounded and whole."""
+    head = events.head(rows).select(
+        "event_index", "time", "period", "match_minute", "type", "sub_type", "player_id", "frame_id", "sync_status"
+    )
+    names = (
+        lineups.filter(pl.col("player_id").is_not_null())
+        .select("player_id", player_name="short_name")
+        .unique("player_id")
+        if lineups is not None and lineups.height
+        else pl.DataFrame(schema={"player_id": pl.String, "player_name": pl.String})
+    )
+    head = head.join(names, on="player_id", how="left").sort("event_index")
+
+    def cut(column: str) -> pl.Expr:
+        text = pl.col(column).cast(pl.String).str.replace_all("|", "/", literal=True)
+        return (
+            pl.when(text.str.len_chars() > PREVIEW_CELL_CHARS)
+            .then(text.str.slice(0, PREVIEW_CELL_CHARS - 1) + "…")
+            .otherwise(text)
+            .alias(column)
+        )
+
+    return head.select(
+        time=pl.col("time").dt.strftime("%H:%M:%S%.3f"),
+        period="period",
+        minute="match_minute",
+        type=cut("type"),
+        sub_type=cut("sub_type"),
+        player_id=cut("player_id"),
+        player_name=cut("player_name"),
+        frame_id="frame_id",
+        sync_status=cut("sync_status"),
+    )
+
+
+def sync_counts(events: pl.DataFrame) -> dict:
+    """{"events_synced": events synced with a frame, "events_unmatched": {reason: events}} over every event."""
+    status = events["sync_status"] if events.height else pl.Series("sync_status", [], pl.String)
+    unmatched = status.filter(status != "synced").str.strip_prefix("unmatched: ")
+    return {
+        "events_synced": int((status == "synced").sum()),
+        "events_unmatched": {str(k): int(v) for k, v in unmatched.value_counts(sort=True).iter_rows()},
+    }
+
+
 class EventsStep:
-    """The events and lineups of one match (``events()`` first, then ``lineups()``), from the delivery raw_feed
-    recorded last: tracking must hold it."""
+    """The events and lineups of one match (``events()`` first, then ``lineups()``, then ``record_delivery()``),
+    from the event data landed now on the tracking delivery raw_feed recorded last: tracking must hold it. A
+    ``FeedError`` when the event data cannot be read or the tracking files changed since (the whole chain runs
+    again)."""
 
     def __init__(self, lake: Lake, match_id: str):
         self.lake, self.match_id = lake, match_id
-        self.fingerprint = delivery_of(lake, match_id, ["tracking"])
-        record = feed_record(lake, match_id)
-        self.fps = int(record["feed"]["fps"])
-        found = recorded_events_delivery(lake, record)
-        self.where, self.delivery = found if found is not None else (None, None)
+        self.tracking_fingerprint = delivery_of(lake, match_id, ["tracking"])
+        self.record = feed_record(lake, match_id)
+        self.fps = int(self.record["feed"]["fps"])
+        self.landed, self.delivery, self.where = current_events_delivery(lake, self.record)
+        # the delivery of the event tables: the tracking's and the event files together
+        self.fingerprint = self.landed.events_fingerprint
         self.read: cdf_events.EventsRead | None = None
+        self.preview = events_preview(pl.DataFrame(schema=EVENTS_SCHEMA), None)  # (set by events())
+
+    def record_delivery(self) -> None:
+        """Record the event delivery the step wrote (its files and fingerprint) in raw_feed's record, once its
+        tables are written: the summaries and matches work on it from then on."""
+        updated = with_event_files(self.record, self.landed)
+        if (updated["files"], updated["events_fingerprint"]) != (
+            self.record["files"],
+            record_fingerprints(self.record)[1],
+        ):
+            self.lake.write_bytes_atomic(
+                raw_feed_record_uri(self.lake, self.match_id), json.dumps(updated, indent=1).encode()
+            )
+        self.record = updated
 
     def _tracking(self) -> pl.DataFrame:
-        scan = tracking_scan(self.lake, self.match_id, self.fingerprint)
+        scan = tracking_scan(self.lake, self.match_id, self.tracking_fingerprint)
         try:
             return scan.select(TRACKING_COLUMNS).collect()
         except Exception as exc:  # a data file missing or damaged: one line naming the table
@@ -153,11 +227,14 @@ class EventsStep:
             "offsets_ms": {str(p): o for p, o in periods.select("period", "offset_ms").iter_rows()},
             "event_files": self.where,
             "fingerprint": self.fingerprint,
+            "tracking_fingerprint": self.tracking_fingerprint,
+            **sync_counts(frame),
         }
+        self.preview = events_preview(frame, read.lineups)
         return Computed("events", self.match_id, frame, self.fingerprint, started, facts=facts, checks=found)
 
     def _period_firsts(self) -> dict[int, int]:
-        scan = tracking_scan(self.lake, self.match_id, self.fingerprint)
+        scan = tracking_scan(self.lake, self.match_id, self.tracking_fingerprint)
         firsts = scan.group_by("period").agg(pl.col("timestamp_ms").min()).collect()
         return {int(p): int(t) for p, t in firsts.iter_rows()}
 
@@ -183,4 +260,12 @@ class EventsStep:
         )
 
 
-__all__ = ["MAX_UNMATCHED_SHARE", "EventsStep", "ball_events_synced", "events_in_tracking", "read_event_data"]
+__all__ = [
+    "MAX_UNMATCHED_SHARE",
+    "EventsStep",
+    "ball_events_synced",
+    "events_in_tracking",
+    "events_preview",
+    "read_event_data",
+    "sync_counts",
+]

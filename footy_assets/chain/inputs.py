@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from footy_assets.lake.matches import raw_feed_record_uri
-from footy_assets.lake.publish import NotPublished, input_fingerprint
+from footy_assets.lake.publish import NotPublished, input_fingerprint, input_fingerprints
 from footy_assets.lake.store import Lake, unreadable
 
 
@@ -56,11 +56,21 @@ def tracking_scan(lake: Lake, match_id: str, fingerprint: str) -> pl.LazyFrame:
     return scan
 
 
-def delivery_of(lake: Lake, match_id: str, tables: list[str]) -> str:
-    """The fingerprint of the delivery the step computes from: the current one (what raw_feed recorded last),
-    which every input table (and tracking) must hold; NotReady saying what to materialise first."""
+def delivery_of(lake: Lake, match_id: str, tables: list[str], output: str = "tracking") -> str:
+    """The fingerprint of the delivery a step writing ``output`` computes from: the current one (what raw_feed
+    recorded last) of ``output``'s kind (``lake.publish.table_fingerprint``), each input table (and tracking)
+    holding its own; NotReady saying what to materialise first."""
     try:
-        return input_fingerprint(lake, match_id, list(dict.fromkeys(["tracking", *tables])))
+        return input_fingerprint(lake, match_id, list(dict.fromkeys(["tracking", *tables])), output)
+    except NotPublished as exc:
+        raise NotReady(str(exc)) from None
+
+
+def deliveries_of(lake: Lake, match_id: str, tables: list[str], outputs: list[str] | tuple = ()) -> dict[str, str]:
+    """{table: its current delivery} of the input ``tables`` of a step (each holding it, tracking too) and of the
+    ``outputs`` it writes; NotReady saying what to materialise first."""
+    try:
+        return input_fingerprints(lake, match_id, list(dict.fromkeys(["tracking", *tables])), outputs)
     except NotPublished as exc:
         raise NotReady(str(exc)) from None
 

@@ -1,8 +1,10 @@
 """Which matches need work, decided from the lake alone (no Dagster): the CLI, the landing sensor and the
 backfill schedule share it.
 
-A match needs work when it is new (no ``matches`` row), when its landed files' fingerprint differs from the one
-stored, or when the code versions stored differ from the current ones (stale). A fresh Dagster instance or a
+A match needs work when it is new (no ``matches`` row), when its landed tracking files' fingerprint differs from
+the one stored (changed: the whole chain), when the code versions stored differ from the current ones (stale: the
+whole chain), or when only its event data changed (added, corrected or removed: ``events_changed``; only the
+``EVENT_ASSETS`` run, tracking and what is computed from it alone stay as they are). A fresh Dagster instance or a
 copied lake can therefore never make a match be skipped wrongly.
 """
 
@@ -18,21 +20,38 @@ from datetime import date
 from footy_assets.chain.versions import CODE_VERSIONS
 from footy_assets.lake.landing import LandedMatch, scan_landing
 from footy_assets.lake.matches import read_matches
+from footy_assets.lake.publish import EVENT_TABLES, EVENTS_KEY
 from footy_assets.lake.store import Lake, check_match_id
+
+# What an event-only re-delivery runs: the tables computed from the event data, then matches (the publish marker)
+EVENT_ASSETS = (*EVENT_TABLES, "matches")
 
 
 @dataclass
 class MatchPlan:
     match_id: str
     format: str | None
-    fingerprint: str | None
-    status: str  # new | changed | stale | unchanged | refused
+    fingerprint: str | None  # the landed tracking files'
+    status: str  # new | changed | stale | events_changed | unchanged | refused
     reason: str = ""
     landed: LandedMatch | None = field(default=None, compare=False, repr=False)  # its files, as planned
+    events_fingerprint: str | None = None  # the landed tracking and event files' together
 
     @property
     def needs_work(self) -> bool:
-        return self.status in ("new", "changed", "stale")
+        return self.status in ("new", "changed", "stale", "events_changed")
+
+    @property
+    def assets(self) -> tuple[str, ...] | None:
+        """The assets the match's run materialises: ``EVENT_ASSETS`` when only its event data changed, else None
+        (the whole chain)."""
+        return EVENT_ASSETS if self.status == "events_changed" else None
+
+    @property
+    def delivery(self) -> str | None:
+        """What identifies the delivery the run is for (its run key, its tag): the fingerprint of every landed file,
+        which changes with the tracking and with the event data."""
+        return self.events_fingerprint or self.fingerprint
 
 
 @dataclass
@@ -43,6 +62,7 @@ class MatchOutcome:
     rows: int | None = None
     frames: int | None = None
     error: str | None = None
+    events: int | None = None  # rows of the events table written (None: events not materialised)
 
 
 def plan_matches(
@@ -67,8 +87,10 @@ def plan_matches(
         if match_id not in scan.matches and match_id not in scan.refused:
             plans.append(MatchPlan(match_id, None, None, "refused", f"match {match_id!r} is not landed"))
     for match_id, landed in sorted(scan.matches.items()):
-        status, reason = stored_status(stored.get(match_id), landed.fingerprint)
-        plans.append(MatchPlan(match_id, landed.format, landed.fingerprint, status, reason, landed))
+        status, reason = stored_status(stored.get(match_id), landed.fingerprint, landed.events_fingerprint)
+        plans.append(
+            MatchPlan(match_id, landed.format, landed.fingerprint, status, reason, landed, landed.events_fingerprint)
+        )
     return plans
 
 
@@ -108,17 +130,22 @@ def recorded_files(row: dict) -> dict[str, tuple[int, int, str]]:
     }
 
 
-def stored_status(row: dict | None, fingerprint: str) -> tuple[str, str]:
-    """new | changed | stale | unchanged, from a match's ``matches`` row and its landed fingerprint.
+def stored_status(row: dict | None, fingerprint: str, events_fingerprint: str | None = None) -> tuple[str, str]:
+    """new | changed | stale | events_changed | unchanged, from a match's ``matches`` row and its landed
+    fingerprints: of the tracking files, and of the tracking and event files together (None: no event data).
 
-    The one notion of "needs work" shared by the CLI, the landing sensor and the backfill schedule.
+    The one notion of "needs work" shared by the CLI, the landing sensor and the backfill schedule. A row written
+    before the event data had a fingerprint of its own names one fingerprint over every file: a match landed with
+    event data then reads as changed once (the whole chain runs, the row then names both), one without as before.
     """
     if row is None:
         return "new", "not in the lake yet"
     if row["fingerprint"] != fingerprint:
-        return "changed", "the landed files changed"
+        return "changed", "the landed tracking files changed"
     if json.loads(row["code_versions"]) != CODE_VERSIONS:
         return "stale", "the code that produced it changed"
+    if (row.get(EVENTS_KEY) or row["fingerprint"]) != (events_fingerprint or fingerprint):
+        return "events_changed", "only the event data changed (added, corrected or removed)"
     return "unchanged", "same files, same code"
 
 

@@ -7,7 +7,8 @@ import time
 
 import polars as pl
 
-from footy_assets.chain.inputs import NotReady, delivery_of
+from footy_assets.chain.inputs import NotReady, deliveries_of
+from footy_assets.lake.publish import EVENT_TABLES
 from footy_assets.lake.store import Lake, check_fingerprint, check_match_id
 
 
@@ -61,11 +62,17 @@ def model_rows(
     requests); the tables registered here are added to it."""
     started = time.perf_counter()
     registered = set() if registered is None else registered
-    fingerprint = delivery_of(lake, match_id, list(deps))  # the inputs must come from one delivery
+    # the inputs must come from the current deliveries: the tracking's, and for the tables computed from the event
+    # data, the event data's; the model's rows carry the event data's when it reads any of those
+    inputs = deliveries_of(lake, match_id, list(deps), outputs=[name])
+    fingerprint = inputs[name]
+    reads_events = [t for t in deps if t in EVENT_TABLES]
+    if reads_events and name not in EVENT_TABLES:  # its rows would outlive an event re-delivery unrecomputed
+        raise RuntimeError(f"model {name} reads {', '.join(reads_events)}: list it in lake.publish.EVENT_TABLES")
     for table in deps:
         if table in registered:
             continue
-        if not register_match_rows(con, lake, table, match_id, fingerprint):
+        if not register_match_rows(con, lake, table, match_id, inputs[table]):
             raise NotReady(f"{name}: table {table} does not exist yet: materialise it first")
         registered.add(table)
     frame = con.sql(sql, params={"match_id": match_id}).pl()

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from footy_assets.formats import Delivery, FeedError, ReadResult, read_files
 from footy_assets.formats.common import max_file_bytes
-from footy_assets.lake.landing import CDF_EVENT_FILES, EVENT_PREFIX, EVENTS, LandedFile, LandedMatch
+from footy_assets.lake.landing import CDF_EVENT_FILES, LandedFile, LandedMatch
 from footy_assets.lake.store import Lake, UnsafeEntry
 
 
@@ -21,16 +21,22 @@ def read_match(lake: Lake, landed: LandedMatch) -> ReadResult:
 
 
 def read_delivery(lake: Lake, landed: LandedMatch) -> tuple[LandedMatch, Delivery]:
-    """The files of ``landed`` read once, and the delivery as read: its fingerprint is the sha256 of exactly the
-    bytes the reader will parse (a file written to after planning hashed it is parsed and fingerprinted as
-    read, never one and the other). Locally the match folder is opened once without following links and each
-    file relative to it (``Lake.open_folder``); a link, a FIFO or a hard link found then is refused, named.
-    Memory stays bounded: a file over ``FOOTY_MAX_FILE_BYTES`` is refused before it is opened, or when it
-    grew past it. The events folder's files (``landed.event_files``) are not read here
-    (``read_events_delivery``)."""
-    contents, files = _read_files(lake, landed.uri, landed.files)
-    read = replace(landed, files=files)
+    """The tracking files of ``landed`` read once, and the tracking delivery as read: its fingerprint is the sha256
+    of exactly the bytes the reader will parse (a file written to after planning hashed it is parsed and
+    fingerprinted as read, never one and the other). Locally the match folder is opened once without following
+    links and each file relative to it (``Lake.open_folder``); a link, a FIFO or a hard link found then is
+    refused, named. Memory stays bounded: a file over ``FOOTY_MAX_FILE_BYTES`` is refused before it is opened, or
+    when it grew past it. The event data (``CDF_EVENT_FILES`` of the folder, the events folder's files) is not read
+    here (``read_events_delivery``)."""
+    contents, files = _read_files(lake, landed.uri, landed.tracking_files)
+    read = replace(landed, files=_replaced(landed.files, files))
     return read, Delivery(read.match_id, read.fingerprint, contents)
+
+
+def _replaced(files: tuple[LandedFile, ...], read: tuple[LandedFile, ...]) -> tuple[LandedFile, ...]:
+    """``files`` with those of ``read`` (the same names, as read) in their place."""
+    by_name = {f.name: f for f in read}
+    return tuple(by_name.get(f.name, f) for f in files)
 
 
 def event_file_names(landed: LandedMatch) -> tuple[str, ...]:
@@ -47,10 +53,11 @@ def event_file_names(landed: LandedMatch) -> tuple[str, ...]:
 def read_events_delivery(
     lake: Lake, landed: LandedMatch, read: Delivery | None = None
 ) -> tuple[LandedMatch, Delivery | None, str]:
-    """(``landed`` with its events folder's files as read, the event delivery: events.jsonl, match.json and
-    meta.json by name, or None when the match has no event data, the folder they come from). Files of the match
-    folder are taken from ``read`` (the tracking delivery already read) when given; its fingerprint is the
-    match's."""
+    """(``landed`` with its event files as read, the event delivery: events.jsonl, match.json and meta.json by
+    name, or None when the match has no event data, the folder they come from). The event files are read and
+    hashed here, so ``events_fingerprint`` of the match returned is the hash of the bytes parsed; a meta.json of
+    the match folder (a tracking file) is taken from ``read`` (the tracking delivery already read) when given.
+    The delivery's fingerprint is the match's ``events_fingerprint``."""
     names = event_file_names(landed)
     where = (landed.events_uri if landed.event_files else landed.uri)[len(lake.uri) + 1 :]
     if not names:
@@ -58,38 +65,46 @@ def read_events_delivery(
     if landed.event_files:
         contents, files = _read_files(lake, landed.events_uri, landed.event_files)
         landed = replace(landed, event_files=files)
-    elif read is not None:
-        contents = {n: read.contents[n] for n in names}
     else:
-        contents, _ = _read_files(lake, landed.uri, tuple(f for f in landed.files if f.name in names))
-    return landed, Delivery(landed.match_id, landed.fingerprint, contents), where
+        own = tuple(f for f in landed.files if f.name in names and (read is None or f.name not in read.contents))
+        contents, files = _read_files(lake, landed.uri, own)
+        contents.update({n: read.contents[n] for n in names if read is not None and n in read.contents})
+        landed = replace(landed, files=_replaced(landed.files, files))
+    return landed, Delivery(landed.match_id, landed.events_fingerprint, contents), where
 
 
-def recorded_events_delivery(lake: Lake, record: dict) -> tuple[str, Delivery] | None:
-    """(the folder it comes from, the event delivery) of the delivery raw_feed recorded (``record``), read again
-    from the landing zone; None when that delivery has no event data. A file whose bytes are not those recorded
-    is refused (``FeedError``): the events are computed from the delivery the other tables hold, or not at all."""
+def current_events_delivery(lake: Lake, record: dict) -> tuple[LandedMatch, Delivery | None, str]:
+    """The match's event data as landed now, on the tracking delivery raw_feed recorded (``record``): (the match
+    with its files as read, the event delivery or None when it has none, the folder it comes from). Only the
+    event files are read (the tracking files whose size and modification time are those recorded are not), so
+    an event-only re-delivery costs the events alone. ``FeedError`` when the match's tracking files are no longer
+    those recorded (the tracking changed: the whole chain runs again), or the landing folder cannot be used."""
+    from footy_assets.lake.landing import LandingError, find_match_known
+
     match_id = record["match_id"]
-    files = {f["name"]: f for f in record["files"]}
-    in_folder = {n[len(EVENT_PREFIX) :]: f for n, f in files.items() if n.startswith(EVENT_PREFIX)}
-    if in_folder:
-        uri, wanted = lake.landing_uri(EVENTS, match_id), in_folder
-    elif set(CDF_EVENT_FILES) & set(files):
-        uri = lake.landing_uri(record["format"], match_id)
-        wanted = {n: files[n] for n in (*CDF_EVENT_FILES, "meta.json") if n in files}
-    else:
-        return None
-    where = uri[len(lake.uri) + 1 :]
-    contents, read = _read_files(
-        lake, uri, tuple(LandedFile(n, int(f["size_bytes"]), f["sha256"]) for n, f in wanted.items())
-    )
-    for f in read:
-        if f.sha256 != wanted[f.name]["sha256"]:
+    recorded = {
+        f["name"]: (int(f["size_bytes"]), int(f.get("mtime_ns") or 0), f["sha256"])
+        for f in record["files"]
+        if isinstance(f, dict) and {"name", "size_bytes", "sha256"} <= set(f)
+    }
+    folder = f"landing/{record['format']}/{match_id}"
+    try:
+        landed = find_match_known(lake, match_id, recorded)
+    except LandingError as exc:
+        raise FeedError(folder, str(exc)) from None
+    if landed.format != record["format"] or landed.fingerprint != record["fingerprint"]:
+        raise FeedError(
+            f"landing/{landed.format}/{match_id}",
+            "its tracking files changed since raw_feed read them: materialise raw_feed (the whole chain) again",
+        )
+    landed, delivery, where = read_events_delivery(lake, landed)
+    for f in landed.files:  # a tracking file read here (meta.json) must be the one tracking was made of
+        if f.name in recorded and f.name not in CDF_EVENT_FILES and f.sha256 != recorded[f.name][2]:
             raise FeedError(
-                f"{where}/{f.name}",
+                f"{folder}/{f.name}",
                 "changed since raw_feed read the delivery: materialise raw_feed (the whole chain) again",
             )
-    return where, Delivery(match_id, record["fingerprint"], contents)
+    return landed, delivery, where
 
 
 def _read_files(
@@ -132,4 +147,4 @@ def _too_large(name: str, size: int, limit: int, more: str = "") -> FeedError:
     return FeedError(name, f"{size:,} bytes {more}is over the limit of {limit:,} bytes (FOOTY_MAX_FILE_BYTES)")
 
 
-__all__ = ["event_file_names", "read_delivery", "read_events_delivery", "read_match"]
+__all__ = ["current_events_delivery", "event_file_names", "read_delivery", "read_events_delivery", "read_match"]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from footy_assets.lake.publish import PER_MATCH_TABLES
+from footy_assets.lake.publish import EVENTS_KEY, PER_MATCH_TABLES, published_set, table_fingerprint
 from footy_assets.lake.store import DELIVERY_PARTITIONS, MATCH_PARTITION, Lake, one_line
 
 TABLES = ("matches", *PER_MATCH_TABLES)
@@ -124,18 +124,20 @@ def _log_problem(lake: Lake, table: str, error: str) -> Finding:
     )
 
 
-def _published(lake: Lake, report: TableReport) -> dict[str, str] | None:
-    """{match_id: fingerprint} ``matches`` publishes (None when matches cannot be read)."""
+def _published(lake: Lake, report: TableReport) -> dict[str, dict] | None:
+    """{match_id: {"fingerprint", "events_fingerprint"}} ``matches`` publishes (None when matches cannot be read;
+    ``lake.publish.table_fingerprint`` gives each table's)."""
     if report.findings and report.version is None:
         return None
     try:
         dataset = lake.dataset("matches")
         if dataset is None:
             return {}
-        rows = dataset.to_table(columns=["match_id", "fingerprint"])
+        columns = [c for c in ("match_id", "fingerprint", EVENTS_KEY) if c in dataset.schema.names]
+        rows = dataset.to_table(columns=columns).to_pylist()
     except Exception:  # noqa: BLE001 - a damaged file of matches: its own finding says which
         return None
-    return dict(zip(rows["match_id"].to_pylist(), rows["fingerprint"].to_pylist()))
+    return {row["match_id"]: row for row in rows}
 
 
 def check_table(lake: Lake, table: str, read_footers: bool = True) -> tuple[TableReport, list[dict]]:
@@ -221,7 +223,8 @@ def diagnose(
                 f.action in ("unrepairable", "migrate") for f in report.findings
             )
         ):
-            for match_id, fingerprint in sorted(published.items()):
+            for match_id, row in sorted(published.items()):
+                fingerprint = table_fingerprint(row, table)
                 if (match_id, fingerprint) not in held:
                     report.findings.append(
                         Finding(
@@ -233,7 +236,7 @@ def diagnose(
                             fingerprint,
                         )
                     )
-            report.superseded = len({k for k in held if published.get(k[0]) != k[1]})
+            report.superseded = len({k for k in held if k[1] not in published_set(published.get(k[0], {}))})
     for report in reports.values():
         for finding in report.findings:
             if finding.action != "rebuild":
@@ -247,7 +250,7 @@ def diagnose(
                 )
                 continue
             is_published = published is not None and (
-                finding.table == "matches" or published.get(finding.match_id) == finding.fingerprint
+                finding.table == "matches" or finding.fingerprint in published_set(published.get(finding.match_id, {}))
             )
             if finding.table != "matches" and published is not None and not is_published:
                 finding.action, finding.fix = "drop_delivery", f"{REPAIR} (a delivery nobody reads: dropped)"

@@ -14,7 +14,8 @@ from footy_assets.lake.store import MATCH_ID_PATTERN, InvalidMatchId, Lake, chec
 FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")
 # Event data (CDF events.jsonl + match.json, meta.json optional) for a match whose tracking came in any format:
 # not a tracking format, so a match may be landed under a format and here at once. Its files join the match's
-# delivery under this prefix (``LandedMatch.event_files``).
+# delivery under this prefix (``LandedMatch.event_files``). The event data has a fingerprint of its own
+# (``LandedMatch.events_fingerprint``): a re-delivery of the events alone leaves the tracking's untouched.
 EVENTS = "events"
 EVENT_PREFIX = "events/"
 # the event files of a CDF match folder (beside tracking.jsonl + meta.json)
@@ -51,13 +52,24 @@ class LandedMatch:
         return self.files + tuple(replace(f, name=EVENT_PREFIX + f.name) for f in self.event_files)
 
     @property
+    def tracking_files(self) -> tuple[LandedFile, ...]:
+        """The files of the tracking delivery: the match folder's but its event data (``CDF_EVENT_FILES``)."""
+        return tuple(f for f in self.files if f.name not in CDF_EVENT_FILES)
+
+    @property
     def fingerprint(self) -> str:
-        """sha256 over the sorted (name, sha256) pairs of ``all_files``: changes when any file is added, removed or
-        edited (a match without an events folder keeps the fingerprint of its folder alone)."""
-        digest = hashlib.sha256()
-        for f in sorted(self.all_files, key=lambda f: f.name):
-            digest.update(f"{f.name}\0{f.sha256}\n".encode())
-        return digest.hexdigest()
+        """The tracking delivery's fingerprint: sha256 over the sorted (name, sha256) pairs of ``tracking_files``.
+        It changes when a tracking file is added, removed or edited, never with the event data alone; tracking
+        and every table computed from it alone carry it (a match without event data: the fingerprint of its
+        folder alone)."""
+        return files_fingerprint(self.tracking_files)
+
+    @property
+    def events_fingerprint(self) -> str:
+        """The whole delivery's fingerprint, tracking and event data: sha256 over the sorted (name, sha256) pairs
+        of ``all_files``. It changes when any file changes; the tables computed from the event data (synchronised
+        with the tracking) carry it. Equal to ``fingerprint`` when the match has no event data."""
+        return files_fingerprint(self.all_files)
 
     @property
     def total_bytes(self) -> int:
@@ -65,6 +77,19 @@ class LandedMatch:
 
     def file_uri(self, name: str) -> str:
         return f"{self.uri}/{name}"
+
+
+def is_event_file(name: str) -> bool:
+    """Whether a file of a delivery, named as in ``LandedMatch.all_files``, is event data (not tracking)."""
+    return name.startswith(EVENT_PREFIX) or name in CDF_EVENT_FILES
+
+
+def files_fingerprint(files: tuple[LandedFile, ...]) -> str:
+    """sha256 over the sorted (name, sha256) pairs of ``files`` (hex)."""
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.name):
+        digest.update(f"{f.name}\0{f.sha256}\n".encode())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -261,8 +286,14 @@ def scan_landing(
 
 def find_match(lake: Lake, match_id: str) -> LandedMatch:
     """The landed match ``match_id``, or a ``LandingError`` that says why it cannot be used."""
+    return find_match_known(lake, match_id, None)
+
+
+def find_match_known(lake: Lake, match_id: str, known: dict[str, tuple[int, int, str]] | None) -> LandedMatch:
+    """``find_match``, with ``known`` as ``landed_files`` ({name: (size_bytes, mtime_ns, sha256)}, the events
+    folder's files under ``events/<name>``): a file whose size and modification time are those known is not read."""
     check_match_id(match_id)
-    scan = scan_landing(lake, only={match_id})
+    scan = scan_landing(lake, only={match_id}, known=None if known is None else {match_id: known})
     if match_id in scan.matches:
         return scan.matches[match_id]
     if match_id in scan.refused:

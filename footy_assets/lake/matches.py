@@ -16,7 +16,7 @@ import polars as pl
 from footy_assets.core.contracts.matches import Matches
 from footy_assets.core.contracts.validation import dtypes
 from footy_assets.formats.common import FeedInfo
-from footy_assets.lake.landing import LandedMatch
+from footy_assets.lake.landing import LandedMatch, is_event_file
 from footy_assets.lake.store import Lake, check_match_id, unreadable
 
 RAW_FEED_DIR = "_raw_feed"
@@ -29,22 +29,63 @@ def raw_feed_record_uri(lake: Lake, match_id: str) -> str:
 
 
 def raw_feed_record(landed: LandedMatch, info: FeedInfo) -> dict:
-    """What raw_feed records of a delivery: files, sizes, sha256, fingerprint and the reader's findings."""
+    """What raw_feed records of a delivery: files, sizes, sha256, the fingerprints of the tracking delivery and of
+    the whole delivery (``events_fingerprint``) and the reader's findings."""
     return {
         "match_id": landed.match_id,
         "format": landed.format,
         "files": [asdict(f) for f in landed.all_files],  # the events folder's as events/<name>
         "fingerprint": landed.fingerprint,
+        "events_fingerprint": landed.events_fingerprint,
         "landed_bytes": landed.total_bytes,
         "feed": asdict(info),
         "recorded_at_ms": int(time.time() * 1000),
     }
 
 
-def match_row(record: dict, tracking: pl.DataFrame | pl.LazyFrame, code_versions: dict[str, str]) -> pl.DataFrame:
-    """The ``matches`` row of one match from its raw-feed record and its tracking rows (frame_id, period, role,
-    player_id, interpolated): a lazy scan is aggregated in two queries run together, never held in memory."""
-    feed = record["feed"]
+def record_fingerprints(record: dict) -> tuple[str, str]:
+    """(the tracking delivery, the delivery of the tables computed from the event data) a raw-feed record names;
+    a record written before event data had a fingerprint of its own names one delivery for both."""
+    return record["fingerprint"], record.get("events_fingerprint") or record["fingerprint"]
+
+
+def with_event_files(record: dict, landed: LandedMatch) -> dict:
+    """``record`` (the tracking delivery raw_feed recorded) with the event data of ``landed`` as read (the same
+    tracking delivery): its files, its ``events_fingerprint`` and the bytes landed. Recorded once the event
+    tables are written, so the steps after them work on this event delivery."""
+    landed_now = {f.name: asdict(f) for f in landed.all_files}
+    # a tracking file touched but not changed (the same sha256) is recorded as it is now: not hashed again
+    tracking = [
+        landed_now[f["name"]] if landed_now.get(f["name"], {}).get("sha256") == f["sha256"] else f
+        for f in record["files"]
+        if not is_event_file(f["name"])
+    ]
+    files = tracking + [asdict(f) for f in landed.all_files if is_event_file(f.name)]
+    return {
+        **record,
+        "files": files,
+        "events_fingerprint": landed.events_fingerprint,
+        "landed_bytes": sum(int(f["size_bytes"]) for f in files),
+        "events_recorded_at_ms": int(time.time() * 1000),
+    }
+
+
+TRACKING_COUNTS = (
+    "periods",
+    "frames",
+    "rows",
+    "rows_player",
+    "rows_goal_keeper",
+    "rows_ball",
+    "rows_referee",
+    "rows_unidentified",
+    "rows_interpolated",
+)  # the columns of a matches row counted from its tracking rows (``tracking_counts``)
+
+
+def tracking_counts(tracking: pl.DataFrame | pl.LazyFrame) -> dict:
+    """The ``TRACKING_COUNTS`` of one delivery's tracking rows (frame_id, period, role, player_id, interpolated): a
+    lazy scan is aggregated in two queries run together, never held in memory."""
     rows = tracking.lazy()
     people = pl.col("role").is_in(["player", "goal_keeper"])
     has_interpolated = "interpolated" in rows.collect_schema().names()
@@ -70,13 +111,31 @@ def match_row(record: dict, tracking: pl.DataFrame | pl.LazyFrame, code_versions
         ]
     )
     counts = totals.row(0, named=True)
+    return {
+        "periods": periods.to_dicts(),
+        "frames": counts["frames"],
+        "rows": counts["rows"],
+        **{f"rows_{role}": int(counts[f"rows_{role}"]) for role in ("player", "goal_keeper", "ball", "referee")},
+        "rows_unidentified": int(counts["rows_unidentified"]),
+        "rows_interpolated": int(counts["rows_interpolated"] or 0),
+    }
+
+
+def match_row(
+    record: dict, tracking: pl.DataFrame | pl.LazyFrame | dict, code_versions: dict[str, str]
+) -> pl.DataFrame:
+    """The ``matches`` row of one match from its raw-feed record and its tracking rows (frame_id, period, role,
+    player_id, interpolated; a lazy scan is aggregated, never held in memory), or their ``tracking_counts``
+    already known (a dict)."""
+    feed = record["feed"]
+    counts = tracking if isinstance(tracking, dict) else tracking_counts(tracking)
     row = {
         "match_id": record["match_id"],
         "format": record["format"],
         "fps": feed["fps"],
         "pitch_length_m": feed["pitch_length_m"],
         "pitch_width_m": feed["pitch_width_m"],
-        "periods": periods.to_dicts(),
+        "periods": counts["periods"],
         "frames": counts["frames"],
         "frames_outside_play": feed["frames_outside_play"],
         "flipped_periods": feed["flipped_periods"],
@@ -85,12 +144,13 @@ def match_row(record: dict, tracking: pl.DataFrame | pl.LazyFrame, code_versions
         "landed_bytes": record["landed_bytes"],
         "vendor_rows": feed["vendor_rows"],
         "rows": counts["rows"],
-        **{f"rows_{role}": int(counts[f"rows_{role}"]) for role in ("player", "goal_keeper", "ball", "referee")},
-        "rows_unidentified": int(counts["rows_unidentified"]),
-        "rows_interpolated": int(counts["rows_interpolated"] or 0),
+        **{f"rows_{role}": counts[f"rows_{role}"] for role in ("player", "goal_keeper", "ball", "referee")},
+        "rows_unidentified": counts["rows_unidentified"],
+        "rows_interpolated": counts["rows_interpolated"],
         "vendor_rows_dropped": feed.get("vendor_rows_dropped", 0),
         "code_versions": json.dumps(code_versions, sort_keys=True),
         "materialized_at_ms": int(time.time() * 1000),
+        "events_fingerprint": record_fingerprints(record)[1],
     }
     return pl.DataFrame([row], schema=MATCHES_SCHEMA)
 

@@ -5,7 +5,8 @@ at run time and is not available offline. DuckDB pushes filters and projections 
 ``WHERE match_id = '...'`` reads one partition.
 
 Each per-match table is a view of the rows whose ``fingerprint`` is the one ``matches`` publishes for the
-match: a chain that failed half-way is never read as a mix of two deliveries.
+match and that table (its ``fingerprint``, or its ``events_fingerprint`` for the tables computed from the event
+data): a chain that failed half-way is never read as a mix of two deliveries.
 
 Hardening: exactly one statement, and it must be a query (SELECT, WITH, VALUES, FROM, DESCRIBE, SHOW,
 SUMMARIZE, PIVOT, UNPIVOT — DuckDB's own parser classifies it). After the tables are registered, external access
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from footy_assets.lake.publish import PER_MATCH_TABLES
+from footy_assets.lake.publish import PER_MATCH_TABLES, key_column
 from footy_assets.lake.store import Lake, SettingError, TableUnreadable
 from footy_assets.lake.store import unreadable as lake_unreadable
 
@@ -233,13 +234,17 @@ def connect(
         elif marker is None and "matches" not in unreadable:  # no matches table: nothing is published yet
             con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM "{RAW_PREFIX}{name}" WHERE false')
         elif marker is not None:  # only the published delivery of each match
+            # the table's delivery the marker names: its fingerprint, or its events_fingerprint for the tables
+            # computed from the event data (a marker written before that column existed: its fingerprint)
+            column = key_column(name) if key_column(name) in marker.column_names else "fingerprint"
+            published = f"coalesce(m.{column}, m.fingerprint)"
             if "fingerprint" in partitions[name]:  # other deliveries' files are never opened
-                fingerprints = pc.unique(marker["fingerprint"]).drop_null()
-                dataset = dataset.filter(pc.field("fingerprint").isin(fingerprints))
+                keys = pc.if_else(pc.is_null(marker[column]), marker["fingerprint"], marker[column])
+                dataset = dataset.filter(pc.field("fingerprint").isin(pc.unique(keys).drop_null()))
             con.register(f"_published_{name}", dataset)
             con.execute(
                 f'CREATE TEMP VIEW "{name}" AS SELECT t.* FROM "_published_{name}" AS t '
-                f'SEMI JOIN "{RAW_PREFIX}matches" AS m ON t.match_id = m.match_id AND t.fingerprint = m.fingerprint'
+                f'SEMI JOIN "{RAW_PREFIX}matches" AS m ON t.match_id = m.match_id AND t.fingerprint = {published}'
             )
     views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
     for view, (needs, query) in VIEWS.items():  # only over the tables' views (none while matches is unreadable)

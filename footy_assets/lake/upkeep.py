@@ -26,7 +26,13 @@ from deltalake import CommitProperties
 
 from footy_assets.lake import claims
 from footy_assets.lake.matches import read_matches
-from footy_assets.lake.publish import PER_MATCH_TABLES, prune_superseded, published_fingerprint, reader_hold_hours
+from footy_assets.lake.publish import (
+    PER_MATCH_TABLES,
+    prune_superseded,
+    published_fingerprints,
+    published_set,
+    reader_hold_hours,
+)
 from footy_assets.lake.store import COMMIT_RETRIES, Lake, TableUnreadable, one_line
 
 DEFAULT_RETENTION_HOURS = int(os.environ.get("FOOTY_VACUUM_RETENTION_HOURS", str(7 * 24)))
@@ -149,12 +155,10 @@ def upkeep_table(
 
 
 def superseded_deliveries(lake: Lake) -> dict[str, set[str]]:
-    """{match_id: fingerprints other than the published one} over every per-match table, from their logs (one
-    open per table). A match nothing publishes keeps its deliveries (its chain may still be running)."""
-    published = {
-        row["match_id"]: row["fingerprint"]
-        for row in read_matches(lake).select("match_id", "fingerprint").iter_rows(named=True)
-    }
+    """{match_id: fingerprints other than the published ones (the tracking's, the event data's)} over every
+    per-match table, from their logs (one open per table). A match nothing publishes keeps its deliveries (its
+    chain may still be running)."""
+    published = {row["match_id"]: published_set(row) for row in read_matches(lake).iter_rows(named=True)}
     found: dict[str, set[str]] = {}
     for table in PER_MATCH_TABLES:
         dt = lake.open_table(table)
@@ -162,7 +166,7 @@ def superseded_deliveries(lake: Lake) -> dict[str, set[str]]:
             continue
         for part in dt.partitions():
             match_id, fingerprint = part["match_id"], part["fingerprint"]
-            if match_id in published and fingerprint != published[match_id]:
+            if match_id in published and fingerprint not in published[match_id]:
                 found.setdefault(match_id, set()).add(fingerprint)
     return found
 
@@ -192,8 +196,9 @@ def drop_superseded(
                 f"  wait    {match_id}: {other.describe()} is writing it"
             ),
         ):
-            published = published_fingerprint(lake, match_id)
-            done = prune_superseded(lake, match_id, keep={published} - {None}, older_than_ms=int(now_ms - hold_ms))
+            published = published_fingerprints(lake, match_id)  # the tracking's and the event data's
+            keep = set() if published is None else published_set(published)
+            done = prune_superseded(lake, match_id, keep=keep, older_than_ms=int(now_ms - hold_ms))
         dropped += sum(len(v) for v in done.values())
     return dropped
 

@@ -46,20 +46,23 @@ def _message_line(message: str) -> str:
 
 
 def run_match(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, assets: list | None = None) -> MatchOutcome:
-    """Materialise every asset of one match in-process; report, never raise, on failure."""
+    """Materialise the assets of one match its plan asks for (``plan.assets``: the whole chain, or what depends on
+    the event data alone) in-process; report, never raise, on failure."""
     started = time.perf_counter()
     with _instance_defs_state(instance):
         result = _materialize(lake, instance, plan, assets)
     seconds = time.perf_counter() - started
     if not result.success:
         return MatchOutcome(plan, False, seconds, error=_error_message(result))
-    rows = frames = None
+    rows = frames = events = None
     for event in result.get_asset_materialization_events():
         mat = event.materialization
         if mat.asset_key == dg.AssetKey("tracking"):
             rows = mat.metadata["dagster/row_count"].value
             frames = mat.metadata["frames"].value
-    return MatchOutcome(plan, True, seconds, rows=rows, frames=frames)
+        elif mat.asset_key == dg.AssetKey("events"):
+            events = mat.metadata["dagster/row_count"].value
+    return MatchOutcome(plan, True, seconds, rows=rows, frames=frames, events=events)
 
 
 @contextmanager
@@ -86,11 +89,14 @@ def _materialize(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, asse
     from footy_assets.orchestration.resources import LakeResource
     from footy_assets.orchestration.tags import FINGERPRINT_TAG, TRIGGER_TAG, WHOLE_CHAIN_TAG
 
-    # a run of the whole chain: the automation sensor does not answer its writes with a run of its own
-    whole = {WHOLE_CHAIN_TAG: "true"} if assets is None else {}
+    # a run of the whole chain: the automation sensor does not answer its writes with a run of its own (a run of
+    # part of it records its selection, which the automation leaves out the same way)
+    whole = {WHOLE_CHAIN_TAG: "true"} if assets is None and plan.assets is None else {}
+    selection = None if plan.assets is None or assets is not None else [dg.AssetKey(a) for a in plan.assets]
 
     return dg.materialize(
         assets or chain_assets,
+        selection=selection,
         partition_key=plan.match_id,
         instance=instance,
         resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)},
@@ -98,7 +104,7 @@ def _materialize(lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, asse
         # The CLI prints one line per match; Dagster's event log stays in the instance (and the UI).
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         # who runs it: a later process marks the run failed if this one dies (instance.sweep_dead_runs)
-        tags={FINGERPRINT_TAG: plan.fingerprint or "", TRIGGER_TAG: "cli", **whole, **process_tags()},
+        tags={FINGERPRINT_TAG: plan.delivery or "", TRIGGER_TAG: "cli", **whole, **process_tags()},
     )
 
 
@@ -155,7 +161,12 @@ def _one_match(
             outcome = run_match(lake, instance, now)
         finally:
             prefetch.discard()  # an audit ahead of this match, taken or not, is not held past its run
-    if outcome.ok:
+    if outcome.ok and outcome.frames is None:  # the event data alone
+        progress(
+            f"  ok      {plan.match_id} ({plan.format}): event data only, {outcome.events or 0:,} events, "
+            f"{outcome.seconds:.1f} s"
+        )
+    elif outcome.ok:
         progress(
             f"  ok      {plan.match_id} ({plan.format}): {outcome.frames:,} frames, {outcome.rows:,} rows, "
             f"{outcome.seconds:.1f} s"

@@ -190,3 +190,17 @@ def test_a_blocking_check_refuses_the_delivery_with_one_line_and_writes_nothing(
         "positions_on_pitch": (False, dg.AssetCheckSeverity.ERROR),
         "ball_tracked": (True, dg.AssetCheckSeverity.WARN),
     }
+
+
+def test_the_event_tables_are_what_depends_on_the_event_data():
+    """The tables whose rows carry the event data's fingerprint (lake.publish.EVENT_TABLES) and what an event-only
+    re-delivery runs (planning.EVENT_ASSETS) are exactly events, lineups and everything below them in the chain."""
+    import dagster as dg
+
+    from footy_assets.chain.planning import EVENT_ASSETS
+    from footy_assets.lake.publish import EVENT_TABLES
+    from footy_assets.orchestration.registry import chain_assets
+
+    below = dg.AssetSelection.assets("events", "lineups").downstream().resolve(chain_assets)
+    assert {key.to_user_string() for key in below} == set(EVENT_ASSETS) == {*EVENT_TABLES, "matches"}
+    assert set(EVENT_TABLES) == {"events", "lineups", "player_match_summary", "team_match_summary"}

@@ -38,10 +38,13 @@ class Matches(Contract):
     )
     fingerprint: str = pa.Field(
         str_matches=FINGERPRINT,
-        description="sha256 (64 hex digits) of the landed files: "
-        "the delivery this row publishes (every table's rows of the match carry it)",
+        description="sha256 (64 hex digits) of the landed tracking files (the event data not included): the "
+        "tracking delivery this row publishes; tracking and the tables computed from it alone carry it",
     )
-    files: str = pa.Field(description="JSON: the landed files, a list of {name, size_bytes, sha256}")
+    files: str = pa.Field(
+        description="JSON: the landed files, tracking and event data (the events folder's as events/<name>), a list "
+        "of {name, size_bytes, sha256}"
+    )
     landed_bytes: pl.Int64 = pa.Field(ge=0, description="bytes of the landed files")
     vendor_rows: pl.Int64 = pa.Field(ge=1, description="rows (objects x frames) or messages in the vendor's files")
     rows: pl.Int64 = pa.Field(ge=1, description="rows in tracking")
@@ -67,6 +70,15 @@ class Matches(Contract):
     materialized_at_ms: pl.Int64 = pa.Field(
         description="ms since the Unix epoch: when this row was written (an "
         "integer, no timestamp type, so every reader reads it alike)"
+    )
+    # last: a matches table written before it existed gains it at the end (its older rows hold null)
+    events_fingerprint: str = pa.Field(
+        nullable=True,
+        str_matches=FINGERPRINT,
+        description="sha256 (64 hex digits) of the landed tracking and event files together: the delivery of the "
+        "tables computed from the event data (events, lineups and the summaries that read them) this row "
+        "publishes; equal to fingerprint when the match has no event data; null in a row written before it "
+        "existed (read it as fingerprint)",
     )
 
     class Config:

@@ -6,7 +6,7 @@ data gets no rows."""
 import dagster as dg
 
 from footy_assets.chain import checks
-from footy_assets.chain.events import EVENTS_SCHEMA, LINEUPS_SCHEMA, EventsStep
+from footy_assets.chain.events import EVENTS_SCHEMA, LINEUPS_SCHEMA, PREVIEW_ROWS, EventsStep
 from footy_assets.chain.metrics import Computed
 from footy_assets.chain.versions import CODE_VERSIONS
 from footy_assets.core.contracts.events import Events, Lineups
@@ -63,7 +63,9 @@ LINEUPS = _spec(
     backfill_policy=ONE_MATCH_PER_RUN,
 )
 def match_events(context: dg.AssetExecutionContext, lake: LakeResource):
-    """events and lineups of one match from one read of its event data; any subset can be materialised."""
+    """events and lineups of one match from one read of its event data as landed now; any subset can be
+    materialised. Their rows go beside the published ones under the fingerprint of the tracking and the event data
+    together; the event delivery is recorded once they are written (the summaries and matches work on it)."""
     match_id = context.partition_key
     hold_match(context, lake.lake)  # one run writes a match at a time, whoever launched it
     wanted = {key.to_user_string() for key in context.selected_asset_keys}
@@ -72,19 +74,28 @@ def match_events(context: dg.AssetExecutionContext, lake: LakeResource):
             step = EventsStep(lake.lake, match_id)
             if "events" in wanted:
                 table = step.events()
-                yield _published(lake.lake, table, check_results=[check_result(found) for found in table.checks])
+                yield _published(
+                    lake.lake,
+                    table,
+                    check_results=[check_result(found) for found in table.checks],
+                    # first: Dagster shows markdown inline only while it is short; the table is one click away
+                    preview={"events_preview": markdown_preview(step.preview, rows=PREVIEW_ROWS)},
+                )
             if "lineups" in wanted:
-                yield _published(lake.lake, step.lineups())
-        except FeedError as exc:  # the landed event files are not those of the delivery (one line)
+                table = step.lineups()
+                yield _published(lake.lake, table, preview={"preview": markdown_preview(table.frame)})
+            step.record_delivery()
+        except FeedError as exc:  # the event data cannot be read, or the tracking changed since (one line)
             raise dg.Failure(str(exc)) from None
 
 
-def _published(lake: Lake, table: Computed, check_results=()) -> dg.MaterializeResult:
+def _published(lake: Lake, table: Computed, check_results=(), preview: dict | None = None) -> dg.MaterializeResult:
     version = lake.write_delivery(table.table, table.match_id, table.fingerprint, table.frame, SCHEMAS[table.table])
     return dg.MaterializeResult(
         asset_key=table.table,
         check_results=list(check_results),
         metadata={
+            **(preview or {}),
             "dagster/row_count": table.frame.height,
             **{
                 k: (dg.MetadataValue.json(v) if isinstance(v, dict) else v)
@@ -93,7 +104,6 @@ def _published(lake: Lake, table: Computed, check_results=()) -> dg.MaterializeR
             },
             "delta_version": version,
             **run_stats(table.started),
-            "preview": markdown_preview(table.frame),
         },
     )
 

@@ -36,7 +36,8 @@ RAW_FEED = dg.AssetSpec(
     group_name=GROUP,
     code_version=CODE_VERSIONS["raw_feed"],
     kinds={"python", "json"},
-    description="The landed files of a match: format, names, sizes, sha256 fingerprint (its data version), "
+    description="The landed files of a match: format, names, sizes, sha256 fingerprint of the tracking files (its "
+    "data version) and of the tracking and event files together, "
     "parsed and validated against the vendor's schema. Recorded in <lake>/_raw_feed/<match_id>.json.",
 )
 TRACKING = dg.AssetSpec(
@@ -96,6 +97,7 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
             "format": landed.format,
             "files": dg.MetadataValue.json(record["files"]),
             "fingerprint": landed.fingerprint,
+            "events_fingerprint": landed.events_fingerprint,
             "landed_bytes": landed.total_bytes,
             "vendor_rows": info.vendor_rows,
             "fps": info.fps,
@@ -126,9 +128,10 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     # written last in a match's chain: its row publishes the delivery every table of the match holds
     deps=list(PER_MATCH_TABLES),
     kinds={"polars", "deltalake"},
-    description="One row per match: format, fps, pitch, periods, frames outside play, fingerprint of the "
-    "landed files, row counts and the code versions that produced it. Written last in a match's chain, and only "
-    "when every table of the match holds that delivery: the publish marker.",
+    description="One row per match: format, fps, pitch, periods, frames outside play, fingerprints of the "
+    "landed tracking files and of the tracking and event files together, row counts and the code versions that "
+    "produced it. Written last in a match's chain, and only when every table of the match holds its delivery: "
+    "the publish marker.",
 )
 def matches(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     hold_match(context, lake.lake)
@@ -148,6 +151,7 @@ def _publish(context: dg.AssetExecutionContext, lake: Lake) -> dg.MaterializeRes
         metadata={
             "dagster/row_count": 1,
             "fingerprint": record["fingerprint"],
+            "events_fingerprint": row["events_fingerprint"][0],
             "frames": int(row["frames"][0]),
             "rows": int(row["rows"][0]),
             "delta_version": version,

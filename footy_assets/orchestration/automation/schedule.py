@@ -1,7 +1,8 @@
 """The nightly backfill: every match that is missing from the lake or stale, one match per run.
 
 It uses the same decision as ``footy-assets materialize`` (``pipeline.plan_matches``): new, changed or
-stale (code versions moved, e.g. a new smoother) matches are run; unchanged ones are not. The cron comes
+stale (code versions moved, e.g. a new smoother) matches are run; a match whose event data alone changed runs the
+assets that depend on it alone; unchanged ones are not. The cron comes
 from ``FOOTY_BACKFILL_CRON`` (default 03:00 every night).
 
 Each night it also re-hashes the files of a rolling share of the landed matches (chosen by match_id, every
@@ -17,9 +18,9 @@ import dagster as dg
 from footy_assets.chain.planning import plan_matches, verified_on
 from footy_assets.lake.store import Lake
 from footy_assets.orchestration.automation.jobs import match_job
+from footy_assets.orchestration.automation.sensor import match_run_request
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
 from footy_assets.orchestration.resources import LakeResource
-from footy_assets.orchestration.tags import MATCH_TAG, STATUS_TAG, TRIGGER_TAG
 
 BACKFILL_CRON = os.environ.get("FOOTY_BACKFILL_CRON", "0 3 * * *")
 
@@ -35,11 +36,7 @@ def backfill_requests(
     missing = sorted(set(usable) - known)
     stamp = (when or datetime.now()).strftime("%Y%m%d")
     requests = [
-        dg.RunRequest(
-            run_key=f"backfill:{stamp}:{p.match_id}:{p.fingerprint}",
-            partition_key=p.match_id,
-            tags={MATCH_TAG: p.match_id, TRIGGER_TAG: "backfill", STATUS_TAG: p.status},
-        )
+        match_run_request(p.match_id, p.status, p.delivery, "backfill", f"backfill:{stamp}:{p.match_id}:{p.delivery}")
         for p in plans
         if p.needs_work
     ]

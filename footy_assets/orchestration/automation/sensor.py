@@ -2,11 +2,13 @@
 
 Each tick lists the landing zone (cheap) and hashes only folders whose names, sizes or modification
 times changed since the cursor. A match is requested when its fingerprint is new to the cursor and the
-lake does not already hold it with the same fingerprint and code versions (the notion of "needs work"
-shared with ``footy-assets materialize`` and the backfill schedule). The run key is
-``match_id:fingerprint``, so a re-scan never runs the same delivery twice. Invalid folder names and
-matches landed under two formats are logged with the reason, never raised. A partition whose landing folder
-is gone (a withdrawn delivery) is removed from the instance; its rows stay in the lake (``footy-assets forget``).
+lake does not already hold it with the same fingerprints and code versions (the notion of "needs work"
+shared with ``footy-assets materialize`` and the backfill schedule): a run of the whole chain, or when only its
+event data changed, a run of the assets that depend on it alone. The run key is ``match_id:fingerprint`` (the
+fingerprint of every landed file, event data included), so a re-scan never runs the same delivery twice. Invalid
+folder names and matches landed under two formats are logged with the reason, never raised. A partition whose
+landing folder is gone (a withdrawn delivery) is removed from the instance; its rows stay in the lake
+(``footy-assets forget``).
 """
 
 import json
@@ -15,7 +17,7 @@ from dataclasses import replace
 
 import dagster as dg
 
-from footy_assets.chain.planning import recorded_files, stored_status
+from footy_assets.chain.planning import MatchPlan, recorded_files, stored_status
 from footy_assets.lake.landing import (
     LandedMatch,
     LandingError,
@@ -30,7 +32,7 @@ from footy_assets.lake.store import Lake
 from footy_assets.orchestration.automation.jobs import match_job
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
 from footy_assets.orchestration.resources import LakeResource
-from footy_assets.orchestration.tags import FINGERPRINT_TAG, MATCH_TAG, TRIGGER_TAG
+from footy_assets.orchestration.tags import FINGERPRINT_TAG, MATCH_TAG, STATUS_TAG, TRIGGER_TAG
 
 
 def _load_cursor(text: str | None) -> dict:
@@ -84,24 +86,18 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
             context.log.warning(f"landing/{fmt}/{match_id}: not materialised: {exc}")
             continue
         hashed += 1
-        fingerprint = landed.fingerprint
-        next_cursor[match_id] = {"sig": signature, "fp": fingerprint, "fmt": fmt}
+        delivery = landed.events_fingerprint  # every landed file: the tracking's and the event data's
+        next_cursor[match_id] = {"sig": signature, "fp": delivery, "fmt": fmt}
         if match_id not in known:
             new_partitions.append(match_id)
-        if previous.get("fp") == fingerprint:
+        if previous.get("fp") == delivery:
             continue  # touched but not changed
-        status, reason = stored_status(stored.get(match_id), fingerprint)
+        status, reason = stored_status(stored.get(match_id), landed.fingerprint, landed.events_fingerprint)
         if status == "unchanged":
             context.log.info(f"{match_id}: already in the lake with this fingerprint: no run")
             continue
         context.log.info(f"{match_id} ({fmt}): {status} ({reason}): requesting a run")
-        requests.append(
-            dg.RunRequest(
-                run_key=f"{match_id}:{fingerprint}",
-                partition_key=match_id,
-                tags={MATCH_TAG: match_id, FINGERPRINT_TAG: fingerprint, TRIGGER_TAG: "sensor"},
-            )
-        )
+        requests.append(match_run_request(match_id, status, delivery, "sensor", run_key=f"{match_id}:{delivery}"))
     partitions_request = [match_partitions_request(new_partitions)] if new_partitions else []
     withdrawn = withdrawn_matches(context, known, usable, refused)
     if withdrawn:
@@ -115,6 +111,18 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
         run_requests=requests,
         dynamic_partitions_requests=partitions_request,
         cursor=json.dumps(next_cursor, sort_keys=True),
+    )
+
+
+def match_run_request(match_id: str, status: str, delivery: str, trigger: str, run_key: str) -> dg.RunRequest:
+    """The run of one match that needs work: of the whole chain (match_job), or when only its event data changed
+    (``status`` events_changed) of the assets that depend on it alone (``EVENT_ASSETS``)."""
+    assets = MatchPlan(match_id, None, None, status).assets
+    return dg.RunRequest(
+        run_key=run_key,
+        partition_key=match_id,
+        asset_selection=None if assets is None else [dg.AssetKey(a) for a in assets],
+        tags={MATCH_TAG: match_id, FINGERPRINT_TAG: delivery, TRIGGER_TAG: trigger, STATUS_TAG: status},
     )
 
 
