@@ -62,9 +62,9 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     plans = plan_matches(lake, args.match or None, rehash=getattr(args, "rehash", False))
     workers = args.workers or default_workers()
     todo = [p for p in plans if p.needs_work]
-    if todo and (workers == 1 or len(todo) == 1):
+    if todo and (workers == 1 or len(todo) == 1) and todo[0].assets is None:
         # one match at a time in this process: the first one is read and audited while Dagster is imported
-        # and the instance opened (about a second on one core)
+        # and the instance opened; not for a run of the event data alone, which reads no tracking file
         audit_ahead(lake, todo[0].landed)
     from footy_assets.orchestration.runner import materialize_lake
 

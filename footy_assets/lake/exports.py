@@ -24,7 +24,7 @@ import polars as pl
 import pyarrow.fs as pafs
 
 from footy_assets.formats.common import ExportError
-from footy_assets.lake.publish import published_fingerprint, published_rows
+from footy_assets.lake.publish import published_fingerprint, published_rows, table_fingerprint
 from footy_assets.lake.store import Lake, check_match_id, unreadable
 
 EXPORT_FORMATS = ("cdf", "tracking_download", "mot")
@@ -68,8 +68,8 @@ def render(
             f"{match_id}: no pitch positions (a footy_track feed without a homography): only the mot export applies"
         )
     # the CDF export: the events and lineup of the same published delivery as the tracking
-    events = published_rows(lake, "events", match_id, match["fingerprint"])
-    lineups = published_rows(lake, "lineups", match_id, match["fingerprint"]) if events.height else None
+    events = published_rows(lake, "events", match_id, table_fingerprint(match, "events"))
+    lineups = published_rows(lake, "lineups", match_id, table_fingerprint(match, "lineups")) if events.height else None
     return cdf.render(tracking, match, events, lineups, cdf_keys)
 
 

@@ -12,7 +12,7 @@ filter_intervals("28116", {"filters": [{"type": "frame_state", "players": ["0-25
 from __future__ import annotations
 
 from footy_assets.core.metrics.intervals import FilterError, run_filter
-from footy_assets.lake.publish import published_rows
+from footy_assets.lake.publish import published_row, published_rows, table_fingerprint
 from footy_assets.lake.store import InvalidMatchId, Lake, TableUnreadable, check_match_id, unreadable
 
 
@@ -30,17 +30,17 @@ def filter_intervals(match_id: str, request: dict, lake: Lake | None = None) -> 
     except InvalidMatchId as exc:
         raise FilterError(str(exc)) from None
     try:
-        matches = lake.read_match("matches", match_id, columns=["pitch_length_m", "pitch_width_m", "fingerprint"])
+        row = published_row(lake, match_id, None)  # every column: a row written before events_fingerprint too
     except TableUnreadable:
         raise
     except Exception as exc:  # a data file of matches missing or damaged: one line naming the table
         raise unreadable("matches", exc) from exc
-    if matches is None or matches.num_rows == 0:
+    if row is None:
         raise FilterError(
             f"unknown match {match_id!r}: nothing published in {lake.uri} (land it and run footy-assets materialize)"
         )
-    published = matches["fingerprint"][0].as_py()
-    pitch = (float(matches["pitch_length_m"][0].as_py()), float(matches["pitch_width_m"][0].as_py()))
+    published = row["fingerprint"]
+    pitch = (float(row["pitch_length_m"]), float(row["pitch_width_m"]))
     # the delivery matches publishes: never a mix of two deliveries
     frame_state, ball_state = (
         published_rows(lake, table, match_id, published) for table in ("frame_state", "ball_state")
@@ -53,14 +53,15 @@ def filter_intervals(match_id: str, request: dict, lake: Lake | None = None) -> 
     fps = int(frame_state["fps"][0])
     events = None
     if _wants_events(request):
-        events = published_rows(lake, "events", match_id, published, columns=EVENT_COLUMNS)
+        events = published_rows(lake, "events", match_id, table_fingerprint(row, "events"), columns=EVENT_COLUMNS)
         events = events if events.height else None
     found = run_filter(request, frame_state, ball_state, fps, pitch, events)
-    return with_names(found, _names(lake, match_id, published))
+    return with_names(found, _names(lake, match_id, table_fingerprint(row, "lineups")))
 
 
 def _names(lake: Lake, match_id: str, published: str) -> dict[str, str]:
-    """{player_id: short name} from the match sheet (table lineups); empty for a match without one."""
+    """{player_id: short name} from the match sheet (table lineups, its delivery ``published``); empty for a match
+    without one."""
     lineup = published_rows(lake, "lineups", match_id, published, columns=["player_id", "short_name"])
     if lineup.height == 0:
         return {}

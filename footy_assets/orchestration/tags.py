@@ -3,7 +3,7 @@ judged alive or dead, by them; only this layer reads or writes run tags)."""
 
 MATCH_TAG = "footy_assets/match"  # the match a sensor's or the backfill schedule's run materialises
 TRIGGER_TAG = "footy_assets/trigger"  # what launched the run: cli, sensor or backfill
-STATUS_TAG = "footy_assets/status"  # the backfill schedule's reason: new, changed or stale
+STATUS_TAG = "footy_assets/status"  # why the sensor or the backfill ran it: new, changed, stale or events_changed
 FINGERPRINT_TAG = "footy_assets/fingerprint"  # the landed delivery the run was launched for
 # the CLI's worker process that runs the match (a STARTED run whose process is gone is marked failed)
 PID_TAG = "footy_assets/pid"

@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from footy_assets.core.contracts.checks import MATCH_ID
 from footy_assets.core.metrics.intervals import FILTER_COLUMNS, FilterError
 from footy_assets.formats.common import ExportError
-from footy_assets.lake.publish import published_row, published_rows
+from footy_assets.lake.publish import published_row, published_rows, table_fingerprint
 from footy_assets.lake.store import InvalidMatchId, Lake, SettingError, TableUnreadable, check_match_id, one_line
 from footy_assets.server import models, streaming
 from footy_assets.server.settings import MAX_JSON_DEPTH, Settings
@@ -159,8 +159,8 @@ def create_app(lake: Lake, settings: Settings | None = None) -> FastAPI:
             log.error("a table could not be read: %s", one_line(exc))
             raise Refused(503, UNREADABLE) from None
 
-    def published(match_id: str, columns: list[str]) -> dict:
-        """The match's ``matches`` row (``columns``); 404 for a match that is not published."""
+    def published(match_id: str, columns: list[str] | None) -> dict:
+        """The match's ``matches`` row (``columns``, None: all); 404 for a match that is not published."""
         check_match_id(match_id)
         row = published_row(lake, match_id, columns)
         if row is None:
@@ -404,9 +404,8 @@ def _schema(lake: Lake, match_id: str, published) -> dict:
     from footy_assets.core.contracts.derived import FrameState
     from footy_assets.formats.footy_stats import export as tracking_download
 
-    row = published(match_id, ["fingerprint", "fps", "pitch_length_m", "pitch_width_m"])
-    fingerprint = row["fingerprint"]
-    held = {t: _rows_of(lake, t, match_id, fingerprint) > 0 for t in ("frame_state", "events", "lineups")}
+    row = published(match_id, None)  # every column: a row written before events_fingerprint too
+    held = {t: _rows_of(lake, t, match_id, table_fingerprint(row, t)) > 0 for t in ("frame_state", "events", "lineups")}
     names = {"halffloat": "float16"}
     download = [
         {
@@ -443,8 +442,7 @@ def _schema(lake: Lake, match_id: str, published) -> dict:
 
 
 def _table_rows(lake: Lake, table: str, match_id: str, published) -> Response:
-    fingerprint = published(match_id, ["fingerprint"])["fingerprint"]
-    frame = published_rows(lake, table, match_id, fingerprint)
+    frame = published_rows(lake, table, match_id, table_fingerprint(published(match_id, None), table))
     if frame.height == 0:
         raise Refused(404, f"match {match_id!r} has no {table} (no event data was delivered with it)")
     frame = frame.drop("fingerprint", strict=False)
