@@ -3,8 +3,9 @@
 Every answer reads the ``matches`` row first, then only the rows of the delivery it publishes (as every reader of
 the lake does): a match being re-delivered is answered whole from the old delivery until the new one is published.
 The answers are those of the command line: the tracking download is made by the code the export runs
-(``lake.downloads``), a filter request is answered by ``lake.filter.filter_intervals`` and refused by the core with
-the message ``footy-assets intervals`` prints.
+(``lake.downloads``), a filter request is answered by the code of ``lake.filter.filter_intervals`` (over the
+prepared inputs of the last matches asked, ``lake.filter.FilterCache``) and refused by the core with the message
+``footy-assets intervals`` prints.
 
 Every refusal is a JSON body ``{"detail": "<one line>"}`` with a 4xx status; a table that cannot be read is 503
 with one line naming it (the cause goes to the server's log, ``footy-assets doctor`` says what to repair).
@@ -32,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from footy_assets.core.contracts.checks import MATCH_ID
 from footy_assets.core.metrics.intervals import FILTER_COLUMNS, FilterError
 from footy_assets.formats.common import ExportError
+from footy_assets.lake.filter import FilterCache
 from footy_assets.lake.publish import published_row, published_rows, table_fingerprint
 from footy_assets.lake.store import InvalidMatchId, Lake, SettingError, TableUnreadable, check_match_id, one_line
 from footy_assets.server import models, streaming
@@ -137,6 +139,7 @@ def create_app(lake: Lake, settings: Settings | None = None) -> FastAPI:
     )
     work, filter_work = anyio.CapacityLimiter(WORKERS), anyio.CapacityLimiter(FILTER_WORKERS)
     downloads = streaming.Downloads(settings.max_downloads)
+    filter_cache = FilterCache(lake, settings.filter_matches)  # the prepared inputs of the last matches asked
     download_pool = ThreadPoolExecutor(DOWNLOAD_THREADS, thread_name_prefix="download")
     bearer = HTTPBearer(auto_error=False, description="a token of FOOTY_SERVE_TOKENS or FOOTY_SERVE_TOKENS_FILE")
 
@@ -253,13 +256,11 @@ def create_app(lake: Lake, settings: Settings | None = None) -> FastAPI:
         """Intervals where players meet per-frame thresholds (frame_state), a team has the ball, the ball is in
         a box, or around events: the answer of ``footy-assets intervals`` for the same request (refusals
         included, word for word)."""
-        from footy_assets.lake.filter import filter_intervals
-
         check_match_id(match_id)
         body = _json_body(await request.body())
         await run(published, match_id, ["fingerprint"])
         try:
-            found = await run(filter_intervals, match_id, body, lake, limiter=filter_work)
+            found = await run(filter_cache.filter_intervals, match_id, body, limiter=filter_work)
         except FilterError as exc:
             raise Refused(422, str(exc)) from None
         return JSONResponse(found)

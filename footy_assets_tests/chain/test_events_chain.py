@@ -128,6 +128,32 @@ def test_the_interval_filter_takes_windows_around_events(footovision):
         filter_intervals("fv1", {"filters": [runs, {**press, "before_ms": -5}]}, footovision)
 
 
+def test_the_filter_cache_answers_the_match_as_published_now(footovision, instance):
+    """A server's cache of prepared matches: threads asking at once share one read; an event-only re-delivery
+    (another events_fingerprint) is prepared anew, never answered from the old rows."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from footy_assets.lake.filter import FilterCache
+
+    lake = footovision
+    cache = FilterCache(lake, size=1)
+    with ThreadPoolExecutor(4) as pool:
+        prepared = list(pool.map(lambda _: cache.get("fv1"), range(4)))
+    assert all(p is prepared[0] for p in prepared)
+    press = {"type": "event", "event_types": ["defending"], "sub_types": ["pressing"]}
+    request = {"operator": "OR", "filters": [press]}
+    assert cache.filter_intervals("fv1", request) == filter_intervals("fv1", request, lake) != []
+    # the presses taken out of the event data and the match re-run: the cache reads the new publish
+    path = Path(lake.uri) / "landing" / "cdf" / "fv1" / "events.jsonl"
+    kept = [line for line in path.read_text().splitlines(keepends=True) if '"pressing"' not in line]
+    path.write_text("".join(kept))
+    outcomes = _run(lake, instance)
+    assert [o.ok for o in outcomes] == [True], [o.error for o in outcomes]
+    again = cache.get("fv1")
+    assert again is not prepared[0] and again.key[1] == prepared[0].key[1] and again.key[2] != prepared[0].key[2]
+    assert cache.filter_intervals("fv1", request) == []
+
+
 def test_the_ui_shows_a_matchs_events_and_their_sync(footovision, instance):
     """The events asset's materialisation: a markdown table of the first 30 events (clock, type, the player's name
     from the lineup, frame, sync status) and the counts of events synced and unmatched by reason, a few kB."""

@@ -279,16 +279,59 @@ def _ball_runs(ball_state: pl.DataFrame, mask: pl.Expr, fps: int, min_duration_m
     )
 
 
-def _one_filter(
-    spec: dict,
-    index: int,
+@dataclass(frozen=True)
+class FilterMatch:
+    """One match's inputs to the filter, with what every request needs computed once (a server keeps it between
+    requests): ``fps`` (frames/s), ``pitch`` (length, width in m), the known ``players``, each period's start
+    (``starts``, ms on the match clock), each player's ``teams``, the tracking's ``frames`` (frame_id,
+    timestamp_ms, period) and each period's first and last ms (``bounds``)."""
+
+    frame_state: pl.DataFrame
+    ball_state: pl.DataFrame | None
+    fps: int
+    pitch: tuple[float, float]
+    events: pl.DataFrame | None
+    players: frozenset[str]
+    starts: dict[int, int]
+    teams: pl.DataFrame
+    frames: pl.DataFrame
+    bounds: pl.DataFrame
+
+
+def prepare_match(
     frame_state: pl.DataFrame,
     ball_state: pl.DataFrame | None,
     fps: int,
-    pitch: tuple[float, float],
+    pitch: tuple[float, float] = (105.0, 68.0),
     events: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, str, str]:
+) -> FilterMatch:
+    """The ``FilterMatch`` of one match's frame_state, ball_state and (None where it has none) events rows."""
+    if "period_time_s" in frame_state.columns:
+        starts = clock.starts_from_clock(frame_state)
+    else:  # a frame_state without the clock columns (written before they existed)
+        starts = clock.period_starts(frame_state)
+    step_ms = 1000.0 / fps
+    frames = frame_state.select("frame_id", "timestamp_ms", "period").unique("frame_id")
+    return FilterMatch(
+        frame_state=frame_state,
+        ball_state=ball_state,
+        fps=fps,
+        pitch=pitch,
+        events=events,
+        players=frozenset(frame_state["player_id"].unique().drop_nulls().to_list()),
+        starts=starts,
+        teams=frame_state.select("player_id", "team").unique("player_id"),
+        frames=frames,
+        bounds=frames.group_by("period").agg(
+            first_ms=pl.col("timestamp_ms").min().cast(pl.Float64),
+            last_ms=pl.col("timestamp_ms").max().cast(pl.Float64) + step_ms,
+        ),
+    )
+
+
+def _one_filter(spec: dict, index: int, match: FilterMatch) -> tuple[pl.DataFrame, str, str]:
     """(intervals: player_id, start_ms, end_ms), label, type of one filter of a request."""
+    frame_state, ball_state, fps, pitch = match.frame_state, match.ball_state, match.fps, match.pitch
     where = f"filters[{index}]"
     if not isinstance(spec, dict):
         raise FilterError(f"{where}: expected an object")
@@ -299,7 +342,7 @@ def _one_filter(
         )
     _check_keys(spec, kind, where)
     if kind == "event":
-        windows, label = _event_windows(spec, where, events, frame_state, fps)
+        windows, label = _event_windows(spec, where, match)
         return windows, label, kind
     min_duration = spec.get("min_duration_ms", DEFAULT_MIN_DURATION_MS if kind == "frame_state" else 0)
     if not _is_number(min_duration) or min_duration < 0:
@@ -315,11 +358,11 @@ def _one_filter(
         if not isinstance(players, list) or not players or not all(isinstance(p, str) for p in players):
             raise FilterError(f'{where}: players must be a non-empty list of player ids like "0-10"')
         _check_predicate(column, gte, lte, where)
-        known = set(frame_state["player_id"].unique().to_list())
-        unknown = [p for p in players if p not in known]
+        unknown = [p for p in players if p not in match.players]
         if unknown:
             raise FilterError(
-                f"{where}: unknown player(s) {', '.join(unknown)} in this match; known: {', '.join(sorted(known))}"
+                f"{where}: unknown player(s) {', '.join(unknown)} in this match; "
+                f"known: {', '.join(sorted(match.players))}"
             )
         found = runs(frame_state, column, gte, lte, fps, min_duration, players)
         return found.select("player_id", "start_ms", "end_ms"), predicate_label(column, gte, lte), kind
@@ -362,7 +405,7 @@ def _string_list(spec: dict, key: str, where: str, required: bool = False) -> li
     return value
 
 
-def _event_windows(spec: dict, where: str, events: pl.DataFrame | None, frame_state: pl.DataFrame, fps: int):
+def _event_windows(spec: dict, where: str, match: FilterMatch):
     """(windows: player_id, start_ms, end_ms), label of an ``event`` filter. The spec is checked whole before the
     data, so a malformed request is named even for a match without events."""
     types = _string_list(spec, "event_types", where, required=True)
@@ -388,9 +431,9 @@ def _event_windows(spec: dict, where: str, events: pl.DataFrame | None, frame_st
         + f" -{_number_text(given['before_ms'])}ms +{_number_text(given['after_ms'])}ms"
         + (" actor" if actor else "")
     )
-    if events is None:
+    if match.events is None:
         raise FilterError(f"{where}: an event filter needs event data, and this match has none")
-    chosen = events.filter(pl.col("type").is_in(types))
+    chosen = match.events.filter(pl.col("type").is_in(types))
     if sub_types is not None:
         chosen = chosen.filter(pl.col("sub_type").is_in(sub_types))
     if teams is not None:
@@ -399,20 +442,14 @@ def _event_windows(spec: dict, where: str, events: pl.DataFrame | None, frame_st
         chosen = chosen.filter(pl.col("player_id").is_in(players))
     if actor:
         chosen = chosen.filter(pl.col("player_id").is_not_null())
-    step_ms = 1000.0 / fps
-    frames = frame_state.select("frame_id", "timestamp_ms", "period").unique("frame_id")
-    # a window stays inside its event's period: before the first frame or after the last there is no match clock
-    bounds = frames.group_by("period").agg(
-        first_ms=pl.col("timestamp_ms").min().cast(pl.Float64),
-        last_ms=pl.col("timestamp_ms").max().cast(pl.Float64) + step_ms,
-    )
+    step_ms = 1000.0 / match.fps
     at = (
         chosen.select(
             player_id=pl.col("player_id") if actor else pl.lit(None, pl.String),
             frame_id=pl.coalesce("frame_id", "clock_frame_id"),
         )
-        .join(frames, on="frame_id", how="inner")  # an event outside the tracking has no frame: no window
-        .join(bounds, on="period", how="inner")
+        .join(match.frames, on="frame_id", how="inner")  # an event outside the tracking has no frame: no window
+        .join(match.bounds, on="period", how="inner")  # a window stays inside its event's period
         .select(
             "player_id",
             start_ms=pl.max_horizontal(pl.col("timestamp_ms").cast(pl.Float64) - reach["before_ms"], "first_ms"),
@@ -464,7 +501,15 @@ def run_filter(
     """Answer a frame-state filter request: a list of {start, end, label, type, player_id} (seconds, the vendor API's
     fields) with, beyond them, the player's ``team`` ("team_0"/"team_1", null for match-level intervals), the
     ``period``, its start on the match clock (``period_start``, s), the interval within the period
-    (``start_in_period``, ``end_in_period``, s) and the ``match_minute`` of its start."""
+    (``start_in_period``, ``end_in_period``, s) and the ``match_minute`` of its start. ``events``: the match's
+    ``events`` rows (type, sub_type, team, player_id, frame_id, clock_frame_id), None where it has none; only
+    ``event`` filters read them."""
+    return answer_filter(request, prepare_match(frame_state, ball_state, fps, pitch, events))
+
+
+def answer_filter(request: dict, match: FilterMatch) -> list[dict]:
+    """``run_filter`` over a prepared match (``prepare_match``): the same answer, without the work every request
+    repeats."""
     if not isinstance(request, dict):
         raise FilterError('the request must be a JSON object with "filters"')
     operator = request.get("operator", "AND")
@@ -476,7 +521,7 @@ def run_filter(
     unknown = set(request) - {"operator", "filters"}
     if unknown:
         raise FilterError(f"unknown request key(s): {', '.join(sorted(unknown))}")
-    results = [_one_filter(spec, i, frame_state, ball_state, fps, pitch, events) for i, spec in enumerate(filters)]
+    results = [_one_filter(spec, i, match) for i, spec in enumerate(filters)]
     if operator == "OR":
         parts = [r.with_columns(label=pl.lit(label), type=pl.lit(kind)) for r, label, kind in results]
         combined = pl.concat(parts)
@@ -488,7 +533,7 @@ def run_filter(
             labels.append(label)
         kind = "frame_state" if "frame_state" in kinds else kinds[0]
         combined = combined.with_columns(label=pl.lit(" AND ".join(labels)), type=pl.lit(kind))
-    combined = with_clock(combined.sort("start_ms", "player_id", nulls_last=True), frame_state)
+    combined = with_clock(combined.sort("start_ms", "player_id", nulls_last=True), match.starts, match.teams)
     return [
         {
             "start": round(r["start_ms"] / 1000, 3),
@@ -508,18 +553,14 @@ def run_filter(
     ]
 
 
-def with_clock(found: pl.DataFrame, frame_state: pl.DataFrame) -> pl.DataFrame:
-    """``found`` (player_id, start_ms, end_ms, ...) with the team of its player, the period it starts in, that
-    period's start (ms, match clock) and the match minute of its start."""
-    if "period_time_s" in frame_state.columns:
-        starts = clock.starts_from_clock(frame_state)
-    else:  # a frame_state without the clock columns (written before they existed)
-        starts = clock.period_starts(frame_state)
+def with_clock(found: pl.DataFrame, starts: dict[int, int], teams: pl.DataFrame) -> pl.DataFrame:
+    """``found`` (player_id, start_ms, end_ms, ...) with the team of its player (``teams``: player_id, team), the
+    period it starts in, that period's start (ms, match clock; ``starts``: {period: ms}) and the match minute of
+    its start."""
     periods = pl.DataFrame(
         {"period": list(starts), "period_start_ms": [float(v) for v in starts.values()]},
         schema={"period": pl.Int8, "period_start_ms": pl.Float64},
     ).sort("period_start_ms")
-    teams = frame_state.select("player_id", "team").unique("player_id")
     return (
         found.sort("start_ms")
         .join_asof(periods, left_on="start_ms", right_on="period_start_ms", strategy="backward")
