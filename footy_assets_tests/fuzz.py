@@ -1104,11 +1104,12 @@ def table(by_operator: dict[str, dict[str, int]]) -> list[str]:
     return lines
 
 
-def fuzz(mutants: int, seed: int, publish: int = 0) -> dict:
+def fuzz(mutants: int, seed: int, publish: int = 0, only: int | None = None) -> dict:
     """Run ``mutants`` mutants of seed ``seed``: every ``EVENT_EVERY``-th one an event class (in turn) on an
     event base, the others a byte operator or a hard link on any base. ``publish``: how many of the event mutants
     (the first ones, hard links left out) also go through the real chain (``Publisher``, a few seconds each).
-    Returns the summary (see the module)."""
+    ``only``: run mutant number ``only`` of the seed alone (a failure's ``mutant``: the same files, the same
+    outcome). Returns the summary (see the module)."""
     workdir = Path(tempfile.mkdtemp(prefix="footy-fuzz-"))
     saved = os.environ.get("FOOTY_MAX_PARQUET_ROWS")
     os.environ["FOOTY_MAX_PARQUET_ROWS"] = str(FUZZ_MAX_PARQUET_ROWS)  # the bombs stay small
@@ -1123,7 +1124,7 @@ def fuzz(mutants: int, seed: int, publish: int = 0) -> dict:
         published: Counter = Counter()
         publisher = Publisher(workdir) if publish else None
         started = time.perf_counter()
-        for number in range(mutants):
+        for number in range(mutants) if only is None else [only]:
             rng = random.Random(seed * 1_000_003 + number)
             event_class = None
             if number % EVENT_EVERY == EVENT_EVERY - 1:
@@ -1186,9 +1187,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--publish", type=int, default=0, help="how many event mutants also go through the real chain (default 0)"
     )
+    parser.add_argument(
+        "--only", type=int, default=None, help="run one mutant of the seed: a failure's number (needs --seed)"
+    )
     args = parser.parse_args(argv)
+    if args.only is not None and args.seed is None:
+        parser.error("--only needs the --seed the failure was found with")
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1_000_000)
-    summary = fuzz(args.mutants, seed, args.publish)
+    summary = fuzz(args.mutants, seed, args.publish, args.only)
     print("\n".join(summary["table"]), file=sys.stderr)  # stdout stays one JSON document
     print(json.dumps(summary, indent=1))
     return 1 if summary["failures"] else 0
