@@ -117,7 +117,17 @@ def export_match(
         except FileExistsError:
             raise ExportError(f"{uri} appeared while the export was written: not replaced") from None
         written.append(uri)
+    if overwrite:  # an export over an older one: no file of the older one stays that this one has not
+        fs, _ = target.filesystem()
+        for name in sorted(set(OPTIONAL_FILES.get(fmt, ())) - set(files)):
+            path = target.fs_path(target.join(name))
+            if fs.get_file_info(path).type == pafs.FileType.File:
+                fs.delete_file(path)
     return written
+
+
+# The files an export writes only for some matches (CDF: the event data of a match that has it)
+OPTIONAL_FILES = {"cdf": ("events.jsonl", "match.json")}
 
 
 def check_output(lake: Lake, output: str, overwrite: bool = False) -> bool:

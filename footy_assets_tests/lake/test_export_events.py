@@ -239,3 +239,19 @@ def test_fast_forward_football_loads_the_v02_export(lake, tmp_path):
     assert at["y"] == pytest.approx(throw_in["tracking"]["player"]["y"], abs=1e-4)
     # why the option exists: the only released CDF reader refuses v0.3.2 period keys
     assert "missing field `start_frame_id`" in loaded["v0.3.2"]
+
+
+def test_an_export_over_one_with_events_leaves_no_stale_event_files(lake, tmp_path, instance):
+    """--overwrite of a CDF export by one of a match without event data: its events.jsonl and match.json go too
+    (a reader of the folder would otherwise take the old events for this match's)."""
+    copy = copy_lake(lake, tmp_path / "lake")
+    folder = Path(copy.uri) / "landing" / "cdf" / "fv0"
+    folder.mkdir(parents=True)
+    for name in ("tracking.jsonl", "meta.json"):
+        shutil.copyfile(SAMPLE_DIR / "footovision_h1" / name, folder / name)
+    assert all(o.ok for o in materialize_lake(copy, instance, progress=quiet, match_ids=["fv0"]))
+    out = tmp_path / "out"
+    export_match(copy, "fv1", "cdf", str(out))
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    export_match(copy, "fv0", "cdf", str(out), overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == ["meta.json", "tracking.jsonl"]

@@ -22,7 +22,8 @@ GROUP = "vendor_exports"  # after publish: exports read the published match; not
     **per_match(GROUP, "1", automation_condition=None),
     deps=["matches"],
     kinds={"polars", "parquet", "json"},
-    description="The published match as CDF v0.3.2 (tracking.jsonl + meta.json), the vendor's tracking download "
+    description="The published match as CDF v0.3.2 (tracking.jsonl + meta.json, and events.jsonl + match.json "
+    "where it has event data), the vendor's tracking download "
     "(tracking.parquet) and, for footy_track matches, MOT CSV, in <lake>/_exports/<match_id>/<format>/. Launched "
     "by hand per match.",
 )
