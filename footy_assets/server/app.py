@@ -141,6 +141,8 @@ def create_app(lake: Lake, settings: Settings | None = None) -> FastAPI:
     downloads = streaming.Downloads(settings.max_downloads)
     filter_cache = FilterCache(lake, settings.filter_matches)  # the prepared inputs of the last matches asked
     download_pool = ThreadPoolExecutor(DOWNLOAD_THREADS, thread_name_prefix="download")
+    # the files made once for every client asking (none: each download made for its client)
+    made = streaming.MadeFiles(settings.cache_bytes, download_pool) if settings.cache_bytes else None
     bearer = HTTPBearer(auto_error=False, description="a token of FOOTY_SERVE_TOKENS or FOOTY_SERVE_TOKENS_FILE")
 
     async def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> None:
@@ -230,12 +232,12 @@ def create_app(lake: Lake, settings: Settings | None = None) -> FastAPI:
         from footy_assets.lake.downloads import tracking_download
 
         await run(published, match_id, ["fingerprint"])
-        made = await run(tracking_download, lake, match_id, format)
-        if streaming.matches(if_none_match, streaming.etag(made)):
-            return streaming.not_modified(made)
+        tracking = await run(tracking_download, lake, match_id, format)
+        if streaming.matches(if_none_match, streaming.etag(tracking)):
+            return streaming.not_modified(tracking)
         if downloads.full:
             raise Refused(503, f"{downloads.limit} downloads are being sent: try again shortly", {"Retry-After": "5"})
-        return streaming.stream(made, settings, downloads, download_pool)
+        return streaming.stream(tracking, settings, downloads, download_pool, made)
 
     @api.post(
         "/analyses/{match_id}/filters",

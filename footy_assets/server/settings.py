@@ -23,6 +23,7 @@ TIMEOUT_ENV = "FOOTY_SERVE_TIMEOUT_S"
 DOWNLOAD_TIMEOUT_ENV = "FOOTY_SERVE_DOWNLOAD_TIMEOUT_S"
 MAX_DOWNLOADS_ENV = "FOOTY_SERVE_MAX_DOWNLOADS"
 FILTER_MATCHES_ENV = "FOOTY_SERVE_FILTER_MATCHES"
+CACHE_BYTES_ENV = "FOOTY_SERVE_CACHE_BYTES"
 # a bearer token shorter than this is guessable: refused at start
 MIN_TOKEN_CHARS = 16
 # the deepest JSON a request body may nest: a filter request nests 3 levels (request, filters, a filter's list)
@@ -39,6 +40,7 @@ class Settings:
     timeout_s: float = 30.0
     download_timeout_s: float = 3600.0
     max_downloads: int = 32
+    cache_bytes: int = 1024**3  # made downloads kept on disk for the next client (0: none kept)
     filter_matches: int = 2  # matches whose filter inputs stay in memory (about 150 MB each for 90 minutes)
 
     @classmethod
@@ -53,6 +55,7 @@ class Settings:
             # longer than that may lose its files
             download_timeout_s=_number(env, DOWNLOAD_TIMEOUT_ENV, cls.download_timeout_s, 1, 7 * 24 * 3600),
             max_downloads=int(_number(env, MAX_DOWNLOADS_ENV, cls.max_downloads, 1, 10_000, whole=True)),
+            cache_bytes=int(_number(env, CACHE_BYTES_ENV, cls.cache_bytes, 0, 2**50, whole=True)),
             filter_matches=int(_number(env, FILTER_MATCHES_ENV, cls.filter_matches, 1, 1_000, whole=True)),
         )
 

@@ -7,14 +7,25 @@ polars' allocators keep memory per thread, and forty threads of a general pool h
 The ETag names the bytes (the delivery, the code that wrote its rows
 and the code that encodes them): the same ETag, the same bytes, so a client may keep the file and ask again with
 ``If-None-Match`` (304, nothing sent).
+
+Many clients asking for the same file (a new match everybody opens) share one making of it: ``MadeFiles`` writes
+the chunks once to a file of the server's own cache folder, named by the ETag, and every client reads that file
+as it grows, then whole once made. The server's memory is then that of one file being made, whatever the number
+of clients; the folder keeps the files last asked for up to its size.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
+import os
+import shutil
+import tempfile
+import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
+from pathlib import Path
 
 import anyio
 from polars.exceptions import PanicException
@@ -74,12 +85,163 @@ def not_modified(download: TrackingDownload) -> Response:
     return Response(status_code=304, headers=headers(download))
 
 
-def stream(download: TrackingDownload, settings: Settings, downloads: Downloads, pool: Executor) -> StreamingResponse:
-    """The download as a streamed answer (chunked), its chunks made in ``pool``; ``downloads`` counts it while it
-    is sent."""
-    return StreamingResponse(
-        _body(download, settings, downloads, pool), media_type=download.media_type, headers=headers(download)
-    )
+def stream(
+    download: TrackingDownload,
+    settings: Settings,
+    downloads: Downloads,
+    pool: Executor,
+    made: MadeFiles | None = None,
+) -> StreamingResponse:
+    """The download as a streamed answer (chunked), its chunks made in ``pool`` (through ``made``, the cache of
+    made files, when there is one); ``downloads`` counts it while it is sent."""
+    body = _body(download, settings, downloads, pool) if made is None else made.body(download, settings, downloads)
+    return StreamingResponse(body, media_type=download.media_type, headers=headers(download))
+
+
+READ_BYTES = 256 * 1024  # what a client's read of a made file takes at once
+WAIT_S = 0.02  # how often a client at the end of a file being made looks for more
+
+
+class Making:
+    """One file being made into the cache folder: how many bytes are written, and whether it is done (or failed:
+    ``error``)."""
+
+    def __init__(self, part: Path, final: Path):
+        self.part, self.final = part, final
+        self.written = 0
+        self.done = False
+        self.error: str | None = None
+
+
+class MadeFiles:
+    """The server's cache of made downloads: a folder of its own (made at first use, ``mkdtemp``: only this user
+    reads it; removed when the process ends) holding files named by their ETag, at most ``max_bytes`` of them
+    (the files asked for longest ago go first). One making per file at a time, in ``pool``."""
+
+    def __init__(self, max_bytes: int, pool: Executor):
+        self.max_bytes, self.pool = max_bytes, pool
+        self._root: Path | None = None
+        self._making: dict[str, Making] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def root(self) -> Path:
+        with self._lock:
+            if self._root is None:
+                self._root = Path(tempfile.mkdtemp(prefix="footy-serve-"))
+                atexit.register(shutil.rmtree, self._root, True)
+            return self._root
+
+    def _file(self, download: TrackingDownload) -> Path:
+        # the tag is a sha256 in hex: nothing of the request reaches the file name
+        return self.root / f"{download.tag}.{download.file_format}"
+
+    def _start(self, download: TrackingDownload) -> Making | None:
+        """The making of ``download``'s file: the one under way, a new one, or None when it is made already."""
+        final = self._file(download)
+        with self._lock:
+            making = self._making.get(download.tag)
+            if making is not None:
+                return making
+            if final.exists():
+                return None
+            making = Making(final.with_name(final.name + ".part"), final)
+            making.part.write_bytes(b"")  # there before the making starts: its readers open it and wait
+            self._making[download.tag] = making
+        self.pool.submit(self._make, download, making)
+        return making
+
+    def _make(self, download: TrackingDownload, making: Making) -> None:
+        chunks = download.chunks()
+        try:
+            with open(making.part, "wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                    out.flush()  # readers follow the file as it grows
+                    making.written += len(chunk)
+            os.replace(making.part, making.final)
+        except (TableUnreadable, OSError, PanicException) as exc:  # a file vacuumed or damaged, a full disk
+            making.error = one_line(exc)
+            log.error("%s: download stopped: %s", download.match_id, making.error)
+            making.part.unlink(missing_ok=True)
+        except BaseException as exc:  # whatever it was, readers must not wait for ever
+            making.error = f"{exc.__class__.__name__}"
+            making.part.unlink(missing_ok=True)
+            raise
+        finally:
+            chunks.close()
+            making.done = True
+            with self._lock:
+                self._making.pop(download.tag, None)
+            self._trim()
+
+    def _trim(self) -> None:
+        """Remove the made files asked for longest ago while the folder holds more than ``max_bytes``."""
+        made = []
+        for path in self.root.glob("*"):
+            if path.suffix == ".part":
+                continue
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            made.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _, size, _ in made)
+        for _, size, path in sorted(made):
+            if total <= self.max_bytes:
+                break
+            path.unlink(missing_ok=True)  # a client reading it keeps its open file
+            total -= size
+
+    def _open(self, download: TrackingDownload):
+        """(the file to read, its making: None when it is made already)."""
+        making = self._start(download)
+        if making is None:
+            try:
+                return self._read(self._file(download)), None
+            except FileNotFoundError:  # removed since: made again
+                making = self._start(download)
+        try:
+            return self._read(making.part), making
+        except FileNotFoundError:  # made (renamed) or failed in between
+            if making.error is not None:
+                raise DownloadStopped(f"{download.match_id}: the download stopped: {making.error}") from None
+            return self._read(making.final), making
+
+    @staticmethod
+    def _read(path: Path):
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the body that reads it
+        if path.suffix != ".part":
+            os.utime(handle.fileno())  # asked for now: the last to be removed
+        return handle
+
+    async def body(self, download: TrackingDownload, settings: Settings, downloads: Downloads) -> AsyncIterator[bytes]:
+        downloads.active += 1
+        deadline = anyio.current_time() + settings.download_timeout_s
+        try:
+            handle, making = self._open(download)
+            with handle:
+                position = 0
+                while True:
+                    if making is not None and making.error is not None:
+                        raise DownloadStopped(f"{download.match_id}: the download stopped: {making.error}")
+                    chunk = await asyncio.to_thread(handle.read, READ_BYTES)
+                    if chunk:
+                        position += len(chunk)
+                        if anyio.current_time() > deadline:
+                            log.warning(
+                                "%s: download stopped after %.0f s", download.match_id, settings.download_timeout_s
+                            )
+                            raise DownloadStopped(f"{download.match_id}: the download took longer than its time limit")
+                        yield chunk
+                    elif making is None or (making.done and position >= making.written):
+                        if making is not None and making.error is not None:
+                            raise DownloadStopped(f"{download.match_id}: the download stopped: {making.error}")
+                        return
+                    else:  # at the end of a file still being made
+                        await asyncio.sleep(WAIT_S)
+        finally:
+            downloads.active -= 1
 
 
 async def _body(
@@ -113,4 +275,4 @@ async def _body(
             chunks.close()  # its open files
 
 
-__all__ = ["CACHE_CONTROL", "DownloadStopped", "Downloads", "etag", "matches", "not_modified", "stream"]
+__all__ = ["CACHE_CONTROL", "DownloadStopped", "Downloads", "MadeFiles", "etag", "matches", "not_modified", "stream"]

@@ -131,6 +131,82 @@ def test_the_download_is_the_export_byte_for_byte(lake, client, tmp_path, file_f
         assert len(json.loads(exported)) > 40_000
 
 
+def test_clients_asking_at_once_share_one_making_of_the_file(lake, tmp_path, monkeypatch):
+    """Eight clients download the same file at once: every body is the export, and the server made it once (its
+    cache folder holds one file; the chunks were made once). Then the cache kept under its size, and a server
+    without a cache sends the same bytes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from footy_assets.lake import downloads as lake_downloads
+
+    export_match(lake, "syn", "tracking_download", str(tmp_path))
+    exported = (tmp_path / "tracking.parquet").read_bytes()
+    made_once = []
+    real_chunks = lake_downloads.TrackingDownload.chunks
+
+    def counted(self):  # the real chunks, counted
+        made_once.append(self.tag)
+        yield from real_chunks(self)
+
+    monkeypatch.setattr(lake_downloads.TrackingDownload, "chunks", counted)
+    with running(lake) as url, httpx.Client(base_url=url, headers=AUTH, timeout=60) as c:
+        with ThreadPoolExecutor(8) as pool:
+            bodies = list(pool.map(lambda _: c.get("/analyses/syn/tracking/download").content, range(8)))
+        assert all(b == exported for b in bodies)
+        assert len(made_once) == 1
+        # asked again: sent from the made file, not made again
+        assert c.get("/analyses/syn/tracking/download").content == exported and len(made_once) == 1
+        # another file (JSON) is made once more
+        assert c.get("/analyses/syn/tracking/download", params={"format": "json"}).status_code == 200
+        assert len(made_once) == 2
+    settings = Settings(tokens=(TOKEN.encode(),), cache_bytes=0)
+    with running(lake, settings) as url, httpx.Client(base_url=url, headers=AUTH, timeout=60) as c:
+        assert c.get("/analyses/syn/tracking/download").content == exported
+
+
+def test_the_cache_of_made_files_stays_under_its_size_and_a_failed_making_is_not_kept(lake, tmp_path):
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import replace
+
+    from footy_assets.lake.downloads import tracking_download
+    from footy_assets.server import streaming
+
+    parquet, json_file = (tracking_download(lake, "syn", f) for f in ("parquet", "json"))
+
+    async def read(made, download) -> bytes:
+        counter = streaming.Downloads(4)
+        body = b"".join([chunk async for chunk in made.body(download, Settings(), counter)])
+        assert counter.active == 0
+        return body
+
+    with ThreadPoolExecutor(2) as pool:
+        made = streaming.MadeFiles(max_bytes=1, pool=pool)  # nothing but the file being sent stays
+        first = asyncio.run(read(made, parquet))
+        assert first == b"".join(parquet.chunks())
+        assert asyncio.run(read(made, json_file)) == b"".join(json_file.chunks())
+        assert list(made.root.iterdir()) == []  # each removed once made (its reader kept its open file)
+
+        class Broken:
+            def __init__(self, download):
+                self.download = download
+
+            def __getattr__(self, name):
+                return getattr(self.download, name)
+
+            def chunks(self):
+                chunks = self.download.chunks()
+                yield next(chunks)
+                raise OSError("No space left on device")
+
+        big = streaming.MadeFiles(max_bytes=1 << 30, pool=pool)
+        with pytest.raises(streaming.DownloadStopped, match="No space left on device"):
+            asyncio.run(read(big, Broken(replace(parquet))))
+        assert list(big.root.iterdir()) == []  # no part file left, nothing kept as made
+        assert asyncio.run(read(big, parquet)) == first  # asked again: made again, whole
+        assert [p.name for p in big.root.iterdir()] == [f"{parquet.tag}.parquet"]
+
+
 def test_a_matching_etag_answers_304_and_another_the_file(client):
     first = client.get("/analyses/syn/tracking/download")
     tag = first.headers["etag"]
