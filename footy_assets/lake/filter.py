@@ -139,19 +139,21 @@ class FilterCache:
                 self._prepared.move_to_end(key)
                 return found
             loading = self._loading.setdefault(key, threading.Lock())
-        with loading:  # one reader per match and state; the others find it done
-            with self._lock:
-                found = self._prepared.get(key)
-            if found is None:
-                found = prepare(self.lake, match_id, row)
+        try:
+            with loading:  # one reader per match and state; the others find it done
                 with self._lock:
-                    self._prepared[key] = found
-                    for old in [k for k in self._prepared if k[0] == match_id and k != key]:
-                        del self._prepared[old]  # a superseded publish of the same match
-                    while len(self._prepared) > self.size:
-                        self._prepared.popitem(last=False)
-        with self._lock:
-            self._loading.pop(key, None)
+                    found = self._prepared.get(key)
+                if found is None:
+                    found = prepare(self.lake, match_id, row)
+                    with self._lock:
+                        self._prepared[key] = found
+                        for old in [k for k in self._prepared if k[0] == match_id and k != key]:
+                            del self._prepared[old]  # a superseded publish of the same match
+                        while len(self._prepared) > self.size:
+                            self._prepared.popitem(last=False)
+        finally:  # a match that cannot be prepared (no frame_state rows) leaves no lock behind, each time it is asked
+            with self._lock:
+                self._loading.pop(key, None)
         return found
 
     def filter_intervals(self, match_id: str, request: dict) -> list[dict]:

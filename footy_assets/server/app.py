@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from polars.exceptions import PanicException
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from footy_assets.core.contracts.checks import MATCH_ID
 from footy_assets.core.metrics.intervals import FILTER_COLUMNS, FilterError
@@ -136,6 +137,8 @@ def create_app(lake: Lake, settings: Settings | None = None) -> FastAPI:
         summary="The vendor API (tracking download, frame-state filter) answered from a footy_assets lake",
         docs_url=None,  # the interactive pages load scripts from a CDN: the document is at /openapi.json
         redoc_url=None,
+        # a trailing slash is an unknown address (404), not a redirect to a URL built from the request's Host header
+        redirect_slashes=False,
     )
     work, filter_work = anyio.CapacityLimiter(WORKERS), anyio.CapacityLimiter(FILTER_WORKERS)
     downloads = streaming.Downloads(settings.max_downloads)
@@ -331,6 +334,12 @@ def _json_body(raw: bytes):
         raise Refused(400, "the request is nested too deeply to be a filter request") from None
     if _depth(body) > MAX_JSON_DEPTH:
         raise Refused(400, "the request is nested too deeply to be a filter request")
+    # a lone surrogate ("\ud800") is valid JSON text but no character: echoed in a label or a message, the answer
+    # could not be encoded
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Refused(400, "the request is not valid JSON: a string holds a lone surrogate (\\ud800-\\udfff)") from None
     return body
 
 
@@ -479,6 +488,11 @@ def _handlers(app: FastAPI) -> None:
         if tuple(first.get("loc", ())) == ("path", "match_id"):
             return _error(404, f"unknown match: {first.get('msg', 'not a match_id')}")
         return _error(422, f"{where}: {first.get('msg', 'invalid')}" if where else "invalid request")
+
+    @app.exception_handler(ClientDisconnect)
+    async def gone(_request, exc: ClientDisconnect):  # the client left while sending its body: no traceback
+        log.info("a client left before its request body was whole")
+        return _error(400, "the request body ended before its Content-Length")
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(_request, exc: BodyTooLarge):

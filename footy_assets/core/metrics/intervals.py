@@ -222,7 +222,18 @@ MAX_MIN_DURATION_MS = 3 * 3600 * 1000
 
 
 def _is_number(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # a JSON integer beyond any float (10**400): no bound can be one
+        return False
+
+
+def _shown(text: str) -> str:
+    """A string of the request as a message shows it: as given, or quoted and escaped where it holds a line break
+    or another unprintable character (the message stays one line)."""
+    return text if text.isprintable() else repr(text)
 
 
 def _check_bounds(low_name: str, low, high_name: str, high, where: str) -> None:
@@ -361,7 +372,7 @@ def _one_filter(spec: dict, index: int, match: FilterMatch) -> tuple[pl.DataFram
         unknown = [p for p in players if p not in match.players]
         if unknown:
             raise FilterError(
-                f"{where}: unknown player(s) {', '.join(unknown)} in this match; "
+                f"{where}: unknown player(s) {', '.join(_shown(p) for p in unknown)} in this match; "
                 f"known: {', '.join(sorted(match.players))}"
             )
         found = runs(frame_state, column, gte, lte, fps, min_duration, players)
@@ -471,16 +482,49 @@ def _merged(windows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# Each player's times are moved this far apart (ms, > any match) so that one inequality join on time pairs only a
+# player's intervals with the same player's; float64 keeps them exact for a million players.
+PLAYER_SPAN_MS = 1e9
+
+
 def _intersect(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
-    """Pairwise overlaps; a player's intervals meet the same player's and every match-level interval."""
+    """Pairwise overlaps; a player's intervals meet the same player's and every match-level interval.
+
+    Pairs are found by inequality joins on time (polars' IEJoin), never a cross join: a cross join of two sets of
+    a full match's short runs (accel_mps2 >= 0: ~250 k intervals each) would be 10^10 rows. The pairs come out in
+    the order of a cross join filtered (a's rows, then b's)."""
     a = a.with_row_index("ia")
-    b = b.with_row_index("ib")
-    pairs = a.join(b, how="cross", suffix="_b")  # interval counts are small (not frames)
-    same = (
-        (pl.col("player_id") == pl.col("player_id_b")) | pl.col("player_id").is_null() | pl.col("player_id_b").is_null()
+    b = b.with_row_index("ib").rename({"player_id": "player_id_b", "start_ms": "start_ms_b", "end_ms": "end_ms_b"})
+    players = pl.concat([a["player_id"], b["player_id_b"]]).drop_nulls().unique(maintain_order=True)
+    index = pl.DataFrame({"player_id": players, "_k": pl.int_range(1, players.len() + 1, eager=True)})
+    shift_a = a.join(index, on="player_id", how="left").with_columns(_o=pl.col("_k").fill_null(0) * PLAYER_SPAN_MS)
+    shift_b = b.join(index.rename({"player_id": "player_id_b"}), on="player_id_b", how="left").with_columns(
+        _o=pl.col("_k").fill_null(0) * PLAYER_SPAN_MS
+    )
+
+    def overlapping(left: pl.DataFrame, right: pl.DataFrame, shifted: bool) -> pl.DataFrame:
+        if not shifted:  # the match-level side meets every player's interval: times as they are
+            left, right = left.with_columns(_o=pl.lit(0.0)), right.with_columns(_o=pl.lit(0.0))
+        left = left.with_columns(_s=pl.col("start_ms") + pl.col("_o"), _e=pl.col("end_ms") + pl.col("_o"))
+        right = right.with_columns(_s_b=pl.col("start_ms_b") + pl.col("_o"), _e_b=pl.col("end_ms_b") + pl.col("_o"))
+        left = left.select("ia", "player_id", "start_ms", "end_ms", "_s", "_e")
+        right = right.select("ib", "player_id_b", "start_ms_b", "end_ms_b", "_s_b", "_e_b")
+        if left.height == 0 or right.height == 0:
+            return left.head(0).join(right.head(0), how="cross")
+        return left.join_where(right, pl.col("_s") < pl.col("_e_b"), pl.col("_e") > pl.col("_s_b"))
+
+    a_player, a_match = shift_a.filter(pl.col("player_id").is_not_null()), shift_a.filter(pl.col("player_id").is_null())
+    b_player = shift_b.filter(pl.col("player_id_b").is_not_null())
+    b_match = shift_b.filter(pl.col("player_id_b").is_null())
+    pairs = pl.concat(
+        [
+            overlapping(a_player, b_player, shifted=True),  # a player's with the same player's
+            overlapping(a_player, b_match, shifted=False),
+            overlapping(a_match, shift_b, shifted=False),  # a match-level interval with every one of b's
+        ]
     )
     return (
-        pairs.filter(same.fill_null(True))
+        pairs.sort("ia", "ib")
         .select(
             player_id=pl.coalesce("player_id", "player_id_b"),
             start_ms=pl.max_horizontal("start_ms", "start_ms_b"),
@@ -520,7 +564,7 @@ def answer_filter(request: dict, match: FilterMatch) -> list[dict]:
         raise FilterError('"filters" must be a non-empty list')
     unknown = set(request) - {"operator", "filters"}
     if unknown:
-        raise FilterError(f"unknown request key(s): {', '.join(sorted(unknown))}")
+        raise FilterError(f"unknown request key(s): {', '.join(_shown(k) for k in sorted(unknown))}")
     results = [_one_filter(spec, i, match) for i, spec in enumerate(filters)]
     if operator == "OR":
         parts = [r.with_columns(label=pl.lit(label), type=pl.lit(kind)) for r, label, kind in results]
