@@ -61,7 +61,7 @@ def _tracking_counts(lake: Lake, match_id: str, fingerprint: str) -> dict | pl.L
 def publish(lake: Lake, match_id: str, row: pl.DataFrame) -> tuple[int, dict[str, list[str]]]:
     """Write the match's ``matches`` row (the flip) and drop the deliveries no reader can still be reading:
     (the Delta version written, {table: deliveries dropped})."""
-    published = published_set(row.row(0, named=True))
+    published = row.row(0, named=True)
     previous = published_row(lake, match_id, None)
     hold_ms = reader_hold_hours() * 3600 * 1000
     version = lake.write_match("matches", match_id, row, MATCHES_SCHEMA)  # the flip
@@ -69,7 +69,7 @@ def publish(lake: Lake, match_id: str, row: pl.DataFrame) -> tuple[int, dict[str
     # publish superseded go once that publish is older than a reader may hold a marker (else upkeep drops them).
     dropped = {}
     if previous is None:  # the first publish: no marker ever named another delivery (failed attempts): drop them
-        dropped = prune_superseded(lake, match_id, keep=published)
+        dropped = prune_superseded(lake, match_id, keep=lambda table: published_set(table, published))
     elif time.time() * 1000 - (previous["materialized_at_ms"] or 0) >= hold_ms:
-        dropped = prune_superseded(lake, match_id, keep=published | published_set(previous))
+        dropped = prune_superseded(lake, match_id, keep=lambda table: published_set(table, published, previous))
     return version, dropped

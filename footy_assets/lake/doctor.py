@@ -236,7 +236,7 @@ def diagnose(
                             fingerprint,
                         )
                     )
-            report.superseded = len({k for k in held if k[1] not in published_set(published.get(k[0], {}))})
+            report.superseded = len({k for k in held if k[1] not in published_set(table, published.get(k[0]))})
     for report in reports.values():
         for finding in report.findings:
             if finding.action != "rebuild":
@@ -250,7 +250,8 @@ def diagnose(
                 )
                 continue
             is_published = published is not None and (
-                finding.table == "matches" or finding.fingerprint in published_set(published.get(finding.match_id, {}))
+                finding.table == "matches"
+                or finding.fingerprint in published_set(finding.table, published.get(finding.match_id))
             )
             if finding.table != "matches" and published is not None and not is_published:
                 finding.action, finding.fix = "drop_delivery", f"{REPAIR} (a delivery nobody reads: dropped)"

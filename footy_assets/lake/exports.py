@@ -24,8 +24,8 @@ import polars as pl
 import pyarrow.fs as pafs
 
 from footy_assets.formats.common import ExportError
-from footy_assets.lake.publish import published_fingerprint, published_rows, table_fingerprint
-from footy_assets.lake.store import Lake, check_match_id, unreadable
+from footy_assets.lake.publish import published_rows, table_fingerprint
+from footy_assets.lake.store import Lake, TableUnreadable, check_match_id, unreadable
 
 EXPORT_FORMATS = ("cdf", "tracking_download", "mot")
 
@@ -33,14 +33,16 @@ EXPORT_FORMATS = ("cdf", "tracking_download", "mot")
 def published_match(lake: Lake, match_id: str) -> tuple[pl.DataFrame, dict]:
     """The published tracking rows of a match (in frame order) and its ``matches`` row."""
     check_match_id(match_id)
-    fingerprint = published_fingerprint(lake, match_id)
-    if fingerprint is None:
-        raise ExportError(f"{match_id}: not published in {lake.uri} (land it and run footy-assets materialize)")
-    try:
-        row = pl.from_arrow(lake.read_match("matches", match_id)).row(0, named=True)
+    try:  # read once: the tracking, the meta and the events all of the deliveries this one row publishes
+        rows = lake.read_match("matches", match_id)
+    except TableUnreadable:
+        raise
     except Exception as exc:  # a data file of matches missing or damaged: one line naming the table
         raise unreadable("matches", exc) from exc
-    tracking = published_rows(lake, "tracking", match_id, fingerprint)
+    if rows is None or rows.num_rows == 0:
+        raise ExportError(f"{match_id}: not published in {lake.uri} (land it and run footy-assets materialize)")
+    row = pl.from_arrow(rows).row(0, named=True)
+    tracking = published_rows(lake, "tracking", match_id, row["fingerprint"])
     return tracking.sort("frame_id", maintain_order=True), row
 
 

@@ -23,7 +23,7 @@ fails half-way changes nothing they see.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import polars as pl
 
@@ -64,10 +64,10 @@ def table_fingerprint(row: dict, table: str) -> str | None:
     return row.get("fingerprint")
 
 
-def published_set(row: dict) -> set[str]:
-    """Every delivery a ``matches`` row publishes (its tracking's and its event data's): the deliveries of the
-    match a reader may be reading, kept by pruning and upkeep."""
-    return {f for f in (row.get("fingerprint"), row.get(EVENTS_KEY)) if f}
+def published_set(table: str, *rows: dict | None) -> set[str]:
+    """The deliveries of ``table`` the ``matches`` rows ``rows`` (or raw-feed records; None: no row) publish:
+    each row's ``table_fingerprint``. A reader may be reading them: pruning and upkeep keep them."""
+    return {f for row in rows if row for f in [table_fingerprint(row, table)] if f}
 
 
 READER_HOLD_ENV = "FOOTY_READER_HOLD_HOURS"
@@ -172,18 +172,19 @@ def check_publishable(
 def prune_superseded(
     lake: Lake,
     match_id: str,
-    keep: set[str],
+    keep: Callable[[str], set[str]],
     older_than_ms: int | None = None,
     tables: tuple[str, ...] = PER_MATCH_TABLES,
 ) -> dict[str, list[str]]:
-    """Drop the match's deliveries other than ``keep`` from every per-match table (one commit per table that holds
-    any); with ``older_than_ms``, only deliveries whose newest file is older than that (Unix ms), so a delivery
-    being written now is never dropped. {table: fingerprints dropped}."""
+    """Drop the match's deliveries other than ``keep(table)`` from every per-match table (one commit per table
+    that holds any); with ``older_than_ms``, only deliveries whose newest file is older than that (Unix ms), so a
+    delivery being written now is never dropped. {table: fingerprints dropped}."""
 
     def prune(table: str) -> list[str]:
         held = lake.deliveries(table, match_id)
+        kept = keep(table)
         drop = {
-            f for f, modified in held.items() if f not in keep and (older_than_ms is None or modified < older_than_ms)
+            f for f, modified in held.items() if f not in kept and (older_than_ms is None or modified < older_than_ms)
         }
         return lake.drop_deliveries(table, match_id, keep=set(held) - drop) if drop else []
 

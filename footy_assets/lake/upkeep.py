@@ -155,10 +155,10 @@ def upkeep_table(
 
 
 def superseded_deliveries(lake: Lake) -> dict[str, set[str]]:
-    """{match_id: fingerprints other than the published ones (the tracking's, the event data's)} over every
-    per-match table, from their logs (one open per table). A match nothing publishes keeps its deliveries (its
-    chain may still be running)."""
-    published = {row["match_id"]: published_set(row) for row in read_matches(lake).iter_rows(named=True)}
+    """{match_id: fingerprints other than the published ones (of each table: the tracking's, or for the event
+    tables the event data's)} over every per-match table, from their logs (one open per table). A match nothing
+    publishes keeps its deliveries (its chain may still be running)."""
+    published = {row["match_id"]: row for row in read_matches(lake).iter_rows(named=True)}
     found: dict[str, set[str]] = {}
     for table in PER_MATCH_TABLES:
         dt = lake.open_table(table)
@@ -166,7 +166,7 @@ def superseded_deliveries(lake: Lake) -> dict[str, set[str]]:
             continue
         for part in dt.partitions():
             match_id, fingerprint = part["match_id"], part["fingerprint"]
-            if match_id in published and fingerprint not in published[match_id]:
+            if match_id in published and fingerprint not in published_set(table, published[match_id]):
                 found.setdefault(match_id, set()).add(fingerprint)
     return found
 
@@ -197,8 +197,12 @@ def drop_superseded(
             ),
         ):
             published = published_fingerprints(lake, match_id)  # the tracking's and the event data's
-            keep = set() if published is None else published_set(published)
-            done = prune_superseded(lake, match_id, keep=keep, older_than_ms=int(now_ms - hold_ms))
+            done = prune_superseded(
+                lake,
+                match_id,
+                keep=lambda table, published=published: published_set(table, published),
+                older_than_ms=int(now_ms - hold_ms),
+            )
         dropped += sum(len(v) for v in done.values())
     return dropped
 

@@ -301,6 +301,35 @@ def test_an_event_only_redelivery_reruns_only_what_depends_on_it(lake, instance,
     redelivered(203, names=True)
 
 
+def test_events_added_later_leave_no_superseded_delivery_of_the_event_tables(lake, instance, truth, monkeypatch):
+    """A match published without event data, then given its events: once no reader can hold the old marker, the
+    event tables keep only the event data's delivery and the tracking's tables only the tracking's; upkeep finds
+    nothing superseded and the doctor nothing wrong."""
+    from footy_assets.lake.doctor import diagnose
+    from footy_assets.lake.upkeep import drop_superseded, superseded_deliveries
+
+    monkeypatch.setenv("FOOTY_READER_HOLD_HOURS", "0")
+    land_synthetic(lake, "footy_stats", "syn2", truth)
+    assert [o.ok for o in _run(lake, instance)] == [True]
+    tracking_fp = published_fingerprint(lake, "syn2")
+    assert set(lake.deliveries("player_match_summary", "syn2")) == {tracking_fp}
+    _land(FOOTOVISION, Path(lake.uri) / "landing" / "events" / "syn2", ("events.jsonl", "match.json"))
+    assert [o.ok for o in _run(lake, instance)] == [True]
+    published = published_fingerprints(lake, "syn2")
+    assert published["fingerprint"] == tracking_fp != published["events_fingerprint"]
+    # the event tables' old delivery is superseded (the tracking's tables' is not); upkeep drops it
+    assert superseded_deliveries(lake) == {"syn2": {tracking_fp}}
+    assert drop_superseded(lake, progress=_quiet) >= 2  # player_match_summary, team_match_summary at least
+    for table in PER_MATCH_TABLES:
+        held = set(lake.deliveries(table, "syn2"))
+        want = published["events_fingerprint"] if table in EVENT_TABLES else tracking_fp
+        assert held <= {want}, (table, held)
+    assert set(lake.deliveries("player_match_summary", "syn2")) == {published["events_fingerprint"]}
+    assert superseded_deliveries(lake) == {}
+    findings = [f for report in diagnose(lake, {"syn2"}) for f in report.findings]
+    assert findings == [], findings
+
+
 def test_readers_see_the_previous_events_until_the_new_ones_are_published(lake, instance, truth):
     """An event-only re-delivery run step by step: while events and lineups hold the new delivery beside the
     published one, every reader sees the previous events (never none); matches flips them all at once."""
