@@ -330,6 +330,34 @@ def test_events_added_later_leave_no_superseded_delivery_of_the_event_tables(lak
     assert findings == [], findings
 
 
+def test_lineups_materialised_alone_do_not_record_the_event_delivery(lake, instance, truth):
+    """A run of lineups alone (the UI allows any subset) writes its rows but leaves the delivery unrecorded until
+    events hold it too: the summaries and matches never move on to event data the events table lacks."""
+    import dagster as dg
+
+    from footy_assets.definitions import RESOURCES, all_assets
+    from footy_assets.orchestration.resources import LakeResource
+
+    land_synthetic(lake, "footy_stats", "syn4", truth)
+    assert [o.ok for o in _run(lake, instance)] == [True]
+    tracking_fp = published_fingerprint(lake, "syn4")
+    _land(FOOTOVISION, Path(lake.uri) / "landing" / "events" / "syn4", ("events.jsonl", "match.json"))
+    record = lambda: json.loads(Path(raw_feed_record_uri(lake, "syn4")).read_text())  # noqa: E731
+    result = dg.materialize(
+        all_assets,
+        partition_key="syn4",
+        instance=instance,
+        resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)},
+        selection=dg.AssetSelection.assets("lineups"),
+    )
+    assert result.success
+    assert record().get("events_fingerprint", tracking_fp) == tracking_fp  # not recorded yet
+    assert [p.status for p in plan_matches(lake, ["syn4"])] == ["events_changed"]
+    assert [o.ok for o in _run(lake, instance)] == [True]  # the event run records it
+    assert record()["events_fingerprint"] == find_match(lake, "syn4").events_fingerprint != tracking_fp
+    assert _count(lake, "events", "syn4") == 203
+
+
 def test_readers_see_the_previous_events_until_the_new_ones_are_published(lake, instance, truth):
     """An event-only re-delivery run step by step: while events and lineups hold the new delivery beside the
     published one, every reader sees the previous events (never none); matches flips them all at once."""

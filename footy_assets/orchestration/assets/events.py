@@ -84,7 +84,12 @@ def match_events(context: dg.AssetExecutionContext, lake: LakeResource):
             if "lineups" in wanted:
                 table = step.lineups()
                 yield _published(lake.lake, table, preview={"preview": markdown_preview(table.frame)})
-            step.record_delivery()
+            # recorded once both tables hold it: a run of one of them alone must not move the summaries and
+            # matches on to a delivery the other table lacks
+            if all(step.fingerprint in lake.lake.deliveries(t, match_id) for t in {"events", "lineups"} - wanted):
+                step.record_delivery()
+            else:
+                context.log.info(f"{match_id}: event delivery not recorded until events and lineups both hold it")
         except FeedError as exc:  # the event data cannot be read, or the tracking changed since (one line)
             raise dg.Failure(str(exc)) from None
 
