@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from footy_assets.formats import Delivery, FeedError, ReadResult, read_files
 from footy_assets.formats.common import max_file_bytes
-from footy_assets.lake.landing import CDF_EVENT_FILES, LandedFile, LandedMatch
+from footy_assets.lake.landing import CDF_EVENT_FILES, LandedFile, LandedMatch, is_event_file
 from footy_assets.lake.store import Lake, UnsafeEntry
 
 
@@ -45,7 +45,7 @@ def event_file_names(landed: LandedMatch) -> tuple[str, ...]:
     if landed.event_files:
         return tuple(f.name for f in landed.event_files)
     names = {f.name for f in landed.files}
-    if not names & set(CDF_EVENT_FILES):
+    if landed.format != "cdf" or not names & set(CDF_EVENT_FILES):
         return ()
     return tuple(n for n in (*CDF_EVENT_FILES, "meta.json") if n in names)
 
@@ -99,7 +99,7 @@ def current_events_delivery(lake: Lake, record: dict) -> tuple[LandedMatch, Deli
         )
     landed, delivery, where = read_events_delivery(lake, landed)
     for f in landed.files:  # a tracking file read here (meta.json) must be the one tracking was made of
-        if f.name in recorded and f.name not in CDF_EVENT_FILES and f.sha256 != recorded[f.name][2]:
+        if f.name in recorded and not is_event_file(f.name, landed.format) and f.sha256 != recorded[f.name][2]:
             raise FeedError(
                 f"{folder}/{f.name}",
                 "changed since raw_feed read the delivery: materialise raw_feed (the whole chain) again",

@@ -53,8 +53,9 @@ class LandedMatch:
 
     @property
     def tracking_files(self) -> tuple[LandedFile, ...]:
-        """The files of the tracking delivery: the match folder's but its event data (``CDF_EVENT_FILES``)."""
-        return tuple(f for f in self.files if f.name not in CDF_EVENT_FILES)
+        """The files of the tracking delivery: the match folder's but, in a CDF folder, its event data
+        (``CDF_EVENT_FILES``; a file of that name in another format's folder is that format's)."""
+        return tuple(f for f in self.files if not is_event_file(f.name, self.format))
 
     @property
     def fingerprint(self) -> str:
@@ -79,9 +80,10 @@ class LandedMatch:
         return f"{self.uri}/{name}"
 
 
-def is_event_file(name: str) -> bool:
-    """Whether a file of a delivery, named as in ``LandedMatch.all_files``, is event data (not tracking)."""
-    return name.startswith(EVENT_PREFIX) or name in CDF_EVENT_FILES
+def is_event_file(name: str, fmt: str) -> bool:
+    """Whether a file of a delivery of format ``fmt``, named as in ``LandedMatch.all_files``, is event data (not
+    tracking): the events folder's files, and a CDF folder's ``CDF_EVENT_FILES``."""
+    return name.startswith(EVENT_PREFIX) or (fmt == "cdf" and name in CDF_EVENT_FILES)
 
 
 def files_fingerprint(files: tuple[LandedFile, ...]) -> str:
@@ -167,7 +169,7 @@ def with_events(
     if events_uri is None:
         return landed
     where = events_uri[len(lake.uri) + 1 :]
-    beside = sorted(f.name for f in landed.files if f.name in CDF_EVENT_FILES)
+    beside = sorted(f.name for f in landed.files if is_event_file(f.name, landed.format))
     if beside:
         raise LandingError(
             f"match {landed.match_id!r} has event data in landing/{landed.format}/{landed.match_id} "

@@ -58,9 +58,9 @@ def with_event_files(record: dict, landed: LandedMatch) -> dict:
     tracking = [
         landed_now[f["name"]] if landed_now.get(f["name"], {}).get("sha256") == f["sha256"] else f
         for f in record["files"]
-        if not is_event_file(f["name"])
+        if not is_event_file(f["name"], landed.format)
     ]
-    files = tracking + [asdict(f) for f in landed.all_files if is_event_file(f.name)]
+    files = tracking + [asdict(f) for f in landed.all_files if is_event_file(f.name, landed.format)]
     return {
         **record,
         "files": files,

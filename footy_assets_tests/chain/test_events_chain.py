@@ -549,3 +549,15 @@ def test_the_event_checks_warn_on_events_the_tracking_does_not_cover(lake, insta
     assert 0 < found["events_in_tracking"].metadata["outside_tracking"] < 203
     assert not found["ball_events_synced"].passed and found["ball_events_synced"].metadata["ball_events"] == 34
     assert table.frame.height == 203 and not table.refused
+
+
+def test_a_file_named_like_event_data_in_another_formats_folder_is_that_formats(lake, instance, truth):
+    """Only a CDF folder's events.jsonl and match.json are event data: in a footy_stats folder a match.json is one
+    of its files (part of the tracking delivery, its fingerprint), never read as a match sheet."""
+    folder = land_synthetic(lake, "footy_stats", "syn5", truth)
+    before = find_match(lake, "syn5")
+    (Path(folder) / "match.json").write_text('{"note": "the club\'s own file"}')
+    landed = find_match(lake, "syn5")
+    assert landed.fingerprint != before.fingerprint  # a file of the tracking delivery
+    assert landed.events_fingerprint == landed.fingerprint  # and no event data
+    assert [f.name for f in landed.tracking_files if f.name == "match.json"] == ["match.json"]
