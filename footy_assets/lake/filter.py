@@ -124,6 +124,7 @@ class FilterCache:
     """
 
     def __init__(self, lake: Lake, size: int = 2):
+        """``size``: how many matches' prepared inputs stay in memory (at least one)."""
         self.lake, self.size = lake, max(1, size)
         self._prepared: OrderedDict[tuple[str, str, str], PreparedMatch] = OrderedDict()
         self._lock = threading.Lock()

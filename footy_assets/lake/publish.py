@@ -115,12 +115,6 @@ def current_record(lake: Lake, match_id: str) -> dict:
     return record
 
 
-def current_delivery(lake: Lake, match_id: str) -> str:
-    """The fingerprint of the tracking delivery the match's chain is working on: the one ``raw_feed`` recorded last
-    (after tracking's commit). ``NotPublished`` when raw_feed has recorded nothing."""
-    return current_record(lake, match_id)["fingerprint"]
-
-
 def missing_from(
     lake: Lake, match_id: str, fingerprint: str, tables: Iterable[str], events_fingerprint: str | None = None
 ) -> list[str]:

@@ -14,6 +14,8 @@ with one line naming it (the cause goes to the server's log, ``footy-assets doct
 import json
 import logging
 import re
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -36,7 +38,15 @@ from footy_assets.core.metrics.intervals import FILTER_COLUMNS, FilterError
 from footy_assets.formats.common import ExportError
 from footy_assets.lake.filter import FilterCache
 from footy_assets.lake.publish import published_row, published_rows, table_fingerprint
-from footy_assets.lake.store import InvalidMatchId, Lake, SettingError, TableUnreadable, check_match_id, one_line
+from footy_assets.lake.store import (
+    InvalidMatchId,
+    Lake,
+    SettingError,
+    TableUnreadable,
+    check_match_id,
+    one_line,
+    unreadable,
+)
 from footy_assets.server import models, streaming
 from footy_assets.server.settings import MAX_JSON_DEPTH, Settings
 
@@ -44,14 +54,18 @@ log = logging.getLogger("footy_assets.server")
 TITLE = "footy_assets"
 # the data version the vendor's filter API names: 3 has frame_state (the filters need it), 2 tracking only
 DATA_VERSION_FRAME_STATE, DATA_VERSION_TRACKING = 3, 2
-# at most this many answers worked on at once: schema, listing and table answers read little; a filter request reads
-# a match's frame_state whole (~0.2 GB for 90 minutes), so two at a time, as many as this machine has cores
+# at most this many answers worked on at once, even after their requests timed out: schema, listing and table
+# answers read little; a filter request may prepare a match (its frame_state columns, ~0.2 GB for 90 minutes)
 WORKERS, FILTER_WORKERS = 4, 2
 # threads making the chunks of every download being sent (each chunk is a few ms of work)
 DOWNLOAD_THREADS = 2
 
 UNREADABLE = "a table of the match cannot be read now (footy-assets doctor on the lake says why)"
 MatchIdPath = Annotated[str, Path(pattern=MATCH_ID, description="the match_id (its landing folder name)")]
+
+
+class Busy(Exception):
+    """Every worker slot still taken by earlier work when the time limit came."""
 
 
 class Refused(Exception):
@@ -154,14 +168,30 @@ def create_app(lake: Lake, settings: Settings | None = None) -> FastAPI:
                 401, "a valid bearer token is required (Authorization: Bearer ...)", {"WWW-Authenticate": "Bearer"}
             )
 
+    slots = {work: threading.BoundedSemaphore(WORKERS), filter_work: threading.BoundedSemaphore(FILTER_WORKERS)}
+
+    def bounded(fn: Callable, slot: threading.BoundedSemaphore, deadline: float):
+        # held by the thread until its work ends: a request abandoned at its time limit still counts, so work
+        # never piles up past the limit
+        if not slot.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise Busy
+        try:
+            return fn()
+        finally:
+            slot.release()
+
     async def run(fn: Callable, *args, limiter: anyio.CapacityLimiter | None = None):
         """``fn(*args)`` in a worker thread, answered within the time limit, waiting included (503 after it)."""
+        limiter = limiter or work
+        deadline = time.monotonic() + settings.timeout_s
         try:
             with anyio.fail_after(settings.timeout_s):
                 return await anyio.to_thread.run_sync(
-                    partial(fn, *args), abandon_on_cancel=True, limiter=limiter or work
+                    partial(bounded, partial(fn, *args), slots[limiter], deadline),
+                    abandon_on_cancel=True,
+                    limiter=limiter,
                 )
-        except TimeoutError:
+        except (TimeoutError, Busy):
             raise Refused(503, f"the answer took longer than {settings.timeout_s:g} s: try again later") from None
         except PanicException as exc:  # polars' reader on a damaged file: not an Exception, so caught here
             log.error("a table could not be read: %s", one_line(exc))
@@ -240,6 +270,8 @@ def create_app(lake: Lake, settings: Settings | None = None) -> FastAPI:
             return streaming.not_modified(tracking)
         if downloads.full:
             raise Refused(503, f"{downloads.limit} downloads are being sent: try again shortly", {"Retry-After": "5"})
+        if made is not None and not made.admits(tracking):
+            raise Refused(503, f"{made.max_makings} downloads are being made: try again shortly", {"Retry-After": "5"})
         return streaming.stream(tracking, settings, downloads, download_pool, made)
 
     @api.post(
@@ -369,7 +401,7 @@ def _analyses(lake: Lake, limit: int, after: str | None) -> dict:
     try:
         frame = pl.from_arrow(dataset.to_table(columns=columns))
     except Exception as exc:  # a data file missing or damaged: one line naming the table
-        raise _unreadable("matches", exc) from exc
+        raise unreadable("matches", exc) from exc
     frame = frame.sort("match_id")
     if after is not None:
         frame = frame.filter(pl.col("match_id") > after)
@@ -409,7 +441,7 @@ def _rows_of(lake: Lake, table: str, match_id: str, fingerprint: str) -> int:
     try:
         return int(scan.select(pl.len()).collect().item())
     except Exception as exc:  # a data file missing or damaged: one line naming the table
-        raise _unreadable(table, exc) from exc
+        raise unreadable(table, exc) from exc
 
 
 def _schema(lake: Lake, match_id: str, published) -> dict:
@@ -463,12 +495,6 @@ def _table_rows(lake: Lake, table: str, match_id: str, published) -> Response:
     # match_id is checked (letters, digits, '_', '-'): nothing to escape
     body = b'{"match_id":"' + match_id.encode() + b'","rows":' + frame.write_json().encode() + b"}"
     return Response(body, media_type="application/json")
-
-
-def _unreadable(table: str, exc: BaseException) -> TableUnreadable:
-    from footy_assets.lake.store import unreadable
-
-    return unreadable(table, exc)
 
 
 def _handlers(app: FastAPI) -> None:

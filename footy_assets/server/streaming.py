@@ -49,6 +49,7 @@ class Downloads:
 
     @property
     def full(self) -> bool:
+        """Whether ``limit`` downloads (a count) are being sent now."""
         return self.active >= self.limit
 
 
@@ -58,6 +59,7 @@ class DownloadStopped(RuntimeError):
 
 
 def etag(download: TrackingDownload) -> str:
+    """The download's ETag header value: the first 40 hex digits of its tag, quoted (a strong validator)."""
     return f'"{download.tag[:40]}"'
 
 
@@ -73,6 +75,7 @@ def matches(if_none_match: str | None, tag: str) -> bool:
 
 
 def headers(download: TrackingDownload) -> dict[str, str]:
+    """The headers of a download's answer, 200 or 304: ETag, Cache-Control, Content-Disposition."""
     # the match_id is checked (letters, digits, '_' and '-'): nothing to quote in the file name
     return {
         "ETag": etag(download),
@@ -82,6 +85,7 @@ def headers(download: TrackingDownload) -> dict[str, str]:
 
 
 def not_modified(download: TrackingDownload) -> Response:
+    """The 304 answer (no body) for a client that holds the file ``download`` names."""
     return Response(status_code=304, headers=headers(download))
 
 
@@ -118,11 +122,11 @@ class MadeFiles:
     reads it; removed when the process ends) holding files named by their ETag, at most ``max_bytes`` of them
     (the files asked for longest ago go first). One making per file at a time, in ``pool``."""
 
-    def __init__(self, max_bytes: int, pool: Executor):
-        self.max_bytes, self.pool = max_bytes, pool
+    def __init__(self, max_bytes: int, pool: Executor, max_makings: int = 4):
+        self.max_bytes, self.pool, self.max_makings = max_bytes, pool, max_makings
         self._root: Path | None = None
         self._making: dict[str, Making] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # root, admits, _open and _trim nest
 
     @property
     def root(self) -> Path:
@@ -136,20 +140,11 @@ class MadeFiles:
         # the tag is a sha256 in hex: nothing of the request reaches the file name
         return self.root / f"{download.tag}.{download.file_format}"
 
-    def _start(self, download: TrackingDownload) -> Making | None:
-        """The making of ``download``'s file: the one under way, a new one, or None when it is made already."""
-        final = self._file(download)
+    def admits(self, download: TrackingDownload) -> bool:
+        """Whether ``download`` can be sent now: its file is made or being made, or fewer than ``max_makings`` are
+        being made (each a thread's work to its end, whether its clients stay or not)."""
         with self._lock:
-            making = self._making.get(download.tag)
-            if making is not None:
-                return making
-            if final.exists():
-                return None
-            making = Making(final.with_name(final.name + ".part"), final)
-            making.part.write_bytes(b"")  # there before the making starts: its readers open it and wait
-            self._making[download.tag] = making
-        self.pool.submit(self._make, download, making)
-        return making
+            return download.tag in self._making or self._file(download).exists() or len(self._making) < self.max_makings
 
     def _make(self, download: TrackingDownload, making: Making) -> None:
         chunks = download.chunks()
@@ -187,26 +182,37 @@ class MadeFiles:
                 continue
             made.append((stat.st_mtime, stat.st_size, path))
         total = sum(size for _, size, _ in made)
-        for _, size, path in sorted(made):
-            if total <= self.max_bytes:
-                break
-            path.unlink(missing_ok=True)  # a client reading it keeps its open file
-            total -= size
+        with self._lock:  # never between a reader finding a made file and opening it
+            for _, size, path in sorted(made):
+                if total <= self.max_bytes:
+                    break
+                path.unlink(missing_ok=True)  # a client reading it keeps its open file
+                total -= size
 
     def _open(self, download: TrackingDownload):
-        """(the file to read, its making: None when it is made already)."""
-        making = self._start(download)
-        if making is None:
+        """(the file to read, its making: None when it is made already). Decided under the lock that trimming
+        takes too: a made file is never removed between being found and being opened."""
+        final = self._file(download)
+        start = False
+        with self._lock:
+            making = self._making.get(download.tag)
+            if making is None:
+                try:
+                    return self._read(final), None
+                except FileNotFoundError:  # not made yet, or removed since: made (again)
+                    making = Making(final.with_name(final.name + ".part"), final)
+                    making.part.write_bytes(b"")  # there before the making starts: its readers open it and wait
+                    self._making[download.tag] = making
+                    start = True
             try:
-                return self._read(self._file(download)), None
-            except FileNotFoundError:  # removed since: made again
-                making = self._start(download)
-        try:
-            return self._read(making.part), making
-        except FileNotFoundError:  # made (renamed) or failed in between
-            if making.error is not None:
-                raise DownloadStopped(f"{download.match_id}: the download stopped: {making.error}") from None
-            return self._read(making.final), making
+                handle = self._read(making.part)
+            except FileNotFoundError:  # made (renamed) or failed in between
+                if making.error is not None:
+                    raise DownloadStopped(f"{download.match_id}: the download stopped: {making.error}") from None
+                handle = self._read(making.final)
+        if start:
+            self.pool.submit(self._make, download, making)
+        return handle, making
 
     @staticmethod
     def _read(path: Path):

@@ -524,3 +524,40 @@ def test_the_serve_command_serves_until_interrupted(lake):
     assert proc.returncode == 0, out
     assert f"serving on http://127.0.0.1:{port} (requests need a bearer token)" in out
     assert TOKEN not in out and "Traceback" not in out
+
+
+def test_makings_under_way_are_bounded(lake):
+    """With ``max_makings`` files being made, another file waits (503 at the route); the same file, or one made
+    already, is still sent."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from footy_assets.lake.downloads import tracking_download
+    from footy_assets.server import streaming
+
+    parquet, json_file = (tracking_download(lake, "syn", f) for f in ("parquet", "json"))
+    release = threading.Event()
+
+    class Held:  # the real download, its making held until released
+        def __init__(self, download):
+            self.download = download
+
+        def __getattr__(self, name):
+            return getattr(self.download, name)
+
+        def chunks(self):
+            release.wait(30)
+            yield from self.download.chunks()
+
+    with ThreadPoolExecutor(2) as pool:
+        made = streaming.MadeFiles(1 << 30, pool, max_makings=1)
+        held = Held(parquet)
+        handle, making = made._open(held)  # the making starts and waits
+        try:
+            assert making is not None and not making.done
+            assert made.admits(held) and not made.admits(json_file)
+        finally:
+            release.set()
+            handle.close()
+        pool.shutdown(wait=True)
+        assert made.admits(json_file) and made.admits(parquet)
