@@ -294,8 +294,9 @@ def _ball_runs(ball_state: pl.DataFrame, mask: pl.Expr, fps: int, min_duration_m
 class FilterMatch:
     """One match's inputs to the filter, with what every request needs computed once (a server keeps it between
     requests): ``fps`` (frames/s), ``pitch`` (length, width in m), the known ``players``, each period's start
-    (``starts``, ms on the match clock), each player's ``teams``, the tracking's ``frames`` (frame_id,
-    timestamp_ms, period) and each period's first and last ms (``bounds``)."""
+    (``starts``, ms on the match clock), each player's ``teams``; the tracking's ``frames`` (frame_id,
+    timestamp_ms, period) and each period's first and last ms (``bounds``) the first time an event filter needs
+    them."""
 
     frame_state: pl.DataFrame
     ball_state: pl.DataFrame | None
@@ -305,8 +306,37 @@ class FilterMatch:
     players: frozenset[str]
     starts: dict[int, int]
     teams: pl.DataFrame
-    frames: pl.DataFrame
-    bounds: pl.DataFrame
+    # each player's row numbers in frame_state, found the first time a request names him
+    player_rows: dict[str, pl.Series]
+    # "frames" and "bounds", made the first time an event filter needs them
+    made: dict[str, pl.DataFrame]
+
+    @property
+    def frames(self) -> pl.DataFrame:
+        """The tracking's frames: frame_id, timestamp_ms (ms), period; every frame of frame_state."""
+        if "frames" not in self.made:
+            self.made["frames"] = self.frame_state.select("frame_id", "timestamp_ms", "period").unique("frame_id")
+        return self.made["frames"]
+
+    @property
+    def bounds(self) -> pl.DataFrame:
+        """Per period: its first frame's ms (first_ms) and its last frame's end (last_ms), on the match clock."""
+        if "bounds" not in self.made:
+            self.made["bounds"] = self.frames.group_by("period").agg(
+                first_ms=pl.col("timestamp_ms").min().cast(pl.Float64),
+                last_ms=pl.col("timestamp_ms").max().cast(pl.Float64) + 1000.0 / self.fps,
+            )
+        return self.made["bounds"]
+
+    def rows_of(self, players: list[str], column: str) -> pl.DataFrame:
+        """frame_state's rows of ``players`` with the columns a run over ``column`` reads, gathered by row number:
+        a player's rows are looked for once, then every request takes them without a pass over the match."""
+        for player in set(players) - set(self.player_rows):  # two threads may both look: the same rows
+            self.player_rows[player] = self.frame_state.select((pl.col("player_id") == player).arg_true())["player_id"]
+        rows = pl.concat([self.player_rows[p] for p in sorted(set(players))])
+        wanted = ["player_id", "team", "period", "frame_id", "timestamp_ms", "valid", "distance_m", column]
+        present = [c for c in dict.fromkeys(wanted) if c in self.frame_state.columns]
+        return self.frame_state.select(present)[rows]
 
 
 def prepare_match(
@@ -321,8 +351,6 @@ def prepare_match(
         starts = clock.starts_from_clock(frame_state)
     else:  # a frame_state without the clock columns (written before they existed)
         starts = clock.period_starts(frame_state)
-    step_ms = 1000.0 / fps
-    frames = frame_state.select("frame_id", "timestamp_ms", "period").unique("frame_id")
     return FilterMatch(
         frame_state=frame_state,
         ball_state=ball_state,
@@ -332,17 +360,14 @@ def prepare_match(
         players=frozenset(frame_state["player_id"].unique().drop_nulls().to_list()),
         starts=starts,
         teams=frame_state.select("player_id", "team").unique("player_id"),
-        frames=frames,
-        bounds=frames.group_by("period").agg(
-            first_ms=pl.col("timestamp_ms").min().cast(pl.Float64),
-            last_ms=pl.col("timestamp_ms").max().cast(pl.Float64) + step_ms,
-        ),
+        player_rows={},
+        made={},
     )
 
 
 def _one_filter(spec: dict, index: int, match: FilterMatch) -> tuple[pl.DataFrame, str, str]:
     """(intervals: player_id, start_ms, end_ms), label, type of one filter of a request."""
-    frame_state, ball_state, fps, pitch = match.frame_state, match.ball_state, match.fps, match.pitch
+    ball_state, fps, pitch = match.ball_state, match.fps, match.pitch
     where = f"filters[{index}]"
     if not isinstance(spec, dict):
         raise FilterError(f"{where}: expected an object")
@@ -375,7 +400,7 @@ def _one_filter(spec: dict, index: int, match: FilterMatch) -> tuple[pl.DataFram
                 f"{where}: unknown player(s) {', '.join(_shown(p) for p in unknown)} in this match; "
                 f"known: {', '.join(sorted(match.players))}"
             )
-        found = runs(frame_state, column, gte, lte, fps, min_duration, players)
+        found = runs(match.rows_of(players, column), column, gte, lte, fps, min_duration)
         return found.select("player_id", "start_ms", "end_ms"), predicate_label(column, gte, lte), kind
     # the request is checked whole before the data: a malformed filter is named even where ball_state is missing
     if kind == "team_possession":
