@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "footy_assets.cli"]
 TOKEN = "bench-" + "k" * 32
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-SEED_EXAMPLES = [
+VENDOR_EXAMPLES = [
     {
         "filters": [
             {"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": 7.0, "min_duration_ms": 1000}
@@ -177,15 +177,15 @@ def downloads(base: str, expected: str, clients: int, pid: int) -> int:
 def filters(base: str, lake: str, env: dict, clients: int, rounds: int, pid: int) -> int:
     """Part 2; the number of answers that differ from footy-assets intervals'."""
     reference = []
-    for request in SEED_EXAMPLES:
+    for request in VENDOR_EXAMPLES:
         done = run([*CLI, "intervals", "--lake", lake, "--match", MATCH, "--request", json.dumps(request)], env)
         reference.append(json.loads(done.stdout))
     reset_peak(pid)
-    jobs = [(i % len(SEED_EXAMPLES)) for i in range(len(SEED_EXAMPLES) * rounds)]
+    jobs = [(i % len(VENDOR_EXAMPLES)) for i in range(len(VENDOR_EXAMPLES) * rounds)]
 
     def one_client(_):
         with httpx.Client(headers=AUTH, timeout=TIME_LIMIT_S) as client:
-            return [(i, *filter_request(base, client, SEED_EXAMPLES[i])) for i in jobs]
+            return [(i, *filter_request(base, client, VENDOR_EXAMPLES[i])) for i in jobs]
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:

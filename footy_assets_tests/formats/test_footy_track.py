@@ -130,7 +130,7 @@ def _loop(meta: dict) -> None:
         ),  # found by the fuzzer: a track id past int32
     ],
 )
-def test_each_seed_invariant_broken_is_refused_naming_file_and_row(lake, truth, file, change, message, row):
+def test_each_format_invariant_broken_is_refused_naming_file_and_row(lake, truth, file, change, message, row):
     land_synthetic(lake, "footy_track", "bad", truth.head(4000))
     folder = _folder(lake, "bad")
     if file == "tracks.parquet":

@@ -72,7 +72,7 @@ def test_cdf_export_passes_the_cdf_validator(lake, tmp_path):
     assert _validate(validator, tmp_path / "with_ball.jsonl") == []
 
 
-def test_tracking_download_has_the_seeds_types(lake, tmp_path):
+def test_tracking_download_has_the_vendors_column_types(lake, tmp_path):
     export_match(lake, "src_cdf", "tracking_download", str(tmp_path / "pq"))
     schema = pq.read_schema(tmp_path / "pq" / "tracking.parquet")
     assert [(f.name, str(f.type)) for f in schema] == [
