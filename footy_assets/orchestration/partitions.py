@@ -36,3 +36,24 @@ def per_match(group: str, code_version: str, schema: dict | None = None, contrac
         "metadata": metadata,
         **extra,
     }
+
+
+def per_match_spec(
+    name: str, group: str, schema: dict, contract, deps: list[str], kinds: set[str], description: str
+) -> dg.AssetSpec:
+    """The spec of one table of a multi-asset step, with the arguments every per-match asset shares
+    (``per_match``; the backfill policy is the multi-asset's own)."""
+    from footy_assets.chain.versions import CODE_VERSIONS
+
+    shared = per_match(group, CODE_VERSIONS[name], schema, contract)
+    return dg.AssetSpec(
+        name,
+        deps=deps,
+        kinds=kinds,
+        description=description,
+        group_name=shared["group_name"],
+        code_version=shared["code_version"],
+        metadata=shared["metadata"],
+        automation_condition=shared["automation_condition"],
+        partitions_def=match_partitions,
+    )

@@ -12,7 +12,6 @@ import dagster as dg
 from footy_assets.chain import checks
 from footy_assets.chain.inputs import picture_uri
 from footy_assets.chain.metrics import INTERVALS_SCHEMA, Computed, MetricsStep
-from footy_assets.chain.versions import CODE_VERSIONS
 from footy_assets.core.contracts.derived import BallState, FrameState, Intervals, MatchQuality
 from footy_assets.core.metrics.ball_state import BALL_STATE_SCHEMA
 from footy_assets.core.metrics.frame_state import FRAME_STATE_SCHEMA
@@ -21,7 +20,7 @@ from footy_assets.lake.store import Lake
 from footy_assets.orchestration.assets.claim import hold_match
 from footy_assets.orchestration.assets.results import check_result, check_specs, inputs_ready
 from footy_assets.orchestration.metadata import markdown_preview, run_stats
-from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
+from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match_spec
 from footy_assets.orchestration.resources import LakeResource
 
 GROUP = "metrics"  # the groups in the order data flows: ingest, metrics, summaries, publish, vendor_exports
@@ -35,19 +34,7 @@ SCHEMAS = {
 
 
 def _spec(name: str, schema: dict, contract, deps: list[str], kinds: set[str], description: str) -> dg.AssetSpec:
-    """The spec of one table of the step: the arguments every per-match asset shares (``per_match``)."""
-    shared = per_match(GROUP, CODE_VERSIONS[name], schema, contract)
-    return dg.AssetSpec(
-        name,
-        deps=deps,
-        kinds=kinds,
-        description=description,
-        group_name=shared["group_name"],
-        code_version=shared["code_version"],
-        metadata=shared["metadata"],
-        automation_condition=shared["automation_condition"],
-        partitions_def=match_partitions,
-    )
+    return per_match_spec(name, GROUP, schema, contract, deps, kinds, description)
 
 
 BALL_STATE = _spec(

@@ -8,14 +8,13 @@ import dagster as dg
 from footy_assets.chain import checks
 from footy_assets.chain.events import EVENTS_SCHEMA, LINEUPS_SCHEMA, PREVIEW_ROWS, EventsStep
 from footy_assets.chain.metrics import Computed
-from footy_assets.chain.versions import CODE_VERSIONS
 from footy_assets.core.contracts.events import Events, Lineups
 from footy_assets.formats.common import FeedError
 from footy_assets.lake.store import Lake
 from footy_assets.orchestration.assets.claim import hold_match
 from footy_assets.orchestration.assets.results import check_result, check_specs, inputs_ready
 from footy_assets.orchestration.metadata import markdown_preview, run_stats
-from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match
+from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match_spec
 from footy_assets.orchestration.resources import LakeResource
 
 GROUP = "metrics"  # computed from tracking beside the other metrics; the summaries and matches come after
@@ -23,18 +22,7 @@ SCHEMAS = {"events": EVENTS_SCHEMA, "lineups": LINEUPS_SCHEMA}
 
 
 def _spec(name: str, contract, description: str) -> dg.AssetSpec:
-    shared = per_match(GROUP, CODE_VERSIONS[name], SCHEMAS[name], contract)
-    return dg.AssetSpec(
-        name,
-        deps=["tracking"],
-        kinds={"polars", "deltalake"},
-        description=description,
-        group_name=shared["group_name"],
-        code_version=shared["code_version"],
-        metadata=shared["metadata"],
-        automation_condition=shared["automation_condition"],
-        partitions_def=match_partitions,
-    )
+    return per_match_spec(name, GROUP, SCHEMAS[name], contract, ["tracking"], {"polars", "deltalake"}, description)
 
 
 EVENTS = _spec(
