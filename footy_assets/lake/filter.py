@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from footy_assets.core.metrics.intervals import FILTER_COLUMNS, FilterError, FilterMatch, answer_filter, prepare_match
-from footy_assets.lake.publish import published_row, published_rows, table_fingerprint
+from footy_assets.lake.publish import published_row, table_fingerprint
 from footy_assets.lake.store import InvalidMatchId, Lake, TableUnreadable, check_match_id, unreadable
 
 # What the filter reads of each table (a column an older table lacks is left out): a fraction of frame_state
@@ -71,9 +71,9 @@ def _rows(lake: Lake, table: str, match_id: str, fingerprint: str, wanted: list[
         return pl.DataFrame()
     try:
         present = scan.collect_schema().names()
-    except Exception as exc:  # the table's log or a file unreadable: one line naming the table
+        return scan.select([c for c in wanted if c in present]).collect()
+    except Exception as exc:  # the table's log or a data file unreadable: one line naming the table
         raise unreadable(table, exc) from exc
-    return published_rows(lake, table, match_id, fingerprint, columns=[c for c in wanted if c in present])
 
 
 def prepare(lake: Lake, match_id: str, row: dict | None = None, with_events: bool = True) -> PreparedMatch:
