@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -92,7 +93,10 @@ def land_real_samples(lake: Lake) -> None:
 
     for fmt_dir in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
         for sample in sorted(p for p in fmt_dir.iterdir() if p.is_dir()):
-            land_sample(lake, fmt_dir.name, sample.name)
+            if fmt_dir.name == "cdf_events":  # CDF tracking with its event data and match sheet
+                shutil.copytree(sample, Path(lake.uri) / "landing" / "cdf" / sample.name)
+            else:
+                land_sample(lake, fmt_dir.name, sample.name)
 
 
 def land_short_matches(lake: Lake) -> None:
