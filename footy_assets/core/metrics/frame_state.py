@@ -84,7 +84,8 @@ def frame_state_of(
     ball's positions (``ball_positions``) and the periods' starts {period: ms} (``clock.period_starts``). The
     asset reads the three from the lake with one filter each, never the whole table; it passes ``match_id``
     instead of a column of it in ``people`` (a constant column costs nothing; a read one 15 bytes a row)."""
-    ids = [sorted(people.filter(pl.col("team") == t)["player_id"].unique().to_list()) for t in (0, 1)]
+    pairs = people.select("team", "player_id").unique()  # one pass over the rows for both teams' ids
+    ids = [sorted(pairs.filter(pl.col("team") == t)["player_id"].to_list()) for t in (0, 1)]
     # one code per (team, player_id): home ids in string order, then away ids; a team's slot is its own order
     home = len(ids[0])
     code = (
@@ -125,27 +126,34 @@ def frame_state_of(
     ball_dist_m = _float32(distance_to_ball(frame_id, x, y, ball))
     del x, y
     clock = period_time_s(starts)
-    return people.select(
-        pl.col("match_id") if match_id is None else pl.lit(match_id, pl.String).alias("match_id"),
-        "frame_id",
-        "timestamp_ms",
-        "period",
-        clock.alias("period_time_s"),
-        match_minute(clock).alias("match_minute"),
-        "player_id",
-        "team",
-        "role",
-        "x_m",
-        "y_m",
-        speed_mps=speed_mps,
-        valid=valid,
-        accel_mps2=accel_mps2,
-        distance_m=distance_m,
-        nearest_opp_id=nearest_opp_id,
-        nearest_opp_dist_m=nearest_opp_dist_m,
-        ball_dist_m=ball_dist_m,
-        fps=pl.lit(fps, dtype=pl.Int16),
-        fingerprint=fingerprint_column(fingerprint),
+    computed = [
+        speed_mps.alias("speed_mps"),
+        valid.alias("valid"),
+        accel_mps2.alias("accel_mps2"),
+        distance_m.alias("distance_m"),
+        nearest_opp_id.alias("nearest_opp_id"),
+        nearest_opp_dist_m.alias("nearest_opp_dist_m"),
+        ball_dist_m.alias("ball_dist_m"),
+    ]
+    # the computed columns join the rows side by side (no copy), then the columns take the table's order
+    return (
+        people.select(
+            pl.col("match_id") if match_id is None else pl.lit(match_id, pl.String).alias("match_id"),
+            "frame_id",
+            "timestamp_ms",
+            "period",
+            clock.alias("period_time_s"),
+            match_minute(clock).alias("match_minute"),
+            "player_id",
+            "team",
+            "role",
+            "x_m",
+            "y_m",
+            fps=pl.lit(fps, dtype=pl.Int16),
+            fingerprint=fingerprint_column(fingerprint),
+        )
+        .hstack(computed)
+        .select(list(FRAME_STATE_SCHEMA))
     )
 
 

@@ -156,7 +156,11 @@ def window_has_glitch(
     if n < window:  # no segment is long enough
         return np.zeros(n, dtype=bool)
     windows = windows or _windows(segment, window)
-    bad_step = (segment[1:] == segment[:-1]) & (np.hypot(np.diff(xs), np.diff(ys)) * fps > max_step_mps)
+    dx, dy = np.diff(xs), np.diff(ys)
+    dx *= dx
+    dy *= dy
+    dx += dy  # the squared step (m^2): compared with the squared limit, no square root per row
+    bad_step = (segment[1:] == segment[:-1]) & (dx > (max_step_mps / fps) ** 2)
     return _window_any(bad_step, window - 1, n, window, windows)
 
 
@@ -187,6 +191,8 @@ def _time_order(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray) ->
     sorts small integers by radix). Otherwise a full lexsort.
     """
     if frame_id.size and np.all(np.diff(frame_id) >= 0) and np.all(np.diff(period) >= 0):
+        if player.min() >= np.iinfo(np.int16).min and player.max() <= np.iinfo(np.int16).max:
+            player = player.astype(np.int16)  # numpy's stable sort of 16-bit integers is a radix sort
         return np.argsort(player, kind="stable")
     return np.lexsort((frame_id, period, player))
 
