@@ -50,6 +50,16 @@ def stage(name: str, fn, results: list):
     return value
 
 
+def warm_memory(gigabytes: float) -> float:
+    """Touch ``gigabytes`` of memory once in a throwaway process; its seconds. A new virtual machine backs its
+    memory on first use, at a few seconds per GB: the first process to touch a page pays for it, whichever it is.
+    Touching it first makes the figures below measure the code, not the age of the machine."""
+    started = time.perf_counter()
+    touch = f"import numpy; numpy.ones(int({gigabytes} * 2**27))"
+    subprocess.run([sys.executable, "-c", touch], check=True)
+    return time.perf_counter() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--format", default="footy_stats", choices=["footy_stats", "sportvu", "cdf", "footy_track"])
@@ -60,6 +70,7 @@ def main() -> int:
         help="skip the full-match reads of CDF, SportVU and footy_stats JSON (bench/readers.py)",
     )
     args = parser.parse_args()
+    print(f"warming the machine's memory (3 GB touched once): {warm_memory(3):.1f} s", flush=True)
     with tempfile.TemporaryDirectory(prefix="footy_bench_") as tmp:
         root = Path(tmp) / "lake"
         spec = synthetic.MatchSpec("bench_full_match", half_seconds=args.minutes * 60)
@@ -101,31 +112,40 @@ def main() -> int:
             for key in (
                 "raw_feed",
                 "tracking",
-                "frame_state",
                 "ball_state",
+                "frame_state",
                 "intervals",
                 "match_quality",
+                "events",
+                "lineups",
                 "player_period_summary",
                 "player_match_summary",
                 "team_match_summary",
                 "matches",
             ):
                 event = instance.get_latest_materialization_event(dg.AssetKey(key))
+                if event is None:
+                    continue
                 meta = event.asset_materialization.metadata
                 seconds = meta["seconds"].value if "seconds" in meta else float("nan")
                 rss = meta["peak_rss_mb"].value if "peak_rss_mb" in meta else float("nan")
                 print(f"    {key:<22} {seconds:6.2f} s   peak RSS {rss:7.0f} MB")
         if args.format == "footy_stats":  # the speed goals, against the bare prototype on the same file
             prototype = Path(__file__).resolve().parent / "prototype.py"
-            done, proto_wall, proto_peak = timed(
-                [sys.executable, str(prototype), str(folder / "tracking.parquet"), str(Path(tmp) / "prototype")],
-                YARDSTICK_ENV,
-            )
-            if done.returncode != 0:
-                print(done.stderr[-2000:], file=sys.stderr)
-                return done.returncode
+            walls = []
+            for _ in range(2):  # the yardstick at its fastest: the better of two runs
+                done, proto_wall, proto_peak = timed(
+                    [sys.executable, str(prototype), str(folder / "tracking.parquet"), str(Path(tmp) / "prototype")],
+                    YARDSTICK_ENV,
+                )
+                if done.returncode != 0:
+                    print(done.stderr[-2000:], file=sys.stderr)
+                    return done.returncode
+                walls.append(proto_wall)
+            proto_wall = min(walls)
             print(
-                f"bare prototype (bench/prototype.py, same file): wall {proto_wall:.1f} s, peak RSS {proto_peak:.0f} MB"
+                f"bare prototype (bench/prototype.py, same file): wall {proto_wall:.2f} s (the better of "
+                f"{walls[0]:.2f} s and {walls[1]:.2f} s), peak RSS {proto_peak:.0f} MB"
             )
             # what a run costs whatever the match: Python, Dagster, the instance, new tables, one run of the
             # chain; a 24-second match (two 12 s halves: a period spans at least 10 s), new lake and instance
@@ -138,14 +158,16 @@ def main() -> int:
             if done.returncode != 0:
                 print(done.stderr[-2000:], file=sys.stderr)
                 return done.returncode
+            own = wall - fixed_wall
             print(
-                f"fixed cost (a 24-second match, new lake and instance): wall {fixed_wall:.1f} s, peak RSS "
-                f"{fixed_peak:.0f} MB; the full match's own cost {wall - fixed_wall:.1f} s = "
-                f"{(wall - fixed_wall) / proto_wall:.2f}x the prototype"
+                f"fixed cost (a 24-second match, new lake and instance): wall {fixed_wall:.2f} s, peak RSS "
+                f"{fixed_peak:.0f} MB; the full match's own cost {own:.2f} s = {own / proto_wall:.2f}x the "
+                f"prototype; materialize / prototype {wall / proto_wall:.2f}x"
             )
             goals = [
-                ("materialize wall / prototype wall", wall / proto_wall, 2.0, "x"),
-                ("materialize peak RSS", child_peak / 1024, 1.2, "GB"),
+                ("full match's own cost / prototype", own / proto_wall, 1.5, "x"),
+                ("fixed cost of a run", fixed_wall, 2.0, "s"),
+                ("materialize peak RSS", child_peak / 1024, 1.1, "GB"),
             ]
             if not args.no_readers:
                 print("reading full matches of the other formats:")

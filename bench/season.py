@@ -1,12 +1,12 @@
-"""Season benchmark: N synthetic full-length matches (default 20; 380 for a whole season) through
-``footy-assets materialize --workers W``, locally or on an S3 lake.
+"""Season benchmark: the fixed and the marginal cost of materialising full matches with ``--workers W``, from runs
+of different sizes (by default 2 and 6 matches), locally or on an S3 lake.
 
-Lands the matches (the footy_stats download, 90 minutes at 25 fps, a different seed each), then runs the CLI in a
-fresh process with a fresh instance and prints matches per hour, the peak RSS of the largest worker, and the
-projected time for a season of 380 matches. With ``--s3 s3://bucket/prefix`` the matches are uploaded there and
-the lake is on S3 (the standard ``AWS_*`` variables say where).
+Each run lands its matches (the footy_stats download, 90 minutes at 25 fps, a different seed each) in a lake of
+its own, then runs ``footy-assets materialize --workers W`` in a fresh process with a fresh instance. The marginal
+cost per match is the slope between the runs' wall times, the fixed cost what is left at zero matches; with them
+the projected time of a season of 380 matches, and the peak RSS of the largest process.
 
-Run: ``.venv/bin/python bench/season.py [--matches 20] [--workers 2] [--minutes 45] [--s3 s3://bucket/prefix]``.
+Run: ``.venv/bin/python bench/season.py [--sizes 2 6] [--workers 2] [--minutes 45] [--s3 s3://bucket/prefix]``.
 Not a timed test: docs/performance.md records the figures with the machine they came from.
 """
 
@@ -25,64 +25,73 @@ from footy_assets.chain.planning import default_workers
 from footy_assets.formats import synthetic
 
 SEASON = 380
+MARGINAL_GOAL_S = 3.9  # a season of 380 full matches in under 25 minutes
+
+
+def land(local: Path, matches: int, minutes: float, truth) -> None:
+    for number in range(matches):
+        spec = synthetic.MatchSpec(f"season_{number:03d}", half_seconds=minutes * 60, seed=100 + number)
+        synthetic.write_match(local / "landing", "footy_stats", spec, truth=truth, seed=number)
+
+
+def materialise(tmp: Path, matches: int, args, truth) -> tuple[float, float, int]:
+    """(wall s, peak RSS MB of the largest process, matches materialised) of one run of ``matches`` matches."""
+    local = tmp / f"lake_{matches}"
+    land(local, matches, args.minutes, truth)
+    lake = str(local)
+    if args.s3:
+        import pyarrow.fs as pafs
+
+        from footy_assets.lake.store import Lake
+
+        target = Lake.from_env(f"{args.s3.rstrip('/')}/{matches}")
+        fs, root = target.filesystem()
+        pafs.copy_files(
+            str(local / "landing"),
+            f"{root}/landing",
+            source_filesystem=pafs.LocalFileSystem(),
+            destination_filesystem=fs,
+        )
+        lake = target.uri
+    env = dict(os.environ, DAGSTER_HOME=str(tmp / f"home_{matches}"))
+    command = [str(Path(sys.executable).parent / "footy-assets"), "materialize", "--lake", lake]
+    command += ["--workers", str(args.workers)]
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"materialize failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    ok = len(re.findall(r"^  ok ", done.stdout, re.M))
+    peak_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
+    print(f"  {matches} matches: {ok} materialised in {seconds:.1f} s, largest process peak RSS {peak_mb:.0f} MB")
+    return seconds, peak_mb, ok
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--matches", type=int, default=20, help="matches to land and materialise (default 20)")
+    parser.add_argument("--sizes", type=int, nargs=2, default=[2, 6], help="matches in the two runs (default 2 6)")
     parser.add_argument("--workers", type=int, default=default_workers(), help="worker processes (default: cores)")
     parser.add_argument("--minutes", type=float, default=45.0, help="length of each half (default 45)")
     parser.add_argument("--s3", metavar="URI", help="an s3://bucket/prefix lake instead of a local one")
     args = parser.parse_args()
+    small, large = sorted(args.sizes)
+    if large <= small:
+        parser.error("--sizes: two different numbers of matches")
+    print(f"{small} and {large} matches of 2 x {args.minutes:g} minutes, {args.workers} worker(s) ...", flush=True)
+    # one truth, moved a little per match: generating a truth per match would dominate the benchmark
+    truth = synthetic.generate_truth(synthetic.MatchSpec("season", half_seconds=args.minutes * 60, seed=100))
     with tempfile.TemporaryDirectory(prefix="footy_season_") as tmp:
-        local = Path(tmp) / "lake"
-        print(f"landing {args.matches} matches of 2 x {args.minutes:g} minutes ...", flush=True)
-        started = time.perf_counter()
-        truth = None
-        for number in range(args.matches):
-            spec = synthetic.MatchSpec(f"season_{number:03d}", half_seconds=args.minutes * 60, seed=100 + number)
-            # one truth, moved a little per match: generating 380 truths would dominate the benchmark
-            truth = synthetic.generate_truth(spec) if truth is None else truth
-            synthetic.write_match(local / "landing", "footy_stats", spec, truth=truth, seed=number)
-        print(f"  landed in {time.perf_counter() - started:.0f} s (not timed below)", flush=True)
-        lake = str(local)
-        if args.s3:
-            import pyarrow.fs as pafs
-
-            from footy_assets.lake.store import Lake
-
-            target = Lake.from_env(args.s3)
-            fs, root = target.filesystem()
-            pafs.copy_files(
-                str(local / "landing"),
-                f"{root}/landing",
-                source_filesystem=pafs.LocalFileSystem(),
-                destination_filesystem=fs,
-            )
-            lake = target.uri
-        env = dict(os.environ, DAGSTER_HOME=str(Path(tmp) / "home"))
-        command = [
-            str(Path(sys.executable).parent / "footy-assets"),
-            "materialize",
-            "--lake",
-            lake,
-            "--workers",
-            str(args.workers),
-        ]
-        print(f"materialising with {args.workers} worker(s) on {lake} ...", flush=True)
-        started = time.perf_counter()
-        done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], env=env, capture_output=True, text=True)
-        seconds = time.perf_counter() - started
-        if done.returncode != 0:
-            print(done.stdout[-3000:], done.stderr[-3000:])
-            return 1
-        ok = len(re.findall(r"^  ok ", done.stdout, re.M))
-        peak_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
-        per_hour = ok / seconds * 3600
-        print(
-            f"{ok} matches in {seconds:.0f} s: {per_hour:.0f} matches per hour; largest process peak RSS "
-            f"{peak_mb:.0f} MB; projected {SEASON} matches: {SEASON / per_hour * 60:.0f} min"
-        )
+        t_small, peak_small, _ = materialise(Path(tmp), small, args, truth)
+        t_large, peak_large, _ = materialise(Path(tmp), large, args, truth)
+    marginal = (t_large - t_small) / (large - small)
+    fixed = t_small - small * marginal
+    season_min = (fixed + SEASON * marginal) / 60
+    mark = "ok" if marginal <= MARGINAL_GOAL_S else "MISSED"
+    print(
+        f"fixed cost {fixed:.1f} s, marginal cost {marginal:.2f} s per match (goal <= {MARGINAL_GOAL_S} s: {mark}); "
+        f"projected {SEASON} matches: {season_min:.0f} min; largest process peak RSS "
+        f"{max(peak_small, peak_large):.0f} MB"
+    )
     return 0
 
 

@@ -25,7 +25,8 @@ from footy_assets.core.metrics.ball_state import BALL_COLUMNS, PEOPLE_COLUMNS, b
 from footy_assets.core.metrics.frame_state import frame_state_of, is_identified_player, is_located_ball
 from footy_assets.core.metrics.intervals import catalog_intervals, load_catalog
 from footy_assets.core.pictures import picture_aggregates, render_picture
-from footy_assets.core.quality.match_quality import build_match_quality
+from footy_assets.core.quality.match_quality import TRACKING_COLUMNS as QUALITY_TRACKING_COLUMNS
+from footy_assets.core.quality.match_quality import TrackingQuality, build_match_quality, tracking_quality_queries
 from footy_assets.lake.store import Lake, unreadable
 
 INTERVALS_SCHEMA: dict[str, pl.DataType] = dtypes(Intervals)
@@ -117,27 +118,35 @@ class MetricsStep:
         self.people: pl.DataFrame | None = None  # tracking's identified player rows
         self.ball: pl.DataFrame | None = None  # tracking's located ball rows
         self.period_firsts: pl.DataFrame | None = None  # period, its first timestamp_ms in tracking
+        self.tracking_quality: TrackingQuality | None = None  # match_quality's aggregates of tracking's rows
         self.state: pl.DataFrame | None = None  # frame_state once computed
         # Running the tables at once measured no faster on two cores (polars already uses both) and held more
         # memory: one after the other.
         if wanted & {"frame_state", "ball_state"}:
-            self._read_tracking()
+            self._read_tracking(with_quality="match_quality" in wanted)
 
-    def _read_tracking(self) -> None:
-        """Tracking's identified player rows, its located ball rows and each period's first timestamp, read by three
-        queries run together (never the whole table in memory)."""
+    def _pitch(self) -> tuple[float, float]:
+        return (self.feed["pitch_length_m"], self.feed["pitch_width_m"])
+
+    def _read_tracking(self, with_quality: bool) -> None:
+        """Tracking's identified player rows, its located ball rows and each period's first timestamp, read by
+        queries run together (never the whole table in memory); with match_quality's aggregates of its rows when
+        that table is wanted too (so it never reads them again)."""
         self.fingerprint = delivery_of(self.lake, self.match_id, ["tracking"])
         scan = tracking_scan(self.lake, self.match_id, self.fingerprint)
+        quality = tracking_quality_queries(scan.select(QUALITY_TRACKING_COLUMNS), self._pitch()) if with_quality else []
         try:
-            self.people, self.ball, self.period_firsts = pl.collect_all(
+            self.people, self.ball, self.period_firsts, *found = pl.collect_all(
                 [
                     scan.filter(is_identified_player()).select(TRACKING_COLUMNS_USED),
                     scan.filter(is_located_ball()).select(BALL_COLUMNS),
                     scan.group_by("period").agg(pl.col("timestamp_ms").min()),
+                    *quality,
                 ]
             )
         except Exception as exc:  # a data file missing or damaged: one line naming the table
             raise unreadable("tracking", exc) from exc
+        self.tracking_quality = TrackingQuality(*found) if found else None
 
     def ball_state(self) -> Computed:
         started = time.perf_counter()
@@ -227,21 +236,10 @@ class MetricsStep:
             self.state = self.state.select(QUALITY_STATE_COLUMNS)
         started = time.perf_counter()
         state, fingerprint = self._state_columns(QUALITY_STATE_COLUMNS)
-        tracking = read_table(
-            self.lake,
-            "tracking",
-            self.match_id,
-            fingerprint,
-            columns=["frame_id", "period", "role", "team", "player_id", "x_m", "y_m", "id_confidence"],
-        )
-        frame = build_match_quality(
-            tracking,
-            state,
-            self.fps,
-            (self.feed["pitch_length_m"], self.feed["pitch_width_m"]),
-            self.match_id,
-            fingerprint,
-        )
+        tracking = self.tracking_quality
+        if tracking is None:  # tracking was not read by this step: its rows, from the lake
+            tracking = read_table(self.lake, "tracking", self.match_id, fingerprint, columns=QUALITY_TRACKING_COLUMNS)
+        frame = build_match_quality(tracking, state, self.fps, self._pitch(), self.match_id, fingerprint)
         frame = MatchQuality.validate(frame)
         whole = frame.filter(pl.col("team").is_null() & pl.col("player_id").is_null())  # one row per period
         unidentified = (whole["unidentified_share"] * whole["rows"]).sum() / max(int(whole["rows"].sum()), 1)
