@@ -89,6 +89,24 @@ def test_sql_models_declare_their_dependencies():
     assert leading_comment(sql["team_match_summary"]).startswith("team_match_summary: one row per team")
 
 
+def test_a_models_dependencies_are_its_tables_not_its_ctes_and_sqlglot_agrees():
+    import sqlglot
+    from sqlglot import exp
+
+    queries = [
+        "WITH a AS (SELECT * FROM b) SELECT * FROM a JOIN c USING (x) WHERE y IN (SELECT y FROM d)",
+        "SELECT count(*) FROM frame_state WHERE match_id = $match_id",
+        *(f.read_text() for f in sql_model_files()),
+    ]
+    for query in queries:  # DuckDB's parser and sqlglot's agree on every model's tables
+        tree = sqlglot.parse_one(query, read="duckdb")
+        expected = sorted({t.name for t in tree.find_all(exp.Table)} - {c.alias for c in tree.find_all(exp.CTE)})
+        assert referenced_tables(query) == expected
+    assert referenced_tables(queries[0]) == ["b", "c", "d"]
+    with pytest.raises(ValueError, match="not a query DuckDB can parse"):
+        referenced_tables("SELEC nothing FROM")
+
+
 def test_models_come_from_the_package_and_none_is_an_error(tmp_path):
     """The models are package data (found wherever the package is installed); a folder without any is refused
     rather than giving no summary tables."""

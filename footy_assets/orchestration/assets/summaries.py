@@ -1,20 +1,20 @@
 """Summary tables as SQL models: each ``chain/sql_models/<table>.sql`` file becomes a partitioned asset.
 
 A model is one DuckDB ``SELECT`` over the lake's tables with a ``$match_id`` parameter. Its dependencies
-are the tables it reads (parsed from the SQL with sqlglot), its code version is its text's hash, and its
+are the tables it reads (parsed from the SQL by DuckDB's own parser), its code version is its text's hash, and its
 description is its leading comment. The models are the assets of one step (``summary_models``, any subset
 materialisable): for each, in dependency order, the step gives DuckDB the match's rows of the tables it reads,
 runs the query, validates the result and writes it with one commit replacing the match's rows.
 """
 
+import json
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from importlib.resources.abc import Traversable
 
 import dagster as dg
-import sqlglot
+import duckdb
 from dagster_duckdb import DuckDBResource
-from sqlglot import exp
 
 from footy_assets.chain.summaries import model_rows, register_match_rows  # noqa: F401 (register_match_rows: re-exported)
 from footy_assets.chain.versions import CODE_VERSIONS, SQL_DIR, model_name, sql_model_files
@@ -35,10 +35,24 @@ CONTRACTS = {
 
 
 def referenced_tables(sql: str) -> list[str]:
-    """Tables a query reads, without its own CTE names."""
-    tree = sqlglot.parse_one(sql, read="duckdb")
-    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
-    return sorted({t.name for t in tree.find_all(exp.Table)} - ctes)
+    """Tables a query reads, without its own CTE names: from DuckDB's parse tree of it (the dialect it runs in;
+    nothing is bound or run). A query DuckDB cannot parse is refused with its message."""
+    with duckdb.connect() as con:
+        tree = json.loads(con.execute("SELECT json_serialize_sql($1)", [sql]).fetchone()[0])
+    if tree.get("error"):
+        raise ValueError(f"not a query DuckDB can parse: {tree.get('error_message')}")
+    tables, ctes = set(), set()
+    stack = [tree]
+    while stack:  # every node of the tree: base tables, and the names of the query's CTEs
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE" and node.get("table_name"):
+                tables.add(node["table_name"])
+            ctes.update(entry["key"] for entry in (node.get("cte_map") or {}).get("map", []))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return sorted(tables - ctes)
 
 
 def leading_comment(sql: str) -> str:
