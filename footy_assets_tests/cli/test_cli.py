@@ -98,3 +98,27 @@ def test_materialize_rehash_sees_a_same_size_change_with_its_old_time(lake, two_
     # the edit breaks meta.json, so the run itself may fail: the plan is what counts
     rehashed = run_cli("materialize", "--workers", "1", "--rehash", lake=lake, home=home, timeout=300)
     assert "1 to materialise" in rehashed.stdout and "m1 (cdf, changed)" in rehashed.stdout, rehashed.stdout
+
+
+def test_intervals_help_describes_the_request(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["intervals", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for words in (
+        '"operator"',
+        '"filters"',
+        '"type": "frame_state"',
+        '"players": "all"',
+        '"teams": ["team_1"]',
+        "team_possession",
+        '"attacking_team": "team_1"',
+        '"type": "event"',
+        "team 0 (home) or 1 (away)",
+        "docs/analysing.md",
+    ):
+        assert words in out, f"{words} not in:\n{out}"
+    from footy_assets.core.metrics.intervals import FILTER_COLUMNS
+
+    assert all(column in out for column in FILTER_COLUMNS)  # the help's list of columns is the filter's
+
