@@ -220,7 +220,7 @@ def cmd_intervals(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from footy_assets.orchestration.forget import StillLanded, forget_match
+    from footy_assets.orchestration.forget import NothingToForget, StillLanded, forget_match
 
     lake = _lake(args.lake)
     with _instance() as instance:
@@ -230,6 +230,9 @@ def cmd_forget(args: argparse.Namespace) -> int:
             )
         except StillLanded as exc:
             print(f"error: {args.match}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except NothingToForget as exc:  # an unknown id, as everywhere else: exit 2
+            print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     print(f"{args.match}: partition {'removed from' if done.partition_removed else 'not in'} the Dagster instance")
     if args.from_lake:
