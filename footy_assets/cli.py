@@ -220,7 +220,7 @@ def cmd_intervals(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from footy_assets.orchestration.forget import StillLanded, forget_match
+    from footy_assets.orchestration.forget import NothingToForget, StillLanded, forget_match
 
     lake = _lake(args.lake)
     with _instance() as instance:
@@ -230,6 +230,9 @@ def cmd_forget(args: argparse.Namespace) -> int:
             )
         except StillLanded as exc:
             print(f"error: {args.match}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except NothingToForget as exc:  # an unknown id, as everywhere else: exit 2
+            print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     print(f"{args.match}: partition {'removed from' if done.partition_removed else 'not in'} the Dagster instance")
     if args.from_lake:
@@ -404,6 +407,29 @@ def _rebuild(lake: Lake, match_ids: list[str], force: set[str]) -> None:
         materialize_lake(lake, instance, progress=lambda s: print(s, flush=True), plans=plans)
 
 
+INTERVALS_REQUEST = """\
+The request (JSON): {"operator": "AND" | "OR", "filters": [FILTER, ...]}; AND intersects the filters'
+intervals (a player's with the same player's, and with every match-level one), OR returns each filter's.
+A FILTER is one of:
+  {"type": "frame_state", "players": ["0-10", "0-7"], "column": "speed_mps", "gte": 7.0, "lte": 9.0,
+   "min_duration_ms": 1000}
+      runs of each player's frames where the column is within gte..lte (either may be left out);
+      "players": "all" takes every player of the match, "teams": ["team_1"] every player of a team
+      (with or instead of players); columns: speed_mps, accel_mps2, distance_m, nearest_opp_dist_m,
+      ball_dist_m, x_m, y_m
+  {"type": "team_possession", "teams": ["team_0"]}
+  {"type": "ball_location", "x_min": 70, "x_max": 105, "y_min": 0, "y_max": 68}
+      metres on the 105 x 68 pitch from its bottom-left corner, the home team attacking towards x = 105;
+      "attacking_team": "team_1" measures them as that team attacks (its final third: "x_min": 70)
+  {"type": "event", "event_types": ["shot"], "before_ms": 5000, "after_ms": 1000, "actor": true}
+      windows around the match's events (sub_types, teams and players narrow them)
+Teams: "team_0" or 0 is the home team, "team_1" or 1 the away team. The answer: a JSON list of intervals
+{start, end, label, type, player_id, team, period, period_start, start_in_period, end_in_period,
+match_minute, player_name}, times in s, team 0 (home) or 1 (away) as in every table.
+Every field, with examples: docs/analysing.md ("The frame-state filter").
+"""
+
+
 def _no_constant(name: str):
     """json's parse_constant: NaN, Infinity and -Infinity are not JSON numbers, and no bound can be one."""
     raise ValueError(f"{name} is not a number a filter can use")
@@ -458,7 +484,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-rows", type=int, default=40, help="rows shown by --format table (default 40)")
     p.set_defaults(func=cmd_sql)
 
-    p = sub.add_parser("intervals", help="the frame-state filter: intervals of one match matching a request")
+    p = sub.add_parser(
+        "intervals",
+        help="the frame-state filter: intervals of one match matching a request",
+        description="The frame-state filter: the intervals of one match where a request's filters hold.",
+        epilog=INTERVALS_REQUEST,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--match", required=True, metavar="ID", help="the match_id (its landing folder name)")
     p.add_argument("--request", required=True, help="the request as JSON text or a JSON file")
     p.add_argument("--lake", help=lake_help)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 from footy_assets.lake import claims
 from footy_assets.lake.landing import list_match_folders
 from footy_assets.lake.matches import raw_feed_record_uri
@@ -16,6 +18,10 @@ from footy_assets.lake.store import Lake, check_match_id
 
 class StillLanded(RuntimeError):
     """The match's landing folder is still there: it would be registered (and materialised) again."""
+
+
+class NothingToForget(LookupError):
+    """Neither the Dagster instance nor the lake knows the match: an id never landed, mistyped, or forgotten."""
 
 
 @dataclass
@@ -43,6 +49,28 @@ def check_not_landed(lake: Lake, match_id: str) -> None:
         raise StillLanded(
             f"{folder} still holds the delivery: it would be registered and materialised again; remove the folder first"
         )
+
+
+def traces(lake: Lake, match_id: str) -> list[str]:
+    """What the lake holds of ``match_id``: the tables with data files in its partition (from each table's log, no
+    data file read), its raw-feed record and its picture folder, by name; empty when it holds nothing of it."""
+    check_match_id(match_id)
+    found = []
+    for table in ("matches", *PER_MATCH_TABLES):
+        dt = lake.open_table(table)
+        if dt is None:
+            continue
+        actions = pa.table(dt.get_add_actions(flatten=True))
+        if "partition.match_id" in actions.column_names:
+            holds = match_id in set(actions["partition.match_id"].to_pylist())
+        else:  # a table not partitioned by match (none is today): its rows
+            holds = bool(lake.read_match(table, match_id, ["match_id"]).num_rows)
+        if holds:
+            found.append(table)
+    for uri in (raw_feed_record_uri(lake, match_id), lake.join("_pictures", match_id)):
+        if lake.kind_of(uri) is not None:
+            found.append(uri[len(lake.uri) + 1 :])
+    return found
 
 
 def forget_rows(

@@ -220,6 +220,7 @@ def connect(
 
     present, partitions = {}, {}
     dataset, marker, _ = open_one("matches")  # the publish marker first, then the rest at once (S3: requests)
+    marker = nested_matches(marker)
     opened = {"matches": dataset}
     with ThreadPoolExecutor(max_workers=len(PER_MATCH_TABLES), thread_name_prefix="open") as pool:
         for name, (found, _, columns) in zip(PER_MATCH_TABLES, pool.map(open_one, PER_MATCH_TABLES)):
@@ -253,6 +254,47 @@ def connect(
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
+
+
+# matches' columns stored as JSON text, and what they hold: read as nested columns, like ``periods``
+MATCHES_JSON_COLUMNS = {
+    "files": pl.List(pl.Struct({"name": pl.String, "size_bytes": pl.Int64, "sha256": pl.String, "mtime_ns": pl.Int64}))
+}
+
+
+def nested_matches(marker):
+    """The ``matches`` rows (an Arrow table, or None) with ``files`` a list of {name, size_bytes, sha256, mtime_ns}
+    and ``code_versions`` a struct {asset: version} (the assets every row names, null where a row has none) in
+    place of their JSON text: every reader of ``footy-assets sql`` (and its ``--format json``) gets one form,
+    nested, as ``periods`` is. A column that does not decode is left as stored."""
+    if marker is None or marker.num_rows == 0:
+        return marker
+    import json
+
+    for name in ("files", "code_versions"):
+        if name not in marker.column_names or not _is_string(marker.schema.field(name).type):
+            continue
+        texts = pl.from_arrow(marker[name])
+        try:
+            if name == "code_versions":  # one row per match, read once: the union of the rows' assets
+                rows = [json.loads(text) for text in texts.drop_nulls()]
+                keys = sorted({k for row in rows if isinstance(row, dict) for k in row})
+                dtype = pl.Struct(dict.fromkeys(keys, pl.String)) if keys else None
+            else:
+                dtype = MATCHES_JSON_COLUMNS[name]
+            if dtype is None:
+                continue
+            nested = texts.str.json_decode(dtype).to_arrow()
+        except (ValueError, TypeError, pl.exceptions.PolarsError):  # a row written by hand: shown as stored
+            continue
+        marker = marker.set_column(marker.column_names.index(name), name, nested)
+    return marker
+
+
+def _is_string(dtype) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype)
 
 
 def _refuse_unreadable(query: str, unreadable: dict[str, Exception]) -> None:

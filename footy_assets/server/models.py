@@ -16,7 +16,8 @@ from footy_assets.core.metrics.intervals import DEFAULT_MIN_DURATION_MS, FILTER_
 PLAYER_ID = r"^\d+-\d+$"
 # the longest reach of an event window (before_ms, after_ms): ten minutes, as the core checks
 MAX_EVENT_WINDOW_MS = 10 * 60 * 1000
-Team = Literal["team_0", "team_1"]
+# a team as the vendor's API names it, or as every table holds it (0 home, 1 away)
+Team = Literal["team_0", "team_1", 0, 1]
 
 
 class _Closed(BaseModel):
@@ -24,12 +25,14 @@ class _Closed(BaseModel):
 
 
 class FrameStateFilter(_Closed):
-    """Runs of a player's frames where a frame_state column is within bounds."""
+    """Runs of a player's frames where a frame_state column is within bounds, for the players named (a list of ids,
+    or "all" for every player of the match) and every player of ``teams``; at least one of the two."""
 
     type: Literal["frame_state"]
-    players: list[Annotated[str, Field(pattern=PLAYER_ID)]] = Field(
-        min_length=1, description='player ids "team-jersey", e.g. ["0-10"]'
+    players: Annotated[list[Annotated[str, Field(pattern=PLAYER_ID)]], Field(min_length=1)] | Literal["all"] | None = (
+        Field(None, description='player ids "team-jersey", e.g. ["0-10"], or "all": every player of the match')
     )
+    teams: list[Team] | None = Field(None, min_length=1, description="every player of these teams")
     column: Literal[FILTER_COLUMNS] = Field(description="the frame_state column thresholded")  # type: ignore[valid-type]
     gte: float | None = Field(None, description="the least value (inclusive), in the column's unit")
     lte: float | None = Field(None, description="the greatest value (inclusive), in the column's unit")
@@ -47,9 +50,12 @@ class TeamPossessionFilter(_Closed):
 
 
 class BallLocationFilter(_Closed):
-    """Runs of frames where the ball is inside a box, metres on the 105 x 68 pitch from its bottom-left corner."""
+    """Runs of frames where the ball is inside a box, metres on the 105 x 68 pitch from its bottom-left corner with
+    the home team attacking towards x = 105, or, with ``attacking_team``, as that team attacks: x from its own goal
+    line (0) to the goal it attacks (105), y from the touchline on its right (0) to the one on its left (68)."""
 
     type: Literal["ball_location"]
+    attacking_team: Team | None = Field(None, description="the box as this team attacks (default: as home attacks)")
     x_min: float | None = Field(None, description="m")
     x_max: float | None = Field(None, description="m")
     y_min: float | None = Field(None, description="m")
@@ -96,7 +102,9 @@ class Interval(BaseModel):
     label: str = Field(description="the filter, e.g. 'speed_mps >=7.0'")
     type: str = Field(description="frame_state, team_possession, ball_location or event")
     player_id: str | None = Field(description="the player the interval belongs to; null for match-level intervals")
-    team: str | None = Field(None, description="team_0 or team_1; null for match-level intervals")
+    team: int | None = Field(
+        None, description="0 (home) or 1 (away), as every table holds it; null for match-level intervals"
+    )
     period: int | None = Field(None, description="the period the interval starts in")
     period_start: float | None = Field(None, description="s: that period's start on the match clock")
     start_in_period: float | None = Field(None, description="s from the period's start")

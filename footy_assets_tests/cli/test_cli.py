@@ -98,3 +98,48 @@ def test_materialize_rehash_sees_a_same_size_change_with_its_old_time(lake, two_
     # the edit breaks meta.json, so the run itself may fail: the plan is what counts
     rehashed = run_cli("materialize", "--workers", "1", "--rehash", lake=lake, home=home, timeout=300)
     assert "1 to materialise" in rehashed.stdout and "m1 (cdf, changed)" in rehashed.stdout, rehashed.stdout
+
+
+def test_intervals_help_describes_the_request(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["intervals", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for words in (
+        '"operator"',
+        '"filters"',
+        '"type": "frame_state"',
+        '"players": "all"',
+        '"teams": ["team_1"]',
+        "team_possession",
+        '"attacking_team": "team_1"',
+        '"type": "event"',
+        "team 0 (home) or 1 (away)",
+        "docs/analysing.md",
+    ):
+        assert words in out, f"{words} not in:\n{out}"
+    from footy_assets.core.metrics.intervals import FILTER_COLUMNS
+
+    assert all(column in out for column in FILTER_COLUMNS)  # the help's list of columns is the filter's
+
+
+@pytest.mark.slow
+def test_json_gives_the_matches_files_and_code_versions_as_nested_objects(skillcorner_lake, capsys):
+    """files, code_versions and periods in one form: nested JSON, never JSON text inside the JSON."""
+    import json
+
+    from footy_assets.chain.versions import CODE_VERSIONS
+
+    query = "SELECT periods, files, code_versions, code_versions.tracking AS tracking_version FROM matches"
+    assert cli.main(["sql", "--lake", skillcorner_lake.uri, query, "--format", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert isinstance(row["periods"], list) and row["periods"][0]["period"] == 1
+    assert row["code_versions"] == CODE_VERSIONS and row["tracking_version"] == CODE_VERSIONS["tracking"]
+    assert {"tracking.jsonl", "meta.json"} <= {f["name"] for f in row["files"]}
+    assert all(isinstance(f["size_bytes"], int) and len(f["sha256"]) == 64 for f in row["files"])
+    # the text formats show every nested column as JSON text alike
+    assert cli.main(["sql", "--lake", skillcorner_lake.uri, "SELECT files FROM matches", "--format", "csv"]) == 0
+    import csv
+
+    header, (text,) = csv.reader(capsys.readouterr().out.splitlines())
+    assert header == ["files"] and json.loads(text) == row["files"]

@@ -126,7 +126,7 @@ def test_response_tells_team_period_and_clock_within_the_period():
         ]
     }
     (out,) = run_filter(request, fs, None, FPS)
-    assert (out["team"], out["period"], out["period_start"]) == ("team_1", 2, 3000.0)
+    assert (out["team"], out["period"], out["period_start"]) == (1, 2, 3000.0)
     assert (out["start"], out["start_in_period"], out["end_in_period"], out["match_minute"]) == (
         3130.0,
         130.0,
@@ -435,3 +435,79 @@ def test_event_windows_stay_inside_their_period():
     kick_off = {"type": "event", "event_types": ["pass"], "before_ms": 2000, "after_ms": 20_000}
     out = run_filter({"operator": "OR", "filters": [kick_off]}, _two_runners(), None, FPS, events=SHOTS)
     assert [(r["start"], r["end"], r["period_start"]) for r in out] == [(0.0, 10.0, 0.0)]
+
+
+# -- a whole team, the whole match, the attacking direction -------------------------------------------------------
+def _three_players() -> pl.DataFrame:
+    return pl.concat([_fs("0-10", [8.0] * 30), _fs("0-7", [1.0] * 5 + [8.0] * 30), _fs("1-3", [9.0] * 40)])
+
+
+def _speed(**who) -> dict:
+    return {"filters": [{"type": "frame_state", "column": "speed_mps", "gte": 7.0, "min_duration_ms": 0, **who}]}
+
+
+def test_players_all_and_teams_stand_for_every_player_of_the_match_or_of_a_team():
+    fs = _three_players()
+    listed = run_filter(_speed(players=["0-10", "0-7", "1-3"]), fs, None, FPS)
+    assert {r["player_id"] for r in listed} == {"0-10", "0-7", "1-3"}
+    assert run_filter(_speed(players="all"), fs, None, FPS) == listed
+    home = run_filter(_speed(teams=["team_0"]), fs, None, FPS)
+    assert home == [r for r in listed if r["player_id"].startswith("0-")] and len(home) == 2
+    assert run_filter(_speed(teams=[0]), fs, None, FPS) == home  # the tables' team code names the same team
+    away = run_filter(_speed(teams=["team_1"]), fs, None, FPS)
+    assert [r["player_id"] for r in away] == ["1-3"]
+    # a team and players of the other one: every player named either way
+    assert {r["player_id"] for r in run_filter(_speed(teams=["team_1"], players=["0-7"]), fs, None, FPS)} == {
+        "0-7",
+        "1-3",
+    }
+
+
+@pytest.mark.parametrize(
+    "who, message",
+    [
+        ({}, 'filters[0]: a frame_state filter needs players (a list of ids like "0-10", or "all") or teams'),
+        ({"players": "everyone"}, 'filters[0]: players must be "all" or a non-empty list of player ids like "0-10"'),
+        ({"teams": ["home"]}, 'filters[0]: teams must be a list of "team_0" and/or "team_1"'),
+        ({"teams": [True]}, 'filters[0]: teams must be a list of "team_0" and/or "team_1"'),
+        ({"teams": []}, 'filters[0]: teams must be a list of "team_0" and/or "team_1"'),
+    ],
+)
+def test_a_frame_state_filter_without_players_or_with_unknown_teams_is_refused(who, message):
+    with pytest.raises(FilterError) as err:
+        run_filter(_speed(**who), _three_players(), None, FPS)
+    assert message in str(err.value), str(err.value)
+
+
+def test_the_answer_names_teams_as_the_tables_do():
+    """team is 0 (home) or 1 (away), the code every table holds, whichever way the request named the team."""
+    out = run_filter(_speed(players="all"), _three_players(), None, FPS)
+    assert {(r["player_id"], r["team"]) for r in out} == {("0-10", 0), ("0-7", 0), ("1-3", 1)}
+
+
+def _ball_at(x: list[float], y: list[float]) -> pl.DataFrame:
+    return _ball([0] * len(x)).with_columns(x_m=pl.Series(x, dtype=pl.Float32), y_m=pl.Series(y, dtype=pl.Float32))
+
+
+def _spans(request: dict, ball: pl.DataFrame) -> list[tuple[float, float, str]]:
+    return [(r["start"], r["end"], r["label"]) for r in run_filter(request, _fs("0-10", [1.0] * 40), ball, FPS)]
+
+
+def test_ball_location_in_the_attacking_direction_of_a_team():
+    """The canonical frame has the home team attacking +x in every period: the away team attacks -x, so its final
+    third (x 70-105 as it attacks) is x 0-35 of the pitch, and its right flank (y 0-20 as it attacks) is y 48-68."""
+    # centred metres: frames 0-9 deep in the home half near the top touchline, 10-19 deep in the away half
+    ball = _ball_at([-40.0] * 10 + [40.0] * 10 + [0.0] * 20, [30.0] * 10 + [-30.0] * 10 + [0.0] * 20)
+    away_final_third = {"type": "ball_location", "attacking_team": "team_1", "x_min": 70}
+    assert _spans({"filters": [away_final_third]}, ball) == [(0.0, 0.4, "ball_location attacking_team=team_1 x_min=70")]
+    assert _spans({"filters": [{"type": "ball_location", "x_max": 35}]}, ball)[0][:2] == (0.0, 0.4)
+    home = {"type": "ball_location", "attacking_team": "team_0", "x_min": 70}
+    assert _spans({"filters": [home]}, ball)[0][:2] == (0.4, 0.8)  # the home team's: the pitch's own x
+    assert _spans({"filters": [{**home, "attacking_team": 0}]}, ball)[0][:2] == (0.4, 0.8)
+    right_flank = {"type": "ball_location", "attacking_team": "team_1", "y_min": 0, "y_max": 20}
+    assert _spans({"filters": [right_flank]}, ball)[0][:2] == (0.0, 0.4)
+
+
+def test_an_unknown_attacking_team_is_refused():
+    with pytest.raises(FilterError, match='filters\\[0\\]: attacking_team must be "team_0" or "team_1"'):
+        _spans({"filters": [{"type": "ball_location", "attacking_team": "away", "x_min": 70}]}, _ball_at([0.0], [0.0]))

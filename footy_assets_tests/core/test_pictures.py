@@ -3,7 +3,7 @@
 import numpy as np
 import polars as pl
 
-from footy_assets.core.pictures import average_positions, match_picture, speed_profile, spread_apart
+from footy_assets.core.pictures import average_positions, fitted_svg, match_picture, speed_profile, spread_apart
 
 
 def _frame_state() -> pl.DataFrame:
@@ -62,3 +62,14 @@ def test_picture_has_a_column_per_half():
     width = int.from_bytes(png[16:20], "big")
     height = int.from_bytes(png[20:24], "big")
     assert (width, height) == (1280, 720)
+
+
+def test_the_picture_is_shown_at_a_width_a_metadata_window_holds():
+    import base64
+    from xml.etree import ElementTree
+
+    png = match_picture(_frame_state(), "test")
+    svg = ElementTree.fromstring(fitted_svg(png))
+    assert (svg.get("width"), svg.get("height"), svg.get("viewBox")) == ("800", "450", "0 0 1280 720")
+    (image,) = list(svg)
+    assert base64.b64decode(image.get("href").removeprefix("data:image/png;base64,")) == png

@@ -72,6 +72,49 @@ def test_sensor_skips_what_the_lake_already_holds(lake, instance, truth):
         assert result.dynamic_partitions_requests[0].partition_keys == ["m1"]
 
 
+@pytest.mark.slow
+def test_the_sensor_cursor_stays_small_whatever_the_season(lake, instance, truth, monkeypatch):
+    """The cursor holds only what the lake does not record yet: a published match whose files are those the lake
+    recorded is never in it, a delivery waiting for its run is one short entry, matches touched but unchanged are
+    one digest together; and it has a bound."""
+    from footy_assets.lake import landing
+    from footy_assets.orchestration.automation import sensor
+
+    for match_id in ("m1", "m2", "m3"):
+        land_synthetic(lake, "footy_stats", match_id, truth.head(2000))
+    materialize_lake(lake, instance, progress=lambda _: None)
+    land_synthetic(lake, "cdf", "m4", truth.head(2000))  # waiting for its run
+    hashed = []
+    original = landing._sha256
+    monkeypatch.setattr(landing, "_sha256", lambda lk, uri: hashed.append(uri) or original(lk, uri))
+    first = _tick(instance, lake)
+    assert [r.partition_key for r in first.run_requests] == ["m4"]
+    assert set(json.loads(first.cursor)) == {"m4"} and len(first.cursor) < 50, first.cursor
+    assert {Path(uri).parent.name for uri in hashed} == {"m4"}  # the published ones: nothing read
+
+    for match_id in ("m1", "m2"):  # touched, same content: read once, then one digest for both
+        folder = Path(lake.uri) / "landing" / "footy_stats" / match_id
+        for path in folder.iterdir():
+            os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    hashed.clear()
+    touched = _tick(instance, lake, first.cursor)
+    assert not touched.run_requests and {Path(uri).parent.name for uri in hashed} == {"m1", "m2"}
+    assert len(json.loads(touched.cursor)) == 2 and len(touched.cursor) < 100, touched.cursor  # m4 and the digest
+    hashed.clear()
+    again = _tick(instance, lake, touched.cursor)
+    assert not again.run_requests and hashed == [] and again.cursor == touched.cursor
+
+    land_synthetic(lake, "footy_stats", "m3", truth.head(2000).with_columns(pl.col("x") + 1))  # a re-delivery
+    changed = _tick(instance, lake, again.cursor)
+    assert [r.partition_key for r in changed.run_requests] == ["m3"]
+
+    monkeypatch.setattr(sensor, "MAX_WAITING", 1)  # the bound: more deliveries waiting than it keeps
+    land_synthetic(lake, "cdf", "m5", truth.head(2000))
+    bounded = _tick(instance, lake, changed.cursor)
+    assert [r.partition_key for r in bounded.run_requests] == ["m5"]
+    assert len([k for k in json.loads(bounded.cursor) if not k.startswith("*")]) == 1
+
+
 def test_the_sensor_definition_runs_with_its_resource(lake, instance, truth):
     land_synthetic(lake, "cdf", "m9", truth.head(2000))
     context = dg.build_sensor_context(instance=instance, resources={"lake": LakeResource(lake_uri=lake.uri)})

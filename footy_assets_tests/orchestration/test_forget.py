@@ -87,6 +87,32 @@ def test_forget_removes_the_partition_then_explicitly_the_rows(lake, two_publish
     assert not (Path(lake.uri) / "_pictures" / "m1").exists()
     assert (Path(lake.uri) / "_pictures" / "m2" / "frame_state.png").exists()
 
-    assert cli.main(["forget", "m1", "--from-lake", "--lake", lake.uri]) == 0  # again: nothing left, no change
-    assert "m1: 0 rows deleted from the lake" in capsys.readouterr().out
+    assert cli.main(["forget", "m1", "--from-lake", "--lake", lake.uri]) == 2  # again: nothing left, no change
+    assert "nothing to forget of 'm1'" in capsys.readouterr().err
     assert run_sql(lake, "SELECT match_id FROM matches")["match_id"].to_list() == ["m2"]
+
+
+def test_forgetting_a_match_nothing_knows_is_an_unknown_id(lake, tmp_path, monkeypatch, capsys):
+    """A mistyped or never landed id is exit 2 with one line, as every other unknown id; a match known to the
+    instance alone, or to the lake alone, is forgotten (exit 0)."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    for extra in ([], ["--from-lake"]):
+        assert cli.main(["forget", "nope_match", "--lake", lake.uri, *extra]) == 2
+        captured = capsys.readouterr()
+        assert captured.err.count("\n") == 1 and "nope_match" in captured.err and "nothing to forget" in captured.err
+        assert "partition" not in captured.out  # no "not in the Dagster instance" report of a success
+
+    with dg.DagsterInstance.get() as instance:  # a partition, nothing in the lake
+        instance.add_dynamic_partitions(MATCH_PARTITIONS_NAME, ["m_ui"])
+    assert cli.main(["forget", "m_ui", "--lake", lake.uri]) == 0
+    assert "m_ui: partition removed from the Dagster instance" in capsys.readouterr().out
+
+    record = Path(lake.uri) / "_raw_feed" / "m_lake.json"  # in the lake alone (its partition already gone)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text("{}")
+    assert cli.main(["forget", "m_lake", "--lake", lake.uri]) == 0
+    assert "m_lake: its rows stay in the lake" in capsys.readouterr().out
+    assert cli.main(["forget", "m_lake", "--from-lake", "--lake", lake.uri]) == 0
+    assert not record.exists()
+    assert cli.main(["forget", "m_lake", "--from-lake", "--lake", lake.uri]) == 2  # now nothing knows it
+    assert "nothing to forget" in capsys.readouterr().err

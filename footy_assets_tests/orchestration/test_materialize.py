@@ -167,7 +167,7 @@ def test_assets_materialize_directly_with_metadata(landed, instance):
     assert raw.metadata["fps"].value == 25
     assert len(raw.metadata["fingerprint"].value) == 64
     assert mats["tracking"].metadata["dagster/row_count"].value == _rows(landed, "tracking", "m_fs").height
-    assert "| match_id |" in mats["tracking"].metadata["preview"].value
+    assert mats["tracking"].metadata["preview"].value.startswith("| frame_id |")
     data_version = instance.get_latest_data_version_record(dg.AssetKey("raw_feed"), partition_key="m_fs")
     assert data_version is not None
 
@@ -194,8 +194,8 @@ def test_frame_state_picture_is_saved_and_embedded(landed, instance):
     assert path == Path(landed.uri) / "_pictures" / "m_svu" / "frame_state.png"
     png = path.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
-    embedded = meta["match_picture"].value.split("base64,")[1].rstrip(")")
-    assert base64.b64decode(embedded) == png
+    svg = base64.b64decode(meta["match_picture"].value.split("base64,")[1].rstrip(")")).decode()
+    assert base64.b64decode(svg.split("data:image/png;base64,")[1].split('"')[0]) == png  # the PNG, sized to show
     from PIL import Image  # matplotlib's own dependency
 
     with Image.open(path) as image:  # one column per half, large enough to read
@@ -237,3 +237,81 @@ def test_metrics_step_materialises_any_subset_with_the_same_rows(landed, instanc
         after = _versions(landed)
         assert {t for t in TABLES if after[t] != before[t]} == {only}  # one commit, to the selected table
         assert _rows(landed, only, "m_svu").equals(first[only])
+
+
+def _decimals(value: float) -> int:
+    from decimal import Decimal
+
+    return max(0, -Decimal(repr(value)).as_tuple().exponent)
+
+
+def _floats(key: str, value):
+    """(key, float) of a metadata value and of every float nested in it (JSON values: dicts, lists)."""
+    if isinstance(value, dg.MetadataValue) and not isinstance(value, dg.MarkdownMetadataValue):
+        value = value.value
+    if isinstance(value, float):
+        yield key, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _floats(k, v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _floats(key, v)
+
+
+def test_metadata_shows_what_the_data_supports(landed, instance):
+    """In the UI: numbers rounded to what they can tell (speeds and metres to the centimetre, the rest to 4
+    decimals), table previews of a few chosen columns saying how to see them all, and the match picture sized to
+    the metadata window (its width at most 800 px, the whole picture inside)."""
+    import base64
+    import re
+    from xml.etree import ElementTree
+
+    instance.add_dynamic_partitions("match_id", ["m_fs"])
+    result = dg.materialize(
+        all_assets,
+        partition_key="m_fs",
+        instance=instance,
+        resources={**RESOURCES, "lake": LakeResource(lake_uri=landed.uri)},
+    )
+    assert result.success
+    mats = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    checks = {e.check_name: e.metadata for e in result.get_asset_check_evaluations()}
+    too_fine = [
+        (where, key, value)
+        for where, metadata in [*mats.items(), *checks.items()]
+        for name, entry in metadata.items()
+        for key, value in _floats(name, entry)
+        if _decimals(value) > (2 if key.endswith(("_mps", "_mps2", "_m")) else 4)
+    ]
+    assert too_fine == []
+    state = _rows(landed, "frame_state", "m_fs")
+    top = state.filter(pl.col("valid"))["speed_mps"].max()
+    assert mats["frame_state"]["top_speed_mps"].value == round(top, 2)
+
+    previews = {
+        (a, k): v.value for a, m in mats.items() for k, v in m.items() if isinstance(v, dg.MarkdownMetadataValue)
+    }
+    tables = {key: text for key, text in previews.items() if text.startswith("|")}
+    assert {a for a, _ in tables} >= {"tracking", "frame_state", "ball_state", "match_quality", "player_match_summary"}
+    for (asset, key), text in tables.items():
+        if key == "events_preview":
+            continue  # a preview of its own (chain.events.events_preview)
+        header = text.splitlines()[0].strip("|").split("|")
+        columns = [c.strip() for c in header]
+        assert len(columns) <= 8 and not {"match_id", "fingerprint"} & set(columns), (asset, columns)
+        assert "footy-assets sql" in text.splitlines()[-1], (asset, text.splitlines()[-1])
+    frame_state_columns = [c.strip() for c in tables[("frame_state", "preview")].splitlines()[0].strip("|").split("|")]
+    assert {"player_id", "speed_mps", "valid"} <= set(frame_state_columns)
+
+    picture = previews[("frame_state", "match_picture")]
+    uri = re.fullmatch(r"!\[[^\]]*\]\((data:image/svg\+xml;base64,[A-Za-z0-9+/=]+)\)", picture).group(1)
+    svg = ElementTree.fromstring(base64.b64decode(uri.split(",", 1)[1]))
+    png = Path(mats["frame_state"]["match_picture_file"].value).read_bytes()
+    png_size = (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big"))
+    width, height = float(svg.get("width")), float(svg.get("height"))
+    assert width <= 800 and abs(width / height - png_size[0] / png_size[1]) < 0.01
+    assert svg.get("viewBox") == f"0 0 {png_size[0]} {png_size[1]}"
+    (image,) = [e for e in svg.iter() if e.tag.endswith("image")]
+    href = image.get("href") or image.get("{http://www.w3.org/1999/xlink}href")
+    assert base64.b64decode(href.removeprefix("data:image/png;base64,")) == png

@@ -165,7 +165,7 @@ def test_cli_intervals_and_sql(lake_with_match, capsys, tmp_path):
     by_start = {(r["player_id"], round(r["start"], 3)): r for r in printed}
     for row in iv.filter(pl.col("player_id").is_in(["0-9", "1-9"])).iter_rows(named=True):
         answer = by_start[(row["player_id"], round(row["start_s"], 3))]
-        assert answer["team"] == f"team_{row['team']}" and answer["period"] == row["period"]
+        assert answer["team"] == row["team"] and answer["period"] == row["period"]
         assert answer["start_in_period"] == pytest.approx(row["start_period_time_s"], abs=1e-3)
         assert answer["match_minute"] == row["match_minute"]
 

@@ -315,6 +315,43 @@ def test_the_vendor_filter_examples_find_intervals(client):
     assert all(i["label"] == "speed_mps >=6.0 AND team_possession team_0" for i in found["runs in possession"])
 
 
+TEAM_REQUESTS = {
+    "every sprint of the match": {
+        "filters": [
+            {"type": "frame_state", "players": "all", "column": "speed_mps", "gte": 7.0, "min_duration_ms": 1000}
+        ]
+    },
+    "the away team's sprints": {
+        "filters": [
+            {"type": "frame_state", "teams": ["team_1"], "column": "speed_mps", "gte": 7.0, "min_duration_ms": 1000}
+        ]
+    },
+    "the away team's runs with the ball in its final third": {
+        "filters": [
+            {"type": "frame_state", "teams": [1], "column": "speed_mps", "gte": 5.5, "min_duration_ms": 500},
+            {"type": "ball_location", "attacking_team": "team_1", "x_min": 70},
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(TEAM_REQUESTS))
+def test_a_team_or_the_whole_match_is_answered_as_the_cli_answers(lake, client, capsys, name):
+    request = TEAM_REQUESTS[name]
+    response = client.post("/analyses/syn/filters", json=request)
+    assert response.status_code == 200, response.text
+    code, out, _ = _cli_intervals(lake, request, capsys)
+    assert code == 0 and response.json() == json.loads(out)
+    found = response.json()
+    assert found and all(i["team"] == int(i["player_id"][0]) for i in found)  # the tables' team code
+    if name != "every sprint of the match":
+        assert {i["team"] for i in found} == {1}
+    else:  # every player: those of both teams
+        spec = {k: v for k, v in request["filters"][0].items() if k != "players"}
+        both = {"filters": [{**spec, "teams": ["team_0", "team_1"]}]}
+        assert {i["team"] for i in found} == {0, 1} and client.post("/analyses/syn/filters", json=both).json() == found
+
+
 @pytest.mark.parametrize("name", list(REFUSED))
 def test_a_refused_request_gets_the_clis_message(lake, client, capsys, name):
     request, word = REFUSED[name]

@@ -140,3 +140,50 @@ def test_serve_refuses_to_listen_beyond_this_machine_without_tokens(tmp_path):
     one_line_error(done, "FOOTY_SERVE_TOKENS", code=2)
     done = run_cli("serve", "--lake", str(tmp_path / "missing"))
     one_line_error(done, "no lake", code=2)
+
+
+# the forms beyond the vendor's request: a team or the whole match, teams as the tables name them, the ball's box as
+# a team attacks
+NEW_FORMS = [
+    {"filters": [{"type": "frame_state", "players": "all", "column": "speed_mps", "gte": 7.0}]},
+    {"filters": [{"type": "frame_state", "teams": ["team_1"], "column": "speed_mps", "gte": 7.0}]},
+    {"filters": [{"type": "frame_state", "teams": [0], "players": ["1-3"], "column": "speed_mps", "gte": 7.0}]},
+    {"filters": [{"type": "ball_location", "attacking_team": "team_1", "x_min": 70}]},
+    {"filters": [{"type": "ball_location", "attacking_team": 0, "y_min": 48}]},
+    {"filters": [{"type": "team_possession", "teams": [1]}]},
+    {"filters": [{"type": "event", "event_types": ["shot"], "teams": [0, "team_1"]}]},
+]
+
+
+@pytest.mark.parametrize("request_", NEW_FORMS)
+def test_the_openapi_models_accept_what_the_core_answers(request_):
+    from footy_assets.core.metrics.intervals import run_filter
+    from footy_assets.server import models
+
+    models.FilterRequest.model_validate(request_)  # the document describes it
+    if request_["filters"][0]["type"] == "event":
+        return  # no event data in this match: the core's answer to it is the refusal test_api compares
+    frames = pl.int_range(100, eager=True)
+    players = pl.DataFrame({"player_id": ["0-10", "1-3"], "team": pl.Series([0, 1], dtype=pl.Int8)})
+    frame_state = (
+        pl.DataFrame({"frame_id": frames})
+        .join(players, how="cross")
+        .with_columns(
+            timestamp_ms=pl.col("frame_id") * 40,
+            period=pl.lit(1, pl.Int8),
+            speed_mps=pl.lit(8.0, pl.Float32),
+            distance_m=pl.lit(0.3, pl.Float32),
+        )
+    )
+    ball = pl.DataFrame(
+        {"frame_id": frames, "timestamp_ms": frames * 40, "period": pl.Series([1] * 100, dtype=pl.Int8)}
+    ).with_columns(x_m=pl.lit(-40.0, pl.Float32), y_m=pl.lit(30.0, pl.Float32), possession_team=pl.lit(1, pl.Int8))
+    answer = run_filter(request_, frame_state, ball, 25)
+    assert answer and all(models.Interval.model_validate(found).team in (None, 0, 1) for found in answer)
+
+
+def test_the_documented_interval_has_the_tables_team():
+    from footy_assets.server import models
+
+    schema = models.Interval.model_json_schema()["properties"]["team"]
+    assert {"type": "integer"} in schema["anyOf"], schema

@@ -43,7 +43,7 @@ class Matches(Contract):
     )
     files: str = pa.Field(
         description="JSON: the landed files, tracking and event data (the events folder's as events/<name>), a list "
-        "of {name, size_bytes, sha256}"
+        "of {name, size_bytes, sha256, mtime_ns}; footy-assets sql reads it as that list (nested, as periods)"
     )
     landed_bytes: pl.Int64 = pa.Field(ge=0, description="bytes of the landed files")
     vendor_rows: pl.Int64 = pa.Field(ge=1, description="rows (objects x frames) or messages in the vendor's files")
@@ -66,7 +66,10 @@ class Matches(Contract):
         ge=0,
         description="vendor rows left out of tracking (footy_track: labels without a role, a second ball in a frame)",
     )
-    code_versions: str = pa.Field(description="JSON: {asset: code version} of the run that wrote the match")
+    code_versions: str = pa.Field(
+        description="JSON: {asset: code version} of the run that wrote the match; footy-assets sql reads it as a "
+        "struct (code_versions.tracking)"
+    )
     materialized_at_ms: pl.Int64 = pa.Field(
         description="ms since the Unix epoch: when this row was written (an "
         "integer, no timestamp type, so every reader reads it alike)"

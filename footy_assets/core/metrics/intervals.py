@@ -5,8 +5,13 @@
   match. ``start`` = first frame's timestamp_ms / 1000, ``end`` = (last frame's timestamp_ms + 1000/fps)
   / 1000, ``duration_ms`` = frames x 1000 / fps. Intervals shorter than ``min_duration_ms`` (default 500)
   are dropped.
+* A ``frame_state`` filter runs over the players it names: a list of ids, ``"all"`` (every player of the match)
+  and/or ``teams`` (every player of those teams).
 * ``team_possession`` and ``ball_location`` are frame predicates over ball_state; their intervals are
-  runs of consecutive ball frames and belong to no player.
+  runs of consecutive ball frames and belong to no player. ``ball_location``'s box is on the 0-105 x 0-68 pitch
+  as the home team attacks (towards x = 105), or, with ``attacking_team``, as that team attacks.
+* Teams are 0 (home) and 1 (away), the code every table holds; a request may also name them as the vendor's API
+  does, ``"team_0"`` and ``"team_1"``.
 * ``event`` windows: for each event of the given types (table ``events``) the span from ``before_ms`` before
   to ``after_ms`` after the frame where it happened (its synced frame, else its clock frame with the period's
   offset removed; events outside the tracking have none), plus that frame itself, within the event's period.
@@ -207,15 +212,20 @@ def catalog_intervals(frame_state: pl.DataFrame, fps: int, catalog: list[Definit
 # -- the filter request of the vendor API --------------------------------------------------------------
 # The keys each filter type takes in the vendor's filter API: any other key is a typo ("gtee") that would silently
 # match everything.
+# Beyond the vendor's keys: a frame_state filter's ``teams`` (and ``"players": "all"``), a ball_location filter's
+# ``attacking_team``.
 FILTER_KEYS = {
-    "frame_state": ("type", "players", "column", "gte", "lte", "min_duration_ms"),
+    "frame_state": ("type", "players", "teams", "column", "gte", "lte", "min_duration_ms"),
     "team_possession": ("type", "teams", "min_duration_ms"),
-    "ball_location": ("type", "x_min", "x_max", "y_min", "y_max", "min_duration_ms"),
+    "ball_location": ("type", "attacking_team", "x_min", "x_max", "y_min", "y_max", "min_duration_ms"),
     "event": ("type", "event_types", "sub_types", "teams", "players", "actor", "before_ms", "after_ms"),
 }
 # An event window reaches at most this far from its event: beyond, "near an event" means nothing.
 MAX_EVENT_WINDOW_MS = 10 * 60 * 1000
+# A team as the vendor's API names it, and as every table holds it (0 home, 1 away)
 TEAM_CODES = {"team_0": 0, "team_1": 1}
+TEAM_NAMES = {code: name for name, code in TEAM_CODES.items()}
+ALL_PLAYERS = "all"
 # No interval is longer than a match (two halves, extra time and the breaks are under 3 h): a longer minimum
 # (1e18) is a malformed request, not a question with an empty answer.
 MAX_MIN_DURATION_MS = 3 * 3600 * 1000
@@ -262,6 +272,50 @@ def _check_keys(spec: dict, kind: str, where: str) -> None:
             f"{where}: unknown key(s) {', '.join(repr(k) for k in unknown)} in a {kind} filter; "
             f"its keys: {', '.join(FILTER_KEYS[kind])}"
         )
+
+
+def _team_code(value) -> int | None:
+    """0 or 1 for a team named "team_0"/"team_1" or 0/1; None for anything else (a bool is not a team)."""
+    if isinstance(value, str):
+        return TEAM_CODES.get(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value in TEAM_NAMES:
+        return value
+    return None
+
+
+def _teams(spec: dict, where: str, required: bool = True) -> list[int] | None:
+    """The team codes of a filter's ``teams`` (None where it is absent and not ``required``)."""
+    teams = spec.get("teams")
+    if teams is None and not required:
+        return None
+    codes = [_team_code(t) for t in teams] if isinstance(teams, list) else []
+    if not codes or None in codes:
+        raise FilterError(f'{where}: teams must be a list of "team_0" and/or "team_1" (or the tables\' 0 and 1)')
+    return codes
+
+
+def _players(spec: dict, where: str, match: FilterMatch) -> list[str]:
+    """The players a frame_state filter runs over: its ``players`` (a list of ids, or "all") and every player of its
+    ``teams``, each once."""
+    players, teams = spec.get("players"), _teams(spec, where, required=False)
+    if players is None and teams is None:
+        raise FilterError(f'{where}: a frame_state filter needs players (a list of ids like "0-10", or "all") or teams')
+    chosen: list[str] = []
+    if players == ALL_PLAYERS:
+        chosen = sorted(match.players)
+    elif players is not None:
+        if not isinstance(players, list) or not players or not all(isinstance(p, str) for p in players):
+            raise FilterError(f'{where}: players must be "all" or a non-empty list of player ids like "0-10"')
+        unknown = [p for p in players if p not in match.players]
+        if unknown:
+            raise FilterError(
+                f"{where}: unknown player(s) {', '.join(_shown(p) for p in unknown)} in this match; "
+                f"known: {', '.join(sorted(match.players))}"
+            )
+        chosen = list(players)
+    if teams is not None:
+        chosen += match.teams.filter(pl.col("team").is_in(teams))["player_id"].sort().to_list()
+    return list(dict.fromkeys(chosen))
 
 
 def _ball_runs(ball_state: pl.DataFrame, mask: pl.Expr, fps: int, min_duration_ms: float) -> pl.DataFrame:
@@ -331,11 +385,13 @@ class FilterMatch:
     def rows_of(self, players: list[str], column: str) -> pl.DataFrame:
         """frame_state's rows of ``players`` with the columns a run over ``column`` reads, gathered by row number:
         a player's rows are looked for once, then every request takes them without a pass over the match."""
+        wanted = ["player_id", "team", "period", "frame_id", "timestamp_ms", "valid", "distance_m", column]
+        present = [c for c in dict.fromkeys(wanted) if c in self.frame_state.columns]
+        if self.players <= set(players) and not self.frame_state["player_id"].null_count():
+            return self.frame_state.select(present)  # every player ("all", both teams): no gather
         for player in set(players) - set(self.player_rows):  # two threads may both look: the same rows
             self.player_rows[player] = self.frame_state.select((pl.col("player_id") == player).arg_true())["player_id"]
         rows = pl.concat([self.player_rows[p] for p in sorted(set(players))])
-        wanted = ["player_id", "team", "period", "frame_id", "timestamp_ms", "valid", "distance_m", column]
-        present = [c for c in dict.fromkeys(wanted) if c in self.frame_state.columns]
         return self.frame_state.select(present)[rows]
 
 
@@ -389,47 +445,51 @@ def _one_filter(spec: dict, index: int, match: FilterMatch) -> tuple[pl.DataFram
             f"(at most {MAX_MIN_DURATION_MS:,} ms, 3 h)"
         )
     if kind == "frame_state":
-        players, column = spec.get("players"), spec.get("column")
-        gte, lte = spec.get("gte"), spec.get("lte")
-        if not isinstance(players, list) or not players or not all(isinstance(p, str) for p in players):
-            raise FilterError(f'{where}: players must be a non-empty list of player ids like "0-10"')
+        column, gte, lte = spec.get("column"), spec.get("gte"), spec.get("lte")
         _check_predicate(column, gte, lte, where)
-        unknown = [p for p in players if p not in match.players]
-        if unknown:
-            raise FilterError(
-                f"{where}: unknown player(s) {', '.join(_shown(p) for p in unknown)} in this match; "
-                f"known: {', '.join(sorted(match.players))}"
-            )
+        players = _players(spec, where, match)
         found = runs(match.rows_of(players, column), column, gte, lte, fps, min_duration)
         return found.select("player_id", "start_ms", "end_ms"), predicate_label(column, gte, lte), kind
     # the request is checked whole before the data: a malformed filter is named even where ball_state is missing
     if kind == "team_possession":
-        teams = spec.get("teams")
-        if not isinstance(teams, list) or not teams or not all(isinstance(t, str) and t in TEAM_CODES for t in teams):
-            raise FilterError(f'{where}: teams must be a list of "team_0" and/or "team_1"')
-        mask = pl.col("possession_team").is_in([TEAM_CODES[t] for t in teams])
-        label = f"team_possession {' '.join(teams)}"
+        teams = _teams(spec, where)
+        mask = pl.col("possession_team").is_in(teams)
+        label = f"team_possession {' '.join(TEAM_NAMES[t] for t in teams)}"
     else:
-        bounds = {k: spec.get(k) for k in ("x_min", "x_max", "y_min", "y_max")}
-        if all(v is None for v in bounds.values()):
-            raise FilterError(f"{where}: ball_location needs at least one of x_min, x_max, y_min, y_max")
-        for key, value in bounds.items():
-            if value is not None and not _is_number(value):
-                raise FilterError(f"{where}: {key} must be a finite number")
-        _check_bounds("x_min", bounds["x_min"], "x_max", bounds["x_max"], where)
-        _check_bounds("y_min", bounds["y_min"], "y_max", bounds["y_max"], where)
-        # metres on the 0-105 x 0-68 pitch, origin bottom-left, home attacking towards x = 105
-        x = pl.col("x_m") + pitch[0] / 2
-        y = pl.col("y_m") + pitch[1] / 2
-        mask = pl.lit(True)
-        for key, value in bounds.items():
-            if value is not None:
-                axis = x if key.startswith("x") else y
-                mask = mask & ((axis >= value) if key.endswith("min") else (axis <= value))
-        label = "ball_location " + " ".join(f"{k}={_number_text(v)}" for k, v in bounds.items() if v is not None)
+        mask, label = _ball_box(spec, where, pitch)
     if ball_state is None or ball_state.height == 0:
         raise FilterError(f"{where}: {kind} needs ball_state, which has no rows for this match")
     return _ball_runs(ball_state, mask, fps, min_duration), label, kind
+
+
+def _ball_box(spec: dict, where: str, pitch: tuple[float, float]) -> tuple[pl.Expr, str]:
+    """The mask and label of a ``ball_location`` filter: its box in metres on the 0-length x 0-width pitch, origin
+    bottom-left, as the home team attacks (towards x = length) or, with ``attacking_team``, as that team attacks."""
+    bounds = {k: spec.get(k) for k in ("x_min", "x_max", "y_min", "y_max")}
+    attacking = spec.get("attacking_team")
+    team = None if attacking is None else _team_code(attacking)
+    if attacking is not None and team is None:
+        raise FilterError(f'{where}: attacking_team must be "team_0" or "team_1" (or the tables\' 0 or 1)')
+    if all(v is None for v in bounds.values()):
+        raise FilterError(f"{where}: ball_location needs at least one of x_min, x_max, y_min, y_max")
+    for key, value in bounds.items():
+        if value is not None and not _is_number(value):
+            raise FilterError(f"{where}: {key} must be a finite number")
+    _check_bounds("x_min", bounds["x_min"], "x_max", bounds["x_max"], where)
+    _check_bounds("y_min", bounds["y_min"], "y_max", bounds["y_max"], where)
+    # The canonical frame has the home team attacking +x in every period (the readers rotate the periods where it
+    # did not: matches.flipped_periods): the away team attacks -x all match, and its view of the pitch is the home
+    # team's turned by 180 degrees.
+    sign = -1.0 if team == 1 else 1.0
+    x = sign * pl.col("x_m") + pitch[0] / 2
+    y = sign * pl.col("y_m") + pitch[1] / 2
+    mask = pl.lit(True)
+    for key, value in bounds.items():
+        if value is not None:
+            axis = x if key.startswith("x") else y
+            mask = mask & ((axis >= value) if key.endswith("min") else (axis <= value))
+    given = " ".join(f"{k}={_number_text(v)}" for k, v in bounds.items() if v is not None)
+    return mask, "ball_location " + ("" if team is None else f"attacking_team={TEAM_NAMES[team]} ") + given
 
 
 def _string_list(spec: dict, key: str, where: str, required: bool = False) -> list[str] | None:
@@ -446,10 +506,8 @@ def _event_windows(spec: dict, where: str, match: FilterMatch):
     data, so a malformed request is named even for a match without events."""
     types = _string_list(spec, "event_types", where, required=True)
     sub_types = _string_list(spec, "sub_types", where)
-    teams = _string_list(spec, "teams", where)
+    teams = _teams(spec, where, required=False)
     players = _string_list(spec, "players", where)
-    if teams is not None and any(t not in TEAM_CODES for t in teams):
-        raise FilterError(f'{where}: teams must be a list of "team_0" and/or "team_1"')
     actor = spec.get("actor", False)
     if not isinstance(actor, bool):
         raise FilterError(f"{where}: actor must be true or false")
@@ -473,7 +531,7 @@ def _event_windows(spec: dict, where: str, match: FilterMatch):
     if sub_types is not None:
         chosen = chosen.filter(pl.col("sub_type").is_in(sub_types))
     if teams is not None:
-        chosen = chosen.filter(pl.col("team").is_in([TEAM_CODES[t] for t in teams]))
+        chosen = chosen.filter(pl.col("team").is_in(teams))
     if players is not None:
         chosen = chosen.filter(pl.col("player_id").is_in(players))
     if actor:
@@ -568,7 +626,8 @@ def run_filter(
     events: pl.DataFrame | None = None,
 ) -> list[dict]:
     """Answer a frame-state filter request: a list of {start, end, label, type, player_id} (seconds, the vendor API's
-    fields) with, beyond them, the player's ``team`` ("team_0"/"team_1", null for match-level intervals), the
+    fields) with, beyond them, the player's ``team`` (0 home, 1 away, as in every table; null for match-level
+    intervals), the
     ``period``, its start on the match clock (``period_start``, s), the interval within the period
     (``start_in_period``, ``end_in_period``, s) and the ``match_minute`` of its start. ``events``: the match's
     ``events`` rows (type, sub_type, team, player_id, frame_id, clock_frame_id), None where it has none; only
@@ -611,7 +670,7 @@ def answer_filter(request: dict, match: FilterMatch) -> list[dict]:
             "type": r["type"],
             "player_id": r["player_id"],
             # beyond the vendor API's fields: where the interval is in the match, as an analyst counts time
-            "team": None if r["team"] is None else f"team_{r['team']}",
+            "team": r["team"],  # 0 or 1, as every table holds it
             "period": r["period"],
             "period_start": round(r["period_start_ms"] / 1000, 3),
             "start_in_period": round((r["start_ms"] - r["period_start_ms"]) / 1000, 3),

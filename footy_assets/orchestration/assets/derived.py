@@ -15,11 +15,12 @@ from footy_assets.chain.metrics import INTERVALS_SCHEMA, Computed, MetricsStep
 from footy_assets.core.contracts.derived import BallState, FrameState, Intervals, MatchQuality
 from footy_assets.core.metrics.ball_state import BALL_STATE_SCHEMA
 from footy_assets.core.metrics.frame_state import FRAME_STATE_SCHEMA
+from footy_assets.core.pictures import fitted_svg
 from footy_assets.core.quality.match_quality import MATCH_QUALITY_SCHEMA
 from footy_assets.lake.store import Lake
 from footy_assets.orchestration.assets.claim import hold_match
 from footy_assets.orchestration.assets.results import check_result, check_specs, inputs_ready
-from footy_assets.orchestration.metadata import markdown_preview, run_stats
+from footy_assets.orchestration.metadata import markdown_preview, run_stats, tidy
 from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match_spec
 from footy_assets.orchestration.resources import LakeResource
 
@@ -116,10 +117,10 @@ def _metadata(table: Computed, version: int, preview: bool = True) -> dict:
     """What every table of the step reports: its rows, its facts, the commit, the time and memory it took."""
     return {
         "dagster/row_count": table.frame.height,
-        **table.facts,
+        **tidy(table.facts),
         "delta_version": version,
         **run_stats(table.started),
-        **({"preview": markdown_preview(table.frame)} if preview else {}),
+        **({"preview": markdown_preview(table.frame, table.table)} if preview else {}),
     }
 
 
@@ -137,11 +138,14 @@ def _frame_state_published(lake: Lake, table: Computed):
     version = _write(lake, table)
     picture = picture_uri(lake, table.match_id, "frame_state")
     lake.write_bytes_atomic(picture, table.picture)
-    png = base64.b64encode(table.picture).decode()
+    # an SVG sized to Dagster's metadata window around the PNG: the PNG's own 1,280 px were cut at the window's edge
+    svg = base64.b64encode(fitted_svg(table.picture)).decode()
     metadata = {
         # first in the list: Dagster shows markdown inline only under 1,000 characters, so a picture is one
         # click away ([Show Markdown]); the PNG's path is next to it
-        "match_picture": dg.MetadataValue.md(f"![average positions and speed per half](data:image/png;base64,{png})"),
+        "match_picture": dg.MetadataValue.md(
+            f"![average positions and speed per half](data:image/svg+xml;base64,{svg})"
+        ),
         "match_picture_file": dg.MetadataValue.path(picture),
         **_metadata(table, version),
     }

@@ -13,7 +13,7 @@ from footy_assets.formats.common import FeedError
 from footy_assets.lake.store import Lake
 from footy_assets.orchestration.assets.claim import hold_match
 from footy_assets.orchestration.assets.results import check_result, check_specs, inputs_ready
-from footy_assets.orchestration.metadata import markdown_preview, run_stats
+from footy_assets.orchestration.metadata import markdown_preview, run_stats, tidy
 from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_partitions, per_match_spec
 from footy_assets.orchestration.resources import LakeResource
 
@@ -71,7 +71,7 @@ def match_events(context: dg.AssetExecutionContext, lake: LakeResource):
                 )
             if "lineups" in wanted:
                 table = step.lineups()
-                yield _published(lake.lake, table, preview={"preview": markdown_preview(table.frame)})
+                yield _published(lake.lake, table, preview={"preview": markdown_preview(table.frame, "lineups")})
             # recorded once both tables hold it: a run of one of them alone must not move the summaries and
             # matches on to a delivery the other table lacks
             if all(step.fingerprint in lake.lake.deliveries(t, match_id) for t in {"events", "lineups"} - wanted):
@@ -92,7 +92,7 @@ def _published(lake: Lake, table: Computed, check_results=(), preview: dict | No
             "dagster/row_count": table.frame.height,
             **{
                 k: (dg.MetadataValue.json(v) if isinstance(v, dict) else v)
-                for k, v in table.facts.items()
+                for k, v in tidy(table.facts).items()
                 if v is not None
             },
             "delta_version": version,

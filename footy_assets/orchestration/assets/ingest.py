@@ -117,7 +117,7 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
             "validate_seconds": round(audit.validate_seconds, 3),
             "write_seconds": round(written - validated, 3),
             **run_stats(started),
-            "preview": markdown_preview(frame),
+            "preview": markdown_preview(frame, "tracking"),
         },
     )
     yield from results

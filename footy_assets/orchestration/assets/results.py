@@ -10,6 +10,7 @@ import dagster as dg
 
 from footy_assets.chain.checks import Check, Outcome
 from footy_assets.chain.inputs import NotReady
+from footy_assets.orchestration.metadata import tidy
 from footy_assets.orchestration.partitions import match_partitions
 
 
@@ -35,7 +36,7 @@ def check_result(found: Outcome) -> dg.AssetCheckResult:
         check_name=found.name,
         passed=found.passed,
         severity=severity,
-        metadata=found.metadata,
+        metadata=tidy(found.metadata),
     )
 
 

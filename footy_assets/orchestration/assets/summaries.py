@@ -143,7 +143,7 @@ def run_model(
             "dagster/row_count": frame.height,
             "delta_version": version,
             **run_stats(started),
-            "preview": markdown_preview(frame),
+            "preview": markdown_preview(frame, model.name),
         },
     )
 

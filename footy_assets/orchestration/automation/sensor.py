@@ -1,16 +1,22 @@
 """The landing sensor: a new or changed delivery in <lake>/landing/ starts a run of that match.
 
-Each tick lists the landing zone (cheap) and hashes only folders whose names, sizes or modification
-times changed since the cursor. A match is requested when its fingerprint is new to the cursor and the
-lake does not already hold it with the same fingerprints and code versions (the notion of "needs work"
-shared with ``footy-assets materialize`` and the backfill schedule): a run of the whole chain, or when only its
-event data changed, a run of the assets that depend on it alone. The run key is ``match_id:fingerprint`` (the
-fingerprint of every landed file, event data included), so a re-scan never runs the same delivery twice. Invalid
-folder names and matches landed under two formats are logged with the reason, never raised. A partition whose
-landing folder is gone (a withdrawn delivery) is removed from the instance; its rows stay in the lake
-(``footy-assets forget``).
+Each tick lists the landing zone (names, sizes and modification times: cheap) and compares every match folder with
+what the lake records of the delivery it publishes (``matches.files``: each file's size, time and sha256). A folder
+the lake records as it is now is done: nothing is read and the cursor says nothing of it. The others are hashed
+(only their files the lake does not record as they are) and decided as ``footy-assets materialize`` and the
+backfill schedule decide (``chain.planning.stored_status``): a run of the whole chain, or when only its event data
+changed, a run of the assets that depend on it alone. The run key is ``match_id:fingerprint`` (the fingerprint of
+every landed file, event data included), so a re-scan never runs the same delivery twice.
+
+The cursor is bounded, whatever the season: one short entry per delivery waiting for its run (a digest of its
+folder's listing and of its fingerprint, so an unchanged or touched-but-same waiting folder is neither hashed again
+nor requested twice; at most ``MAX_WAITING``), and one digest for the matches whose files were touched but hold the
+delivery the lake publishes (checked once, then again only when that set changes). Invalid folder names and matches
+landed under two formats are logged with the reason, never raised. A partition whose landing folder is gone (a
+withdrawn delivery) is removed from the instance; its rows stay in the lake (``footy-assets forget``).
 """
 
+import hashlib
 import json
 import os
 from dataclasses import replace
@@ -19,6 +25,7 @@ import dagster as dg
 
 from footy_assets.chain.planning import MatchPlan, recorded_files, stored_status
 from footy_assets.lake.landing import (
+    LandedFile,
     LandedMatch,
     LandingError,
     events_folders,
@@ -34,13 +41,36 @@ from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
 from footy_assets.orchestration.resources import LakeResource
 from footy_assets.orchestration.tags import FINGERPRINT_TAG, MATCH_TAG, STATUS_TAG, TRIGGER_TAG
 
+# Deliveries waiting for their run that the cursor remembers (a dozen bytes each); one beyond is hashed again on
+# each tick until its run publishes it (correct, only slower).
+MAX_WAITING = 1000
+DIGEST_CHARS = 12  # hex of a sha256 kept per digest: 48 bits, to tell one folder state from the next
+SETTLED = "*settled"  # the cursor's key of the touched-but-published digest ("*" is in no match_id)
+
+
+def _short(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_CHARS]
+
 
 def _load_cursor(text: str | None) -> dict:
+    """The cursor's entries; an unreadable or older cursor (its entries were objects) reads as empty: the lake's
+    records decide, and at most the folders the lake does not record are hashed once."""
     try:
         cursor = json.loads(text) if text else {}
     except json.JSONDecodeError:
         cursor = {}
-    return cursor if isinstance(cursor, dict) else {}
+    return {k: v for k, v in cursor.items() if isinstance(v, str)} if isinstance(cursor, dict) else {}
+
+
+def as_recorded(row: dict | None, fmt: str, files: tuple[LandedFile, ...]) -> bool:
+    """Whether a folder's listing is the delivery the lake publishes (its ``matches`` row): the same format and file
+    names, each with the size and modification time recorded, so its fingerprints are the recorded ones."""
+    if row is None or row["format"] != fmt:
+        return False
+    recorded = recorded_files(row)
+    return len(recorded) == len(files) and all(
+        f.mtime_ns and recorded.get(f.name, (None, None))[:2] == (f.size_bytes, f.mtime_ns) for f in files
+    )
 
 
 def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorResult:
@@ -53,8 +83,8 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
         context.log.warning(f"landing/{key}: not materialised: {reason}")
     known = set(context.instance.get_dynamic_partitions(MATCH_PARTITIONS_NAME))
     stored = {row["match_id"]: row for row in read_matches(lake).iter_rows(named=True)}
-    new_partitions, requests, next_cursor = [], [], {}
-    hashed = 0
+    new_partitions, requests, waiting = [], [], {}
+    published, unpublished = [], []  # folders to decide: (match_id, fmt, uri, state), in the lake or not
     for match_id, (fmt, uri) in usable.items():
         try:
             files = landed_files(lake, uri, with_hashes=False)
@@ -68,13 +98,28 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
         if not files:
             context.log.warning(f"landing/{fmt}/{match_id} holds no files")
             continue
-        signature = stat_signature(files)
-        previous = cursor.get(match_id, {})
-        if previous.get("sig") == signature and previous.get("fmt") == fmt:
-            next_cursor[match_id] = previous  # unchanged folder: nothing read
+        state = None if as_recorded(stored.get(match_id), fmt, files) else _short(f"{fmt}\0{stat_signature(files)}")
+        previous = cursor.get(match_id, "")
+        if state is None or previous[:DIGEST_CHARS] == state:
+            # the published delivery, or one waiting for its run and unchanged since: nothing to read
+            if state is not None:
+                waiting[match_id] = previous
+            if match_id not in known:
+                new_partitions.append(match_id)
             continue
+        (published if match_id in stored else unpublished).append((match_id, fmt, uri, state))
+    # folders of published matches touched since their delivery was recorded: checked when that set changes (one
+    # of them changed, or another was touched), not on every tick
+    settled_now = [(m, state) for m, _, _, state in published]
+    to_hash = list(unpublished)
+    if published and _settled_digest(settled_now) == cursor.get(SETTLED):
+        new_partitions += [m for m, _ in settled_now if m not in known]
+    else:
+        to_hash, settled_now = to_hash + published, []
+    hashed = 0
+    for match_id, fmt, uri, state in sorted(to_hash):
         try:
-            # files whose size and modification time the lake recorded are not read again (a fresh cursor)
+            # files whose size and modification time the lake recorded are not read again
             recorded = recorded_files(stored[match_id]) if match_id in stored else None
             landed = with_events(
                 lake,
@@ -86,32 +131,54 @@ def scan_for_runs(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorR
             context.log.warning(f"landing/{fmt}/{match_id}: not materialised: {exc}")
             continue
         hashed += 1
-        delivery = landed.events_fingerprint  # every landed file: the tracking's and the event data's
-        next_cursor[match_id] = {"sig": signature, "fp": delivery, "fmt": fmt}
         if match_id not in known:
             new_partitions.append(match_id)
-        if previous.get("fp") == delivery:
-            continue  # touched but not changed
-        status, reason = stored_status(stored.get(match_id), landed.fingerprint, landed.events_fingerprint)
+        delivery = landed.events_fingerprint  # every landed file: the tracking's and the event data's
+        row = stored.get(match_id)
+        if row is not None and (row["fingerprint"], row.get("events_fingerprint") or row["fingerprint"]) == (
+            landed.fingerprint,
+            delivery,
+        ):
+            settled_now.append((match_id, state))  # touched, the delivery the lake publishes
+        else:
+            previous, waiting[match_id] = cursor.get(match_id, ""), state + delivery[:DIGEST_CHARS]
+            if previous[DIGEST_CHARS:] == delivery[:DIGEST_CHARS]:
+                continue  # touched but not changed: its run is requested already
+        status, reason = stored_status(row, landed.fingerprint, landed.events_fingerprint)
         if status == "unchanged":
             context.log.info(f"{match_id}: already in the lake with this fingerprint: no run")
             continue
         context.log.info(f"{match_id} ({fmt}): {status} ({reason}): requesting a run")
         requests.append(match_run_request(match_id, status, delivery, "sensor", run_key=f"{match_id}:{delivery}"))
+    next_cursor = next_cursor_of(context, waiting, settled_now)
     partitions_request = [match_partitions_request(new_partitions)] if new_partitions else []
     withdrawn = withdrawn_matches(context, known, usable, refused)
     if withdrawn:
         partitions_request.append(dg.DeleteDynamicPartitionsRequest(MATCH_PARTITIONS_NAME, withdrawn))
     if not requests and not new_partitions and not withdrawn:
         return dg.SensorResult(
-            skip_reason=f"no new or changed delivery ({len(usable)} matches, {hashed} hashed)",
-            cursor=json.dumps(next_cursor, sort_keys=True),
+            skip_reason=f"no new or changed delivery ({len(usable)} matches, {hashed} hashed)", cursor=next_cursor
         )
-    return dg.SensorResult(
-        run_requests=requests,
-        dynamic_partitions_requests=partitions_request,
-        cursor=json.dumps(next_cursor, sort_keys=True),
-    )
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partitions_request, cursor=next_cursor)
+
+
+def next_cursor_of(context: dg.SensorEvaluationContext, waiting: dict[str, str], settled: list) -> str:
+    """The cursor: the deliveries waiting for their run (at most ``MAX_WAITING``, by match_id) and the digest of
+    the touched-but-published folders (``settled``: (match_id, state) pairs)."""
+    if len(waiting) > MAX_WAITING:
+        context.log.warning(
+            f"{len(waiting)} deliveries wait for their run; the cursor keeps {MAX_WAITING}: the others are hashed "
+            "again on each tick until their runs publish them"
+        )
+    kept = dict(sorted(waiting.items())[:MAX_WAITING])
+    if settled:
+        kept[SETTLED] = _settled_digest(settled)
+    return json.dumps(kept, sort_keys=True)
+
+
+def _settled_digest(settled: list[tuple[str, str]]) -> str:
+    """One digest of the (match_id, folder state) pairs of the touched folders holding the published delivery."""
+    return _short("\n".join(f"{match_id}\0{state}" for match_id, state in sorted(settled)))
 
 
 def match_run_request(match_id: str, status: str, delivery: str, trigger: str, run_key: str) -> dg.RunRequest:
