@@ -6,10 +6,7 @@ from footy_assets.orchestration.automation.jobs import match_job
 from footy_assets.orchestration.automation.schedule import stale_backfill_schedule
 from footy_assets.orchestration.automation.sensor import automation_sensor, dead_cli_runs_sensor, landing_sensor
 from footy_assets.orchestration.automation.upkeep import lake_upkeep_job, upkeep_schedule
-from footy_assets.orchestration.instance import tune_sqlite_storage
 from footy_assets.orchestration.registry import RESOURCES, all_assets
-
-tune_sqlite_storage()  # the webserver, the daemon and run workers load these definitions: their SQLite commits too
 
 defs = dg.Definitions(
     assets=all_assets,

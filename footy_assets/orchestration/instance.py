@@ -99,34 +99,10 @@ def ensure_dagster_home() -> Path:
     return home
 
 
-def _synchronous_normal(dbapi_connection, _record) -> None:
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.close()
-
-
-def tune_sqlite_storage() -> None:
-    """Commit a SQLite instance's run and event records without waiting for the disk each time: every SQLite
-    connection SQLAlchemy opens in this process gets ``PRAGMA synchronous = NORMAL``.
-
-    Dagster opens its SQLite databases in WAL mode and writes every event of a run (a dozen per asset) in a
-    transaction of its own on a new connection; at SQLite's default ``FULL`` each commit waits for the disk.
-    In WAL mode ``NORMAL`` is what SQLite recommends: the database cannot be corrupted by a crash or a power
-    loss, which may only undo the last commits before it (the run's last events; the lake is unaffected, its
-    commits are Delta's). A PostgreSQL instance is untouched. Idempotent."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    if not event.contains(Engine, "connect", _synchronous_normal):
-        event.listen(Engine, "connect", _synchronous_normal)
-
-
 def open_instance():
     """The instance at ``$DAGSTER_HOME``; its storage is created (or migrated) by one process at a time."""
     import dagster as dg
 
-    tune_sqlite_storage()
     home = ensure_dagster_home()
     with exclusive(home / ".footy_assets.lock"):
         instance = dg.DagsterInstance.get()

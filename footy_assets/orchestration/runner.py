@@ -182,9 +182,6 @@ _WORKER_INSTANCES: dict[str, dg.DagsterInstance] = {}
 def _worker_match(lake_uri: str, instance_home: str, plan: MatchPlan) -> MatchOutcome:
     """One match in a worker process: the same instance (by its home), its own Dagster run. A worker process
     serves several matches: it opens the instance once (it is closed when the process ends)."""
-    from footy_assets.orchestration.instance import tune_sqlite_storage
-
-    tune_sqlite_storage()
     instance = _WORKER_INSTANCES.get(instance_home)
     if instance is None:
         instance = _WORKER_INSTANCES[instance_home] = dg.DagsterInstance.from_config(instance_home)
