@@ -57,7 +57,7 @@ def distance_to_ball(frame_id: np.ndarray, x: np.ndarray, y: np.ndarray, ball: p
         idx = ball["frame_id"].to_numpy() - lo
         dense[idx, 0], dense[idx, 1] = ball["x_m"].to_numpy(), ball["y_m"].to_numpy()
         bx, by = dense[frame_id - lo, 0], dense[frame_id - lo, 1]
-    return np.hypot(x.astype(np.float64) - bx, y.astype(np.float64) - by)
+    return np.hypot(x.astype(np.float64, copy=False) - bx, y.astype(np.float64, copy=False) - by)
 
 
 def build_frame_state(

@@ -48,7 +48,9 @@ def segment_ids(player: np.ndarray, period: np.ndarray, frame_id: np.ndarray) ->
         return np.zeros(0, dtype=np.int64)
     new = np.ones(player.size, dtype=bool)
     new[1:] = (player[1:] != player[:-1]) | (period[1:] != period[:-1]) | (np.diff(frame_id) != 1)
-    return np.cumsum(new) - 1
+    segment = np.cumsum(new, dtype=np.int64)
+    segment -= 1
+    return segment
 
 
 def savgol_coefficients(window: int, polyorder: int, deriv: int, delta: float, pos: int) -> np.ndarray:
@@ -128,7 +130,8 @@ def _window_any(bad: np.ndarray, span: int, n: int, window: int, windows: _Windo
     """Per row (sorted by segment, then time): is any of ``bad[b .. b + span - 1]`` true, b the first row of
     the row's SG window (centred, clamped to the segment)? ``bad`` is per step (span window - 1) or per row
     (span window). One cumulative sum, no loop; rows of short segments: False."""
-    bad_before = np.concatenate([[0], np.cumsum(bad)])  # bad_before[k]: bad entries among 0..k-1
+    bad_before = np.zeros(bad.size + 1, dtype=np.int32 if bad.size < 2**31 else np.int64)
+    np.cumsum(bad, out=bad_before[1:])  # bad_before[k]: bad entries among 0..k-1
     in_window = (bad_before[span:] - bad_before[: bad.size - span + 1]) > 0  # for every window start b
     half = window // 2
     out = np.zeros(n, dtype=bool)
@@ -217,7 +220,7 @@ def kinematics(
     """
     order = _time_order(player, period, frame_id)
     seg_sorted = segment_ids(player[order], period[order], frame_id[order])
-    xs, ys = x[order].astype(np.float64), y[order].astype(np.float64)
+    xs, ys = x[order].astype(np.float64, copy=False), y[order].astype(np.float64, copy=False)
     window, polyorder = SMOOTHER["window"], SMOOTHER["polyorder"]
     windows = _windows(seg_sorted, window)
     glitch = window_has_glitch(xs, ys, seg_sorted, fps, window, windows=windows)

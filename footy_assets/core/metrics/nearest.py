@@ -29,7 +29,7 @@ def frame_index(frame_id: np.ndarray) -> tuple[np.ndarray, int]:
         return frame_id.astype(np.int64), 0
     lo, hi = int(frame_id.min()), int(frame_id.max())
     if hi - lo < 4 * frame_id.size + 1_000_000:
-        return (frame_id - lo).astype(np.int64), hi - lo + 1
+        return (frame_id - lo).astype(np.int64, copy=False), hi - lo + 1
     unique, inverse = np.unique(frame_id, return_inverse=True)
     return inverse.astype(np.int64), unique.size
 
@@ -48,32 +48,43 @@ def nearest_opponent(
     opponent's slot. Distances in metres from x, y (unsmoothed), computed in float64.
     """
     n = frame_id.size
-    opponent = np.full(n, -1, dtype=np.int64)
-    distance = np.full(n, np.nan)
     if n == 0:
+        return Nearest(np.full(0, -1, dtype=np.int64), np.full(0, np.nan))
+    in_a_team = (team == 0) | (team == 1)
+    if not in_a_team.all():  # rows of no team (refused by frame_state's contract anyway) have no opponent
+        inside = nearest_opponent(
+            frame_id[in_a_team], team[in_a_team], slot[in_a_team], x[in_a_team], y[in_a_team], slots_per_team
+        )
+        opponent, distance = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
+        opponent[in_a_team], distance[in_a_team] = inside.opponent, inside.distance_m
         return Nearest(opponent, distance)
     f, frames = frame_index(frame_id)
     k = (max(slots_per_team[0], 1), max(slots_per_team[1], 1))
-    rows = [np.flatnonzero(team == t) for t in (0, 1)]
-    cell = [slot[r] * frames + f[r] for r in rows]  # a row's cell in its team's (slot, frame) array
-    xs, ys = [], []
+    width = max(k)
+    # both teams in one (team and slot, frame) array, a slot's frames contiguous: a row's cell, computed once
+    cell = slot.astype(np.int64) + np.where(team == 0, 0, width)
+    cell *= frames
+    cell += f
+    del f
     # an empty slot sits 1e15 m away (home +, away -): never nearest, and two empty slots are not 0 m apart
-    for t, side in ((0, 1.0), (1, -1.0)):
-        xt, yt = np.full(k[t] * frames, side * EMPTY_SLOT_M), np.zeros(k[t] * frames)
-        xt[cell[t]], yt[cell[t]] = x[rows[t]], y[rows[t]]
-        xs.append(xt.reshape(k[t], frames))
-        ys.append(yt.reshape(k[t], frames))
-    best = [np.full((k[t], frames), np.inf) for t in (0, 1)]
-    best_slot = [np.zeros((k[t], frames), dtype=np.int64) for t in (0, 1)]
+    xs_all = np.empty((2 * width, frames))
+    xs_all[:width], xs_all[width:] = EMPTY_SLOT_M, -EMPTY_SLOT_M
+    ys_all = np.zeros((2 * width, frames))
+    xs_all.ravel()[cell], ys_all.ravel()[cell] = x, y
+    xs, ys = [xs_all[:width][: k[0]], xs_all[width:][: k[1]]], [ys_all[:width][: k[0]], ys_all[width:][: k[1]]]
+    best_all = np.full((2 * width, frames), np.inf)
+    best_slot_all = np.zeros((2 * width, frames), dtype=np.min_scalar_type(-width))
+    best = [best_all[:width][: k[0]], best_all[width:][: k[1]]]
+    best_slot = [best_slot_all[:width][: k[0]], best_slot_all[width:][: k[1]]]
     buffers = np.empty((2, CHUNK_FRAMES)), np.empty(CHUNK_FRAMES, dtype=bool)
     for lo in range(0, frames, CHUNK_FRAMES):  # chunks of frames stay in cache; no loop per frame
         hi = min(lo + CHUNK_FRAMES, frames)
         _closest_pairs(xs, ys, best, best_slot, slice(lo, hi), buffers)
-    for t in (0, 1):
-        found = best[t].ravel()[cell[t]]
-        have = found < FAR_M
-        opponent[rows[t][have]] = best_slot[t].ravel()[cell[t]][have]
-        distance[rows[t][have]] = found[have]
+    del xs_all, ys_all, xs, ys
+    distance = best_all.ravel()[cell]
+    have = distance < FAR_M
+    opponent = np.where(have, best_slot_all.ravel()[cell], -1).astype(np.int64, copy=False)
+    distance[~have] = np.nan
     return Nearest(opponent, distance)
 
 
