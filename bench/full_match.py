@@ -129,7 +129,13 @@ def main() -> int:
                 meta = event.asset_materialization.metadata
                 seconds = meta["seconds"].value if "seconds" in meta else float("nan")
                 rss = meta["peak_rss_mb"].value if "peak_rss_mb" in meta else float("nan")
-                print(f"    {key:<22} {seconds:6.2f} s   peak RSS {rss:7.0f} MB")
+                # the steps inside it: read, compute, validate, checks and picture, write
+                inside = ", ".join(
+                    f"{name.removesuffix('_seconds')} {meta[name].value:.2f}"
+                    for name in meta
+                    if name.endswith("_seconds") and name != "seconds"
+                )
+                print(f"    {key:<22} {seconds:6.2f} s   peak RSS {rss:7.0f} MB   {inside}")
         if args.format == "footy_stats":  # the speed goals, against the bare prototype on the same file
             prototype = Path(__file__).resolve().parent / "prototype.py"
             walls = []

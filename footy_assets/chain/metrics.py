@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from footy_assets.chain import handover
 from footy_assets.chain.checks import COVERS_TRACKING, SPEEDS_PLAUSIBLE, Outcome, outcome
 from footy_assets.chain.inputs import delivery_of, feed_record, read_table, tracking_scan
 from footy_assets.core import quality
@@ -33,6 +34,8 @@ INTERVALS_SCHEMA: dict[str, pl.DataType] = dtypes(Intervals)
 
 # frame_state's columns read from tracking (match_id is the partition: given, not read)
 TRACKING_COLUMNS_USED = ["frame_id", "timestamp_ms", "period", "role", "team", "player_id", "x_m", "y_m"]
+# every column of tracking this step reads (of the rows ingest hands over, only these are kept)
+TRACKING_COLUMNS_READ = list(dict.fromkeys([*TRACKING_COLUMNS_USED, *BALL_COLUMNS, *QUALITY_TRACKING_COLUMNS]))
 # the frame_state columns match_quality needs
 QUALITY_STATE_COLUMNS = ["frame_id", "period", "team", "player_id", "valid", "speed_mps", "ball_dist_m"]
 
@@ -120,6 +123,7 @@ class MetricsStep:
         self.period_firsts: pl.DataFrame | None = None  # period, its first timestamp_ms in tracking
         self.tracking_quality: TrackingQuality | None = None  # match_quality's aggregates of tracking's rows
         self.state: pl.DataFrame | None = None  # frame_state once computed
+        self.read_seconds: float | None = None  # the one read of tracking's rows, reported with ball_state
         # Running the tables at once measured no faster on two cores (polars already uses both) and held more
         # memory: one after the other.
         if wanted & {"frame_state", "ball_state"}:
@@ -132,8 +136,11 @@ class MetricsStep:
         """Tracking's identified player rows, its located ball rows and each period's first timestamp, read by
         queries run together (never the whole table in memory); with match_quality's aggregates of its rows when
         that table is wanted too (so it never reads them again)."""
+        started = time.perf_counter()
         self.fingerprint = delivery_of(self.lake, self.match_id, ["tracking"])
-        scan = tracking_scan(self.lake, self.match_id, self.fingerprint)
+        held = handover.take(self.lake, self.match_id, self.fingerprint)  # the rows ingest just committed
+        scan = held.lazy() if held is not None else tracking_scan(self.lake, self.match_id, self.fingerprint)
+        del held  # the scan holds them until the queries below are collected
         quality = tracking_quality_queries(scan.select(QUALITY_TRACKING_COLUMNS), self._pitch()) if with_quality else []
         try:
             self.people, self.ball, self.period_firsts, *found = pl.collect_all(
@@ -147,6 +154,7 @@ class MetricsStep:
         except Exception as exc:  # a data file missing or damaged: one line naming the table
             raise unreadable("tracking", exc) from exc
         self.tracking_quality = TrackingQuality(*found) if found else None
+        self.read_seconds = time.perf_counter() - started
 
     def ball_state(self) -> Computed:
         started = time.perf_counter()
@@ -161,6 +169,8 @@ class MetricsStep:
             facts={
                 "in_play_share": round(float(frame["in_play"].mean() or 0.0), 4),
                 "home_possession_share": round(float((share == 0).mean()), 4) if share.len() else None,
+                # tracking's rows read once for this step's tables (match_quality's aggregates of them too)
+                "read_tracking_seconds": round(self.read_seconds or 0.0, 3),
             },
         )
 
@@ -172,10 +182,12 @@ class MetricsStep:
         frame = frame_state_of(
             self.people, self.ball.select("frame_id", "x_m", "y_m"), starts, self.fps, self.fingerprint, self.match_id
         )
+        computed = time.perf_counter()
         covers = outcome(COVERS_TRACKING, quality.frame_state_covers(frame.height, self.people.height))
         self.people = self.ball = None  # done with tracking's rows (peak memory)
         self.state = frame  # intervals and match_quality take it from memory
         frame = FrameState.validate(frame)
+        validated = time.perf_counter()
         if covers.refuses:  # audited before the commit: the table is not written, nothing more is computed
             return Computed("frame_state", self.match_id, frame, self.fingerprint, started, checks=(covers,))
         frames = frame["frame_id"].n_unique()
@@ -199,6 +211,9 @@ class MetricsStep:
                 "top_speed_mps": float(frame.select(pl.col("speed_mps").filter(pl.col("valid")).max()).item() or 0.0),
                 "invalid_frames": int((~frame["valid"]).sum()),
                 "fingerprint": self.fingerprint,
+                "compute_seconds": round(computed - started, 3),
+                "validate_seconds": round(validated - computed, 3),
+                "checks_picture_seconds": round(time.perf_counter() - validated, 3),
             },
         )
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from footy_assets.chain import prefetch
+from footy_assets.chain import handover, prefetch
 
 # planning is Dagster-free (the CLI plans and starts reading before Dagster is imported)
 from footy_assets.chain.planning import MatchOutcome, MatchPlan, plan_matches
@@ -161,6 +161,7 @@ def _one_match(
             outcome = run_match(lake, instance, now)
         finally:
             prefetch.discard()  # an audit ahead of this match, taken or not, is not held past its run
+            handover.discard()  # nor its tracking rows handed from ingest to the metrics step
     if outcome.ok and outcome.frames is None:  # the event data alone
         progress(
             f"  ok      {plan.match_id} ({plan.format}): event data only, {outcome.events or 0:,} events, "

@@ -6,6 +6,7 @@ commit beside the published delivery, reporting what it wrote and found.
 """
 
 import base64
+import time
 
 import dagster as dg
 
@@ -113,20 +114,23 @@ def _write(lake: Lake, table: Computed) -> int:
     return lake.write_delivery(table.table, table.match_id, table.fingerprint, table.frame, SCHEMAS[table.table])
 
 
-def _metadata(table: Computed, version: int, preview: bool = True) -> dict:
+def _metadata(table: Computed, version: int, preview: bool = True, write_seconds: float | None = None) -> dict:
     """What every table of the step reports: its rows, its facts, the commit, the time and memory it took."""
     return {
         "dagster/row_count": table.frame.height,
         **tidy(table.facts),
         "delta_version": version,
+        **({"write_seconds": round(write_seconds, 3)} if write_seconds is not None else {}),
         **run_stats(table.started),
         **({"preview": markdown_preview(table.frame, table.table)} if preview else {}),
     }
 
 
 def _published(lake: Lake, table: Computed, preview: bool = True) -> dg.MaterializeResult:
+    started = time.perf_counter()
     version = _write(lake, table)
-    return dg.MaterializeResult(asset_key=table.table, metadata=_metadata(table, version, preview))
+    written = time.perf_counter() - started
+    return dg.MaterializeResult(asset_key=table.table, metadata=_metadata(table, version, preview, written))
 
 
 def _frame_state_published(lake: Lake, table: Computed):
@@ -135,7 +139,9 @@ def _frame_state_published(lake: Lake, table: Computed):
     if table.refused:
         yield from (check_result(found) for found in table.refused)
         raise dg.Failure(table.refusal_message())
+    started = time.perf_counter()
     version = _write(lake, table)
+    written = time.perf_counter() - started
     picture = picture_uri(lake, table.match_id, "frame_state")
     lake.write_bytes_atomic(picture, table.picture)
     # an SVG sized to Dagster's metadata window around the PNG: the PNG's own 1,280 px were cut at the window's edge
@@ -147,7 +153,7 @@ def _frame_state_published(lake: Lake, table: Computed):
             f"![average positions and speed per half](data:image/svg+xml;base64,{svg})"
         ),
         "match_picture_file": dg.MetadataValue.path(picture),
-        **_metadata(table, version),
+        **_metadata(table, version, write_seconds=written),
     }
     yield dg.MaterializeResult(
         asset_key="frame_state", metadata=metadata, check_results=[check_result(found) for found in table.checks]

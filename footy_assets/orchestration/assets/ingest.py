@@ -9,9 +9,10 @@ import time
 
 import dagster as dg
 
-from footy_assets.chain import checks
+from footy_assets.chain import checks, handover
 from footy_assets.chain.audit import audited
 from footy_assets.chain.checks import refusal_message
+from footy_assets.chain.metrics import TRACKING_COLUMNS_READ
 from footy_assets.chain.publishing import matches_row, publish
 from footy_assets.chain.versions import CODE_VERSIONS
 from footy_assets.core.canonical import TRACKING_SCHEMA
@@ -88,6 +89,8 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     # the new delivery goes beside the published one (its own partition): readers see the old one until
     # matches publishes the new one
     version = lake.lake.write_delivery("tracking", match_id, landed.fingerprint, frame, TRACKING_SCHEMA)
+    if _metrics_in_run(context):  # the run's metrics step takes these rows instead of reading them back
+        handover.leave(lake.lake, match_id, landed.fingerprint, frame.select(TRACKING_COLUMNS_READ))
     # recorded after tracking's commit: the rest of the chain works on the delivery this record names
     record = raw_feed_record(landed, info)
     lake.lake.write_bytes_atomic(raw_feed_record_uri(lake.lake, match_id), json.dumps(record, indent=1).encode())
@@ -121,6 +124,12 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
         },
     )
     yield from results
+
+
+def _metrics_in_run(context: dg.AssetExecutionContext) -> bool:
+    """Whether this run materialises ball_state or frame_state (the step that reads tracking's rows)."""
+    selection = context.run.asset_selection  # None or empty: every asset of the job
+    return not selection or bool({dg.AssetKey("ball_state"), dg.AssetKey("frame_state")} & set(selection))
 
 
 @dg.asset(

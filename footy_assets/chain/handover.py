@@ -1,0 +1,38 @@
+"""The tracking rows a match's ingest has just committed, handed to the metrics step of the same run in the same
+process, which then reads none of them back from the lake.
+
+Keyed by the lake, the match and the delivery's fingerprint: the metrics step takes exactly the rows of the
+delivery it computes from (the one ``inputs.delivery_of`` names), else it reads the lake as before. At most one
+match's rows are held, and the runner drops them after the match's run (taken or not), so memory stays what one
+match needs. A process running several matches at once keeps one match in hand; the others read the lake.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import polars as pl
+
+from footy_assets.lake.store import Lake
+
+_held: dict[tuple[str, str, str], pl.DataFrame] = {}
+_lock = threading.Lock()
+
+
+def leave(lake: Lake, match_id: str, fingerprint: str, tracking: pl.DataFrame) -> None:
+    """Hold ``tracking`` (the rows just committed of that delivery) for the run's metrics step; drops any other."""
+    with _lock:
+        _held.clear()
+        _held[(lake.uri, match_id, fingerprint)] = tracking
+
+
+def take(lake: Lake, match_id: str, fingerprint: str) -> pl.DataFrame | None:
+    """The rows held for exactly this delivery, no longer held here; None if there are none."""
+    with _lock:
+        return _held.pop((lake.uri, match_id, fingerprint), None)
+
+
+def discard() -> None:
+    """Drop whatever is held."""
+    with _lock:
+        _held.clear()
