@@ -62,12 +62,14 @@ def check_line_lengths(data: bytes, file: str) -> None:
         pos = last + 1
 
 
-_MAYBE_BLANK = re.compile(rb"\n\s")  # a line break followed by whitespace: an empty line, or one that may be
+_WHITESPACE = (9, 10, 11, 12, 13, 32)  # bytes.strip()'s: a line of nothing else is blank
 
 
 def _line_layout(data: bytes, chunk_bytes: int = 4 << 20):
     """(start offset, blank?) of every line of ``data``, vectorised over chunks of the bytes (numpy views, no copy
-    of the text): a file of hundreds of MB costs a few MB beyond itself."""
+    of the text): a file of hundreds of MB costs a few MB beyond itself. A line is looked at byte by byte only in
+    a chunk where some line starts with whitespace (an empty line, an indented one); elsewhere its first byte
+    says it is not blank."""
     import numpy as np
 
     whole = np.frombuffer(data, dtype=np.uint8)
@@ -84,12 +86,14 @@ def _line_layout(data: bytes, chunk_bytes: int = 4 << 20):
             if cut < whole.size or (newline.size and newline[-1] == chunk.size - 1)
             else np.append(newline, chunk.size)
         )
-        # a line is blank when it holds nothing but whitespace (bytes.strip()'s)
-        content = np.cumsum(~np.isin(chunk, (9, 10, 11, 12, 13, 32)), dtype=np.int32)
         first = np.concatenate([[0], line_ends[:-1] + 1])
-        before = np.where(first > 0, content[np.maximum(first - 1, 0)], 0)
-        at_end = content[np.minimum(line_ends, chunk.size - 1)] if chunk.size else before
-        blank.append(at_end - before == 0)
+        if not np.isin(chunk[first], _WHITESPACE).any():  # each line starts with a byte that is not whitespace
+            blank.append(np.zeros(line_ends.size, dtype=bool))
+        else:  # a line is blank when it holds nothing but whitespace
+            content = np.cumsum(~np.isin(chunk, _WHITESPACE), dtype=np.int32)
+            before = np.where(first > 0, content[np.maximum(first - 1, 0)], 0)
+            at_end = content[np.minimum(line_ends, chunk.size - 1)]
+            blank.append(at_end - before == 0)
         ends.append(line_ends.astype(np.int64) + start)
         start = cut
     ends = np.concatenate(ends) if ends else np.zeros(0, np.int64)
@@ -114,14 +118,11 @@ def check_utf8(data: bytes, file: str) -> None:
 
 def scan_lines(data: bytes, file: str, chunk_bytes: int = 4 << 20):
     """The 1-based numbers of the non-blank lines of ``data`` (a numpy array), after refusing a line over
-    ``max_line_bytes()`` and bytes that are not UTF-8. A file without a blank line (a line break followed by
-    whitespace, or whitespace first) is numbered from its count of line breaks; others line by line, vectorised."""
+    ``max_line_bytes()`` and bytes that are not UTF-8. Vectorised over chunks of the bytes (``_line_layout``)."""
     import numpy as np
 
     check_utf8(data, file)
     check_line_lengths(data, file)
-    if data and not data[:1].isspace() and not _MAYBE_BLANK.search(data):
-        return np.arange(1, data.count(b"\n") + (0 if data.endswith(b"\n") else 1) + 1, dtype=np.int64)
     _, blank = _line_layout(data, chunk_bytes)
     return np.flatnonzero(~blank) + 1
 
@@ -151,7 +152,9 @@ class Delivery:
 
     match_id: str
     fingerprint: str
-    contents: dict[str, bytes] = field(repr=False)
+    contents: dict[str, bytes | None] = field(repr=False)
+    # made to be read once (the lake's, ``lake.delivery.read_delivery``): ``release`` lets go of a parsed file
+    read_once: bool = False
 
     @property
     def names(self) -> list[str]:
@@ -161,11 +164,21 @@ class Delivery:
     def read_bytes(self, name: str) -> bytes:
         if name not in self.contents:
             raise FeedError(name, f"not a file of {self.match_id}'s delivery")
-        return self.contents[name]
+        data = self.contents[name]
+        if data is None:
+            raise FeedError(name, f"already parsed: its bytes were released (read {self.match_id}'s delivery again)")
+        return data
 
     def open(self, name: str) -> io.BytesIO:
         """A binary stream over one file's bytes (no copy)."""
         return io.BytesIO(self.read_bytes(name))
+
+    def release(self, name: str) -> None:
+        """Let go of the bytes of ``name``, parsed by a reader that needs them no more, where the delivery is read
+        once (``read_once``): they are freed as soon as the reader drops its own reference, not when the read
+        ends (a full match's file is 0.1-0.4 GB of the read's peak). Any other delivery keeps them."""
+        if self.read_once and name in self.contents:
+            self.contents[name] = None  # the name stays listed
 
 
 class FeedError(ValueError):
