@@ -8,6 +8,7 @@ import math
 import os
 import re
 from dataclasses import asdict, dataclass, field
+from functools import cache
 
 import pandera.polars as pa
 import polars as pl
@@ -221,6 +222,65 @@ class ReadResult:
     tracking: pl.DataFrame
     info: FeedInfo
     landed: object | None = None  # set by the lake: the delivery as read (its fingerprint hashes the bytes parsed)
+
+
+def player_id_expr() -> pl.Expr:
+    """``canonical.player_id_expr()`` (``"{team}-{jersey}"`` where both are known, else null) for rows whose
+    ``team`` is 0, 1 or null and ``jersey`` 0-32767 or null: the pair's text is taken by index from the formatted
+    pairs, not formatted for millions of rows. Another team or a negative jersey is an error, not a wrong id."""
+    key = pl.col("team").cast(pl.UInt32) * JERSEYS + pl.col("jersey").cast(pl.UInt32)
+    return pl.lit(_player_ids()).gather(key).alias("player_id")
+
+
+JERSEYS = 1 << 15  # an Int16 jersey that is not negative
+
+
+@cache
+def _player_ids() -> pl.Series:
+    """``"{team}-{jersey}"`` of team 0 and 1 and every jersey 0-32767, formatted as the canonical expression does
+    (at index team * 32768 + jersey)."""
+    from footy_assets.core import canonical
+
+    grid = pl.DataFrame(
+        {
+            "team": pl.Series([0, 1], dtype=pl.Int8).repeat_by(JERSEYS).explode(),
+            "jersey": pl.concat([pl.int_range(JERSEYS, eager=True).cast(pl.Int16)] * 2),
+        }
+    )
+    return grid.select(canonical.player_id_expr()).to_series()
+
+
+def may_repeat_players(frame: pl.DataFrame) -> bool:
+    """False when no (frame_id, team, jersey) is on two rows of ``frame``, True when one may be (then
+    ``canonical.duplicate_players`` finds them). Counted per frame and player with numpy where the teams are 0 and 1,
+    the jerseys below 1024 (``canonical.duplicate_players``'s key is then one per frame and player) and the frames
+    times the players are a few times the rows; else True: the canonical check decides."""
+    import numpy as np
+
+    known = frame.select("frame_id", "team", "jersey").filter(
+        pl.col("team").is_not_null() & pl.col("jersey").is_not_null()
+    )
+    if known.height < 2:
+        return False
+    low, high, t0, t1, j0, j1 = known.select(
+        pl.col("frame_id").min().alias("low"),
+        pl.col("frame_id").max().alias("high"),
+        pl.col("team").min().alias("t0"),
+        pl.col("team").max().alias("t1"),
+        pl.col("jersey").min().alias("j0"),
+        pl.col("jersey").max().alias("j1"),
+    ).row(0)
+    if t0 < 0 or t1 > 1 or j0 < 0 or j1 >= 1024:
+        return True
+    player = known["team"].cast(pl.Int32).to_numpy() * 1024 + known["jersey"].cast(pl.Int32).to_numpy()
+    seen = np.zeros(2048, dtype=bool)
+    seen[player] = True
+    code = np.cumsum(seen) - 1  # each player's number among those seen
+    players = int(seen.sum())
+    if (high - low + 1) * players > 4 * known.height + (1 << 20):
+        return True
+    key = (known["frame_id"].to_numpy() - low) * players + code[player]
+    return bool(np.bincount(key).max() > 1)
 
 
 def refuse_implausible_rows(frame, file: str, locator: str, unit: str = "line") -> None:
