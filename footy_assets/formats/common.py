@@ -257,12 +257,7 @@ def may_repeat_players(frame: pl.DataFrame) -> bool:
     times the players are a few times the rows; else True: the canonical check decides."""
     import numpy as np
 
-    known = frame.select("frame_id", "team", "jersey").filter(
-        pl.col("team").is_not_null() & pl.col("jersey").is_not_null()
-    )
-    if known.height < 2:
-        return False
-    low, high, t0, t1, j0, j1 = known.select(
+    low, high, t0, t1, j0, j1 = frame.select(
         pl.col("frame_id").min().alias("low"),
         pl.col("frame_id").max().alias("high"),
         pl.col("team").min().alias("t0"),
@@ -270,16 +265,21 @@ def may_repeat_players(frame: pl.DataFrame) -> bool:
         pl.col("jersey").min().alias("j0"),
         pl.col("jersey").max().alias("j1"),
     ).row(0)
-    if t0 < 0 or t1 > 1 or j0 < 0 or j1 >= 1024:
+    if t0 is None or j0 is None:  # no player with a team and a jersey
+        return False
+    if frame["frame_id"].null_count() or t0 < 0 or t1 > 1 or j0 < 0 or j1 >= 1024:
         return True
-    player = known["team"].cast(pl.Int32).to_numpy() * 1024 + known["jersey"].cast(pl.Int32).to_numpy()
-    seen = np.zeros(2048, dtype=bool)
-    seen[player] = True
-    code = np.cumsum(seen) - 1  # each player's number among those seen
-    players = int(seen.sum())
-    if (high - low + 1) * players > 4 * known.height + (1 << 20):
+    # each row's player as team * 1024 + jersey, -1 where either is unknown (32-bit: a few MB a million rows)
+    player = frame.select((pl.col("team").cast(pl.Int32) * 1024 + pl.col("jersey").cast(pl.Int32)).fill_null(-1))
+    player = player.to_series().to_numpy()
+    seen = np.zeros(2049, dtype=bool)
+    seen[player] = True  # (-1: the last slot, unknown)
+    players = int(seen[:2048].sum())
+    if (high - low + 1) * players > 4 * frame.height + (1 << 20):
         return True
-    key = (known["frame_id"].to_numpy() - low) * players + code[player]
+    code = (np.cumsum(seen) - 1).astype(np.int64)  # each player's number among those seen
+    known = player >= 0
+    key = (frame["frame_id"].to_numpy()[known] - low) * players + code[player[known]]
     return bool(np.bincount(key).max() > 1)
 
 
