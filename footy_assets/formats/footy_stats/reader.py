@@ -423,6 +423,7 @@ def read(delivery: Delivery) -> ReadResult:
         .with_columns(canonical.frame_id_expr(fps))
         .collect()  # once: the checks and steps below read it several times
     )
+    rows = rows.select("row", "timestamp", "player_id")  # what a duplicate player's message needs (peak memory)
     periods = frame["period"].max()
     if periods is None:
         raise FeedError(file, "no row has a position (x and y are null everywhere)")
@@ -431,6 +432,7 @@ def read(delivery: Delivery) -> ReadResult:
         raise FeedError(file, "more than 5 periods found from gaps of 300 s: the clock is not one match")
     flips = canonical.home_flip_by_period(frame)
     tracking = canonical.finalise(canonical.orient(frame, flips), delivery.match_id, FORMAT, delivery.fingerprint)
+    del frame  # its source rows and unrotated positions: not needed again (peak memory)
     dup = canonical.duplicate_players(tracking) if may_repeat_players(tracking) else None
     if dup is not None and dup.height:
         frame_id, player_id = dup.row(0)
