@@ -231,8 +231,7 @@ def _parse_with_arrow(data: bytes):
     try:
         return pajson.read_json(
             pa.py_buffer(data),
-            # blocks of a few MB: parsed while they are in the CPU's cache (16 MB ones cost a tenth more)
-            read_options=pajson.ReadOptions(block_size=ARROW_BLOCK_BYTES),
+            read_options=pajson.ReadOptions(block_size=16 << 20),
             parse_options=pajson.ParseOptions(
                 explicit_schema=pa.schema([(n, _arrow_type(d)) for n, d in FRAME_SCHEMA.items()]),
                 unexpected_field_behavior="ignore",
@@ -243,7 +242,6 @@ def _parse_with_arrow(data: bytes):
         return None
 
 
-ARROW_BLOCK_BYTES = 4 << 20
 KINDS = ["home", "away", "referee", "ball"]  # an entry's ``kind`` is its index here: which list it came from
 HOME, AWAY, REFEREE, BALL = range(4)
 CHUNK_ROWS = 500_000  # canonical rows built at a time
