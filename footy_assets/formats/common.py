@@ -224,6 +224,26 @@ class ReadResult:
     landed: object | None = None  # set by the lake: the delivery as read (its fingerprint hashes the bytes parsed)
 
 
+PARSE_THREADS = 2  # chunks of a file parsed at once (polars works without the GIL): the machine's 2 cores
+
+
+def in_file_order(work, chunks: list) -> list:
+    """``[work(chunk) for chunk in chunks]``, ``PARSE_THREADS`` chunks at a time (polars' string work on one chunk
+    runs mostly on one core), the results in order. The first chunk's error in file order is raised, as the loop
+    would; the chunks not started yet are dropped."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(chunks) < 2:
+        return [work(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(max_workers=PARSE_THREADS) as pool:
+        futures = [pool.submit(work, chunk) for chunk in chunks]
+        try:
+            return [future.result() for future in futures]
+        finally:
+            for future in futures:
+                future.cancel()
+
+
 def player_id_expr() -> pl.Expr:
     """``canonical.player_id_expr()`` (``"{team}-{jersey}"`` where both are known, else null) for rows whose
     ``team`` is 0, 1 or null and ``jersey`` 0-32767 or null: the pair's text is taken by index from the formatted

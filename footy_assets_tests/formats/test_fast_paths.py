@@ -502,3 +502,35 @@ def test_cdf_ids_once_per_frame_counted_or_searched_alike():
         searched = cdf._once_per_frame(objects, ids, 1 << 40)  # frames x ids past the rows: the search
         truth = objects.drop_nulls().select(pl.struct("row", "code").is_duplicated().any().not_()).item()
         assert counted == searched == truth
+
+
+def test_chunks_parsed_two_at_a_time_report_the_first_error_in_file_order():
+    """Later chunks may finish (and fail) first: the error raised is the first chunk's in file order."""
+    import time
+
+    from footy_assets.formats.common import in_file_order
+
+    def work(chunk: int) -> int:
+        time.sleep(0.02 * (6 - chunk))  # the last chunks finish first
+        if chunk in (2, 4):
+            raise ValueError(f"chunk {chunk}")
+        return chunk * 10
+
+    assert in_file_order(lambda c: c * 10, list(range(6))) == [0, 10, 20, 30, 40, 50]
+    with pytest.raises(ValueError, match="chunk 2"):
+        in_file_order(work, list(range(6)))
+
+
+def test_sportvu_first_bad_line_of_many_chunks_is_reported(lake, monkeypatch):
+    """Chunks parsed two at a time: with bad lines in the second and the fourth chunk, the first is named."""
+    from footy_assets.formats.sportvu import reader as sportvu
+
+    monkeypatch.setattr(sportvu, "CHUNK_LINES", 5)
+    folder = land_sample(lake, "sportvu", "statsperform_ma25")
+    path = folder / "tracking.txt"
+    lines = path.read_text().splitlines()
+    lines[7] = "1598184000150;150,1,0:0,abc,9,xx,23.6;"  # line 8: chunk 2
+    lines[17] = "garbage without structure"  # line 18: chunk 4
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FeedError, match=r"tracking.txt, line 8: an object entry with a field that is not a number"):
+        read_match(lake, find_match(lake, "statsperform_ma25"))

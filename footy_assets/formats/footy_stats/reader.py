@@ -265,21 +265,25 @@ def _read_json(delivery: Delivery, file: str) -> pl.DataFrame:
     # Parse wide (Int64/Float64) and let _conform check ranges and cast: narrow ints panic polars' ndjson.
     wide = {pl.Int16: pl.Int64, pl.Float32: pl.Float64}
     schema = {k: (pl.Float64 if k in ("x", "y") else wide.get(v, v)) for k, v in COLUMNS.items()}
-    parts = []
-    try:
-        for ndjson, rows_before in _ndjson_chunks(delivery.read_bytes(file), file=file):
-            try:
-                parts.append(pl.read_ndjson(io.BytesIO(ndjson), schema=schema))
-            except (Exception, pl.exceptions.PanicException) as exc:  # noqa: BLE001  locate the bad object
-                bad = _first_bad_row(ndjson.split(b"\n"))
-                if bad is None:
-                    raise FeedError(file, f"could not read rows: {str(exc)[:200]}") from None
-                number, what = bad
-                raise FeedError(file, f"row object {what}", row=rows_before + number) from None
-            dup = _duplicate_key_row(ndjson, parts[-1].height)
-            if dup is not None:
-                number, what = dup
-                raise FeedError(file, f"row object {what}", row=rows_before + number) from None
+
+    def rows_of(chunk: tuple[bytes, int]) -> pl.DataFrame:
+        ndjson, rows_before = chunk
+        try:
+            rows = pl.read_ndjson(io.BytesIO(ndjson), schema=schema)
+        except (Exception, pl.exceptions.PanicException) as exc:  # noqa: BLE001  locate the bad object
+            bad = _first_bad_row(ndjson.split(b"\n"))
+            if bad is None:
+                raise FeedError(file, f"could not read rows: {str(exc)[:200]}") from None
+            number, what = bad
+            raise FeedError(file, f"row object {what}", row=rows_before + number) from None
+        dup = _duplicate_key_row(ndjson, rows.height)
+        if dup is not None:
+            number, what = dup
+            raise FeedError(file, f"row object {what}", row=rows_before + number) from None
+        return rows
+
+    try:  # (polars reads each chunk on both cores already)
+        parts = [rows_of(chunk) for chunk in _ndjson_chunks(delivery.read_bytes(file), file=file)]
     except FeedError:
         raise
     except ValueError as exc:

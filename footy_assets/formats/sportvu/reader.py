@@ -22,6 +22,7 @@ from footy_assets.formats.common import (
     FeedInfo,
     ReadResult,
     excerpt,
+    in_file_order,
     may_repeat_players,
     player_id_expr,
     read_pitch_json,
@@ -74,9 +75,10 @@ def parse(delivery: Delivery, file: str) -> tuple[pl.DataFrame, pl.DataFrame, pl
     and fields at once would hold several copies of its text. The first bad line of
     the file is reported: chunks go in file order."""
     lines, plain = _lines(delivery, file)
-    parts = [
-        _parse_lines(lines.slice(start, CHUNK_LINES), file, plain) for start in range(0, lines.height, CHUNK_LINES)
-    ]
+    parts = in_file_order(
+        lambda chunk: _parse_lines(chunk, file, plain),
+        [lines.slice(start, CHUNK_LINES) for start in range(0, lines.height, CHUNK_LINES)],
+    )
     messages, objects, balls = (pl.concat([part[i] for part in parts]) for i in range(3))
     del parts
     repeated = messages.filter(pl.col("system_time_ms").is_duplicated()).head(1).select("line")
