@@ -6,7 +6,8 @@ process runs ``footy_assets.lake.delivery.read_match`` (parse, vendor validation
 the same footy_assets as this script (its folder first on their ``PYTHONPATH``; each says which it imported, and a
 different one is an error). The CDF file is also read by fast-forward-football (a Rust loader on PyPI),
 installed in an environment of its own under ``bench/.venv-fastforward`` (never a dependency of the project), the
-same way: twice, its lower CPU time the yardstick (its first run after an install or a while idle is slower).
+same way: twice, before and after footy_assets' reads, its lower CPU time the yardstick (the first process after
+the files are landed runs slower, whichever it is). The landed files are written back (``sync``) first.
 
 Run: ``.venv/bin/python bench/readers.py`` (``make bench`` runs it after the full chain).
 """
@@ -35,7 +36,7 @@ lake = Lake.from_env(sys.argv[1])
 result = read_match(lake, find_match(lake, sys.argv[2]))
 print(result.tracking.height, footy_assets.__file__)
 """
-YARDSTICK_RUNS = 2  # fast-forward-football's runs: the lowest CPU time is the yardstick
+YARDSTICK_RUNS = 2  # fast-forward-football's runs (before and after footy_assets'): the lowest CPU is the yardstick
 # the goals
 CDF_CPU_RATIO = 1.0  # CDF read CPU / fast-forward-football's
 SPORTVU_WALL_S = 3.0
@@ -88,6 +89,40 @@ def child_env() -> dict:
     return env
 
 
+class Yardstick:
+    """fast-forward-football reading the CDF folder, in its own environment (installed when first needed; where it
+    cannot be, no yardstick, and the output says why)."""
+
+    def __init__(self, folder: Path, env: dict):
+        self.command, self.env, self.runs, self.missing = None, env, [], ""
+        try:
+            python = fastforward_python()
+        except (subprocess.CalledProcessError, OSError) as exc:  # offline
+            self.missing = str(exc).splitlines()[0][:120]
+            return
+        self.command = [str(python), "-c", FASTFORWARD_CDF, str(folder / "tracking.jsonl"), str(folder / "meta.json")]
+
+    def run(self) -> None:
+        if self.command is None:
+            return
+        try:
+            self.runs.append(measure(self.command, self.env))
+        except RuntimeError as exc:
+            self.command, self.missing = None, str(exc).splitlines()[0][:120]
+
+    def goal(self, cdf_cpu: float) -> list[tuple[str, float, float, str]]:
+        """Print the runs; the CPU ratio goal of a CDF read of ``cdf_cpu`` s, if there is a yardstick."""
+        for i, (wall, cpu, peak, rows) in enumerate(self.runs, start=1):
+            label = f"fast-forward-football cdf, run {i}"
+            print(f"  {label:<36} {wall:5.2f} s {cpu:5.2f} s {peak:6.0f} MB   {int(rows):,}")
+        if self.command is None or not self.runs:
+            print(f"  fast-forward-football not measured ({self.missing}): no CDF CPU ratio")
+            return []
+        cpu = min(run[1] for run in self.runs)
+        print(f"  the yardstick: fast-forward-football's lowest CPU of its {len(self.runs)} runs, {cpu:.2f} s")
+        return [("CDF read CPU / fast-forward's", cdf_cpu / cpu, CDF_CPU_RATIO, "x")]
+
+
 def run(tmp: Path, minutes: float = 45.0, yardstick_env: dict | None = None) -> list[tuple[str, float, float, str]]:
     """Land the three formats in ``tmp``, time the reads; rows of (what, measured, goal, unit) for the goals.
     ``yardstick_env``: the environment fast-forward-football runs in (the user's, before footy_assets was
@@ -102,6 +137,11 @@ def run(tmp: Path, minutes: float = 45.0, yardstick_env: dict | None = None) -> 
         spec = synthetic.MatchSpec(f"bench_read_{fmt}", half_seconds=minutes * 60)
         folders[fmt] = synthetic.write_match(landing, fmt, spec, truth=truth, **kw)
     del truth
+    os.sync()  # the landed files written back before anything is timed (not under the first read)
+    # fast-forward-football's runs on either side of footy_assets' reads: the first process after landing the
+    # files runs slower, whichever it is; the yardstick is fast-forward-football's lowest CPU time
+    yardstick = Yardstick(folders["cdf"], yardstick_env or USER_ENV)
+    yardstick.run()
     import footy_assets
 
     env, ours = child_env(), str(Path(footy_assets.__file__).resolve())
@@ -117,30 +157,9 @@ def run(tmp: Path, minutes: float = 45.0, yardstick_env: dict | None = None) -> 
         results[fmt] = (wall, cpu, peak)
         label = f"footy_assets {fmt} ({size:.0f} MB)"
         print(f"  {label:<36} {wall:5.2f} s {cpu:5.2f} s {peak:6.0f} MB   {int(rows):,}", flush=True)
-    goals = []
-    try:
-        python = fastforward_python()
-        runs = [
-            measure(
-                [
-                    str(python),
-                    "-c",
-                    FASTFORWARD_CDF,
-                    str(folders["cdf"] / "tracking.jsonl"),
-                    str(folders["cdf"] / "meta.json"),
-                ],
-                yardstick_env or USER_ENV,
-            )
-            for _ in range(YARDSTICK_RUNS)
-        ]
-        for i, (wall, cpu, peak, rows) in enumerate(runs, start=1):
-            label = f"fast-forward-football cdf, run {i}"
-            print(f"  {label:<36} {wall:5.2f} s {cpu:5.2f} s {peak:6.0f} MB   {int(rows):,}")
-        cpu = min(run[1] for run in runs)
-        print(f"  the yardstick: fast-forward-football's lowest CPU of {YARDSTICK_RUNS} runs, {cpu:.2f} s")
-        goals.append(("CDF read CPU / fast-forward's", results["cdf"][1] / cpu, CDF_CPU_RATIO, "x"))
-    except (subprocess.CalledProcessError, RuntimeError, OSError) as exc:  # offline: no yardstick, say so
-        print(f"  fast-forward-football not measured ({str(exc).splitlines()[0][:120]}): no CDF CPU ratio")
+    for _ in range(YARDSTICK_RUNS - 1):
+        yardstick.run()
+    goals = yardstick.goal(results["cdf"][1])
     return [
         *goals,
         ("CDF read peak RSS", results["cdf"][2] / 1024, PEAK_GB, "GB"),
