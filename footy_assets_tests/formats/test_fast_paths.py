@@ -534,3 +534,43 @@ def test_sportvu_first_bad_line_of_many_chunks_is_reported(lake, monkeypatch):
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(FeedError, match=r"tracking.txt, line 8: an object entry with a field that is not a number"):
         read_match(lake, find_match(lake, "statsperform_ma25"))
+
+
+@pytest.mark.parametrize("name", ["skillcorner_1925299", "validator_v0_2_3", "validator_v0_3_2"])
+def test_cdf_identity_columns_taken_by_index_are_the_per_row_ones(lake, monkeypatch, name):
+    """Role, team, jersey and player_id worked out once per (kind, id, position) and taken by index equal the
+    same expressions run on every row (positions given or not, ids on a sheet or not)."""
+    land_sample(lake, "cdf", name)
+    by_identity = read_match(lake, find_match(lake, name)).tracking
+    monkeypatch.setattr(cdf, "_by_identity", lambda *args: None)
+    per_row = read_match(lake, find_match(lake, name)).tracking
+    assert by_identity.height > 0 and by_identity.equals(per_row)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda doc, i: doc.update(frame_id=-5 - i),  # the frame's own column
+        lambda doc, i: doc["teams"]["home"]["players"][1].update(x=150.0 + i),  # an entry's
+        lambda doc, i: doc["ball"].update(z=-20.0) if i else doc.update(frame_id=-1),  # one of each
+    ],
+    ids=["frame", "entry", "both"],
+)
+def test_cdf_contract_checked_per_frame_and_per_entry_names_what_every_row_would(lake, monkeypatch, mutate):
+    """The contract's frame columns checked on the frames and the entries' on the entries refuse what the
+    contract on every row refuses, with the same message (first bad line, count of problems)."""
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    path = folder / "tracking.jsonl"
+    lines = path.read_text().splitlines()
+    for i, number in enumerate((40, 12)):  # a later line first: the message names the first in the file
+        doc = json.loads(lines[number - 1])
+        mutate(doc, i)
+        lines[number - 1] = json.dumps(doc)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FeedError) as split:
+        read_match(lake, find_match(lake, "skillcorner_1925299"))
+    monkeypatch.setattr(cdf, "passes", lambda schema, frame: False)  # the contract on every row, with its frame
+    with pytest.raises(FeedError) as every_row:
+        read_match(lake, find_match(lake, "skillcorner_1925299"))
+    assert str(split.value) == str(every_row.value)
+    assert ", line 12: " in str(split.value) and "fails" in str(split.value)

@@ -22,6 +22,7 @@ import polars as pl
 
 from footy_assets.core import canonical
 from footy_assets.core.contracts.checks import once_per_frame
+from footy_assets.core.contracts.validation import passes
 from footy_assets.formats.cdf.contract import PERIODS, CdfFrames, CdfObjects
 from footy_assets.formats.common import (
     Delivery,
@@ -387,8 +388,9 @@ def _frame_order(counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.n
 
 def _objects(entries: _Entries, frames: pl.DataFrame) -> pl.DataFrame:
     """One row per player, referee and ball of every frame, in frame order (home, away, referees, ball), with
-    its frame (``row`` of ``frames``) and the frame's line, frame_id, period number and ball status, and the
-    entry's id as text and as its code in ``entries.ids``. Put in order with one gather of each column."""
+    its frame (``row`` of ``frames``) and the frame's period number and ball status, and the entry's id as text
+    and as its code in ``entries.ids``. Put in order with one gather of each column. The frame's line and
+    frame_id are the frame's, taken where needed (``_with_frame``), not copied for every entry."""
     order, row, kind = _frame_order(entries.counts)
     rows = entries.rows.rechunk()  # one gather from contiguous columns is cheaper than from the parse's chunks
     # An entry that is null, or whose position the feed gives as null, has no row in that frame:
@@ -397,7 +399,7 @@ def _objects(entries: _Entries, frames: pl.DataFrame) -> pl.DataFrame:
         placed = rows.select(pl.col("x").is_not_null() & pl.col("y").is_not_null()).to_series().to_numpy()[order]
         order, row, kind = order[placed], row[placed], kind[placed]
     # the frame's period as its number (null outside play): one byte an entry, not the name's sixteen
-    per_frame = frames.select("line", "frame_id", period_of("period"), "in_play")
+    per_frame = frames.select(period_of("period"), "in_play")
     gathered = rows.select(pl.all().gather(pl.Series(order)))
     del rows
     at_frame = pl.Series("row", row)
@@ -410,6 +412,32 @@ def _objects(entries: _Entries, frames: pl.DataFrame) -> pl.DataFrame:
             at_frame,
         ]
     )
+
+
+FRAME_COLUMNS = ("line", "frame_id")  # CdfObjects' columns that are the frame's
+
+
+def _with_frame(objects: pl.DataFrame, frames: pl.DataFrame) -> pl.DataFrame:
+    """``objects`` with their frame's line and frame_id, in CdfObjects' order (the rows the contract reads)."""
+    at = pl.col("row")
+    return objects.select(*[pl.lit(frames[name]).gather(at).alias(name) for name in FRAME_COLUMNS], pl.all())
+
+
+def _validate_objects(objects: pl.DataFrame, frames: pl.DataFrame, file: str) -> None:
+    """Refuse ``objects`` that fail CdfObjects, naming the first bad line. Its checks are on each value of a
+    column: the frame's columns hold for every entry exactly when they hold for each frame that has entries, so
+    they are checked on those frames, and the entries' columns on the entries. Where either fails (or is for
+    pandera to decide), the contract runs on every entry with its frame's columns, for pandera's own error."""
+    schema = CdfObjects.to_schema()
+    own = [name for name in schema.columns if name not in FRAME_COLUMNS]
+    framed = frames.filter(pl.col("rows") > 0).select(*FRAME_COLUMNS)
+    if (
+        not schema.checks
+        and passes(schema.select_columns(list(FRAME_COLUMNS)), framed)
+        and passes(schema.select_columns(own), objects)
+    ):
+        return
+    validate_vendor_rows(_with_frame(objects, frames), CdfObjects, file, "line")
 
 
 def _once_per_frame(objects: pl.DataFrame, ids: int, frames: int) -> bool:
@@ -459,16 +487,19 @@ def parse(delivery: Delivery, file: str) -> tuple[pl.DataFrame, pl.DataFrame, pl
     del entries
     # Arrow's allocator keeps freed pages for reuse; the parsed frames (a few hundred MB) are not needed again
     pa.default_memory_pool().release_unused()
-    objects = validate_vendor_rows(objects, CdfObjects, file, "line")
+    frames = frames.with_columns(rows=pl.Series(np.bincount(objects["row"].to_numpy(), minlength=frames.height)))
+    _validate_objects(objects, frames, file)
     # within +-100 m (the contract): the canonical Float32 now, so the canonical rows share these columns
     objects = objects.with_columns(pl.col("x", "y", "z").cast(pl.Float32))
     unnamed = objects.filter((pl.col("kind") != BALL) & pl.col("object_id").is_null())
     if unnamed.height:
-        raise FeedError(file, f"a {KINDS[unnamed['kind'][0]]} entry without id", line=unnamed["line"][0])
+        line = frames["line"][unnamed["row"][0]]
+        raise FeedError(file, f"a {KINDS[unnamed['kind'][0]]} entry without id", line=line)
     if not _once_per_frame(objects, ids.len(), frames.height):
-        dup = objects.filter(pl.col("object_id").is_not_null() & pl.struct("line", "object_id").is_duplicated())
+        dup = _with_frame(objects, frames).filter(
+            pl.col("object_id").is_not_null() & pl.struct("line", "object_id").is_duplicated()
+        )
         raise FeedError(file, f"object {excerpt(dup['object_id'][0])} appears twice in one frame", line=dup["line"][0])
-    frames = frames.with_columns(rows=pl.Series(np.bincount(objects["row"].to_numpy(), minlength=frames.height)))
     return frames, objects, ids
 
 
@@ -545,6 +576,35 @@ def _canonical_rows(sheet: pl.DataFrame, ids: pl.Series, clock: pl.DataFrame) ->
     }
 
 
+IDENTITIES = ("role", "team", "jersey", "player_id")  # the canonical columns an entry's kind, id and position give
+
+
+def _by_identity(rows: int, ids: pl.Series, slot: pl.Expr, canonical_rows: dict) -> tuple[pl.Expr, dict] | None:
+    """(``identity``, ``IDENTITIES`` taken by it) for ``rows`` objects: each (kind, id, goal keeper position or
+    not) numbered, their canonical columns worked out once with the expressions of ``canonical_rows`` (a few
+    hundred, not millions) and each row taking its own by index. None where the ids are so many that the
+    combinations would outnumber the rows."""
+    import numpy as np
+
+    n = ids.len()
+    combinations = len(KINDS) * (n + 1) * 2  # an id or none (the ball), a position of "GK" or not
+    if combinations > max(rows, 1 << 16):
+        return None
+    grid = pl.DataFrame(
+        {
+            "kind": np.repeat(np.arange(len(KINDS), dtype=np.int8), (n + 1) * 2),
+            "code": np.tile(np.repeat(np.arange(n + 1, dtype=np.uint32), 2), len(KINDS)),
+            "position_gk": np.tile([False, True], len(KINDS) * (n + 1)),
+        }
+    ).with_columns(code=pl.when(pl.col("code") < n).then(pl.col("code")))
+    table = grid.with_columns(slot).select(**{name: canonical_rows[name] for name in IDENTITIES})
+    # a position that is not given reads as not "GK" (the role's goal keeper test fills it with False)
+    identity = (pl.col("kind").cast(pl.UInt32) * (n + 1) + pl.col("code").fill_null(n)) * 2 + pl.col(
+        "position_gk"
+    ).fill_null(False).cast(pl.UInt32)
+    return identity.alias("identity"), {name: pl.lit(table[name]).gather(pl.col("identity")) for name in IDENTITIES}
+
+
 def read(delivery: Delivery) -> ReadResult:
     """Read one CDF match folder into canonical tracking rows."""
     tracking_file = _only_file(delivery, ".jsonl", "tracking file", "tracking.jsonl")
@@ -583,6 +643,10 @@ def read(delivery: Delivery) -> ReadResult:
         canonical.frame_id_expr(fps)
     )
     slot, canonical_rows = _canonical_rows(meta["sheet"], ids, clock)
+    by_identity = _by_identity(objects.height, ids, slot, canonical_rows)
+    if by_identity is not None:  # the identity columns taken from those of the few (kind, id, position) there are
+        slot, taken = by_identity
+        canonical_rows = {**canonical_rows, **taken}
     frame = pl.concat(
         [
             objects.slice(start, CHUNK_ROWS).lazy().with_columns(slot).select(**canonical_rows).collect()
