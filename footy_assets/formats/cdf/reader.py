@@ -379,11 +379,13 @@ def _frame_order(counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.n
     block_start = (list_start[None, :] + first).ravel()  # the rows of block (frame, list) start here...
     block_len = lengths.ravel()
     slot = np.cumsum(block_len) - block_len  # ... and go there, in frame order
-    order = np.repeat(block_start - slot, block_len)
-    order += np.arange(order.size)
+    # in polars' 32-bit row indices from the start (smaller temporaries: a full match has 3 M entries); the
+    # block's offset may be negative: modulo 2**32, the sums wrap to the right indices
+    order = np.repeat((block_start - slot).astype(np.uint32), block_len)
+    order += np.arange(order.size, dtype=np.uint32)
     row = np.repeat(np.arange(frames, dtype=np.uint32), lengths.sum(axis=1))
     kind = np.repeat(np.tile(np.array(PART_KINDS, dtype=np.int8), frames), block_len)
-    return order.astype(np.uint32), row, kind  # polars' row indices are 32-bit
+    return order, row, kind
 
 
 def _objects(entries: _Entries, frames: pl.DataFrame) -> pl.DataFrame:
