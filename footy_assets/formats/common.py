@@ -8,6 +8,7 @@ import math
 import os
 import re
 from dataclasses import asdict, dataclass, field
+from functools import cache
 
 import pandera.polars as pa
 import polars as pl
@@ -62,12 +63,14 @@ def check_line_lengths(data: bytes, file: str) -> None:
         pos = last + 1
 
 
-_MAYBE_BLANK = re.compile(rb"\n\s")  # a line break followed by whitespace: an empty line, or one that may be
+_WHITESPACE = (9, 10, 11, 12, 13, 32)  # bytes.strip()'s: a line of nothing else is blank
 
 
 def _line_layout(data: bytes, chunk_bytes: int = 4 << 20):
     """(start offset, blank?) of every line of ``data``, vectorised over chunks of the bytes (numpy views, no copy
-    of the text): a file of hundreds of MB costs a few MB beyond itself."""
+    of the text): a file of hundreds of MB costs a few MB beyond itself. A line is looked at byte by byte only in
+    a chunk where some line starts with whitespace (an empty line, an indented one); elsewhere its first byte
+    says it is not blank."""
     import numpy as np
 
     whole = np.frombuffer(data, dtype=np.uint8)
@@ -84,12 +87,14 @@ def _line_layout(data: bytes, chunk_bytes: int = 4 << 20):
             if cut < whole.size or (newline.size and newline[-1] == chunk.size - 1)
             else np.append(newline, chunk.size)
         )
-        # a line is blank when it holds nothing but whitespace (bytes.strip()'s)
-        content = np.cumsum(~np.isin(chunk, (9, 10, 11, 12, 13, 32)), dtype=np.int32)
         first = np.concatenate([[0], line_ends[:-1] + 1])
-        before = np.where(first > 0, content[np.maximum(first - 1, 0)], 0)
-        at_end = content[np.minimum(line_ends, chunk.size - 1)] if chunk.size else before
-        blank.append(at_end - before == 0)
+        if not np.isin(chunk[first], _WHITESPACE).any():  # each line starts with a byte that is not whitespace
+            blank.append(np.zeros(line_ends.size, dtype=bool))
+        else:  # a line is blank when it holds nothing but whitespace
+            content = np.cumsum(~np.isin(chunk, _WHITESPACE), dtype=np.int32)
+            before = np.where(first > 0, content[np.maximum(first - 1, 0)], 0)
+            at_end = content[np.minimum(line_ends, chunk.size - 1)]
+            blank.append(at_end - before == 0)
         ends.append(line_ends.astype(np.int64) + start)
         start = cut
     ends = np.concatenate(ends) if ends else np.zeros(0, np.int64)
@@ -114,14 +119,11 @@ def check_utf8(data: bytes, file: str) -> None:
 
 def scan_lines(data: bytes, file: str, chunk_bytes: int = 4 << 20):
     """The 1-based numbers of the non-blank lines of ``data`` (a numpy array), after refusing a line over
-    ``max_line_bytes()`` and bytes that are not UTF-8. A file without a blank line (a line break followed by
-    whitespace, or whitespace first) is numbered from its count of line breaks; others line by line, vectorised."""
+    ``max_line_bytes()`` and bytes that are not UTF-8. Vectorised over chunks of the bytes (``_line_layout``)."""
     import numpy as np
 
     check_utf8(data, file)
     check_line_lengths(data, file)
-    if data and not data[:1].isspace() and not _MAYBE_BLANK.search(data):
-        return np.arange(1, data.count(b"\n") + (0 if data.endswith(b"\n") else 1) + 1, dtype=np.int64)
     _, blank = _line_layout(data, chunk_bytes)
     return np.flatnonzero(~blank) + 1
 
@@ -151,7 +153,9 @@ class Delivery:
 
     match_id: str
     fingerprint: str
-    contents: dict[str, bytes] = field(repr=False)
+    contents: dict[str, bytes | None] = field(repr=False)
+    # made to be read once (the lake's, ``lake.delivery.read_delivery``): ``release`` lets go of a parsed file
+    read_once: bool = False
 
     @property
     def names(self) -> list[str]:
@@ -161,11 +165,21 @@ class Delivery:
     def read_bytes(self, name: str) -> bytes:
         if name not in self.contents:
             raise FeedError(name, f"not a file of {self.match_id}'s delivery")
-        return self.contents[name]
+        data = self.contents[name]
+        if data is None:
+            raise FeedError(name, f"already parsed: its bytes were released (read {self.match_id}'s delivery again)")
+        return data
 
     def open(self, name: str) -> io.BytesIO:
         """A binary stream over one file's bytes (no copy)."""
         return io.BytesIO(self.read_bytes(name))
+
+    def release(self, name: str) -> None:
+        """Let go of the bytes of ``name``, parsed by a reader that needs them no more, where the delivery is read
+        once (``read_once``): they are freed as soon as the reader drops its own reference, not when the read
+        ends (a full match's file is 0.1-0.4 GB of the read's peak). Any other delivery keeps them."""
+        if self.read_once and name in self.contents:
+            self.contents[name] = None  # the name stays listed
 
 
 class FeedError(ValueError):
@@ -208,6 +222,102 @@ class ReadResult:
     tracking: pl.DataFrame
     info: FeedInfo
     landed: object | None = None  # set by the lake: the delivery as read (its fingerprint hashes the bytes parsed)
+
+
+PARSE_THREADS = 2  # chunks of a file parsed at once (polars works without the GIL): the machine's 2 cores
+
+
+def in_file_order(work, chunks: list) -> list:
+    """``[work(chunk) for chunk in chunks]``, ``PARSE_THREADS`` chunks at a time (polars' string work on one chunk
+    runs mostly on one core), the results in order. The first chunk's error in file order is raised, as the loop
+    would; the chunks not started yet are dropped."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(chunks) < 2:
+        return [work(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(max_workers=PARSE_THREADS) as pool:
+        futures = [pool.submit(work, chunk) for chunk in chunks]
+        try:
+            return [future.result() for future in futures]
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def player_id_expr() -> pl.Expr:
+    """``canonical.player_id_expr()`` (``"{team}-{jersey}"`` where both are known, else null) for rows whose
+    ``team`` is 0, 1 or null and ``jersey`` 0-32767 or null: the pair's text is taken by index from the formatted
+    pairs, not formatted for millions of rows. Another team or a negative jersey is an error, not a wrong id."""
+    key = pl.col("team").cast(pl.UInt32) * JERSEYS + pl.col("jersey").cast(pl.UInt32)
+    return pl.lit(_player_ids()).gather(key).alias("player_id")
+
+
+JERSEYS = 1 << 15  # an Int16 jersey that is not negative
+
+
+@cache
+def _player_ids() -> pl.Series:
+    """``"{team}-{jersey}"`` of team 0 and 1 and every jersey 0-32767, formatted as the canonical expression does
+    (at index team * 32768 + jersey)."""
+    from footy_assets.core import canonical
+
+    grid = pl.DataFrame(
+        {
+            "team": pl.Series([0, 1], dtype=pl.Int8).repeat_by(JERSEYS).explode(),
+            "jersey": pl.concat([pl.int_range(JERSEYS, eager=True).cast(pl.Int16)] * 2),
+        }
+    )
+    return grid.select(canonical.player_id_expr()).to_series()
+
+
+REPEAT_SLICE_ROWS = 1 << 19  # rows counted at a time where frames are in order (a few MB of counts, not 100)
+
+
+def may_repeat_players(frame: pl.DataFrame) -> bool:
+    """False when no (frame_id, team, jersey) is on two rows of ``frame``, True when one may be (then
+    ``canonical.duplicate_players`` finds them). Counted per frame and player with numpy where the teams are 0 and 1,
+    the jerseys below 1024 (``canonical.duplicate_players``'s key is then one per frame and player) and the frames
+    times the players are a few times the rows; else True: the canonical check decides. Rows in frame order are
+    counted a slice of whole frames at a time."""
+    import numpy as np
+
+    low, high, t0, t1, j0, j1 = frame.select(
+        pl.col("frame_id").min().alias("low"),
+        pl.col("frame_id").max().alias("high"),
+        pl.col("team").min().alias("t0"),
+        pl.col("team").max().alias("t1"),
+        pl.col("jersey").min().alias("j0"),
+        pl.col("jersey").max().alias("j1"),
+    ).row(0)
+    if t0 is None or j0 is None:  # no player with a team and a jersey
+        return False
+    frame_ids = frame["frame_id"]
+    if frame_ids.null_count() or t0 < 0 or t1 > 1 or j0 < 0 or j1 >= 1024:
+        return True
+    # each row's player as team * 1024 + jersey, -1 where either is unknown
+    player = (pl.col("team").cast(pl.Int32) * 1024 + pl.col("jersey").cast(pl.Int32)).fill_null(-1)
+    seen = np.zeros(2049, dtype=bool)
+    seen[frame.select(player.unique()).to_series().to_numpy()] = True  # (-1: the last slot, unknown)
+    players = int(seen[:2048].sum())
+    if (high - low + 1) * players > 4 * frame.height + (1 << 20):
+        return True
+    code = (np.cumsum(seen) - 1).astype(np.int64)  # each player's number among those seen
+    in_order = frame_ids.is_sorted()
+    start = 0
+    while start < frame.height:
+        stop = frame.height
+        if in_order and start + REPEAT_SLICE_ROWS < frame.height:  # a slice of whole frames
+            stop = int(frame_ids.search_sorted(frame_ids[start + REPEAT_SLICE_ROWS], side="left"))
+            stop = stop if stop > start else frame.height
+        part = frame.slice(start, stop - start)
+        players_of = part.select(player).to_series().to_numpy()
+        known = players_of >= 0
+        first = part["frame_id"][0] if in_order else low
+        key = (part["frame_id"].to_numpy()[known] - first) * players + code[players_of[known]]
+        if key.size and np.bincount(key).max() > 1:
+            return True
+        start = stop
+    return False
 
 
 def refuse_implausible_rows(frame, file: str, locator: str, unit: str = "line") -> None:

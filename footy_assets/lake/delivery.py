@@ -30,7 +30,8 @@ def read_delivery(lake: Lake, landed: LandedMatch) -> tuple[LandedMatch, Deliver
     here (``read_events_delivery``)."""
     contents, files = _read_files(lake, landed.uri, landed.tracking_files)
     read = replace(landed, files=_replaced(landed.files, files))
-    return read, Delivery(read.match_id, read.fingerprint, contents)
+    # read once: a reader lets go of a file's bytes once it has parsed them (the peak of a full match's read)
+    return read, Delivery(read.match_id, read.fingerprint, contents, read_once=True)
 
 
 def _replaced(files: tuple[LandedFile, ...], read: tuple[LandedFile, ...]) -> tuple[LandedFile, ...]:

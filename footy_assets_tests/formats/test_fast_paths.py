@@ -238,3 +238,339 @@ def test_cdf_fast_path_and_reference_agree_on_mutants(lake, monkeypatch):
         assert fast[1].equals(reference[1]) if fast[0] == "rows" else fast[1] == reference[1], operator.__name__
         outcomes.add(fast[0])
     assert outcomes == {"rows", "error"}  # the mutants exercised both
+
+
+def test_a_read_once_delivery_lets_go_of_a_parsed_file(lake):
+    """The lake's delivery is read once: each reader lets go of its big file's bytes as soon as it has parsed them
+    (a full match's file is a few hundred MB of the read's peak); a delivery made otherwise keeps them, and a
+    released file says so rather than reading as missing."""
+    from footy_assets.formats import read_files
+    from footy_assets.formats.common import Delivery
+    from footy_assets.lake.delivery import read_delivery
+
+    for fmt, name, big in (
+        ("cdf", "validator_v0_3_2", "tracking.jsonl"),
+        ("sportvu", "statsperform_ma25", "tracking.txt"),
+    ):
+        land_sample(lake, fmt, name)
+        _, delivery = read_delivery(lake, find_match(lake, name))
+        assert delivery.read_once and delivery.contents[big] is not None
+        first = read_files(fmt, delivery).tracking
+        assert delivery.contents[big] is None and big in delivery.names
+        with pytest.raises(FeedError, match=rf"{big}: already parsed: its bytes were released"):
+            delivery.read_bytes(big)
+        kept = Delivery(
+            name,
+            delivery.fingerprint,
+            {f: (Path(lake.uri) / "landing" / fmt / name / f).read_bytes() for f in delivery.names},
+        )
+        assert read_files(fmt, kept).tracking.equals(read_files(fmt, kept).tracking)  # read twice, same rows
+        assert read_files(fmt, kept).tracking.equals(first)
+
+
+def _frames_of_players(rng: random.Random, rows: int) -> pl.DataFrame:
+    """Canonical-like rows: frame ids in order or not, teams 0/1/null (now and then 2), jerseys up to 30 or past
+    1023, nulls, and a repeated (frame, player) or none."""
+    frames = sorted(rng.randrange(0, 40) for _ in range(rows))
+    if rng.random() < 0.3:
+        rng.shuffle(frames)
+    team = [rng.choice([0, 1, 1, 0, None]) for _ in range(rows)]
+    jersey = [rng.choice([rng.randrange(0, 30), None]) for _ in range(rows)]
+    if rng.random() < 0.1:
+        team[rng.randrange(rows)] = 2
+    if rng.random() < 0.1:
+        jersey[rng.randrange(rows)] = rng.choice([1024, 2000, -1])
+    frame = pl.DataFrame(
+        {"frame_id": frames, "team": team, "jersey": jersey},
+        schema={"frame_id": pl.Int64, "team": pl.Int8, "jersey": pl.Int16},
+    )
+    frame = frame.with_columns(
+        player_id=pl.format("{}-{}", "team", "jersey"), x_m=pl.lit(0.0, pl.Float32), role=pl.lit("player")
+    )
+    # one (frame, team, jersey) at most per frame, unless this frame is to have a repeat
+    if rng.random() < 0.6:
+        frame = frame.unique(["frame_id", "team", "jersey"], maintain_order=True).filter(
+            pl.col("team").is_null()
+            | pl.col("jersey").is_null()
+            | pl.struct("frame_id", "team", "jersey").is_first_distinct()
+        )
+    return frame
+
+
+def test_the_count_of_players_per_frame_agrees_with_the_canonical_search(monkeypatch):
+    """may_repeat_players never says "none" where canonical.duplicate_players finds one (in or out of frame order,
+    a repeat on either side of a slice's edge, teams and jerseys outside its range), and says "none" where a
+    frame in order has no repeat."""
+    from footy_assets.core import canonical
+    from footy_assets.formats import common
+
+    monkeypatch.setattr(common, "REPEAT_SLICE_ROWS", 7)  # slices of a few frames: repeats across their edges
+    rng = random.Random(17)
+    said_none = 0
+    for _ in range(600):
+        frame = _frames_of_players(rng, rng.randint(0, 80))
+        found = canonical.duplicate_players(frame).height > 0
+        may = common.may_repeat_players(frame)
+        assert may or not found, frame
+        if (
+            not found
+            and frame["frame_id"].is_sorted()
+            and frame.select(
+                (pl.col("team").is_between(0, 1) | pl.col("team").is_null()).all()
+                & (pl.col("jersey").is_between(0, 1023) | pl.col("jersey").is_null()).all()
+            ).item()
+        ):
+            assert not may, frame
+            said_none += 1
+    assert said_none > 50
+
+
+def test_player_ids_taken_by_index_are_the_canonical_ones():
+    from footy_assets.core import canonical
+    from footy_assets.formats.common import player_id_expr
+
+    pairs = pl.DataFrame(
+        {"team": [0, 1, None, 0, 1, None, 1], "jersey": [0, 999, 7, None, 32767, None, 10]},
+        schema={"team": pl.Int8, "jersey": pl.Int16},
+    )
+    assert pairs.select(player_id_expr()).equals(pairs.select(canonical.player_id_expr()))
+    with pytest.raises(pl.exceptions.PolarsError):  # another team is an error, not a wrong id
+        pairs.with_columns(team=pl.lit(2, pl.Int8)).select(player_id_expr())
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "1598184000150;150,1,0:0,abc,9,52.8,23.6;1,def,4,50.1,30.2;:52.0,34.0,0.5;",  # the vendor's form
+        "1598184000150;150,1,0:0,abc,9,52.8,23.6;:::52.0,34.0,0.5;",  # a run of ':' before the ball
+        "1598184000150;150,1,0::0,abc,9,52.8,23.6;;52.0,34.0,0.5;",  # ':' starting the first entry, ';;'
+        "1598184000150;150,1,0:0,abc,9,52.8,23.6;:",  # the ball out of the tracking area
+        "1598184000150;150,1,0:0,a:b,9,52.8,23.6;:52.0,34.0,0.5;",  # a ':' inside an id stays
+    ],
+)
+def test_sportvu_plain_text_reads_as_the_regular_expressions_read_it(message):
+    """A file without whitespace is cleaned with literal replacements; they give what the regular expressions
+    give, ':' runs included."""
+    from footy_assets.formats.common import text_lines
+    from footy_assets.formats.sportvu import reader as sportvu
+
+    data = (message + "\n" + message.replace("1598184000150;150", "1598184000190;190") + "\n").encode()
+    assert sportvu._plain(data)
+    lines = text_lines(data, "t.txt")
+    plain = sportvu._parse_lines(lines, "t.txt", plain=True)
+    regular = sportvu._parse_lines(lines, "t.txt", plain=False)
+    for a, b in zip(plain, regular):
+        assert a.equals(b)
+    assert not sportvu._plain(data.replace(b",9,", b", 9,")) and not sportvu._plain("é".encode() + data)
+
+
+def _reference_ndjson_chunks(stream, chunk_bytes, file="tracking.json"):
+    """The JSON array's rows cut as the reader first did it (copies of the text, regular expressions): what the
+    offsets and the in-place fast case must give."""
+    import re
+
+    from footy_assets.formats.common import max_line_bytes, strip_bom
+
+    boundary = re.compile(rb"\}\s*,\s*\{")
+    carry, rows_before, opened, closed, stripped_bom = b"", 0, False, False, False
+    while True:
+        block = stream.read(chunk_bytes)
+        data = carry + block
+        if not opened:
+            if not stripped_bom:
+                data, stripped_bom = strip_bom(data, file), True
+            stripped = data.lstrip()
+            if not stripped and block:
+                carry = b""
+                continue
+            if not stripped.startswith(b"["):
+                raise ValueError("expected a JSON array of row objects ([{...}, {...}])")
+            data, opened = stripped[1:], True
+        if block:
+            cut = data.rfind(b"}")
+            carry, data = (data[cut + 1 :], data[: cut + 1]) if cut >= 0 else (data, b"")
+            if len(carry) > max_line_bytes():
+                raise ValueError(f"a row object longer than {max_line_bytes():,} bytes (FOOTY_MAX_LINE_BYTES)")
+        else:
+            carry = b""
+            tail = data.rstrip()
+            if not tail.endswith(b"]"):
+                raise ValueError("the JSON array is not closed with ']' (truncated file?)")
+            data, closed = tail[:-1], True
+        piece = data.replace(b"\n", b" ").replace(b"\r", b" ").strip().lstrip(b",").strip()
+        if piece:
+            ndjson = boundary.sub(b"}\n{", piece)
+            yield ndjson, rows_before
+            rows_before += ndjson.count(b"\n") + 1
+        if closed:
+            return
+
+
+def _json_download(rng: random.Random) -> bytes:
+    """A footy_stats JSON download written in one of the ways seen or allowed: a row a line or not, spaces or
+    not, CRLF, a '},{' inside a text, a BOM, whitespace around, now and then truncated or not an array."""
+    spaced, odd = rng.random() < 0.3, rng.random() < 0.2
+    rows = []
+    for i in range(rng.randint(0, 40)):
+        role = rng.choice(["ball", "a},{b", "a}", "{"]) if odd and rng.random() < 0.2 else "player"
+        row = {"timestamp": i * 40, "role": role, "x": i, "y": 1}
+        rows.append(json.dumps(row, separators=(", ", ": ") if spaced else (",", ":")))
+    between = ",\n" if rng.random() < 0.5 else rng.choice([",", ", ", " ,\n ", ",\r\n", "\n,", ",\n\n", ",\t"])
+    doc = rng.choice(["", "\n", "  "]) + "[" + rng.choice(["", "\n", " "]) + between.join(rows)
+    doc += rng.choice(["", "\n", " \n"]) + "]" + rng.choice(["", "\n", "\n\n  "])
+    if rng.random() < 0.05:
+        doc = doc.rstrip()[:-1]  # not closed
+    if rng.random() < 0.03:
+        doc = "{" + doc
+    data = doc.encode()
+    return (b"\xef\xbb\xbf" + data) if rng.random() < 0.1 else data
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 64, 4096])
+def test_footy_stats_rows_are_cut_as_the_regular_expressions_cut_them(chunk):
+    """The JSON array cut on offsets of the file's bytes, a row a line made in place where the download is
+    written that way, gives the rows, row numbers and errors of the copies and regular expressions."""
+    import io
+
+    from footy_assets.formats.footy_stats.reader import _ndjson_chunks
+
+    def outcome(chunks):
+        try:
+            return [([line.strip() for line in c.split(b"\n")], before) for c, before in chunks]
+        except ValueError as exc:
+            return str(exc)
+
+    rng = random.Random(chunk)
+    for _ in range(300):
+        doc = _json_download(rng)
+        expected = outcome(_reference_ndjson_chunks(io.BytesIO(doc), chunk))
+        assert outcome(_ndjson_chunks(doc, chunk)) == expected, doc
+        assert outcome(_ndjson_chunks(io.BytesIO(doc), chunk)) == expected, doc
+
+
+def test_cdf_positions_whose_sum_is_past_float_range_go_to_the_reference(lake):
+    """A sum of positions that is not finite sends the file to polars' reader, which names the line (here
+    1e308 m twice: finite values, an infinite sum, refused by the contract on the line)."""
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    path = folder / "tracking.jsonl"
+    lines = path.read_text().splitlines()
+    for number in (3, 4):
+        doc = json.loads(lines[number - 1])
+        doc["teams"]["home"]["players"][0]["x"] = 1e308
+        lines[number - 1] = json.dumps(doc)
+    path.write_text("\n".join(lines) + "\n")
+    table = cdf._parse_with_arrow(path.read_bytes())
+    assert table is not None and not cdf._entries(table).finite()
+    with pytest.raises(FeedError, match=r"tracking.jsonl, line 3: x = '1e\+308' fails less_than_or_equal_to"):
+        read_match(lake, find_match(lake, "skillcorner_1925299"))
+
+
+def test_cdf_ids_are_looked_up_on_their_own_team_s_sheet(lake):
+    """An entry's id is looked up on its own team's sheet: an id on both sheets takes the jersey of the team whose
+    list it is in, and an away entry whose id is only on the home sheet is unidentified."""
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    first = json.loads((folder / "tracking.jsonl").read_text().splitlines()[0])["teams"]
+    shared, away_id = first["home"]["players"][0]["id"], first["away"]["players"][0]["id"]
+    meta = json.loads((folder / "meta.json").read_text())
+    home = next(p for p in meta["teams"]["home"]["players"] if p["id"] == shared)
+    next(p for p in meta["teams"]["away"]["players"] if p["id"] == away_id)["id"] = shared  # now on both sheets
+    (folder / "meta.json").write_text(json.dumps(meta))
+    tracking = read_match(lake, find_match(lake, "skillcorner_1925299")).tracking
+
+    def identities(track_id: str) -> list[tuple]:
+        rows = tracking.filter(pl.col("track_id") == track_id)
+        return rows.select("team", "jersey", "player_id").unique().rows()
+
+    assert identities(shared) == [(0, home["jersey_number"], f"0-{home['jersey_number']}")]
+    assert identities(away_id) == [(1, None, None)]
+
+
+def test_cdf_ids_once_per_frame_counted_or_searched_alike():
+    """The count of (frame, id) pairs and the search of repeats (many ids) agree."""
+    rng = random.Random(5)
+    for _ in range(200):
+        rows = rng.randint(1, 60)
+        objects = pl.DataFrame(
+            {
+                "row": sorted(rng.randrange(0, 12) for _ in range(rows)),
+                "code": [rng.choice([None, *range(rng.randint(1, 9))]) for _ in range(rows)],
+            },
+            schema={"row": pl.UInt32, "code": pl.UInt32},
+        )
+        ids = int(objects["code"].max() or 0) + 1
+        counted = cdf._once_per_frame(objects, ids, 12)
+        searched = cdf._once_per_frame(objects, ids, 1 << 40)  # frames x ids past the rows: the search
+        truth = objects.drop_nulls().select(pl.struct("row", "code").is_duplicated().any().not_()).item()
+        assert counted == searched == truth
+
+
+def test_chunks_parsed_two_at_a_time_report_the_first_error_in_file_order():
+    """Later chunks may finish (and fail) first: the error raised is the first chunk's in file order."""
+    import time
+
+    from footy_assets.formats.common import in_file_order
+
+    def work(chunk: int) -> int:
+        time.sleep(0.02 * (6 - chunk))  # the last chunks finish first
+        if chunk in (2, 4):
+            raise ValueError(f"chunk {chunk}")
+        return chunk * 10
+
+    assert in_file_order(lambda c: c * 10, list(range(6))) == [0, 10, 20, 30, 40, 50]
+    with pytest.raises(ValueError, match="chunk 2"):
+        in_file_order(work, list(range(6)))
+
+
+def test_sportvu_first_bad_line_of_many_chunks_is_reported(lake, monkeypatch):
+    """Chunks parsed two at a time: with bad lines in the second and the fourth chunk, the first is named."""
+    from footy_assets.formats.sportvu import reader as sportvu
+
+    monkeypatch.setattr(sportvu, "CHUNK_LINES", 5)
+    folder = land_sample(lake, "sportvu", "statsperform_ma25")
+    path = folder / "tracking.txt"
+    lines = path.read_text().splitlines()
+    lines[7] = "1598184000150;150,1,0:0,abc,9,xx,23.6;"  # line 8: chunk 2
+    lines[17] = "garbage without structure"  # line 18: chunk 4
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FeedError, match=r"tracking.txt, line 8: an object entry with a field that is not a number"):
+        read_match(lake, find_match(lake, "statsperform_ma25"))
+
+
+@pytest.mark.parametrize("name", ["skillcorner_1925299", "validator_v0_2_3", "validator_v0_3_2"])
+def test_cdf_identity_columns_taken_by_index_are_the_per_row_ones(lake, monkeypatch, name):
+    """Role, team, jersey and player_id worked out once per (kind, id, position) and taken by index equal the
+    same expressions run on every row (positions given or not, ids on a sheet or not)."""
+    land_sample(lake, "cdf", name)
+    by_identity = read_match(lake, find_match(lake, name)).tracking
+    monkeypatch.setattr(cdf, "_by_identity", lambda *args: None)
+    per_row = read_match(lake, find_match(lake, name)).tracking
+    assert by_identity.height > 0 and by_identity.equals(per_row)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda doc, i: doc.update(frame_id=-5 - i),  # the frame's own column
+        lambda doc, i: doc["teams"]["home"]["players"][1].update(x=150.0 + i),  # an entry's
+        lambda doc, i: doc["ball"].update(z=-20.0) if i else doc.update(frame_id=-1),  # one of each
+    ],
+    ids=["frame", "entry", "both"],
+)
+def test_cdf_contract_checked_per_frame_and_per_entry_names_what_every_row_would(lake, monkeypatch, mutate):
+    """The contract's frame columns checked on the frames and the entries' on the entries refuse what the
+    contract on every row refuses, with the same message (first bad line, count of problems)."""
+    folder = land_sample(lake, "cdf", "skillcorner_1925299")
+    path = folder / "tracking.jsonl"
+    lines = path.read_text().splitlines()
+    for i, number in enumerate((40, 12)):  # a later line first: the message names the first in the file
+        doc = json.loads(lines[number - 1])
+        mutate(doc, i)
+        lines[number - 1] = json.dumps(doc)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FeedError) as split:
+        read_match(lake, find_match(lake, "skillcorner_1925299"))
+    monkeypatch.setattr(cdf, "passes", lambda schema, frame: False)  # the contract on every row, with its frame
+    with pytest.raises(FeedError) as every_row:
+        read_match(lake, find_match(lake, "skillcorner_1925299"))
+    assert str(split.value) == str(every_row.value)
+    assert ", line 12: " in str(split.value) and "fails" in str(split.value)

@@ -15,12 +15,14 @@ from __future__ import annotations
 import io
 import json
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from footy_assets.core import canonical
 from footy_assets.core.contracts.checks import once_per_frame
+from footy_assets.core.contracts.validation import passes
 from footy_assets.formats.cdf.contract import PERIODS, CdfFrames, CdfObjects
 from footy_assets.formats.common import (
     Delivery,
@@ -221,12 +223,14 @@ def _arrow_type(dtype: pl.DataType):
 def _parse_with_arrow(data: bytes):
     """The frames parsed by pyarrow's JSON reader (several times faster than polars' on nested lines, and
     leaner), or None where it refuses the file: then polars' reader, the reference, parses it or says which
-    line is wrong (pyarrow is stricter: an integer id where a string is declared, for one)."""
+    line is wrong (pyarrow is stricter: an integer id where a string is declared, for one). pyarrow also takes
+    NaN, Infinity and numbers past float range, which JSON has not: ``_frames`` sends a table holding one to
+    the reference too."""
     import pyarrow as pa
     import pyarrow.json as pajson
 
     try:
-        table = pajson.read_json(
+        return pajson.read_json(
             pa.py_buffer(data),
             read_options=pajson.ReadOptions(block_size=16 << 20),
             parse_options=pajson.ParseOptions(
@@ -237,34 +241,108 @@ def _parse_with_arrow(data: bytes):
         )
     except (pa.ArrowException, ValueError):
         return None
-    # pyarrow also takes NaN, Infinity and numbers past float range, which JSON has not: the reference says which
-    if any(_non_finite(chunk) for name in table.column_names for chunk in table.column(name).chunks):
-        return None
-    return table
 
 
-def _non_finite(values) -> bool:
-    """Whether a (nested) Arrow array holds a float that is NaN or infinite."""
+KINDS = ["home", "away", "referee", "ball"]  # an entry's ``kind`` is its index here: which list it came from
+HOME, AWAY, REFEREE, BALL = range(4)
+CHUNK_ROWS = 500_000  # canonical rows built at a time
+
+
+@dataclass
+class _Entries:
+    """Every player, referee and ball entry of the frames, list by list (home players, away players, referees,
+    officials, balls: ``PART_KINDS``), as the parse left them: ``rows`` holds one row per entry, the lists one
+    after the other (the code of its id in ``ids``, x, y, z, whether its position is ``GK``); ``counts`` the
+    number of entries of each frame in each list."""
+
+    rows: pl.DataFrame
+    counts: list[np.ndarray]
+    ids: pl.Series  # the distinct ids; an entry's ``code`` is its id's index here
+
+    def finite(self) -> bool:
+        """Whether no position is NaN or infinite (pyarrow reads them; JSON has no such number): a sum is finite
+        only then (one pass, no mask). A sum past float range (values near 1e308) also says "not finite": the
+        reference reader decides those."""
+        return self.rows.select(pl.all_horizontal(pl.col("x", "y", "z").sum().is_finite())).item()
+
+
+PART_KINDS = (HOME, AWAY, REFEREE, REFEREE, BALL)  # the lists of a frame, in the order their entries are written
+
+
+def _lists(batch) -> list:
+    """The entry lists of a batch of frames (``PART_KINDS`` but the ball, one entry a frame)."""
+    import pyarrow.compute as pc
+
+    teams = batch.column("teams")
+    return [
+        pc.struct_field(teams, ["home", "players"]),
+        pc.struct_field(teams, ["away", "players"]),
+        batch.column("referees"),
+        batch.column("officials"),
+    ]
+
+
+def _entries(table) -> _Entries:
+    """The entries of the parsed frames, list by list (no copy of the parsed positions: Arrow's flattened
+    lists); ids dictionary-encoded once, so the checks and look-ups after work on small integers, not on
+    millions of strings."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if pa.types.is_struct(values.type):
-        return any(_non_finite(child) for child in values.flatten())
-    if pa.types.is_list(values.type):
-        return _non_finite(pc.list_flatten(values))
-    if pa.types.is_floating(values.type):
-        return not pc.all(pc.is_finite(values)).as_py() if values.null_count < len(values) else False
-    return False
+    fields: list[list[dict]] = [[] for _ in PART_KINDS]  # per list, per batch: its entries' fields
+    counts: list[list[np.ndarray]] = [[] for _ in PART_KINDS]
+    for batch in table.to_batches():
+        for part, lists in enumerate(_lists(batch)):
+            counts[part].append(pc.list_value_length(lists).fill_null(0).to_numpy().astype(np.int64))
+            values = pc.list_flatten(lists)  # skips null lists; a null entry stays, with null fields
+            fields[part].append({f.name: child for f, child in zip(values.type, values.flatten())})  # nulls applied
+        ball = batch.column("ball")
+        counts[-1].append(np.ones(batch.num_rows, dtype=np.int64))
+        fields[-1].append({f.name: child for f, child in zip(ball.type, ball.flatten())})
+    chunks = [chunk for part in fields for chunk in part]  # list after list
+
+    def column(chunk: dict, name: str, dtype):
+        return chunk[name].cast(dtype) if name in chunk else pa.nulls(len(next(iter(chunk.values()))), dtype)
+
+    # one dictionary of ids for every list and batch: the codes of one id are the same everywhere
+    encoded = pa.chunked_array(
+        [pc.dictionary_encode(column(chunk, "id", pa.string())) for chunk in chunks],
+        pa.dictionary(pa.int32(), pa.string()),
+    ).unify_dictionaries()
+    ids = pl.Series("id", encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], pa.string()))
+    rows = pl.concat(
+        [
+            pl.from_arrow(
+                pa.table(
+                    {
+                        "code": codes.indices.cast(pa.uint32()),  # polars' row index type: gathers by it as is
+                        "x": column(chunk, "x", pa.float64()),
+                        "y": column(chunk, "y", pa.float64()),
+                        "z": column(chunk, "z", pa.float64()),
+                        # the position matters only as "goal keeper" (roles come from the team sheet otherwise)
+                        "position_gk": pc.equal(column(chunk, "position", pa.string()), "GK"),
+                    }
+                )
+            )
+            for chunk, codes in zip(chunks, encoded.chunks)
+        ],
+        rechunk=False,
+    )
+    return _Entries(rows, [np.concatenate(c) if c else np.zeros(0, np.int64) for c in counts], ids)
 
 
 def _frames(delivery: Delivery, file: str):
-    """(the frames as an Arrow table of FRAME_SCHEMA, the line number of each frame)."""
+    """(the frames as an Arrow table of FRAME_SCHEMA, their entries, the line number of each frame). The
+    file's bytes are released by the delivery once parsed (a few hundred MB of a full match)."""
     data = delivery.read_bytes(file)
     numbers = scan_lines(data, file)  # refuses over-long lines and bytes that are not UTF-8
     if not numbers.size:
         raise FeedError(file, "is empty: no frames")
     table = _parse_with_arrow(data)
-    if table is None or table.num_rows != numbers.size:
+    entries = _entries(table) if table is not None and table.num_rows == numbers.size else None
+    if entries is None or not entries.finite():
+        del table, entries
         try:
             table = pl.read_ndjson(io.BytesIO(data), schema=FRAME_SCHEMA).to_arrow()
         except (Exception, pl.exceptions.PanicException) as exc:  # noqa: BLE001  locate the line only on the error path
@@ -273,15 +351,13 @@ def _frames(delivery: Delivery, file: str):
             if bad:
                 raise FeedError(file, bad[1], line=bad[0]) from None
             raise FeedError(file, f"could not read frames ({str(exc).splitlines()[0][:120]})") from None
-    # the readers skip blank lines: number the frames by their real line numbers
-    if numbers.size != table.num_rows:
-        raise FeedError(file, f"{numbers.size} non-blank lines but {table.num_rows} frames were read")
-    return table, numbers
-
-
-KINDS = ["home", "away", "referee", "ball"]  # an entry's ``kind`` is its index here: which list it came from
-HOME, AWAY, REFEREE, BALL = range(4)
-CHUNK_ROWS = 500_000  # canonical rows built at a time
+        # the readers skip blank lines: number the frames by their real line numbers
+        if numbers.size != table.num_rows:
+            raise FeedError(file, f"{numbers.size} non-blank lines but {table.num_rows} frames were read")
+        entries = _entries(table)
+    del data
+    delivery.release(file)
+    return table, entries, numbers
 
 
 def period_of(name: str) -> pl.Expr:
@@ -289,122 +365,107 @@ def period_of(name: str) -> pl.Expr:
     return pl.col(name).replace_strict(PERIODS, default=None, return_dtype=pl.Int8).alias("period")
 
 
-def _entries(batches: list, lists_of) -> tuple:
-    """(frame row of each entry, {field: values}) of a list column, ``lists_of(batch)``: the entries of every
-    frame, in order. Batch by batch (row numbers offset by the batches before): combining the chunks of the
-    parsed nested columns first copied all of them (a few hundred MB of a full match)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    rows, fields, offset = [], {}, 0
-    for batch in batches:
-        lists = lists_of(batch)
-        values = pc.list_flatten(lists)  # skips null lists; a null entry stays, with null fields
-        rows.append(pc.list_parent_indices(lists).to_numpy() + offset)
-        for field, child in zip(values.type, values.flatten()):  # the entry's nulls applied
-            fields.setdefault(field.name, []).append(child)
-        offset += batch.num_rows
-    chunked = {name: pa.chunked_array(chunks) for name, chunks in fields.items()}
-    return (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)), chunked
-
-
-def _frame_order(part_rows: list) -> np.ndarray:
-    """Where each entry of the parts goes (concatenated), to put them in frame order with the parts in their
-    order within a frame: the stable sort by frame row, computed in one pass from counts (no sort)."""
+def _frame_order(counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(order, row, kind) of the entries in frame order, each frame's lists in their order (``PART_KINDS``):
+    ``order`` the index of each entry in the rows of the lists (list after list), ``row`` its frame, ``kind``
+    its list's kind. From each frame's count of entries in each list: the blocks of (frame, list) are laid out
+    one after the other (no sort, no scatter)."""
     import numpy as np
 
-    frames = max((int(rows.max()) + 1 for rows in part_rows if rows.size), default=0)
-    counts = [np.bincount(rows, minlength=frames) for rows in part_rows]
-    frame_start = np.concatenate([[0], np.cumsum(sum(counts))[:-1]])  # first slot of each frame
-    dest, before = [], np.zeros(frames, dtype=np.int64)  # ``before``: slots taken in the frame by earlier parts
-    for rows, count in zip(part_rows, counts):
-        first_of_frame = np.concatenate([[0], np.cumsum(count)[:-1]])  # the part's first entry of each frame
-        dest.append(frame_start[rows] + before[rows] + np.arange(rows.size) - first_of_frame[rows])
-        before += count
-    return np.concatenate(dest) if dest else np.zeros(0, dtype=np.int64)
+    frames = counts[0].size
+    lengths = np.stack(counts, axis=1)  # (frame, list): the entries of the frame in the list
+    list_start = np.cumsum([0] + [int(c.sum()) for c in counts[:-1]])  # the list's first row
+    first = np.stack([np.cumsum(c) - c for c in counts], axis=1)  # the frame's first entry in the list
+    block_start = (list_start[None, :] + first).ravel()  # the rows of block (frame, list) start here...
+    block_len = lengths.ravel()
+    slot = np.cumsum(block_len) - block_len  # ... and go there, in frame order
+    # in polars' 32-bit row indices from the start (smaller temporaries: a full match has 3 M entries); the
+    # block's offset may be negative: modulo 2**32, the sums wrap to the right indices
+    order = np.repeat((block_start - slot).astype(np.uint32), block_len)
+    order += np.arange(order.size, dtype=np.uint32)
+    row = np.repeat(np.arange(frames, dtype=np.uint32), lengths.sum(axis=1))
+    kind = np.repeat(np.tile(np.array(PART_KINDS, dtype=np.int8), frames), block_len)
+    return order, row, kind
 
 
-def _objects(table, frames: pl.DataFrame) -> pl.DataFrame:
+def _objects(entries: _Entries, frames: pl.DataFrame) -> pl.DataFrame:
     """One row per player, referee and ball of every frame, in frame order (home, away, referees, ball), with
-    the frame's line, frame_id, period name and ball status (from ``frames``, a row per frame of ``table``).
-    Built from Arrow's flattened lists (no copy of the nested frames) and put in order with one gather."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    batches = table.to_batches()
-    balls = [batch.column("ball").flatten() for batch in batches]  # each batch's ball fields (no copy)
-    parts = [
-        (0, *_entries(batches, lambda b: pc.struct_field(b.column("teams"), ["home", "players"]))),
-        (1, *_entries(batches, lambda b: pc.struct_field(b.column("teams"), ["away", "players"]))),
-        (2, *_entries(batches, lambda b: b.column("referees"))),
-        (2, *_entries(batches, lambda b: b.column("officials"))),
-        (
-            3,
-            np.arange(table.num_rows),
-            {
-                field.name: pa.chunked_array([fields[i] for fields in balls], field.type)
-                for i, field in enumerate(table.schema.field("ball").type)
-            },
-        ),
-    ]
-
-    def column(fields: dict, name: str, dtype, size: int):
-        return fields[name].cast(dtype) if name in fields else pa.nulls(size, dtype)
-
-    entries = pl.concat(
-        [
-            pl.from_arrow(
-                pa.table(
-                    {
-                        "row": pa.array(rows, pa.int64()),
-                        "kind": pa.array(np.full(rows.size, code, dtype=np.int8)),
-                        "object_id": column(fields, "id", pa.string(), rows.size),
-                        "x": column(fields, "x", pa.float64(), rows.size),
-                        "y": column(fields, "y", pa.float64(), rows.size),
-                        "z": column(fields, "z", pa.float64(), rows.size),
-                        # the position matters only as "goal keeper" (roles come from the team sheet otherwise)
-                        "position_gk": pc.equal(column(fields, "position", pa.string(), rows.size), "GK"),
-                    }
-                )
-            )
-            for code, rows, fields in parts
-        ],
-        rechunk=False,
-    )
-    dest = _frame_order([rows for _, rows, _ in parts])
-    order = np.empty_like(dest)
-    order[dest] = np.arange(dest.size)
-    # the frame's period as its number (null outside play): one byte an entry, not the name's sixteen
-    per_frame = frames.select("line", "frame_id", period_of("period"), "in_play")
+    its frame (``row`` of ``frames``) and the frame's period number and ball status, and the entry's id as text
+    and as its code in ``entries.ids``. Put in order with one gather of each column. The frame's line and
+    frame_id are the frame's, taken where needed (``_with_frame``), not copied for every entry."""
+    order, row, kind = _frame_order(entries.counts)
+    rows = entries.rows.rechunk()  # one gather from contiguous columns is cheaper than from the parse's chunks
     # An entry that is null, or whose position the feed gives as null, has no row in that frame:
     # left out of the gather rather than filtered after it (one copy of the rows, not two).
-    placed = entries.select(pl.col("x").is_not_null() & pl.col("y").is_not_null()).to_series().to_numpy()
-    order = order[placed[order]]
-    row = pl.col("row")
-    return (
-        entries.lazy()
-        .select(pl.all().gather(pl.Series(order)))
-        .select(
-            *[pl.lit(per_frame[name]).gather(row).alias(name) for name in per_frame.columns],
-            "kind",  # the part's code (KINDS): one byte a row, not a name
-            "object_id",
-            "x",
-            "y",
-            "z",
-            "position_gk",
-        )
-        .collect()
+    if rows["x"].null_count() or rows["y"].null_count():
+        placed = rows.select(pl.col("x").is_not_null() & pl.col("y").is_not_null()).to_series().to_numpy()[order]
+        order, row, kind = order[placed], row[placed], kind[placed]
+    # the frame's period as its number (null outside play): one byte an entry, not the name's sixteen
+    per_frame = frames.select(period_of("period"), "in_play")
+    gathered = rows.select(pl.all().gather(pl.Series(order)))
+    del rows
+    at_frame = pl.Series("row", row)
+    return pl.DataFrame(
+        [
+            *per_frame.select(pl.all().gather(at_frame)),
+            pl.Series("kind", kind),  # the list's code (KINDS): one byte a row, not a name
+            entries.ids.gather(gathered["code"]).alias("object_id"),
+            *gathered.select("x", "y", "z", "position_gk", "code"),
+            at_frame,
+        ]
     )
 
 
-def parse(delivery: Delivery, file: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(frames, objects): one row per frame, and one per player, referee or ball per frame."""
+FRAME_COLUMNS = ("line", "frame_id")  # CdfObjects' columns that are the frame's
+
+
+def _with_frame(objects: pl.DataFrame, frames: pl.DataFrame) -> pl.DataFrame:
+    """``objects`` with their frame's line and frame_id, in CdfObjects' order (the rows the contract reads)."""
+    at = pl.col("row")
+    return objects.select(*[pl.lit(frames[name]).gather(at).alias(name) for name in FRAME_COLUMNS], pl.all())
+
+
+def _validate_objects(objects: pl.DataFrame, frames: pl.DataFrame, file: str) -> None:
+    """Refuse ``objects`` that fail CdfObjects, naming the first bad line. Its checks are on each value of a
+    column: the frame's columns hold for every entry exactly when they hold for each frame that has entries, so
+    they are checked on those frames, and the entries' columns on the entries. Where either fails (or is for
+    pandera to decide), the contract runs on every entry with its frame's columns, for pandera's own error."""
+    schema = CdfObjects.to_schema()
+    own = [name for name in schema.columns if name not in FRAME_COLUMNS]
+    framed = frames.filter(pl.col("rows") > 0).select(*FRAME_COLUMNS)
+    if (
+        not schema.checks
+        and passes(schema.select_columns(list(FRAME_COLUMNS)), framed)
+        and passes(schema.select_columns(own), objects)
+    ):
+        return
+    validate_vendor_rows(_with_frame(objects, frames), CdfObjects, file, "line")
+
+
+def _once_per_frame(objects: pl.DataFrame, ids: int, frames: int) -> bool:
+    """Whether no id is twice in one frame: each (frame, id code) counted at once where the counts are a few
+    times the rows (a match's few dozen ids), else by ``once_per_frame`` (rows in frame order)."""
+    import numpy as np
+
+    named = objects.select("row", "code").filter(pl.col("code").is_not_null())
+    if frames * ids > 4 * objects.height + (1 << 20):
+        return (
+            once_per_frame(named.lazy().with_columns(pl.col("row").cast(pl.Int64)), "code", frame="row")
+            .collect()
+            .item()
+        )
+    key = named["row"].cast(pl.Int64).to_numpy() * ids + named["code"].to_numpy()
+    return bool(np.bincount(key).max(initial=0) <= 1)
+
+
+def parse(delivery: Delivery, file: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
+    """(frames, objects, ids): one row per frame (with its count of ``objects``), one per player, referee or
+    ball per frame, and the distinct ids (an object's ``code`` is its id's index there)."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table, numbers = _frames(delivery, file)
+    table, entries, numbers = _frames(delivery, file)
     if table.num_rows == 0:
         raise FeedError(file, "holds no frames")
     frames = pl.from_arrow(table.select(["frame_id", "period", "timestamp"])).select(
@@ -416,6 +477,7 @@ def parse(delivery: Delivery, file: str) -> tuple[pl.DataFrame, pl.DataFrame]:
             pc.coalesce(table.column("ball_status"), pc.struct_field(table.column("ball").combine_chunks(), "status"))
         ),
     )
+    del table  # the entries hold what is still needed of it
     missing_id = frames.filter(pl.col("frame_id").is_null())
     if missing_id.height:
         raise FeedError(file, "a frame without frame_id", line=missing_id["line"][0])
@@ -423,20 +485,24 @@ def parse(delivery: Delivery, file: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     if dup.height:
         raise FeedError(file, f"frame_id {dup['frame_id'][0]} appears twice", line=dup["line"][1])
     validate_vendor_rows(frames.select("line", period_name="period"), CdfFrames, file, "line")
-    objects = _objects(table, frames)
-    del table
+    objects, ids = _objects(entries, frames), entries.ids
+    del entries
     # Arrow's allocator keeps freed pages for reuse; the parsed frames (a few hundred MB) are not needed again
     pa.default_memory_pool().release_unused()
-    objects = validate_vendor_rows(objects, CdfObjects, file, "line")
+    frames = frames.with_columns(rows=pl.Series(np.bincount(objects["row"].to_numpy(), minlength=frames.height)))
+    _validate_objects(objects, frames, file)
     # within +-100 m (the contract): the canonical Float32 now, so the canonical rows share these columns
     objects = objects.with_columns(pl.col("x", "y", "z").cast(pl.Float32))
     unnamed = objects.filter((pl.col("kind") != BALL) & pl.col("object_id").is_null())
     if unnamed.height:
-        raise FeedError(file, f"a {KINDS[unnamed['kind'][0]]} entry without id", line=unnamed["line"][0])
-    if not once_per_frame(objects.lazy(), "object_id", frame="line").collect().item():  # rows in frame order
-        dup = objects.filter(pl.col("object_id").is_not_null() & pl.struct("line", "object_id").is_duplicated())
+        line = frames["line"][unnamed["row"][0]]
+        raise FeedError(file, f"a {KINDS[unnamed['kind'][0]]} entry without id", line=line)
+    if not _once_per_frame(objects, ids.len(), frames.height):
+        dup = _with_frame(objects, frames).filter(
+            pl.col("object_id").is_not_null() & pl.struct("line", "object_id").is_duplicated()
+        )
         raise FeedError(file, f"object {excerpt(dup['object_id'][0])} appears twice in one frame", line=dup["line"][0])
-    return frames, objects
+    return frames, objects, ids
 
 
 def check_fps_against_timestamps(frames: pl.DataFrame, fps: int, meta_file: str, tracking_file: str) -> None:
@@ -467,31 +533,25 @@ def check_fps_against_timestamps(frames: pl.DataFrame, fps: int, meta_file: str,
 ROLES_BY_CODE = pl.Series(["player", "goal_keeper", "referee", "ball"])  # role_code's names
 
 
-def _sheet_slot(ordered: pl.DataFrame) -> pl.Expr:
+def _sheet_slot(ordered: pl.DataFrame, ids: pl.Series) -> pl.Expr:
     """The row of ``ordered`` (the team sheets, home then away) of each entry: by its id, on its own team's
-    sheet; null for the ball, referees and ids on no sheet. One lookup of the ids where they are unique across
-    the two sheets (the team of the row found must be the entry's), else one per team."""
-    if not ordered["object_id"].is_duplicated().any():
-        any_team = pl.col("object_id").replace_strict(
-            ordered["object_id"], pl.int_range(ordered.height, eager=True), default=None, return_dtype=pl.Int32
-        )
-        return pl.when(pl.lit(ordered["team"]).gather(any_team) == pl.col("kind")).then(any_team)
-    slot, offset = None, 0
+    sheet; null for the ball, referees and ids on no sheet. Each distinct id (``ids``) is looked up on each
+    sheet once, and an entry takes the slot of its id's ``code`` (its index in ``ids``)."""
+    slot = None
     for kind in (HOME, AWAY):
-        ids = ordered.filter(pl.col("team") == kind)["object_id"]
-        here = pl.col("object_id").replace_strict(
-            ids, pl.int_range(offset, offset + ids.len(), eager=True), default=None, return_dtype=pl.Int32
-        )
+        sheet = ordered.with_row_index("slot").filter(pl.col("team") == kind)
+        by_code = ids.replace_strict(sheet["object_id"], sheet["slot"], default=None, return_dtype=pl.UInt32)
+        here = pl.lit(by_code).gather(pl.col("code"))
         slot = (pl.when(pl.col("kind") == kind) if slot is None else slot.when(pl.col("kind") == kind)).then(here)
-        offset += ids.len()
     return slot
 
 
-def _canonical_rows(sheet: pl.DataFrame, f0: int, fps: int) -> tuple[pl.Expr, dict[str, pl.Expr]]:
+def _canonical_rows(sheet: pl.DataFrame, ids: pl.Series, clock: pl.DataFrame) -> tuple[pl.Expr, dict[str, pl.Expr]]:
     """(``slot``, the canonical columns of ``objects`` rows given ``slot``). An entry of a team's
     list is found on that team's sheet by its id: its row of the sheet (``slot``) gives jersey, player_id and
     the sheet's position, each taken from the few sheet rows by index, as is the role's name from its code,
-    rather than joined, formatted or spelled out for millions of rows."""
+    rather than joined, formatted or spelled out for millions of rows; the clock (``clock``: timestamp_ms and
+    frame_id of each frame) is taken from its frame's."""
     ordered = pl.concat([sheet.filter(pl.col("team") == kind) for kind in (HOME, AWAY)])
 
     def of_sheet(values: pl.Series) -> pl.Expr:
@@ -499,17 +559,10 @@ def _canonical_rows(sheet: pl.DataFrame, f0: int, fps: int) -> tuple[pl.Expr, di
 
     player_id = ordered.select(pl.format("{}-{}", "team", "sheet_jersey")).to_series()
     is_gk = pl.col("position_gk") | of_sheet(ordered["sheet_position"].cast(pl.String) == "GK")
-    role_code = (
-        pl.when(pl.col("kind") == BALL)
-        .then(3)
-        .when(pl.col("kind") == REFEREE)
-        .then(2)
-        .when(is_gk.fill_null(False))
-        .then(1)
-        .otherwise(0)
-    )
-    return _sheet_slot(ordered).alias("slot"), {
-        "timestamp_ms": ((pl.col("frame_id") - f0) * 1000.0 / fps).round(0).cast(pl.Int64),
+    # the referee's and the ball's codes are their kinds'; a player is a goal keeper (1) or not (0)
+    role_code = pl.when(pl.col("kind") >= REFEREE).then(pl.col("kind")).otherwise(is_gk.fill_null(False).cast(pl.Int8))
+    return _sheet_slot(ordered, ids).alias("slot"), {
+        "timestamp_ms": pl.lit(clock["timestamp_ms"]).gather(pl.col("row")),
         "period": "period",
         "role": pl.lit(ROLES_BY_CODE).gather(role_code),
         "team": pl.when(pl.col("kind").is_in([HOME, AWAY])).then(pl.col("kind")).cast(pl.Int8),  # HOME is team 0
@@ -521,7 +574,37 @@ def _canonical_rows(sheet: pl.DataFrame, f0: int, fps: int) -> tuple[pl.Expr, di
         "y_m": pl.col("y").cast(pl.Float32),
         "z_m": pl.col("z").cast(pl.Float32),
         "in_play": "in_play",
+        "frame_id": pl.lit(clock["frame_id"]).gather(pl.col("row")),
     }
+
+
+IDENTITIES = ("role", "team", "jersey", "player_id")  # the canonical columns an entry's kind, id and position give
+
+
+def _by_identity(rows: int, ids: pl.Series, slot: pl.Expr, canonical_rows: dict) -> tuple[pl.Expr, dict] | None:
+    """(``identity``, ``IDENTITIES`` taken by it) for ``rows`` objects: each (kind, id, goal keeper position or
+    not) numbered, their canonical columns worked out once with the expressions of ``canonical_rows`` (a few
+    hundred, not millions) and each row taking its own by index. None where the ids are so many that the
+    combinations would outnumber the rows."""
+    import numpy as np
+
+    n = ids.len()
+    combinations = len(KINDS) * (n + 1) * 2  # an id or none (the ball), a position of "GK" or not
+    if combinations > max(rows, 1 << 16):
+        return None
+    grid = pl.DataFrame(
+        {
+            "kind": np.repeat(np.arange(len(KINDS), dtype=np.int8), (n + 1) * 2),
+            "code": np.tile(np.repeat(np.arange(n + 1, dtype=np.uint32), 2), len(KINDS)),
+            "position_gk": np.tile([False, True], len(KINDS) * (n + 1)),
+        }
+    ).with_columns(code=pl.when(pl.col("code") < n).then(pl.col("code")))
+    table = grid.with_columns(slot).select(**{name: canonical_rows[name] for name in IDENTITIES})
+    # a position that is not given reads as not "GK" (the role's goal keeper test fills it with False)
+    identity = (pl.col("kind").cast(pl.UInt32) * (n + 1) + pl.col("code").fill_null(n)) * 2 + pl.col(
+        "position_gk"
+    ).fill_null(False).cast(pl.UInt32)
+    return identity.alias("identity"), {name: pl.lit(table[name]).gather(pl.col("identity")) for name in IDENTITIES}
 
 
 def read(delivery: Delivery) -> ReadResult:
@@ -529,19 +612,23 @@ def read(delivery: Delivery) -> ReadResult:
     tracking_file = _only_file(delivery, ".jsonl", "tracking file", "tracking.jsonl")
     meta_file = _only_file(delivery, ".json", "meta file", "meta.json")
     meta = read_meta(delivery, meta_file)
-    frames, objects = parse(delivery, tracking_file)
+    frames, objects, ids = parse(delivery, tracking_file)
     fps = meta["fps"]
     check_fps_against_timestamps(frames, fps, meta_file, tracking_file)
     if objects["period"].null_count():  # frames outside play (no period): filtered only where there are some
         objects = objects.filter(pl.col("period").is_not_null())
-    if objects.height == 0:
+    # the frames of those rows: the clock is worked out on them (a row a frame, not one an entry)
+    played = frames.select("line", "frame_id", period_of("period")).filter(
+        pl.col("period").is_not_null() & (frames["rows"] > 0)
+    )
+    if played.height == 0:
         raise FeedError(tracking_file, "no frame has a period (first_half, second_half, ...)")
     # Clock: ms since the first frame of period 1 (the meta's start frame, else the first frame seen).
-    first_period = 1 if (objects["period"] == 1).any() else int(objects["period"].min())
+    first_period = 1 if (played["period"] == 1).any() else int(played["period"].min())
     f0 = meta["period_starts"].get(first_period)
-    if f0 is None or f0 > objects.filter(pl.col("period") == first_period)["frame_id"].min():
-        f0 = int(objects.filter(pl.col("period") == first_period)["frame_id"].min())
-    early = objects.filter(pl.col("frame_id") < f0)
+    if f0 is None or f0 > played.filter(pl.col("period") == first_period)["frame_id"].min():
+        f0 = int(played.filter(pl.col("period") == first_period)["frame_id"].min())
+    early = played.filter(pl.col("frame_id") < f0)
     if early.height:
         raise FeedError(
             tracking_file, f"frame {early['frame_id'][0]} comes before kick-off frame {f0}", line=early["line"][0]
@@ -550,19 +637,21 @@ def read(delivery: Delivery) -> ReadResult:
     # frames lie within the meta's start and end frames.
     seen = {
         p: (lo, hi)
-        for p, lo, hi in objects.group_by("period")
+        for p, lo, hi in played.group_by("period")
         .agg(pl.col("frame_id").min().alias("lo"), pl.col("frame_id").max().alias("hi"))
         .iter_rows()
     }
-    slot, canonical_rows = _canonical_rows(meta["sheet"], f0, fps)
+    clock = frames.select(timestamp_ms=((pl.col("frame_id") - f0) * 1000.0 / fps).round(0).cast(pl.Int64)).with_columns(
+        canonical.frame_id_expr(fps)
+    )
+    slot, canonical_rows = _canonical_rows(meta["sheet"], ids, clock)
+    by_identity = _by_identity(objects.height, ids, slot, canonical_rows)
+    if by_identity is not None:  # the identity columns taken from those of the few (kind, id, position) there are
+        slot, taken = by_identity
+        canonical_rows = {**canonical_rows, **taken}
     frame = pl.concat(
         [
-            objects.slice(start, CHUNK_ROWS)
-            .lazy()
-            .with_columns(slot)
-            .select(**canonical_rows)
-            .with_columns(canonical.frame_id_expr(fps))
-            .collect()
+            objects.slice(start, CHUNK_ROWS).lazy().with_columns(slot).select(**canonical_rows).collect()
             # a slice of rows at a time: the columns of a whole match at once were a few hundred MB more
             for start in range(0, objects.height, CHUNK_ROWS)
         ],

@@ -24,6 +24,7 @@ from footy_assets.formats.common import (
     excerpt,
     load_json_document,
     max_line_bytes,
+    may_repeat_players,
     read_pitch_json,
     refuse_implausible_rows,
     strip_bom,
@@ -43,7 +44,7 @@ COLUMNS: dict[str, pl.DataType] = {
     "bbox_y": pl.Int16,
 }
 REQUIRED = ("timestamp", "role", "player_id", "x", "y")
-JSON_CHUNK_BYTES = 32 << 20
+JSON_CHUNK_BYTES = 4 << 20  # a few MB: below the C allocator's threshold for a mapping of its own, reused
 _OBJECT_BOUNDARY = re.compile(rb"\}\s*,\s*\{")
 
 
@@ -101,45 +102,111 @@ def _read_parquet(delivery: Delivery, file: str) -> pl.DataFrame:
     return _conform(frame, file)
 
 
-def _ndjson_chunks(stream, chunk_bytes: int = JSON_CHUNK_BYTES, file: str = "tracking.json"):
-    """Turn a streamed JSON array of flat row objects into newline-delimited JSON, chunk by chunk.
+def _ndjson_chunks(source, chunk_bytes: int = JSON_CHUNK_BYTES, file: str = "tracking.json"):
+    """Turn a JSON array of flat row objects (bytes, or a stream of them) into newline-delimited JSON, chunk by
+    chunk.
 
     Rows of the download are flat objects (no nested braces), so the array is cut at ``}`` + ``,`` + ``{``
-    boundaries. Only one chunk (plus the unfinished object carried over) is in memory at a time, so files
-    of hundreds of MB are read in bounded memory. Yields (ndjson bytes, rows before this chunk).
+    boundaries. The bytes are read ``chunk_bytes`` at a time, as from a stream: each chunk ends at its last ``}``
+    and the unfinished object is carried over to the next (refused past ``max_line_bytes()``: a row that long is
+    not a row). Only one chunk of rows is made at a time, each with one copy of its bytes (the file's bytes are
+    looked at in place). Yields (ndjson bytes, rows before this chunk).
     """
-    carry, rows_before, opened, closed, stripped_bom = b"", 0, False, False, False
+    whole = source if isinstance(source, bytes) else source.read()
+    view, size = memoryview(whole), len(whole)
+    start = end = rows_before = 0  # the bytes at hand: whole[start:end], the carried ones and the block just read
+    opened = False
     while True:
-        block = stream.read(chunk_bytes)
-        data = carry + block
+        block, first = end < size, end == 0  # whether a block was read (a stream's read returned bytes)
+        end = min(end + chunk_bytes, size)
         if not opened:
-            if not stripped_bom:
-                data, stripped_bom = strip_bom(data, file), True  # a UTF-8 BOM is skipped; UTF-16/32 refused
-            stripped = data.lstrip()
-            if not stripped and block:
-                carry = b""
+            if first:  # a UTF-8 BOM at the start of the first block is skipped; UTF-16/32 refused
+                head = bytes(view[: min(end, 64)])
+                start += len(head) - len(strip_bom(head, file))
+            lead = _first_non_blank(whole, start, end)
+            if lead == end and block:  # only whitespace so far
+                start = end
                 continue
-            if not stripped.startswith(b"["):
+            if lead == end or whole[lead] != ord("["):
                 raise ValueError("expected a JSON array of row objects ([{...}, {...}])")
-            data, opened = stripped[1:], True
+            start, opened = lead + 1, True
         if block:
-            cut = data.rfind(b"}")  # keep the unfinished object for the next block
-            carry, data = (data[cut + 1 :], data[: cut + 1]) if cut >= 0 else (data, b"")
-            if len(carry) > max_line_bytes():  # one "row" this long is not a row: never grow without bound
+            cut = whole.rfind(b"}", start, end) + 1  # keep the unfinished object for the next block
+            rows_end = cut if cut > 0 else start
+            if end - rows_end > max_line_bytes():  # one "row" this long is not a row: never grow without bound
                 raise ValueError(f"a row object longer than {max_line_bytes():,} bytes (FOOTY_MAX_LINE_BYTES)")
         else:
-            carry = b""
-            tail = data.rstrip()
-            if not tail.endswith(b"]"):
+            rows_end = start + len(bytes(view[start:end]).rstrip())
+            if rows_end == start or whole[rows_end - 1] != ord("]"):
                 raise ValueError("the JSON array is not closed with ']' (truncated file?)")
-            data, closed = tail[:-1], True
-        piece = data.replace(b"\n", b" ").replace(b"\r", b" ").strip().lstrip(b",").strip()
-        if piece:
-            ndjson = _OBJECT_BOUNDARY.sub(b"}\n{", piece)
+            rows_end -= 1
+        ndjson, rows = _rows_as_lines(view[start:rows_end])
+        if rows:
             yield ndjson, rows_before
-            rows_before += ndjson.count(b"\n") + 1
-        if closed:
+            rows_before += rows
+        if not block:
             return
+        start = rows_end
+
+
+_NOT_BLANK = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # bytes.strip()'s whitespace
+_COMMAS = re.compile(rb",*")
+
+
+def _first_non_blank(data: bytes | memoryview, start: int, end: int) -> int:
+    """The offset of the first byte of ``data[start:end]`` that is not ASCII whitespace (``end`` if none)."""
+    found = _NOT_BLANK.search(data, start, end)
+    return found.start() if found else end
+
+
+def _end_non_blank(data: memoryview, start: int) -> int:
+    """The offset after the last byte of ``data[start:]`` that is not ASCII whitespace (``start`` if none): its
+    last 64 bytes looked at, the whole only when they are all whitespace."""
+    tail = max(start, len(data) - 64)
+    kept = len(data[tail:].tobytes().rstrip())
+    return tail + kept if kept or tail == start else start + len(data[start:].tobytes().rstrip())
+
+
+_BLANKS = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")  # ASCII whitespace but the line break
+
+
+def _rows_as_lines(data: memoryview) -> tuple[bytes, int]:
+    """(the row objects of ``data``, a piece of the array cut after a ``}``, one a line; how many lines): every line
+    break and carriage return a space, the piece stripped of whitespace and of the ``,`` before its first row, and
+    each ``}`` + ``,`` + ``{`` between two rows (whitespace around the comma allowed) made ``}`` + line break + ``{``.
+    A download written a row a line with no other whitespace (each line break between ``},`` and ``{``, one
+    ``}`` a row) has the commas before its line breaks made spaces, in place in one copy of the piece (numpy, no
+    search of the text); any other goes through regular expressions. The rows are the same either way."""
+    import numpy as np
+
+    # the piece: stripped, its leading commas, stripped again (bytes.strip and lstrip, on offsets)
+    first = _first_non_blank(data, _COMMAS.match(data, _first_non_blank(data, 0, len(data))).end(), len(data))
+    piece = bytearray(data[first : max(first, _end_non_blank(data, first))])
+    if piece and not any(c in piece for c in _BLANKS):  # only line breaks are whitespace in the fast case
+        text = np.frombuffer(piece, dtype=np.uint8)
+        breaks = np.flatnonzero(text == ord("\n"))
+        if (
+            (not breaks.size or (breaks[0] >= 2 and breaks[-1] < text.size - 1))
+            and (text[breaks - 2] == ord("}")).all()
+            and (text[breaks - 1] == ord(",")).all()
+            and (text[breaks + 1] == ord("{")).all()
+            # a "}" a row, the last of each: no "},{" between two rows on one line (nor in a text)
+            and np.count_nonzero(text == ord("}")) == breaks.size + 1
+        ):
+            text[breaks - 1] = ord(" ")  # "}, " + line break + "{"
+            return bytes(piece), breaks.size + 1
+    piece = data.tobytes().replace(b"\n", b" ").replace(b"\r", b" ").strip().lstrip(b",").strip()
+    if not piece:
+        return b"", 0
+    ndjson = _OBJECT_BOUNDARY.sub(b"}\n{", piece)
+    return ndjson, ndjson.count(b"\n") + 1
+
+
+def _count(data: bytes, byte: bytes) -> int:
+    """How many times ``byte`` is in ``data`` (numpy: a few times faster than ``bytes.count``)."""
+    import numpy as np
+
+    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == ord(byte)))
 
 
 _NUMBER_FIELDS = {"timestamp", "player_id_conf", "x", "y", "bbox_x", "bbox_y"}
@@ -179,7 +246,7 @@ def _duplicate_key_row(ndjson: bytes, rows: int) -> tuple[int, str] | None:
     (``\\u0078`` is ``x``), is looked at row by row (vectorised: the keys of every line, then their count)."""
     first = ndjson[: ndjson.find(b"\n") if b"\n" in ndjson else len(ndjson)]
     keys = len(_KEY.findall(first.decode("utf-8", "replace")))
-    if b"\\" not in ndjson and ndjson.count(b":") == keys * rows:
+    if b"\\" not in ndjson and _count(ndjson, b":") == keys * rows:
         return None
     lines = pl.Series(ndjson.decode("utf-8", "replace").split("\n"))
     found = (
@@ -198,26 +265,30 @@ def _read_json(delivery: Delivery, file: str) -> pl.DataFrame:
     # Parse wide (Int64/Float64) and let _conform check ranges and cast: narrow ints panic polars' ndjson.
     wide = {pl.Int16: pl.Int64, pl.Float32: pl.Float64}
     schema = {k: (pl.Float64 if k in ("x", "y") else wide.get(v, v)) for k, v in COLUMNS.items()}
-    parts = []
-    try:
-        with delivery.open(file) as stream:
-            for ndjson, rows_before in _ndjson_chunks(stream, file=file):
-                try:
-                    parts.append(pl.read_ndjson(io.BytesIO(ndjson), schema=schema))
-                except (Exception, pl.exceptions.PanicException) as exc:  # noqa: BLE001  locate the bad object
-                    bad = _first_bad_row(ndjson.split(b"\n"))
-                    if bad is None:
-                        raise FeedError(file, f"could not read rows: {str(exc)[:200]}") from None
-                    number, what = bad
-                    raise FeedError(file, f"row object {what}", row=rows_before + number) from None
-                dup = _duplicate_key_row(ndjson, parts[-1].height)
-                if dup is not None:
-                    number, what = dup
-                    raise FeedError(file, f"row object {what}", row=rows_before + number) from None
+
+    def rows_of(chunk: tuple[bytes, int]) -> pl.DataFrame:
+        ndjson, rows_before = chunk
+        try:
+            rows = pl.read_ndjson(io.BytesIO(ndjson), schema=schema)
+        except (Exception, pl.exceptions.PanicException) as exc:  # noqa: BLE001  locate the bad object
+            bad = _first_bad_row(ndjson.split(b"\n"))
+            if bad is None:
+                raise FeedError(file, f"could not read rows: {str(exc)[:200]}") from None
+            number, what = bad
+            raise FeedError(file, f"row object {what}", row=rows_before + number) from None
+        dup = _duplicate_key_row(ndjson, rows.height)
+        if dup is not None:
+            number, what = dup
+            raise FeedError(file, f"row object {what}", row=rows_before + number) from None
+        return rows
+
+    try:  # (polars reads each chunk on both cores already)
+        parts = [rows_of(chunk) for chunk in _ndjson_chunks(delivery.read_bytes(file), file=file)]
     except FeedError:
         raise
     except ValueError as exc:
         raise FeedError(file, str(exc)) from None
+    delivery.release(file)  # parsed: the rows are all that is needed of it
     frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
     return _conform(frame, file)
 
@@ -331,13 +402,13 @@ def read(delivery: Delivery) -> ReadResult:
     length, width = read_pitch_json(delivery)
     fps = check_clock(rows, file)
     ids = _identities(rows)
-    lookup = {
-        name: pl.col("player_id").replace_strict(ids["player_id"], ids[name], default=None)
-        for name in ("team", "jersey", "canonical_id")
-    }
+    # each row's vendor id looked up once (its index in ``ids``); team, jersey and id are then taken by index
+    code = pl.col("player_id").replace_strict(ids["player_id"], pl.int_range(ids.height, eager=True), default=None)
+    lookup = {name: pl.lit(ids[name]).gather(pl.col("code")) for name in ("team", "jersey", "canonical_id")}
     located = rows.lazy().filter(pl.col("x").is_not_null() & pl.col("y").is_not_null())
     frame = (
         canonical.in_time_order(located, "timestamp")
+        .with_columns(code=code.cast(pl.UInt32))
         .select(
             "row",
             timestamp_ms=pl.col("timestamp"),
@@ -356,6 +427,7 @@ def read(delivery: Delivery) -> ReadResult:
         .with_columns(canonical.frame_id_expr(fps))
         .collect()  # once: the checks and steps below read it several times
     )
+    rows = rows.select("row", "timestamp", "player_id")  # what a duplicate player's message needs (peak memory)
     periods = frame["period"].max()
     if periods is None:
         raise FeedError(file, "no row has a position (x and y are null everywhere)")
@@ -364,8 +436,9 @@ def read(delivery: Delivery) -> ReadResult:
         raise FeedError(file, "more than 5 periods found from gaps of 300 s: the clock is not one match")
     flips = canonical.home_flip_by_period(frame)
     tracking = canonical.finalise(canonical.orient(frame, flips), delivery.match_id, FORMAT, delivery.fingerprint)
-    dup = canonical.duplicate_players(tracking)
-    if dup.height:
+    del frame  # its source rows and unrotated positions: not needed again (peak memory)
+    dup = canonical.duplicate_players(tracking) if may_repeat_players(tracking) else None
+    if dup is not None and dup.height:
         frame_id, player_id = dup.row(0)
         at = rows.filter((pl.col("player_id") == player_id) & (canonical.frame_id_expr(fps, "timestamp") == frame_id))
         raise FeedError(file, f"player {player_id} appears twice at timestamp {at['timestamp'][0]}", row=at["row"][1])

@@ -22,6 +22,9 @@ from footy_assets.formats.common import (
     FeedInfo,
     ReadResult,
     excerpt,
+    in_file_order,
+    may_repeat_players,
+    player_id_expr,
     read_pitch_json,
     refuse_implausible_rows,
     text_lines,
@@ -43,12 +46,23 @@ def _fail_on(frame: pl.DataFrame, bad: pl.Expr, file: str, what: str) -> None:
         raise FeedError(file, f"{what}: {excerpt(text)}", line=first["line"])
 
 
-def _lines(delivery: Delivery, file: str) -> pl.DataFrame:
-    """``line`` and ``text`` of every non-blank line (over-long lines and bytes that are not UTF-8 refused)."""
-    lines = text_lines(delivery.read_bytes(file), file)
+def _lines(delivery: Delivery, file: str) -> tuple[pl.DataFrame, bool]:
+    """``line`` and ``text`` of every non-blank line (over-long lines and bytes that are not UTF-8 refused), and
+    whether the text is plain (``_plain``). The lines are a copy of the text: the delivery lets go of its bytes."""
+    data = delivery.read_bytes(file)
+    lines, plain = text_lines(data, file), _plain(data)
+    del data
+    delivery.release(file)
     if lines.height == 0:
         raise FeedError(file, "is empty: no messages")
-    return lines
+    return lines, plain
+
+
+def _plain(data: bytes) -> bool:
+    """Whether the text holds no whitespace but its line breaks (ASCII, no space, tab, CR, VT or FF), as vendors
+    write it: then nothing is removed from a message but the ':' an entry may start with (one search of the
+    bytes for each, not a regular expression over the whole text)."""
+    return data.isascii() and not any(c in data for c in (b" ", b"\t", b"\r", b"\x0b", b"\x0c"))
 
 
 CHUNK_LINES = 16_384  # messages parsed at a time: a full match's text is split in pieces, not all at once
@@ -60,8 +74,11 @@ def parse(delivery: Delivery, file: str) -> tuple[pl.DataFrame, pl.DataFrame, pl
     The lines are parsed a chunk at a time (``CHUNK_LINES``): splitting a full match's messages into entries
     and fields at once would hold several copies of its text. The first bad line of
     the file is reported: chunks go in file order."""
-    lines = _lines(delivery, file)
-    parts = [_parse_lines(lines.slice(start, CHUNK_LINES), file) for start in range(0, lines.height, CHUNK_LINES)]
+    lines, plain = _lines(delivery, file)
+    parts = in_file_order(
+        lambda chunk: _parse_lines(chunk, file, plain),
+        [lines.slice(start, CHUNK_LINES) for start in range(0, lines.height, CHUNK_LINES)],
+    )
     messages, objects, balls = (pl.concat([part[i] for part in parts]) for i in range(3))
     del parts
     repeated = messages.filter(pl.col("system_time_ms").is_duplicated()).head(1).select("line")
@@ -69,11 +86,15 @@ def parse(delivery: Delivery, file: str) -> tuple[pl.DataFrame, pl.DataFrame, pl
     return messages, objects, balls
 
 
-def _parse_lines(lines: pl.DataFrame, file: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(messages, objects, balls) of some consecutive lines of the file; checked and validated."""
+def _parse_lines(
+    lines: pl.DataFrame, file: str, plain: bool = False
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(messages, objects, balls) of some consecutive lines of the file; checked and validated. ``plain``: the
+    file's text has no whitespace (``_plain``)."""
     # Header and body split at the first ':'; the ball may carry a ':' of its own later on.
+    header = pl.col("parts").struct.field("field_0")
     split = lines.with_columns(parts=pl.col("text").str.splitn(":", 2)).with_columns(
-        header=pl.col("parts").struct.field("field_0").str.replace_all(r"\s", ""),
+        header=header if plain else header.str.replace_all(r"\s", ""),
         body=pl.col("parts").struct.field("field_1"),
     )
     _fail_on(split, pl.col("body").is_null(), file, "no ':' between the time header and the objects")
@@ -112,12 +133,18 @@ def _parse_lines(lines: pl.DataFrame, file: str) -> tuple[pl.DataFrame, pl.DataF
         file,
         "the header is not 'system_ms;match_ms,half,paused'",
     )
-    items = (
-        messages.select("line", "system_time_ms", "match_ms", "half", item=pl.col("body").str.split(";"))
+    # Each entry without its whitespace and without the ':' it may start with, done on each message's body
+    # before it is cut into entries (a few long strings, not millions of short ones): whitespace is never a
+    # ';', and the ':' an entry starts with follow the body's start or a ';'.
+    if plain and not messages["body"].str.contains("::", literal=True).any():  # each ':' alone: literally
+        body = pl.col("body").str.strip_chars_start(":").str.replace_all(";:", ";", literal=True)
+    else:
+        body = pl.col("body").str.replace_all(r"\s", "").str.replace_all(r"(^|;):+", "${1}")
+    items = (  # the entries with their line only: the message's clock is taken back by line where needed
+        messages.select("line", item=body.str.split(";"))
         .explode("item")
-        .with_columns(pl.col("item").str.replace_all(r"\s", "").str.strip_chars_start(":"))
         .filter(pl.col("item") != "")
-        .with_columns(n_fields=pl.col("item").str.count_matches(",") + 1)
+        .with_columns(n_fields=pl.col("item").str.count_matches(",", literal=True) + 1)
     )
     messages = messages.drop("text", "body")
     _fail_on(
@@ -130,9 +157,6 @@ def _parse_lines(lines: pl.DataFrame, file: str) -> tuple[pl.DataFrame, pl.DataF
     objects = obj.select(
         "line",
         "item",
-        "system_time_ms",
-        "match_ms",
-        "half",
         team_code=pl.col("f").struct.field("field_0").cast(pl.Int64, strict=False),
         object_id=pl.col("f").struct.field("field_1"),
         jersey=pl.col("f").struct.field("field_2").cast(pl.Int64, strict=False),
@@ -155,7 +179,12 @@ def _parse_lines(lines: pl.DataFrame, file: str) -> tuple[pl.DataFrame, pl.DataF
     )
     _fail_on(balls, pl.any_horizontal(pl.col("x", "y", "z").is_null()), file, "a ball entry that is not x,y,z")
     _fail_on(balls, pl.col("line").is_duplicated(), file, "more than one ball in one message")
-    objects = validate_vendor_rows(objects.drop("item"), SportVuObjects, file, "line").select(
+    # each object with its message's clock, for the contract (messages: one a line, in line order)
+    clock = messages.select("system_time_ms", "match_ms", "half").gather(
+        messages["line"].search_sorted(objects["line"])
+    )
+    objects = objects.select("line", *clock, pl.exclude("line", "item"))
+    objects = validate_vendor_rows(objects, SportVuObjects, file, "line").select(
         # validated: the message's clock is the message's (joined back by line), codes fit small integers
         "line",
         pl.col("team_code").cast(pl.Int8),
@@ -203,8 +232,9 @@ def _rows_in_order(
     """Tracking rows (before orientation) of the messages in play: each message's objects in order, then its
     ball; centred metres, the canonical clock and frame. Built a slice of messages at a time (``CHUNK_LINES``):
     the joined and merged columns of a whole match at once were half a GB on top of the parsed entries."""
-    team = pl.col("team_code").replace_strict(TEAM_OF_CODE, default=None, return_dtype=pl.Int8)
-    role = pl.col("team_code").replace_strict(ROLE_OF_CODE, return_dtype=pl.String)
+    # team and role of each code taken by index (codes are 0-4: the contract), not looked up by hash
+    team = pl.lit(pl.Series([TEAM_OF_CODE[c] for c in range(5)], dtype=pl.Int8)).gather(pl.col("team_code"))
+    role = pl.lit(pl.Series([ROLE_OF_CODE[c] for c in range(5)])).gather(pl.col("team_code"))
     starts = play_lines["line"][::CHUNK_LINES].to_list()
     chunks = []
     for lo, hi in zip(starts, [*starts[1:], None]):
@@ -251,7 +281,8 @@ def _rows_in_order(
             people.with_columns(order=pl.col("line") * 2)
             .merge_sorted(ball.with_columns(order=pl.col("line") * 2 + 1), key="order")
             .select(pl.exclude("order", "system_time_ms"), timestamp_ms=pl.col("system_time_ms") - t0)
-            .with_columns(canonical.frame_id_expr(fps), canonical.player_id_expr())
+            # teams 0, 1 or none and jerseys 0-999 or none: the formatted ids are taken by index
+            .with_columns(canonical.frame_id_expr(fps), player_id_expr())
             .collect()
         )
     return pl.concat(chunks, rechunk=False) if chunks else pl.DataFrame()
@@ -295,8 +326,8 @@ def read(delivery: Delivery) -> ReadResult:
     frame = _rows_in_order(objects, balls, play_lines, length, width, t0, fps)
     del objects, balls
     refuse_implausible_rows(frame, file, "line")
-    dup = canonical.duplicate_players(frame)
-    if dup.height:
+    dup = canonical.duplicate_players(frame) if may_repeat_players(frame) else None
+    if dup is not None and dup.height:
         frame_id, player_id = dup.row(0)
         lines = frame.filter((pl.col("frame_id") == frame_id) & (pl.col("player_id") == player_id))["line"]
         raise FeedError(file, f"player {player_id} appears twice in frame {frame_id}", line=int(lines.max()))
