@@ -8,3 +8,6 @@ import os
 # its pages in again and a full match takes seconds longer; bench/full_match.py). Read when polars first
 # allocates, so set before it is imported; a value the user sets wins.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:200,muzzy_decay_ms:0")
+# numpy's OpenBLAS starts a thread per core that spins after each call; the chain's linear algebra is a 9 x 3
+# least-squares fit (the smoothing weights): one thread, a tenth of a CPU-second less per process
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

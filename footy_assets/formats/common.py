@@ -270,56 +270,6 @@ def _player_ids() -> pl.Series:
     return grid.select(canonical.player_id_expr()).to_series()
 
 
-REPEAT_SLICE_ROWS = 1 << 19  # rows counted at a time where frames are in order (a few MB of counts, not 100)
-
-
-def may_repeat_players(frame: pl.DataFrame) -> bool:
-    """False when no (frame_id, team, jersey) is on two rows of ``frame``, True when one may be (then
-    ``canonical.duplicate_players`` finds them). Counted per frame and player with numpy where the teams are 0 and 1,
-    the jerseys below 1024 (``canonical.duplicate_players``'s key is then one per frame and player) and the frames
-    times the players are a few times the rows; else True: the canonical check decides. Rows in frame order are
-    counted a slice of whole frames at a time."""
-    import numpy as np
-
-    low, high, t0, t1, j0, j1 = frame.select(
-        pl.col("frame_id").min().alias("low"),
-        pl.col("frame_id").max().alias("high"),
-        pl.col("team").min().alias("t0"),
-        pl.col("team").max().alias("t1"),
-        pl.col("jersey").min().alias("j0"),
-        pl.col("jersey").max().alias("j1"),
-    ).row(0)
-    if t0 is None or j0 is None:  # no player with a team and a jersey
-        return False
-    frame_ids = frame["frame_id"]
-    if frame_ids.null_count() or t0 < 0 or t1 > 1 or j0 < 0 or j1 >= 1024:
-        return True
-    # each row's player as team * 1024 + jersey, -1 where either is unknown
-    player = (pl.col("team").cast(pl.Int32) * 1024 + pl.col("jersey").cast(pl.Int32)).fill_null(-1)
-    seen = np.zeros(2049, dtype=bool)
-    seen[frame.select(player.unique()).to_series().to_numpy()] = True  # (-1: the last slot, unknown)
-    players = int(seen[:2048].sum())
-    if (high - low + 1) * players > 4 * frame.height + (1 << 20):
-        return True
-    code = (np.cumsum(seen) - 1).astype(np.int64)  # each player's number among those seen
-    in_order = frame_ids.is_sorted()
-    start = 0
-    while start < frame.height:
-        stop = frame.height
-        if in_order and start + REPEAT_SLICE_ROWS < frame.height:  # a slice of whole frames
-            stop = int(frame_ids.search_sorted(frame_ids[start + REPEAT_SLICE_ROWS], side="left"))
-            stop = stop if stop > start else frame.height
-        part = frame.slice(start, stop - start)
-        players_of = part.select(player).to_series().to_numpy()
-        known = players_of >= 0
-        first = part["frame_id"][0] if in_order else low
-        key = (part["frame_id"].to_numpy()[known] - first) * players + code[players_of[known]]
-        if key.size and np.bincount(key).max() > 1:
-            return True
-        start = stop
-    return False
-
-
 def refuse_implausible_rows(frame, file: str, locator: str, unit: str = "line") -> None:
     """Refuse a delivery whose canonical rows the contract would reject, naming the source line or row:
     a position more than 100 m from the centre spot, a second ball in one frame."""

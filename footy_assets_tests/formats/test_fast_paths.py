@@ -298,19 +298,19 @@ def _frames_of_players(rng: random.Random, rows: int) -> pl.DataFrame:
 
 
 def test_the_count_of_players_per_frame_agrees_with_the_canonical_search(monkeypatch):
-    """may_repeat_players never says "none" where canonical.duplicate_players finds one (in or out of frame order,
+    """may_repeat_players never says "none" where the hashed-key search finds one (in or out of frame order,
     a repeat on either side of a slice's edge, teams and jerseys outside its range), and says "none" where a
     frame in order has no repeat."""
     from footy_assets.core import canonical
-    from footy_assets.formats import common
 
-    monkeypatch.setattr(common, "REPEAT_SLICE_ROWS", 7)  # slices of a few frames: repeats across their edges
+    monkeypatch.setattr(canonical, "REPEAT_SLICE_ROWS", 7)  # slices of a few frames: repeats across their edges
     rng = random.Random(17)
     said_none = 0
     for _ in range(600):
         frame = _frames_of_players(rng, rng.randint(0, 80))
-        found = canonical.duplicate_players(frame).height > 0
-        may = common.may_repeat_players(frame)
+        found = canonical.duplicate_players_by_key(frame).height > 0
+        assert canonical.duplicate_players(frame).height == canonical.duplicate_players_by_key(frame).height
+        may = canonical.may_repeat_players(frame)
         assert may or not found, frame
         if (
             not found

@@ -24,7 +24,6 @@ from footy_assets.formats.common import (
     excerpt,
     load_json_document,
     max_line_bytes,
-    may_repeat_players,
     read_pitch_json,
     refuse_implausible_rows,
     strip_bom,
@@ -437,7 +436,7 @@ def read(delivery: Delivery) -> ReadResult:
     flips = canonical.home_flip_by_period(frame)
     tracking = canonical.finalise(canonical.orient(frame, flips), delivery.match_id, FORMAT, delivery.fingerprint)
     del frame  # its source rows and unrotated positions: not needed again (peak memory)
-    dup = canonical.duplicate_players(tracking) if may_repeat_players(tracking) else None
+    dup = canonical.duplicate_players(tracking)
     if dup is not None and dup.height:
         frame_id, player_id = dup.row(0)
         at = rows.filter((pl.col("player_id") == player_id) & (canonical.frame_id_expr(fps, "timestamp") == frame_id))

@@ -23,7 +23,6 @@ from footy_assets.formats.common import (
     ReadResult,
     excerpt,
     in_file_order,
-    may_repeat_players,
     player_id_expr,
     read_pitch_json,
     refuse_implausible_rows,
@@ -326,7 +325,7 @@ def read(delivery: Delivery) -> ReadResult:
     frame = _rows_in_order(objects, balls, play_lines, length, width, t0, fps)
     del objects, balls
     refuse_implausible_rows(frame, file, "line")
-    dup = canonical.duplicate_players(frame) if may_repeat_players(frame) else None
+    dup = canonical.duplicate_players(frame)
     if dup is not None and dup.height:
         frame_id, player_id = dup.row(0)
         lines = frame.filter((pl.col("frame_id") == frame_id) & (pl.col("player_id") == player_id))["line"]
