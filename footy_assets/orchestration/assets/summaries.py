@@ -34,11 +34,14 @@ CONTRACTS = {
 }
 
 
-def referenced_tables(sql: str) -> list[str]:
+def referenced_tables(sql: str, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
     """Tables a query reads, without its own CTE names: from DuckDB's parse tree of it (the dialect it runs in;
-    nothing is bound or run). A query DuckDB cannot parse is refused with its message."""
-    with duckdb.connect() as con:
-        tree = json.loads(con.execute("SELECT json_serialize_sql($1)", [sql]).fetchone()[0])
+    nothing is bound or run), on ``con`` or a connection of its own. A query DuckDB cannot parse is refused with
+    its message."""
+    if con is None:
+        with duckdb.connect() as own:
+            return referenced_tables(sql, own)
+    tree = json.loads(con.execute("SELECT json_serialize_sql($1)", [sql]).fetchone()[0])
     if tree.get("error"):
         raise ValueError(f"not a query DuckDB can parse: {tree.get('error_message')}")
     tables, ctes = set(), set()
@@ -97,7 +100,8 @@ def sql_models(folder: Traversable = SQL_DIR) -> list[SqlModel]:
     """The models of ``folder`` (the package's own by default), each after the models it reads (the order a step
     runs them in)."""
     texts = {model_name(file): file.read_text(encoding="utf-8") for file in sql_model_files(folder)}
-    found = {name: SqlModel(name, sql, tuple(referenced_tables(sql))) for name, sql in texts.items()}
+    with duckdb.connect() as con:  # one connection parses them all
+        found = {name: SqlModel(name, sql, tuple(referenced_tables(sql, con))) for name, sql in texts.items()}
     order = TopologicalSorter({name: [d for d in model.deps if d in found] for name, model in found.items()})
     return [found[name] for name in order.static_order()]
 
