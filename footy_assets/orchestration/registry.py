@@ -5,8 +5,6 @@ command line materialises the same assets in-process from here (building a Defin
 run is not needed and ties it to whichever instance was current when it was first built).
 """
 
-import os
-
 from dagster_duckdb import DuckDBResource
 
 from footy_assets.orchestration.assets.derived import derived_assets
@@ -23,12 +21,4 @@ chain_assets = with_chain_condition([*ingest_assets, *derived_assets, *events_as
 all_assets = [*chain_assets, *export_assets]
 
 # DuckDB works in memory: the SQL models read the lake's Delta tables through Arrow datasets.
-# DuckDB's threads: one per core unless a worker process is given its share (runner.threads_per_worker)
-_DUCKDB_THREADS = os.environ.get("FOOTY_DUCKDB_THREADS", "").strip()
-RESOURCES = {
-    "lake": LakeResource(),
-    "duckdb": DuckDBResource(
-        database=":memory:",
-        connection_config={"threads": int(_DUCKDB_THREADS)} if _DUCKDB_THREADS.isdigit() else {},
-    ),
-}
+RESOURCES = {"lake": LakeResource(), "duckdb": DuckDBResource(database=":memory:")}

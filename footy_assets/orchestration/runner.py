@@ -177,28 +177,6 @@ def _one_match(
     return outcome
 
 
-# what each library reads, when a process starts, for the size of its pool of threads
-THREAD_SETTINGS = ("POLARS_MAX_THREADS", "OMP_NUM_THREADS", "FOOTY_DUCKDB_THREADS")
-
-
-@contextmanager
-def threads_per_worker(workers: int):
-    """The worker processes started meanwhile share the cores: each gets ``cores // workers`` threads (at least
-    one) in polars, Arrow and DuckDB, instead of a pool per core each. Several workers with a pool per core
-    each ran a season's matches a fifth slower (bench/season.py). A setting the user made is kept; this
-    process's own pools are not changed (they are sized when a library is first imported)."""
-    import os
-
-    share = str(max(1, (os.cpu_count() or 1) // max(workers, 1)))
-    added = [name for name in THREAD_SETTINGS if name not in os.environ]
-    os.environ.update(dict.fromkeys(added, share))
-    try:
-        yield
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
-
-
 _WORKER_INSTANCES: dict[str, dg.DagsterInstance] = {}
 
 
@@ -248,10 +226,7 @@ def materialize_lake(
 
         # spawned (not forked) workers: Dagster and Arrow hold threads that a fork would copy half-way
         context = multiprocessing.get_context("spawn")
-        with (
-            threads_per_worker(min(workers, len(todo))),
-            ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool,
-        ):
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
             futures = {}
             for number, plan in enumerate(todo, start=1):
                 progress(f"  [{number}/{len(todo)}] {plan.match_id} ({plan.format}, {plan.status}) queued")

@@ -58,35 +58,3 @@ def test_match_job_runs_in_process_by_default_and_accepts_multiprocess():
     assert job.partitioned_config.get_run_config_for_partition_key("m1") == {
         "execution": {"config": {"in_process": {}}}
     }
-
-
-def _thread_pools() -> tuple[int, int, str | None]:
-    """In a worker: polars' and DuckDB's thread pool sizes, and what Arrow is told."""
-    import polars as pl
-
-    from footy_assets.orchestration.registry import RESOURCES
-
-    with RESOURCES["duckdb"].get_connection() as con:
-        duck = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    return pl.thread_pool_size(), int(duck), os.environ.get("OMP_NUM_THREADS")
-
-
-def test_worker_processes_share_the_cores_and_the_setting_is_undone(monkeypatch):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from footy_assets.orchestration.runner import THREAD_SETTINGS, threads_per_worker
-
-    for name in THREAD_SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    with (
-        threads_per_worker(2),
-        ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool,
-    ):
-        assert pool.submit(_thread_pools).result(timeout=120) == (2, 2, "2")
-    assert not any(name in os.environ for name in THREAD_SETTINGS)
-    monkeypatch.setenv("POLARS_MAX_THREADS", "1")  # the user's own setting is kept
-    with threads_per_worker(2):
-        assert os.environ["POLARS_MAX_THREADS"] == "1" and os.environ["FOOTY_DUCKDB_THREADS"] == "2"
-    assert os.environ["POLARS_MAX_THREADS"] == "1"
