@@ -3,8 +3,8 @@ written as fast as a careful engineer would, without contracts, Dagster, Delta o
 
 Read the footy_stats parquet (the columns used), centre the positions, number frames and periods, order the rows
 per player (a stable radix sort of a small integer code: rows come in frame order), Savitzky-Golay (9, 2) speed
-per track segment (scipy, x and y in one call), the nearest opponent per frame (a frame-major array per team
-and slot, one vectorised pass per pair of slots), sprint (>= 7 m/s) and high-speed-run (>= 5.5 m/s) intervals
+per track segment (scipy, x and y in one call), the nearest opponent per frame (a slot-major array per team,
+one vectorised pass per pair of slots), sprint (>= 7 m/s) and high-speed-run (>= 5.5 m/s) intervals
 of at least a second, a per-player summary, and frame_state and the summary written as Parquet.
 
 Run: ``.venv/bin/python bench/prototype.py tracking.parquet OUT_DIR`` (bench/full_match.py runs it).
@@ -60,7 +60,9 @@ def nearest_opponent(frame: np.ndarray, team: np.ndarray, slot: np.ndarray, xy: 
             np.add(d2, tmp, out=d2)
             np.minimum(best[0, i], d2, out=best[0, i])
             np.minimum(best[1, j], d2, out=best[1, j])
-    return np.sqrt(best[team, slot, f])
+    nearest = np.sqrt(best[team, slot, f])
+    nearest[nearest > 1e5] = np.nan  # the other team has nobody in the frame
+    return nearest
 
 
 def runs(state: pl.DataFrame, threshold: float) -> pl.DataFrame:

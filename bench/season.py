@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from footy_assets.chain.planning import default_workers
 from footy_assets.formats import synthetic
 
@@ -62,6 +64,8 @@ def materialise(tmp: Path, matches: int, args, truth) -> tuple[float, float, int
     if done.returncode != 0:
         raise RuntimeError(f"materialize failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     ok = len(re.findall(r"^  ok ", done.stdout, re.M))
+    if ok != matches:
+        raise RuntimeError(f"{ok} of {matches} matches materialised:\n{done.stdout[-3000:]}")
     peak_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
     print(f"  {matches} matches: {ok} materialised in {seconds:.1f} s, largest process peak RSS {peak_mb:.0f} MB")
     return seconds, peak_mb, ok
@@ -77,6 +81,11 @@ def main() -> int:
     small, large = sorted(args.sizes)
     if large <= small:
         parser.error("--sizes: two different numbers of matches")
+    if small % args.workers or large % args.workers:  # else the wall time grows in steps, not per match
+        parser.error(f"--sizes: multiples of --workers ({args.workers})")
+    from full_match import warm_memory
+
+    print(f"warming the machine's memory (3 GB touched once): {warm_memory(3):.1f} s", flush=True)
     print(f"{small} and {large} matches of 2 x {args.minutes:g} minutes, {args.workers} worker(s) ...", flush=True)
     # one truth, moved a little per match: generating a truth per match would dominate the benchmark
     truth = synthetic.generate_truth(synthetic.MatchSpec("season", half_seconds=args.minutes * 60, seed=100))

@@ -5,6 +5,8 @@ Keyed by the lake, the match and the delivery's fingerprint: the metrics step ta
 delivery it computes from (the one ``inputs.delivery_of`` names), else it reads the lake as before. At most one
 match's rows are held, and the runner drops them after the match's run (taken or not), so memory stays what one
 match needs. A process running several matches at once keeps one match in hand; the others read the lake.
+Only runs whose steps share a process benefit (the command line's); a multiprocess run's metrics step reads the
+lake as before.
 """
 
 from __future__ import annotations

@@ -141,8 +141,11 @@ class MetricsStep:
         held = handover.take(self.lake, self.match_id, self.fingerprint)  # the rows ingest just committed
         scan = held.lazy() if held is not None else tracking_scan(self.lake, self.match_id, self.fingerprint)
         del held  # the scan holds them until the queries below are collected
-        quality = tracking_quality_queries(scan.select(QUALITY_TRACKING_COLUMNS), self._pitch()) if with_quality else []
         try:
+            # (the frames with a ball are collected as the queries are built: a second, small read on the lake)
+            quality = (
+                tracking_quality_queries(scan.select(QUALITY_TRACKING_COLUMNS), self._pitch()) if with_quality else []
+            )
             self.people, self.ball, self.period_firsts, *found = pl.collect_all(
                 [
                     scan.filter(is_identified_player()).select(TRACKING_COLUMNS_USED),

@@ -119,9 +119,17 @@ def first_extra_ball(frame: pl.LazyFrame | pl.DataFrame, locator: str) -> dict |
     return hit.sort(locator).row(1, named=True) if hit.height > 1 else None
 
 
+KEYED_FRAMES = 1 << 38  # frame ids below this fit the integer player key with a team (8 bits) and a jersey (16)
+
+
 def _player_key() -> pl.Expr:
-    """One Int64 per (frame, team, jersey): cheap to count, unlike strings or structs."""
-    return pl.col("frame_id") * 2048 + pl.col("team").cast(pl.Int64) * 1024 + pl.col("jersey").cast(pl.Int64)
+    """One Int64 per (frame, team, jersey), distinct for every team (int8) and jersey (int16) of a frame below
+    ``KEYED_FRAMES``: cheap to count, unlike strings or structs."""
+    return (
+        pl.col("frame_id") * (1 << 24)
+        + (pl.col("team").cast(pl.Int64) + 128) * (1 << 16)
+        + (pl.col("jersey").cast(pl.Int64) + 32768)
+    )
 
 
 REPEAT_SLICE_ROWS = 1 << 19  # rows counted at a time where frames are in order (a few MB of counts, not 100)
@@ -189,10 +197,14 @@ def duplicate_players(frame: pl.DataFrame) -> pl.DataFrame:
 def duplicate_players_by_key(frame: pl.DataFrame) -> pl.DataFrame:
     """``duplicate_players`` without the count first: one hashed integer key per (frame, team, jersey)."""
     identified = frame.lazy().filter(pl.col("team").is_not_null() & pl.col("jersey").is_not_null())
-    counts = identified.select(pl.len().alias("rows"), _player_key().n_unique().alias("keys")).collect()
+    frames = identified.select(pl.col("frame_id").min().alias("low"), pl.col("frame_id").max().alias("high"))
+    low, high = frames.collect().row(0)
+    # frame ids out of the key's range (never a real feed's): the three columns themselves
+    key = _player_key() if low is None or 0 <= low <= high < KEYED_FRAMES else pl.struct("frame_id", "team", "jersey")
+    counts = identified.select(pl.len().alias("rows"), key.n_unique().alias("keys")).collect()
     if counts["rows"][0] == counts["keys"][0]:
         return frame.clear().select("frame_id", "player_id")
-    dup = identified.filter(_player_key().is_duplicated()).select("frame_id", "player_id").collect()
+    dup = identified.filter(key.is_duplicated()).select("frame_id", "player_id").collect()
     return dup.unique(maintain_order=True)
 
 

@@ -149,3 +149,21 @@ def test_a_contract_feature_the_shortcut_does_not_evaluate_goes_to_pandera():
     frame = pl.DataFrame({"x": [1, 2]}, schema={"x": pl.Int32})
     assert not passes(Coerced.to_schema(), frame)
     assert Coerced.validate(frame)["x"].dtype == pl.Int64  # pandera coerced it
+
+
+def test_a_players_key_in_one_frame_is_distinct_for_every_team_and_jersey():
+    """Home 1024 and away 0 share no key (they did when a jersey's room was 1024 numbers), and a repeat of
+    jersey 5000 is found; frame ids beyond the key's range are compared column by column."""
+    from footy_assets.core import canonical
+
+    frame = pl.DataFrame(
+        {
+            "frame_id": [7, 7, 8, 8, 2**40, 2**40],
+            "team": pl.Series([0, 1, 0, 0, 1, 0], dtype=pl.Int8),
+            "jersey": pl.Series([1024, 0, 5000, 5000, 3, 3], dtype=pl.Int16),
+            "player_id": ["0-1024", "1-0", "0-5000", "0-5000", "1-3", "0-3"],
+        }
+    )
+    assert canonical.duplicate_players(frame).rows() == [(8, "0-5000")]
+    assert canonical.duplicate_players(frame.filter(pl.col("frame_id") != 8)).height == 0
+    assert canonical.duplicate_players_by_key(frame.filter(pl.col("frame_id") == 2**40)).height == 0

@@ -45,7 +45,8 @@ def nearest_opponent(
     """For each row (one identified player in one frame), the nearest row of the other team in that frame.
 
     ``slot`` is the player's position in its team's id list (string order); ``opponent`` returns the
-    opponent's slot. Distances in metres from x, y (unsmoothed), computed in float64.
+    opponent's slot. Distances in metres from x, y (unsmoothed), computed in float64. Positions must be numbers
+    (frame_state's rows have them; a NaN opponent would be passed over, not reported).
     """
     n = frame_id.size
     if n == 0:

@@ -127,9 +127,11 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
 
 
 def _metrics_in_run(context: dg.AssetExecutionContext) -> bool:
-    """Whether this run materialises ball_state or frame_state (the step that reads tracking's rows)."""
-    selection = context.run.asset_selection  # None or empty: every asset of the job
-    return not selection or bool({dg.AssetKey("ball_state"), dg.AssetKey("frame_state")} & set(selection))
+    """Whether this run materialises ball_state or frame_state (the step that reads tracking's rows). Only a run
+    whose steps share a process (the command line's, an in-process job's) takes the rows; in a multiprocess run
+    they go with the ingest step's process when it ends."""
+    selection = context.run.asset_selection or context.job_def.asset_layer.executable_asset_keys
+    return bool({dg.AssetKey("ball_state"), dg.AssetKey("frame_state")} & set(selection))
 
 
 @dg.asset(

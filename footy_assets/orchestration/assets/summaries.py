@@ -50,8 +50,8 @@ def referenced_tables(sql: str, con: duckdb.DuckDBPyConnection | None = None) ->
         node = stack.pop()
         if isinstance(node, dict):
             if node.get("type") == "BASE_TABLE" and node.get("table_name"):
-                tables.add(node["table_name"])
-            ctes.update(entry["key"] for entry in (node.get("cte_map") or {}).get("map", []))
+                tables.add(node["table_name"].lower())  # DuckDB's names are case-insensitive, assets' lower case
+            ctes.update(entry["key"].lower() for entry in (node.get("cte_map") or {}).get("map", []))
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
