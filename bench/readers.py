@@ -37,7 +37,7 @@ result = read_match(lake, find_match(lake, sys.argv[2]))
 print(result.tracking.height, footy_assets.__file__)
 """
 YARDSTICK_RUNS = 2  # fast-forward-football's runs (before and after footy_assets'): the lowest CPU is the yardstick
-# the goals
+# what the readers must reach: CPU against the Rust loader's, wall seconds, peak memory
 CDF_CPU_RATIO = 1.0  # CDF read CPU / fast-forward-football's
 SPORTVU_WALL_S = 3.0
 FOOTY_STATS_JSON_WALL_S = 4.0

@@ -160,7 +160,7 @@ def test_the_openapi_models_accept_what_the_core_answers(request_):
     from footy_assets.core.metrics.intervals import run_filter
     from footy_assets.server import models
 
-    models.FilterRequest.model_validate(request_)  # the document describes it
+    models.FilterRequest.model_validate(request_)  # the OpenAPI models accept it
     if request_["filters"][0]["type"] == "event":
         return  # no event data in this match: the core's answer to it is the refusal test_api compares
     frames = pl.int_range(100, eager=True)
@@ -182,7 +182,7 @@ def test_the_openapi_models_accept_what_the_core_answers(request_):
     assert answer and all(models.Interval.model_validate(found).team in (None, 0, 1) for found in answer)
 
 
-def test_the_documented_interval_has_the_tables_team():
+def test_the_openapi_interval_gives_team_as_the_tables_do():
     from footy_assets.server import models
 
     schema = models.Interval.model_json_schema()["properties"]["team"]
