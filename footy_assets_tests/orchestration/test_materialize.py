@@ -10,6 +10,7 @@ from footy_assets import cli
 from footy_assets.chain import versions
 from footy_assets.chain.planning import plan_matches
 from footy_assets.definitions import RESOURCES, all_assets
+from footy_assets.lake.store import Lake
 from footy_assets.orchestration.resources import LakeResource
 from footy_assets.orchestration.runner import materialize_lake
 from footy_assets_tests.helpers import ASSETS, land_sample, land_synthetic
@@ -148,15 +149,21 @@ def test_cli_materialize_exit_status_and_refusals(lake, truth, tmp_path, monkeyp
         assert inst.get_latest_materialization_event(dg.AssetKey("tracking")) is not None
 
 
-def test_assets_materialize_directly_with_metadata(landed, instance):
-    instance.add_dynamic_partitions("match_id", ["m_fs"])
+def _materialize_match(lake: Lake, instance, match_id: str) -> dg.ExecuteInProcessResult:
+    """Every asset of one landed match, materialised directly (no CLI), successfully."""
+    instance.add_dynamic_partitions("match_id", [match_id])
     result = dg.materialize(
         all_assets,
-        partition_key="m_fs",
+        partition_key=match_id,
         instance=instance,
-        resources={**RESOURCES, "lake": LakeResource(lake_uri=landed.uri)},
+        resources={**RESOURCES, "lake": LakeResource(lake_uri=lake.uri)},
     )
     assert result.success
+    return result
+
+
+def test_assets_materialize_directly_with_metadata(landed, instance):
+    result = _materialize_match(landed, instance, "m_fs")
     mats = {e.asset_key.to_user_string(): e.materialization for e in result.get_asset_materialization_events()}
     assert set(mats) == ASSETS
     # the exports asset, launched with everything, writes the published match back out
@@ -267,14 +274,7 @@ def test_metadata_shows_what_the_data_supports(landed, instance):
     import re
     from xml.etree import ElementTree
 
-    instance.add_dynamic_partitions("match_id", ["m_fs"])
-    result = dg.materialize(
-        all_assets,
-        partition_key="m_fs",
-        instance=instance,
-        resources={**RESOURCES, "lake": LakeResource(lake_uri=landed.uri)},
-    )
-    assert result.success
+    result = _materialize_match(landed, instance, "m_fs")
     mats = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
     checks = {e.check_name: e.metadata for e in result.get_asset_check_evaluations()}
     too_fine = [
