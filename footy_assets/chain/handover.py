@@ -11,30 +11,24 @@ lake as before.
 
 from __future__ import annotations
 
-import threading
-
 import polars as pl
 
+from footy_assets.chain.prefetch import OneHeld
 from footy_assets.lake.store import Lake
 
-_held: dict[tuple[str, str, str], pl.DataFrame] = {}
-_lock = threading.Lock()
+_held = OneHeld()
 
 
 def leave(lake: Lake, match_id: str, fingerprint: str, tracking: pl.DataFrame) -> None:
     """Hold ``tracking`` (the rows just committed of that delivery) for the run's metrics step; drops any other."""
-    with _lock:
-        _held.clear()
-        _held[(lake.uri, match_id, fingerprint)] = tracking
+    _held.put((lake.uri, match_id, fingerprint), tracking)
 
 
 def take(lake: Lake, match_id: str, fingerprint: str) -> pl.DataFrame | None:
     """The rows held for exactly this delivery, no longer held here; None if there are none."""
-    with _lock:
-        return _held.pop((lake.uri, match_id, fingerprint), None)
+    return _held.take((lake.uri, match_id, fingerprint))
 
 
 def discard() -> None:
     """Drop whatever is held."""
-    with _lock:
-        _held.clear()
+    _held.clear()

@@ -17,8 +17,39 @@ from concurrent.futures import Future
 from footy_assets.lake.landing import LandedMatch
 from footy_assets.lake.store import Lake
 
-_pending: dict[tuple[str, str, str], Future] = {}
-_lock = threading.Lock()
+
+class OneHeld:
+    """At most one value, under its key (lake, match, fingerprint), shared between threads: putting one drops any
+    other, taking it removes it."""
+
+    def __init__(self) -> None:
+        self._held: dict[tuple[str, str, str], object] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: tuple[str, str, str], value: object) -> None:
+        with self._lock:
+            self._held.clear()
+            self._held[key] = value
+
+    def take(self, key: tuple[str, str, str]):
+        """The value held under exactly ``key``, no longer held; None if there is none."""
+        with self._lock:
+            return self._held.pop(key, None)
+
+    def peek(self, key: tuple[str, str, str]):
+        """The value held under exactly ``key``, still held; None if there is none."""
+        with self._lock:
+            return self._held.get(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._held.clear()
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
+_pending = OneHeld()  # the work ahead: a Future
 
 
 def _key(lake: Lake, landed: LandedMatch) -> tuple[str, str, str]:
@@ -35,19 +66,15 @@ def start(lake: Lake, landed: LandedMatch, work: Callable[[Lake, LandedMatch], o
         except BaseException as exc:  # noqa: BLE001 — handed to whoever takes it, raised there
             future.set_exception(exc)
 
-    with _lock:
-        _pending.clear()
-        _pending[_key(lake, landed)] = future
+    _pending.put(_key(lake, landed), future)
     threading.Thread(target=run, name=f"ahead-{landed.match_id}", daemon=True).start()
 
 
 def take(lake: Lake, landed: LandedMatch) -> Future | None:
     """The work ahead on exactly this delivery, removed from the pending ones; None if there is none."""
-    with _lock:
-        return _pending.pop(_key(lake, landed), None)
+    return _pending.take(_key(lake, landed))
 
 
 def discard() -> None:
     """Forget any work ahead (its result is freed once its thread ends)."""
-    with _lock:
-        _pending.clear()
+    _pending.clear()

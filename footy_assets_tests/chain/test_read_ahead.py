@@ -27,7 +27,7 @@ def test_the_audit_ahead_is_taken_once(lake, truth):
     land_synthetic(lake, "footy_stats", "m", truth.head(3000))
     landed = find_match(lake, "m")
     audit_ahead(lake, landed)
-    ahead = prefetch._pending[prefetch._key(lake, landed)].result(timeout=60)
+    ahead = prefetch._pending.peek(prefetch._key(lake, landed)).result(timeout=60)
     assert audited(lake, landed) is ahead  # taken, not done again
     again = audited(lake, landed)  # nothing pending any more: done afresh, same rows and findings
     assert again is not ahead and again.tracking.equals(ahead.tracking) and again.checks == ahead.checks
@@ -39,7 +39,7 @@ def test_a_delivery_changed_since_is_audited_afresh(lake, truth):
     folder = land_synthetic(lake, "footy_stats", "m", truth.head(3000))
     before = find_match(lake, "m")
     audit_ahead(lake, before)
-    stale = prefetch._pending[prefetch._key(lake, before)].result(timeout=60)
+    stale = prefetch._pending.peek(prefetch._key(lake, before)).result(timeout=60)
     land_synthetic(lake, "footy_stats", "m", truth.head(2000))  # a re-delivery, fewer rows
     after = find_match(lake, "m")
     assert after.fingerprint != before.fingerprint and folder.exists()
@@ -98,7 +98,7 @@ def test_a_delivery_withdrawn_while_dagster_starts_fails_that_match_only(lake, t
 
     def then_withdraw(lake_, landed):
         started(lake_, landed)
-        prefetch._pending[prefetch._key(lake_, landed)].result(timeout=60)  # the audit is done ahead
+        prefetch._pending.peek(prefetch._key(lake_, landed)).result(timeout=60)  # the audit is done ahead
         shutil.rmtree(gone)
 
     monkeypatch.setattr(audit, "audit_ahead", then_withdraw)
