@@ -1,10 +1,14 @@
 """Digests of every table of a lake, column by column, so a change meant to make the chain faster can be shown to
 leave its results as they were (``footy_assets_tests/chain/test_outputs_unchanged.py``).
 
-A column's digest is the sha256 of its values in a canonical row order (each table sorted by all its columns):
-integers, booleans and strings exactly, floats rounded to 1e-6 of their unit (what a library upgrade's last-bit
-noise may move, no result of ours depends on), nested values as sorted-key JSON. Columns that record when or by
-which code a row was written (``materialized_at_ms``, ``code_versions``) are left out.
+A column's digest is taken in a canonical row order (each table sorted by all its columns, floats rounded to 1e-6 of
+their unit for the sort). Integers, booleans and strings: the sha256 of their values, exact; nested values as
+sorted-key JSON, hashed the same way. Floats: which rows are null (hashed, exact) and three sums of the values — plain,
+absolute and weighted by a fixed pseudo-random weight per row (a value moved to another row changes it) — compared
+within ``FLOAT_TOLERANCE`` of the absolute sum. The last bits of a float differ between machines (the same numpy
+and scipy take other vector instructions on another CPU: a hash of rounded values changed on 3 M speeds), while a
+change of results moves the sums far more than that. Columns that record when, by which code or from which delivery a
+row was written (``materialized_at_ms``, ``code_versions``, ``fingerprint``) are left out.
 
 Run ``python -m footy_assets_tests.digests`` to print the digests of the lakes the test builds, and with
 ``--write`` to record them as the reference (only when a change of results is intended: say why in the commit).
@@ -27,7 +31,9 @@ from footy_assets.lake.publish import PER_MATCH_TABLES
 from footy_assets.lake.store import Lake
 
 REFERENCE = Path(__file__).resolve().parent / "chain" / "outputs_reference.json"
-NOT_RESULTS = {"materialized_at_ms", "code_versions"}  # when and by which code, not what
+# when and by which code, not what; and from which delivery: a fingerprint hashes the landed bytes, which for a
+# synthetic match hold floats printed to their last bit (they differ between machines as floats do)
+NOT_RESULTS = {"materialized_at_ms", "code_versions", "fingerprint"}
 FULL_MATCH = synthetic.MatchSpec("full_match", half_seconds=45 * 60)  # the bench's full match (its seed)
 # a short match in every format the synthetic writer lands, read by each format's own reader
 SHORT_FORMATS = {
@@ -38,6 +44,9 @@ SHORT_FORMATS = {
     "footy_track": ("footy_track", {}),
 }
 SHORT_MATCH_S = 60.0
+# floats' sums may differ by this share of their absolute sum: a float32 result's last bit is 6e-8 of it, and only
+# some rows differ between machines
+FLOAT_TOLERANCE = 1e-7
 
 
 def _digestible(frame: pl.DataFrame) -> pl.DataFrame:
@@ -69,12 +78,36 @@ def _column_digest(series: pl.Series) -> str:
     return h.hexdigest()[:16]
 
 
-def table_digest(frame: pl.DataFrame) -> dict[str, str]:
+def _float_digest(series: pl.Series) -> dict[str, str | float]:
+    """A float column: its null rows (hashed) and its sums (see the module docstring)."""
+    values = series.cast(pl.Float64).fill_nan(None)
+    nulls = hashlib.sha256(values.is_null().to_numpy().tobytes()).hexdigest()[:16]
+    x = values.fill_null(0.0).to_numpy()
+    weight = ((np.arange(x.size, dtype=np.uint64) * np.uint64(2654435761)) % np.uint64(1000)).astype(np.float64) / 1000
+    return {"nulls": nulls, "sum": float(x.sum()), "abs": float(np.abs(x).sum()), "weighted": float(x @ weight)}
+
+
+def same_digest(reference, found) -> bool:
+    """Whether a column's digest is the reference's: exactly, or for floats within ``FLOAT_TOLERANCE``."""
+    if not (isinstance(reference, dict) and isinstance(found, dict)):
+        return reference == found
+    if reference["nulls"] != found["nulls"]:
+        return False
+    allowed = FLOAT_TOLERANCE * max(reference["abs"], found["abs"]) + 1e-9
+    return all(abs(reference[k] - found[k]) <= allowed for k in ("sum", "abs", "weighted"))
+
+
+def table_digest(frame: pl.DataFrame) -> dict[str, str | dict]:
     """{column: digest} of one table, plus its row count under ``"rows"``."""
     kept = frame.drop([c for c in frame.columns if c in NOT_RESULTS])
-    canonical = _digestible(kept)
-    canonical = canonical.sort(canonical.columns, nulls_last=True) if canonical.height else canonical
-    return {"rows": str(canonical.height), **{c: _column_digest(canonical[c]) for c in canonical.columns}}
+    exact = _digestible(kept)
+    if exact.height:  # the canonical row order, found on the exact forms
+        rows = exact.with_row_index("_row").sort(exact.columns, nulls_last=True)["_row"]
+        kept, exact = kept[rows], exact[rows]
+    return {
+        "rows": str(exact.height),
+        **{c: _float_digest(kept[c]) if kept.schema[c].is_float() else _column_digest(exact[c]) for c in exact.columns},
+    }
 
 
 def lake_digests(lake: Lake) -> dict[str, dict[str, str]]:
