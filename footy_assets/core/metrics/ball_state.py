@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from footy_assets.core.canonical import fingerprint_column
@@ -27,9 +28,17 @@ def closest_in_control(tracking: pl.DataFrame, radius_m: float = CONTROL_RADIUS_
     return closest_of(identified_players(tracking), ball_positions(tracking), radius_m)
 
 
-def closest_of(people: pl.DataFrame, ball: pl.DataFrame, radius_m: float = CONTROL_RADIUS_M) -> pl.DataFrame:
-    """closest_in_control from the identified player rows and the ball's positions (frame_id, x_m, y_m)."""
-    d = distance_to_ball(people["frame_id"].to_numpy(), people["x_m"].to_numpy(), people["y_m"].to_numpy(), ball)
+def closest_of(
+    people: pl.DataFrame,
+    ball: pl.DataFrame,
+    radius_m: float = CONTROL_RADIUS_M,
+    ball_dist_m: np.ndarray | None = None,
+) -> pl.DataFrame:
+    """closest_in_control from the identified player rows and the ball's positions (frame_id, x_m, y_m);
+    ``ball_dist_m``: each player row's ``distance_to_ball`` (m) where the caller has it already."""
+    d = ball_dist_m
+    if d is None:
+        d = distance_to_ball(people["frame_id"].to_numpy(), people["x_m"].to_numpy(), people["y_m"].to_numpy(), ball)
     near = (
         people.select("frame_id", "team", "player_id")
         .with_columns(ball_dist_m=pl.Series(d, nan_to_null=True))
@@ -58,11 +67,14 @@ def build_ball_state(tracking: pl.DataFrame, fingerprint: str | None = None) -> 
     )
 
 
-def ball_state_of(ball_rows: pl.DataFrame, people: pl.DataFrame, fingerprint: str | None) -> pl.DataFrame:
+def ball_state_of(
+    ball_rows: pl.DataFrame, people: pl.DataFrame, fingerprint: str | None, ball_dist_m: np.ndarray | None = None
+) -> pl.DataFrame:
     """ball_state from tracking's located ball rows (``BALL_COLUMNS``) and identified player rows
-    (``PEOPLE_COLUMNS``): the asset reads the two with a filter each, never the whole table."""
+    (``PEOPLE_COLUMNS``): the asset reads the two with a filter each, never the whole table. ``ball_dist_m``:
+    each player row's ``distance_to_ball`` (m) where the caller has it already (frame_state needs it too)."""
     ball = ball_rows.sort("frame_id").with_columns(in_play=pl.col("in_play").fill_null(True))
-    control = closest_of(people, ball.select("frame_id", "x_m", "y_m"))
+    control = closest_of(people, ball.select("frame_id", "x_m", "y_m"), ball_dist_m=ball_dist_m)
     joined = ball.join(control, on="frame_id", how="left", maintain_order="left")
     # A stretch is a run of consecutive in-play ball frames of one period; possession never carries
     # across out-of-play frames or periods.

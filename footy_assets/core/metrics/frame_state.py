@@ -44,20 +44,28 @@ def ball_positions(tracking: pl.DataFrame) -> pl.DataFrame:
 
 
 def distance_to_ball(frame_id: np.ndarray, x: np.ndarray, y: np.ndarray, ball: pl.DataFrame) -> np.ndarray:
-    """Per row, the distance (m) to the ball of its frame; NaN where that frame has no ball."""
+    """Per row, the distance (m) to the ball of its frame; NaN where that frame has no ball. ``x`` and ``y`` in
+    metres; ``ball``: frame_id, x_m, y_m (at most one row per frame)."""
     if ball.height == 0:
         return np.full(frame_id.size, np.nan)
-    lo = int(min(frame_id.min(initial=ball["frame_id"].min()), ball["frame_id"].min()))
-    hi = int(max(frame_id.max(initial=ball["frame_id"].max()), ball["frame_id"].max()))
+    ball_frame = ball["frame_id"].to_numpy()
+    lo = int(min(frame_id.min(initial=ball_frame.min()), ball_frame.min()))
+    hi = int(max(frame_id.max(initial=ball_frame.max()), ball_frame.max()))
+    x, y = x.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
     if hi - lo > 4 * (frame_id.size + ball.height) + 1_000_000:  # sparse ids: join instead of a dense array
         joined = pl.DataFrame({"frame_id": frame_id}).join(ball, on="frame_id", how="left", maintain_order="left")
-        bx, by = joined["x_m"].to_numpy(), joined["y_m"].to_numpy()
-    else:
-        dense = np.full((hi - lo + 1, 2), np.nan)
-        idx = ball["frame_id"].to_numpy() - lo
-        dense[idx, 0], dense[idx, 1] = ball["x_m"].to_numpy(), ball["y_m"].to_numpy()
-        bx, by = dense[frame_id - lo, 0], dense[frame_id - lo, 1]
-    return np.hypot(x.astype(np.float64, copy=False) - bx, y.astype(np.float64, copy=False) - by)
+        dx = x - joined["x_m"].to_numpy()
+        dy = y - joined["y_m"].to_numpy()
+    else:  # the ball's x, then its y, per frame id in one dense array, gathered per row; differences in place
+        row = frame_id - lo
+        dense = np.full(hi - lo + 1, np.nan)
+        dense[ball_frame - lo] = ball["x_m"].to_numpy()
+        dx = dense.take(row)
+        np.subtract(x, dx, out=dx)
+        dense[ball_frame - lo] = ball["y_m"].to_numpy()
+        dy = dense.take(row)
+        np.subtract(y, dy, out=dy)
+    return np.hypot(dx, dy, out=dx)
 
 
 def build_frame_state(
@@ -79,11 +87,14 @@ def frame_state_of(
     fps: int,
     fingerprint: str | None,
     match_id: str | None = None,
+    ball_dist_m: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """frame_state rows from the identified player rows of tracking (``identified_players``, frame order), the
     ball's positions (``ball_positions``) and the periods' starts {period: ms} (``clock.period_starts``). The
     asset reads the three from the lake with one filter each, never the whole table; it passes ``match_id``
-    instead of a column of it in ``people`` (a constant column costs nothing; a read one 15 bytes a row)."""
+    instead of a column of it in ``people`` (a constant column costs nothing; a read one 15 bytes a row).
+    ``ball_dist_m``: each row's ``distance_to_ball`` (m) where the caller has it already (ball_state needs it
+    too)."""
     pairs = people.select("team", "player_id").unique()  # one pass over the rows for both teams' ids
     ids = [sorted(pairs.filter(pl.col("team") == t)["player_id"].to_list()) for t in (0, 1)]
     # one code per (team, player_id): home ids in string order, then away ids; a team's slot is its own order
@@ -123,7 +134,7 @@ def frame_state_of(
     )
     nearest_opp_dist_m = _float32(near.distance_m)
     del near, opponent_code
-    ball_dist_m = _float32(distance_to_ball(frame_id, x, y, ball))
+    ball_dist_m = _float32(distance_to_ball(frame_id, x, y, ball) if ball_dist_m is None else ball_dist_m)
     del x, y
     clock = period_time_s(starts)
     computed = [
