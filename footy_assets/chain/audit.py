@@ -29,6 +29,7 @@ from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.formats import FeedInfo, read_files
 from footy_assets.lake.delivery import read_delivery, read_events_delivery
 from footy_assets.lake.landing import LandedMatch
+from footy_assets.lake.matches import tracking_counts
 from footy_assets.lake.store import Lake
 
 # how each tracking check is run on the validated rows and what the reader found
@@ -42,8 +43,8 @@ _RUNS: dict[Check, Callable[[pl.DataFrame, FeedInfo], tuple[bool, dict]]] = {
 @dataclass
 class Audit:
     """One delivery's canonical rows (validated) and what was found: ``checks`` has the outcome of each tracking
-    check, in ``TRACKING_CHECKS`` order; ``facts`` what the tracking asset reports of the rows; seconds are wall
-    time."""
+    check, in ``TRACKING_CHECKS`` order; ``facts`` what the tracking asset reports of the rows; ``counts`` the rows'
+    ``tracking_counts`` (recorded with the delivery for its ``matches`` row); seconds are wall time."""
 
     tracking: pl.DataFrame | None
     info: FeedInfo
@@ -52,6 +53,7 @@ class Audit:
     validate_seconds: float
     landed: LandedMatch  # the delivery as read: publish under its fingerprint (the hash of the bytes parsed)
     facts: dict = field(default_factory=dict)
+    counts: dict | None = None
 
     @property
     def refused(self) -> list[Outcome]:
@@ -83,13 +85,14 @@ def audit_delivery(lake: Lake, landed: LandedMatch) -> Audit:
     del result  # the validated frame is all that is needed from here (peak memory)
     validated = time.perf_counter()
     checks = [outcome(check, _RUNS[check](frame, info)) for check in TRACKING_CHECKS]
+    counts = tracking_counts(frame)
     facts = {
-        "frames": frame["frame_id"].n_unique(),
+        "frames": counts["frames"],
         "fps": info.fps,
-        "periods": sorted(frame["period"].unique().to_list()),
+        "periods": [p["period"] for p in counts["periods"]],
         "fingerprint": read_landed.fingerprint,
     }
-    return Audit(frame, info, checks, read - started, validated - read, read_landed, facts)
+    return Audit(frame, info, checks, read - started, validated - read, read_landed, facts, counts)
 
 
 def audit_ahead(lake: Lake, landed: LandedMatch) -> None:

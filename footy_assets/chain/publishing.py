@@ -42,12 +42,17 @@ def matches_row(lake: Lake, match_id: str) -> tuple[dict, pl.DataFrame]:
         check_publishable(lake, match_id, fingerprint, events_fingerprint=events_fingerprint)
     except NotPublished as exc:
         raise NotReady(str(exc)) from None
-    return record, Matches.validate(match_row(record, _tracking_counts(lake, match_id, fingerprint), CODE_VERSIONS))
+    counts = _tracking_counts(lake, match_id, fingerprint, record.get("tracking_counts"))
+    return record, Matches.validate(match_row(record, counts, CODE_VERSIONS))
 
 
-def _tracking_counts(lake: Lake, match_id: str, fingerprint: str) -> dict | pl.LazyFrame:
-    """The tracking columns of the matches row: those of the published row when it names the same tracking delivery
-    made by the same code (an event-only re-delivery: tracking is not read again), else tracking's rows to count."""
+def _tracking_counts(lake: Lake, match_id: str, fingerprint: str, recorded: dict | None) -> dict | pl.LazyFrame:
+    """The tracking columns of the matches row: those ingest counted and recorded with the delivery (``recorded``,
+    from the record naming ``fingerprint``), else those of the published row when it names the same tracking
+    delivery made by the same code (an event-only re-delivery of a match recorded before ingest counted), else
+    tracking's rows to count."""
+    if recorded is not None and set(TRACKING_COUNTS) <= set(recorded):
+        return {name: recorded[name] for name in TRACKING_COUNTS}
     previous = published_row(lake, match_id, None)
     if (
         previous is not None

@@ -28,9 +28,10 @@ def raw_feed_record_uri(lake: Lake, match_id: str) -> str:
     return lake.join(RAW_FEED_DIR, f"{check_match_id(match_id)}.json")
 
 
-def raw_feed_record(landed: LandedMatch, info: FeedInfo) -> dict:
+def raw_feed_record(landed: LandedMatch, info: FeedInfo, counts: dict | None = None) -> dict:
     """What raw_feed records of a delivery: files, sizes, sha256, the fingerprints of the tracking delivery and of
-    the whole delivery (``events_fingerprint``) and the reader's findings."""
+    the whole delivery (``events_fingerprint``), the reader's findings and ``counts``, the ``tracking_counts`` of
+    the tracking rows written (the ``matches`` row takes them from here instead of reading the rows again)."""
     return {
         "match_id": landed.match_id,
         "format": landed.format,
@@ -39,6 +40,7 @@ def raw_feed_record(landed: LandedMatch, info: FeedInfo) -> dict:
         "events_fingerprint": landed.events_fingerprint,
         "landed_bytes": landed.total_bytes,
         "feed": asdict(info),
+        **({"tracking_counts": counts} if counts is not None else {}),
         "recorded_at_ms": int(time.time() * 1000),
     }
 

@@ -92,7 +92,7 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
     if _metrics_in_run(context):  # the run's metrics step takes these rows instead of reading them back
         handover.leave(lake.lake, match_id, landed.fingerprint, frame.select(TRACKING_COLUMNS_READ))
     # recorded after tracking's commit: the rest of the chain works on the delivery this record names
-    record = raw_feed_record(landed, info)
+    record = raw_feed_record(landed, info, audit.counts)
     lake.lake.write_bytes_atomic(raw_feed_record_uri(lake.lake, match_id), json.dumps(record, indent=1).encode())
     yield dg.MaterializeResult(
         asset_key="raw_feed",
