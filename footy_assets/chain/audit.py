@@ -25,12 +25,13 @@ from footy_assets.chain.checks import (
 )
 from footy_assets.chain.events import read_event_data
 from footy_assets.core import quality
+from footy_assets.core.canonical import TRACKING_SCHEMA
 from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.formats import FeedInfo, read_files
 from footy_assets.lake.delivery import read_delivery, read_events_delivery
 from footy_assets.lake.landing import LandedMatch
 from footy_assets.lake.matches import tracking_counts
-from footy_assets.lake.store import Lake
+from footy_assets.lake.store import Lake, StagedDelivery
 
 # how each tracking check is run on the validated rows and what the reader found
 _RUNS: dict[Check, Callable[[pl.DataFrame, FeedInfo], tuple[bool, dict]]] = {
@@ -54,6 +55,14 @@ class Audit:
     landed: LandedMatch  # the delivery as read: publish under its fingerprint (the hash of the bytes parsed)
     facts: dict = field(default_factory=dict)
     counts: dict | None = None
+    staged: StagedDelivery | None = None  # tracking's rows written ahead, uncommitted (``audit_ahead``)
+    stage_seconds: float | None = None
+    lake: Lake | None = None  # where ``staged`` was written
+
+    def release(self) -> None:
+        """Remove the staged file unless it was committed (nothing to do without one)."""
+        if self.staged is not None and self.lake is not None:
+            self.lake.drop_staged(self.staged)
 
     @property
     def refused(self) -> list[Outcome]:
@@ -95,9 +104,28 @@ def audit_delivery(lake: Lake, landed: LandedMatch) -> Audit:
     return Audit(frame, info, checks, read - started, validated - read, read_landed, facts, counts)
 
 
+def audit_and_stage(lake: Lake, landed: LandedMatch) -> Audit:
+    """``audit_delivery``, then, when no check refuses the delivery, its tracking rows written ahead as the
+    table's Parquet file, uncommitted (``Lake.stage_delivery``): the ingest step then only commits it. A staging
+    that fails is left out (the step writes the rows itself and reports what went wrong)."""
+    audit = audit_delivery(lake, landed)
+    if audit.refused:
+        return audit
+    started = time.perf_counter()
+    try:
+        audit.staged = lake.stage_delivery(
+            "tracking", audit.landed.match_id, audit.landed.fingerprint, audit.tracking, TRACKING_SCHEMA
+        )
+    except Exception:  # noqa: BLE001 — an optimisation only: the ingest step's own write decides and reports
+        return audit
+    audit.stage_seconds, audit.lake = time.perf_counter() - started, lake
+    return audit
+
+
 def audit_ahead(lake: Lake, landed: LandedMatch) -> None:
-    """Start auditing ``landed`` on a thread; the next ``audited`` of the same delivery takes the result."""
-    prefetch.start(lake, landed, audit_delivery)
+    """Start auditing ``landed`` on a thread, its tracking rows staged (``audit_and_stage``); the next ``audited``
+    of the same delivery takes the result."""
+    prefetch.start(lake, landed, audit_and_stage)
 
 
 def audited(lake: Lake, landed: LandedMatch) -> Audit:

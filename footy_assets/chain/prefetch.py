@@ -5,7 +5,7 @@ materialise (``audit.audit_ahead``: read, contract, checks) while Python imports
 Keyed by the lake, the match and the fingerprint of its landed files: a delivery that changed in between is
 done afresh, and work that failed fails the same way when it is taken (the reader's ``FeedError``). Only one
 result is held at a time, and ``discard`` drops it after the match's run (taken or not), so memory stays what
-one match needs.
+one match needs; what the work wrote ahead and the run did not use (a staged file) is removed then.
 """
 
 from __future__ import annotations
@@ -41,9 +41,12 @@ class OneHeld:
         with self._lock:
             return self._held.get(key)
 
-    def clear(self) -> None:
+    def clear(self) -> list:
+        """Hold nothing; the values that were held."""
         with self._lock:
+            values = list(self._held.values())
             self._held.clear()
+            return values
 
     def __len__(self) -> int:
         return len(self._held)
@@ -76,5 +79,15 @@ def take(lake: Lake, landed: LandedMatch) -> Future | None:
 
 
 def discard() -> None:
-    """Forget any work ahead (its result is freed once its thread ends)."""
-    _pending.clear()
+    """Forget any work ahead (its result is freed once its thread ends); a result that wrote something ahead
+    which was not used lets it go (its ``release()``), now or when its thread ends."""
+    for future in _pending.clear():
+        future.add_done_callback(_release)
+
+
+def _release(future: Future) -> None:
+    if future.cancelled() or future.exception() is not None:
+        return
+    release = getattr(future.result(), "release", None)
+    if release is not None:
+        release()

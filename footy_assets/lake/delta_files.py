@@ -14,6 +14,7 @@ import json
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
@@ -56,19 +57,21 @@ def file_stats(frame: pl.DataFrame) -> str:
     return json.dumps({"numRecords": frame.height, "minValues": lows, "maxValues": highs, "nullCount": nulls})
 
 
-def write_partition(
-    dt: DeltaTable,
-    fs: pafs.FileSystem,
-    table_path: str,
-    partition: dict[str, str],
-    frame: pl.DataFrame,
-    arrow_schema: pa.Schema,
-    retries: int,
-) -> int:
-    """Replace one partition of the table ``dt`` (at ``table_path`` in ``fs``) with ``frame`` (the table's columns,
-    the partition columns included) in one commit; the version that commit made. ``partition``: the values of
-    the table's partition columns, in their order ({"match_id": ...} or {"match_id": ..., "fingerprint": ...}).
-    The commit's info in the log names the match (``match_id``), for the table's history."""
+@dataclass
+class DataFile:
+    """A Parquet file of one partition written into a table's folder and not committed yet: no version of the
+    table holds it until ``commit_file`` (one a process killed in between leaves is vacuumed by ``upkeep``).
+    ``relative`` is its path from the table's root; ``stats`` its Delta statistics (``file_stats``)."""
+
+    relative: str
+    size: int
+    stats: str
+    partition: dict[str, str]
+
+
+def write_file(fs: pafs.FileSystem, table_path: str, partition: dict[str, str], frame: pl.DataFrame) -> DataFile:
+    """Write ``frame`` (the table's columns, the partition columns included) as one Parquet file of the partition
+    ``partition`` of the table at ``table_path`` in ``fs``, uncommitted."""
     body = frame.drop(*partition).with_columns(
         [_as_strings(frame[n]) for n, d in frame.schema.items() if d == pl.Categorical and n not in partition]
     )
@@ -80,8 +83,18 @@ def write_partition(
     with fs.open_output_stream(path) as out:
         body.write_parquet(out, compression="snappy", statistics=True)
         size = out.tell()  # the bytes written: no request to ask the store for the object's size
+    return DataFile(relative, size, file_stats(body), dict(partition))
+
+
+def commit_file(
+    dt: DeltaTable, fs: pafs.FileSystem, table_path: str, written: DataFile, arrow_schema: pa.Schema, retries: int
+) -> int:
+    """Replace the partition ``written`` belongs to in the table ``dt`` (at ``table_path`` in ``fs``) with that one
+    file, in one commit; the version that commit made. The commit's info in the log names the match
+    (``match_id``), for the table's history."""
+    partition = written.partition
     token = uuid.uuid4().hex
-    add = AddAction(relative, size, dict(partition), int(time.time() * 1000), True, file_stats(body))
+    add = AddAction(written.relative, written.size, dict(partition), int(time.time() * 1000), True, written.stats)
     before = dt.version()
     dt.create_write_transaction(
         [add],
@@ -94,6 +107,21 @@ def write_partition(
         ),
     )
     return _version_of_commit(fs, table_path, token, before + 1)
+
+
+def write_partition(
+    dt: DeltaTable,
+    fs: pafs.FileSystem,
+    table_path: str,
+    partition: dict[str, str],
+    frame: pl.DataFrame,
+    arrow_schema: pa.Schema,
+    retries: int,
+) -> int:
+    """Replace one partition of the table ``dt`` (at ``table_path`` in ``fs``) with ``frame`` (the table's columns,
+    the partition columns included) in one commit; the version that commit made. ``partition``: the values of
+    the table's partition columns, in their order ({"match_id": ...} or {"match_id": ..., "fingerprint": ...})."""
+    return commit_file(dt, fs, table_path, write_file(fs, table_path, partition, frame), arrow_schema, retries)
 
 
 def _as_strings(column: pl.Series) -> pl.Expr:

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import stat
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -251,6 +251,21 @@ def _read_bounded(stream, limit: int, expected: int, chunk_bytes: int = 64 << 20
         chunks.append(chunk)
         total += len(chunk)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+@dataclass
+class StagedDelivery:
+    """One delivery's rows of a per-match table written ahead as a Parquet file, not committed
+    (``Lake.stage_delivery``): the table, the schema and Arrow schema it was written for, the file, and the rows
+    as cast (for a write again if the table's schema changed in between)."""
+
+    table: str
+    schema: dict
+    arrow_schema: pa.Schema
+    written: object  # delta_files.DataFile
+    frame: object  # polars DataFrame, None once dropped
+    committed: bool = False
+    dropped: bool = False
 
 
 @dataclass(frozen=True)
@@ -519,6 +534,7 @@ class Lake:
         fingerprint: str,
         frame: pl.DataFrame,
         schema: dict[str, pl.DataType] | None = None,
+        staged: StagedDelivery | None = None,
     ) -> int:
         """Replace the rows of one delivery (``match_id``, ``fingerprint``) of a per-match table in one Delta
         commit; return the version it made. Rows of the match's other deliveries are untouched: readers keep
@@ -530,17 +546,70 @@ class Lake:
         to Parquet written by polars and one deltalake commit (``delta_files``); a table written before a
         column was added gains it through ``write_deltalake``'s schema merge (older rows hold null there). The
         version returned is the commit this write made, not a later writer's.
+
+        ``staged``: the same rows written ahead by ``stage_delivery``; only its commit is left to make (when the
+        table's schema is still the one it was written for; else the rows are written again and it is dropped).
         """
         import polars as pl
 
         check_fingerprint(fingerprint)
+        partition = {"match_id": check_match_id(match_id), "fingerprint": fingerprint}
+        if staged is not None:
+            if (staged.table, staged.written.partition) != (table, partition):
+                raise ValueError(f"table {table}: the rows staged are {staged.table}'s of {staged.written.partition}")
+            try:
+                return self._write(table, partition, None, staged.schema, staged)
+            finally:
+                self.drop_staged(staged)  # committed (nothing to do) or not (its file goes)
         frame = frame.with_columns(fingerprint=pl.lit(fingerprint, dtype=pl.String))
-        return self._write(table, {"match_id": check_match_id(match_id), "fingerprint": fingerprint}, frame, schema)
+        return self._write(table, partition, frame, schema)
 
-    def _write(self, table: str, partition: dict[str, str], frame: pl.DataFrame, schema) -> int:
+    def stage_delivery(
+        self,
+        table: str,
+        match_id: str,
+        fingerprint: str,
+        frame: pl.DataFrame,
+        schema: dict[str, pl.DataType] | None = None,
+    ) -> StagedDelivery:
+        """Write the Parquet file ``write_delivery`` would write for these rows, without committing it: no version
+        of the table holds it, so no reader sees it. The table is created if missing (as a first write would).
+        ``write_delivery(..., staged=...)`` then only commits it; ``drop_staged`` removes it when it will not be.
+        The command line writes tracking's rows this way on the read-ahead thread, while Dagster starts."""
         import polars as pl
 
-        from footy_assets.lake.delta_files import write_partition
+        from footy_assets.lake.delta_files import write_file
+
+        check_fingerprint(fingerprint)
+        partition = {"match_id": check_match_id(match_id), "fingerprint": fingerprint}
+        frame = frame.with_columns(fingerprint=pl.lit(fingerprint, dtype=pl.String))
+        frame, arrow_schema, schema = self._prepared(partition, frame, schema)
+        try:
+            self.ensure_table(table, arrow_schema, tuple(partition))
+            fs, root = self.filesystem()
+            written = write_file(fs, f"{root}/{table}", partition, frame)
+        except LayoutError:
+            raise
+        except Exception as exc:  # a full disk, a read-only folder, a store that refuses: one line, named
+            raise LakeWriteError(f"table {table}: {match_id}'s rows not written: {one_line(exc)}") from exc
+        return StagedDelivery(table, schema, arrow_schema, written, frame)
+
+    def drop_staged(self, staged: StagedDelivery) -> None:
+        """Remove a staged file that was not committed (nothing if it was: it belongs to the table then)."""
+        staged.frame = None  # the rows are not needed again either way
+        if staged.committed or staged.dropped:
+            return
+        staged.dropped = True
+        with suppress(OSError):  # else left for upkeep's vacuum: in no version, it is never read
+            self.delete_path(self.join(staged.table, staged.written.relative))
+
+    @staticmethod
+    def _prepared(
+        partition: dict[str, str], frame: pl.DataFrame, schema
+    ) -> tuple[pl.DataFrame, pa.Schema, dict[str, pl.DataType]]:
+        """``frame`` cast to ``schema`` (default: its own) in its order, the Arrow schema the table stores, and the
+        schema (with the partition's string columns)."""
+        import polars as pl
 
         schema = dict(schema or frame.schema)
         if "fingerprint" in partition:
@@ -551,11 +620,31 @@ class Lake:
             .to_arrow()
             .schema
         )
+        return frame, arrow_schema, schema
+
+    def _write(
+        self,
+        table: str,
+        partition: dict[str, str],
+        frame: pl.DataFrame | None,
+        schema,
+        staged: StagedDelivery | None = None,
+    ) -> int:
+        from footy_assets.lake.delta_files import commit_file, write_partition
+
+        if staged is not None:
+            frame, arrow_schema = staged.frame, staged.arrow_schema
+        else:
+            frame, arrow_schema, schema = self._prepared(partition, frame, schema)
         for attempt in range(3):
             try:
                 dt = self.ensure_table(table, arrow_schema, tuple(partition))
                 if dt.schema() == DeltaSchema.from_arrow(arrow_schema):
                     fs, root = self.filesystem()
+                    if staged is not None and not staged.dropped:
+                        version = commit_file(dt, fs, f"{root}/{table}", staged.written, arrow_schema, COMMIT_RETRIES)
+                        staged.committed = True
+                        return version
                     return write_partition(dt, fs, f"{root}/{table}", partition, frame, arrow_schema, COMMIT_RETRIES)
                 return self._write_merging_schema(dt, partition, frame, schema)
             except CommitFailedError as exc:

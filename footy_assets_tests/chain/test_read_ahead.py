@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from deltalake import DeltaTable
 
 from footy_assets.chain import prefetch
 from footy_assets.chain.audit import audit_ahead, audit_delivery, audited
+from footy_assets.chain.checks import Outcome
 from footy_assets.formats import FeedError
 from footy_assets.lake.landing import find_match
 from footy_assets_tests.helpers import land_synthetic
@@ -63,8 +65,27 @@ def test_discard_drops_what_was_done_ahead(lake, truth):
     land_synthetic(lake, "footy_stats", "m", truth.head(3000))
     landed = find_match(lake, "m")
     audit_ahead(lake, landed)
+    ahead = prefetch._pending.peek(prefetch._key(lake, landed)).result(timeout=60)
+    staged = Path(lake.uri, "tracking", ahead.staged.written.relative)
+    assert staged.exists() and ahead.stage_seconds is not None  # tracking's rows written ahead, uncommitted
+    assert DeltaTable(f"{lake.uri}/tracking").file_uris() == []  # in no version: no reader sees them
     prefetch.discard()
     assert prefetch.take(lake, landed) is None
+    assert not staged.exists()  # not taken: the file written ahead goes with it
+
+
+def test_a_refused_delivery_is_not_written_ahead(lake, truth, monkeypatch):
+    from footy_assets.chain import audit
+
+    land_synthetic(lake, "footy_stats", "m", truth.head(3000))
+    landed = find_match(lake, "m")
+    found = audit_delivery(lake, landed)
+    # a blocking check failed (the readers refuse most such feeds themselves): the same audit, refused
+    found.checks = [Outcome("no_duplicate_player_frames", False, {"duplicates": 1}), *found.checks[1:]]
+    monkeypatch.setattr(audit, "audit_delivery", lambda lake_, landed_: found)
+    ahead = audit.audit_and_stage(lake, landed)
+    assert ahead.refused and ahead.staged is None
+    assert not list(Path(lake.uri).glob("tracking/**/*.parquet"))
 
 
 def test_planning_and_auditing_do_not_import_dagster():
@@ -108,3 +129,7 @@ def test_a_delivery_withdrawn_while_dagster_starts_fails_that_match_only(lake, t
     assert "FAILED  a_gone" in out and "not landed" in out
     assert "ok      b_kept" in out
     assert not prefetch._pending
+    # the tracking rows written ahead for the withdrawn match are removed; the other match's file is committed
+    assert not list(Path(lake.uri).glob("tracking/match_id=a_gone/**/*.parquet"))
+    committed = {Path(uri).name for uri in DeltaTable(f"{lake.uri}/tracking").file_uris()}
+    assert {p.name for p in Path(lake.uri).glob("tracking/**/*.parquet")} == committed

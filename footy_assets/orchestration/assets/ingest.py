@@ -85,10 +85,15 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
             metadata={"refused_by": [found.name for found in audit.refused]},
         )
     validated = time.perf_counter()
-    hold_match(context, lake.lake)  # one run writes a match at a time, whoever launched it
-    # the new delivery goes beside the published one (its own partition): readers see the old one until
-    # matches publishes the new one
-    version = lake.lake.write_delivery("tracking", match_id, landed.fingerprint, frame, TRACKING_SCHEMA)
+    try:
+        hold_match(context, lake.lake)  # one run writes a match at a time, whoever launched it
+        # the new delivery goes beside the published one (its own partition): readers see the old one until
+        # matches publishes the new one; rows written ahead (the CLI's first match) only need their commit
+        version = lake.lake.write_delivery(
+            "tracking", match_id, landed.fingerprint, frame, TRACKING_SCHEMA, staged=audit.staged
+        )
+    finally:
+        audit.release()  # a file written ahead and not committed (the match busy, a failed write) goes
     if _metrics_in_run(context):  # the run's metrics step takes these rows instead of reading them back
         handover.leave(lake.lake, match_id, landed.fingerprint, frame.select(TRACKING_COLUMNS_READ))
     # recorded after tracking's commit: the rest of the chain works on the delivery this record names
@@ -119,6 +124,8 @@ def ingest_match(context: dg.AssetExecutionContext, lake: LakeResource):
             "read_seconds": round(audit.read_seconds, 3),
             "validate_seconds": round(audit.validate_seconds, 3),
             "write_seconds": round(written - validated, 3),
+            # the Parquet file written ahead, while Dagster started (then write_seconds is its commit)
+            **({"write_ahead_seconds": round(audit.stage_seconds, 3)} if audit.stage_seconds is not None else {}),
             **run_stats(started),
             "preview": markdown_preview(frame, "tracking"),
         },
