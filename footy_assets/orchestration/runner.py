@@ -127,6 +127,18 @@ def match_lock(lake: Lake, match_id: str, progress: Callable[[str], None]):
         yield waited
 
 
+def _still_to_do(lake: Lake, plan: MatchPlan) -> MatchPlan:
+    """``plan`` as the lake's ``matches`` row decides it now, for the same landed files (not read again): a process
+    that published this very delivery after the plan was made turns it "unchanged"."""
+    from dataclasses import replace
+
+    from footy_assets.chain.planning import stored_status
+    from footy_assets.lake.publish import published_row
+
+    status, reason = stored_status(published_row(lake, plan.match_id, None), plan.fingerprint, plan.events_fingerprint)
+    return plan if status == plan.status else replace(plan, status=status, reason=reason)
+
+
 def _one_match(
     lake: Lake, instance: dg.DagsterInstance, plan: MatchPlan, progress: Callable[[str], None]
 ) -> MatchOutcome:
@@ -153,6 +165,8 @@ def _one_match(
             return MatchOutcome(plan, False, error=str(exc))
         if waited:  # the other process has probably done it: decide again
             now = {p.match_id: p for p in plan_matches(lake, [plan.match_id])}.get(plan.match_id, plan)
+        else:  # another process may have held it and finished between our plan and our lock: ask the lake
+            now = _still_to_do(lake, plan)
         if not now.needs_work:
             ok = now.status != "refused"
             progress(f"  skip    {plan.match_id} ({plan.format}): {now.status} ({now.reason})")

@@ -171,3 +171,23 @@ def test_upkeep_and_forget_wait_for_a_live_holder_then_give_up_with_one_line(lak
     )
     assert forget.returncode == 0, forget.stdout + forget.stderr
     assert run_sql(lake, "SELECT count(*) FROM matches").item() == 0
+
+
+def test_a_plan_made_before_another_process_published_the_match_is_not_run_again(lake, truth):
+    """A process plans a match as new, another materialises and publishes it before the first one locks it (the
+    lock was free by then: nothing waited): the first one skips it as unchanged instead of running it again."""
+    from footy_assets.chain.planning import plan_matches
+    from footy_assets.orchestration.runner import materialize_lake
+    from footy_assets_tests.helpers import land_synthetic, quiet
+
+    land_synthetic(lake, "footy_stats", "m", truth.head(3000))
+    stale = plan_matches(lake)
+    assert [p.status for p in stale] == ["new"]
+    lines: list[str] = []
+    with dg.instance_for_test() as instance:
+        first = materialize_lake(lake, instance, progress=quiet, plans=stale)  # the other process
+        second = materialize_lake(lake, instance, progress=lines.append, plans=stale)
+        runs = instance.get_runs()
+    assert [o.ok for o in first] == [True] and [o.ok for o in second] == [True]
+    assert any("skip    m (footy_stats): unchanged" in line for line in lines), lines
+    assert len(runs) == 1
