@@ -266,6 +266,9 @@ class StagedDelivery:
     frame: object  # polars DataFrame, None once dropped
     committed: bool = False
     dropped: bool = False
+    # a commit naming the file was sent and did not fail as refused: a version may name it though no version number
+    # came back, so it is never removed here (in no version, upkeep's vacuum removes it)
+    offered: bool = False
 
 
 @dataclass(frozen=True)
@@ -595,9 +598,10 @@ class Lake:
         return StagedDelivery(table, schema, arrow_schema, written, frame)
 
     def drop_staged(self, staged: StagedDelivery) -> None:
-        """Remove a staged file that was not committed (nothing if it was: it belongs to the table then)."""
+        """Remove a staged file that was not committed (nothing if it was, or may have been: it belongs to the table
+        then)."""
         staged.frame = None  # the rows are not needed again either way
-        if staged.committed or staged.dropped:
+        if staged.committed or staged.offered or staged.dropped:
             return
         staged.dropped = True
         with suppress(OSError):  # else left for upkeep's vacuum: in no version, it is never read
@@ -642,12 +646,15 @@ class Lake:
                 if dt.schema() == DeltaSchema.from_arrow(arrow_schema):
                     fs, root = self.filesystem()
                     if staged is not None and not staged.dropped:
+                        staged.offered = True
                         version = commit_file(dt, fs, f"{root}/{table}", staged.written, arrow_schema, COMMIT_RETRIES)
                         staged.committed = True
                         return version
                     return write_partition(dt, fs, f"{root}/{table}", partition, frame, arrow_schema, COMMIT_RETRIES)
                 return self._write_merging_schema(dt, partition, frame, schema)
             except CommitFailedError as exc:
+                if staged is not None:
+                    staged.offered = False  # refused: no version names the file
                 # Only a concurrent change of the table's metadata (another process adding the same new
                 # column) is not retried by delta-rs: reload the table and write again.
                 if attempt == 2:

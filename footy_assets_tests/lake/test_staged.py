@@ -67,3 +67,23 @@ def test_staged_rows_are_committed_only_for_their_own_delivery(lake):
     with pytest.raises(ValueError, match="staged"):
         lake.write_delivery("t", "m1", "b" * 64, _rows(), staged=staged)
     assert staged.dropped is False and DeltaTable(f"{lake.uri}/t").version() == 0  # created empty, nothing else
+
+
+def test_a_staged_file_whose_commit_may_have_been_made_is_never_removed(lake, monkeypatch):
+    """The commit was made but finding its version failed (a store's error reading the log): the write fails, yet
+    the file the new version names stays (removing it would leave that version naming a missing file)."""
+    from footy_assets.lake import delta_files
+    from footy_assets.lake.store import LakeWriteError
+
+    staged = lake.stage_delivery("t", "m1", FINGERPRINT, _rows())
+
+    def unreadable_log(*args, **kwargs):
+        raise OSError("the store refused to read the log")
+
+    monkeypatch.setattr(delta_files, "_version_of_commit", unreadable_log)
+    with pytest.raises(LakeWriteError, match="not written"):
+        lake.write_delivery("t", "m1", FINGERPRINT, pl.DataFrame(), staged=staged)
+    monkeypatch.undo()
+    assert Path(lake.uri, "t", staged.written.relative).exists()
+    got = pl.read_delta(f"{lake.uri}/t").sort("frame_id")  # the version the commit made reads
+    assert got.select("frame_id", "x_m").equals(_rows().select("frame_id", "x_m"))
