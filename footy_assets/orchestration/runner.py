@@ -147,34 +147,36 @@ def _one_match(
     from footy_assets.orchestration.assets.claim import holder_is_live
 
     with match_lock(lake, plan.match_id, progress) as waited:
-        now = plan
-        try:  # a run another launcher started (the sensor, the UI, dg launch), or upkeep/forget, holds it
-            waited = (
-                claims.wait_until_free(
-                    lake,
-                    plan.match_id,
-                    holder_is_live(instance),
-                    on_wait=lambda other: progress(
-                        f"  wait    {plan.match_id}: {other.describe()} is writing it; waiting for it to finish"
-                    ),
-                )
-                or waited
-            )
-        except claims.MatchBusy as exc:
-            progress(f"  FAILED  {plan.match_id} ({plan.format}): {exc}")
-            return MatchOutcome(plan, False, error=str(exc))
-        if waited:  # the other process has probably done it: decide again
-            now = {p.match_id: p for p in plan_matches(lake, [plan.match_id])}.get(plan.match_id, plan)
-        else:  # another process may have held it and finished between our plan and our lock: ask the lake
-            now = _still_to_do(lake, plan)
-        if not now.needs_work:
-            ok = now.status != "refused"
-            progress(f"  skip    {plan.match_id} ({plan.format}): {now.status} ({now.reason})")
-            return MatchOutcome(now, ok, error=None if ok else now.reason)
         try:
+            now = plan
+            try:  # a run another launcher started (the sensor, the UI, dg launch), or upkeep/forget, holds it
+                waited = (
+                    claims.wait_until_free(
+                        lake,
+                        plan.match_id,
+                        holder_is_live(instance),
+                        on_wait=lambda other: progress(
+                            f"  wait    {plan.match_id}: {other.describe()} is writing it; waiting for it to finish"
+                        ),
+                    )
+                    or waited
+                )
+            except claims.MatchBusy as exc:
+                progress(f"  FAILED  {plan.match_id} ({plan.format}): {exc}")
+                return MatchOutcome(plan, False, error=str(exc))
+            if waited:  # the other process has probably done it: decide again
+                now = {p.match_id: p for p in plan_matches(lake, [plan.match_id])}.get(plan.match_id, plan)
+            else:  # another process may have held it and finished between our plan and our lock: ask the lake
+                now = _still_to_do(lake, plan)
+            if not now.needs_work:
+                ok = now.status != "refused"
+                progress(f"  skip    {plan.match_id} ({plan.format}): {now.status} ({now.reason})")
+                return MatchOutcome(now, ok, error=None if ok else now.reason)
             outcome = run_match(lake, instance, now)
         finally:
-            prefetch.discard()  # an audit ahead of this match, taken or not, is not held past its run
+            # an audit ahead of this match, taken or not (run, skipped, busy), is not held past its turn: a file it
+            # wrote ahead and no run committed goes
+            prefetch.discard()
             handover.discard()  # nor its tracking rows handed from ingest to the metrics step
     if outcome.ok and outcome.frames is None:  # the event data alone
         progress(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -132,4 +133,32 @@ def test_a_delivery_withdrawn_while_dagster_starts_fails_that_match_only(lake, t
     # the tracking rows written ahead for the withdrawn match are removed; the other match's file is committed
     assert not list(Path(lake.uri).glob("tracking/match_id=a_gone/**/*.parquet"))
     committed = {Path(uri).name for uri in DeltaTable(f"{lake.uri}/tracking").file_uris()}
+    assert {p.name for p in Path(lake.uri).glob("tracking/**/*.parquet")} == committed
+
+
+@pytest.mark.slow
+def test_the_file_written_ahead_goes_when_the_match_is_skipped_at_its_lock(lake, truth):
+    """Another process published the match between this one's plan and its lock: the match is skipped, and the
+    tracking rows this one wrote ahead for it are removed (no other match's run comes after to discard them)."""
+    import dagster as dg
+
+    from footy_assets.chain.planning import plan_matches
+    from footy_assets.orchestration.runner import materialize_lake
+    from footy_assets_tests.helpers import quiet
+
+    land_synthetic(lake, "footy_stats", "m", truth.head(3000))
+    planned = plan_matches(lake)
+    with dg.instance_for_test() as instance:
+        materialize_lake(lake, instance, progress=quiet, plans=planned)  # the other process
+        committed = {Path(uri).name for uri in DeltaTable(f"{lake.uri}/tracking").file_uris()}
+        audit_ahead(lake, planned[0].landed)  # this one: planned before, reads ahead while Dagster starts
+        ahead = prefetch._pending.peek(prefetch._key(lake, planned[0].landed))
+        lines: list[str] = []
+        materialize_lake(lake, instance, progress=lines.append, plans=planned)
+    assert any("skip    m (footy_stats): unchanged" in line for line in lines), lines
+    ahead.result(timeout=60)
+    for thread in threading.enumerate():  # its release runs on the thread once the result is set
+        if thread.name == "ahead-m":
+            thread.join(timeout=60)
+    assert not prefetch._pending
     assert {p.name for p in Path(lake.uri).glob("tracking/**/*.parquet")} == committed
