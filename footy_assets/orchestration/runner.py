@@ -134,8 +134,13 @@ def _still_to_do(lake: Lake, plan: MatchPlan) -> MatchPlan:
 
     from footy_assets.chain.planning import stored_status
     from footy_assets.lake.publish import published_row
+    from footy_assets.lake.store import TableUnreadable
 
-    status, reason = stored_status(published_row(lake, plan.match_id, None), plan.fingerprint, plan.events_fingerprint)
+    try:
+        row = published_row(lake, plan.match_id, None)
+    except TableUnreadable:  # the run goes ahead as planned and its publish step says what is wrong, for this match
+        return plan
+    status, reason = stored_status(row, plan.fingerprint, plan.events_fingerprint)
     return plan if status == plan.status else replace(plan, status=status, reason=reason)
 
 
