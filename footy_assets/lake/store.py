@@ -253,6 +253,11 @@ def _read_bounded(stream, limit: int, expected: int, chunk_bytes: int = 64 << 20
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def _delivery_partition(match_id: str, fingerprint: str) -> dict[str, str]:
+    """The partition values of one delivery of a per-match table, both checked."""
+    return {"match_id": check_match_id(match_id), "fingerprint": check_fingerprint(fingerprint)}
+
+
 @dataclass
 class StagedDelivery:
     """One delivery's rows of a per-match table written ahead as a Parquet file, not committed
@@ -551,12 +556,12 @@ class Lake:
         version returned is the commit this write made, not a later writer's.
 
         ``staged``: the same rows written ahead by ``stage_delivery``; only its commit is left to make (when the
-        table's schema is still the one it was written for; else the rows are written again and it is dropped).
+        table's schema is still the one it was written for; else its rows, as staged, are written again and it is
+        dropped). ``frame`` and ``schema`` are then not used: the rows are the staged ones.
         """
         import polars as pl
 
-        check_fingerprint(fingerprint)
-        partition = {"match_id": check_match_id(match_id), "fingerprint": fingerprint}
+        partition = _delivery_partition(match_id, fingerprint)
         if staged is not None:
             if (staged.table, staged.written.partition) != (table, partition):
                 raise ValueError(f"table {table}: the rows staged are {staged.table}'s of {staged.written.partition}")
@@ -583,8 +588,7 @@ class Lake:
 
         from footy_assets.lake.delta_files import write_file
 
-        check_fingerprint(fingerprint)
-        partition = {"match_id": check_match_id(match_id), "fingerprint": fingerprint}
+        partition = _delivery_partition(match_id, fingerprint)
         frame = frame.with_columns(fingerprint=pl.lit(fingerprint, dtype=pl.String))
         frame, arrow_schema, schema = self._prepared(partition, frame, schema)
         try:
