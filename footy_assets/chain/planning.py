@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +37,8 @@ class MatchPlan:
     reason: str = ""
     landed: LandedMatch | None = field(default=None, compare=False, repr=False)  # its files, as planned
     events_fingerprint: str | None = None  # the landed tracking and event files' together
+    # when the plan was made (ms since the epoch): a match published after it was decided without that publish
+    planned_at_ms: int = field(default_factory=lambda: int(time.time() * 1000), compare=False, repr=False)
 
     @property
     def needs_work(self) -> bool:

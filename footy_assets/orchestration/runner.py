@@ -128,8 +128,10 @@ def match_lock(lake: Lake, match_id: str, progress: Callable[[str], None]):
 
 
 def _still_to_do(lake: Lake, plan: MatchPlan) -> MatchPlan:
-    """``plan`` as the lake's ``matches`` row decides it now, for the same landed files (not read again): a process
-    that published this very delivery after the plan was made turns it "unchanged"."""
+    """``plan`` as the lake's ``matches`` row decides it now, for the same landed files (not read again), when the
+    match was published after the plan was made: a process that published this very delivery meanwhile turns it
+    "unchanged". A plan made after the last publish stands as it is (``doctor --repair`` rebuilds a published
+    delivery on purpose)."""
     from dataclasses import replace
 
     from footy_assets.chain.planning import stored_status
@@ -139,6 +141,8 @@ def _still_to_do(lake: Lake, plan: MatchPlan) -> MatchPlan:
     try:
         row = published_row(lake, plan.match_id, None)
     except TableUnreadable:  # the run goes ahead as planned and its publish step says what is wrong, for this match
+        return plan
+    if row is None or (row.get("materialized_at_ms") or 0) <= plan.planned_at_ms:
         return plan
     status, reason = stored_status(row, plan.fingerprint, plan.events_fingerprint)
     return plan if status == plan.status else replace(plan, status=status, reason=reason)
