@@ -7,7 +7,7 @@
 3. a 90-minute synthetic match in footy_stats and footy_track Parquet: rows and uncompressed bytes from the
    footer, beside the default bounds (FOOTY_MAX_PARQUET_ROWS / FOOTY_MAX_PARQUET_BYTES).
 
-Run: ``.venv/bin/python bench/hostile_round3.py``. Not a timed test: the figures depend on the machine.
+Run: ``.venv/bin/python bench/hostile_parquet.py``. Not a timed test: the figures depend on the machine.
 """
 
 from __future__ import annotations
