@@ -6,14 +6,16 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from dataclasses import replace
 
 import dagster as dg
 
 from footy_assets.chain import handover, prefetch
 
 # planning is Dagster-free (the CLI plans and starts reading before Dagster is imported)
-from footy_assets.chain.planning import MatchOutcome, MatchPlan, plan_matches
-from footy_assets.lake.store import Lake, check_match_id
+from footy_assets.chain.planning import MatchOutcome, MatchPlan, plan_matches, stored_status
+from footy_assets.lake.publish import published_row
+from footy_assets.lake.store import Lake, TableUnreadable, check_match_id
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
 
 
@@ -132,12 +134,6 @@ def _still_to_do(lake: Lake, plan: MatchPlan) -> MatchPlan:
     match was published after the plan was made: a process that published this very delivery meanwhile turns it
     "unchanged". A plan made after the last publish stands as it is (``doctor --repair`` rebuilds a published
     delivery on purpose)."""
-    from dataclasses import replace
-
-    from footy_assets.chain.planning import stored_status
-    from footy_assets.lake.publish import published_row
-    from footy_assets.lake.store import TableUnreadable
-
     try:
         row = published_row(lake, plan.match_id, None)
     except TableUnreadable:  # the run goes ahead as planned and its publish step says what is wrong, for this match
