@@ -8,6 +8,10 @@ a UI launch never write the same match at once.
 Concurrency and faults (several ``footy-assets`` processes at once, ``kill -9``):
 * the first use of a new home creates the instance's storage under an exclusive file lock, so four
   processes started together on a new ``DAGSTER_HOME`` create (and migrate) it once;
+* a process killed while it creates the storage leaves it half made (SQLite creates table after table, and
+  stamps the schema version last): until a first opening has completed (the mark file
+  ``.footy_assets.storage-ready``), every opening runs Dagster's own migration (``dagster instance migrate``),
+  which creates what is missing, then writes the mark;
 * runs of the CLI carry the process id, its start time and the host as tags; a run whose process is gone
   is marked failed the next time the CLI starts (``sweep_dead_runs``) or the daemon ticks (the
   ``dead_cli_runs_sensor``), so nothing stays STARTED and the daemon's queue is never blocked by ghosts.
@@ -15,6 +19,8 @@ Concurrency and faults (several ``footy-assets`` processes at once, ``kill -9``)
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import socket
 import sys
@@ -99,18 +105,39 @@ def ensure_dagster_home() -> Path:
     return home
 
 
+STORAGE_READY_MARK = ".footy_assets.storage-ready"
+
+
 def open_instance():
-    """The instance at ``$DAGSTER_HOME``; its storage is created (or migrated) by one process at a time."""
+    """The instance at ``$DAGSTER_HOME``; its storage is created (or completed) by one process at a time."""
     import dagster as dg
 
     home = ensure_dagster_home()
     with exclusive(home / ".footy_assets.lock"):
         instance = dg.DagsterInstance.get()
-        # touch every storage while holding the lock: the first process creates each database once
-        instance.get_runs(limit=1)
-        instance.get_dynamic_partitions("match_id")
-        instance.all_instigator_state()
+        ready = home / STORAGE_READY_MARK
+        if not ready.exists():
+            _complete_storage(instance)
+            tmp = home / f"{STORAGE_READY_MARK}.{os.getpid()}"
+            tmp.write_text("the instance's storage was created whole; delete to have it checked again\n")
+            os.replace(tmp, ready)
     return instance
+
+
+def _complete_storage(instance) -> None:
+    """Create every storage of the instance, completing one a killed process left half made.
+
+    Dagster's migration (``dagster instance migrate``) creates the missing tables of an event index never
+    stamped, and stamps and upgrades the run and schedule databases; its reindex (``dagster instance reindex``)
+    does the data migrations a new storage gets. On a whole, current storage neither changes anything.
+    """
+    with contextlib.redirect_stdout(io.StringIO()):  # their progress lines would mix with the CLI's report
+        instance.upgrade()
+        instance.reindex()
+    # touch every storage: each database exists, with the tables the chain uses
+    instance.get_runs(limit=1)
+    instance.get_dynamic_partitions("match_id")
+    instance.all_instigator_state()
 
 
 def process_tags() -> dict[str, str]:

@@ -1,0 +1,127 @@
+"""The instance's storage on a new home: created whole, and completed when a process was killed creating it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from footy_assets.orchestration.instance import STORAGE_READY_MARK
+
+# opens the home's instance as the CLI does, then uses the tables the chain needs
+OPEN = """
+import dagster
+from footy_assets.orchestration.instance import open_instance
+print("opening", flush=True)
+instance = open_instance()
+instance.get_dynamic_partitions("match_id")
+instance.get_runs(limit=1)
+instance.all_instigator_state()
+print("opened", flush=True)
+"""
+
+
+def _open(home: Path) -> subprocess.Popen:
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    return subprocess.Popen(
+        [sys.executable, "-c", OPEN], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _open_whole(home: Path) -> None:
+    out, err = _open(home).communicate(timeout=120)
+    assert out.splitlines() == ["opening", "opened"], err[-2000:]
+
+
+def _storage_shape(home: Path) -> dict[str, tuple]:
+    """Per SQLite database of the home: its tables, its schema version, and the data migrations marked done."""
+    shape = {}
+    for path in sorted(home.rglob("*.db")):
+        with sqlite3.connect(path) as db:
+            tables = sorted(r[0] for r in db.execute("select name from sqlite_master where type = 'table'"))
+            version = sorted(r[0] for r in db.execute("select version_num from alembic_version"))
+            done = sorted(r[0] for r in db.execute("select name from secondary_indexes where migration_completed"))
+        shape[str(path.relative_to(home))] = (tables, version, done)
+    return shape
+
+
+def _assert_whole(home: Path, whole_shape: dict[str, tuple], context: str = "") -> None:
+    """Every table, the schema version and the data migrations of a storage created whole. Dagster's migration of
+    a run database stamped late may add tables an old schema version had there (empty, never read): allowed."""
+    shape = _storage_shape(home)
+    assert set(shape) == set(whole_shape), context
+    for name, (tables, version, done) in whole_shape.items():
+        assert set(tables) <= set(shape[name][0]), (name, context)
+        assert (shape[name][1], shape[name][2]) == (version, done), (name, context)
+
+
+@pytest.fixture(scope="module")
+def whole_shape(tmp_path_factory) -> dict[str, tuple]:
+    home = tmp_path_factory.mktemp("whole") / "home"
+    _open_whole(home)
+    assert (home / STORAGE_READY_MARK).exists()
+    shape = _storage_shape(home)
+    assert set(shape) == {"history/runs.db", "history/runs/index.db", "schedules/schedules.db"}
+    assert "dynamic_partitions" in shape["history/runs/index.db"][0]
+    return shape
+
+
+def test_a_storage_left_half_made_is_completed(tmp_path, whole_shape):
+    home = tmp_path / "home"
+    _open_whole(home)
+    # the state a kill leaves: tables created one by one, the schema version not yet stamped, no data migration
+    with sqlite3.connect(home / "history/runs/index.db") as db:
+        db.executescript("drop table dynamic_partitions; drop table concurrency_slots; drop table alembic_version;")
+    with sqlite3.connect(home / "history/runs.db") as db:
+        db.executescript("drop table alembic_version; delete from secondary_indexes;")
+    (home / STORAGE_READY_MARK).unlink()
+
+    _open_whole(home)
+    _assert_whole(home, whole_shape)
+    assert (home / STORAGE_READY_MARK).exists()
+
+
+def test_a_whole_storage_is_not_migrated_again(tmp_path):
+    home = tmp_path / "home"
+    _open_whole(home)
+    # a table dropped behind the mark's back stays dropped: the mark is what spares every later opening the check
+    with sqlite3.connect(home / "history/runs/index.db") as db:
+        db.execute("drop table concurrency_slots")
+    _open_whole(home)
+    with sqlite3.connect(home / "history/runs/index.db") as db:
+        tables = {r[0] for r in db.execute("select name from sqlite_master where type = 'table'")}
+    assert "concurrency_slots" not in tables
+
+
+def _kill_after(proc: subprocess.Popen, path: Path, delay_s: float) -> bool:
+    """SIGKILL ``proc`` ``delay_s`` seconds after ``path`` appears (polled every millisecond); False if it ended."""
+    deadline = time.monotonic() + 60
+    while not path.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    time.sleep(delay_s)
+    if proc.poll() is not None:
+        return False
+    proc.send_signal(signal.SIGKILL)
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database", ["history/runs.db", "history/runs/index.db", "schedules/schedules.db"])
+def test_killed_while_creating_a_database_then_opened_whole(tmp_path, whole_shape, database):
+    """Killed just after each database file appears (its tables being created one by one), then at later moments."""
+    killed = 0
+    for attempt, delay_s in enumerate((0.0, 0.005, 0.015, 0.03, 0.06)):
+        home = tmp_path / f"home{attempt}"
+        proc = _open(home)
+        assert proc.stdout.readline().strip() == "opening"
+        killed += _kill_after(proc, home / database, delay_s)
+        proc.communicate(timeout=60)
+        _open_whole(home)
+        _assert_whole(home, whole_shape, f"killed {delay_s} s after {database} appeared")
+    assert killed >= 3
