@@ -359,7 +359,7 @@ def _bounded(con: duckdb.DuckDBPyConnection, query: str, limits: SqlLimits) -> p
     timer.daemon = True
     timer.start()
     try:
-        reader = con.sql(query).fetch_record_batch(65_536)
+        reader = con.sql(query).to_arrow_reader(65_536)
         batches, size = [], 0
         try:
             for batch in reader:

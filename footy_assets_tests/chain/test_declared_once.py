@@ -182,8 +182,9 @@ def test_a_blocking_check_refuses_the_delivery_with_one_line_and_writes_nothing(
     import dagster as dg
 
     found = {}
-    for record in instance.get_event_records(dg.EventRecordsFilter(dg.DagsterEventType.ASSET_CHECK_EVALUATION)):
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
+    [run] = instance.get_runs()
+    for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data
         found[evaluation.check_name] = (evaluation.passed, evaluation.severity)
     assert found == {
         "no_duplicate_player_frames": (True, dg.AssetCheckSeverity.ERROR),

@@ -36,7 +36,7 @@ def holder_is_live(instance: dg.DagsterInstance) -> Callable[[claims.Holder], bo
 def hold_match(context: dg.AssetExecutionContext, lake: Lake) -> None:
     """Claim the step's match for its run before anything is written (waits, with one warning, while another
     run, upkeep or forget holds it; fails with one line after ``FOOTY_MATCH_WAIT_S``)."""
-    holder = claims.this_process("run", context.run_id)
+    holder = claims.this_process("run", context.run.run_id)
     try:
         claims.claim(
             lake,
@@ -53,7 +53,7 @@ def hold_match(context: dg.AssetExecutionContext, lake: Lake) -> None:
 
 def release_match(context: dg.AssetExecutionContext, lake: Lake) -> None:
     """The run's last step gives the match up (a failed run's claim lapses when the run ends)."""
-    claims.release(lake, context.partition_key, context.run_id)
+    claims.release(lake, context.partition_key, context.run.run_id)
 
 
 __all__ = ["hold_match", "holder_is_live", "release_match", "run_is_live"]

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from footy_assets.orchestration.partitions import match_partitions
 from footy_assets.orchestration.registry import chain_assets
 from footy_assets.orchestration.tags import WHOLE_CHAIN_TAG
 
@@ -10,7 +9,6 @@ match_job = dg.define_asset_job(
     "match_job",
     # the chain only: vendor_exports is launched by hand (dg launch --assets vendor_exports --partition ID)
     selection=dg.AssetSelection.assets(*chain_assets),
-    partitions_def=match_partitions,
     description="Every asset of one match: raw_feed, tracking, frame_state, ball_state, intervals, match_quality, "
     "summaries, matches.",
     # every run of the job, however launched (sensor, schedule, a backfill, dg launch --job): its updates
