@@ -189,4 +189,7 @@ def write_dotenv(root: Path = PROJECT_ROOT) -> Path:
 
 
 if __name__ == "__main__":  # `python -m footy_assets.orchestration.instance`: used by `make install` and `make dev`
-    print(f"instance: {ensure_dagster_home()} (DAGSTER_HOME in {write_dotenv()})", file=sys.stderr)
+    home = ensure_dagster_home()
+    if not os.environ.get(POSTGRES_ENV):  # SQLite beside it: created now, so the first run does not pay for it
+        open_instance().dispose()
+    print(f"instance: {home} (DAGSTER_HOME in {write_dotenv()})", file=sys.stderr)
