@@ -184,7 +184,9 @@ def write_dotenv(root: Path = PROJECT_ROOT) -> Path:
     path = root / ".env"
     lines = path.read_text().splitlines() if path.exists() else []
     kept = [line for line in lines if not line.strip().startswith("DAGSTER_HOME=")]
-    path.write_text("\n".join([*kept, f"DAGSTER_HOME={home}"]) + "\n")
+    tmp = path.with_name(f".env.{os.getpid()}")  # whole or not at all: a kill never leaves it cut short
+    tmp.write_text("\n".join([*kept, f"DAGSTER_HOME={home}"]) + "\n")
+    os.replace(tmp, path)
     return path
 
 
