@@ -8,10 +8,11 @@ a UI launch never write the same match at once.
 Concurrency and faults (several ``footy-assets`` processes at once, ``kill -9``):
 * the first use of a new home creates the instance's storage under an exclusive file lock, so four
   processes started together on a new ``DAGSTER_HOME`` create (and migrate) it once;
-* a process killed while it creates the storage leaves it half made (SQLite creates table after table, and
-  stamps the schema version last): until a first opening has completed (the mark file
-  ``.footy_assets.storage-ready``), every opening runs Dagster's own migration (``dagster instance migrate``),
-  which creates what is missing, then writes the mark;
+* a process killed while it creates a SQLite storage leaves it half made (table after table, the schema
+  version stamped last): until a first opening has completed (the mark file ``.footy_assets.storage-ready``),
+  every opening of a SQLite home that has recorded no run yet runs Dagster's own ``dagster instance migrate``
+  and ``reindex`` on it, which complete what is missing, then writes the mark (PostgreSQL creates its storage
+  in one transaction; a home with runs was created whole);
 * runs of the CLI carry the process id, its start time and the host as tags; a run whose process is gone
   is marked failed the next time the CLI starts (``sweep_dead_runs``) or the daemon ticks (the
   ``dead_cli_runs_sensor``), so nothing stays STARTED and the daemon's queue is never blocked by ghosts.
@@ -117,15 +118,28 @@ def open_instance():
         instance = dg.DagsterInstance.get()
         ready = home / STORAGE_READY_MARK
         if not ready.exists():
-            _complete_storage(instance)
+            if _sqlite_without_runs(instance):
+                _complete_storage(instance)
+            # touch every storage: each database exists, with the tables the chain uses
+            instance.get_runs(limit=1)
+            instance.get_dynamic_partitions("match_id")
+            instance.all_instigator_state()
             tmp = home / f"{STORAGE_READY_MARK}.{os.getpid()}"
             tmp.write_text("the instance's storage was created whole; delete to have it checked again\n")
             os.replace(tmp, ready)
     return instance
 
 
+def _sqlite_without_runs(instance) -> bool:
+    """Whether the instance keeps its runs in SQLite files and has recorded none: a storage a killed creation may
+    have left half made, and one whose check is quick (the migration visits one file per recorded run)."""
+    from dagster._core.storage.runs import SqliteRunStorage
+
+    return isinstance(instance.run_storage, SqliteRunStorage) and not instance.get_runs(limit=1)
+
+
 def _complete_storage(instance) -> None:
-    """Create every storage of the instance, completing one a killed process left half made.
+    """Complete every storage of the instance that a killed process left half made.
 
     Dagster's migration (``dagster instance migrate``) creates the missing tables of an event index never
     stamped, and stamps and upgrades the run and schedule databases; its reindex (``dagster instance reindex``)
@@ -134,10 +148,6 @@ def _complete_storage(instance) -> None:
     with contextlib.redirect_stdout(io.StringIO()):  # their progress lines would mix with the CLI's report
         instance.upgrade()
         instance.reindex()
-    # touch every storage: each database exists, with the tables the chain uses
-    instance.get_runs(limit=1)
-    instance.get_dynamic_partitions("match_id")
-    instance.all_instigator_state()
 
 
 def process_tags() -> dict[str, str]:
@@ -182,11 +192,16 @@ def write_dotenv(root: Path = PROJECT_ROOT) -> Path:
     each clone writes its own; ``.env`` is not committed). Other lines of an existing ``.env`` are kept."""
     home = ensure_dagster_home()
     path = root / ".env"
-    lines = path.read_text().splitlines() if path.exists() else []
+    target = path.resolve()  # a .env linked elsewhere is written where it points, as an editor would
+    lines = target.read_text().splitlines() if target.exists() else []
     kept = [line for line in lines if not line.strip().startswith("DAGSTER_HOME=")]
-    tmp = path.with_name(f".env.{os.getpid()}")  # whole or not at all: a kill never leaves it cut short
-    tmp.write_text("\n".join([*kept, f"DAGSTER_HOME={home}"]) + "\n")
-    os.replace(tmp, path)
+    tmp = target.with_name(f".env.{os.getpid()}")  # whole or not at all: a kill never leaves it cut short
+    # the lines kept may be secrets: the new file is private while written, then gets the old one's permissions
+    mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.write("\n".join([*kept, f"DAGSTER_HOME={home}"]) + "\n")
+    os.chmod(tmp, mode)
+    os.replace(tmp, target)
     return path
 
 

@@ -79,6 +79,23 @@ def test_dotenv_gives_dagster_tools_the_project_instance(tmp_path, monkeypatch):
     assert (tmp_path / "home" / "dagster.yaml").read_text().count("enabled: false") == 1  # telemetry off
 
 
+def test_dotenv_keeps_its_permissions_and_its_link(tmp_path, monkeypatch):
+    """A private .env (it may hold secrets) stays private; a .env linked elsewhere is written where it points."""
+    from footy_assets.orchestration.instance import write_dotenv
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    real = tmp_path / "secrets" / "real.env"
+    real.parent.mkdir()
+    real.write_text("TOKEN=abc\n")
+    real.chmod(0o600)
+    (tmp_path / ".env").symlink_to(real)
+    write_dotenv(tmp_path)
+    assert (tmp_path / ".env").is_symlink()
+    assert real.read_text() == f"TOKEN=abc\nDAGSTER_HOME={tmp_path / 'home'}\n"
+    assert real.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in real.parent.iterdir()) == ["real.env"]  # no temporary file left
+
+
 def test_dg_telemetry_is_off_in_the_project_settings():
     import tomllib
 

@@ -99,6 +99,32 @@ def test_a_whole_storage_is_not_migrated_again(tmp_path):
     assert "concurrency_slots" not in tables
 
 
+RECORD_A_RUN = """
+import dagster as dg
+from footy_assets.orchestration.instance import open_instance
+
+@dg.asset
+def one():
+    return 1
+
+with open_instance() as instance:
+    assert dg.materialize([one], instance=instance).success
+"""
+
+
+def test_a_home_with_runs_and_no_mark_is_not_migrated(tmp_path):
+    """A home that has recorded runs was created whole (by an older footy_assets, or Dagster's own tools): its
+    first opening writes the mark without Dagster's migration, which visits one file per recorded run."""
+    home = tmp_path / "home"
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    subprocess.run([sys.executable, "-c", RECORD_A_RUN], env=env, check=True, capture_output=True, timeout=120)
+    (home / STORAGE_READY_MARK).unlink()
+    # a run's event file the migration would open (and fail on): the opening must not visit the runs' files
+    (home / "history/runs/not-a-database.db").write_bytes(b"not SQLite")
+    _open_whole(home)
+    assert (home / STORAGE_READY_MARK).exists()
+
+
 def _kill_after(proc: subprocess.Popen, path: Path, delay_s: float) -> bool:
     """SIGKILL ``proc`` ``delay_s`` seconds after ``path`` appears (polled every millisecond); False if it ended."""
     deadline = time.monotonic() + 60

@@ -48,7 +48,7 @@ def ball_tracked(tracking: pl.DataFrame, max_missing_share: float = MAX_BALL_MIS
     with_ball = (
         tracking.lazy().filter(pl.col("role") == "ball").select(pl.col("frame_id").unique()).collect().to_series()
     )
-    missing = frames.to_frame().join(with_ball.to_frame(), on="frame_id", how="anti")["frame_id"].sort()
+    missing = frames.drop_nulls().to_frame().join(with_ball.to_frame(), on="frame_id", how="anti")["frame_id"].sort()
     return missing.len() <= max_missing_share * frames.len(), {
         "max_share_without_ball": max_missing_share,
         "frames": frames.len(),
