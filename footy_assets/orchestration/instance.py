@@ -125,7 +125,7 @@ def open_instance():
             instance.get_dynamic_partitions("match_id")
             instance.all_instigator_state()
             tmp = home / f"{STORAGE_READY_MARK}.{os.getpid()}"
-            tmp.write_text("the instance's storage was created whole; delete to have it checked again\n")
+            tmp.write_text("the instance's storage was opened whole by footy_assets\n")
             os.replace(tmp, ready)
     return instance
 
