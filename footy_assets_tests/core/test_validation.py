@@ -15,11 +15,11 @@ from footy_assets.core.contracts.derived import BallState, FrameState, Intervals
 from footy_assets.core.contracts.matches import Matches
 from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.core.contracts.validation import passes
-from footy_assets.orchestration.assets.summaries import CONTRACTS as SUMMARY_CONTRACTS
+from footy_assets.orchestration.assets.summaries import SUMMARY_CONTRACTS
 from footy_assets.orchestration.runner import materialize_lake
 from footy_assets_tests.helpers import land_synthetic
 
-CONTRACTS = {
+TABLE_CONTRACTS = {
     "tracking": Tracking,
     "frame_state": FrameState,
     "ball_state": BallState,
@@ -43,7 +43,7 @@ def tables(tmp_path_factory, truth):
     with dg.instance_for_test() as instance:
         assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
     out = {}
-    for table, contract in CONTRACTS.items():
+    for table, contract in TABLE_CONTRACTS.items():
         frame = pl.from_arrow(lake.read_match(table, "m"))
         # as the assets hold them in memory: the fingerprint as a category (Delta stores strings)
         declared = contract.to_schema().columns
@@ -114,18 +114,18 @@ def mutants(frame: pl.DataFrame, contract):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("table", list(CONTRACTS))
+@pytest.mark.parametrize("table", list(TABLE_CONTRACTS))
 def test_valid_tables_take_the_shortcut(tables, table):
-    frame, contract = tables[table], CONTRACTS[table]
+    frame, contract = tables[table], TABLE_CONTRACTS[table]
     assert frame.height > 0
     assert passes(contract.to_schema(), frame)
     assert contract.validate(frame) is frame  # returned as is: pandera did not run
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("table", list(CONTRACTS))
+@pytest.mark.parametrize("table", list(TABLE_CONTRACTS))
 def test_the_shortcut_never_passes_what_pandera_refuses(tables, table):
-    frame, contract = tables[table], CONTRACTS[table]
+    frame, contract = tables[table], TABLE_CONTRACTS[table]
     refused = 0
     for what, broken in mutants(frame, contract):
         verdict = pandera_passes(contract, broken)
