@@ -25,9 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-# footy_assets sets polars' allocator options for its own processes when imported; the yardsticks (the
-# prototype, fast-forward-football) run with the environment as the user gave it
-YARDSTICK_ENV = dict(os.environ)
+# footy_assets and polars set the allocator's options in this process's environment when imported; every child
+# (the command line, the prototype, fast-forward-football) runs with the environment as the user gave it
+USER_ENV = dict(os.environ)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import readers
@@ -153,7 +153,7 @@ def main() -> int:
             for _ in range(2):  # the yardstick at its fastest: the better of two runs
                 done, proto_wall, proto_peak = timed(
                     [sys.executable, str(prototype), str(folder / "tracking.parquet"), str(Path(tmp) / "prototype")],
-                    YARDSTICK_ENV,
+                    USER_ENV,
                 )
                 if done.returncode != 0:
                     print(done.stderr[-2000:], file=sys.stderr)
@@ -187,7 +187,7 @@ def main() -> int:
             ]
             if not args.no_readers:
                 print("reading full matches of the other formats:")
-                goals += readers.run(Path(tmp) / "readers", args.minutes, YARDSTICK_ENV)
+                goals += readers.run(Path(tmp) / "readers", args.minutes, USER_ENV)
             print("goals:")
             readers.print_goals(goals)
     return 0
@@ -209,7 +209,7 @@ def fresh_runs(root: Path, home: Path) -> tuple[subprocess.CompletedProcess, flo
         for path in root.iterdir():
             if path.name != "landing":
                 subprocess.run(["rm", "-rf", str(path)], check=True)
-        env = dict(os.environ, DAGSTER_HOME=f"{home}_{attempt}")
+        env = dict(USER_ENV, DAGSTER_HOME=f"{home}_{attempt}")
         subprocess.run([sys.executable, "-c", MAKE_INSTANCE], env=env, check=True)
         proc, wall, peak = timed([str(cli), "materialize", "--lake", str(root)], env)
         if proc.returncode != 0:

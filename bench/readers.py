@@ -84,7 +84,7 @@ def child_env() -> dict:
     import footy_assets
 
     root = str(Path(footy_assets.__file__).resolve().parent.parent)
-    env = dict(os.environ)
+    env = dict(USER_ENV)
     env["PYTHONPATH"] = os.pathsep.join([root, *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]])
     return env
 

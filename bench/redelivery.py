@@ -17,6 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# polars and footy_assets set the allocator's options in this process's environment when imported; the command
+# line runs with the environment as the user gave it
+USER_ENV = dict(os.environ)
+
 import polars as pl
 
 from footy_assets.formats import synthetic
@@ -27,7 +31,7 @@ def materialize(lake: Path, home: Path) -> tuple[float, float]:
     started = time.perf_counter()
     done = subprocess.run(
         ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "footy_assets.cli", "materialize", "--lake", str(lake)],
-        env={**os.environ, "DAGSTER_HOME": str(home)},
+        env={**USER_ENV, "DAGSTER_HOME": str(home)},
         capture_output=True,
         text=True,
     )

@@ -21,6 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# footy_assets and polars set the allocator's options in this process's environment when imported; the command
+# line runs with the environment as the user gave it
+USER_ENV = dict(os.environ)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from footy_assets.chain.planning import default_workers
@@ -55,7 +58,7 @@ def materialise(tmp: Path, matches: int, args, truth) -> tuple[float, float, int
             destination_filesystem=fs,
         )
         lake = target.uri
-    env = dict(os.environ, DAGSTER_HOME=str(tmp / f"home_{matches}"))
+    env = dict(USER_ENV, DAGSTER_HOME=str(tmp / f"home_{matches}"))
     command = [str(Path(sys.executable).parent / "footy-assets"), "materialize", "--lake", lake]
     command += ["--workers", str(args.workers)]
     started = time.perf_counter()

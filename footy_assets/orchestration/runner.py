@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -10,6 +11,8 @@ from dataclasses import replace
 
 import dagster as dg
 
+import footy_assets
+from footy_assets import ALLOCATOR_ENV, MATCH_AFTER_MATCH_ALLOCATOR
 from footy_assets.chain import handover, prefetch
 
 # planning is Dagster-free (the CLI plans and starts reading before Dagster is imported)
@@ -210,6 +213,25 @@ def _worker_match(lake_uri: str, instance_home: str, plan: MatchPlan) -> MatchOu
     return _one_match(Lake(lake_uri), instance, plan, lambda line: print(line, flush=True))
 
 
+@contextmanager
+def _worker_allocator():
+    """Worker processes started meanwhile inherit the allocator setting for match after match (unless the user set
+    one); the setting is read when polars loads (which appends it to its own defaults), so this process keeps its
+    own."""
+    if footy_assets.USER_ALLOCATOR is not None:
+        yield
+        return
+    before = os.environ.get(ALLOCATOR_ENV)
+    os.environ[ALLOCATOR_ENV] = MATCH_AFTER_MATCH_ALLOCATOR
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[ALLOCATOR_ENV]
+        else:
+            os.environ[ALLOCATOR_ENV] = before
+
+
 def materialize_lake(
     lake: Lake,
     instance: dg.DagsterInstance,
@@ -247,7 +269,10 @@ def materialize_lake(
 
         # spawned (not forked) workers: Dagster and Arrow hold threads that a fork would copy half-way
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+        with (
+            _worker_allocator(),
+            ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool,
+        ):
             futures = {}
             for number, plan in enumerate(todo, start=1):
                 progress(f"  [{number}/{len(todo)}] {plan.match_id} ({plan.format}, {plan.status}) queued")

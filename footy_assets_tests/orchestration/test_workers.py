@@ -58,3 +58,40 @@ def test_match_job_runs_in_process_by_default_and_accepts_multiprocess():
     assert job.partitioned_config.get_run_config_for_partition_key("m1") == {
         "execution": {"config": {"in_process": {}}}
     }
+
+
+@pytest.mark.parametrize("user_setting", [None, "dirty_decay_ms:0"])
+def test_workers_keep_freed_pages_unless_the_user_set_the_allocator(monkeypatch, user_setting):
+    """Worker processes serve match after match: they keep polars' freed pages for the next one (the setting is
+    read when polars loads, so only processes started with it have it); a setting of the user's is left as is."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import footy_assets
+    from footy_assets import ALLOCATOR_ENV, MATCH_AFTER_MATCH_ALLOCATOR
+    from footy_assets.orchestration.runner import _worker_allocator
+
+    if user_setting:
+        monkeypatch.setattr(footy_assets, "USER_ALLOCATOR", user_setting)
+        monkeypatch.setenv(ALLOCATOR_ENV, user_setting)
+    before = os.environ[ALLOCATOR_ENV]  # as polars left it when it loaded
+    with (
+        _worker_allocator(),
+        ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool,
+    ):
+        in_worker = pool.submit(_allocator_in_polars_process).result(timeout=120)
+    assert os.environ[ALLOCATOR_ENV] == before
+    if user_setting:
+        assert in_worker.endswith(",dirty_decay_ms:0")
+    else:  # polars puts its defaults first: the last setting of a key wins
+        assert in_worker.endswith("," + MATCH_AFTER_MATCH_ALLOCATOR)
+        assert in_worker.count("dirty_decay_ms") == 2
+
+
+def _allocator_in_polars_process() -> str:
+    """The allocator setting of a worker process once footy_assets and polars are loaded."""
+    import polars  # noqa: F401
+
+    import footy_assets  # noqa: F401
+
+    return os.environ["_RJEM_MALLOC_CONF"]
