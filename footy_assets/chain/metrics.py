@@ -9,6 +9,8 @@ match's tracking rows are the step's peak memory). What it is not asked to compu
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import time
 from dataclasses import dataclass, field
 
@@ -43,6 +45,25 @@ TRACKING_COLUMNS_USED = ["frame_id", "timestamp_ms", "period", "role", "team", "
 TRACKING_COLUMNS_READ = list(dict.fromkeys([*TRACKING_COLUMNS_USED, *BALL_COLUMNS, *QUALITY_TRACKING_COLUMNS]))
 # the frame_state columns match_quality needs
 QUALITY_STATE_COLUMNS = ["frame_id", "period", "team", "player_id", "valid", "speed_mps", "ball_dist_m"]
+
+
+def _return_freed_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere nothing). numpy's large
+    temporaries of a full match (float64 arrays of 3 M rows) are freed into glibc's heap, which keeps them: the next
+    step, which allocates through polars' own allocator, would add its memory on top (bench/full_match.py)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim():
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc (musl, macOS)
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
 
 
 @dataclass
@@ -215,6 +236,7 @@ class MetricsStep:
         covers = outcome(COVERS_TRACKING, quality.frame_state_covers(frame.height, self.people.height))
         self.people = self.ball = self.ball_dist_m = None  # done with tracking's rows (peak memory)
         self.state = frame  # intervals and match_quality take it from memory
+        _return_freed_heap()
         frame = FrameState.validate(frame)
         validated = time.perf_counter()
         if covers.refuses:  # audited before the commit: the table is not written, nothing more is computed
