@@ -113,6 +113,8 @@ def open_instance():
     """The instance at ``$DAGSTER_HOME``; its storage is created (or completed) by one process at a time."""
     import dagster as dg
 
+    from footy_assets.orchestration.sqlite_events import keep_connections_open
+
     home = ensure_dagster_home()
     with exclusive(home / ".footy_assets.lock"):
         instance = dg.DagsterInstance.get()
@@ -127,6 +129,7 @@ def open_instance():
             tmp = home / f"{STORAGE_READY_MARK}.{os.getpid()}"
             tmp.write_text("the instance's storage was opened whole by footy_assets\n")
             os.replace(tmp, ready)
+    keep_connections_open(instance)
     return instance
 
 

@@ -20,6 +20,7 @@ from footy_assets.chain.planning import MatchOutcome, MatchPlan, plan_matches, s
 from footy_assets.lake.publish import published_row
 from footy_assets.lake.store import Lake, TableUnreadable, check_match_id
 from footy_assets.orchestration.partitions import MATCH_PARTITIONS_NAME
+from footy_assets.orchestration.sqlite_events import keep_connections_open
 
 
 def _error_message(result: dg.ExecuteInProcessResult) -> str:
@@ -210,6 +211,7 @@ def _worker_match(lake_uri: str, instance_home: str, plan: MatchPlan) -> MatchOu
     instance = _WORKER_INSTANCES.get(instance_home)
     if instance is None:
         instance = _WORKER_INSTANCES[instance_home] = dg.DagsterInstance.from_config(instance_home)
+        keep_connections_open(instance)
     return _one_match(Lake(lake_uri), instance, plan, lambda line: print(line, flush=True))
 
 

@@ -151,3 +151,64 @@ def test_killed_while_creating_a_database_then_opened_whole(tmp_path, whole_shap
         _open_whole(home)
         _assert_whole(home, whole_shape, f"killed {delay_s} s after {database} appeared")
     assert killed >= 3
+
+
+def test_the_event_log_keeps_its_connections_open_and_other_processes_see_every_event(tmp_path, monkeypatch):
+    """The CLI's instance keeps one engine per SQLite file (the index and the last runs' files), with its
+    connections open; each event is still committed when stored: another process reads the run's events and the
+    asset's materialisation while this one still holds its connections."""
+    import dagster as dg
+
+    from footy_assets.orchestration.instance import open_instance
+    from footy_assets.orchestration.sqlite_events import KEPT_DATABASES, KeptOpenSqliteEventLog
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+
+    @dg.asset
+    def kept_open_probe() -> int:
+        return 1
+
+    instance = open_instance()
+    try:
+        assert type(instance.event_log_storage) is KeptOpenSqliteEventLog
+        run_ids = []
+        for _ in range(KEPT_DATABASES + 2):  # more run files than engines kept: the oldest are closed
+            result = dg.materialize([kept_open_probe], instance=instance)
+            assert result.success
+            run_ids.append(result.run_id)
+        kept = instance.event_log_storage._engines
+        assert len(kept) == KEPT_DATABASES and "index" in kept and run_ids[-1] in kept and run_ids[0] not in kept
+        seen = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys, dagster as dg\n"
+                "with dg.DagsterInstance.from_config(sys.argv[1]) as instance:\n"
+                "    print(len(instance.all_logs(sys.argv[2])))\n"
+                "    print(instance.get_latest_materialization_event(dg.AssetKey('kept_open_probe')).run_id)\n",
+                str(tmp_path / "home"),
+                run_ids[-1],
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert seen.returncode == 0, seen.stderr[-2000:]
+        count, latest = seen.stdout.split()
+        assert int(count) == len(instance.all_logs(run_ids[-1])) > 5 and latest == run_ids[-1]
+        # a run read back from a file whose engine was closed: opened again
+        assert instance.all_logs(run_ids[0])
+    finally:
+        instance.dispose()
+    assert not instance.event_log_storage._engines
+
+
+def test_an_event_log_not_in_sqlite_files_is_left_as_it_is():
+    import dagster as dg
+
+    from footy_assets.orchestration.sqlite_events import keep_connections_open
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        kind = type(instance.event_log_storage)
+        keep_connections_open(instance)
+        assert type(instance.event_log_storage) is kind
