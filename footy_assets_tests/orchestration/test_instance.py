@@ -212,3 +212,34 @@ def test_an_event_log_not_in_sqlite_files_is_left_as_it_is():
         kind = type(instance.event_log_storage)
         keep_connections_open(instance)
         assert type(instance.event_log_storage) is kind
+
+
+KILLED_AFTER_A_RUN = """
+import os, signal
+import dagster as dg
+from footy_assets.orchestration.instance import open_instance
+
+@dg.asset
+def kept_open_probe() -> int:
+    return 1
+
+instance = open_instance()
+result = dg.materialize([kept_open_probe], instance=instance)
+print(result.run_id, len(instance.all_logs(result.run_id)), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # its connections still open, never closed
+"""
+
+
+def test_a_process_killed_with_its_connections_open_loses_no_event(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_A_RUN], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
+    run_id, stored = done.stdout.split()
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+        assert len(instance.all_logs(run_id)) == int(stored) > 5
+        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
+        assert instance.get_latest_materialization_event(dg.AssetKey("kept_open_probe")).run_id == run_id
