@@ -79,8 +79,8 @@ def fastforward_python() -> Path:
 
 
 def child_env() -> dict:
-    """The environment of a reading process: this one's, with the folder of the footy_assets this script imports
-    first on ``PYTHONPATH`` (a worktree's copy, not the one installed in the virtual environment)."""
+    """The environment of a reading process: the user's (``USER_ENV``), with the folder of the footy_assets this
+    script imports first on ``PYTHONPATH`` (a worktree's copy, not the one installed in the virtual environment)."""
     import footy_assets
 
     root = str(Path(footy_assets.__file__).resolve().parent.parent)

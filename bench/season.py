@@ -42,8 +42,8 @@ def land(local: Path, matches: int, minutes: float, truth) -> None:
 
 
 def materialise(tmp: Path, matches: int, args, truth) -> tuple[float, float]:
-    """(wall s, peak RSS MB of the largest process) of the fastest of ``args.runs`` runs of ``matches`` matches,
-    each on new tables with a new instance."""
+    """``args.runs`` runs of ``matches`` matches, each on new tables with a new instance: (the fastest run's wall s,
+    the highest peak RSS MB of the largest process of any run)."""
     local = tmp / f"lake_{matches}"
     land(local, matches, args.minutes, truth)
     runs = []
@@ -99,6 +99,8 @@ def main() -> int:
     parser.add_argument("--s3", metavar="URI", help="an s3://bucket/prefix lake instead of a local one")
     args = parser.parse_args()
     small, large = sorted(args.sizes)
+    if args.runs < 1:
+        parser.error("--runs: at least 1")
     if large <= small:
         parser.error("--sizes: two different numbers of matches")
     if small % args.workers or large % args.workers:  # else the wall time grows in steps, not per match

@@ -1,7 +1,6 @@
 """footy_assets: football tracking data as Dagster assets over a Delta lake."""
 
 import os
-import sys
 
 # polars allocates through its own jemalloc, which by default keeps freed pages for seconds (and some for
 # good): a full match's chain then holds every intermediate it ever freed. Handing pages back within 200 ms,
@@ -13,8 +12,9 @@ ONE_MATCH_ALLOCATOR = "background_thread:true,dirty_decay_ms:200,muzzy_decay_ms:
 # A worker process that materialises match after match keeps freed pages for 10 s instead: the next match reuses
 # them rather than faulting fresh pages in, at about 0.3 GB more peak per worker (bench/season.py).
 MATCH_AFTER_MATCH_ALLOCATOR = "background_thread:true,dirty_decay_ms:10000,muzzy_decay_ms:0"
-# the user's own setting, if any (where polars has loaded first, the variable holds polars' rewrite of it: unknown)
-USER_ALLOCATOR = None if "polars" in sys.modules else os.environ.get(ALLOCATOR_ENV)
+# the setting found before footy_assets set its own: the user's, or polars' rewrite of it where polars loaded first
+# (then this process and its workers keep what polars made of it)
+USER_ALLOCATOR = os.environ.get(ALLOCATOR_ENV)
 os.environ.setdefault(ALLOCATOR_ENV, ONE_MATCH_ALLOCATOR)
 # numpy's OpenBLAS starts a thread per core that spins after each call; the chain's linear algebra is a 9 x 3
 # least-squares fit (the smoothing weights): one thread, a tenth of a CPU-second less per process

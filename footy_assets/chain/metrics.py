@@ -10,7 +10,8 @@ match's tracking rows are the step's peak memory). What it is not asked to compu
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -50,20 +51,20 @@ QUALITY_STATE_COLUMNS = ["frame_id", "period", "team", "player_id", "valid", "sp
 def _return_freed_heap() -> None:
     """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere nothing). numpy's large
     temporaries of a full match (float64 arrays of 3 M rows) are freed into glibc's heap, which keeps them: the next
-    step, which allocates through polars' own allocator, would add its memory on top (bench/full_match.py)."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
+    step, which allocates through polars' own allocator, would add its memory on top (docs/performance.md)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
+@functools.cache
 def _malloc_trim():
-    name = ctypes.util.find_library("c")
-    try:
-        return ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):  # not glibc (musl, macOS)
+    if sys.platform != "linux":
         return None
-
-
-_MALLOC_TRIM = _malloc_trim()
+    try:
+        return ctypes.CDLL(None).malloc_trim  # the C library the process runs on
+    except (OSError, AttributeError):  # not glibc (musl)
+        return None
 
 
 @dataclass

@@ -217,9 +217,9 @@ def _worker_match(lake_uri: str, instance_home: str, plan: MatchPlan) -> MatchOu
 
 @contextmanager
 def _worker_allocator():
-    """Worker processes started meanwhile inherit the allocator setting for match after match (unless the user set
-    one); the setting is read when polars loads (which appends it to its own defaults), so this process keeps its
-    own."""
+    """Worker processes started meanwhile inherit the allocator setting for match after match, unless a setting was
+    found when footy_assets was imported (the user's, or polars'); the setting is read when polars loads (which
+    appends it to its own defaults), so this process keeps its own."""
     if footy_assets.USER_ALLOCATOR is not None:
         yield
         return
@@ -229,7 +229,7 @@ def _worker_allocator():
         yield
     finally:
         if before is None:
-            del os.environ[ALLOCATOR_ENV]
+            os.environ.pop(ALLOCATOR_ENV, None)
         else:
             os.environ[ALLOCATOR_ENV] = before
 
@@ -271,14 +271,12 @@ def materialize_lake(
 
         # spawned (not forked) workers: Dagster and Arrow hold threads that a fork would copy half-way
         context = multiprocessing.get_context("spawn")
-        with (
-            _worker_allocator(),
-            ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool,
-        ):
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
             futures = {}
-            for number, plan in enumerate(todo, start=1):
-                progress(f"  [{number}/{len(todo)}] {plan.match_id} ({plan.format}, {plan.status}) queued")
-                futures[pool.submit(_worker_match, lake.uri, instance.root_directory, plan)] = plan
+            with _worker_allocator():  # the pool starts its processes as matches are submitted
+                for number, plan in enumerate(todo, start=1):
+                    progress(f"  [{number}/{len(todo)}] {plan.match_id} ({plan.format}, {plan.status}) queued")
+                    futures[pool.submit(_worker_match, lake.uri, instance.root_directory, plan)] = plan
             for future in as_completed(futures):
                 try:
                     outcomes.append(future.result())

@@ -1,71 +1,105 @@
 """A SQLite event log that keeps its connections open for the process's runs.
 
-Dagster's SQLite event log opens a database engine and a connection for every statement it runs, and closes
-both after it: a run of the chain stores about 70 events in about 600 connections, a third of what the run of a
-short match costs in Dagster's own work (bench/full_match.py). ``keep_connections_open`` gives the event log of
-an instance this process opened one engine per database file (the index and the runs' files, the few most
-recent), each with a pool of open connections: every statement still runs in a transaction of its own, under
-the storage's lock, with the same busy timeout, so other processes (the webserver, the daemon, other runs) see
-the same database at the same moments. Only this process's instance changes; the home's files and settings do
-not, and a PostgreSQL instance is left as it is.
+Dagster's SQLite event log opens a database engine and a connection for every block of statements it runs, and
+closes both after it: a run of the chain stores about 70 events in about 600 connections, much of what a short
+match's run costs in Dagster's own work (docs/performance.md). ``keep_connections_open`` gives the event log of an
+instance this process opened one engine per database file (the index, and the few runs' files used last), each
+with a pool of open connections. Each block still runs in a transaction of its own, under the storage's lock and
+with the same busy timeout, so other processes (the webserver, the daemon, other runs) read every event once it
+is stored. Two things a connection closed after each block did by the way are done explicitly:
+
+* the webserver follows a run's log live by watching its file for changes; a commit now goes to the write-ahead
+  log only (closing the last connection used to copy it into the file), so a block that wrote to a run's file
+  touches the file's modification time;
+* a file removed or replaced meanwhile (``dagster run wipe``) is noticed by its inode: the engine holding the old
+  one is closed and the file opened again, as Dagster would (a write then fails loudly instead of going to a
+  removed file).
+
+Only this process's instance changes; the home's files and settings do not, and a PostgreSQL instance is left as it
+is.
 """
 
 from __future__ import annotations
 
-import threading
+import os
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 
-KEPT_DATABASES = 8  # engines kept open: the index and the last runs' files (a worker runs match after match)
+KEPT_RUN_DATABASES = 8  # runs' files kept open besides the index (a worker runs match after match)
 
 
 class KeptOpenSqliteEventLog(SqliteEventLogStorage):
     """Dagster's SQLite event log, each database file's engine kept open with a pool of connections."""
 
-    _engines: OrderedDict[str, Engine]
-    _engines_lock: threading.Lock
+    # {shard: (engine, inode of its file when last used; None before the file exists)}, runs' files least recent first
+    _engines: OrderedDict[str, tuple[Engine, int | None]]
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
         with self._db_lock:
-            engine = self._engine(shard)
+            path = self.path_for_shard(shard)
+            engine = self._engine(shard, path)
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
-            with engine.connect() as conn, conn.begin():
-                yield conn
+            with engine.connect() as conn:
+                sqlite = conn.connection.dbapi_connection
+                changes = sqlite.total_changes
+                with conn.begin():
+                    yield conn
+                wrote = sqlite.total_changes != changes
+            inode = _inode(path)
+            self._engines[shard] = (engine, inode)
+            if wrote and shard != INDEX_SHARD_NAME and inode is not None:
+                os.utime(path)  # the webserver's watch on the run's file: new events are committed
 
-    def _engine(self, shard: str) -> Engine:
-        with self._engines_lock:
-            engine = self._engines.get(shard)
-            if engine is not None:
+    def _engine(self, shard: str, path: str) -> Engine:
+        kept = self._engines.get(shard)
+        if kept is not None:
+            engine, inode = kept
+            if inode is None or inode == _inode(path):
                 self._engines.move_to_end(shard)
                 return engine
-            engine = self._engines[shard] = create_engine(
-                self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
-            )
-            while len(self._engines) > KEPT_DATABASES:
-                _, oldest = self._engines.popitem(last=False)
-                oldest.dispose()
-            return engine
+            engine.dispose()  # its file was removed or replaced: open the one there now
+        engine = create_engine(self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        self._engines[shard] = (engine, None)
+        self._engines.move_to_end(shard)
+        runs = [name for name in self._engines if name != INDEX_SHARD_NAME]
+        for oldest in runs[: max(0, len(runs) - KEPT_RUN_DATABASES)]:
+            self._engines.pop(oldest)[0].dispose()
+        return engine
 
-    def dispose(self) -> None:
-        with self._engines_lock:
-            for engine in self._engines.values():
+    def _dispose_engines(self) -> None:
+        with self._db_lock:
+            for engine, _ in self._engines.values():
                 engine.dispose()
             self._engines.clear()
+
+    def wipe(self) -> None:
+        self._dispose_engines()
+        super().wipe()
+
+    def dispose(self) -> None:
         super().dispose()
+        self._dispose_engines()
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None
 
 
 def keep_connections_open(instance) -> None:
     """Give ``instance``'s event log, where it is Dagster's SQLite one, engines kept open (see the module)."""
     storage = instance.event_log_storage
     if type(storage) is SqliteEventLogStorage:
-        storage._engines, storage._engines_lock = OrderedDict(), threading.Lock()
+        storage._engines = OrderedDict()
         storage.__class__ = KeptOpenSqliteEventLog

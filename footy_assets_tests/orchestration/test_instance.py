@@ -160,7 +160,7 @@ def test_the_event_log_keeps_its_connections_open_and_other_processes_see_every_
     import dagster as dg
 
     from footy_assets.orchestration.instance import open_instance
-    from footy_assets.orchestration.sqlite_events import KEPT_DATABASES, KeptOpenSqliteEventLog
+    from footy_assets.orchestration.sqlite_events import KEPT_RUN_DATABASES, KeptOpenSqliteEventLog
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
 
@@ -172,12 +172,13 @@ def test_the_event_log_keeps_its_connections_open_and_other_processes_see_every_
     try:
         assert type(instance.event_log_storage) is KeptOpenSqliteEventLog
         run_ids = []
-        for _ in range(KEPT_DATABASES + 2):  # more run files than engines kept: the oldest are closed
+        for _ in range(KEPT_RUN_DATABASES + 2):  # more run files than engines kept: the oldest are closed
             result = dg.materialize([kept_open_probe], instance=instance)
             assert result.success
             run_ids.append(result.run_id)
         kept = instance.event_log_storage._engines
-        assert len(kept) == KEPT_DATABASES and "index" in kept and run_ids[-1] in kept and run_ids[0] not in kept
+        assert len(kept) == KEPT_RUN_DATABASES + 1 and "index" in kept  # the index is always kept
+        assert run_ids[-1] in kept and run_ids[0] not in kept
         seen = subprocess.run(
             [
                 sys.executable,
@@ -243,3 +244,92 @@ def test_a_process_killed_with_its_connections_open_loses_no_event(tmp_path):
         assert len(instance.all_logs(run_id)) == int(stored) > 5
         assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
         assert instance.get_latest_materialization_event(dg.AssetKey("kept_open_probe")).run_id == run_id
+
+
+PROBE_RUN = """
+import sys, dagster as dg
+
+@dg.asset
+def kept_open_probe() -> int:
+    return 1
+
+instance = dg.DagsterInstance.from_config(sys.argv[1])
+{body}
+"""
+
+
+@pytest.fixture
+def kept_open(tmp_path, monkeypatch):
+    """An instance opened as the command line opens it, with one run of a probe asset; the asset."""
+    import dagster as dg
+
+    from footy_assets.orchestration.instance import open_instance
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+
+    @dg.asset
+    def kept_open_probe() -> int:
+        return 1
+
+    instance = open_instance()
+    assert dg.materialize([kept_open_probe], instance=instance).success
+    yield instance, kept_open_probe
+    instance.dispose()
+
+
+def _other_process(home: Path, body: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE_RUN.format(body=body), str(home)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+def test_the_event_log_sees_what_other_processes_store(tmp_path, kept_open):
+    import dagster as dg
+
+    instance, _ = kept_open
+    run_id = _other_process(tmp_path / "home", "print(dg.materialize([kept_open_probe], instance=instance).run_id)")
+    assert instance.get_latest_materialization_event(dg.AssetKey("kept_open_probe")).run_id == run_id
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
+
+
+def test_a_live_watch_of_a_run_sees_each_new_event(tmp_path, kept_open):
+    """The webserver follows a run's log by watching its file: an event this process stores there wakes it,
+    though the commit went to the write-ahead log only."""
+    import threading
+
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    instance, _ = kept_open
+    run = instance.get_runs(limit=1)[0]
+    cursor = instance.event_log_storage.get_records_for_run(run.run_id).cursor
+    watcher = SqliteEventLogStorage(str(tmp_path / "home" / "history" / "runs"))
+    seen, woken = [], threading.Event()
+
+    def callback(entry, _cursor):
+        seen.append(entry.dagster_event.message if entry.dagster_event else entry.user_message)
+        woken.set()
+
+    watcher.watch(run.run_id, cursor, callback)
+    try:
+        time.sleep(0.5)  # the watch is in place
+        instance.report_engine_event("kept open, watched", run)
+        assert woken.wait(timeout=20), "the watch was not woken by the stored event"
+        assert seen == ["kept open, watched"]
+    finally:
+        watcher.end_watch(run.run_id, callback)
+        watcher.dispose()
+
+
+def test_a_run_wiped_by_another_process_is_not_written_to_a_removed_file(tmp_path, kept_open):
+    """``dagster run wipe`` elsewhere removes the runs' files: a later event for a removed run fails as it does in
+    Dagster's own event log, instead of going to the removed file unseen."""
+    from sqlalchemy.exc import OperationalError
+
+    instance, _ = kept_open
+    run = instance.get_runs(limit=1)[0]
+    _other_process(tmp_path / "home", "instance.wipe()")
+    with pytest.raises(OperationalError, match="no such table"):
+        instance.report_engine_event("after the wipe", run)
+    assert not instance.get_runs()

@@ -71,8 +71,9 @@ def test_workers_keep_freed_pages_unless_the_user_set_the_allocator(monkeypatch,
     from footy_assets import ALLOCATOR_ENV, MATCH_AFTER_MATCH_ALLOCATOR
     from footy_assets.orchestration.runner import _worker_allocator
 
+    # as the command line finds it: footy_assets imported before polars, the variable set by the user or not
+    monkeypatch.setattr(footy_assets, "USER_ALLOCATOR", user_setting)
     if user_setting:
-        monkeypatch.setattr(footy_assets, "USER_ALLOCATOR", user_setting)
         monkeypatch.setenv(ALLOCATOR_ENV, user_setting)
     before = os.environ[ALLOCATOR_ENV]  # as polars left it when it loaded
     with (
