@@ -30,7 +30,7 @@ from footy_assets.lake.landing import find_match
 from footy_assets.orchestration.runner import materialize_lake
 from footy_assets_tests.helpers import land_synthetic
 
-TABLE_CONTRACTS = {
+CONTRACT_OF_TABLE = {
     "tracking": Tracking,
     "frame_state": FrameState,
     "ball_state": BallState,
@@ -77,9 +77,9 @@ def test_the_schema_of_a_table_is_its_contract_in_declared_order():
     assert dtypes(Tracking) is not dtypes(Tracking)  # a copy each time: a caller may change its own
 
 
-@pytest.mark.parametrize("table", list(TABLE_CONTRACTS))
+@pytest.mark.parametrize("table", list(CONTRACT_OF_TABLE))
 def test_the_derived_schema_is_the_stored_tables(materialised, table):
-    derived = dtypes(TABLE_CONTRACTS[table])
+    derived = dtypes(CONTRACT_OF_TABLE[table])
     dt = materialised.open_table(table)
     # the Delta table's schema, column for column and in order, is the derived one's
     expected = pl.DataFrame(schema=_as_stored(derived)).to_arrow().schema
@@ -91,7 +91,7 @@ def test_the_derived_schema_is_the_stored_tables(materialised, table):
 
 
 def test_every_column_is_described_with_its_meaning():
-    for table, contract in TABLE_CONTRACTS.items():
+    for table, contract in CONTRACT_OF_TABLE.items():
         for name, column in contract.to_schema().columns.items():
             description = column.description or ""
             assert len(description) >= 10, (table, name, description)

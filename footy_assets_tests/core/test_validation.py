@@ -15,18 +15,18 @@ from footy_assets.core.contracts.derived import BallState, FrameState, Intervals
 from footy_assets.core.contracts.matches import Matches
 from footy_assets.core.contracts.tracking import Tracking
 from footy_assets.core.contracts.validation import passes
-from footy_assets.orchestration.assets.summaries import SUMMARY_CONTRACTS
+from footy_assets.orchestration.assets.summaries import CONTRACT_OF_SUMMARY
 from footy_assets.orchestration.runner import materialize_lake
 from footy_assets_tests.helpers import land_synthetic
 
-TABLE_CONTRACTS = {
+CONTRACT_OF_TABLE = {
     "tracking": Tracking,
     "frame_state": FrameState,
     "ball_state": BallState,
     "intervals": Intervals,
     "match_quality": MatchQuality,
     "matches": Matches,
-    **SUMMARY_CONTRACTS,
+    **CONTRACT_OF_SUMMARY,
 }
 
 
@@ -43,7 +43,7 @@ def tables(tmp_path_factory, truth):
     with dg.instance_for_test() as instance:
         assert all(o.ok for o in materialize_lake(lake, instance, progress=lambda _: None))
     out = {}
-    for table, contract in TABLE_CONTRACTS.items():
+    for table, contract in CONTRACT_OF_TABLE.items():
         frame = pl.from_arrow(lake.read_match(table, "m"))
         # as the assets hold them in memory: the fingerprint as a category (Delta stores strings)
         declared = contract.to_schema().columns
@@ -114,18 +114,18 @@ def mutants(frame: pl.DataFrame, contract):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("table", list(TABLE_CONTRACTS))
+@pytest.mark.parametrize("table", list(CONTRACT_OF_TABLE))
 def test_valid_tables_take_the_shortcut(tables, table):
-    frame, contract = tables[table], TABLE_CONTRACTS[table]
+    frame, contract = tables[table], CONTRACT_OF_TABLE[table]
     assert frame.height > 0
     assert passes(contract.to_schema(), frame)
     assert contract.validate(frame) is frame  # returned as is: pandera did not run
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("table", list(TABLE_CONTRACTS))
+@pytest.mark.parametrize("table", list(CONTRACT_OF_TABLE))
 def test_the_shortcut_never_passes_what_pandera_refuses(tables, table):
-    frame, contract = tables[table], TABLE_CONTRACTS[table]
+    frame, contract = tables[table], CONTRACT_OF_TABLE[table]
     refused = 0
     for what, broken in mutants(frame, contract):
         verdict = pandera_passes(contract, broken)

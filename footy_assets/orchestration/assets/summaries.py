@@ -27,7 +27,7 @@ from footy_assets.orchestration.partitions import ONE_MATCH_PER_RUN, match_parti
 from footy_assets.orchestration.resources import LakeResource
 
 GROUP = "summaries"
-SUMMARY_CONTRACTS = {
+CONTRACT_OF_SUMMARY = {
     "player_period_summary": PlayerPeriodSummary,
     "player_match_summary": PlayerMatchSummary,
     "team_match_summary": TeamMatchSummary,
@@ -80,7 +80,7 @@ class SqlModel:
         shared = per_match(
             GROUP,
             CODE_VERSIONS[self.name],
-            contract=SUMMARY_CONTRACTS.get(self.name),
+            contract=CONTRACT_OF_SUMMARY.get(self.name),
             metadata={"sql": dg.MetadataValue.md(f"```sql\n{self.sql}\n```")},
         )
         return dg.AssetSpec(
@@ -137,7 +137,7 @@ def run_model(
     registered = set() if registered is None else registered
     with inputs_ready():
         frame, fingerprint, started = model_rows(
-            con, lake, model.name, model.sql, model.deps, match_id, SUMMARY_CONTRACTS.get(model.name), registered
+            con, lake, model.name, model.sql, model.deps, match_id, CONTRACT_OF_SUMMARY.get(model.name), registered
         )
     version = lake.write_delivery(model.name, match_id, fingerprint, frame)
     registered.discard(model.name)  # a later model reading this one registers its new rows
