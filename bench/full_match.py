@@ -17,7 +17,6 @@ Not a timed test: figures depend on the machine; docs/performance.md records the
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -25,12 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-# footy_assets and polars set the allocator's options in this process's environment when imported; every child
-# (the command line, the prototype, fast-forward-football) runs with the environment as the user gave it
-USER_ENV = dict(os.environ)
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import readers
+import readers  # first: it captures the user's environment (USER_ENV) before polars is imported
+from readers import USER_ENV
 
 from footy_assets.core.canonical import TRACKING_SCHEMA
 from footy_assets.core.contracts.tracking import Tracking

@@ -21,7 +21,9 @@ import tempfile
 import venv
 from pathlib import Path
 
-USER_ENV = dict(os.environ)  # before footy_assets is imported (it sets polars' allocator options)
+# the environment as the user gave it, for every child process of the benchmarks: captured when this module is
+# first imported, before polars and footy_assets (which set the allocator's options in this process's environment)
+USER_ENV = dict(os.environ)
 BENCH = Path(__file__).resolve().parent
 FASTFORWARD = "fast-forward-football==0.3.0"
 FASTFORWARD_ENV = BENCH / ".venv-fastforward"

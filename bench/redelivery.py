@@ -10,17 +10,15 @@ Not a timed test: figures depend on the machine and go to docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-# polars and footy_assets set the allocator's options in this process's environment when imported; the command
-# line runs with the environment as the user gave it
-USER_ENV = dict(os.environ)
+from readers import USER_ENV  # first: the user's environment, before polars is imported
 
+# isort: split
 import polars as pl
 
 from footy_assets.formats import synthetic

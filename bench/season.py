@@ -14,7 +14,6 @@ Not a timed test: docs/performance.md records the figures with the machine they 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -23,10 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-# footy_assets and polars set the allocator's options in this process's environment when imported; the command
-# line runs with the environment as the user gave it
-USER_ENV = dict(os.environ)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readers import USER_ENV  # first: the user's environment, before polars is imported
 
 from footy_assets.chain.planning import default_workers
 from footy_assets.formats import synthetic

@@ -44,7 +44,7 @@ class KeptOpenSqliteEventLog(SqliteEventLogStorage):
     def _connect(self, shard: str) -> Iterator[Connection]:
         with self._db_lock:
             path = self.path_for_shard(shard)
-            engine = self._engine(shard, path)
+            engine, inode = self._engine(shard, path)
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
@@ -54,26 +54,30 @@ class KeptOpenSqliteEventLog(SqliteEventLogStorage):
                 with conn.begin():
                     yield conn
                 wrote = sqlite.total_changes != changes
-            inode = _inode(path)
-            self._engines[shard] = (engine, inode)
+            if inode is None:  # the file is made by the engine's first connection
+                inode = _inode(path)
+                self._engines[shard] = (engine, inode)
             if wrote and shard != INDEX_SHARD_NAME and inode is not None:
                 os.utime(path)  # the webserver's watch on the run's file: new events are committed
 
-    def _engine(self, shard: str, path: str) -> Engine:
+    def _engine(self, shard: str, path: str) -> tuple[Engine, int | None]:
+        """The shard's engine and its file's inode now (None: no file yet)."""
+        inode = _inode(path)
         kept = self._engines.get(shard)
         if kept is not None:
-            engine, inode = kept
-            if inode is None or inode == _inode(path):
+            engine, known = kept
+            if known is None or known == inode:
+                self._engines[shard] = (engine, inode)
                 self._engines.move_to_end(shard)
-                return engine
+                return engine, inode
             engine.dispose()  # its file was removed or replaced: open the one there now
         engine = create_engine(self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
-        self._engines[shard] = (engine, None)
+        self._engines[shard] = (engine, inode)
         self._engines.move_to_end(shard)
         runs = [name for name in self._engines if name != INDEX_SHARD_NAME]
         for oldest in runs[: max(0, len(runs) - KEPT_RUN_DATABASES)]:
             self._engines.pop(oldest)[0].dispose()
-        return engine
+        return engine, inode
 
     def _dispose_engines(self) -> None:
         with self._db_lock:
