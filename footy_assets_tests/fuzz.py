@@ -12,7 +12,8 @@ deleted / duplicated / swapped lines, hostile numbers (NaN, inf, 1e308, values p
 wrong JSON types, invalid UTF-8, an empty file, a contradicting fps in a CDF meta; and
 Parquet decompression bombs (rows repeated past the row bound, which the fuzzer lowers to 200,000), columns
 stored as booleans, lists or text, sidecar track keys that Python's int() reads ("01", "1_0", Arabic-Indic
-digits) or that repeat, duplicate JSON keys, booleans where numbers belong, a BOM or UTF-16 text; and hard links.
+digits) or that repeat, duplicate JSON keys, booleans where numbers belong, a BOM or UTF-16 text, a JSON-lines
+line that is not an object (``null`` first: it must be refused, not crash a parser); and hard links.
 
 Event data (CDF ``events.jsonl`` + ``match.json``) is fuzzed on four more bases: the real CDF folders with events
 (footovision_h1, sportec_snippet) and events delivered on their own in ``landing/events/<match_id>/`` beside a match
@@ -450,6 +451,16 @@ def op_boolean_number(rng, data: bytes) -> bytes:
     return data[: m.start(2)] + rng.choice([b"true", b"false"]) + data[m.end(2) :]
 
 
+def op_line_not_an_object(rng, data: bytes) -> bytes:
+    """A line of a JSON-lines file that is a JSON value but not an object (``null``, a list, a number, a string,
+    ``true``): the first line half the time."""
+    lines = _lines(data)
+    candidates = [i for i, line in enumerate(lines) if line.strip()] or [0]
+    index = candidates[0] if rng.random() < 0.5 else rng.choice(candidates)
+    lines[index] = rng.choice([b"null", b"[]", b"[1, 2]", b"5", b'"frame"', b"true"])
+    return b"\n".join(lines)
+
+
 def op_encoding(rng, data: bytes) -> bytes:
     """A byte order mark, or the text re-encoded as UTF-16 / UTF-32."""
     choice = rng.choice(["bom", "utf-16", "utf-16-le", "utf-32"])
@@ -795,10 +806,8 @@ EVENT_EVERY = 4  # every 4th mutant is an event class (in turn), on an event bas
 
 
 def event_file_operators(file: str) -> list:
-    """The byte operators for a file of an event delivery: those of any JSON file, and for the JSON-lines events
-    the ones of the small JSON documents too (a key twice, a boolean number, another encoding)."""
-    extra = [op_duplicate_key, op_boolean_number, op_encoding] if file == EVENTS_FILE else []
-    return [*operators_for(file), *extra]
+    """The byte operators for a file of an event delivery: those of any file of its name (``operators_for``)."""
+    return operators_for(file)
 
 
 def operators_for(file: str) -> list:
@@ -816,7 +825,8 @@ def operators_for(file: str) -> list:
     if file.endswith((".json", ".jsonl")):
         extra = [op_meta_fps] if file == "meta.json" else []  # a CDF meta
         extra += [op_sidecar_keys, op_sidecar_keys] if file == "tracks_meta.json" else []
-        extra += [op_duplicate_key, op_boolean_number, op_encoding] if file.endswith(".json") else []
+        extra += [op_duplicate_key, op_boolean_number, op_encoding]
+        extra += [op_line_not_an_object] if file.endswith(".jsonl") else []
         return [*JSON_OPERATORS, *TEXT_OPERATORS[:5], *extra]
     return TEXT_OPERATORS
 
@@ -832,12 +842,13 @@ OPERATOR_NAMES = sorted(
     | set(HARD_LINKS)
     | {op.__name__ for op in EVENT_OPERATORS}
 )
-# Mutants nothing may read (the reason a refusal must give): more rows than the bound, track keys that collide or
-# repeat (every one of SIDECAR_KEYS fails the ASCII-decimal rule), a file that is also a name of a file outside the
-# lake; and of the event data (formats/cdf/events.py's rules): an id twice, a player on the other team's sheet than
-# the event's team, a time days from the match, a period CDF does not name, a field's v0.2 and v0.3.2 names with
-# different values, a line over the bound.
+# Mutants nothing may read (the reason a refusal must give): a JSON-lines line that is not an object, more rows
+# than the bound, track keys that collide or repeat (every one of SIDECAR_KEYS fails the ASCII-decimal rule), a
+# file that is also a name of a file outside the lake; and of the event data (formats/cdf/events.py's rules): an
+# id twice, a player on the other team's sheet than the event's team, a time days from the match, a period CDF
+# does not name, a field's v0.2 and v0.3.2 names with different values, a line over the bound.
 MUST_REFUSE = {
+    "op_line_not_an_object": "expected a JSON object",
     "op_parquet_bomb": "over the limit",
     "op_sidecar_keys": "",
     "op_hard_link": "hard link",

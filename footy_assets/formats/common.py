@@ -120,12 +120,27 @@ def check_utf8(data: bytes, file: str) -> None:
 def scan_lines(data: bytes, file: str, chunk_bytes: int = 4 << 20):
     """The 1-based numbers of the non-blank lines of ``data`` (a numpy array), after refusing a line over
     ``max_line_bytes()`` and bytes that are not UTF-8. Vectorised over chunks of the bytes (``_line_layout``)."""
+    return scan_line_starts(data, file, chunk_bytes)[0]
+
+
+def scan_line_starts(data: bytes, file: str, chunk_bytes: int = 4 << 20):
+    """(the 1-based numbers of the non-blank lines, the byte offset where each of them starts): ``scan_lines``
+    with the offsets (numpy arrays)."""
     import numpy as np
 
     check_utf8(data, file)
     check_line_lengths(data, file)
-    _, blank = _line_layout(data, chunk_bytes)
-    return np.flatnonzero(~blank) + 1
+    starts, blank = _line_layout(data, chunk_bytes)
+    kept = np.flatnonzero(~blank)
+    return kept + 1, starts[kept]
+
+
+def each_line_opens_an_object(data: bytes, starts) -> bool:
+    """Whether every line starting at ``starts`` (byte offsets, from ``scan_line_starts``) begins with ``{``, as a
+    JSON object does when its line is not indented (one byte looked at a line)."""
+    import numpy as np
+
+    return bool((np.frombuffer(data, dtype=np.uint8)[starts] == ord("{")).all())
 
 
 def text_lines(data: bytes, file: str) -> pl.DataFrame:
@@ -352,8 +367,14 @@ def first_bad_line(text_lines: list[str], start: int = 0) -> tuple[int, str] | N
         except RecursionError:
             return number, "not valid JSON (nested too deeply)"
         if not isinstance(value, dict):
-            return number, f"expected a JSON object, found {type(value).__name__}"
+            return number, f"expected a JSON object, found {json_kind(value)}"
     return None
+
+
+def json_kind(value) -> str:
+    """What a parsed JSON value is, in JSON's words (``null``, ``a list``), for an error message."""
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true or false", type(None): "null"}
+    return kinds.get(type(value), "a number")
 
 
 # -- byte order marks, strict JSON documents, Parquet decompression bounds ------------------------

@@ -3,6 +3,8 @@ through polars Parquet and one deltalake commit, frame order in SportVU."""
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +12,17 @@ import polars as pl
 import pytest
 
 from footy_assets.formats.cdf import reader as cdf
-from footy_assets.formats.common import FeedError, check_line_lengths, scan_lines, text_lines
+from footy_assets.formats.common import (
+    FeedError,
+    check_line_lengths,
+    each_line_opens_an_object,
+    scan_line_starts,
+    scan_lines,
+    text_lines,
+)
 from footy_assets.lake.delivery import read_match
 from footy_assets.lake.landing import find_match
-from footy_assets_tests.helpers import land_sample
+from footy_assets_tests.helpers import SAMPLES, land_sample
 
 
 def _cases(seed: int, count: int) -> list[bytes]:
@@ -44,6 +53,46 @@ def test_line_numbers_are_those_of_the_non_blank_lines():
         assert list(zip(lines["line"].to_list(), lines["text"].to_list())) == [
             (i + 1, line.decode().rstrip("\r\n")) for i, line in enumerate(data.split(b"\n")) if line.strip()
         ]
+
+
+def test_line_starts_are_those_of_the_non_blank_lines_and_say_which_open_an_object():
+    for data in _cases(4, 400):
+        kept = [(i + 1, line) for i, line in enumerate(data.split(b"\n")) if line.strip()]
+        offsets = [sum(len(line) + 1 for line in data.split(b"\n")[: number - 1]) for number, _ in kept]
+        for chunk in (3, 7, 4 << 20):
+            numbers, starts = scan_line_starts(data, "f", chunk_bytes=chunk)
+            assert numbers.tolist() == [number for number, _ in kept] and starts.tolist() == offsets, data
+        expected = all(line.startswith(b"{") for _, line in kept)
+        assert each_line_opens_an_object(data, scan_line_starts(data, "f")[1]) == expected, data
+
+
+CRASHING_LINES = ["null", "null\n{}", "[]", "5", '"frame"', "true"]
+
+
+@pytest.mark.parametrize("first", CRASHING_LINES)
+def test_a_cdf_line_that_is_not_an_object_is_refused_on_its_line_not_a_crash(tmp_path, first):
+    """pyarrow's JSON reader crashes the process (a segmentation fault) on a file whose first line is ``null``:
+    such a file never reaches it. Read in a child process, so a crash is a failure of this test alone."""
+    sample = SAMPLES / "cdf" / "skillcorner_1925299"
+    lines = (sample / "tracking.jsonl").read_text().splitlines()
+    (tmp_path / "tracking.jsonl").write_text("\n".join([first, *lines]) + "\n")
+    (tmp_path / "meta.json").write_bytes((sample / "meta.json").read_bytes())
+    child = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from footy_assets.formats.cdf import reader\n"
+        "from footy_assets.formats.common import Delivery, FeedError\n"
+        "folder = Path(sys.argv[1])\n"
+        "files = {name: (folder / name).read_bytes() for name in ('tracking.jsonl', 'meta.json')}\n"
+        "try:\n"
+        "    reader.read(Delivery('m1', 'f', files))\n"
+        "    print('read')\n"
+        "except FeedError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", child, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"the reading process ended with {done.returncode}: {done.stderr[-500:]}"
+    assert done.stdout.strip().startswith("tracking.jsonl, line 1: expected a JSON object, found "), done.stdout
 
 
 def test_the_first_line_over_the_limit_is_named(monkeypatch):

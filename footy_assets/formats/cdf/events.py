@@ -41,6 +41,7 @@ from footy_assets.formats.common import (
     FeedError,
     excerpt,
     first_bad_line,
+    json_kind,
     load_json_document,
     strip_bom,
     text_lines,
@@ -738,10 +739,8 @@ def _strict_lines(lines: pl.DataFrame, file: str) -> None:
         raise FeedError(file, "expected one JSON object per line", line=bad)
     not_object = [i for i, item in enumerate(items) if not isinstance(item, dict)]
     if not_object:
-        kind = {list: "a list", str: "a string", bool: "true or false", type(None): "null"}.get(
-            type(items[not_object[0]]), "a number"
-        )
-        raise FeedError(file, f"expected a JSON object, found {kind}", line=int(numbers[not_object[0]]))
+        found = json_kind(items[not_object[0]])
+        raise FeedError(file, f"expected a JSON object, found {found}", line=int(numbers[not_object[0]]))
 
 
 def _one_value(text: str) -> bool:

@@ -29,10 +29,11 @@ from footy_assets.formats.common import (
     FeedError,
     FeedInfo,
     ReadResult,
+    each_line_opens_an_object,
     excerpt,
     first_bad_line,
     load_json_document,
-    scan_lines,
+    scan_line_starts,
     validate_vendor_rows,
 )
 
@@ -225,7 +226,7 @@ def _parse_with_arrow(data: bytes):
     leaner), or None where it refuses the file: then polars' reader, the reference, parses it or says which
     line is wrong (pyarrow is stricter: an integer id where a string is declared, for one). pyarrow also takes
     NaN, Infinity and numbers past float range, which JSON has not: ``_frames`` sends a table holding one to
-    the reference too."""
+    the reference too. Called only on lines that each begin with ``{`` (``each_line_opens_an_object``)."""
     import pyarrow as pa
     import pyarrow.json as pajson
 
@@ -336,10 +337,11 @@ def _frames(delivery: Delivery, file: str):
     """(the frames as an Arrow table of FRAME_SCHEMA, their entries, the line number of each frame). The
     file's bytes are released by the delivery once parsed (a few hundred MB of a full match)."""
     data = delivery.read_bytes(file)
-    numbers = scan_lines(data, file)  # refuses over-long lines and bytes that are not UTF-8
+    numbers, starts = scan_line_starts(data, file)  # refuses over-long lines and bytes that are not UTF-8
     if not numbers.size:
         raise FeedError(file, "is empty: no frames")
-    table = _parse_with_arrow(data)
+    # pyarrow's reader only where each line opens an object: a first line of ``null`` crashes the process in it
+    table = _parse_with_arrow(data) if each_line_opens_an_object(data, starts) else None
     entries = _entries(table) if table is not None and table.num_rows == numbers.size else None
     if entries is None or not entries.finite():
         del table, entries

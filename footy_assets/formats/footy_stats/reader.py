@@ -22,6 +22,7 @@ from footy_assets.formats.common import (
     ReadResult,
     check_parquet_bounds,
     excerpt,
+    json_kind,
     load_json_document,
     max_line_bytes,
     read_pitch_json,
@@ -225,7 +226,7 @@ def _first_bad_row(lines: list[bytes]) -> tuple[int, str] | None:
         except FeedError as exc:
             return index, exc.what
         if not isinstance(doc, dict):
-            return index, f"expected a JSON object, found {type(doc).__name__}"
+            return index, f"expected a JSON object, found {json_kind(doc)}"
         for key, value in doc.items():
             if value is None:
                 continue
