@@ -137,10 +137,17 @@ def scan_line_starts(data: bytes, file: str, chunk_bytes: int = 4 << 20):
 
 def each_line_opens_an_object(data: bytes, starts) -> bool:
     """Whether every line starting at ``starts`` (byte offsets, from ``scan_line_starts``) begins with ``{``, as a
-    JSON object does when its line is not indented (one byte looked at a line)."""
+    JSON object does when its line is not indented (one byte looked at a line), and no carriage return but one
+    before a line feed splits a line: some parsers (pyarrow's) end a line at either."""
     import numpy as np
 
-    return bool((np.frombuffer(data, dtype=np.uint8)[starts] == ord("{")).all())
+    whole = np.frombuffer(data, dtype=np.uint8)
+    if not (whole[starts] == ord("{")).all():
+        return False
+    if b"\r" not in data:  # the usual case, at the speed of a byte search
+        return True
+    after = np.flatnonzero(whole == ord("\r")) + 1
+    return bool((whole[after[after < whole.size]] == ord("\n")).all())
 
 
 def text_lines(data: bytes, file: str) -> pl.DataFrame:

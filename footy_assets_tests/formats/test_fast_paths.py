@@ -62,26 +62,50 @@ def test_line_starts_are_those_of_the_non_blank_lines_and_say_which_open_an_obje
         for chunk in (3, 7, 4 << 20):
             numbers, starts = scan_line_starts(data, "f", chunk_bytes=chunk)
             assert numbers.tolist() == [number for number, _ in kept] and starts.tolist() == offsets, data
-        expected = all(line.startswith(b"{") for _, line in kept)
+        lone_return = any(
+            data[i : i + 1] == b"\r" and data[i + 1 : i + 2] not in (b"\n", b"") for i in range(len(data))
+        )
+        expected = all(line.startswith(b"{") for _, line in kept) and not lone_return
         assert each_line_opens_an_object(data, scan_line_starts(data, "f")[1]) == expected, data
 
 
-CRASHING_LINES = ["null", "null\n{}", "[]", "5", '"frame"', "true"]
+BLOCK = 1 << 16  # pyarrow's block size in the child below: the sample (170 kB) is three blocks
 
 
-@pytest.mark.parametrize("first", CRASHING_LINES)
-def test_a_cdf_line_that_is_not_an_object_is_refused_on_its_line_not_a_crash(tmp_path, first):
-    """pyarrow's JSON reader crashes the process (a segmentation fault) on a file whose first line is ``null``:
-    such a file never reaches it. Read in a child process, so a crash is a failure of this test alone."""
+def _first_line(lines: list[str], text: str) -> str:
+    return "\n".join([text, *lines])
+
+
+def _carriage_return_at_a_block_edge(lines: list[str], text: str) -> str:
+    """``text`` after a carriage return that ends the first block, inside a line that begins with ``{``: pyarrow
+    ends lines at ``\r`` too, so its second block begins with ``text``."""
+    data = "\n".join(lines)
+    end = data.rfind("\n", 0, BLOCK)
+    inserted = "\r" + text
+    return data[:end] + inserted + " " * (BLOCK - end - len(inserted) + 8) + data[end:]
+
+
+@pytest.mark.parametrize(
+    ("build", "text", "line"),
+    [
+        *[(_first_line, text, 1) for text in ("null", "null\n{}", "[]", "5", '"frame"', "true")],
+        (_carriage_return_at_a_block_edge, "null", None),
+    ],
+)
+def test_a_cdf_line_that_is_not_an_object_is_refused_on_its_line_not_a_crash(tmp_path, build, text, line):
+    """pyarrow's JSON reader crashes the process (a segmentation fault) on a block that begins with ``null``: the
+    file's first line, or a line after a carriage return at a block's edge. Such a file never reaches it. Read in a
+    child process, so a crash is a failure of this test alone."""
     sample = SAMPLES / "cdf" / "skillcorner_1925299"
     lines = (sample / "tracking.jsonl").read_text().splitlines()
-    (tmp_path / "tracking.jsonl").write_text("\n".join([first, *lines]) + "\n")
+    (tmp_path / "tracking.jsonl").write_text(build(lines, text) + "\n")
     (tmp_path / "meta.json").write_bytes((sample / "meta.json").read_bytes())
     child = (
         "import sys\n"
         "from pathlib import Path\n"
         "from footy_assets.formats.cdf import reader\n"
         "from footy_assets.formats.common import Delivery, FeedError\n"
+        "reader.ARROW_BLOCK_BYTES = int(sys.argv[2])\n"
         "folder = Path(sys.argv[1])\n"
         "files = {name: (folder / name).read_bytes() for name in ('tracking.jsonl', 'meta.json')}\n"
         "try:\n"
@@ -90,9 +114,13 @@ def test_a_cdf_line_that_is_not_an_object_is_refused_on_its_line_not_a_crash(tmp
         "except FeedError as exc:\n"
         "    print(exc)\n"
     )
-    done = subprocess.run([sys.executable, "-c", child, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", child, str(tmp_path), str(BLOCK)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, f"the reading process ended with {done.returncode}: {done.stderr[-500:]}"
-    assert done.stdout.strip().startswith("tracking.jsonl, line 1: expected a JSON object, found "), done.stdout
+    expected = "expected a JSON object, found " if line == 1 else "not valid JSON"
+    assert done.stdout.startswith(f"tracking.jsonl, line {line}: " if line else "tracking.jsonl, line "), done.stdout
+    assert expected in done.stdout, done.stdout
 
 
 def test_the_first_line_over_the_limit_is_named(monkeypatch):

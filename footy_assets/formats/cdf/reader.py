@@ -221,6 +221,9 @@ def _arrow_type(dtype: pl.DataType):
     return {pl.Int64: pa.int64(), pl.Float64: pa.float64(), pl.Boolean: pa.bool_(), pl.String: pa.string()}[dtype]
 
 
+ARROW_BLOCK_BYTES = 16 << 20  # the bytes pyarrow's JSON reader parses at a time (each block on a thread)
+
+
 def _parse_with_arrow(data: bytes):
     """The frames parsed by pyarrow's JSON reader (several times faster than polars' on nested lines, and
     leaner), or None where it refuses the file: then polars' reader, the reference, parses it or says which
@@ -233,7 +236,7 @@ def _parse_with_arrow(data: bytes):
     try:
         return pajson.read_json(
             pa.py_buffer(data),
-            read_options=pajson.ReadOptions(block_size=16 << 20),
+            read_options=pajson.ReadOptions(block_size=ARROW_BLOCK_BYTES),
             parse_options=pajson.ParseOptions(
                 explicit_schema=pa.schema([(n, _arrow_type(d)) for n, d in FRAME_SCHEMA.items()]),
                 unexpected_field_behavior="ignore",
@@ -340,7 +343,8 @@ def _frames(delivery: Delivery, file: str):
     numbers, starts = scan_line_starts(data, file)  # refuses over-long lines and bytes that are not UTF-8
     if not numbers.size:
         raise FeedError(file, "is empty: no frames")
-    # pyarrow's reader only where each line opens an object: a first line of ``null`` crashes the process in it
+    # pyarrow's reader only where each line opens an object: a block of its that starts with ``null`` crashes the
+    # process (the first line, or one after a carriage return at a block's edge: it ends lines at \r too)
     table = _parse_with_arrow(data) if each_line_opens_an_object(data, starts) else None
     entries = _entries(table) if table is not None and table.num_rows == numbers.size else None
     if entries is None or not entries.finite():
