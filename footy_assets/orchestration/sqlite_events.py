@@ -13,7 +13,10 @@ is stored. Two things a connection closed after each block did by the way are do
   touches the file's modification time;
 * a file removed or replaced meanwhile (``dagster run wipe``) is noticed by its inode: the engine holding the old
   one is closed and the file opened again, as Dagster would (a write then fails loudly instead of going to a
-  removed file).
+  removed file);
+* only the files of runs this process writes are held open: a run it only reads (one the daemon launched, say) is
+  closed after each block, as Dagster does, so that the writer's own close copies its commits into the file and
+  wakes the webserver's live view of that run (a connection held here would keep that close from being the last).
 
 Only this process's instance changes; the home's files and settings do not, and a PostgreSQL instance is left as it
 is.
@@ -39,6 +42,7 @@ class KeptOpenSqliteEventLog(SqliteEventLogStorage):
 
     # {shard: (engine, inode of its file when last used; None before the file exists)}, runs' files least recent first
     _engines: OrderedDict[str, tuple[Engine, int | None]]
+    _written: set[str]  # the runs' files this process has written to: the only runs' files held between blocks
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
@@ -57,8 +61,14 @@ class KeptOpenSqliteEventLog(SqliteEventLogStorage):
             if inode is None:  # the file is made by the engine's first connection
                 inode = _inode(path)
                 self._engines[shard] = (engine, inode)
-            if wrote and shard != INDEX_SHARD_NAME and inode is not None:
-                os.utime(path)  # the webserver's watch on the run's file: new events are committed
+            if shard == INDEX_SHARD_NAME:
+                return
+            if wrote:
+                self._written.add(shard)
+                if inode is not None:
+                    os.utime(path)  # the webserver's watch on the run's file: new events are committed
+            elif shard not in self._written:  # a run read only: not held (the module says why)
+                self._engines.pop(shard)[0].dispose()
 
     def _engine(self, shard: str, path: str) -> tuple[Engine, int | None]:
         """The shard's engine and its file's inode now (None: no file yet)."""
@@ -84,6 +94,7 @@ class KeptOpenSqliteEventLog(SqliteEventLogStorage):
             for engine, _ in self._engines.values():
                 engine.dispose()
             self._engines.clear()
+            self._written.clear()
 
     def wipe(self) -> None:
         self._dispose_engines()
@@ -105,5 +116,5 @@ def keep_connections_open(instance) -> None:
     """Give ``instance``'s event log, where it is Dagster's SQLite one, engines kept open (see the module)."""
     storage = instance.event_log_storage
     if type(storage) is SqliteEventLogStorage:
-        storage._engines = OrderedDict()
+        storage._engines, storage._written = OrderedDict(), set()
         storage.__class__ = KeptOpenSqliteEventLog

@@ -322,6 +322,43 @@ def test_a_live_watch_of_a_run_sees_each_new_event(tmp_path, kept_open):
         watcher.dispose()
 
 
+def test_a_live_watch_of_a_run_another_process_writes_is_woken_though_this_process_read_it(tmp_path, kept_open):
+    """A run this process only reads (one the daemon launched) is not held open between blocks: the writer's close
+    of its connection, the last one, copies its commits into the run's file, which wakes the webserver's watch."""
+    import threading
+
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    instance, _ = kept_open
+    home = tmp_path / "home"
+    run_id = _other_process(home, "print(dg.materialize([kept_open_probe], instance=instance).run_id)")
+    assert instance.all_logs(run_id)  # read here, by the kept-open event log
+    cursor = instance.event_log_storage.get_records_for_run(run_id).cursor
+    watcher = SqliteEventLogStorage(str(home / "history" / "runs"))
+    seen, all_seen = [], threading.Event()
+
+    def callback(entry, _cursor):
+        seen.append(entry.dagster_event.message if entry.dagster_event else entry.user_message)
+        if len(seen) == 3:
+            all_seen.set()
+
+    watcher.watch(run_id, cursor, callback)
+    try:
+        time.sleep(0.5)  # the watch is in place
+        _other_process(
+            home,
+            f"run = instance.get_run_by_id({run_id!r})\n"
+            "for n in range(3):\n"
+            "    instance.report_engine_event(f'written elsewhere {n}', run)",
+        )
+        assert all_seen.wait(timeout=20), f"the watch saw {seen} of three events"
+        assert seen == [f"written elsewhere {n}" for n in range(3)]
+        assert instance.all_logs(run_id)[-1].dagster_event.message == "written elsewhere 2"
+    finally:
+        watcher.end_watch(run_id, callback)
+        watcher.dispose()
+
+
 def test_a_run_wiped_by_another_process_is_not_written_to_a_removed_file(tmp_path, kept_open):
     """``dagster run wipe`` elsewhere removes the runs' files: a later event for a removed run fails as it does in
     Dagster's own event log, instead of going to the removed file unseen."""
