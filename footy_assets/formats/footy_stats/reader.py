@@ -97,7 +97,7 @@ def _read_parquet(delivery: Delivery, file: str) -> pl.DataFrame:
         with delivery.open(file) as stream:
             check_parquet_bounds(stream, file)  # from the footer: a decompression bomb is never read
             frame = pl.read_parquet(stream)
-    except (pl.exceptions.ComputeError, OSError, pl.exceptions.PolarsError) as exc:
+    except (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:  # a panic: a bad page
         raise FeedError(file, f"not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
     return _conform(frame, file)
 

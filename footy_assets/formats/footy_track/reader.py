@@ -248,7 +248,7 @@ def _read_rows(delivery: Delivery) -> pl.DataFrame:
         with delivery.open(TRACKS_FILE) as stream:
             check_parquet_bounds(stream, TRACKS_FILE)  # from the footer: a decompression bomb is never read
             frame = pl.read_parquet(stream)
-    except (OSError, pl.exceptions.PolarsError) as exc:
+    except (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:  # a panic: a bad page
         raise FeedError(TRACKS_FILE, f"not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
