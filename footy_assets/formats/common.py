@@ -401,34 +401,40 @@ def max_parquet_bytes() -> int:
 
 def check_parquet_bounds(source, file: str) -> None:
     """Refuse a Parquet file whose metadata says it decompresses to more rows than ``max_parquet_rows()`` or more
-    bytes than ``max_parquet_bytes()`` (a decompression bomb: a few MB of zstd that read as 60 M rows), from the
-    footer alone, before a single page is read. ``source``: a path or a seekable binary file."""
-    import pyarrow.parquet as pq
+    bytes than ``max_parquet_bytes()`` (a decompression bomb: a few MB of zstd that read as 60 M rows), from its
+    footer and page headers, before a single page is decompressed; and one whose claims are impossible (a count
+    below zero, a page past its column chunk: ``formats.parquet_layout``), on which a Parquet library would end
+    the process. ``source``: a path or a seekable binary file."""
+    from footy_assets.formats.parquet_layout import MalformedParquet, parquet_layout
 
+    if hasattr(source, "getbuffer"):  # the delivery's bytes: no copy
+        data = source.getbuffer()
+    elif hasattr(source, "read"):
+        data = source.read()
+        source.seek(0)
+    else:
+        with open(source, "rb") as f:
+            data = f.read()
     try:
-        meta = pq.ParquetFile(source).metadata
-    except Exception as exc:  # noqa: BLE001 - any footer pyarrow cannot read
-        raise FeedError(
-            file, f"not a readable Parquet file ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})"
-        ) from None
+        layout, malformed = parquet_layout(data), None
+    except MalformedParquet as exc:
+        layout, malformed = None, str(exc)
     finally:
-        if hasattr(source, "seek"):
-            source.seek(0)
-    groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
-    rows = max(meta.num_rows, sum(g.num_rows for g in groups))
+        if isinstance(data, memoryview):
+            data.release()  # a stream whose buffer is still exported cannot be closed
+    if malformed is not None:
+        raise FeedError(file, f"not a readable Parquet file ({malformed})")
+    rows = max(layout.rows, layout.group_rows)
     if rows > max_parquet_rows():
         raise FeedError(
             file,
             f"holds {rows:,} rows, over the limit of {max_parquet_rows():,} (FOOTY_MAX_PARQUET_ROWS; "
             "a 90-minute match is ~3.4 M)",
         )
-    # the row groups' own totals: pyarrow's metadata of a column chunk aborts the process (an uncaught C++
-    # exception) where the footer's size statistics contradict its schema, so the columns' are not looked at
-    size = sum(max(g.total_byte_size, 0) for g in groups)
-    if size > max_parquet_bytes():
+    if layout.decompressed_bytes > max_parquet_bytes():
         raise FeedError(
             file,
-            f"decompresses to {size:,} bytes, over the limit of {max_parquet_bytes():,} "
+            f"decompresses to {layout.decompressed_bytes:,} bytes, over the limit of {max_parquet_bytes():,} "
             "(FOOTY_MAX_PARQUET_BYTES; a 90-minute match is ~100 MB)",
         )
 

@@ -2,6 +2,7 @@
 through polars Parquet and one deltalake commit, frame order in SportVU."""
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -114,13 +115,41 @@ def test_a_cdf_line_that_is_not_an_object_is_refused_on_its_line_not_a_crash(tmp
         "except FeedError as exc:\n"
         "    print(exc)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", child, str(tmp_path), str(BLOCK)], capture_output=True, text=True, timeout=120
+    done = subprocess.run(  # lines of at most half a block: pyarrow's blocks then stay of that size
+        [sys.executable, "-c", child, str(tmp_path), str(BLOCK)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FOOTY_MAX_LINE_BYTES": str(BLOCK // 2)},
     )
     assert done.returncode == 0, f"the reading process ended with {done.returncode}: {done.stderr[-500:]}"
     expected = "expected a JSON object, found " if line == 1 else "not valid JSON"
     assert done.stdout.startswith(f"tracking.jsonl, line {line}: " if line else "tracking.jsonl, line "), done.stdout
     assert expected in done.stdout, done.stdout
+
+
+def test_pyarrow_blocks_hold_the_longest_line_allowed(tmp_path):
+    """A line longer than pyarrow's block is an error of pyarrow's after which the process may abort as it exits:
+    its blocks are made to hold the longest line the readers allow (``FOOTY_MAX_LINE_BYTES``)."""
+    sample = SAMPLES / "cdf" / "skillcorner_1925299" / "tracking.jsonl"
+    lines = sample.read_text().splitlines()
+    lines[5] = lines[5][:-1] + ', "padding": "' + "x" * 200_000 + '"}'  # a field the reader does not read
+    (tmp_path / "tracking.jsonl").write_text("\n".join(lines) + "\n")
+    child = (
+        "import sys\n"
+        "from footy_assets.formats.cdf import reader\n"
+        "reader.ARROW_BLOCK_BYTES = 1 << 16\n"
+        "table = reader._parse_with_arrow(open(sys.argv[1], 'rb').read())\n"
+        "print('parsed' if table is not None else 'refused')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child, str(tmp_path / "tracking.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FOOTY_MAX_LINE_BYTES": str(1 << 18)},
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "parsed"), done.stderr[-500:]
 
 
 def test_the_first_line_over_the_limit_is_named(monkeypatch):

@@ -407,12 +407,79 @@ def test_a_parquet_page_that_declares_more_values_than_it_holds_is_refused(tmp_p
     assert said.startswith("tracking.parquet: not a readable Parquet file ("), said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: polars asks for 2**61 bytes for a page declaring a negative count of values and aborts the "
-    "process; the footer is true, so the bounds checked before the read pass. Needs the read in a process of its own.",
-)
 def test_a_parquet_page_with_a_negative_count_of_values_is_refused_not_a_crash(tmp_path):
+    """polars asks for 2**61 bytes for it and aborts the process (the footer is true): the page headers are read
+    first, and the count refused."""
     hostile = _with_first_page_values(_footy_stats_parquet(3000, **PLAIN_PAGES), "role", -100)
     said = _read_in_child(tmp_path, "footy_stats", {"tracking.parquet": hostile})
-    assert said.startswith("tracking.parquet: not a readable Parquet file ("), said
+    assert said == "tracking.parquet: not a readable Parquet file (a page's count of values is -100, below zero)"
+
+
+def test_a_parquet_page_declaring_more_rows_than_its_row_group_is_refused(tmp_path):
+    hostile = _with_first_page_values(_footy_stats_parquet(3000, **PLAIN_PAGES), "x", 3001)
+    said = _read_in_child(tmp_path, "footy_stats", {"tracking.parquet": hostile})
+    assert said == (
+        "tracking.parquet: not a readable Parquet file (column x's pages declare more values than its row group "
+        "has rows)"
+    )
+
+
+def test_a_bomb_whose_footer_understates_its_size_is_refused_by_its_pages(tmp_path, monkeypatch):
+    """The footer says each column chunk decompresses to 1,000 bytes; the pages say 2,000 bytes a value: the pages'
+    own sizes count, and the file is refused before anything is decompressed."""
+    from footy_assets_tests.parquet_thrift import I64, field, join_parquet, split_parquet
+
+    rows = 2000
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "timestamp": pa.array([i // 23 * 40 for i in range(rows)], pa.int64()),
+            "role": ["x" * 2000] * rows,  # 4 MB of text, a few kB compressed
+            "player_id": ["0-1"] * rows,
+            "x": pa.array([5000] * rows, pa.int32()),
+            "y": pa.array([3000] * rows, pa.int32()),
+        }
+    )
+    out = io.BytesIO()
+    pq.write_table(table, out, compression="zstd", use_dictionary=False, write_page_index=False)
+    body, meta = split_parquet(out.getvalue())
+    for group in field(meta, 4)[2][2]:
+        field(group, 2)[2] = 1000  # RowGroup.total_byte_size
+        for chunk in field(group, 1)[2][2]:
+            field(field(chunk, 3)[2], 6)[2] = 1000  # ColumnMetaData.total_uncompressed_size
+    hostile = join_parquet(body, meta)
+    assert len(hostile) < 100_000 and field(meta, 3)[1] == I64
+    monkeypatch.setenv("FOOTY_MAX_PARQUET_BYTES", str(1 << 20))
+    said = _read_in_child(tmp_path, "footy_stats", {"tracking.parquet": hostile})
+    assert said.startswith("tracking.parquet: decompresses to 4,0"), said
+    assert "over the limit of 1,048,576 (FOOTY_MAX_PARQUET_BYTES" in said
+
+
+def test_the_parquet_layout_of_any_mutant_is_read_or_refused_never_another_error():
+    """The footer and page headers are read in plain Python: a mutant of them (bytes flipped, set to 0x00, 0xff,
+    0x80 or 0x0f, cut short) gives a layout or ``MalformedParquet``, never another exception or a hang."""
+    import random
+
+    from footy_assets.formats.parquet_layout import MalformedParquet, parquet_layout
+
+    data = _footy_stats_parquet(3000, **PLAIN_PAGES)
+    assert parquet_layout(data).rows == 3000
+    rng = random.Random(5)
+    outcomes = set()
+    for _ in range(3000):
+        mutant = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            where = rng.randrange(len(mutant))
+            mutant[where] = rng.choice([0x00, 0xFF, 0x80, 0x0F, rng.randrange(256)])
+        if rng.random() < 0.1:
+            mutant = mutant[: rng.randrange(len(mutant))] + b"PAR1"
+        try:
+            parquet_layout(bytes(mutant))
+            outcomes.add("read")
+        except MalformedParquet:
+            outcomes.add("refused")
+    assert outcomes == {"read", "refused"}

@@ -33,6 +33,7 @@ from footy_assets.formats.common import (
     excerpt,
     first_bad_line,
     load_json_document,
+    max_line_bytes,
     scan_line_starts,
     validate_vendor_rows,
 )
@@ -236,7 +237,9 @@ def _parse_with_arrow(data: bytes):
     try:
         return pajson.read_json(
             pa.py_buffer(data),
-            read_options=pajson.ReadOptions(block_size=ARROW_BLOCK_BYTES),
+            # a block holds the longest line allowed: a line past two blocks is an error of pyarrow's after which
+            # the process may abort when it exits
+            read_options=pajson.ReadOptions(block_size=max(ARROW_BLOCK_BYTES, max_line_bytes() + 2)),
             parse_options=pajson.ParseOptions(
                 explicit_schema=pa.schema([(n, _arrow_type(d)) for n, d in FRAME_SCHEMA.items()]),
                 unexpected_field_behavior="ignore",
