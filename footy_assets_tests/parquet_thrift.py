@@ -1,27 +1,15 @@
-"""A minimal Thrift compact-protocol codec, to make hostile Parquet files for the tests: a footer or a page header
-decoded, one field changed, encoded again. A struct decodes to a list of ``[field_id, type, value]``, a list to
-``("list", element_type, values)``, a map to ``("map", key_type, value_type, items)``."""
+"""A Thrift compact-protocol encoder, to make hostile Parquet files for the tests: a footer or a page header is
+decoded (by the readers' own decoder, the types kept), one field changed, and encoded again. A struct decodes to a
+list of ``[field_id, type, value]``, a list to ``("list", element_type, values)``, a map to
+``("map", key_type, value_type, items)``."""
 
 from __future__ import annotations
 
 import struct
 
+from footy_assets.formats.parquet_layout import ThriftDecoder
+
 BOOL_TRUE, BOOL_FALSE, BYTE, I16, I32, I64, DOUBLE, BINARY, LIST, SET, MAP, STRUCT = range(1, 13)
-
-
-def _varint(data: bytes, at: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, at
-
-
-def _unzigzag(n: int) -> int:
-    return (n >> 1) ^ -(n & 1)
 
 
 def _encode_varint(n: int) -> bytes:
@@ -38,67 +26,25 @@ def _encode_zigzag(n: int, bits: int = 64) -> bytes:
     return _encode_varint((n << 1) ^ (n >> (bits - 1)))
 
 
-def read_value(data: bytes, at: int, kind: int):
-    """(the value of Thrift type ``kind`` at ``at``, where the next one starts)."""
-    if kind in (BOOL_TRUE, BOOL_FALSE):
-        return kind == BOOL_TRUE, at
-    if kind == BYTE:
-        return data[at], at + 1
-    if kind in (I16, I32, I64):
-        value, at = _varint(data, at)
-        return _unzigzag(value), at
-    if kind == DOUBLE:
-        return struct.unpack("<d", data[at : at + 8])[0], at + 8
-    if kind == BINARY:
-        size, at = _varint(data, at)
-        return bytes(data[at : at + size]), at + size
-    if kind in (LIST, SET):
-        head = data[at]
-        at += 1
-        size, element = head >> 4, head & 0xF
-        if size == 15:
-            size, at = _varint(data, at)
-        values = []
-        for _ in range(size):
-            if element in (BOOL_TRUE, BOOL_FALSE):
-                value, at = data[at] == 1, at + 1
-            else:
-                value, at = read_value(data, at, element)
-            values.append(value)
-        return ("list", element, values), at
-    if kind == STRUCT:
-        return read_struct(data, at)
-    if kind == MAP:
-        size, at = _varint(data, at)
-        if size == 0:
-            return ("map", 0, 0, []), at
-        types = data[at]
-        at += 1
-        items = []
-        for _ in range(size):
-            key, at = read_value(data, at, types >> 4)
-            value, at = read_value(data, at, types & 0xF)
-            items.append((key, value))
-        return ("map", types >> 4, types & 0xF, items), at
-    raise ValueError(f"Thrift type {kind}")
+class _TypedDecoder(ThriftDecoder):
+    """The product's decoder, keeping each field's Thrift type so that the struct can be encoded again."""
+
+    def struct_of(self):
+        return []
+
+    def put(self, fields, field_id, kind, value):
+        fields.append([field_id, kind, value])
+
+    def list_of(self, element, values):
+        return ("list", element, values)
+
+    def map_of(self, key_kind, value_kind, items):
+        return ("map", key_kind, value_kind, items)
 
 
 def read_struct(data: bytes, at: int) -> tuple[list, int]:
-    fields, last = [], 0
-    while True:
-        head = data[at]
-        at += 1
-        if head == 0:
-            return fields, at
-        kind, delta = head & 0xF, head >> 4
-        if delta:
-            field_id = last + delta
-        else:
-            field_id, at = _varint(data, at)
-            field_id = _unzigzag(field_id)
-        value, at = read_value(data, at, kind)
-        fields.append([field_id, kind, value])
-        last = field_id
+    """The struct at ``at`` of ``data`` and where it ends."""
+    return _TypedDecoder(data).struct(at)
 
 
 def write_value(value, kind: int) -> bytes:

@@ -26,9 +26,10 @@ class MalformedParquet(ValueError):
     """The file is not the Parquet it says it is (a length, count or offset past its bytes, or a negative one)."""
 
 
-class _Decoder:
+class ThriftDecoder:
     """Thrift compact values of ``data``, each read within its bounds: a struct as {field id: value}, a list as a
-    list, a map as a list of pairs."""
+    list, a map as a list of pairs (``struct_of``, ``list_of`` and ``map_of`` make them: a subclass may keep the
+    Thrift types too)."""
 
     def __init__(self, data: bytes | memoryview):
         self.data = data
@@ -81,13 +82,13 @@ class _Decoder:
                 else:
                     item, at = self.value(at, element, depth + 1)
                 values.append(item)
-            return values, at
+            return self.list_of(element, values), at
         if kind == _STRUCT:
             return self.struct(at, depth + 1)
         if kind == _MAP:
             size, at = self.varint(at)
             if size == 0:
-                return [], at
+                return self.map_of(0, 0, []), at
             self._need(at, 1 + size)
             types = self.data[at]
             at += 1
@@ -96,13 +97,13 @@ class _Decoder:
                 key, at = self.value(at, types >> 4, depth + 1)
                 item, at = self.value(at, types & 0xF, depth + 1)
                 items.append((key, item))
-            return items, at
+            return self.map_of(types >> 4, types & 0xF, items), at
         raise MalformedParquet(f"an unknown Thrift type {kind}")
 
     def struct(self, at: int, depth: int = 0) -> tuple[dict, int]:
         if depth > _MAX_DEPTH:
             raise MalformedParquet("metadata nested too deeply")
-        fields: dict = {}
+        fields = self.struct_of()
         last = 0
         while True:
             self._need(at, 1)
@@ -115,8 +116,21 @@ class _Decoder:
                 field_id = last + delta
             else:
                 field_id, at = self.zigzag(at)
-            fields[field_id], at = self.value(at, kind, depth)
+            value, at = self.value(at, kind, depth)
+            self.put(fields, field_id, kind, value)
             last = field_id
+
+    def struct_of(self):
+        return {}
+
+    def put(self, fields, field_id: int, kind: int, value) -> None:
+        fields[field_id] = value
+
+    def list_of(self, element: int, values: list):
+        return values
+
+    def map_of(self, key_kind: int, value_kind: int, items: list):
+        return items
 
     def _need(self, at: int, size: int) -> None:
         if size < 0 or at + size > len(self.data):
@@ -155,7 +169,7 @@ def _layout(data: bytes | memoryview) -> ParquetLayout:
     footer_size = struct.unpack_from("<I", data, size - 8)[0]
     if footer_size > size - 12:
         raise MalformedParquet("its footer is longer than the file")
-    decoder = _Decoder(data)
+    decoder = ThriftDecoder(data)
     meta, end = decoder.struct(size - 8 - footer_size)
     if end > size - 8:
         raise MalformedParquet("its footer runs past its end")
@@ -187,7 +201,7 @@ def _layout(data: bytes | memoryview) -> ParquetLayout:
     )
 
 
-def _walk_pages(decoder: _Decoder, column: dict, data_end: int, rows: int | None, path) -> tuple[int, int]:
+def _walk_pages(decoder: ThriftDecoder, column: dict, data_end: int, rows: int | None, path) -> tuple[int, int]:
     """(bytes the pages of a column chunk decompress to, its pages), each page header read; ``rows``: the row
     group's rows for a flat column (its data pages may declare no more values), else None."""
     start = column.get(9, 0)  # data_page_offset; the dictionary page, if any, comes before it
