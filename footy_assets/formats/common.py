@@ -407,8 +407,8 @@ def check_parquet_bounds(source, file: str) -> None:
     the process. ``source``: a path or a seekable binary file."""
     from footy_assets.formats.parquet_layout import MalformedParquet, parquet_layout
 
-    if hasattr(source, "getbuffer"):  # the delivery's bytes: no copy
-        data = source.getbuffer()
+    if hasattr(source, "getvalue"):  # the delivery's bytes, not a copy of them
+        data = source.getvalue()
     elif hasattr(source, "read"):
         data = source.read()
         source.seek(0)
@@ -416,14 +416,9 @@ def check_parquet_bounds(source, file: str) -> None:
         with open(source, "rb") as f:
             data = f.read()
     try:
-        layout, malformed = parquet_layout(data), None
+        layout = parquet_layout(data)
     except MalformedParquet as exc:
-        layout, malformed = None, str(exc)
-    finally:
-        if isinstance(data, memoryview):
-            data.release()  # a stream whose buffer is still exported cannot be closed
-    if malformed is not None:
-        raise FeedError(file, f"not a readable Parquet file ({malformed})")
+        raise FeedError(file, f"not a readable Parquet file ({exc})") from None
     rows = max(layout.rows, layout.group_rows)
     if rows > max_parquet_rows():
         raise FeedError(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 # Thrift compact protocol types
 _TRUE, _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = range(1, 13)
 _MAX_DEPTH = 16  # Parquet's footer nests five deep; a deeper one is not a Parquet footer
-_MAX_PAGES = 1 << 20  # pages in a file (a full match has a few hundred)
+_MAX_PAGES = 250_000  # pages in a file: a full match has 1,000-2,000; each header read costs some microseconds
 # Parquet's page types and repetition
 _DATA_PAGE, _DICTIONARY_PAGE, _DATA_PAGE_V2 = 0, 2, 3
 _REPEATED = 2
@@ -188,11 +188,9 @@ def _layout(data: bytes | memoryview) -> ParquetLayout:
             chunk_bytes += _count(column.get(6, 0), "a column chunk's uncompressed size")
             if path in flat and column.get(5, 0) > rows:
                 raise MalformedParquet(f"column {_name(path)} declares more values than its row group has rows")
-            walked = _walk_pages(decoder, column, size - 8 - footer_size, rows if path in flat else None, path)
+            walked = _walk_pages(decoder, column, size - 8 - footer_size, rows if path in flat else None, path, pages)
             page_bytes += walked[0]
-            pages += walked[1]
-            if pages > _MAX_PAGES:
-                raise MalformedParquet(f"more than {_MAX_PAGES:,} pages")
+            pages = walked[1]
     return ParquetLayout(
         rows=_count(meta.get(3, 0), "the file's rows"),
         group_rows=group_rows,
@@ -201,17 +199,22 @@ def _layout(data: bytes | memoryview) -> ParquetLayout:
     )
 
 
-def _walk_pages(decoder: ThriftDecoder, column: dict, data_end: int, rows: int | None, path) -> tuple[int, int]:
-    """(bytes the pages of a column chunk decompress to, its pages), each page header read; ``rows``: the row
-    group's rows for a flat column (its data pages may declare no more values), else None."""
+def _walk_pages(
+    decoder: ThriftDecoder, column: dict, data_end: int, rows: int | None, path, pages: int
+) -> tuple[int, int]:
+    """(bytes the pages of a column chunk decompress to, the file's pages so far: ``pages`` before it), each page
+    header read; ``rows``: the row group's rows for a flat column (its data pages may declare no more values),
+    else None."""
     start = column.get(9, 0)  # data_page_offset; the dictionary page, if any, comes before it
     if column.get(11, 0) > 0:
         start = min(start, column[11])
     end = start + _count(column.get(7, 0), "a column chunk's compressed size")
     if start < 4 or end > data_end:
         raise MalformedParquet(f"column {_name(path)}'s pages lie outside the file's data")
-    at, decompressed, pages, values = start, 0, 0, 0
+    at, decompressed, values = start, 0, 0
     while at < end:
+        if pages >= _MAX_PAGES:
+            raise MalformedParquet(f"more than {_MAX_PAGES:,} pages")
         header, at = decoder.struct(at)
         compressed = _count(header.get(3, 0), "a page's compressed size")
         decompressed += _count(header.get(2, 0), "a page's uncompressed size")
@@ -219,6 +222,8 @@ def _walk_pages(decoder: ThriftDecoder, column: dict, data_end: int, rows: int |
         if kind in (_DATA_PAGE, _DATA_PAGE_V2, _DICTIONARY_PAGE):
             declared = header.get({_DATA_PAGE: 5, _DATA_PAGE_V2: 8, _DICTIONARY_PAGE: 7}[kind], {})
             counted = _count(declared.get(1, 0), "a page's count of values")
+            if kind == _DICTIONARY_PAGE and rows is not None and counted > rows:
+                raise MalformedParquet(f"column {_name(path)}'s dictionary has more values than its row group rows")
             values += counted if kind != _DICTIONARY_PAGE else 0
             if kind == _DATA_PAGE_V2:
                 _count(declared.get(2, 0), "a page's count of nulls")

@@ -459,6 +459,25 @@ def test_a_bomb_whose_footer_understates_its_size_is_refused_by_its_pages(tmp_pa
     assert "over the limit of 1,048,576 (FOOTY_MAX_PARQUET_BYTES" in said
 
 
+def test_the_parquet_layout_counts_pages_and_bytes_as_pyarrow_does(monkeypatch):
+    import io
+
+    import pyarrow.parquet as pq
+
+    from footy_assets.formats import parquet_layout as layout_module
+
+    data = _footy_stats_parquet(3000, **PLAIN_PAGES, row_group_size=1000, data_page_size=1024, write_batch_size=64)
+    meta = pq.ParquetFile(io.BytesIO(data)).metadata
+    layout = layout_module.parquet_layout(data)
+    assert (layout.rows, layout.group_rows) == (3000, 3000)
+    groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
+    assert layout.decompressed_bytes == sum(g.total_byte_size for g in groups) > 0
+    assert layout.pages > 3 * 5  # three row groups of five columns, some of several pages
+    monkeypatch.setattr(layout_module, "_MAX_PAGES", 10)
+    with pytest.raises(layout_module.MalformedParquet, match="more than 10 pages"):
+        layout_module.parquet_layout(data)
+
+
 def test_the_parquet_layout_of_any_mutant_is_read_or_refused_never_another_error():
     """The footer and page headers are read in plain Python: a mutant of them (bytes flipped, set to 0x00, 0xff,
     0x80 or 0x0f, cut short) gives a layout or ``MalformedParquet``, never another exception or a hang."""
