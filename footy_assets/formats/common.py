@@ -416,7 +416,7 @@ def check_parquet_bounds(source, file: str) -> None:
         with open(source, "rb") as f:
             data = f.read()
     try:
-        layout = parquet_layout(data)
+        layout = parquet_layout(data, max_rows=max_parquet_rows())
     except MalformedParquet as exc:
         raise FeedError(file, f"not a readable Parquet file ({exc})") from None
     rows = max(layout.rows, layout.group_rows)

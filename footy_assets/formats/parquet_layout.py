@@ -149,20 +149,21 @@ class ParquetLayout:
     pages: int
 
 
-def parquet_layout(data: bytes | memoryview) -> ParquetLayout:
-    """The layout of the Parquet file ``data`` (its whole bytes), from its footer and every page header; raises
+def parquet_layout(data: bytes | memoryview, max_rows: int | None = None) -> ParquetLayout:
+    """The layout of the Parquet file ``data`` (its whole bytes), from its footer and every page header (from the
+    footer alone where it holds more than ``max_rows`` rows: ``pages`` is then 0); raises
     ``MalformedParquet`` where a claim is impossible: a count or size below zero, a page past its column chunk, a
     flat column whose pages declare more values than its row group has rows, a column chunk in another file, a
     field of another type than Parquet's."""
     try:
-        return _layout(data)
+        return _layout(data, max_rows)
     except (TypeError, AttributeError, KeyError, IndexError, ValueError, struct.error) as exc:
         if isinstance(exc, MalformedParquet):
             raise
         raise MalformedParquet(f"its metadata is not Parquet's ({type(exc).__name__})") from None
 
 
-def _layout(data: bytes | memoryview) -> ParquetLayout:
+def _layout(data: bytes | memoryview, max_rows: int | None) -> ParquetLayout:
     size = len(data)
     if size < 12 or bytes(data[:4]) != b"PAR1" or bytes(data[-4:]) != b"PAR1":
         raise MalformedParquet("no PAR1 marks at its start and end")
@@ -175,10 +176,13 @@ def _layout(data: bytes | memoryview) -> ParquetLayout:
         raise MalformedParquet("its footer runs past its end")
     flat = _flat_columns(meta.get(2, []))
     groups = meta.get(4, [])
-    group_rows = chunk_bytes = page_bytes = group_bytes = pages = 0
+    rows = _count(meta.get(3, 0), "the file's rows")
+    group_rows = sum(_count(group.get(3, 0), "a row group's rows") for group in groups)
+    if max_rows is not None and max(rows, group_rows) > max_rows:  # refused on its rows: no page is looked at
+        return ParquetLayout(rows, group_rows, sum(max(group.get(2, 0), 0) for group in groups), 0)
+    chunk_bytes = page_bytes = group_bytes = pages = 0
     for group in groups:
-        rows = _count(group.get(3, 0), "a row group's rows")
-        group_rows += rows
+        in_group = group.get(3, 0)
         group_bytes += max(group.get(2, 0), 0)
         for chunk in group.get(1, []):
             if 1 in chunk:
@@ -186,13 +190,15 @@ def _layout(data: bytes | memoryview) -> ParquetLayout:
             column = chunk.get(3, {})
             path = tuple(bytes(p) for p in column.get(3, []))
             chunk_bytes += _count(column.get(6, 0), "a column chunk's uncompressed size")
-            if path in flat and column.get(5, 0) > rows:
+            declared = _count(column.get(5, 0), "a column chunk's count of values")
+            if path in flat and declared > in_group:
                 raise MalformedParquet(f"column {_name(path)} declares more values than its row group has rows")
-            walked = _walk_pages(decoder, column, size - 8 - footer_size, rows if path in flat else None, path, pages)
+            limit = in_group if path in flat else None
+            walked = _walk_pages(decoder, column, size - 8 - footer_size, limit, path, pages)
             page_bytes += walked[0]
             pages = walked[1]
     return ParquetLayout(
-        rows=_count(meta.get(3, 0), "the file's rows"),
+        rows=rows,
         group_rows=group_rows,
         decompressed_bytes=max(group_bytes, chunk_bytes, page_bytes),
         pages=pages,
