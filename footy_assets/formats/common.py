@@ -387,6 +387,9 @@ def json_kind(value) -> str:
 # -- byte order marks, strict JSON documents, Parquet decompression bounds ------------------------
 DEFAULT_MAX_PARQUET_ROWS = 20_000_000  # a full match is ~3.3 M rows (footy_stats) / ~3.4 M detections (footy_track)
 DEFAULT_MAX_PARQUET_BYTES = 1 << 30  # ... and 30-100 MB uncompressed: 1 GiB is room for 10x that
+# the values' bytes in memory allowed per byte of that bound: a repeated value or null compresses to nothing on
+# disk, and a million rows of 100 such columns is gigabytes once read
+MEMORY_PER_DECOMPRESSED_BYTE = 4
 
 
 def max_parquet_rows() -> int:
@@ -416,7 +419,9 @@ def check_parquet_bounds(source, file: str) -> None:
         with open(source, "rb") as f:
             data = f.read()
     try:
-        layout = parquet_layout(data, max_rows=max_parquet_rows())
+        layout = parquet_layout(
+            data, max_rows=max_parquet_rows(), max_memory_bytes=MEMORY_PER_DECOMPRESSED_BYTE * max_parquet_bytes()
+        )
     except MalformedParquet as exc:
         raise FeedError(file, f"not a readable Parquet file ({exc})") from None
     rows = max(layout.rows, layout.group_rows)
@@ -431,6 +436,12 @@ def check_parquet_bounds(source, file: str) -> None:
             file,
             f"decompresses to {layout.decompressed_bytes:,} bytes, over the limit of {max_parquet_bytes():,} "
             "(FOOTY_MAX_PARQUET_BYTES; a 90-minute match is ~100 MB)",
+        )
+    if layout.memory_bytes > MEMORY_PER_DECOMPRESSED_BYTE * max_parquet_bytes():
+        raise FeedError(
+            file,
+            f"would take {layout.memory_bytes:,} bytes in memory, over {MEMORY_PER_DECOMPRESSED_BYTE} times the limit "
+            f"of {max_parquet_bytes():,} (FOOTY_MAX_PARQUET_BYTES; a 90-minute match takes ~0.3 GB)",
         )
 
 

@@ -331,7 +331,7 @@ except FeedError as exc:
 def _read_in_child(tmp_path: Path, fmt: str, files: dict[str, bytes]) -> str:
     """What a reader of ``fmt`` says of ``files``, read in a child process (a crash fails the test, not the run)."""
     folder = tmp_path / "delivery"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for name, data in files.items():
         (folder / name).write_bytes(data)
     done = subprocess.run(
@@ -502,3 +502,124 @@ def test_the_parquet_layout_of_any_mutant_is_read_or_refused_never_another_error
         except MalformedParquet:
             outcomes.add("refused")
     assert outcomes == {"read", "refused"}
+
+
+def test_files_parquet_writers_make_are_not_refused_by_their_layout():
+    """An empty row group (pyarrow: no data page, a dictionary page at offset 4), every category of a categorical
+    column in the dictionary of a row group of one row (pyarrow, polars), a nested column, a page index."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from footy_assets.formats.parquet_layout import parquet_layout
+
+    written = []
+    empty = pa.table({"role": pa.array([], pa.string()), "x": pa.array([], pa.int32())})
+    out = io.BytesIO()
+    with pq.ParquetWriter(out, empty.schema) as writer:
+        writer.write_table(empty)
+        writer.write_table(pa.table({"role": ["ball"], "x": pa.array([1], pa.int32())}))
+    written.append(out.getvalue())
+    roles = pl.DataFrame({"role": ["player", "ball", "referee"] * 3 + ["ball"], "x": list(range(10))})
+    for categorical in (pl.Categorical, pl.Enum(["player", "ball", "referee"])):
+        out = io.BytesIO()
+        roles.with_columns(pl.col("role").cast(categorical)).write_parquet(out, row_group_size=3)
+        written.append(out.getvalue())
+    out = io.BytesIO()
+    pq.write_table(roles.with_columns(pl.col("role").cast(pl.Categorical)).to_arrow(), out, row_group_size=3)
+    written.append(out.getvalue())
+    out = io.BytesIO()
+    nested = pa.table({"x": pa.array(range(10), pa.int64()), "around": [[1, 2]] * 10, "at": [{"a": 1.0}] * 10})
+    pq.write_table(nested, out, write_page_index=True, data_page_version="2.0")
+    written.append(out.getvalue())
+    for data in written:
+        layout = parquet_layout(data, max_rows=1000, max_memory_bytes=1 << 20)
+        assert layout.rows == pl.read_parquet(io.BytesIO(data)).height
+
+
+def test_a_parquet_file_whose_values_would_not_fit_in_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """A value repeated compresses to nothing on disk and reads as gigabytes: 100 fixed-width values of 64 MiB
+    (all null, 2 kB on disk) would take 6.7 GB. Refused from the footer's counts and the columns' widths."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 100
+    table = pa.table(
+        {
+            "timestamp": pa.array([i * 40 for i in range(rows)], pa.int64()),
+            "role": ["player"] * rows,
+            "player_id": ["0-1"] * rows,
+            "x": pa.array([5000] * rows, pa.int32()),
+            "y": pa.array([3000] * rows, pa.int32()),
+            "blob": pa.nulls(rows, pa.binary(64 << 20)),
+        }
+    )
+    out = io.BytesIO()
+    pq.write_table(table, out)
+    said = _read_in_child(tmp_path, "footy_stats", {"tracking.parquet": out.getvalue()})
+    assert said.startswith("tracking.parquet: would take 6,71"), said
+    assert "bytes in memory, over 4 times the limit of 1,073,741,824 (FOOTY_MAX_PARQUET_BYTES" in said
+
+
+def test_a_parquet_column_read_from_its_dictionary_offset_is_walked_from_there(tmp_path):
+    """polars starts a column chunk at its dictionary page's offset where there is one: a chunk whose honest pages
+    sit at the data page's offset and a copy with a negative count at the dictionary page's is refused."""
+    from footy_assets_tests.parquet_thrift import I64, field, join_parquet, read_struct, split_parquet, write_struct
+
+    data = _footy_stats_parquet(3000, **PLAIN_PAGES)
+    body, meta = split_parquet(data)
+    chunks = field(field(meta, 4)[2][2][0], 1)[2][2]
+    column = next(field(c, 3)[2] for c in chunks if field(field(c, 3)[2], 3)[2][2] == [b"role"])
+    offset, size = field(column, 9)[2], field(column, 7)[2]
+    header, end = read_struct(data[offset : offset + size], 0)
+    field(field(header, 5)[2], 1)[2] = -100
+    copy = write_struct(header) + data[offset + end : offset + size]
+    column.append([11, I64, len(body)])  # dictionary_page_offset: the copy, after the honest pages
+    column.sort(key=lambda f: f[0])
+    hostile = join_parquet(body + copy, meta)
+    said = _read_in_child(tmp_path, "footy_stats", {"tracking.parquet": hostile})
+    assert said == "tracking.parquet: not a readable Parquet file (a page's count of values is -100, below zero)"
+
+
+def test_a_parquet_schema_nested_deep_or_with_deep_arrow_types_is_refused_not_a_crash(tmp_path):
+    """polars overflows its stack on a schema thousands of levels deep, and on Arrow type metadata (which it
+    builds recursively) a thousand lists deep."""
+    import base64
+
+    import pyarrow as pa
+
+    from footy_assets_tests.parquet_thrift import BINARY, I32, STRUCT, field, join_parquet, split_parquet
+
+    body, meta = split_parquet(_footy_stats_parquet(60))
+    root, *leaves = field(meta, 2)[2][2]
+    groups = [[[4, BINARY, f"g{i}".encode()], [5, I32, 1]] for i in range(40)]  # 40 deep, one child each
+    field(meta, 2)[2] = ("list", STRUCT, [root, *groups, *leaves])  # the first column at the bottom
+    said = _read_in_child(tmp_path / "deep", "footy_stats", {"tracking.parquet": join_parquet(body, meta)})
+    assert said == "tracking.parquet: not a readable Parquet file (its schema nests more than 16 deep)"
+
+    lists = pa.int64()
+    for _ in range(1000):
+        lists = pa.list_(lists)
+    arrow_schema = pa.schema([("timestamp", lists), ("role", pa.string())]).serialize().to_pybytes()
+    body, meta = split_parquet(_footy_stats_parquet(60))
+    for entry in field(meta, 5)[2][2]:
+        if field(entry, 1)[2] == b"ARROW:schema":
+            field(entry, 2)[2] = base64.b64encode(arrow_schema)
+    said = _read_in_child(tmp_path / "arrow", "footy_stats", {"tracking.parquet": join_parquet(body, meta)})
+    assert said == "tracking.parquet: not a readable Parquet file (its Arrow schema metadata is over 16,384 bytes)"
+
+
+def test_parquet_column_chunks_that_overlap_are_refused():
+    """Chunks pointing at one page would have its header read once a chunk (a 1 MB file took minutes)."""
+    from footy_assets.formats.parquet_layout import MalformedParquet, parquet_layout
+    from footy_assets_tests.parquet_thrift import field, join_parquet, split_parquet
+
+    body, meta = split_parquet(_footy_stats_parquet(3000, **PLAIN_PAGES))
+    chunks = field(field(meta, 4)[2][2][0], 1)[2][2]
+    first = field(field(chunks[0], 3)[2], 9)[2]
+    field(field(chunks[1], 3)[2], 9)[2] = first  # the second column's pages: the first's
+    with pytest.raises(MalformedParquet, match="column chunks overlap"):
+        parquet_layout(join_parquet(body, meta))
