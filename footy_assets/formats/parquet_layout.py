@@ -16,11 +16,11 @@ from dataclasses import dataclass
 # Thrift compact protocol types
 _TRUE, _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = range(1, 13)
 _MAX_DEPTH = 16  # Parquet's footer nests five deep; a deeper one is not a Parquet footer
-_MAX_PAGES = 250_000  # pages in a file: a full match has 1,000-2,000; each header read costs some microseconds
-_MAX_VALUES = 10_000_000  # Thrift values decoded in a file (a full match: about 20,000), a few seconds at most
+_MAX_PAGES = 250_000  # pages in a file: room for many small pages, and a bound on the time their headers take
+_MAX_VALUES = 10_000_000  # Thrift values decoded in a file: a bound on the time its metadata takes to read
 _MAX_SCHEMA_DEPTH = 16  # a vendor's table is flat; polars overflows its stack on a schema thousands deep
-# polars builds the Arrow types this metadata names (recursively: a type 1,000 lists deep overflows its stack); a
-# vendor's flat table's takes a few kB
+# polars builds the Arrow types this metadata names recursively (a type a thousand lists deep overflows its stack);
+# a vendor's flat table's takes a few kB
 _MAX_ARROW_SCHEMA_BYTES = 16 << 10
 # Parquet's page types, repetition and the bytes polars gives a value of each physical type in memory
 _DATA_PAGE, _DICTIONARY_PAGE, _DATA_PAGE_V2 = 0, 2, 3
