@@ -69,7 +69,8 @@ def _conform(frame: pl.DataFrame, file: str) -> pl.DataFrame:
             kind = "a number" if dtype.is_numeric() else "text"
             raise FeedError(
                 file,
-                f"column {name} is stored as {have}, not {kind} (the tracking download's documented types)",
+                f"column {name} is stored as {have}, not {kind} (the download holds numbers, and text for ids "
+                "and roles)",
                 row=int(first[0]) if first.len() else None,
             )
         if dtype.is_integer() and have.is_float():

@@ -1,5 +1,4 @@
-"""Rows of a footy_track ``tracks.parquet`` (the video tracker's documented output format): one row per
-detection of the video tracker."""
+"""Rows of a footy_track ``tracks.parquet``: one row per detection of the video tracker."""
 
 import pandera.polars as pa
 import polars as pl
@@ -8,8 +7,7 @@ from footy_assets.core.contracts.validation import Contract
 
 
 class FootyTrackRows(Contract):
-    """The tracker's documented Arrow schema and its per-row invariants (normalised top-left xywh boxes within
-    [0, 1])."""
+    """The tracker's columns, their types and per-row invariants (normalised top-left xywh boxes within [0, 1])."""
 
     row: pl.Int64 = pa.Field(ge=0)  # position in the file, for error messages
     frame_index: pl.Int32 = pa.Field(ge=0)

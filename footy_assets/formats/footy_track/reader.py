@@ -1,6 +1,6 @@
 """footy_track: the video tracker's output, ``tracks.parquet`` + ``tracks_meta.json``.
 
-The video tracker's documented output format: one Parquet row per Detection (``frame_index``, ``continuous_time_s``,
+The video tracker's output: one Parquet row per Detection (``frame_index``, ``continuous_time_s``,
 ``track_id``, ``label``, ``confidence``, a normalised top-left xywh box, ``is_interpolated``) and a JSON sidecar
 with the video's size and frame rate, the second half's start and, per track, its identity (``team_id``,
 ``jersey_number``) and ``reid_parent_track_id``.
@@ -180,7 +180,7 @@ def read_meta(delivery: Delivery) -> dict:
         raise FeedError(
             META_FILE,
             f"schema_version {excerpt(version)} is not understood: this reader reads "
-            f"{SCHEMA_MAJOR}.x (the video tracker's documented output format)",
+            f"{SCHEMA_MAJOR}.x (another major version may change what the columns mean)",
         )
     video = doc.get("video")
     if not isinstance(video, dict):
@@ -229,9 +229,8 @@ def read_meta(delivery: Delivery) -> dict:
 
 
 def _source_type_problem(name: str, have: pl.DataType, want: pl.DataType) -> str | None:
-    """Why a column stored as ``have`` cannot be read as the tracker's documented ``want`` (None when it
-    can): numbers must be
-    stored as numbers (not booleans, text or lists), ``is_interpolated`` as booleans, ``label`` as text."""
+    """Why a column stored as ``have`` cannot be read as ``want`` (None when it can): numbers must be stored as
+    numbers (not booleans, text or lists), ``is_interpolated`` as booleans, ``label`` as text."""
     if want == pl.Boolean:
         ok = have in (pl.Boolean, pl.Null)
     elif want == pl.String:
@@ -240,7 +239,8 @@ def _source_type_problem(name: str, have: pl.DataType, want: pl.DataType) -> str
         ok = have.is_numeric() or have == pl.Null
     if ok:
         return None
-    return f"column {name} is stored as {have}, not {want} (the tracker's documented column types)"
+    kinds = "numbers as numbers, is_interpolated as booleans, label as text"
+    return f"column {name} is stored as {have}, not {want} ({kinds})"
 
 
 def _read_rows(delivery: Delivery) -> pl.DataFrame:

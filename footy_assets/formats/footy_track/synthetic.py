@@ -44,7 +44,7 @@ def write_footy_track(
     homography: bool = True,
     schema_version: str = "1.0.0",
 ) -> Path:
-    """The video tracker's output (the video tracker's documented output format): tracks.parquet + tracks_meta.json.
+    """The video tracker's output: tracks.parquet + tracks_meta.json.
 
     The stadium frame (home attacks -x in period 2) seen by a fixed broadcast camera: boxes are the bottom-centre
     of each object projected into the image, 25-95 px tall for people by their distance from the camera. A
@@ -168,7 +168,7 @@ def write_footy_track(
         meta["pitch_homography"] = (to_pitch / to_pitch[2, 2]).tolist()
     folder.mkdir(parents=True, exist_ok=True)
     table = rows.to_arrow()
-    for name in ("label", "detector_model", "tracker"):  # dictionary<string>, as the tracker's documented Arrow schema
+    for name in ("label", "detector_model", "tracker"):  # dictionary<string>, as the tracker writes them
         table = table.set_column(table.schema.get_field_index(name), name, table[name].dictionary_encode())
     pq.write_table(table, folder / "tracks.parquet")
     (folder / "tracks_meta.json").write_text(json.dumps(meta, indent=1))
