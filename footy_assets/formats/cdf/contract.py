@@ -1,4 +1,5 @@
-"""Flattened Common Data Format tracking rows (the Common Data Format specification)."""
+"""Flattened Common Data Format tracking rows: one row per person or ball in a frame, positions in metres from the
+pitch centre."""
 
 import pandera.polars as pa
 import polars as pl

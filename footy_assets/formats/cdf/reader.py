@@ -1,6 +1,6 @@
 """cdf: Common Data Format tracking (``*.jsonl``, one frame per line) and meta (``*.json``).
 
-The Common Data Format specification: metres, origin at the centre, the home team attacks left to
+The Common Data Format: metres, origin at the centre, the home team attacks left to
 right for the whole match (so no rotation is needed). Both v0.2 key names (``ball_status`` at the top
 level, periods with ``start_frame_id``, ``referees``) and v0.3 ones (``ball.status``, ``frame_id_start``,
 ``officials``) are read.
