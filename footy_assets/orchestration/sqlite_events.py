@@ -3,10 +3,10 @@
 Dagster's SQLite event log opens a database engine and a connection for every block of statements it runs, and
 closes both after it: a run of the chain stores about 70 events in about 600 connections, much of what a short
 match's run costs in Dagster's own work (docs/performance.md). ``keep_connections_open`` gives the event log of an
-instance this process opened one engine per database file (the index, and the few runs' files used last), each
-with a pool of open connections. Each block still runs in a transaction of its own, under the storage's lock and
-with the same busy timeout, so other processes (the webserver, the daemon, other runs) read every event once it
-is stored. Two things a connection closed after each block did by the way are done explicitly:
+instance this process opened one engine per database file (the index, and the few files of its own runs used
+last), each with a pool of open connections. Each block still runs in a transaction of its own, under the
+storage's lock and with the same busy timeout, so other processes (the webserver, the daemon, other runs) read
+every event once it is stored. What a connection closed after each block did by the way is done explicitly:
 
 * the webserver follows a run's log live by watching its file for changes; a commit now goes to the write-ahead
   log only (closing the last connection used to copy it into the file), so a block that wrote to a run's file
