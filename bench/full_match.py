@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import readers  # first: it captures the user's environment (USER_ENV) before polars is imported
+import dagster_floor
+import readers  # before footy_assets: it captures the user's environment (USER_ENV) before polars is imported
 from readers import USER_ENV
 
 from footy_assets.core.canonical import TRACKING_SCHEMA
@@ -175,6 +176,11 @@ def main() -> int:
                 f"fixed cost (a 24-second match, new tables): wall {fixed_wall:.2f} s, peak RSS "
                 f"{fixed_peak:.0f} MB; the full match's own cost {own:.2f} s = {own / proto_wall:.2f}x the "
                 f"prototype; materialize / prototype {wall / proto_wall:.2f}x"
+            )
+            floor = min(dagster_floor.floor_walls(USER_ENV, Path(tmp) / "floor"))
+            print(
+                f"Dagster's floor (bench/dagster_floor.py: one asset that does nothing, a fresh process, the faster "
+                f"of {dagster_floor.RUNS}): wall {floor:.2f} s; the fixed cost above it {fixed_wall - floor:.2f} s"
             )
             goals = [
                 ("full match's own cost / prototype", own / proto_wall, 1.5, "x"),

@@ -18,6 +18,9 @@ every event once it is stored. What a connection closed after each block did by 
   closed after each block, as Dagster does, so that the writer's own close copies its commits into the file and
   wakes the webserver's live view of that run (a connection held here would keep that close from being the last).
 
+It also remembers the tables the index was found to have: Dagster asks, opening an engine of its own each time,
+before most statements on dynamic partitions and event tags.
+
 Only this process's instance changes; the home's files and settings do not, and a PostgreSQL instance is left as it
 is.
 """
@@ -43,6 +46,7 @@ class KeptOpenSqliteEventLog(SqliteEventLogStorage):
     # {shard: (engine, inode of its file when last used; None before the file exists)}, runs' files least recent first
     _engines: OrderedDict[str, tuple[Engine, int | None]]
     _written: set[str]  # the runs' files this process has written to: the only runs' files held between blocks
+    _tables: set[str]  # the index's tables found there: Dagster asks again before most statements on partitions
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
@@ -70,6 +74,15 @@ class KeptOpenSqliteEventLog(SqliteEventLogStorage):
             elif shard not in self._written:  # a run read only: not held (the module says why)
                 self._engines.pop(shard)[0].dispose()
 
+    def has_table(self, table_name: str) -> bool:
+        """Whether the index holds ``table_name``. Dagster asks it (opening a database engine each time) before
+        most statements on dynamic partitions and event tags, several times a step; tables are only ever added to
+        the index but by a wipe, so a table found once is taken as there until then. A table not found is asked
+        for again (a migration may add it)."""
+        if table_name not in self._tables and super().has_table(table_name):
+            self._tables.add(table_name)
+        return table_name in self._tables
+
     def _engine(self, shard: str, path: str) -> tuple[Engine, int | None]:
         """The shard's engine and its file's inode now (None: no file yet)."""
         inode = _inode(path)
@@ -95,6 +108,7 @@ class KeptOpenSqliteEventLog(SqliteEventLogStorage):
                 engine.dispose()
             self._engines.clear()
             self._written.clear()
+            self._tables.clear()
 
     def wipe(self) -> None:
         self._dispose_engines()
@@ -116,5 +130,5 @@ def keep_connections_open(instance) -> None:
     """Give ``instance``'s event log, where it is Dagster's SQLite one, engines kept open (see the module)."""
     storage = instance.event_log_storage
     if type(storage) is SqliteEventLogStorage:
-        storage._engines, storage._written = OrderedDict(), set()
+        storage._engines, storage._written, storage._tables = OrderedDict(), set(), set()
         storage.__class__ = KeptOpenSqliteEventLog

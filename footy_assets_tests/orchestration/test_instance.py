@@ -370,3 +370,31 @@ def test_a_run_wiped_by_another_process_is_not_written_to_a_removed_file(tmp_pat
     with pytest.raises(OperationalError, match="no such table"):
         instance.report_engine_event("after the wipe", run)
     assert not instance.get_runs()
+
+
+def test_the_index_is_asked_for_a_table_once_it_is_found(kept_open, monkeypatch):
+    """Dagster asks whether the index has a table (opening a database engine each time) before each statement on
+    dynamic partitions: the kept-open event log asks the file once per table found, and again for a table not
+    found, or after a wipe."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    instance, _ = kept_open
+    asked = []
+    dagster_has_table = SqliteEventLogStorage.has_table
+
+    def counted(self, table_name):
+        asked.append(table_name)
+        return dagster_has_table(self, table_name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counted)
+    instance.add_dynamic_partitions("probe_matches", ["m1"])
+    for _ in range(5):
+        assert instance.has_dynamic_partition("probe_matches", "m1")
+        assert not instance.has_dynamic_partition("probe_matches", "m2")
+    assert asked.count("dynamic_partitions") == 1
+    storage = instance.event_log_storage
+    assert not storage.has_table("no_such_table") and not storage.has_table("no_such_table")
+    assert asked.count("no_such_table") == 2
+    instance.wipe()
+    assert storage.has_table("dynamic_partitions") and storage.has_table("dynamic_partitions")
+    assert asked.count("dynamic_partitions") == 2
