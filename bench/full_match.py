@@ -17,6 +17,7 @@ Not a timed test: figures depend on the machine; docs/performance.md records the
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -213,6 +214,7 @@ def fresh_runs(root: Path, home: Path) -> tuple[subprocess.CompletedProcess, flo
                 subprocess.run(["rm", "-rf", str(path)], check=True)
         env = dict(USER_ENV, DAGSTER_HOME=f"{home}_{attempt}")
         subprocess.run([sys.executable, "-c", MAKE_INSTANCE], env=env, check=True)
+        os.sync()  # what earlier runs wrote (and removed) goes to disk now, not under this run's timing
         proc, wall, peak = timed([str(cli), "materialize", "--lake", str(root)], env)
         if proc.returncode != 0:
             print(proc.stderr[-3000:], file=sys.stderr)
