@@ -468,9 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "query",
         help="one read-only query (SELECT, WITH, VALUES, DESCRIBE, PIVOT), stopped after "
-        "FOOTY_SQL_TIMEOUT_S (default 300) or past FOOTY_SQL_MEMORY_LIMIT (default 2GB); tables: tracking, frame_state, "  # noqa: E501
-        "ball_state, intervals, match_quality, player_period_summary, player_match_summary, team_match_summary, "
-        "matches",
+        "FOOTY_SQL_TIMEOUT_S (default 300) or past FOOTY_SQL_MEMORY_LIMIT (default 2GB); tables: "
+        "tracking, frame_state, ball_state, intervals, match_quality, events, lineups, player_period_summary, "
+        "player_match_summary, team_match_summary, matches",
     )
     p.add_argument("--lake", help=lake_help)
     p.add_argument(

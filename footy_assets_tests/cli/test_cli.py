@@ -160,3 +160,13 @@ def test_json_gives_the_matches_files_and_code_versions_as_nested_objects(skillc
 
     header, (text,) = csv.reader(capsys.readouterr().out.splitlines())
     assert header == ["files"] and json.loads(text) == row["files"]
+
+
+def test_sql_help_names_every_table_a_query_can_read(capsys):
+    from footy_assets.lake.sql import TABLES
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(["sql", "--help"])
+    assert done.value.code == 0
+    named = " ".join(capsys.readouterr().out.split()).split("tables: ", 1)[1]
+    assert [t for t in TABLES if t not in named] == []
