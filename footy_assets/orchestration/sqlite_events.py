@@ -76,9 +76,9 @@ class KeptOpenSqliteEventLog(SqliteEventLogStorage):
 
     def has_table(self, table_name: str) -> bool:
         """Whether the index holds ``table_name``. Dagster asks it (opening a database engine each time) before
-        most statements on dynamic partitions and event tags, several times a step; tables are only ever added to
-        the index but by a wipe, so a table found once is taken as there until then. A table not found is asked
-        for again (a migration may add it)."""
+        most statements on dynamic partitions and event tags, several times a step. Tables are only ever added to
+        the index (a migration adds them, a wipe empties them), so a table found once is taken as there; one not
+        found is asked for again. This process's wipe forgets them all."""
         if table_name not in self._tables and super().has_table(table_name):
             self._tables.add(table_name)
         return table_name in self._tables
