@@ -1,4 +1,4 @@
-"""Exports: a published match of the lake back out in the standards the vendors document.
+"""Exports: a published match of the lake back out in the vendors' own formats.
 
 * ``cdf``: Common Data Format v0.3.2 — ``tracking.jsonl`` (one frame per line) + ``meta.json``, and where the
   match has events ``events.jsonl`` (synced events carry their frames) + ``match.json`` (the match sheet); valid

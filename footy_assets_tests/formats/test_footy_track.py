@@ -1,5 +1,6 @@
 """footy_track: the video tracker's tracks.parquet + tracks_meta.json, with and without the
-camera's homography, identities through re-ID chains, and each documented invariant refused with the file and row."""
+camera's homography, identities through re-ID chains, and each invariant of the format (boxes within the frame,
+clocks increasing within a track, track keys, re-ID chains that end, a whole fps) refused with the file and row."""
 
 from __future__ import annotations
 

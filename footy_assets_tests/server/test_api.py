@@ -23,7 +23,7 @@ from footy_assets_tests.server.running import AUTH, TOKEN, running
 pytestmark = [pytest.mark.slow, pytest.mark.server]  # a lake materialised, a server started
 
 FOOTOVISION = SAMPLES / "cdf_events" / "footovision_h1"
-# the vendor's five frame-state filter examples, as its documentation gives them
+# five frame-state filter requests of the vendor's API, one of each kind a client sends
 VENDOR_EXAMPLES = {
     "sprinting": {
         "filters": [

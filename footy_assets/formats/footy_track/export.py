@@ -1,5 +1,5 @@
 """Canonical tracking of a footy_track match -> MOT Challenge CSV, for tracking evaluators (py-motmetrics,
-TrackEval), as the video tracker's documentation promises.
+TrackEval): the evaluation format of the video tracker's output.
 
 One line per detection: ``<frame>,<id>,<bb_left>,<bb_top>,<bb_width>,<bb_height>,<conf>,<x>,<y>,<z>`` with
 1-indexed frames (canonical frame_id + 1, the video's frame_index + 1), the tracker's track id, the box in

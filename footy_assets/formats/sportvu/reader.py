@@ -6,8 +6,8 @@ Quirks handled: object ids that are strings; ``match_ms`` of -1 (before kick-off
 counted); team codes 0 home, 1 away, 2 referee, 3 home GK, 4 away GK; jersey -1 (unidentified); a ball part
 with or without a leading ``:``, empty after its ``:`` (the ball out of the tracking area: no ball row), or
 none; a match clock that restarts or continues at a new half (the system time is the clock); metres with the origin
-top-left and y down; spaces inside numbers (``- 1``) as
-the vendor's own document shows them. Pitch size from an optional ``pitch.json``, else 105 x 68.
+top-left and y down; spaces inside numbers (``- 1``), which real messages carry. Pitch size from an optional
+``pitch.json``, else 105 x 68.
 """
 
 from __future__ import annotations
