@@ -402,22 +402,14 @@ def max_parquet_bytes() -> int:
     return int(os.environ.get("FOOTY_MAX_PARQUET_BYTES", DEFAULT_MAX_PARQUET_BYTES))
 
 
-def check_parquet_bounds(source, file: str) -> None:
-    """Refuse a Parquet file whose metadata says it decompresses to more rows than ``max_parquet_rows()`` or more
-    bytes than ``max_parquet_bytes()`` (a decompression bomb: a few MB of zstd that read as 60 M rows), from its
-    footer and page headers, before a single page is decompressed; and one whose claims are impossible (a count
-    below zero, a page past its column chunk: ``formats.parquet_layout``), on which a Parquet library would end
-    the process. ``source``: a path or a seekable binary file."""
+def check_parquet_bounds(data: bytes, file: str) -> None:
+    """Refuse a Parquet file (``data``, its bytes) whose metadata says it decompresses to more rows than
+    ``max_parquet_rows()`` or more bytes than ``max_parquet_bytes()`` (a decompression bomb: a few MB of zstd that
+    read as 60 M rows), from its footer and page headers, before a single page is decompressed; and one whose claims
+    are impossible (a count below zero, a page past its column chunk: ``formats.parquet_layout``), on which a
+    Parquet library would end the process."""
     from footy_assets.formats.parquet_layout import MalformedParquet, parquet_layout
 
-    if hasattr(source, "getvalue"):  # the delivery's bytes, not a copy of them
-        data = source.getvalue()
-    elif hasattr(source, "read"):
-        data = source.read()
-        source.seek(0)
-    else:
-        with open(source, "rb") as f:
-            data = f.read()
     try:
         layout = parquet_layout(
             data, max_rows=max_parquet_rows(), max_memory_bytes=MEMORY_PER_DECOMPRESSED_BYTE * max_parquet_bytes()
@@ -443,6 +435,18 @@ def check_parquet_bounds(source, file: str) -> None:
             f"would take {layout.memory_bytes:,} bytes in memory, over {MEMORY_PER_DECOMPRESSED_BYTE} times the limit "
             f"of {max_parquet_bytes():,} (FOOTY_MAX_PARQUET_BYTES; a 90-minute match takes ~0.3 GB)",
         )
+
+
+def read_vendor_parquet(delivery: Delivery, file: str) -> pl.DataFrame:
+    """A Parquet file of ``delivery``, read by polars once ``check_parquet_bounds`` has passed it. polars reads the
+    bytes the lake hashed itself (float16 included: no Arrow copy of millions of rows on the way). Any error of
+    its, a panic on a page it cannot decode too, is the file's ``FeedError``."""
+    data = delivery.read_bytes(file)
+    check_parquet_bounds(data, file)
+    try:
+        return pl.read_parquet(io.BytesIO(data))
+    except (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+        raise FeedError(file, f"not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
 
 
 def strip_bom(data: bytes, file: str) -> bytes:

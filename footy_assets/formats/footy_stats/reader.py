@@ -20,12 +20,12 @@ from footy_assets.formats.common import (
     FeedError,
     FeedInfo,
     ReadResult,
-    check_parquet_bounds,
     excerpt,
     json_kind,
     load_json_document,
     max_line_bytes,
     read_pitch_json,
+    read_vendor_parquet,
     refuse_implausible_rows,
     strip_bom,
     validate_vendor_rows,
@@ -92,15 +92,7 @@ def _conform(frame: pl.DataFrame, file: str) -> pl.DataFrame:
 
 
 def _read_parquet(delivery: Delivery, file: str) -> pl.DataFrame:
-    # polars reads the file itself (float16 included): no Arrow copy of 3 M rows on the way. It reads the bytes
-    # read_delivery hashed (read_match), never the name again.
-    try:
-        with delivery.open(file) as stream:
-            check_parquet_bounds(stream, file)  # from the footer: a decompression bomb is never read
-            frame = pl.read_parquet(stream)
-    except (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:  # a panic: a bad page
-        raise FeedError(file, f"not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
-    return _conform(frame, file)
+    return _conform(read_vendor_parquet(delivery, file), file)
 
 
 def _ndjson_chunks(source, chunk_bytes: int = JSON_CHUNK_BYTES, file: str = "tracking.json"):

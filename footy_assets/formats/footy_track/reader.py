@@ -32,9 +32,9 @@ from footy_assets.formats.common import (
     FeedError,
     FeedInfo,
     ReadResult,
-    check_parquet_bounds,
     excerpt,
     load_json_document,
+    read_vendor_parquet,
     refuse_implausible_rows,
     validate_vendor_rows,
 )
@@ -244,12 +244,7 @@ def _source_type_problem(name: str, have: pl.DataType, want: pl.DataType) -> str
 
 
 def _read_rows(delivery: Delivery) -> pl.DataFrame:
-    try:
-        with delivery.open(TRACKS_FILE) as stream:
-            check_parquet_bounds(stream, TRACKS_FILE)  # from the footer: a decompression bomb is never read
-            frame = pl.read_parquet(stream)
-    except (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:  # a panic: a bad page
-        raise FeedError(TRACKS_FILE, f"not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
+    frame = read_vendor_parquet(delivery, TRACKS_FILE)
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise FeedError(TRACKS_FILE, f"missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}")
