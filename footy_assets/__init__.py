@@ -1,6 +1,9 @@
 """footy_assets: football tracking data as Dagster assets over a Delta lake."""
 
+import contextlib
+import gc
 import os
+from collections.abc import Iterator
 
 # polars allocates through its own jemalloc, which by default keeps freed pages for seconds (and some for
 # good): a full match's chain then holds every intermediate it ever freed. Handing pages back within 200 ms,
@@ -19,3 +22,23 @@ os.environ.setdefault(ALLOCATOR_ENV, ONE_MATCH_ALLOCATOR)
 # numpy's OpenBLAS starts a thread per core that spins after each call; the chain's linear algebra is a 9 x 3
 # least-squares fit (the smoothing weights): one thread, a tenth of a CPU-second less per process
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+@contextlib.contextmanager
+def long_lived_setup() -> Iterator[None]:
+    """Make what a process keeps to its end (the imports of Dagster and the libraries, Dagster's instance) with the
+    cyclic garbage collector paused, then leave those objects out of its later passes (``gc.freeze``).
+
+    Imports make most of a process's objects and almost no garbage: every pass of the collector while they are made,
+    and every full pass during a run afterwards, would walk them all for nothing (bench/full_match.py: the fixed
+    cost of a run). Reference counting still frees whatever is dropped; only a reference cycle dropped meanwhile
+    waits until ``gc.unfreeze`` hands the frozen objects back (``footy-assets`` does when a command ends).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()

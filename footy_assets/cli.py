@@ -7,11 +7,13 @@ root), so ``dagster dev`` shows what the command line did.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import time
 from pathlib import Path
 
+from footy_assets import long_lived_setup
 from footy_assets.lake.claims import MatchBusy
 from footy_assets.lake.store import InvalidMatchId, Lake, LakeWriteError, LayoutError, SettingError, TableUnreadable
 
@@ -21,10 +23,11 @@ DEMO_FORMATS = ("footy_stats", "sportvu", "cdf", "footy_track")
 
 def _instance():
     """The instance at $DAGSTER_HOME (created once under a lock); runs left STARTED by a dead CLI are marked
-    failed first."""
-    from footy_assets.orchestration.instance import open_instance, sweep_dead_runs
+    failed first. Dagster is imported and the instance opened as objects kept to the end (``long_lived_setup``)."""
+    with long_lived_setup():
+        from footy_assets.orchestration.instance import open_instance, sweep_dead_runs
 
-    instance = open_instance()
+        instance = open_instance()
     for run_id in sweep_dead_runs(instance):
         print(f"marked run {run_id} failed: its process is gone", flush=True)
     return instance
@@ -66,9 +69,11 @@ def cmd_materialize(args: argparse.Namespace) -> int:
         # one match at a time in this process: the first one is read and audited while Dagster is imported
         # and the instance opened; not for a run of the event data alone, which reads no tracking file
         audit_ahead(lake, todo[0].landed)
-    from footy_assets.orchestration.runner import materialize_lake
+    with long_lived_setup():
+        from footy_assets.orchestration.runner import materialize_lake
 
-    with _instance() as instance:
+        instance = _instance()
+    with instance:
         outcomes = materialize_lake(
             lake, instance, progress=lambda s: print(s, flush=True), workers=workers, plans=plans
         )
@@ -394,7 +399,9 @@ def _rebuild(lake: Lake, match_ids: list[str], force: set[str]) -> None:
     from dataclasses import replace
 
     from footy_assets.chain.planning import plan_matches
-    from footy_assets.orchestration.runner import materialize_lake
+
+    with long_lived_setup():
+        from footy_assets.orchestration.runner import materialize_lake
 
     plans = [
         replace(p, status="changed", reason="rebuilt by doctor")
@@ -605,6 +612,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
+    finally:  # what the command froze (long_lived_setup) goes back to the collector, for a caller that goes on
+        gc.unfreeze()
 
 
 def run() -> None:

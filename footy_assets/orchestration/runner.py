@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import time
@@ -208,11 +209,33 @@ _WORKER_INSTANCES: dict[str, dg.DagsterInstance] = {}
 def _worker_match(lake_uri: str, instance_home: str, plan: MatchPlan) -> MatchOutcome:
     """One match in a worker process: the same instance (by its home), its own Dagster run. A worker process
     serves several matches: it opens the instance once (it is closed when the process ends)."""
+    return _one_match(Lake(lake_uri), _worker_instance(instance_home), plan, lambda line: print(line, flush=True))
+
+
+def _worker_instance(instance_home: str) -> dg.DagsterInstance:
+    """The worker process's instance, opened by its first match. The collector was paused when the process started
+    (``_worker_pool``), before this module and Dagster were imported: what they made and the instance live as long
+    as the process, so they are frozen out of its passes (``footy_assets.long_lived_setup``) and it runs again."""
     instance = _WORKER_INSTANCES.get(instance_home)
     if instance is None:
-        instance = _WORKER_INSTANCES[instance_home] = dg.DagsterInstance.from_config(instance_home)
-        keep_connections_open(instance)
-    return _one_match(Lake(lake_uri), instance, plan, lambda line: print(line, flush=True))
+        try:
+            instance = _WORKER_INSTANCES[instance_home] = dg.DagsterInstance.from_config(instance_home)
+            keep_connections_open(instance)
+        finally:
+            gc.freeze()
+            gc.enable()
+    return instance
+
+
+def _worker_pool(workers: int):
+    """A pool of ``workers`` processes, spawned (not forked: Dagster and Arrow hold threads that a fork would copy
+    half-way), each with the cyclic garbage collector paused until its first match opens the instance."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable
+    )
 
 
 @contextmanager
@@ -266,12 +289,9 @@ def materialize_lake(
             outcomes.append(MatchOutcome(plan, True))
             progress(f"  skip    {plan.match_id} ({plan.format}): unchanged")
     if workers > 1 and len(todo) > 1 and instance.root_directory:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import as_completed
 
-        # spawned (not forked) workers: Dagster and Arrow hold threads that a fork would copy half-way
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+        with _worker_pool(min(workers, len(todo))) as pool:
             futures = {}
             with _worker_allocator():  # the pool starts its processes as matches are submitted
                 for number, plan in enumerate(todo, start=1):

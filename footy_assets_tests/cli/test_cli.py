@@ -170,3 +170,32 @@ def test_sql_help_names_every_table_a_query_can_read(capsys):
     assert done.value.code == 0
     named = " ".join(capsys.readouterr().out.split()).split("tables: ", 1)[1]
     assert [t for t in TABLES if t not in named] == []
+
+
+def test_materialize_runs_with_the_imports_and_instance_frozen_and_hands_them_back(lake, truth, tmp_path, monkeypatch):
+    """The run's collections skip what the process keeps to its end (``long_lived_setup``); when the command ends
+    the frozen objects go back to the collector, so a caller that goes on (this test's process) collects them."""
+    import gc
+
+    from footy_assets_tests.helpers import land_synthetic
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    land_synthetic(lake, "footy_stats", "gc_match", truth)
+    frozen_at_collections = []
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start":
+            frozen_at_collections.append(gc.get_freeze_count())
+
+    gc.callbacks.append(watch)
+    try:
+        assert cli.main(["materialize", "--lake", lake.uri]) == 0
+    finally:
+        gc.callbacks.remove(watch)
+    # planning runs before Dagster is imported; from the instance's opening to the end of the run, every
+    # collection skips the frozen objects
+    first = next((i for i, frozen in enumerate(frozen_at_collections) if frozen > 0), None)
+    assert first is not None, "no collection of the run skipped frozen objects"
+    assert all(frozen > 0 for frozen in frozen_at_collections[first:])
+    assert len(frozen_at_collections) - first > first
+    assert gc.get_freeze_count() == 0 and gc.isenabled()

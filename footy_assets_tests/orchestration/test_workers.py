@@ -96,3 +96,27 @@ def _allocator_in_polars_process() -> str:
     import footy_assets  # noqa: F401
 
     return os.environ["_RJEM_MALLOC_CONF"]
+
+
+def test_a_worker_collects_again_once_its_instance_is_open(tmp_path):
+    """A worker process starts with the collector paused (its imports make objects that live as long as it); its
+    first match opens the instance, freezes them, and the collector runs again for the matches."""
+    from footy_assets.orchestration.instance import INSTANCE_YAML
+    from footy_assets.orchestration.runner import _worker_pool
+
+    (tmp_path / "dagster.yaml").write_text(INSTANCE_YAML)
+    with _worker_pool(1) as pool:
+        before, after, frozen = pool.submit(_collector_around_the_instance, str(tmp_path)).result(timeout=120)
+    assert (before, after) == (False, True)
+    assert frozen > 0
+
+
+def _collector_around_the_instance(home: str) -> tuple[bool, bool, int]:
+    """In a worker: (collector on before the instance opens, after, objects frozen)."""
+    import gc
+
+    from footy_assets.orchestration.runner import _worker_instance
+
+    before = gc.isenabled()
+    _worker_instance(home)
+    return before, gc.isenabled(), gc.get_freeze_count()
