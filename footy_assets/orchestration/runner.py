@@ -209,7 +209,8 @@ _WORKER_INSTANCES: dict[str, dg.DagsterInstance] = {}
 def _worker_match(lake_uri: str, instance_home: str, plan: MatchPlan) -> MatchOutcome:
     """One match in a worker process: the same instance (by its home), its own Dagster run. A worker process
     serves several matches: it opens the instance once (it is closed when the process ends)."""
-    return _one_match(Lake(lake_uri), _worker_instance(instance_home), plan, lambda line: print(line, flush=True))
+    instance = _worker_instance(instance_home)  # first: the collector runs again even if the lake is refused
+    return _one_match(Lake(lake_uri), instance, plan, lambda line: print(line, flush=True))
 
 
 def _worker_instance(instance_home: str) -> dg.DagsterInstance:
