@@ -31,8 +31,10 @@ def long_lived_setup() -> Iterator[None]:
 
     Imports make most of a process's objects and almost no garbage: every pass of the collector while they are made,
     and every full pass during a run afterwards, would walk them all for nothing (bench/full_match.py: the fixed
-    cost of a run). Reference counting still frees whatever is dropped; only a reference cycle dropped meanwhile
-    waits until ``gc.unfreeze`` hands the frozen objects back (``footy-assets`` does when a command ends).
+    cost of a run). Reference counting still frees whatever is dropped. A reference cycle is another matter when it
+    takes in an object made before the block ended: it is collected only once ``gc.unfreeze`` hands the frozen
+    objects back (``footy-assets`` does when a command ends), so work that may fail on another thread meanwhile
+    lets go of its frames (``chain.prefetch``).
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -225,7 +225,8 @@ def cmd_intervals(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from footy_assets.orchestration.forget import NothingToForget, StillLanded, forget_match
+    with long_lived_setup():
+        from footy_assets.orchestration.forget import NothingToForget, StillLanded, forget_match
 
     lake = _lake(args.lake)
     with _instance() as instance:
@@ -326,7 +327,9 @@ def cmd_upkeep(args: argparse.Namespace) -> int:
         print(warning, file=sys.stderr, flush=True)
     print(f"lake {lake.uri}: upkeep (vacuum retention {args.retention_hours} h)")
     from footy_assets.lake.upkeep import UpkeepFailed
-    from footy_assets.orchestration.assets.claim import holder_is_live
+
+    with long_lived_setup():
+        from footy_assets.orchestration.assets.claim import holder_is_live
 
     with _instance() as instance:  # whether a run holding a match still runs: the instance knows
         try:
@@ -599,6 +602,7 @@ def main(argv: list[str] | None = None) -> int:
     from footy_assets.orchestration.instance import InstanceConfigError
 
     args = build_parser().parse_args(argv)
+    caller_froze = gc.get_freeze_count() > 0  # objects a caller froze stay frozen: only the command's go back
     try:
         return args.func(args)
     except (InvalidMatchId, UsageError, InstanceConfigError, SettingError) as exc:
@@ -613,7 +617,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     finally:  # what the command froze (long_lived_setup) goes back to the collector, for a caller that goes on
-        gc.unfreeze()
+        if not caller_froze:
+            gc.unfreeze()
 
 
 def run() -> None:

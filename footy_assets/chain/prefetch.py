@@ -11,6 +11,7 @@ one match needs; what the work wrote ahead and the run did not use (a staged fil
 from __future__ import annotations
 
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -67,6 +68,11 @@ def start(lake: Lake, landed: LandedMatch, work: Callable[[Lake, LandedMatch], o
         try:
             future.set_result(work(lake, landed))
         except BaseException as exc:  # noqa: BLE001 — handed to whoever takes it, raised there
+            # the failed work's frames let go of their locals (a match's rows); the traceback still says where it
+            # failed. Else the exception, its traceback and this frame hold each other, and the rows with them,
+            # until the collector next passes: never, when this future was made before the process froze its
+            # objects (footy_assets.long_lived_setup)
+            traceback.clear_frames(exc.__traceback__)
             future.set_exception(exc)
 
     _pending.put(_key(lake, landed), future)

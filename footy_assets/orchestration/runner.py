@@ -209,7 +209,7 @@ _WORKER_INSTANCES: dict[str, dg.DagsterInstance] = {}
 def _worker_match(lake_uri: str, instance_home: str, plan: MatchPlan) -> MatchOutcome:
     """One match in a worker process: the same instance (by its home), its own Dagster run. A worker process
     serves several matches: it opens the instance once (it is closed when the process ends)."""
-    instance = _worker_instance(instance_home)  # first: the collector runs again even if the lake is refused
+    instance = _worker_instance(instance_home)
     return _one_match(Lake(lake_uri), instance, plan, lambda line: print(line, flush=True))
 
 

@@ -62,6 +62,41 @@ def test_a_failed_audit_ahead_fails_the_same_way_when_taken(lake, truth):
     assert str(ahead.value) == str(direct.value) and "tracking.parquet" in str(ahead.value)
 
 
+def test_a_failed_work_ahead_lets_go_of_its_rows_when_the_process_has_frozen_its_objects(lake, truth):
+    """The command line freezes its objects while the work ahead runs (``long_lived_setup``): the failed work's
+    exception, traceback and thread would hold each other, and the rows in its frames with them, to the end."""
+    import gc
+    import weakref
+
+    from footy_assets import long_lived_setup
+
+    class Rows:  # what a reader holds when a late line fails (a weak reference tells whether it is freed)
+        pass
+
+    land_synthetic(lake, "footy_stats", "m", truth.head(300))
+    landed = find_match(lake, "m")
+    held, started, fail = [], threading.Event(), threading.Event()
+
+    def read_then_fail(lake, landed):
+        rows = Rows()
+        held.append(weakref.ref(rows))
+        started.set()
+        fail.wait(30)
+        raise FeedError("tracking.parquet", "a bad value on the last line")
+
+    try:
+        with long_lived_setup():
+            prefetch.start(lake, landed, read_then_fail)
+            assert started.wait(30)
+        fail.set()  # it fails after the objects were frozen, as a full match's read does
+        with pytest.raises(FeedError, match="last line"):
+            prefetch.take(lake, landed).result(timeout=30)
+        gc.collect()
+        assert held[0]() is None
+    finally:
+        gc.unfreeze()
+
+
 def test_discard_drops_what_was_done_ahead(lake, truth):
     land_synthetic(lake, "footy_stats", "m", truth.head(3000))
     landed = find_match(lake, "m")
