@@ -5,8 +5,9 @@ on a match of a lake given with ``--lake``:
 1. downloads: ``--clients`` clients (default 20) download the tracking as Parquet at once, while one slow client
    reads its own download at 1 KB/s. Every body is compared with the bytes ``footy-assets export`` writes; the
    server's peak RSS (VmHWM) and each download's time are reported, and how far the slow client got meanwhile.
-2. filters: ``--filter-clients`` clients (default 8) send the vendor's five frame-state filter examples
-   ``--rounds`` times each; every answer is compared with ``footy-assets intervals``' and p50/p95 latency reported.
+2. filters: ``--filter-clients`` clients (default 8) send five filter requests (``FILTER_REQUESTS``: sprinting,
+   jogging, pressing, running in possession, sprinting into the final third) ``--rounds`` times each; every
+   answer is compared with ``footy-assets intervals``' and p50/p95 latency reported.
 
 Run: ``.venv/bin/python bench/serve.py [--minutes 45] [--lake LAKE --match ID]`` (``--minutes`` is each half's
 length). Not a timed test: figures depend on the machine; docs/performance.md records them with the machine they
@@ -40,7 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "footy_assets.cli"]
 TOKEN = "bench-" + "k" * 32
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-VENDOR_EXAMPLES = [
+# one request of each kind a client sends: sprinting, jogging, pressing, running in possession, sprinting into
+# the final third (AND with a frame-state filter: team possession, the ball's location)
+FILTER_REQUESTS = [
     {
         "filters": [
             {"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": 7.0, "min_duration_ms": 1000}
@@ -177,15 +180,15 @@ def downloads(base: str, expected: str, clients: int, pid: int) -> int:
 def filters(base: str, lake: str, env: dict, clients: int, rounds: int, pid: int) -> int:
     """Part 2; the number of answers that differ from footy-assets intervals'."""
     reference = []
-    for request in VENDOR_EXAMPLES:
+    for request in FILTER_REQUESTS:
         done = run([*CLI, "intervals", "--lake", lake, "--match", MATCH, "--request", json.dumps(request)], env)
         reference.append(json.loads(done.stdout))
     reset_peak(pid)
-    jobs = [(i % len(VENDOR_EXAMPLES)) for i in range(len(VENDOR_EXAMPLES) * rounds)]
+    jobs = [(i % len(FILTER_REQUESTS)) for i in range(len(FILTER_REQUESTS) * rounds)]
 
     def one_client(_):
         with httpx.Client(headers=AUTH, timeout=TIME_LIMIT_S) as client:
-            return [(i, *filter_request(base, client, VENDOR_EXAMPLES[i])) for i in jobs]
+            return [(i, *filter_request(base, client, FILTER_REQUESTS[i])) for i in jobs]
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:

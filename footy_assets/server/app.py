@@ -52,7 +52,8 @@ from footy_assets.server.settings import MAX_JSON_DEPTH, Settings
 
 log = logging.getLogger("footy_assets.server")
 TITLE = "footy_assets"
-# the data version the vendor's filter API names: 3 has frame_state (the filters need it), 2 tracking only
+# the data version an analysis reports to clients of the vendor API: 3 has frame_state (the filters need it), 2
+# tracking only
 DATA_VERSION_FRAME_STATE, DATA_VERSION_TRACKING = 3, 2
 # at most this many answers worked on at once, even after their requests timed out: schema, listing and table
 # answers read little; a filter request may prepare a match (its frame_state columns, ~0.2 GB for 90 minutes)

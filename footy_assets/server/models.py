@@ -16,7 +16,7 @@ from footy_assets.core.metrics.intervals import DEFAULT_MIN_DURATION_MS, FILTER_
 PLAYER_ID = r"^\d+-\d+$"
 # the longest reach of an event window (before_ms, after_ms): ten minutes, as the core checks
 MAX_EVENT_WINDOW_MS = 10 * 60 * 1000
-# a team as the vendor's API names it, or as every table holds it (0 home, 1 away)
+# a team in a request: "team_0" (home), "team_1" (away), or as every table holds it (0 home, 1 away)
 Team = Literal["team_0", "team_1", 0, 1]
 
 

@@ -23,8 +23,9 @@ from footy_assets_tests.server.running import AUTH, TOKEN, running
 pytestmark = [pytest.mark.slow, pytest.mark.server]  # a lake materialised, a server started
 
 FOOTOVISION = SAMPLES / "cdf_events" / "footovision_h1"
-# five frame-state filter requests of the vendor's API, one of each kind a client sends
-VENDOR_EXAMPLES = {
+# five filter requests, one of each kind a client sends: a player's runs by speed or by distance to an opponent,
+# alone or AND a team's possession or the ball's location
+FILTER_REQUESTS = {
     "sprinting": {
         "filters": [
             {"type": "frame_state", "players": ["0-10"], "column": "speed_mps", "gte": 7.0, "min_duration_ms": 1000}
@@ -293,9 +294,9 @@ def _cli_intervals(lake: Lake, request, capsys) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-@pytest.mark.parametrize("name", list(VENDOR_EXAMPLES))
+@pytest.mark.parametrize("name", list(FILTER_REQUESTS))
 def test_the_vendor_filter_examples_are_answered_as_the_cli_answers(lake, client, capsys, name):
-    request = VENDOR_EXAMPLES[name]
+    request = FILTER_REQUESTS[name]
     response = client.post("/analyses/syn/filters", json=request)
     assert response.status_code == 200, response.text
     code, out, _ = _cli_intervals(lake, request, capsys)
@@ -307,7 +308,7 @@ def test_the_vendor_filter_examples_are_answered_as_the_cli_answers(lake, client
 
 
 def test_the_vendor_filter_examples_find_intervals(client):
-    found = {name: client.post("/analyses/syn/filters", json=r).json() for name, r in VENDOR_EXAMPLES.items()}
+    found = {name: client.post("/analyses/syn/filters", json=r).json() for name, r in FILTER_REQUESTS.items()}
     assert found["jogging"] and found["pressing"], {k: len(v) for k, v in found.items()}
     assert all(i["label"] == "speed_mps >=2.0 <=4.0" for i in found["jogging"])
     assert all(i["end"] - i["start"] >= 2.0 for i in found["jogging"])
@@ -470,7 +471,7 @@ def test_events_and_lineups_of_a_match_with_event_data(client):
 )
 @pytest.mark.parametrize("match_id", ["nope", "-x", "a" * 65, "a.b", "%2e%2e", "..%2Fsyn"])
 def test_an_unknown_or_malformed_match_is_404(client, method, path, match_id):
-    body = VENDOR_EXAMPLES["jogging"] if method == "POST" else None
+    body = FILTER_REQUESTS["jogging"] if method == "POST" else None
     detail = _refusal(client.request(method, path.format(id=match_id), json=body), 404)
     assert "unknown match" in detail or "Not Found" in detail
 
@@ -520,9 +521,9 @@ def test_a_damaged_table_is_503_with_one_line(lake, tmp_path):
     with running(copy) as url, httpx.Client(base_url=url, headers=AUTH) as c:
         detail = _refusal(c.get("/analyses/syn/tracking/download"), 503)
         assert detail.startswith("tracking cannot be read") and copy.uri not in detail
-        detail = _refusal(c.post("/analyses/syn/filters", json=VENDOR_EXAMPLES["jogging"]), 503)
+        detail = _refusal(c.post("/analyses/syn/filters", json=FILTER_REQUESTS["jogging"]), 503)
         assert "cannot be read" in detail and copy.uri not in detail
-        detail = _refusal(c.post("/analyses/fv1/filters", json=VENDOR_EXAMPLES["jogging"]), 503)
+        detail = _refusal(c.post("/analyses/fv1/filters", json=FILTER_REQUESTS["jogging"]), 503)
         assert detail.startswith("frame_state cannot be read")
         assert c.get("/analyses/img/schema").status_code == 200  # other matches unharmed
 

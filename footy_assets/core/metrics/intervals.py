@@ -210,10 +210,9 @@ def catalog_intervals(frame_state: pl.DataFrame, fps: int, catalog: list[Definit
 
 
 # -- the filter request of the vendor API --------------------------------------------------------------
-# The keys each filter type takes in the vendor's filter API: any other key is a typo ("gtee") that would silently
-# match everything.
-# Beyond the vendor's keys: a frame_state filter's ``teams`` (and ``"players": "all"``), a ball_location filter's
-# ``attacking_team``.
+# The keys each filter type takes: any other key is a typo ("gtee") that would silently match everything. A
+# frame_state filter's ``teams`` (and ``"players": "all"``) and a ball_location filter's ``attacking_team`` are ours;
+# clients of the vendor API send the others.
 FILTER_KEYS = {
     "frame_state": ("type", "players", "teams", "column", "gte", "lte", "min_duration_ms"),
     "team_possession": ("type", "teams", "min_duration_ms"),
@@ -222,7 +221,7 @@ FILTER_KEYS = {
 }
 # An event window reaches at most this far from its event: beyond, "near an event" means nothing.
 MAX_EVENT_WINDOW_MS = 10 * 60 * 1000
-# A team as the vendor's API names it, and as every table holds it (0 home, 1 away)
+# A team in a request ("team_0" home, "team_1" away), and as every table holds it (0 home, 1 away)
 TEAM_CODES = {"team_0": 0, "team_1": 1}
 TEAM_NAMES = {code: name for name, code in TEAM_CODES.items()}
 ALL_PLAYERS = "all"
