@@ -72,8 +72,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     with long_lived_setup():
         from footy_assets.orchestration.runner import materialize_lake
 
-        instance = _instance()
-    with instance:
+    with _instance() as instance:
         outcomes = materialize_lake(
             lake, instance, progress=lambda s: print(s, flush=True), workers=workers, plans=plans
         )
