@@ -9,7 +9,9 @@ installed in an environment of its own under ``bench/.venv-fastforward`` (never 
 same way. Each is run ``READ_RUNS`` times, in turns (fast-forward-football, then each of footy_assets' reads),
 and counts at its fastest: fast-forward-football's lowest CPU time is the yardstick, each of footy_assets' reads
 its lowest wall and CPU time and its highest peak RSS (the first process after the files are landed runs slower,
-whichever it is). The landed files are written back (``sync``) first.
+whichever it is). The landed files are written back (``sync``) first. In the same turns, a process that imports
+pyarrow alone parses the CDF tracking file as footy_assets' reader does (its schema and options, nothing else): the
+least any CDF read parsing with pyarrow can cost, printed against the yardstick.
 
 Run: ``.venv/bin/python bench/readers.py`` (``make bench`` runs it after the full chain).
 """
@@ -39,6 +41,25 @@ from footy_assets.lake.delivery import read_match
 lake = Lake.from_env(sys.argv[1])
 result = read_match(lake, find_match(lake, sys.argv[2]))
 print(result.tracking.height, footy_assets.__file__)
+"""
+# pyarrow's JSON parse of the tracking file alone, in a process that imports nothing else: the floor of any CDF
+# reader parsing with pyarrow (footy_assets' does, with this schema, written by the bench, and these options)
+ARROW_PARSE_ONLY = """
+import sys
+import pyarrow as pa
+import pyarrow.json as pajson
+with open(sys.argv[2], "rb") as schema_file:
+    schema = pa.ipc.read_schema(pa.py_buffer(schema_file.read()))
+with open(sys.argv[1], "rb") as tracking:
+    data = tracking.read()
+frames = pajson.read_json(
+    pa.py_buffer(data),
+    read_options=pajson.ReadOptions(block_size=int(sys.argv[3])),
+    parse_options=pajson.ParseOptions(
+        explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=False
+    ),
+)
+print(frames.num_rows)
 """
 # each reader and fast-forward-football are run this many times, in turn: each counts at its fastest (a reader's
 # lowest wall and CPU, its highest peak RSS), as the yardstick does; the machine's noise is larger than the
@@ -98,10 +119,13 @@ def child_env() -> dict:
 
 class Yardstick:
     """fast-forward-football reading the CDF folder, in its own environment (installed when first needed; where it
-    cannot be, no yardstick, and the output says why)."""
+    cannot be, no yardstick, and the output says why); beside it, pyarrow's parse of the same file alone
+    (``ARROW_PARSE_ONLY``), the floor of footy_assets' CDF read."""
 
-    def __init__(self, folder: Path, env: dict):
+    def __init__(self, folder: Path, env: dict, parse_env: dict, scratch: Path):
         self.command, self.env, self.runs, self.missing = None, env, [], ""
+        self.parse_env, self.parse_runs = parse_env, []
+        self.parse_command = self._parse_only(folder, scratch)
         try:
             python = fastforward_python()
         except (subprocess.CalledProcessError, OSError) as exc:  # offline
@@ -109,7 +133,20 @@ class Yardstick:
             return
         self.command = [str(python), "-c", FASTFORWARD_CDF, str(folder / "tracking.jsonl"), str(folder / "meta.json")]
 
+    @staticmethod
+    def _parse_only(folder: Path, scratch: Path) -> list[str]:
+        """The command parsing the folder's tracking file with pyarrow alone (the reader's schema written to
+        ``scratch``)."""
+        from footy_assets.formats.cdf.reader import ARROW_BLOCK_BYTES, arrow_frame_schema
+        from footy_assets.formats.common import max_line_bytes
+
+        schema = scratch / "cdf_frame_schema.arrow"
+        schema.write_bytes(arrow_frame_schema().serialize().to_pybytes())
+        block = max(ARROW_BLOCK_BYTES, max_line_bytes() + 2)
+        return [sys.executable, "-c", ARROW_PARSE_ONLY, str(folder / "tracking.jsonl"), str(schema), str(block)]
+
     def run(self) -> None:
+        self.parse_runs.append(measure(self.parse_command, self.parse_env))
         if self.command is None:
             return
         try:
@@ -122,11 +159,19 @@ class Yardstick:
         for i, (wall, cpu, peak, rows) in enumerate(self.runs, start=1):
             label = f"fast-forward-football cdf, run {i}"
             print(f"  {label:<42} {wall:5.2f} s {cpu:5.2f} s {peak:6.0f} MB   {int(rows):,}")
+        for i, (wall, cpu, peak, rows) in enumerate(self.parse_runs, start=1):
+            label = f"pyarrow's parse alone, run {i}"
+            print(f"  {label:<42} {wall:5.2f} s {cpu:5.2f} s {peak:6.0f} MB   {int(rows):,}")
+        parse_cpu = min(run[1] for run in self.parse_runs)
         if self.command is None or not self.runs:
             print(f"  fast-forward-football not measured ({self.missing}): no CDF CPU ratio")
             return []
         cpu = min(run[1] for run in self.runs)
         print(f"  the yardstick: fast-forward-football's lowest CPU of its {len(self.runs)} runs, {cpu:.2f} s")
+        print(
+            f"  pyarrow's parse alone (import pyarrow, read the file, parse it; nothing else): {parse_cpu:.2f} s CPU "
+            f"at its lowest, {parse_cpu / cpu:.2f}x the yardstick: no CDF read parsing with pyarrow costs less"
+        )
         return [("CDF read CPU / fast-forward's", cdf_cpu / cpu, CDF_CPU_RATIO, "x")]
 
 
@@ -147,10 +192,10 @@ def run(tmp: Path, minutes: float = 45.0, yardstick_env: dict | None = None) -> 
     os.sync()  # the landed files written back before anything is timed (not under the first read)
     # in turns: fast-forward-football, then each of footy_assets' reads (the first process after landing the files
     # runs slower, whichever it is)
-    yardstick = Yardstick(folders["cdf"], yardstick_env or USER_ENV)
     import footy_assets
 
     env, ours = child_env(), str(Path(footy_assets.__file__).resolve())
+    yardstick = Yardstick(folders["cdf"], yardstick_env or USER_ENV, env, tmp)
     runs: dict[str, list[tuple[float, float, float]]] = {fmt: [] for fmt in folders}
     print(f"  footy_assets read from {Path(ours).parent.parent}")
     print(f"  {'reader (a fresh process each)':<42} {'wall':>7} {'CPU':>7} {'peak RSS':>9}   rows")

@@ -222,6 +222,13 @@ def _arrow_type(dtype: pl.DataType):
     return {pl.Int64: pa.int64(), pl.Float64: pa.float64(), pl.Boolean: pa.bool_(), pl.String: pa.string()}[dtype]
 
 
+def arrow_frame_schema():
+    """FRAME_SCHEMA as the pyarrow schema its JSON reader is given (what bench/readers.py parses alone too)."""
+    import pyarrow as pa
+
+    return pa.schema([(n, _arrow_type(d)) for n, d in FRAME_SCHEMA.items()])
+
+
 ARROW_BLOCK_BYTES = 16 << 20  # the bytes pyarrow's JSON reader parses at a time (each block on a thread)
 
 
@@ -241,7 +248,7 @@ def _parse_with_arrow(data: bytes):
             # the process may abort when it exits
             read_options=pajson.ReadOptions(block_size=max(ARROW_BLOCK_BYTES, max_line_bytes() + 2)),
             parse_options=pajson.ParseOptions(
-                explicit_schema=pa.schema([(n, _arrow_type(d)) for n, d in FRAME_SCHEMA.items()]),
+                explicit_schema=arrow_frame_schema(),
                 unexpected_field_behavior="ignore",
                 newlines_in_values=False,
             ),
