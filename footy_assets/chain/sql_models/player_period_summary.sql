@@ -38,7 +38,7 @@ per_period AS (
         player_id,
         period,
         CAST(any_value(team) AS TINYINT) AS team,
-        any_value(r.role) AS role,
+        NULL::VARCHAR AS role,  -- the role of most of his frames (roles), joined once per player and period below
         CAST(min(match_minute) AS SMALLINT) AS first_match_minute,
         min(period_time_s)::DOUBLE AS on_period_time_s,
         (max(period_time_s) + 1.0 / any_value(fps))::DOUBLE AS off_period_time_s,
@@ -52,16 +52,16 @@ per_period AS (
         coalesce(sum(distance_m::DECIMAL(38, 24)) FILTER (WHERE valid AND speed_mps >= 7.0), 0)::DOUBLE AS distance_7_plus_mps_m,
         (max(speed_mps) FILTER (WHERE valid))::DOUBLE AS top_speed_mps
     FROM fs
-    JOIN roles AS r USING (player_id, period)
     GROUP BY match_id, player_id, period
 )
 SELECT
-    p.*,
+    p.* REPLACE (r.role AS role),
     coalesce(iv.sprints, 0)::BIGINT AS sprints,
     coalesce(iv.high_speed_runs, 0)::BIGINT AS high_speed_runs,
     coalesce(iv.pressing_s, 0)::DOUBLE AS pressing_s,
     coalesce(iv.accelerations, 0)::BIGINT AS accelerations,
     coalesce(iv.decelerations, 0)::BIGINT AS decelerations
 FROM per_period AS p
+JOIN roles AS r USING (player_id, period)
 LEFT JOIN iv USING (player_id, period)
 ORDER BY p.period, p.team, p.player_id
