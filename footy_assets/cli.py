@@ -512,8 +512,8 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         choices=["cdf", "tracking_download", "mot"],
         help="cdf: tracking.jsonl + meta.json (CDF v0.3.2), and events.jsonl + match.json where the match has "
-        "events; tracking_download: tracking.parquet as the vendor's download; mot: mot.csv (footy_track matches "
-        "only)",
+        "events; tracking_download: tracking.parquet in the download's layout (int32 ms, int16 cm); "
+        "mot: mot.csv (footy_track matches only)",
     )
     p.add_argument(
         "--output",

@@ -107,7 +107,7 @@ def test_request_several_players_and_response_shape():
         "start_in_period",
         "end_in_period",
         "match_minute",
-    ]  # the vendor API's fields first and unchanged
+    ]  # the five fields every answer begins with, first and unchanged
 
 
 def test_response_tells_team_period_and_clock_within_the_period():

@@ -10,8 +10,8 @@
 * ``team_possession`` and ``ball_location`` are frame predicates over ball_state; their intervals are
   runs of consecutive ball frames and belong to no player. ``ball_location``'s box is on the 0-105 x 0-68 pitch
   as the home team attacks (towards x = 105), or, with ``attacking_team``, as that team attacks.
-* Teams are 0 (home) and 1 (away), the code every table holds; a request may also name them as the vendor's API
-  does, ``"team_0"`` and ``"team_1"``.
+* Teams are 0 (home) and 1 (away), the code every table holds; a request may also name them ``"team_0"`` and
+  ``"team_1"``.
 * ``event`` windows: for each event of the given types (table ``events``) the span from ``before_ms`` before
   to ``after_ms`` after the frame where it happened (its synced frame, else its clock frame with the period's
   offset removed; events outside the tracking have none), plus that frame itself, within the event's period.
@@ -624,13 +624,12 @@ def run_filter(
     pitch: tuple[float, float] = (105.0, 68.0),
     events: pl.DataFrame | None = None,
 ) -> list[dict]:
-    """Answer a frame-state filter request: a list of {start, end, label, type, player_id} (seconds, the vendor API's
-    fields) with, beyond them, the player's ``team`` (0 home, 1 away, as in every table; null for match-level
-    intervals), the
-    ``period``, its start on the match clock (``period_start``, s), the interval within the period
-    (``start_in_period``, ``end_in_period``, s) and the ``match_minute`` of its start. ``events``: the match's
-    ``events`` rows (type, sub_type, team, player_id, frame_id, clock_frame_id), None where it has none; only
-    ``event`` filters read them."""
+    """Answer a frame-state filter request: a list of {start, end, label, type, player_id} (start and end in
+    seconds: the fields every answer begins with, as clients read them) with, beyond them, the player's ``team`` (0
+    home, 1 away, as in every table; null for match-level intervals), the ``period``, its start on the match clock
+    (``period_start``, s), the interval within the period (``start_in_period``, ``end_in_period``, s) and the
+    ``match_minute`` of its start. ``events``: the match's ``events`` rows (type, sub_type, team, player_id,
+    frame_id, clock_frame_id), None where it has none; only ``event`` filters read them."""
     return answer_filter(request, prepare_match(frame_state, ball_state, fps, pitch, events))
 
 
@@ -668,7 +667,8 @@ def answer_filter(request: dict, match: FilterMatch) -> list[dict]:
             "label": r["label"],
             "type": r["type"],
             "player_id": r["player_id"],
-            # beyond the vendor API's fields: where the interval is in the match, as an analyst counts time
+            # beyond the five fields every answer begins with: where the interval is in the match, as an analyst counts
+            # time
             "team": r["team"],  # 0 or 1, as every table holds it
             "period": r["period"],
             "period_start": round(r["period_start_ms"] / 1000, 3),
