@@ -212,7 +212,7 @@ def catalog_intervals(frame_state: pl.DataFrame, fps: int, catalog: list[Definit
 # -- the filter request of the vendor API --------------------------------------------------------------
 # The keys each filter type takes: any other key is a typo ("gtee") that would silently match everything. A
 # frame_state filter's ``teams`` (and ``"players": "all"``) and a ball_location filter's ``attacking_team`` are ours;
-# clients of the vendor API send the others.
+# every client sends the others.
 FILTER_KEYS = {
     "frame_state": ("type", "players", "teams", "column", "gte", "lte", "min_duration_ms"),
     "team_possession": ("type", "teams", "min_duration_ms"),
@@ -667,8 +667,7 @@ def answer_filter(request: dict, match: FilterMatch) -> list[dict]:
             "label": r["label"],
             "type": r["type"],
             "player_id": r["player_id"],
-            # beyond the five fields every answer begins with: where the interval is in the match, as an analyst counts
-            # time
+            # beyond the five fields every answer begins with: where the interval is in the match
             "team": r["team"],  # 0 or 1, as every table holds it
             "period": r["period"],
             "period_start": round(r["period_start_ms"] / 1000, 3),
